@@ -1,0 +1,143 @@
+//! `cargo xtask`: the project's automation, in Rust and with no dependencies.
+//!
+//! - `cargo xtask demo`  : set up, then run the demo on the embedded default.
+//! - `cargo xtask test`  : set up, then run every check and test in the repository.
+//! - `cargo xtask setup` : only bring this machine to a working state.
+//! - `cargo xtask bench` : run the benchmarks and print their side-by-side ratios.
+//!
+//! Every command that builds points `CARGO_TARGET_DIR` at a cache folder outside the clone
+//! (`$XDG_CACHE_HOME/watchfloor/target`, or `~/.cache/...`) unless it is already set, so that a
+//! fresh clone reuses the previous build.
+
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let outcome = match task {
+        "setup" => setup::all(),
+        "test" => setup::all().and_then(|()| test(rest)),
+        "demo" => setup::all().and_then(|()| demo(rest)),
+        "bench" => setup::all().and_then(|()| bench(rest)),
+        "help" | "--help" | "-h" => {
+            println!("{}", USAGE);
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`\n{USAGE}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <task>
+  demo    set up, then run the demo (simulated site of 16 cameras and 8 doors, live stream health)
+  test    set up, then run every check and test (fmt, clippy, Rust tests)
+  setup   install what is missing: system packages (apt), Node packages (npm), pinned cargo tools
+  bench   set up, then run the benchmarks (media decode cost against bare gst-launch-1.0)";
+
+/// The repository root (the parent of this crate's folder).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The shared build folder, outside the clone.
+fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("watchfloor").join("target")
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .current_dir(root())
+        .env("CARGO_TARGET_DIR", target_dir());
+    command
+}
+
+/// Runs `command`, echoing it first; fails with its exit status.
+fn run(command: &mut Command) -> Result<()> {
+    eprintln!("+ {command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed: {status}"))
+    }
+}
+
+fn test(args: &[String]) -> Result<()> {
+    if !args.is_empty() {
+        return Err(format!("`test` takes no arguments, got {args:?}"));
+    }
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
+    Ok(())
+}
+
+fn demo(args: &[String]) -> Result<()> {
+    run(cargo().args(["build", "-p", "sim", "-p", "media", "--bins"]))?;
+    let bin = target_dir().join("debug");
+    let mut sim = Command::new(bin.join("watchfloor-sim"));
+    sim.args([
+        "--site",
+        "crates/site/demo/site.json",
+        "--rtsp-port",
+        "8554",
+        "--control-port",
+        "8555",
+    ])
+    .args(args)
+    .current_dir(root());
+    eprintln!("+ {sim:?}");
+    let mut sim = sim
+        .spawn()
+        .map_err(|e| format!("cannot start the simulator: {e}"))?;
+    // Watch the whole site's sub-streams until the user stops the demo.
+    let urls: Vec<String> = (1..=16)
+        .map(|n| format!("rtsp://127.0.0.1:8554/cam{n:02}/sub"))
+        .collect();
+    let probe = run(Command::new(bin.join("watchfloor-probe")).args(&urls));
+    let _ = sim.kill();
+    let _ = sim.wait();
+    probe
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    // The benchmarks start the simulator as a process of its own.
+    run(cargo().args(["build", "--release", "-p", "sim"]))?;
+    run(cargo()
+        .args(["bench", "-p", "media", "--bench", "decode_cost", "--"])
+        .args(args))
+}
