@@ -1,0 +1,168 @@
+//! `watchfloor-sim`: serves a simulated site on loopback until stopped.
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use sim::{Credentials, DoorSettings, Sim, SimConfig};
+use site::{Codec, Site};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A simulated site: RTSP cameras (main and sub-stream each) and door controllers, with a
+/// control API for faults and door commands.
+#[derive(Debug, Parser)]
+#[command(name = "watchfloor-sim", version)]
+struct Args {
+    /// Site description file (cameras, doors, zones, floors). Without it, N plain cameras.
+    #[arg(long)]
+    site: Option<PathBuf>,
+    /// Number of cameras: all of the site's by default, or this many (the first N).
+    #[arg(long)]
+    cameras: Option<usize>,
+    /// Address to serve on. Keep it on loopback unless you mean to expose test cameras.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// RTSP port (0 picks a free one).
+    #[arg(long, default_value_t = 8554)]
+    rtsp_port: u16,
+    /// Control API port (0 picks a free one).
+    #[arg(long, default_value_t = 8555)]
+    control_port: u16,
+    /// Require RTSP digest authentication on every camera, as USER:PASS.
+    #[arg(long, value_name = "USER:PASS")]
+    auth: Option<String>,
+    /// Serve every stream with this codec (h264, h265, mjpeg) instead of the site's.
+    #[arg(long)]
+    codec: Option<Codec>,
+    /// Print one JSON document listing cameras, streams and doors instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Write door events as JSON lines to this file (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+    /// Badge swipes per minute across the site.
+    #[arg(long, default_value_t = 12.0)]
+    swipes_per_minute: f64,
+    /// Forced-open door incidents per hour across the site.
+    #[arg(long, default_value_t = 2.0)]
+    forced_per_hour: f64,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut site = match &args.site {
+        Some(path) => Site::load(path)?,
+        None => Site::with_cameras(args.cameras.unwrap_or(4)),
+    };
+    if let Some(count) = args.cameras {
+        if count > site.cameras.len() {
+            bail!(
+                "the site has {} cameras; cannot serve {count}",
+                site.cameras.len()
+            );
+        }
+        site.cameras.truncate(count);
+        site.doors.iter_mut().for_each(|d| {
+            d.cameras
+                .retain(|c| site.cameras.iter().any(|x| &x.id == c))
+        });
+    }
+    if let Some(codec) = args.codec {
+        for camera in &mut site.cameras {
+            camera.main.codec = codec;
+            camera.sub.codec = codec;
+        }
+    }
+    let credentials = match &args.auth {
+        Some(auth) => {
+            let (user, password) = auth.split_once(':').context("--auth takes USER:PASS")?;
+            Some(Credentials {
+                user: user.to_owned(),
+                password: password.to_owned(),
+            })
+        }
+        None => None,
+    };
+    let sink: Option<sim::EventSink> = match &args.events {
+        Some(path) if path.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
+        Some(path) => Some(Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open event file {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let sim = Arc::new(Sim::start(
+        SimConfig {
+            site,
+            host: args.host.clone(),
+            rtsp_port: args.rtsp_port,
+            credentials,
+            doors: DoorSettings {
+                swipes_per_minute: args.swipes_per_minute,
+                forced_per_hour: args.forced_per_hour,
+                ..DoorSettings::default()
+            },
+        },
+        sink,
+    )?);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.control_port))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.control_port))?;
+        let control = format!("http://{}", listener.local_addr()?);
+        print_listing(&sim, &control, args.json)?;
+        axum::serve(listener, sim::control::router(sim.clone()))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+fn print_listing(sim: &Sim, control: &str, json: bool) -> Result<()> {
+    let listing = sim.listing();
+    if json {
+        let mut value = serde_json::to_value(&listing)?;
+        value["control"] = control.into();
+        println!("{}", serde_json::to_string(&value)?);
+        return Ok(());
+    }
+    println!(
+        "site {} ({}): {} cameras, {} doors",
+        listing.name,
+        listing.site,
+        listing.cameras.len(),
+        listing.doors.len()
+    );
+    for camera in &listing.cameras {
+        for stream in &camera.streams {
+            println!(
+                "  {:<8} {:<4} {:>4}x{:<4} {:>2} fps {:<5}  {}",
+                camera.id,
+                stream.kind.as_str(),
+                stream.width,
+                stream.height,
+                stream.fps,
+                stream.codec.to_string(),
+                stream.url
+            );
+        }
+    }
+    println!("control API: {control}/api/v1/site");
+    Ok(())
+}
