@@ -1,0 +1,91 @@
+//! Choosing the decoder explicitly, never through `decodebin`'s ranks: hardware first where
+//! present, software otherwise, or exactly what the user named.
+
+use crate::{DecoderChoice, MediaError};
+
+/// A codec as it arrives in RTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    H264,
+    H265,
+    Jpeg,
+}
+
+impl Codec {
+    /// From the RTP caps' `encoding-name`.
+    pub fn from_encoding_name(name: &str) -> Option<Self> {
+        match name.to_ascii_uppercase().as_str() {
+            "H264" => Some(Codec::H264),
+            "H265" => Some(Codec::H265),
+            "JPEG" => Some(Codec::Jpeg),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::H264 => "h264",
+            Codec::H265 => "h265",
+            Codec::Jpeg => "mjpeg",
+        }
+    }
+
+    pub(crate) fn depayloader(self) -> &'static str {
+        match self {
+            Codec::H264 => "rtph264depay",
+            Codec::H265 => "rtph265depay",
+            Codec::Jpeg => "rtpjpegdepay",
+        }
+    }
+
+    pub(crate) fn parser(self) -> Option<&'static str> {
+        match self {
+            Codec::H264 => Some("h264parse"),
+            Codec::H265 => Some("h265parse"),
+            Codec::Jpeg => None,
+        }
+    }
+
+    /// Decoders in order of preference: NVIDIA, VA-API, VideoToolbox, Direct3D 11, software.
+    pub fn decoders(self) -> &'static [&'static str] {
+        match self {
+            Codec::H264 => &[
+                "nvh264dec",
+                "vah264dec",
+                "vtdec_hw",
+                "d3d11h264dec",
+                "avdec_h264",
+            ],
+            Codec::H265 => &[
+                "nvh265dec",
+                "vah265dec",
+                "vtdec_hw",
+                "d3d11h265dec",
+                "avdec_h265",
+            ],
+            Codec::Jpeg => &["nvjpegdec", "vajpegdec", "jpegdec", "avdec_mjpeg"],
+        }
+    }
+}
+
+/// The decoder factory to use for `codec` under `choice`.
+pub fn choose(codec: Codec, choice: &DecoderChoice) -> Result<String, MediaError> {
+    match choice {
+        DecoderChoice::Named(name) => match gst::ElementFactory::find(name) {
+            Some(_) => Ok(name.clone()),
+            None => Err(MediaError::NoDecoder {
+                codec: codec.name(),
+                detail: format!("the decoder `{name}` that was asked for is not installed"),
+            }),
+        },
+        DecoderChoice::Auto => codec
+            .decoders()
+            .iter()
+            .find(|name| gst::ElementFactory::find(name).is_some())
+            .map(|name| (*name).to_owned())
+            .ok_or_else(|| MediaError::NoDecoder {
+                codec: codec.name(),
+                detail: format!("none of {} is installed", codec.decoders().join(", ")),
+            }),
+    }
+}

@@ -1,0 +1,320 @@
+//! One connection attempt's pipeline: `rtspsrc → depayloader → parser → decoder → appsink`,
+//! built explicitly once the camera says which codec it sends. Frames go into the stream's
+//! [`FrameSlot`]; counters are bumped without locks.
+
+use crate::decoder::{self, Codec};
+use crate::health::Counters;
+use crate::slot::{Frame, FrameSlot};
+use crate::{MediaError, StreamSettings, Transport};
+use gst::prelude::*;
+use gst_video::prelude::*;
+use parking_lot::Mutex;
+use stamp::StampGeometry;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// What the running pipeline found out about its stream.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Described {
+    pub codec: Option<Codec>,
+    pub decoder: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// Everything a pipeline shares with its stream.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub slot: Arc<FrameSlot>,
+    pub counters: Arc<Counters>,
+    pub described: Mutex<Described>,
+    /// Frame sequence numbers continue across reconnects.
+    pub sequence: std::sync::atomic::AtomicU64,
+    /// The stream's start, for monotonic "last frame" times.
+    pub epoch: Instant,
+    /// The previous stamp's frame number, for gap counting.
+    pub last_stamp: Mutex<Option<stamp::Stamp>>,
+}
+
+/// The name of the application message that reports a pipeline-building failure.
+pub(crate) const FAILED_MESSAGE: &str = "watchfloor-media-failed";
+
+/// Planar YUV formats we accept from decoders: exactly what they produce, no conversion.
+const RAW_CAPS: &str =
+    "video/x-raw, format=(string){ I420, NV12, YV12, Y42B, Y444, I420_10LE, P010_10LE }";
+
+/// Every pipeline ever built, weakly: what [`live_pipelines`] counts.
+static PIPELINES: Mutex<Vec<gst::glib::WeakRef<gst::Pipeline>>> = Mutex::new(Vec::new());
+
+/// How many pipelines built by this crate still exist (not yet finalized by GStreamer).
+/// Zero once every stream is closed; tests use it to prove teardown leaves nothing behind.
+pub fn live_pipelines() -> usize {
+    let mut pipelines = PIPELINES.lock();
+    pipelines.retain(|p| p.upgrade().is_some());
+    pipelines.len()
+}
+
+pub(crate) fn build(
+    settings: &StreamSettings,
+    shared: &Arc<Shared>,
+) -> Result<gst::Pipeline, MediaError> {
+    let pipeline = gst::Pipeline::with_name(&format!("stream-{}", sanitize(&settings.label)));
+    {
+        let mut pipelines = PIPELINES.lock();
+        pipelines.retain(|p| p.upgrade().is_some());
+        pipelines.push(pipeline.downgrade());
+    }
+    let mut src = gst::ElementFactory::make("rtspsrc")
+        .name("src")
+        .property("location", &settings.url)
+        .property(
+            "latency",
+            settings.latency.as_millis().min(u128::from(u32::MAX)) as u32,
+        )
+        .property("drop-on-latency", true)
+        .property("do-retransmission", false)
+        .property(
+            "tcp-timeout",
+            settings
+                .connect_timeout
+                .as_micros()
+                .min(u128::from(u64::MAX)) as u64,
+        )
+        .property(
+            "timeout",
+            settings.stall_timeout.as_micros().min(u128::from(u64::MAX)) as u64,
+        )
+        .property("teardown-timeout", 100_000_000u64);
+    if let Some(credentials) = &settings.credentials {
+        src = src
+            .property("user-id", &credentials.user)
+            .property("user-pw", &credentials.password);
+    }
+    let src = src
+        .build()
+        .map_err(|_| MediaError::MissingElement("rtspsrc".into()))?;
+    src.set_property_from_str(
+        "protocols",
+        match settings.transport {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        },
+    );
+    pipeline
+        .add(&src)
+        .map_err(|e| MediaError::Pipeline(e.to_string()))?;
+
+    let weak = pipeline.downgrade();
+    let shared_for_pads = shared.clone();
+    let settings_for_pads = settings.clone();
+    src.connect_pad_added(move |_, pad| {
+        let Some(pipeline) = weak.upgrade() else {
+            return;
+        };
+        if let Err(error) = link_video(&pipeline, pad, &settings_for_pads, &shared_for_pads) {
+            let message = gst::message::Application::builder(
+                gst::Structure::builder(FAILED_MESSAGE)
+                    .field("reason", error.to_string())
+                    .field("fatal", error.is_fatal())
+                    .build(),
+            )
+            .build();
+            let _ = pipeline.post_message(message);
+        }
+    });
+    Ok(pipeline)
+}
+
+fn sanitize(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Builds and links the decode chain for a new `rtspsrc` pad, if it carries video.
+fn link_video(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    settings: &StreamSettings,
+    shared: &Arc<Shared>,
+) -> Result<(), MediaError> {
+    let caps = pad
+        .current_caps()
+        .ok_or_else(|| MediaError::Pipeline("RTP pad without caps".into()))?;
+    let Some(structure) = caps.structure(0) else {
+        return Ok(());
+    };
+    if structure.get::<&str>("media").ok() != Some("video") {
+        return Ok(()); // Audio or metadata: not ours to show.
+    }
+    let encoding = structure.get::<&str>("encoding-name").unwrap_or("unknown");
+    let codec = Codec::from_encoding_name(encoding)
+        .ok_or_else(|| MediaError::UnsupportedCodec(encoding.to_owned()))?;
+    let decoder_name = decoder::choose(codec, &settings.decoder)?;
+    {
+        let mut described = shared.described.lock();
+        described.codec = Some(codec);
+        described.decoder = Some(decoder_name.clone());
+    }
+
+    let make = |factory: &str| {
+        gst::ElementFactory::make(factory)
+            .build()
+            .map_err(|_| MediaError::MissingElement(factory.to_owned()))
+    };
+    let depay = make(codec.depayloader())?;
+    let parse = codec.parser().map(make).transpose()?;
+    let decoder = make(&decoder_name)?;
+    crate::decode_errors::raise_thresholds();
+    // Never let a burst of corrupt data turn into a pipeline error: count it instead.
+    if decoder.find_property("max-errors").is_some() {
+        decoder.set_property("max-errors", -1i32);
+    }
+    if decoder.find_property("max-threads").is_some() {
+        decoder.set_property("max-threads", settings.decoder_threads as i32);
+    }
+    let sink = gst_app::AppSink::builder()
+        .caps(
+            &RAW_CAPS
+                .parse::<gst::Caps>()
+                .map_err(|e| MediaError::Pipeline(e.to_string()))?,
+        )
+        .max_buffers(1)
+        .drop(true)
+        .sync(false)
+        .enable_last_sample(false)
+        .build();
+    sink.set_callbacks(frame_callbacks(shared.clone()));
+
+    // Tell the error counter which stream this decoder thread works for.
+    if let Some(decoder_sink) = decoder.static_pad("sink") {
+        let counters = shared.counters.clone();
+        decoder_sink.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            crate::decode_errors::decoding_for(&counters);
+            gst::PadProbeReturn::Ok
+        });
+    }
+
+    // Count the compressed bytes for the bitrate.
+    if let Some(depay_src) = depay.static_pad("src") {
+        let counters = shared.counters.clone();
+        depay_src.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, info| {
+                let bytes = match &info.data {
+                    Some(gst::PadProbeData::Buffer(b)) => b.size(),
+                    Some(gst::PadProbeData::BufferList(l)) => l.calculate_size(),
+                    _ => 0,
+                };
+                counters.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+                gst::PadProbeReturn::Ok
+            },
+        );
+    }
+
+    let mut chain: Vec<gst::Element> = vec![depay];
+    chain.extend(parse);
+    chain.push(decoder);
+    chain.push(sink.upcast());
+    pipeline
+        .add_many(&chain)
+        .map_err(|e| MediaError::Pipeline(e.to_string()))?;
+    gst::Element::link_many(&chain)
+        .map_err(|e| MediaError::Pipeline(format!("cannot link the {decoder_name} chain: {e}")))?;
+    for element in &chain {
+        element
+            .sync_state_with_parent()
+            .map_err(|e| MediaError::Pipeline(e.to_string()))?;
+    }
+    let sink_pad = chain[0]
+        .static_pad("sink")
+        .ok_or_else(|| MediaError::Pipeline("depayloader without sink pad".into()))?;
+    pad.link(&sink_pad)
+        .map_err(|e| MediaError::Pipeline(format!("cannot link rtspsrc: {e:?}")))?;
+    Ok(())
+}
+
+fn frame_callbacks(shared: Arc<Shared>) -> gst_app::AppSinkCallbacks {
+    // The video layout is parsed once per caps change, not per frame.
+    let mut layout: Option<(gst::Caps, gst_video::VideoInfo)> = None;
+    gst_app::AppSinkCallbacks::builder()
+        .new_sample(move |sink| {
+            let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+            let (Some(buffer), Some(caps)) = (sample.buffer_owned(), sample.caps()) else {
+                return Ok(gst::FlowSuccess::Ok);
+            };
+            if layout.as_ref().map(|(c, _)| c.as_ptr()) != Some(caps.as_ptr()) {
+                match gst_video::VideoInfo::from_caps(caps) {
+                    Ok(info) => {
+                        let mut described = shared.described.lock();
+                        described.width = Some(info.width());
+                        described.height = Some(info.height());
+                        layout = Some((caps.to_owned(), info));
+                    }
+                    Err(_) => return Ok(gst::FlowSuccess::Ok),
+                }
+            }
+            // Let go of the sample now so appsink can reuse it for the next frame.
+            drop(sample);
+            let Some((_, info)) = layout.as_ref() else {
+                return Ok(gst::FlowSuccess::Ok);
+            };
+            let counters = &shared.counters;
+            if buffer.flags().contains(gst::BufferFlags::CORRUPTED) {
+                counters.decode_errors.fetch_add(1, Ordering::Relaxed);
+            }
+            let now = Instant::now();
+            let stamp = read_stamp(&buffer, info);
+            if let Some(stamp) = stamp {
+                let now_ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0);
+                counters
+                    .latency_ms
+                    .store(stamp.latency_ms(now_ms), Ordering::Relaxed);
+                let mut last = shared.last_stamp.lock();
+                if let Some(previous) = last.as_ref().filter(|p| p.source == stamp.source) {
+                    match stamp.frames_since(previous) {
+                        0 => {
+                            counters.stamp_regressions.fetch_add(1, Ordering::Relaxed);
+                        }
+                        n if n < stamp::FRAME_MODULUS / 2 => {
+                            counters
+                                .source_gaps
+                                .fetch_add(u64::from(n - 1), Ordering::Relaxed);
+                        }
+                        _ => {
+                            counters.stamp_regressions.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                *last = Some(stamp);
+            }
+            counters.frames_in.fetch_add(1, Ordering::Relaxed);
+            counters.last_frame_ms.store(
+                now.duration_since(shared.epoch).as_millis().max(1) as u64,
+                Ordering::Relaxed,
+            );
+            let sequence = shared.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+            shared
+                .slot
+                .put(Frame::new(buffer, info.clone(), sequence, now, stamp));
+            Ok(gst::FlowSuccess::Ok)
+        })
+        .build()
+}
+
+/// Reads the simulator's pixel stamp from the luma plane, if there is one.
+fn read_stamp(buffer: &gst::Buffer, info: &gst_video::VideoInfo) -> Option<stamp::Stamp> {
+    let geometry = StampGeometry::new(info.width(), info.height())?;
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer.as_ref(), info).ok()?;
+    let stride = usize::try_from(*frame.plane_stride().first()?).ok()?;
+    let luma = frame.plane_data(0).ok()?;
+    if info.format_info().depth()[0] > 8 {
+        return None;
+    }
+    geometry.read_luma(luma, stride)
+}

@@ -1,0 +1,154 @@
+//! What the user asked for, per stream: where, how, and how patiently. Kept apart from the
+//! run-time state in [`crate::stream`].
+
+use std::time::Duration;
+
+/// RTSP credentials. Never printed: `Debug` redacts the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// How RTP travels from the camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// Interleaved in the RTSP connection: survives firewalls and NAT, notices a dead camera at
+    /// once. The default, as in most VMS clients.
+    #[default]
+    Tcp,
+    Udp,
+}
+
+impl std::str::FromStr for Transport {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "tcp" => Ok(Transport::Tcp),
+            "udp" => Ok(Transport::Udp),
+            other => Err(format!("unknown transport `{other}` (tcp or udp)")),
+        }
+    }
+}
+
+/// Exponential backoff between reconnects: `initial`, doubling, capped at `max`, each delay
+/// spread by +-`jitter` (a fraction) so that many cameras do not retry in step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+    pub jitter: f64,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_millis(250),
+            max: Duration::from_secs(2),
+            jitter: 0.2,
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay before reconnect attempt `attempt` (1 for the first), given a uniform random
+    /// number `unit` in [0, 1).
+    pub fn delay(&self, attempt: u32, unit: f64) -> Duration {
+        let doublings = attempt.saturating_sub(1).min(20);
+        let base = self.initial.saturating_mul(1u32 << doublings).min(self.max);
+        let spread = 1.0 + self.jitter * (2.0 * unit.clamp(0.0, 1.0) - 1.0);
+        base.mul_f64(spread.max(0.0))
+    }
+}
+
+/// Which decoder to use.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DecoderChoice {
+    /// The best present: hardware first (NVIDIA, VA-API, VideoToolbox, Direct3D 11), then
+    /// software (libav, libjpeg).
+    #[default]
+    Auto,
+    /// This GStreamer element, by factory name (`avdec_h264`, `nvh264dec`, ...).
+    Named(String),
+}
+
+/// Everything that decides how one stream is opened and kept alive.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    /// `rtsp://host:port/path`, without credentials (they go in `credentials`).
+    pub url: String,
+    /// A label for logs and health, usually the camera's name.
+    pub label: String,
+    pub credentials: Option<Credentials>,
+    pub transport: Transport,
+    /// RTP jitter buffer size; small for live viewing.
+    pub latency: Duration,
+    pub decoder: DecoderChoice,
+    /// Decoder threads (libav); one per stream scales best across dozens of streams.
+    pub decoder_threads: u32,
+    /// No frame for this long while live means stalled, and the stream is rebuilt.
+    pub stall_timeout: Duration,
+    /// How long a connection attempt may take to deliver its first frame.
+    pub connect_timeout: Duration,
+    pub backoff: Backoff,
+    /// After an authentication failure, wait this long before trying again (no retry storm).
+    pub auth_retry: Duration,
+}
+
+impl StreamSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        let url = url.into();
+        Self {
+            label: crate::redact::redact_url(&url),
+            url,
+            credentials: None,
+            transport: Transport::Tcp,
+            latency: Duration::from_millis(50),
+            decoder: DecoderChoice::Auto,
+            decoder_threads: 1,
+            stall_timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(6),
+            backoff: Backoff::default(),
+            auth_retry: Duration::from_secs(60),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_with_bounded_jitter() {
+        let b = Backoff::default();
+        assert_eq!(b.delay(1, 0.5), Duration::from_millis(250));
+        assert_eq!(b.delay(2, 0.5), Duration::from_millis(500));
+        assert_eq!(b.delay(3, 0.5), Duration::from_millis(1000));
+        assert_eq!(b.delay(4, 0.5), Duration::from_millis(2000));
+        assert_eq!(b.delay(40, 0.5), Duration::from_millis(2000));
+        assert_eq!(b.delay(1, 0.0), Duration::from_millis(200));
+        assert_eq!(b.delay(1, 1.0), Duration::from_millis(300));
+    }
+
+    #[test]
+    fn credentials_never_print_the_password() {
+        let c = Credentials {
+            user: "admin".into(),
+            password: "hunter2".into(),
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let mut s = StreamSettings::new("rtsp://admin:hunter2@cam/x");
+        s.credentials = Some(c);
+        assert!(!format!("{s:?}").contains("hunter2") || s.url.contains("hunter2"));
+        assert!(!s.label.contains("hunter2"));
+    }
+}
