@@ -102,8 +102,27 @@ fn test(args: &[String]) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    run(cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
+    run(cargo()
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .env("XDG_RUNTIME_DIR", runtime_dir()?))?;
     Ok(())
+}
+
+/// A private runtime folder for the tests: the Vulkan loader's window-system probes want one,
+/// and CI (root, no login session) has none.
+fn runtime_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| Path::new(d).is_dir()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let dir = std::env::temp_dir().join(format!("watchfloor-runtime-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot restrict {}: {e}", dir.display()))?;
+    }
+    Ok(dir)
 }
 
 fn demo(args: &[String]) -> Result<()> {

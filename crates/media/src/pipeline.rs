@@ -172,6 +172,11 @@ fn link_video(
     if decoder.find_property("max-errors").is_some() {
         decoder.set_property("max-errors", -1i32);
     }
+    // Joining mid-GOP, libav would output grey smears until the first key frame: show nothing
+    // until the picture is whole.
+    if decoder.find_property("output-corrupt").is_some() {
+        decoder.set_property("output-corrupt", false);
+    }
     if decoder.find_property("max-threads").is_some() {
         decoder.set_property("max-threads", settings.decoder_threads as i32);
     }

@@ -85,9 +85,28 @@ struct CameraState {
     clients: Mutex<Vec<glib::WeakRef<gst_rtsp_server::RTSPClient>>>,
     /// The `valve` of every running stream pipeline, closed while stalled.
     valves: Mutex<Vec<glib::WeakRef<gst::Element>>>,
+    /// The payloader of every running stream pipeline, to ask its encoder for key frames.
+    payloaders: Mutex<Vec<glib::WeakRef<gst::Element>>>,
 }
 
 impl CameraState {
+    /// Asks every running encoder of this camera for a key frame, as a real camera does when a
+    /// viewer joins, so the viewer need not wait a whole GOP for a picture.
+    fn request_key_frame(&self) {
+        let mut payloaders = self.payloaders.lock();
+        payloaders.retain(|p| p.upgrade().is_some());
+        for pad in payloaders
+            .iter()
+            .filter_map(|p| p.upgrade())
+            .filter_map(|p| p.static_pad("sink"))
+        {
+            let event = gst_video::UpstreamForceKeyUnitEvent::builder()
+                .all_headers(true)
+                .build();
+            pad.push_event(event);
+        }
+    }
+
     fn set_stalled(&self, stalled: bool) {
         self.stalled.store(stalled, Ordering::SeqCst);
         let mut valves = self.valves.lock();
@@ -172,6 +191,7 @@ impl CameraServer {
                 frames: [Arc::default(), Arc::default()],
                 clients: Mutex::new(Vec::new()),
                 valves: Mutex::new(Vec::new()),
+                payloaders: Mutex::new(Vec::new()),
             });
             for kind in StreamKind::ALL {
                 let factory = media_factory(&state, kind);
@@ -189,13 +209,9 @@ impl CameraServer {
         }
         let by_id = states.clone();
         server.connect_client_connected(move |_server, client| {
-            let by_id = by_id.clone();
+            let cameras = by_id.clone();
             client.connect_pre_describe_request(move |client, ctx| {
-                let Some(state) = ctx.uri().and_then(|uri| {
-                    let parts = uri.decode_path_components();
-                    let id = parts.iter().find(|p| !p.is_empty())?;
-                    by_id.get(id.as_str()).cloned()
-                }) else {
+                let Some(state) = camera_of(&cameras, ctx) else {
                     return gst_rtsp::RTSPStatusCode::Ok;
                 };
                 if state.stopped.load(Ordering::SeqCst) {
@@ -205,6 +221,12 @@ impl CameraServer {
                 clients.retain(|c| c.upgrade().is_some());
                 clients.push(client.downgrade());
                 gst_rtsp::RTSPStatusCode::Ok
+            });
+            let cameras = by_id.clone();
+            client.connect_play_request(move |_client, ctx| {
+                if let Some(state) = camera_of(&cameras, ctx) {
+                    state.request_key_frame();
+                }
             });
         });
 
@@ -333,6 +355,17 @@ impl Drop for CameraServer {
     }
 }
 
+/// The camera a request is for: the first segment of its path.
+fn camera_of(
+    cameras: &BTreeMap<String, Arc<CameraState>>,
+    ctx: &gst_rtsp_server::RTSPContext,
+) -> Option<Arc<CameraState>> {
+    let uri = ctx.uri()?;
+    let parts = uri.decode_path_components();
+    let id = parts.iter().find(|p| !p.is_empty())?;
+    cameras.get(id.as_str()).cloned()
+}
+
 fn close_clients(state: &CameraState) {
     let clients: Vec<_> = state
         .clients
@@ -387,7 +420,9 @@ fn launch_text(text: &str) -> String {
 fn launch_line(state: &CameraState, kind: StreamKind) -> String {
     let camera = &state.camera;
     let spec = spec_of(camera, kind);
-    // A distinct moving picture: a ball on a background colour of the camera's own.
+    // A distinct moving picture: a ball on a background colour of the camera's own. Name and
+    // clock are burned in at the bottom centre, out of the way of a viewer's own overlays
+    // (top left, bottom corners) and of the stamp (top right).
     let hue = (u32::from(state.source) * 137) % 360;
     let background = 0xff00_0000 | hsv_to_rgb(hue as f64, 0.55, 0.45);
     let motion = ["wavy", "sweep", "hsweep"][usize::from(state.source) % 3];
@@ -416,16 +451,18 @@ fn launch_line(state: &CameraState, kind: StreamKind) -> String {
     format!(
         "( videotestsrc is-live=true pattern=ball motion={motion} background-color={background} \
          ! video/x-raw,format=I420,width={w},height={h},framerate={fps}/1 \
-         ! textoverlay text=\"{name} · {stream}\" valignment=top halignment=left \
-           shaded-background=true font-desc=\"DejaVu Sans Bold {font}px\" \
-         ! clockoverlay time-format=\"%Y-%m-%d %H:%M:%S\" valignment=bottom halignment=left \
-           shaded-background=true font-desc=\"DejaVu Sans Mono {font}px\" \
+         ! textoverlay text=\"{name} · {stream}\" valignment=bottom halignment=center \
+           ypad={name_pad} shaded-background=true font-desc=\"DejaVu Sans Bold {font}px\" \
+         ! clockoverlay time-format=\"%Y-%m-%d %H:%M:%S\" valignment=bottom halignment=center \
+           ypad={clock_pad} shaded-background=true font-desc=\"DejaVu Sans Mono {font}px\" \
          ! valve name=stall drop=false ! {encoder} )",
         w = spec.width,
         h = spec.height,
         fps = spec.fps,
         name = launch_text(&camera.name),
         stream = kind.as_str(),
+        clock_pad = font / 2,
+        name_pad = font / 2 + font * 2,
     )
 }
 
@@ -464,8 +501,11 @@ fn media_factory(state: &Arc<CameraState>, kind: StreamKind) -> gst_rtsp_server:
             valve.set_property("drop", state.stalled.load(Ordering::SeqCst));
             state.valves.lock().push(valve.downgrade());
         }
-        if let Some(pad) = bin.by_name("pay0").and_then(|e| e.static_pad("sink")) {
-            add_corrupt_probe(&pad, &state);
+        if let Some(pay) = bin.by_name("pay0") {
+            if let Some(pad) = pay.static_pad("sink") {
+                add_corrupt_probe(&pad, &state);
+            }
+            state.payloaders.lock().push(pay.downgrade());
         }
     });
     factory

@@ -1,0 +1,173 @@
+//! `watchfloor-wall`: the video wall from the command line.
+//!
+//! `watchfloor-wall snapshot --layout 4x4 --out wall.png [--size WxH] URL...` renders offscreen
+//! once every tile has a frame (or the timeout passes) and writes a PNG.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use media::{Credentials, EngineSettings, MediaEngine, StreamSettings};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use wall::{Gpu, LiveTile, LiveWall, OffscreenTarget, Preset, WallLayout, WallRenderer};
+
+#[derive(Debug, Parser)]
+#[command(name = "watchfloor-wall", version, about = "The Watchfloor video wall")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render the wall offscreen once every tile has a frame, and write a PNG.
+    Snapshot {
+        #[command(flatten)]
+        wall: WallArgs,
+        /// Where to write the PNG.
+        #[arg(long)]
+        out: PathBuf,
+        /// Image size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1920x1080")]
+        size: String,
+        /// Give up waiting for frames after this many seconds and draw what there is.
+        #[arg(long, default_value_t = 15.0)]
+        timeout: f64,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct WallArgs {
+    /// Layout: 1, 2x2, 3x3, 4x4, 5x5, 6x6, 8x8, 1+5, 1+7, 2+8, 1+12, or a custom layout JSON file.
+    #[arg(long, default_value = "4x4")]
+    layout: String,
+    /// RTSP user name.
+    #[arg(long)]
+    user: Option<String>,
+    /// Name of the environment variable that holds the RTSP password.
+    #[arg(long, value_name = "VAR", requires = "user")]
+    password_env: Option<String>,
+    /// Show each tile's fps, bitrate and latency.
+    #[arg(long)]
+    health: bool,
+    /// Streams, one per tile in order.
+    #[arg(required = true)]
+    urls: Vec<String>,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Args::parse().command {
+        Command::Snapshot {
+            wall,
+            out,
+            size,
+            timeout,
+        } => snapshot(&wall, &out, &size, Duration::from_secs_f64(timeout)),
+    }
+}
+
+fn parse_size(size: &str) -> Result<(u32, u32)> {
+    let (w, h) = size.split_once('x').context("--size takes WIDTHxHEIGHT")?;
+    let (w, h): (u32, u32) = (w.parse()?, h.parse()?);
+    if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
+        bail!("--size must be between 16x16 and 8192x8192");
+    }
+    Ok((w, h))
+}
+
+fn layout(spec: &str) -> Result<WallLayout> {
+    match spec.parse::<Preset>() {
+        Ok(preset) => Ok(WallLayout::preset(preset)),
+        Err(preset_error) => {
+            let path = std::path::Path::new(spec);
+            if !path.exists() {
+                return Err(preset_error.into());
+            }
+            let json =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {spec}"))?;
+            Ok(WallLayout::from_json(&json)?)
+        }
+    }
+}
+
+fn open_wall(args: &WallArgs) -> Result<LiveWall> {
+    let layout = layout(&args.layout)?;
+    if args.urls.len() > layout.tiles.len() {
+        bail!(
+            "{} streams for a layout of {} tiles",
+            args.urls.len(),
+            layout.tiles.len()
+        );
+    }
+    let credentials = match (&args.user, &args.password_env) {
+        (Some(user), Some(var)) => Some(Credentials {
+            user: user.clone(),
+            password: std::env::var(var).with_context(|| format!("${var} is not set"))?,
+        }),
+        (Some(user), None) => Some(Credentials {
+            user: user.clone(),
+            password: String::new(),
+        }),
+        _ => None,
+    };
+    let engine = MediaEngine::new(EngineSettings::default())?;
+    let mut wall = LiveWall::new(layout);
+    for (index, url) in args.urls.iter().enumerate() {
+        let mut settings = StreamSettings::new(url.clone());
+        settings.credentials = credentials.clone();
+        let name = url::Url::parse(url)
+            .map(|u| u.path().trim_start_matches('/').to_owned())
+            .unwrap_or_else(|_| format!("tile {}", index + 1));
+        let mut tile = LiveTile::new(name, engine.open(settings)?);
+        tile.show_health = args.health;
+        wall.tiles[index] = Some(tile);
+    }
+    Ok(wall)
+}
+
+fn snapshot(args: &WallArgs, out: &std::path::Path, size: &str, timeout: Duration) -> Result<()> {
+    let (width, height) = parse_size(size)?;
+    let gpu = Gpu::headless()?;
+    eprintln!(
+        "rendering on {} ({:?})",
+        gpu.adapter.name, gpu.adapter.backend
+    );
+    let mut renderer = WallRenderer::new(&gpu, wall::renderer::TARGET_FORMAT)?;
+    let target = OffscreenTarget::new(&gpu, width, height);
+    let mut wall = open_wall(args)?;
+    let started = Instant::now();
+    loop {
+        wall.render(&mut renderer, target.view(), width, height)?;
+        let all = wall.tiles.iter().flatten().all(LiveTile::has_shown);
+        if all || started.elapsed() > timeout {
+            if !all {
+                eprintln!(
+                    "timed out after {:.0} s; drawing the tiles that have frames",
+                    timeout.as_secs_f64()
+                );
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // One more pass so every badge shows the final state.
+    wall.render(&mut renderer, target.view(), width, height)?;
+    let image = target.read(&gpu)?;
+    image.save_png(out)?;
+    for tile in wall.tiles.iter().flatten() {
+        let health = tile.stream.health();
+        eprintln!(
+            "{:<24} {:<12} {} frames",
+            tile.name,
+            health.state.name(),
+            health.frames
+        );
+    }
+    eprintln!("wrote {} ({width}x{height})", out.display());
+    Ok(())
+}

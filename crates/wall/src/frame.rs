@@ -1,0 +1,209 @@
+//! What the wall draws from: a frame's planes exactly as the decoder laid them out. Plain data,
+//! borrowed; the renderer uploads it and keeps nothing of it.
+
+use crate::colour::{ColourSpace, Matrix, Range};
+
+/// How a frame's chroma is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlaneLayout {
+    /// Y, then U, then V, chroma at half width and height (I420; YV12 arrives reordered).
+    I420,
+    /// Y, then interleaved UV at half width and height.
+    Nv12,
+}
+
+/// One plane: its bytes and the distance between rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Plane<'a> {
+    pub data: &'a [u8],
+    pub stride: usize,
+}
+
+/// A decoded 8-bit planar YUV frame.
+#[derive(Debug, Clone, Copy)]
+pub struct YuvFrame<'a> {
+    pub layout: PlaneLayout,
+    pub width: u32,
+    pub height: u32,
+    pub colour: ColourSpace,
+    /// Y and U (or UV), and V for I420.
+    pub planes: [Option<Plane<'a>>; 3],
+}
+
+impl YuvFrame<'_> {
+    /// Width and height of the chroma planes.
+    pub fn chroma_size(&self) -> (u32, u32) {
+        (self.width.div_ceil(2), self.height.div_ceil(2))
+    }
+}
+
+/// Why a decoded frame cannot be shown.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FrameError {
+    #[error("the wall shows 8-bit I420, YV12 and NV12 frames, not {0}")]
+    UnsupportedFormat(String),
+    #[error("frame {width}x{height}: plane {plane} is too small")]
+    ShortPlane {
+        width: u32,
+        height: u32,
+        plane: usize,
+    },
+}
+
+impl YuvFrame<'_> {
+    /// Checks every plane holds its rows, so the upload cannot read out of bounds.
+    pub fn validate(&self) -> Result<(), FrameError> {
+        let (cw, ch) = self.chroma_size();
+        let needs: [(u32, u32, u32); 3] = match self.layout {
+            PlaneLayout::I420 => [(self.width, self.height, 1), (cw, ch, 1), (cw, ch, 1)],
+            PlaneLayout::Nv12 => [(self.width, self.height, 1), (cw, ch, 2), (0, 0, 0)],
+        };
+        for (index, (w, h, bytes)) in needs.iter().enumerate() {
+            if *w == 0 {
+                continue;
+            }
+            let row = (*w * *bytes) as usize;
+            let short = match self.planes[index] {
+                Some(p) => p.stride < row || p.data.len() < p.stride * (*h as usize - 1) + row,
+                None => true,
+            };
+            if short {
+                return Err(FrameError::ShortPlane {
+                    width: self.width,
+                    height: self.height,
+                    plane: index,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The colour space a media frame declares, or the usual guess when it declares none.
+pub fn colour_of(frame: &media::Frame) -> ColourSpace {
+    use gst_video::{VideoColorMatrix as M, VideoColorRange as R};
+    let c = frame.colorimetry();
+    let guess = ColourSpace::guess(frame.height());
+    ColourSpace {
+        matrix: match c.matrix {
+            M::Bt601 => Matrix::Bt601,
+            M::Bt709 => Matrix::Bt709,
+            M::Bt2020 => Matrix::Bt2020,
+            _ => guess.matrix,
+        },
+        range: match c.range {
+            R::Range0_255 => Range::Full,
+            R::Range16_235 => Range::Limited,
+            _ => guess.range,
+        },
+    }
+}
+
+/// Borrows a mapped media frame as a [`YuvFrame`].
+pub fn from_mapped<'a>(
+    frame: &media::Frame,
+    mapped: &'a gst_video::VideoFrameRef<&gst_video::gst::BufferRef>,
+) -> Result<YuvFrame<'a>, FrameError> {
+    use gst_video::VideoFormat;
+    use gst_video::prelude::*;
+    let plane = |index: u32| -> Option<Plane<'a>> {
+        let stride = usize::try_from(*mapped.plane_stride().get(index as usize)?).ok()?;
+        Some(Plane {
+            data: mapped.plane_data(index).ok()?,
+            stride,
+        })
+    };
+    let (layout, planes) = match frame.format() {
+        VideoFormat::I420 => (PlaneLayout::I420, [plane(0), plane(1), plane(2)]),
+        // YV12 is I420 with V before U.
+        VideoFormat::Yv12 => (PlaneLayout::I420, [plane(0), plane(2), plane(1)]),
+        VideoFormat::Nv12 => (PlaneLayout::Nv12, [plane(0), plane(1), None]),
+        other => return Err(FrameError::UnsupportedFormat(format!("{other:?}"))),
+    };
+    let yuv = YuvFrame {
+        layout,
+        width: frame.width(),
+        height: frame.height(),
+        colour: colour_of(frame),
+        planes,
+    };
+    yuv.validate()?;
+    Ok(yuv)
+}
+
+/// Solid-colour I420 planes for tests and placeholders: (Y, U, V) buffers and the frame over them.
+#[derive(Debug, Clone)]
+pub struct OwnedI420 {
+    pub width: u32,
+    pub height: u32,
+    pub colour: ColourSpace,
+    pub y: Vec<u8>,
+    pub u: Vec<u8>,
+    pub v: Vec<u8>,
+}
+
+impl OwnedI420 {
+    /// A frame filled with the 8-bit YUV that encodes `rgb` in `colour`.
+    pub fn solid(width: u32, height: u32, colour: ColourSpace, rgb: [u8; 3]) -> Self {
+        let [y, u, v] = colour.from_rgb(rgb);
+        let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+        Self {
+            width,
+            height,
+            colour,
+            y: vec![y; (width * height) as usize],
+            u: vec![u; (cw * ch) as usize],
+            v: vec![v; (cw * ch) as usize],
+        }
+    }
+
+    pub fn as_frame(&self) -> YuvFrame<'_> {
+        let cw = self.width.div_ceil(2) as usize;
+        YuvFrame {
+            layout: PlaneLayout::I420,
+            width: self.width,
+            height: self.height,
+            colour: self.colour,
+            planes: [
+                Some(Plane {
+                    data: &self.y,
+                    stride: self.width as usize,
+                }),
+                Some(Plane {
+                    data: &self.u,
+                    stride: cw,
+                }),
+                Some(Plane {
+                    data: &self.v,
+                    stride: cw,
+                }),
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_planes_are_refused_not_read_past() {
+        let owned = OwnedI420::solid(64, 32, ColourSpace::default(), [10, 20, 30]);
+        assert_eq!(owned.as_frame().validate(), Ok(()));
+        let mut frame = owned.as_frame();
+        frame.planes[2] = Some(Plane {
+            data: &owned.v[..10],
+            stride: 32,
+        });
+        assert_eq!(
+            frame.validate(),
+            Err(FrameError::ShortPlane {
+                width: 64,
+                height: 32,
+                plane: 2
+            })
+        );
+        frame.planes[1] = None;
+        assert!(frame.validate().is_err());
+    }
+}

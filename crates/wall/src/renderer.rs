@@ -1,0 +1,868 @@
+//! The renderer: owns its GPU pipelines (made once, never changed) and per-tile textures;
+//! what changes per frame is plain data, a [`Scene`]. Frames are uploaded through a reused
+//! staging belt straight into R8/RG8 plane textures; colour conversion happens in the shader.
+
+use crate::WallError;
+use crate::colour::ColourSpace;
+use crate::frame::{PlaneLayout, YuvFrame};
+use crate::layout::PixelRect;
+use crate::text::{ATLAS_SIZE, GlyphAtlas};
+use std::collections::HashMap;
+
+/// The WGSL source of both pipelines (validated by naga in the tests).
+pub const SHADER: &str = include_str!("../../../shaders/wall.wgsl");
+
+/// The format every wall target renders in: plain 8-bit RGBA, values written as computed.
+pub const TARGET_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+/// Background between and behind tiles.
+const BACKGROUND: wgpu::Color = wgpu::Color {
+    r: 0.03,
+    g: 0.035,
+    b: 0.04,
+    a: 1.0,
+};
+
+/// A device and queue, and what adapter they run on.
+#[derive(Debug, Clone)]
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter: wgpu::AdapterInfo,
+    pub instance: wgpu::Instance,
+}
+
+impl Gpu {
+    /// Any adapter, software ones (Mesa lavapipe) included, for offscreen work.
+    pub fn headless() -> Result<Self, WallError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            apply_limit_buckets: false,
+        }))
+        .map_err(|e| WallError::NoAdapter(e.to_string()))?;
+        Self::with_adapter(instance, &adapter)
+    }
+
+    pub fn with_adapter(
+        instance: wgpu::Instance,
+        adapter: &wgpu::Adapter,
+    ) -> Result<Self, WallError> {
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("wall"),
+            required_features: wgpu::Features::empty(),
+            required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
+            ..Default::default()
+        }))
+        .map_err(|e| WallError::NoAdapter(e.to_string()))?;
+        Ok(Self {
+            device,
+            queue,
+            adapter: adapter.get_info(),
+            instance,
+        })
+    }
+}
+
+/// How a frame fills its tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fit {
+    /// The whole frame, with bars where the aspect ratios differ.
+    #[default]
+    Contain,
+    /// The whole tile, cropping the frame.
+    Cover,
+}
+
+/// Digital zoom: the part of the frame shown, by its centre (0..1) and magnification (>= 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Zoom {
+    pub center: (f32, f32),
+    pub factor: f32,
+}
+
+impl Default for Zoom {
+    fn default() -> Self {
+        Self {
+            center: (0.5, 0.5),
+            factor: 1.0,
+        }
+    }
+}
+
+/// The state badge of a tile: the truth about what the guard is looking at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Badge {
+    Connecting,
+    Live,
+    Stalled,
+    /// "SIGNAL LOST SINCE hh:mm:ss".
+    SignalLost {
+        since: String,
+    },
+    /// Never had a picture, and the camera does not answer.
+    NoSignal,
+    AuthFailed,
+    Failed,
+}
+
+impl Badge {
+    fn text(&self) -> String {
+        match self {
+            Badge::Connecting => "CONNECTING".into(),
+            Badge::Live => "LIVE".into(),
+            Badge::Stalled => "STALLED".into(),
+            Badge::SignalLost { since } => format!("SIGNAL LOST SINCE {since}"),
+            Badge::NoSignal => "NO SIGNAL".into(),
+            Badge::AuthFailed => "AUTH FAILED".into(),
+            Badge::Failed => "FAILED".into(),
+        }
+    }
+
+    /// Background colour; the text always says the state too, never colour alone.
+    fn colour(&self) -> [f32; 4] {
+        match self {
+            Badge::Live => [0.10, 0.55, 0.25, 0.9],
+            Badge::Connecting => [0.35, 0.38, 0.42, 0.9],
+            Badge::Stalled => [0.80, 0.55, 0.05, 0.9],
+            Badge::SignalLost { .. } | Badge::NoSignal | Badge::AuthFailed | Badge::Failed => {
+                [0.75, 0.12, 0.12, 0.92]
+            }
+        }
+    }
+}
+
+/// What the wall draws over a tile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TileOverlay {
+    pub name: String,
+    /// The frame's time, already formatted (hh:mm:ss).
+    pub time: Option<String>,
+    pub badge: Option<Badge>,
+    /// fps, bitrate, latency; shown when the operator asks for it.
+    pub health: Option<String>,
+    /// Draw the alarm border now (the caller flashes it by toggling).
+    pub alarm: bool,
+    pub selected: bool,
+}
+
+/// What happens to a tile's picture this frame.
+#[derive(Debug, Clone, Copy)]
+pub enum FrameUpdate<'a> {
+    /// Show the last frame uploaded.
+    Keep,
+    /// Upload and show this one.
+    New(YuvFrame<'a>),
+    /// Show no picture.
+    Clear,
+}
+
+/// One tile of the scene.
+#[derive(Debug, Clone)]
+pub struct TileScene<'a> {
+    /// Stable identity across frames: the tile's index in its layout.
+    pub slot: usize,
+    pub rect: PixelRect,
+    pub frame: FrameUpdate<'a>,
+    pub fit: Fit,
+    pub zoom: Zoom,
+    pub overlay: TileOverlay,
+}
+
+/// Everything drawn in one frame.
+#[derive(Debug, Clone, Default)]
+pub struct Scene<'a> {
+    pub tiles: Vec<TileScene<'a>>,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct TileUniform {
+    dst: [f32; 4],
+    src: [f32; 4],
+    row_r: [f32; 4],
+    row_g: [f32; 4],
+    row_b: [f32; 4],
+    params: [f32; 4],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct OverlayInstance {
+    dst: [f32; 4],
+    uv: [f32; 4],
+    colour: [f32; 4],
+    kind: [f32; 4],
+}
+
+const TILE_UNIFORM_SIZE: u64 = std::mem::size_of::<TileUniform>() as u64;
+const OVERLAY_INSTANCE_SIZE: u64 = std::mem::size_of::<OverlayInstance>() as u64;
+
+#[derive(Debug)]
+struct TilePlanes {
+    layout: PlaneLayout,
+    width: u32,
+    height: u32,
+    colour: ColourSpace,
+    textures: Vec<wgpu::Texture>,
+}
+
+#[derive(Debug)]
+struct TileGpu {
+    uniform: wgpu::Buffer,
+    planes: Option<TilePlanes>,
+    bind_group: Option<wgpu::BindGroup>,
+}
+
+/// The video wall renderer.
+#[derive(Debug)]
+pub struct WallRenderer {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    tile_pipeline: wgpu::RenderPipeline,
+    overlay_pipeline: wgpu::RenderPipeline,
+    tile_layout: wgpu::BindGroupLayout,
+    sampler: wgpu::Sampler,
+    /// Bound where a layout has no third plane (NV12).
+    blank_plane: wgpu::TextureView,
+    atlas: GlyphAtlas,
+    atlas_texture: wgpu::Texture,
+    overlay_group: wgpu::BindGroup,
+    overlay_buffer: wgpu::Buffer,
+    overlay_instances: Vec<OverlayInstance>,
+    tiles: HashMap<usize, TileGpu>,
+    belt: wgpu::util::StagingBelt,
+}
+
+impl WallRenderer {
+    /// Builds the pipelines for targets of [`TARGET_FORMAT`] (or `format`, for a surface).
+    pub fn new(gpu: &Gpu, format: wgpu::TextureFormat) -> Result<Self, WallError> {
+        let device = gpu.device.clone();
+        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("wall.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+        });
+        let texture_entry = |binding: u32| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
+            },
+            count: None,
+        };
+        let sampler_entry = |binding: u32| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+            count: None,
+        };
+        let tile_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("tile"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: wgpu::BufferSize::new(TILE_UNIFORM_SIZE),
+                    },
+                    count: None,
+                },
+                texture_entry(1),
+                texture_entry(2),
+                texture_entry(3),
+                sampler_entry(4),
+            ],
+        });
+        let overlay_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("overlay"),
+            entries: &[texture_entry(0), sampler_entry(1)],
+        });
+        let pipeline = |name: &str,
+                        layout: &wgpu::BindGroupLayout,
+                        vs: &str,
+                        fs: &str,
+                        buffers: &[Option<wgpu::VertexBufferLayout<'_>>],
+                        blend: Option<wgpu::BlendState>| {
+            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(name),
+                bind_group_layouts: &[Some(layout)],
+                immediate_size: 0,
+            });
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(name),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &shader,
+                    entry_point: Some(vs),
+                    compilation_options: Default::default(),
+                    buffers,
+                },
+                primitive: wgpu::PrimitiveState::default(),
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &shader,
+                    entry_point: Some(fs),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format,
+                        blend,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let tile_pipeline = pipeline("tiles", &tile_layout, "vs_tile", "fs_tile", &[], None);
+        let overlay_attributes = wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4, 3 => Float32x4];
+        let overlay_pipeline = pipeline(
+            "overlays",
+            &overlay_layout,
+            "vs_overlay",
+            "fs_overlay",
+            &[Some(wgpu::VertexBufferLayout {
+                array_stride: OVERLAY_INSTANCE_SIZE,
+                step_mode: wgpu::VertexStepMode::Instance,
+                attributes: &overlay_attributes,
+            })],
+            Some(wgpu::BlendState::ALPHA_BLENDING),
+        );
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("linear"),
+            address_mode_u: wgpu::AddressMode::ClampToEdge,
+            address_mode_v: wgpu::AddressMode::ClampToEdge,
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        let blank_plane = plane_texture(&device, 1, 1, wgpu::TextureFormat::R8Unorm)
+            .create_view(&Default::default());
+        let atlas_texture = plane_texture(
+            &device,
+            ATLAS_SIZE,
+            ATLAS_SIZE,
+            wgpu::TextureFormat::R8Unorm,
+        );
+        let atlas_view = atlas_texture.create_view(&Default::default());
+        let overlay_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("overlay"),
+            layout: &overlay_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&atlas_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::Sampler(&sampler),
+                },
+            ],
+        });
+        let overlay_buffer = overlay_buffer(&device, 256);
+        Ok(Self {
+            belt: wgpu::util::StagingBelt::new(device.clone(), 4 << 20),
+            queue: gpu.queue.clone(),
+            device,
+            tile_pipeline,
+            overlay_pipeline,
+            tile_layout,
+            sampler,
+            blank_plane,
+            atlas: GlyphAtlas::new().map_err(WallError::Font)?,
+            atlas_texture,
+            overlay_group,
+            overlay_buffer,
+            overlay_instances: Vec::new(),
+            tiles: HashMap::new(),
+        })
+    }
+
+    /// Draws `scene` into `target` (`width` x `height` pixels) and submits the work.
+    pub fn render(
+        &mut self,
+        scene: &Scene<'_>,
+        target: &wgpu::TextureView,
+        width: u32,
+        height: u32,
+    ) -> Result<(), WallError> {
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("wall"),
+            });
+        self.tiles
+            .retain(|slot, _| scene.tiles.iter().any(|t| t.slot == *slot));
+        for tile in &scene.tiles {
+            match tile.frame {
+                FrameUpdate::Keep => {}
+                FrameUpdate::Clear => {
+                    if let Some(gpu) = self.tiles.get_mut(&tile.slot) {
+                        gpu.planes = None;
+                        gpu.bind_group = None;
+                    }
+                }
+                FrameUpdate::New(frame) => self.upload(tile.slot, &frame, &mut encoder)?,
+            }
+        }
+        for tile in &scene.tiles {
+            let Some(gpu) = self.tiles.get(&tile.slot) else {
+                continue;
+            };
+            let Some(planes) = gpu.planes.as_ref() else {
+                continue;
+            };
+            let uniform = tile_uniform(tile, planes, width, height);
+            self.belt
+                .write_buffer(
+                    &mut encoder,
+                    &gpu.uniform,
+                    0,
+                    wgpu::BufferSize::new(TILE_UNIFORM_SIZE).expect("non-zero"),
+                )
+                .copy_from_slice(bytemuck::bytes_of(&uniform));
+        }
+        self.build_overlays(scene, width, height);
+        self.upload_glyphs();
+        let instances = self.overlay_instances.len() as u64;
+        if instances * OVERLAY_INSTANCE_SIZE > self.overlay_buffer.size() {
+            self.overlay_buffer =
+                overlay_buffer(&self.device, (instances as usize).next_power_of_two());
+        }
+        if let Some(size) = wgpu::BufferSize::new(instances * OVERLAY_INSTANCE_SIZE) {
+            self.belt
+                .write_buffer(&mut encoder, &self.overlay_buffer, 0, size)
+                .copy_from_slice(bytemuck::cast_slice(&self.overlay_instances));
+        }
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("wall"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: target,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(BACKGROUND),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                ..Default::default()
+            });
+            pass.set_pipeline(&self.tile_pipeline);
+            for tile in &scene.tiles {
+                if let Some(group) = self
+                    .tiles
+                    .get(&tile.slot)
+                    .and_then(|t| t.bind_group.as_ref())
+                {
+                    pass.set_bind_group(0, group, &[]);
+                    pass.draw(0..6, 0..1);
+                }
+            }
+            if instances > 0 {
+                pass.set_pipeline(&self.overlay_pipeline);
+                pass.set_bind_group(0, &self.overlay_group, &[]);
+                pass.set_vertex_buffer(
+                    0,
+                    self.overlay_buffer
+                        .slice(..instances * OVERLAY_INSTANCE_SIZE),
+                );
+                pass.draw(0..6, 0..instances as u32);
+            }
+        }
+        self.belt.finish();
+        self.queue.submit([encoder.finish()]);
+        self.belt.recall();
+        Ok(())
+    }
+
+    fn upload(
+        &mut self,
+        slot: usize,
+        frame: &YuvFrame<'_>,
+        encoder: &mut wgpu::CommandEncoder,
+    ) -> Result<(), WallError> {
+        frame.validate()?;
+        let device = &self.device;
+        let gpu = self.tiles.entry(slot).or_insert_with(|| TileGpu {
+            uniform: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("tile uniform"),
+                size: TILE_UNIFORM_SIZE,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            planes: None,
+            bind_group: None,
+        });
+        let same = gpu.planes.as_ref().is_some_and(|p| {
+            p.layout == frame.layout && p.width == frame.width && p.height == frame.height
+        });
+        let (cw, ch) = frame.chroma_size();
+        let formats: Vec<(u32, u32, wgpu::TextureFormat)> = match frame.layout {
+            PlaneLayout::I420 => vec![
+                (frame.width, frame.height, wgpu::TextureFormat::R8Unorm),
+                (cw, ch, wgpu::TextureFormat::R8Unorm),
+                (cw, ch, wgpu::TextureFormat::R8Unorm),
+            ],
+            PlaneLayout::Nv12 => vec![
+                (frame.width, frame.height, wgpu::TextureFormat::R8Unorm),
+                (cw, ch, wgpu::TextureFormat::Rg8Unorm),
+            ],
+        };
+        if !same {
+            // New size or layout: new textures, made once and reused for every frame after.
+            let textures: Vec<wgpu::Texture> = formats
+                .iter()
+                .map(|(w, h, format)| plane_texture(device, *w, *h, *format))
+                .collect();
+            let views: Vec<wgpu::TextureView> = textures
+                .iter()
+                .map(|t| t.create_view(&Default::default()))
+                .collect();
+            let third = views.get(2).unwrap_or(&self.blank_plane);
+            gpu.bind_group = Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("tile"),
+                layout: &self.tile_layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: gpu.uniform.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::TextureView(&views[0]),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(&views[1]),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: wgpu::BindingResource::TextureView(third),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 4,
+                        resource: wgpu::BindingResource::Sampler(&self.sampler),
+                    },
+                ],
+            }));
+            gpu.planes = Some(TilePlanes {
+                layout: frame.layout,
+                width: frame.width,
+                height: frame.height,
+                colour: frame.colour,
+                textures,
+            });
+        }
+        let Some(planes) = gpu.planes.as_mut() else {
+            return Ok(());
+        };
+        planes.colour = frame.colour;
+        for (index, (w, h, format)) in formats.iter().enumerate() {
+            let Some(plane) = frame.planes[index] else {
+                continue;
+            };
+            let bytes_per_texel = if *format == wgpu::TextureFormat::Rg8Unorm {
+                2
+            } else {
+                1
+            };
+            let row = (*w * bytes_per_texel) as usize;
+            let padded = wgpu::util::align_to(row as u32, wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+            let size = u64::from(padded) * u64::from(*h);
+            let Some(size) = wgpu::BufferSize::new(size) else {
+                continue;
+            };
+            let slice = self
+                .belt
+                .allocate(size, wgpu::BufferSize::new(256).expect("non-zero"));
+            {
+                let mut view = slice
+                    .get_mapped_range_mut()
+                    .map_err(|e| WallError::Upload(format!("{e:?}")))?;
+                for y in 0..*h as usize {
+                    let src = &plane.data[y * plane.stride..y * plane.stride + row];
+                    let at = y * padded as usize;
+                    view.slice(at..at + row).copy_from_slice(src);
+                }
+            }
+            encoder.copy_buffer_to_texture(
+                wgpu::TexelCopyBufferInfo {
+                    buffer: slice.buffer(),
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: slice.offset(),
+                        bytes_per_row: Some(padded),
+                        rows_per_image: Some(*h),
+                    },
+                },
+                planes.textures[index].as_image_copy(),
+                wgpu::Extent3d {
+                    width: *w,
+                    height: *h,
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn upload_glyphs(&mut self) {
+        for (x, y, w, h, coverage) in self.atlas.pending.drain(..) {
+            self.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: &self.atlas_texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d { x, y, z: 0 },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                &coverage,
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(w),
+                    rows_per_image: Some(h),
+                },
+                wgpu::Extent3d {
+                    width: w,
+                    height: h,
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+    }
+
+    fn build_overlays(&mut self, scene: &Scene<'_>, width: u32, height: u32) {
+        let mut out = std::mem::take(&mut self.overlay_instances);
+        out.clear();
+        let (fw, fh) = (width as f32, height as f32);
+        let clip = |x0: f32, y0: f32, x1: f32, y1: f32| {
+            [
+                x0 / fw * 2.0 - 1.0,
+                1.0 - y0 / fh * 2.0,
+                x1 / fw * 2.0 - 1.0,
+                1.0 - y1 / fh * 2.0,
+            ]
+        };
+        let solid = |out: &mut Vec<OverlayInstance>,
+                     x0: f32,
+                     y0: f32,
+                     x1: f32,
+                     y1: f32,
+                     colour: [f32; 4]| {
+            out.push(OverlayInstance {
+                dst: clip(x0, y0, x1, y1),
+                uv: [0.0; 4],
+                colour,
+                kind: [0.0; 4],
+            });
+        };
+        for tile in &scene.tiles {
+            let r = tile.rect;
+            let (x, y, w, h) = (r.x as f32, r.y as f32, r.w as f32, r.h as f32);
+            let o = &tile.overlay;
+            let px = (h / 16.0).round().clamp(10.0, 22.0) as u32;
+            let pad = (px as f32 / 3.0).round().max(2.0);
+            let mut text = |out: &mut Vec<OverlayInstance>,
+                            s: &str,
+                            left: f32,
+                            top: f32,
+                            max_w: f32,
+                            back: [f32; 4],
+                            fore: [f32; 4],
+                            anchor_right: bool|
+             -> f32 {
+                let line = self.atlas.layout(s, px, (max_w - 2.0 * pad).max(0.0));
+                let box_w = line.width + 2.0 * pad;
+                let box_h = line.height + pad;
+                let x0 = if anchor_right { left - box_w } else { left };
+                solid(out, x0, top, x0 + box_w, top + box_h, back);
+                for g in &line.glyphs {
+                    let gx = x0 + pad + g.x;
+                    let gy = top + pad / 2.0 + g.y;
+                    out.push(OverlayInstance {
+                        dst: clip(
+                            gx,
+                            gy,
+                            gx + g.glyph.width as f32,
+                            gy + g.glyph.height as f32,
+                        ),
+                        uv: g.glyph.uv,
+                        colour: fore,
+                        kind: [1.0, 0.0, 0.0, 0.0],
+                    });
+                }
+                box_h
+            };
+            let shade = [0.0, 0.0, 0.0, 0.6];
+            let white = [0.95, 0.96, 0.97, 1.0];
+            let mut top = y;
+            if !o.name.is_empty() {
+                // At most 45 % of the width: the simulator's stamp lives in the right half.
+                top += text(&mut out, &o.name, x, y, w * 0.45, shade, white, false);
+            }
+            if let Some(health) = &o.health {
+                text(
+                    &mut out,
+                    health,
+                    x,
+                    top,
+                    w * 0.48,
+                    shade,
+                    [0.8, 0.85, 0.9, 1.0],
+                    false,
+                );
+            }
+            let line_h = px as f32 * 1.2 + pad;
+            if let Some(time) = &o.time {
+                text(
+                    &mut out,
+                    time,
+                    x,
+                    y + h - line_h,
+                    w * 0.4,
+                    shade,
+                    white,
+                    false,
+                );
+            }
+            if let Some(badge) = &o.badge {
+                text(
+                    &mut out,
+                    &badge.text(),
+                    x + w,
+                    y + h - line_h,
+                    w * 0.6,
+                    badge.colour(),
+                    white,
+                    true,
+                );
+            }
+            let border = |out: &mut Vec<OverlayInstance>, t: f32, colour: [f32; 4]| {
+                solid(out, x, y, x + w, y + t, colour);
+                solid(out, x, y + h - t, x + w, y + h, colour);
+                solid(out, x, y + t, x + t, y + h - t, colour);
+                solid(out, x + w - t, y + t, x + w, y + h - t, colour);
+            };
+            if o.alarm {
+                border(
+                    &mut out,
+                    (h / 60.0).round().clamp(3.0, 6.0),
+                    [0.9, 0.1, 0.1, 1.0],
+                );
+            }
+            if o.selected {
+                border(&mut out, 2.0, [0.2, 0.65, 1.0, 1.0]);
+            }
+        }
+        self.overlay_instances = out;
+    }
+}
+
+fn plane_texture(
+    device: &wgpu::Device,
+    width: u32,
+    height: u32,
+    format: wgpu::TextureFormat,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("plane"),
+        size: wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    })
+}
+
+fn overlay_buffer(device: &wgpu::Device, instances: usize) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("overlay instances"),
+        size: instances as u64 * OVERLAY_INSTANCE_SIZE,
+        usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
+/// Where a tile's frame lands (clip space) and which part of it shows.
+fn tile_uniform(tile: &TileScene<'_>, planes: &TilePlanes, width: u32, height: u32) -> TileUniform {
+    let r = tile.rect;
+    let (tw, th) = (r.w as f32, r.h as f32);
+    let frame_aspect = planes.width as f32 / planes.height as f32;
+    let tile_aspect = tw / th;
+    // Zoom first: the part of the frame asked for.
+    let factor = tile.zoom.factor.max(1.0);
+    let half = 0.5 / factor;
+    let cx = tile.zoom.center.0.clamp(half, 1.0 - half);
+    let cy = tile.zoom.center.1.clamp(half, 1.0 - half);
+    let mut src = [cx - half, cy - half, cx + half, cy + half];
+    let (mut x0, mut y0, mut x1, mut y1) = (
+        r.x as f32,
+        r.y as f32,
+        (r.x + r.w) as f32,
+        (r.y + r.h) as f32,
+    );
+    match tile.fit {
+        Fit::Contain => {
+            if frame_aspect > tile_aspect {
+                let shown = tw / frame_aspect;
+                y0 += (th - shown) / 2.0;
+                y1 = y0 + shown;
+            } else {
+                let shown = th * frame_aspect;
+                x0 += (tw - shown) / 2.0;
+                x1 = x0 + shown;
+            }
+        }
+        Fit::Cover => {
+            let (sw, sh) = (src[2] - src[0], src[3] - src[1]);
+            if frame_aspect > tile_aspect {
+                let keep = sw * tile_aspect / frame_aspect;
+                src[0] += (sw - keep) / 2.0;
+                src[2] = src[0] + keep;
+            } else {
+                let keep = sh * frame_aspect / tile_aspect;
+                src[1] += (sh - keep) / 2.0;
+                src[3] = src[1] + keep;
+            }
+        }
+    }
+    let texels_per_pixel = planes.width as f32 * (src[2] - src[0]) / (x1 - x0).max(1.0);
+    // Bilinear alone is fine to about 1.5 source texels per pixel; beyond, a grid of taps.
+    let taps = texels_per_pixel.round().clamp(1.0, 4.0);
+    let m = planes.colour.to_rgb_matrix();
+    let (fw, fh) = (width as f32, height as f32);
+    TileUniform {
+        dst: [
+            x0 / fw * 2.0 - 1.0,
+            1.0 - y0 / fh * 2.0,
+            x1 / fw * 2.0 - 1.0,
+            1.0 - y1 / fh * 2.0,
+        ],
+        src,
+        row_r: m[0],
+        row_g: m[1],
+        row_b: m[2],
+        params: [
+            taps,
+            if planes.layout == PlaneLayout::Nv12 {
+                1.0
+            } else {
+                0.0
+            },
+            0.0,
+            0.0,
+        ],
+    }
+}

@@ -1,0 +1,146 @@
+//! The offscreen target: a texture the wall renders into and reads back, for snapshots, tests
+//! and benchmarks.
+
+use crate::WallError;
+use crate::renderer::{Gpu, TARGET_FORMAT};
+
+/// An RGBA image read back from the GPU, rows tightly packed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+impl Image {
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 3] {
+        let at = ((y * self.width + x) * 4) as usize;
+        [self.rgba[at], self.rgba[at + 1], self.rgba[at + 2]]
+    }
+
+    /// Luma (BT.601 weights) of a pixel, for reading pixel stamps back.
+    pub fn luma(&self, x: u32, y: u32) -> u8 {
+        let [r, g, b] = self.pixel(x, y).map(f32::from);
+        (0.299 * r + 0.587 * g + 0.114 * b).round() as u8
+    }
+
+    /// Writes a PNG.
+    pub fn save_png(&self, path: &std::path::Path) -> Result<(), WallError> {
+        let file = std::fs::File::create(path)
+            .map_err(|e| WallError::Png(format!("{}: {e}", path.display())))?;
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder
+            .write_header()
+            .map_err(|e| WallError::Png(e.to_string()))?;
+        writer
+            .write_image_data(&self.rgba)
+            .map_err(|e| WallError::Png(e.to_string()))?;
+        writer.finish().map_err(|e| WallError::Png(e.to_string()))
+    }
+}
+
+/// A render target in GPU memory with a readback buffer.
+#[derive(Debug)]
+pub struct OffscreenTarget {
+    texture: wgpu::Texture,
+    view: wgpu::TextureView,
+    readback: wgpu::Buffer,
+    padded_row: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl OffscreenTarget {
+    pub fn new(gpu: &Gpu, width: u32, height: u32) -> Self {
+        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("offscreen wall"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: TARGET_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let padded_row = wgpu::util::align_to(width * 4, wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let readback = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("wall readback"),
+            size: u64::from(padded_row) * u64::from(height),
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        Self {
+            view: texture.create_view(&Default::default()),
+            texture,
+            readback,
+            padded_row,
+            width,
+            height,
+        }
+    }
+
+    pub fn view(&self) -> &wgpu::TextureView {
+        &self.view
+    }
+
+    /// Copies the rendered image back to the CPU (waits for the GPU).
+    pub fn read(&self, gpu: &Gpu) -> Result<Image, WallError> {
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        encoder.copy_texture_to_buffer(
+            self.texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &self.readback,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(self.padded_row),
+                    rows_per_image: Some(self.height),
+                },
+            },
+            wgpu::Extent3d {
+                width: self.width,
+                height: self.height,
+                depth_or_array_layers: 1,
+            },
+        );
+        gpu.queue.submit([encoder.finish()]);
+        let slice = self.readback.slice(..);
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        slice.map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
+        gpu.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: Some(std::time::Duration::from_secs(30)),
+            })
+            .map_err(|e| WallError::Readback(e.to_string()))?;
+        receiver
+            .recv()
+            .map_err(|e| WallError::Readback(e.to_string()))?
+            .map_err(|e| WallError::Readback(e.to_string()))?;
+        let mut rgba = Vec::with_capacity((self.width * self.height * 4) as usize);
+        {
+            let mapped = slice
+                .get_mapped_range()
+                .map_err(|e| WallError::Readback(format!("{e:?}")))?;
+            for row in mapped
+                .chunks(self.padded_row as usize)
+                .take(self.height as usize)
+            {
+                rgba.extend_from_slice(&row[..(self.width * 4) as usize]);
+            }
+        }
+        self.readback.unmap();
+        Ok(Image {
+            width: self.width,
+            height: self.height,
+            rgba,
+        })
+    }
+}

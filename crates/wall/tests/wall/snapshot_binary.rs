@@ -1,0 +1,100 @@
+//! `watchfloor-wall snapshot` as a user runs it, against the simulator.
+
+use sim::{Sim, SimConfig, StreamKind};
+use site::Site;
+use stamp::StampGeometry;
+use std::process::Command;
+
+#[test]
+fn snapshot_writes_a_png_of_every_camera_in_its_tile() {
+    let sim = Sim::start(
+        SimConfig {
+            site: Site::with_cameras(4),
+            host: "127.0.0.1".into(),
+            rtsp_port: 0,
+            credentials: None,
+            doors: sim::DoorSettings::default(),
+        },
+        None,
+    )
+    .expect("simulator");
+    let out = std::env::temp_dir().join(format!("wall-snapshot-{}.png", std::process::id()));
+    let urls: Vec<String> = ["cam01", "cam02", "cam03", "cam04"]
+        .iter()
+        .map(|c| sim.cameras().url(c, StreamKind::Sub))
+        .collect();
+    let output = Command::new(env!("CARGO_BIN_EXE_watchfloor-wall"))
+        .args(["snapshot", "--layout", "2x2", "--size", "1280x720", "--out"])
+        .arg(&out)
+        .args(&urls)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("wrote"), "{stderr}");
+
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&out).expect("png written"),
+    ));
+    let mut reader = decoder.read_info().expect("png header");
+    let mut rgba = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut rgba).expect("png data");
+    assert_eq!((info.width, info.height), (1280, 720));
+    let layout = wall::WallLayout::preset(wall::Preset::Grid(2));
+    for (index, rect) in layout.pixel_rects(1280, 720, 2) {
+        let geometry = StampGeometry::new(rect.w, rect.h).expect("stamp fits");
+        let stamp = geometry
+            .read(|x, y| {
+                let at = (((rect.y + y) * 1280 + rect.x + x) * 4) as usize;
+                let [r, g, b] = [rgba[at], rgba[at + 1], rgba[at + 2]].map(f32::from);
+                (0.299 * r + 0.587 * g + 0.114 * b).round() as u8
+            })
+            .unwrap_or_else(|| {
+                let kept = std::env::temp_dir().join("wall-snapshot-unreadable.png");
+                let _ = std::fs::copy(&out, &kept);
+                panic!("tile {index} has no readable stamp; the snapshot is at {}", kept.display())
+            });
+        assert_eq!(usize::from(stamp.source), index + 1);
+    }
+    std::fs::remove_file(&out).expect("clean");
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_reason() {
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_watchfloor-wall"))
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let out = std::env::temp_dir().join("never.png");
+    let out = out.to_str().expect("path");
+    assert!(
+        run(&[
+            "snapshot",
+            "--layout",
+            "7x7",
+            "--out",
+            out,
+            "rtsp://127.0.0.1:1/x"
+        ])
+        .contains("unknown layout")
+    );
+    assert!(
+        run(&[
+            "snapshot",
+            "--size",
+            "big",
+            "--out",
+            out,
+            "rtsp://127.0.0.1:1/x"
+        ])
+        .contains("WIDTHxHEIGHT")
+    );
+    let five: Vec<&str> = std::iter::repeat_n("rtsp://127.0.0.1:1/x", 5).collect();
+    let mut args = vec!["snapshot", "--layout", "2x2", "--out", out];
+    args.extend(five);
+    assert!(run(&args).contains("5 streams for a layout of 4 tiles"));
+}
