@@ -46,7 +46,8 @@ const USAGE: &str = "usage: cargo xtask <task>
   demo    set up, then run the demo (simulated site of 16 cameras and 8 doors, live stream health)
   test    set up, then run every check and test (fmt, clippy, Rust tests)
   setup   install what is missing: system packages (apt), Node packages (npm), pinned cargo tools
-  bench   set up, then run the benchmarks (media decode cost against bare gst-launch-1.0)";
+  bench   set up, then run the benchmarks (decode cost against gst-launch-1.0; the wall against
+          bare decoding and GStreamer's compositor)";
 
 /// The repository root (the parent of this crate's folder).
 fn root() -> PathBuf {
@@ -158,5 +159,9 @@ fn bench(args: &[String]) -> Result<()> {
     run(cargo().args(["build", "--release", "-p", "sim"]))?;
     run(cargo()
         .args(["bench", "-p", "media", "--bench", "decode_cost", "--"])
-        .args(args))
+        .args(args))?;
+    run(cargo()
+        .args(["bench", "-p", "wall", "--bench", "wall_cost", "--"])
+        .args(args)
+        .env("XDG_RUNTIME_DIR", runtime_dir()?))
 }

@@ -10,6 +10,7 @@
 //! This crate knows nothing of the wall, the app or the hub. Credentials never appear in its
 //! logs, errors or printed URLs.
 
+mod adaptive;
 mod decode_errors;
 mod decoder;
 mod health;
@@ -20,6 +21,7 @@ mod slot;
 mod stream;
 mod switch;
 
+pub use adaptive::{AdaptivePolicy, AdaptiveStream, Quality};
 pub use decoder::Codec;
 pub use health::{StreamHealth, StreamState};
 pub use pipeline::live_pipelines;

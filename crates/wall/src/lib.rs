@@ -6,6 +6,7 @@
 //! - [`renderer`]: pipelines made once, per-tile plane textures fed through a reused staging
 //!   belt, overlays (name, time, state badge, health line, alarm and selection borders).
 //! - [`target`]: the offscreen target with readback.
+//! - [`window`]: the window target (a surface from raw window and display handles).
 //!
 //! The wall knows nothing of Tauri, HTTP or the hub: what to show arrives as a [`Scene`].
 
@@ -16,15 +17,17 @@ pub mod live;
 pub mod renderer;
 pub mod target;
 mod text;
+pub mod window;
 
 pub use colour::{ColourSpace, Matrix, Range};
 pub use frame::{FrameError, OwnedI420, Plane, PlaneLayout, YuvFrame};
 pub use layout::{NormRect, PixelRect, Preset, WallLayout};
-pub use live::{LiveTile, LiveWall};
+pub use live::{Drawn, LiveTile, LiveWall, RedrawSignal};
 pub use renderer::{
     Badge, Fit, FrameUpdate, Gpu, Scene, TileOverlay, TileScene, WallRenderer, Zoom,
 };
 pub use target::{Image, OffscreenTarget};
+pub use window::WindowTarget;
 
 /// What went wrong in the wall.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,8 @@ pub enum WallError {
     Upload(String),
     #[error("cannot read the wall back: {0}")]
     Readback(String),
+    #[error("the window's surface: {0}")]
+    Surface(String),
     #[error("cannot write the PNG: {0}")]
     Png(String),
 }

@@ -6,14 +6,49 @@ use crate::WallError;
 use crate::frame::{self, YuvFrame};
 use crate::layout::WallLayout;
 use crate::renderer::{Badge, Fit, FrameUpdate, Scene, TileOverlay, TileScene, WallRenderer, Zoom};
-use media::{Stream, StreamState};
-use std::time::SystemTime;
+use media::{AdaptiveStream, StreamState};
+use parking_lot::{Condvar, Mutex};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Wakes the render thread when any tile has a new frame: drawing is driven by change.
+#[derive(Debug, Default)]
+pub struct RedrawSignal {
+    dirty: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl RedrawSignal {
+    pub fn notify(&self) {
+        *self.dirty.lock() = true;
+        self.changed.notify_one();
+    }
+
+    /// Waits until something changed or `timeout` passes; true if something changed.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let mut dirty = self.dirty.lock();
+        if !*dirty {
+            self.changed.wait_for(&mut dirty, timeout);
+        }
+        std::mem::take(&mut *dirty)
+    }
+}
+
+/// What one call to [`LiveWall::render`] drew.
+#[derive(Debug, Default, Clone)]
+pub struct Drawn {
+    /// Tiles drawn (new frame, or overlay changed).
+    pub tiles: usize,
+    /// When each newly shown frame came out of its decoder.
+    pub decoded_at: Vec<Instant>,
+}
 
 /// What one tile shows.
 #[derive(Debug)]
 pub struct LiveTile {
     pub name: String,
-    pub stream: Stream,
+    /// The camera: sub- or main stream by the tile's size, nothing while hidden.
+    pub camera: AdaptiveStream,
     /// When the last frame arrived (wall-clock), for "signal lost since".
     last_frame: Option<SystemTime>,
     pub fit: Fit,
@@ -23,10 +58,10 @@ pub struct LiveTile {
 }
 
 impl LiveTile {
-    pub fn new(name: impl Into<String>, stream: Stream) -> Self {
+    pub fn new(name: impl Into<String>, camera: AdaptiveStream) -> Self {
         Self {
             name: name.into(),
-            stream,
+            camera,
             last_frame: None,
             fit: Fit::Contain,
             zoom: Zoom::default(),
@@ -42,7 +77,10 @@ impl LiveTile {
 
     fn badge(&self) -> Badge {
         let since = || self.last_frame.map(clock).unwrap_or_default();
-        match self.stream.state() {
+        let Some(stream) = self.camera.current() else {
+            return Badge::Connecting;
+        };
+        match stream.state() {
             StreamState::Live => Badge::Live,
             StreamState::Connecting => Badge::Connecting,
             StreamState::Stalled => Badge::Stalled,
@@ -73,6 +111,11 @@ pub struct LiveWall {
     pub tiles: Vec<Option<LiveTile>>,
     pub selected: Option<usize>,
     pub gap: u32,
+    /// What each tile showed last time, to draw only what changed.
+    drawn: Vec<Option<TileOverlay>>,
+    /// The target size last drawn at; a new size (or layout) draws everything.
+    drawn_size: Option<(u32, u32, usize)>,
+    signal: Arc<RedrawSignal>,
 }
 
 impl LiveWall {
@@ -83,26 +126,67 @@ impl LiveWall {
             tiles: (0..count).map(|_| None).collect(),
             selected: None,
             gap: 2,
+            drawn: (0..count).map(|_| None).collect(),
+            drawn_size: None,
+            signal: Arc::default(),
         }
     }
 
-    /// Takes each tile's newest frame (if any) and renders the wall into `target`.
-    /// Returns how many tiles got a new frame.
+    /// Puts `tile` at `index`; its new frames will wake [`LiveWall::signal`].
+    pub fn set_tile(&mut self, index: usize, tile: LiveTile) {
+        let signal = Arc::downgrade(&self.signal);
+        let mut tile = tile;
+        tile.camera.set_waker(Some(Arc::new(move || {
+            if let Some(signal) = signal.upgrade() {
+                signal.notify();
+            }
+        })));
+        if let Some(place) = self.tiles.get_mut(index) {
+            *place = Some(tile);
+        }
+    }
+
+    /// The signal that says a tile has a new frame.
+    pub fn signal(&self) -> Arc<RedrawSignal> {
+        self.signal.clone()
+    }
+
+    /// Draw everything next time (after a layout change or a lost surface).
+    pub fn invalidate(&mut self) {
+        self.drawn_size = None;
+    }
+
+    /// Takes each tile's newest frame (if any) and draws the tiles that changed into `target`,
+    /// which must keep its contents between calls. Returns how many tiles were drawn.
     pub fn render(
         &mut self,
         renderer: &mut WallRenderer,
         target: &wgpu::TextureView,
         width: u32,
         height: u32,
-    ) -> Result<usize, WallError> {
+    ) -> Result<Drawn, WallError> {
         let now = SystemTime::now();
         let rects = self.layout.pixel_rects(width, height, self.gap);
+        // Decode what shows, at the quality its size needs; nothing for hidden tiles.
+        for (index, tile) in self.tiles.iter_mut().enumerate() {
+            let Some(tile) = tile.as_mut() else {
+                continue;
+            };
+            match rects.iter().find(|(i, _)| *i == index) {
+                Some((_, rect)) => {
+                    if let Err(error) = tile.camera.show_at(rect.h) {
+                        tracing::warn!(tile = index, %error, "cannot open the camera's stream");
+                    }
+                }
+                None => tile.camera.hide(),
+            }
+        }
         // Hold the frames and their mappings for as long as the scene borrows them.
         let frames: Vec<(usize, media::Frame)> = rects
             .iter()
             .filter_map(|(index, _)| {
                 let tile = self.tiles.get_mut(*index)?.as_mut()?;
-                let frame = tile.stream.slot().take()?;
+                let frame = tile.camera.take_frame()?;
                 tile.last_frame = Some(now);
                 Some((*index, frame))
             })
@@ -123,7 +207,15 @@ impl LiveWall {
                 None => tracing::warn!(tile = index, "frame could not be mapped"),
             }
         }
-        let mut scene = Scene::default();
+        let size = (width, height, self.layout.tiles.len());
+        let full = self.drawn_size != Some(size) || self.drawn.len() != self.layout.tiles.len();
+        if full {
+            self.drawn = (0..self.layout.tiles.len()).map(|_| None).collect();
+        }
+        let mut scene = Scene {
+            tiles: Vec::with_capacity(rects.len()),
+            full,
+        };
         for (index, rect) in &rects {
             let Some(tile) = self.tiles.get(*index).and_then(Option::as_ref) else {
                 continue;
@@ -133,32 +225,49 @@ impl LiveWall {
                 .find(|(i, _)| i == index)
                 .map(|(_, yuv)| FrameUpdate::New(*yuv))
                 .unwrap_or(FrameUpdate::Keep);
-            let health = tile.show_health.then(|| {
-                let h = tile.stream.health();
-                format!(
-                    "{:.0}fps {:.0}kb/s{}",
-                    h.fps,
-                    h.bitrate_kbps,
-                    h.latency_ms.map(|l| format!(" {l}ms")).unwrap_or_default()
-                )
-            });
+            let health = tile
+                .show_health
+                .then(|| tile.camera.current())
+                .flatten()
+                .map(|stream| {
+                    let h = stream.health();
+                    format!(
+                        "{:.0}fps {:.0}kb/s{}",
+                        h.fps,
+                        h.bitrate_kbps,
+                        h.latency_ms.map(|l| format!(" {l}ms")).unwrap_or_default()
+                    )
+                });
+            let overlay = TileOverlay {
+                name: tile.name.clone(),
+                time: tile.last_frame.map(clock),
+                badge: Some(tile.badge()),
+                health,
+                alarm: tile.alarm,
+                selected: self.selected == Some(*index),
+            };
+            let new_frame = matches!(frame, FrameUpdate::New(_));
+            let changed =
+                new_frame || self.drawn.get(*index).and_then(Option::as_ref) != Some(&overlay);
+            if let Some(drawn) = self.drawn.get_mut(*index) {
+                *drawn = Some(overlay.clone());
+            }
             scene.tiles.push(TileScene {
                 slot: *index,
                 rect: *rect,
                 frame,
                 fit: tile.fit,
                 zoom: tile.zoom,
-                overlay: TileOverlay {
-                    name: tile.name.clone(),
-                    time: tile.last_frame.map(clock),
-                    badge: Some(tile.badge()),
-                    health,
-                    alarm: tile.alarm,
-                    selected: self.selected == Some(*index),
-                },
+                overlay,
+                changed,
             });
         }
+        let tiles = scene.tiles.iter().filter(|t| full || t.changed).count();
         renderer.render(&scene, target, width, height)?;
-        Ok(updates.len())
+        self.drawn_size = Some(size);
+        Ok(Drawn {
+            tiles,
+            decoded_at: frames.iter().map(|(_, f)| f.decoded_at).collect(),
+        })
     }
 }

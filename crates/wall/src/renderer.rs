@@ -22,6 +22,7 @@ const BACKGROUND: wgpu::Color = wgpu::Color {
     b: 0.04,
     a: 1.0,
 };
+const BACKGROUND_RGBA: [f32; 4] = [0.03, 0.035, 0.04, 1.0];
 
 /// A device and queue, and what adapter they run on.
 #[derive(Debug, Clone)]
@@ -170,12 +171,19 @@ pub struct TileScene<'a> {
     pub fit: Fit,
     pub zoom: Zoom,
     pub overlay: TileOverlay,
+    /// Draw this tile now. Tiles not marked keep what the target already shows, unless the
+    /// scene asks for a full redraw.
+    pub changed: bool,
 }
 
 /// Everything drawn in one frame.
 #[derive(Debug, Clone, Default)]
 pub struct Scene<'a> {
     pub tiles: Vec<TileScene<'a>>,
+    /// Clear the target and draw every tile (first frame, new layout, resized target). Otherwise
+    /// only tiles marked `changed` are drawn, each within its own rectangle, over what the
+    /// target kept from the last frame.
+    pub full: bool,
 }
 
 #[repr(C)]
@@ -429,7 +437,7 @@ impl WallRenderer {
                 )
                 .copy_from_slice(bytemuck::bytes_of(&uniform));
         }
-        self.build_overlays(scene, width, height);
+        let ranges = self.build_overlays(scene, width, height);
         self.upload_glyphs();
         let instances = self.overlay_instances.len() as u64;
         if instances * OVERLAY_INSTANCE_SIZE > self.overlay_buffer.size() {
@@ -449,32 +457,50 @@ impl WallRenderer {
                     depth_slice: None,
                     resolve_target: None,
                     ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(BACKGROUND),
+                        load: if scene.full {
+                            wgpu::LoadOp::Clear(BACKGROUND)
+                        } else {
+                            wgpu::LoadOp::Load
+                        },
                         store: wgpu::StoreOp::Store,
                     },
                 })],
                 ..Default::default()
             });
-            pass.set_pipeline(&self.tile_pipeline);
-            for tile in &scene.tiles {
-                if let Some(group) = self
-                    .tiles
-                    .get(&tile.slot)
-                    .and_then(|t| t.bind_group.as_ref())
-                {
-                    pass.set_bind_group(0, group, &[]);
-                    pass.draw(0..6, 0..1);
-                }
-            }
             if instances > 0 {
-                pass.set_pipeline(&self.overlay_pipeline);
-                pass.set_bind_group(0, &self.overlay_group, &[]);
                 pass.set_vertex_buffer(
                     0,
                     self.overlay_buffer
                         .slice(..instances * OVERLAY_INSTANCE_SIZE),
                 );
-                pass.draw(0..6, 0..instances as u32);
+            }
+            for (tile, range) in scene.tiles.iter().zip(ranges) {
+                if !scene.full && !tile.changed {
+                    continue;
+                }
+                let r = tile.rect;
+                if r.w == 0 || r.h == 0 || r.x + r.w > width || r.y + r.h > height {
+                    continue;
+                }
+                pass.set_scissor_rect(r.x, r.y, r.w, r.h);
+                // Background (clears the bars), picture, then the tile's own overlays.
+                pass.set_pipeline(&self.overlay_pipeline);
+                pass.set_bind_group(0, &self.overlay_group, &[]);
+                pass.draw(0..6, range.start..range.start + 1);
+                if let Some(group) = self
+                    .tiles
+                    .get(&tile.slot)
+                    .and_then(|t| t.bind_group.as_ref())
+                {
+                    pass.set_pipeline(&self.tile_pipeline);
+                    pass.set_bind_group(0, group, &[]);
+                    pass.draw(0..6, 0..1);
+                    pass.set_pipeline(&self.overlay_pipeline);
+                    pass.set_bind_group(0, &self.overlay_group, &[]);
+                }
+                if range.end > range.start + 1 {
+                    pass.draw(0..6, range.start + 1..range.end);
+                }
             }
         }
         self.belt.finish();
@@ -637,7 +663,15 @@ impl WallRenderer {
         }
     }
 
-    fn build_overlays(&mut self, scene: &Scene<'_>, width: u32, height: u32) {
+    /// Builds every tile's overlay quads; returns each tile's range of instances, whose first
+    /// is the tile's background.
+    fn build_overlays(
+        &mut self,
+        scene: &Scene<'_>,
+        width: u32,
+        height: u32,
+    ) -> Vec<std::ops::Range<u32>> {
+        let mut ranges = Vec::with_capacity(scene.tiles.len());
         let mut out = std::mem::take(&mut self.overlay_instances);
         out.clear();
         let (fw, fh) = (width as f32, height as f32);
@@ -663,7 +697,15 @@ impl WallRenderer {
             });
         };
         for tile in &scene.tiles {
+            let first = out.len() as u32;
             let r = tile.rect;
+            let (bx0, by0, bx1, by1) = (
+                r.x as f32,
+                r.y as f32,
+                (r.x + r.w) as f32,
+                (r.y + r.h) as f32,
+            );
+            solid(&mut out, bx0, by0, bx1, by1, BACKGROUND_RGBA);
             let (x, y, w, h) = (r.x as f32, r.y as f32, r.w as f32, r.h as f32);
             let o = &tile.overlay;
             let px = (h / 16.0).round().clamp(10.0, 22.0) as u32;
@@ -759,8 +801,10 @@ impl WallRenderer {
             if o.selected {
                 border(&mut out, 2.0, [0.2, 0.65, 1.0, 1.0]);
             }
+            ranges.push(first..out.len() as u32);
         }
         self.overlay_instances = out;
+        ranges
     }
 }
 

@@ -4,7 +4,8 @@
 //! run, so that timing checks never compete with another test's sixteen encoders on two cores.
 
 use media::{
-    Credentials, EngineSettings, MediaEngine, Stream, StreamSettings, StreamState, StreamSwitch,
+    AdaptivePolicy, AdaptiveStream, Credentials, EngineSettings, MediaEngine, Quality, Stream,
+    StreamSettings, StreamState, StreamSwitch,
 };
 use parking_lot::Mutex;
 use sim::{Fault, Sim, SimConfig, StreamKind};
@@ -460,4 +461,64 @@ fn tearing_down_sixteen_streams_leaves_no_pipelines_or_threads() {
         "threads back to {baseline}, still {}",
         threads()
     );
+}
+
+#[test]
+fn an_adaptive_stream_follows_the_tile_size_with_hysteresis_and_stops_when_hidden() {
+    let _serial = SERIAL.lock();
+    let engine = init();
+    let sim = start_sim(Site::with_cameras(1), None);
+    let main = StreamSettings::new(sim.cameras().url("cam01", StreamKind::Main));
+    let sub = StreamSettings::new(sim.cameras().url("cam01", StreamKind::Sub));
+    let mut camera = AdaptiveStream::new(
+        &engine,
+        main,
+        Some(sub),
+        AdaptivePolicy::for_sub_height(360),
+    );
+    assert!(
+        !camera.is_decoding(),
+        "nothing is decoded before a tile shows the camera"
+    );
+    let width_at = |camera: &mut AdaptiveStream, height: u32| -> u32 {
+        camera.show_at(height).expect("open");
+        let start = Instant::now();
+        let mut last = 0;
+        // Take frames for a while: the switch completes once the new stream delivers.
+        while start.elapsed() < Duration::from_secs(6) {
+            if let Some(frame) = camera.take_frame() {
+                last = frame.width();
+            }
+            if last > 0 && start.elapsed() > Duration::from_secs(2) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        last
+    };
+    assert_eq!(
+        width_at(&mut camera, 270),
+        640,
+        "a small tile shows the sub-stream"
+    );
+    assert_eq!(camera.quality(), Quality::Sub);
+    assert_eq!(
+        width_at(&mut camera, 720),
+        1280,
+        "a big tile shows the main stream"
+    );
+    assert_eq!(
+        width_at(&mut camera, 500),
+        1280,
+        "hysteresis: still main just under the switch-up size"
+    );
+    assert_eq!(
+        width_at(&mut camera, 300),
+        640,
+        "back to the sub-stream when small"
+    );
+    let before = media::live_pipelines();
+    camera.hide();
+    assert!(!camera.is_decoding());
+    assert!(media::live_pipelines() < before, "hiding stops decoding");
 }

@@ -22,7 +22,7 @@ fn render(gpu: &Gpu, width: u32, height: u32, tiles: Vec<TileScene<'_>>) -> Imag
     let mut renderer = WallRenderer::new(gpu, wall::renderer::TARGET_FORMAT).expect("renderer");
     let target = OffscreenTarget::new(gpu, width, height);
     renderer
-        .render(&Scene { tiles }, target.view(), width, height)
+        .render(&Scene { tiles, full: true }, target.view(), width, height)
         .expect("render");
     target.read(gpu).expect("readback")
 }
@@ -35,6 +35,7 @@ fn tile<'a>(slot: usize, rect: wall::PixelRect, frame: YuvFrame<'a>) -> TileScen
         fit: Fit::Contain,
         zoom: Zoom::default(),
         overlay: TileOverlay::default(),
+        changed: true,
     }
 }
 
@@ -337,4 +338,70 @@ fn overlays_appear_where_they_should() {
     assert!(time.iter().any(|p| p[0] > 220 && p[1] > 220), "time text");
     // Without overlays those places show the frame.
     assert!(close(plain.pixel(20, 20), base) && close(plain.pixel(600, 340), base));
+}
+
+#[test]
+fn only_changed_tiles_are_redrawn() {
+    let gpu = gpu();
+    let space = ColourSpace {
+        matrix: Matrix::Bt709,
+        range: Range::Full,
+    };
+    let mut renderer = WallRenderer::new(&gpu, wall::renderer::TARGET_FORMAT).expect("renderer");
+    let target = OffscreenTarget::new(&gpu, 320, 180);
+    let rects = WallLayout::preset(Preset::Grid(2)).pixel_rects(320, 180, 0);
+    let grey = OwnedI420::solid(64, 36, space, [100, 100, 100]);
+    let white = OwnedI420::solid(64, 36, space, [250, 250, 250]);
+    let first = rects
+        .iter()
+        .map(|(slot, rect)| tile(*slot, *rect, grey.as_frame()))
+        .collect();
+    renderer
+        .render(
+            &Scene {
+                tiles: first,
+                full: true,
+            },
+            target.view(),
+            320,
+            180,
+        )
+        .expect("render");
+    // Tile 1 changes; tile 0 gets a frame too but is not marked changed, so it must not move.
+    let mut second: Vec<TileScene<'_>> = rects
+        .iter()
+        .map(|(slot, rect)| tile(*slot, *rect, white.as_frame()))
+        .collect();
+    for t in second.iter_mut() {
+        t.changed = t.slot == 1;
+        if t.slot > 1 {
+            t.frame = FrameUpdate::Keep;
+        }
+    }
+    renderer
+        .render(
+            &Scene {
+                tiles: second,
+                full: false,
+            },
+            target.view(),
+            320,
+            180,
+        )
+        .expect("render");
+    let image = target.read(&gpu).expect("readback");
+    let (c0, c1, c2) = (
+        rects[0].1.center(),
+        rects[1].1.center(),
+        rects[2].1.center(),
+    );
+    assert!(
+        image.pixel(c1.0, c1.1)[0] > 240,
+        "the changed tile shows its new frame"
+    );
+    assert!(
+        image.pixel(c0.0, c0.1)[0] < 110,
+        "an unchanged tile keeps what it showed"
+    );
+    assert!(image.pixel(c2.0, c2.1)[0] < 110);
 }

@@ -3,5 +3,6 @@
 
 mod golden;
 mod shaders;
+mod show_window;
 mod sim_to_wall;
 mod snapshot_binary;

@@ -2,7 +2,7 @@
 //! 1920x1080 offscreen. Every tile must show its own camera (read from the pixel stamp in the
 //! composited image), and the stamp gives decode-to-composite latency.
 
-use media::{EngineSettings, MediaEngine, StreamSettings};
+use media::{AdaptiveStream, EngineSettings, MediaEngine, StreamSettings};
 use sim::{Sim, SimConfig, StreamKind};
 use site::Site;
 use stamp::StampGeometry;
@@ -35,7 +35,10 @@ fn sixteen_simulated_cameras_show_on_a_4x4_wall_each_in_its_own_tile() {
                 sim.cameras().url(&camera.id, StreamKind::Sub),
             ))
             .expect("open");
-        wall.tiles[index] = Some(LiveTile::new(camera.name.clone(), stream));
+        wall.set_tile(
+            index,
+            LiveTile::new(camera.name.clone(), AdaptiveStream::fixed(&engine, stream)),
+        );
     }
     let started = Instant::now();
     while !wall.tiles.iter().flatten().all(LiveTile::has_shown) {

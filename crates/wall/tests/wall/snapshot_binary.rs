@@ -52,7 +52,10 @@ fn snapshot_writes_a_png_of_every_camera_in_its_tile() {
             .unwrap_or_else(|| {
                 let kept = std::env::temp_dir().join("wall-snapshot-unreadable.png");
                 let _ = std::fs::copy(&out, &kept);
-                panic!("tile {index} has no readable stamp; the snapshot is at {}", kept.display())
+                panic!(
+                    "tile {index} has no readable stamp; the snapshot is at {}",
+                    kept.display()
+                )
             });
         assert_eq!(usize::from(stamp.source), index + 1);
     }

@@ -2,10 +2,13 @@
 //!
 //! `watchfloor-wall snapshot --layout 4x4 --out wall.png [--size WxH] URL...` renders offscreen
 //! once every tile has a frame (or the timeout passes) and writes a PNG.
+//! `watchfloor-wall show --layout 4x4 URL...` opens a window; drawing runs on its own thread.
+
+mod show;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use media::{Credentials, EngineSettings, MediaEngine, StreamSettings};
+use media::{AdaptiveStream, Credentials, EngineSettings, MediaEngine, StreamSettings};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wall::{Gpu, LiveTile, LiveWall, OffscreenTarget, Preset, WallLayout, WallRenderer};
@@ -32,6 +35,15 @@ enum Command {
         /// Give up waiting for frames after this many seconds and draw what there is.
         #[arg(long, default_value_t = 15.0)]
         timeout: f64,
+    },
+    /// Open a window showing the wall. Keys: arrows or 1-9 select a tile, Enter maximises and
+    /// restores it, H shows stream health, F toggles full screen, Esc or Q closes.
+    Show {
+        #[command(flatten)]
+        wall: WallArgs,
+        /// Close after this many seconds (for scripted runs).
+        #[arg(long)]
+        seconds: Option<f64>,
     },
 }
 
@@ -68,6 +80,10 @@ fn main() -> Result<()> {
             size,
             timeout,
         } => snapshot(&wall, &out, &size, Duration::from_secs_f64(timeout)),
+        Command::Show { wall, seconds } => {
+            let live = open_wall(&wall)?;
+            show::run(live, seconds.map(Duration::from_secs_f64))
+        }
     }
 }
 
@@ -123,9 +139,9 @@ fn open_wall(args: &WallArgs) -> Result<LiveWall> {
         let name = url::Url::parse(url)
             .map(|u| u.path().trim_start_matches('/').to_owned())
             .unwrap_or_else(|_| format!("tile {}", index + 1));
-        let mut tile = LiveTile::new(name, engine.open(settings)?);
+        let mut tile = LiveTile::new(name, AdaptiveStream::fixed(&engine, engine.open(settings)?));
         tile.show_health = args.health;
-        wall.tiles[index] = Some(tile);
+        wall.set_tile(index, tile);
     }
     Ok(wall)
 }
@@ -160,7 +176,9 @@ fn snapshot(args: &WallArgs, out: &std::path::Path, size: &str, timeout: Duratio
     let image = target.read(&gpu)?;
     image.save_png(out)?;
     for tile in wall.tiles.iter().flatten() {
-        let health = tile.stream.health();
+        let Some(health) = tile.camera.current().map(|s| s.health()) else {
+            continue;
+        };
         eprintln!(
             "{:<24} {:<12} {} frames",
             tile.name,

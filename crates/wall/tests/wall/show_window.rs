@@ -1,0 +1,133 @@
+//! `watchfloor-wall show` in a real window on a real X server (Xvfb), rendered on the real
+//! adapter, checked from a screenshot of the screen.
+
+use sim::{Sim, SimConfig, StreamKind};
+use site::Site;
+use stamp::StampGeometry;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts Xvfb on a free display number.
+fn xvfb() -> (Killed, String) {
+    for n in 90..140 {
+        if std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            || std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        {
+            continue;
+        }
+        let child = Command::new("Xvfb")
+            .args([
+                &format!(":{n}"),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (cargo xtask setup installs it)");
+        let display = format!(":{n}");
+        let start = Instant::now();
+        while !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "Xvfb did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        return (Killed(child), display);
+    }
+    panic!("no free X display number");
+}
+
+#[test]
+fn show_opens_a_window_that_shows_every_camera_in_its_tile() {
+    let sim = Sim::start(
+        SimConfig {
+            site: Site::with_cameras(4),
+            host: "127.0.0.1".into(),
+            rtsp_port: 0,
+            credentials: None,
+            doors: sim::DoorSettings::default(),
+        },
+        None,
+    )
+    .expect("simulator");
+    let (_xvfb, display) = xvfb();
+    let urls: Vec<String> = ["cam01", "cam02", "cam03", "cam04"]
+        .iter()
+        .map(|c| sim.cameras().url(c, StreamKind::Sub))
+        .collect();
+    let mut show = Killed(
+        Command::new(env!("CARGO_BIN_EXE_watchfloor-wall"))
+            .args(["show", "--layout", "2x2", "--seconds", "20"])
+            .args(&urls)
+            .env("DISPLAY", &display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("watchfloor-wall show"),
+    );
+    let shot = std::env::temp_dir().join(format!("wall-show-{}.png", std::process::id()));
+    // Screenshots until every tile reads back its own camera (the streams take a moment).
+    let start = Instant::now();
+    let mut read = [false; 4];
+    while !read.iter().all(|r| *r) {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "tiles read so far: {read:?}; last screenshot at {}",
+            shot.display()
+        );
+        assert!(
+            show.0.try_wait().expect("status").is_none(),
+            "the wall window closed early"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let status = Command::new("import")
+            .args(["-display", &display, "-window", "root"])
+            .arg(format!("png:{}", shot.display()))
+            .status()
+            .expect("import (imagemagick)");
+        assert!(status.success());
+        let decoder = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(&shot).expect("screenshot"),
+        ));
+        let mut reader = decoder.read_info().expect("png");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut pixels).expect("png data");
+        let channels = info.color_type.samples();
+        let luma = |x: u32, y: u32| {
+            let at = ((y * info.width + x) as usize) * channels;
+            let [r, g, b] = [pixels[at], pixels[at + 1], pixels[at + 2]].map(f32::from);
+            (0.299 * r + 0.587 * g + 0.114 * b).round() as u8
+        };
+        // The window opens at 1280x720 in the top-left corner of a screen without a window manager.
+        for (index, rect) in
+            wall::WallLayout::preset(wall::Preset::Grid(2)).pixel_rects(1280, 720, 2)
+        {
+            let geometry = StampGeometry::new(rect.w, rect.h).expect("stamp fits");
+            if let Some(stamp) = geometry.read(|x, y| luma(rect.x + x, rect.y + y)) {
+                assert_eq!(
+                    usize::from(stamp.source),
+                    index + 1,
+                    "tile {index} shows another camera"
+                );
+                read[index] = true;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&shot);
+    // Closing: the window ends cleanly on its own deadline too, but the test need not wait.
+    let _ = show.0.kill();
+}
