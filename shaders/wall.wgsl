@@ -59,8 +59,14 @@ fn sample_chroma(uv: vec2<f32>) -> vec2<f32> {
 
 @fragment
 fn fs_tile(in: TileVertex) -> @location(0) vec4<f32> {
-    // How much of the source one output pixel covers.
+    // How much of the source one output pixel covers (derivatives in uniform control flow).
     let footprint = vec2<f32>(dpdx(in.uv.x), dpdy(in.uv.y));
+    if (tile.params.x < 1.5) {
+        // One bilinear tap is enough: the common case, kept free of the loop.
+        let yuv1 = vec4<f32>(textureSampleLevel(plane_y, linear_sampler, in.uv, 0.0).r, sample_chroma(in.uv), 1.0);
+        let rgb1 = vec3<f32>(dot(tile.row_r, yuv1), dot(tile.row_g, yuv1), dot(tile.row_b, yuv1));
+        return vec4<f32>(clamp(rgb1, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
+    }
     let taps = i32(clamp(tile.params.x, 1.0, 4.0));
     let n = f32(taps);
     // Luma carries the detail that shimmers: average a grid of bilinear taps over the

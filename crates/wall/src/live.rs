@@ -97,6 +97,18 @@ impl LiveTile {
     }
 }
 
+/// One on-off cycle of an alarm border.
+const ALARM_FLASH: Duration = Duration::from_millis(1000);
+
+/// Whether a flashing alarm border shows at `at` (on for the first half of each cycle).
+fn flash_on(at: SystemTime) -> bool {
+    let ms = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    ms % ALARM_FLASH.as_millis() < ALARM_FLASH.as_millis() / 2
+}
+
 /// Local wall-clock time as hh:mm:ss.
 pub fn clock(at: SystemTime) -> String {
     chrono::DateTime::<chrono::Local>::from(at)
@@ -143,6 +155,16 @@ impl LiveWall {
         })));
         if let Some(place) = self.tiles.get_mut(index) {
             *place = Some(tile);
+        }
+    }
+
+    /// How long the render thread may sleep with nothing new: clocks and badges change every
+    /// second, an alarm border flashes twice a second.
+    pub fn idle_wait(&self) -> Duration {
+        if self.tiles.iter().flatten().any(|t| t.alarm) {
+            ALARM_FLASH / 2
+        } else {
+            Duration::from_secs(1)
         }
     }
 
@@ -243,7 +265,7 @@ impl LiveWall {
                 time: tile.last_frame.map(clock),
                 badge: Some(tile.badge()),
                 health,
-                alarm: tile.alarm,
+                alarm: tile.alarm && flash_on(now),
                 selected: self.selected == Some(*index),
             };
             let new_frame = matches!(frame, FrameUpdate::New(_));

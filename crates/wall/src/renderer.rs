@@ -206,6 +206,13 @@ struct OverlayInstance {
     kind: [f32; 4],
 }
 
+/// A tile's overlay instances: its background bars, then its overlays.
+#[derive(Debug, Clone)]
+struct TileDraws {
+    backgrounds: std::ops::Range<u32>,
+    overlays: std::ops::Range<u32>,
+}
+
 const TILE_UNIFORM_SIZE: u64 = std::mem::size_of::<TileUniform>() as u64;
 const OVERLAY_INSTANCE_SIZE: u64 = std::mem::size_of::<OverlayInstance>() as u64;
 
@@ -483,10 +490,12 @@ impl WallRenderer {
                     continue;
                 }
                 pass.set_scissor_rect(r.x, r.y, r.w, r.h);
-                // Background (clears the bars), picture, then the tile's own overlays.
+                // Background (the bars), picture, then the tile's own overlays.
                 pass.set_pipeline(&self.overlay_pipeline);
                 pass.set_bind_group(0, &self.overlay_group, &[]);
-                pass.draw(0..6, range.start..range.start + 1);
+                if !range.backgrounds.is_empty() {
+                    pass.draw(0..6, range.backgrounds.clone());
+                }
                 if let Some(group) = self
                     .tiles
                     .get(&tile.slot)
@@ -498,8 +507,8 @@ impl WallRenderer {
                     pass.set_pipeline(&self.overlay_pipeline);
                     pass.set_bind_group(0, &self.overlay_group, &[]);
                 }
-                if range.end > range.start + 1 {
-                    pass.draw(0..6, range.start + 1..range.end);
+                if !range.overlays.is_empty() {
+                    pass.draw(0..6, range.overlays.clone());
                 }
             }
         }
@@ -663,14 +672,8 @@ impl WallRenderer {
         }
     }
 
-    /// Builds every tile's overlay quads; returns each tile's range of instances, whose first
-    /// is the tile's background.
-    fn build_overlays(
-        &mut self,
-        scene: &Scene<'_>,
-        width: u32,
-        height: u32,
-    ) -> Vec<std::ops::Range<u32>> {
+    /// Builds every tile's overlay quads; returns each tile's ranges of instances.
+    fn build_overlays(&mut self, scene: &Scene<'_>, width: u32, height: u32) -> Vec<TileDraws> {
         let mut ranges = Vec::with_capacity(scene.tiles.len());
         let mut out = std::mem::take(&mut self.overlay_instances);
         out.clear();
@@ -705,7 +708,29 @@ impl WallRenderer {
                 (r.x + r.w) as f32,
                 (r.y + r.h) as f32,
             );
-            solid(&mut out, bx0, by0, bx1, by1, BACKGROUND_RGBA);
+            // Background only where the picture does not cover the tile (its bars): on a
+            // software rasteriser every covered pixel costs.
+            let picture = self
+                .tiles
+                .get(&tile.slot)
+                .and_then(|t| t.planes.as_ref())
+                .map(|p| placement(tile, p.width, p.height).0);
+            match picture {
+                Some([px0, py0, px1, py1]) => {
+                    for [x0, y0, x1, y1] in [
+                        [bx0, by0, bx1, py0],
+                        [bx0, py1, bx1, by1],
+                        [bx0, py0, px0, py1],
+                        [px1, py0, bx1, py1],
+                    ] {
+                        if x1 > x0 && y1 > y0 {
+                            solid(&mut out, x0, y0, x1, y1, BACKGROUND_RGBA);
+                        }
+                    }
+                }
+                None => solid(&mut out, bx0, by0, bx1, by1, BACKGROUND_RGBA),
+            }
+            let backgrounds = out.len() as u32 - first;
             let (x, y, w, h) = (r.x as f32, r.y as f32, r.w as f32, r.h as f32);
             let o = &tile.overlay;
             let px = (h / 16.0).round().clamp(10.0, 22.0) as u32;
@@ -801,7 +826,10 @@ impl WallRenderer {
             if o.selected {
                 border(&mut out, 2.0, [0.2, 0.65, 1.0, 1.0]);
             }
-            ranges.push(first..out.len() as u32);
+            ranges.push(TileDraws {
+                backgrounds: first..first + backgrounds,
+                overlays: first + backgrounds..out.len() as u32,
+            });
         }
         self.overlay_instances = out;
         ranges
@@ -839,13 +867,13 @@ fn overlay_buffer(device: &wgpu::Device, instances: usize) -> wgpu::Buffer {
     })
 }
 
-/// Where a tile's frame lands (clip space) and which part of it shows.
-fn tile_uniform(tile: &TileScene<'_>, planes: &TilePlanes, width: u32, height: u32) -> TileUniform {
+/// Where a tile's frame lands, in pixels (x0, y0, x1, y1), and which part of the frame shows
+/// (u0, v0, u1, v1): digital zoom first, then fit or fill.
+fn placement(tile: &TileScene<'_>, frame_width: u32, frame_height: u32) -> ([f32; 4], [f32; 4]) {
     let r = tile.rect;
     let (tw, th) = (r.w as f32, r.h as f32);
-    let frame_aspect = planes.width as f32 / planes.height as f32;
-    let tile_aspect = tw / th;
-    // Zoom first: the part of the frame asked for.
+    let frame_aspect = frame_width as f32 / frame_height.max(1) as f32;
+    let tile_aspect = tw / th.max(1.0);
     let factor = tile.zoom.factor.max(1.0);
     let half = 0.5 / factor;
     let cx = tile.zoom.center.0.clamp(half, 1.0 - half);
@@ -861,12 +889,12 @@ fn tile_uniform(tile: &TileScene<'_>, planes: &TilePlanes, width: u32, height: u
         Fit::Contain => {
             if frame_aspect > tile_aspect {
                 let shown = tw / frame_aspect;
-                y0 += (th - shown) / 2.0;
-                y1 = y0 + shown;
+                y0 += ((th - shown) / 2.0).round();
+                y1 = y0 + shown.round();
             } else {
                 let shown = th * frame_aspect;
-                x0 += (tw - shown) / 2.0;
-                x1 = x0 + shown;
+                x0 += ((tw - shown) / 2.0).round();
+                x1 = x0 + shown.round();
             }
         }
         Fit::Cover => {
@@ -882,6 +910,12 @@ fn tile_uniform(tile: &TileScene<'_>, planes: &TilePlanes, width: u32, height: u
             }
         }
     }
+    ([x0, y0, x1, y1], src)
+}
+
+/// The uniform for a tile: its placement in clip space, its colour matrix and its taps.
+fn tile_uniform(tile: &TileScene<'_>, planes: &TilePlanes, width: u32, height: u32) -> TileUniform {
+    let ([x0, y0, x1, y1], src) = placement(tile, planes.width, planes.height);
     let texels_per_pixel = planes.width as f32 * (src[2] - src[0]) / (x1 - x0).max(1.0);
     // Bilinear alone is fine to about 1.5 source texels per pixel; beyond, a grid of taps.
     let taps = texels_per_pixel.round().clamp(1.0, 4.0);

@@ -522,3 +522,25 @@ fn an_adaptive_stream_follows_the_tile_size_with_hysteresis_and_stops_when_hidde
     assert!(!camera.is_decoding());
     assert!(media::live_pipelines() < before, "hiding stops decoding");
 }
+
+#[test]
+fn udp_transport_decodes_too() {
+    let _serial = SERIAL.lock();
+    let engine = init();
+    let sim = start_sim(Site::with_cameras(1), None);
+    let mut settings = StreamSettings::new(sim.cameras().url("cam01", StreamKind::Sub));
+    settings.transport = media::Transport::Udp;
+    let stream = engine.open(settings).expect("open");
+    let watch = watch_stamps(&stream);
+    assert!(
+        wait_for(Duration::from_secs(10), || watch
+            .frames
+            .load(Ordering::Relaxed)
+            >= 15)
+        .is_some(),
+        "{:?}",
+        stream.health()
+    );
+    assert_eq!(watch.not_increasing.load(Ordering::Relaxed), 0);
+    assert!(stream.health().latency_ms.is_some());
+}

@@ -181,8 +181,8 @@ fn render_loop(
     let frame_interval = Duration::from_secs_f64(1.0 / 60.0);
     let mut last_draw = Instant::now() - frame_interval;
     loop {
-        // New frames wake us; a quiet wall still redraws once a second for clocks and badges.
-        signal.wait(Duration::from_secs(1));
+        // New frames wake us; a quiet wall still redraws for clocks, badges and alarm flashes.
+        signal.wait(wall.idle_wait());
         let controls: Vec<Control> = {
             let mut shared = shared.lock();
             if shared.stop {
