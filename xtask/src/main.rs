@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         "test" => setup::all().and_then(|()| test(rest)),
         "demo" => setup::all().and_then(|()| demo(rest)),
         "bench" => setup::all().and_then(|()| bench(rest)),
+        "codegen" => codegen(),
         "help" | "--help" | "-h" => {
             println!("{}", USAGE);
             Ok(())
@@ -43,8 +44,10 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask <task>
-  demo    set up, then run the demo (simulated site of 16 cameras and 8 doors, live stream health)
-  test    set up, then run every check and test (fmt, clippy, Rust tests)
+  demo    set up, then run the demo: the simulated site (16 cameras, 8 doors) on a 4x4 wall
+          window (stream health in the terminal when there is no display)
+  test    set up, then run every check and test (fmt, clippy, Rust tests, UI tests and build)
+  codegen regenerate what the UI takes from Rust (ui/src/generated/)
   setup   install what is missing: system packages (apt), Node packages (npm), pinned cargo tools
   bench   set up, then run the benchmarks (decode cost against gst-launch-1.0; the wall against
           bare decoding and GStreamer's compositor)";
@@ -106,6 +109,16 @@ fn test(args: &[String]) -> Result<()> {
     run(cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .env("XDG_RUNTIME_DIR", runtime_dir()?))?;
+    // The console: unit tests, then the type check and production build.
+    let ui = root().join("ui");
+    run(Command::new("npm")
+        .args(["test"])
+        .current_dir(&ui)
+        .env("NO_COLOR", "1"))?;
+    run(Command::new("npm")
+        .args(["run", "build"])
+        .current_dir(&ui)
+        .env("NO_COLOR", "1"))?;
     Ok(())
 }
 
@@ -127,7 +140,7 @@ fn runtime_dir() -> Result<PathBuf> {
 }
 
 fn demo(args: &[String]) -> Result<()> {
-    run(cargo().args(["build", "-p", "sim", "-p", "media", "--bins"]))?;
+    run(cargo().args(["build", "-p", "sim", "-p", "media", "-p", "wall", "--bins"]))?;
     let bin = target_dir().join("debug");
     let mut sim = Command::new(bin.join("watchfloor-sim"));
     sim.args([
@@ -144,14 +157,50 @@ fn demo(args: &[String]) -> Result<()> {
     let mut sim = sim
         .spawn()
         .map_err(|e| format!("cannot start the simulator: {e}"))?;
-    // Watch the whole site's sub-streams until the user stops the demo.
     let urls: Vec<String> = (1..=16)
         .map(|n| format!("rtsp://127.0.0.1:8554/cam{n:02}/sub"))
         .collect();
-    let probe = run(Command::new(bin.join("watchfloor-probe")).args(&urls));
+    // On a desktop, the site's sixteen cameras on a 4x4 wall; without one, their health.
+    let shown = if std::env::var_os("DISPLAY").is_some() {
+        run(Command::new(bin.join("watchfloor-wall"))
+            .args(["show", "--layout", "4x4"])
+            .args(&urls)
+            .env("XDG_RUNTIME_DIR", runtime_dir()?))
+    } else {
+        eprintln!("no DISPLAY: printing stream health instead of opening the wall");
+        run(Command::new(bin.join("watchfloor-probe")).args(&urls))
+    };
     let _ = sim.kill();
     let _ = sim.wait();
-    probe
+    shown
+}
+
+/// Writes the files the UI takes from the Rust crates; a wall test fails when they drift.
+fn codegen() -> Result<()> {
+    let output = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "wall",
+            "--bin",
+            "watchfloor-wall",
+            "--",
+            "presets",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run watchfloor-wall: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "watchfloor-wall presets failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let path = root().join("ui/src/generated/presets.json");
+    std::fs::write(&path, &output.stdout)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }
 
 fn bench(args: &[String]) -> Result<()> {

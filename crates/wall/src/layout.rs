@@ -298,6 +298,30 @@ impl WallLayout {
     }
 }
 
+/// Every preset and its tiles as JSON: what the console's layout picker shows, generated into
+/// `ui/src/generated/presets.json` by `cargo xtask codegen` so the UI never re-types them.
+pub fn presets_json() -> String {
+    #[derive(Serialize)]
+    struct Named {
+        name: String,
+        tiles: Vec<NormRect>,
+    }
+    #[derive(Serialize)]
+    struct All {
+        presets: Vec<Named>,
+    }
+    let all = All {
+        presets: Preset::ALL
+            .iter()
+            .map(|p| Named {
+                name: p.name(),
+                tiles: p.tiles(),
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

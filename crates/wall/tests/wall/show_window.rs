@@ -1,8 +1,7 @@
 //! `watchfloor-wall show` in a real window on a real X server (Xvfb), rendered on the real
 //! adapter, checked from a screenshot of the screen.
 
-use sim::{Sim, SimConfig, StreamKind};
-use site::Site;
+use sim::StreamKind;
 use stamp::StampGeometry;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -53,17 +52,8 @@ fn xvfb() -> (Killed, String) {
 
 #[test]
 fn show_opens_a_window_that_shows_every_camera_in_its_tile() {
-    let sim = Sim::start(
-        SimConfig {
-            site: Site::with_cameras(4),
-            host: "127.0.0.1".into(),
-            rtsp_port: 0,
-            credentials: None,
-            doors: sim::DoorSettings::default(),
-        },
-        None,
-    )
-    .expect("simulator");
+    let _streaming = crate::STREAMING.lock();
+    let sim = crate::start_sim(4);
     let (_xvfb, display) = xvfb();
     let urls: Vec<String> = ["cam01", "cam02", "cam03", "cam04"]
         .iter()
@@ -96,7 +86,7 @@ fn show_opens_a_window_that_shows_every_camera_in_its_tile() {
         std::thread::sleep(Duration::from_millis(500));
         let status = Command::new("import")
             .args(["-display", &display, "-window", "root"])
-            .arg(format!("png:{}", shot.display()))
+            .arg(format!("png24:{}", shot.display()))
             .status()
             .expect("import (imagemagick)");
         assert!(status.success());
@@ -109,9 +99,15 @@ fn show_opens_a_window_that_shows_every_camera_in_its_tile() {
         let channels = info.color_type.samples();
         let luma = |x: u32, y: u32| {
             let at = ((y * info.width + x) as usize) * channels;
+            if channels < 3 {
+                return pixels.get(at).copied().unwrap_or(0);
+            }
             let [r, g, b] = [pixels[at], pixels[at + 1], pixels[at + 2]].map(f32::from);
             (0.299 * r + 0.587 * g + 0.114 * b).round() as u8
         };
+        if info.width < 1280 || info.height < 720 {
+            continue;
+        }
         // The window opens at 1280x720 in the top-left corner of a screen without a window manager.
         for (index, rect) in
             wall::WallLayout::preset(wall::Preset::Grid(2)).pixel_rects(1280, 720, 2)

@@ -1,23 +1,13 @@
 //! `watchfloor-wall snapshot` as a user runs it, against the simulator.
 
-use sim::{Sim, SimConfig, StreamKind};
-use site::Site;
+use sim::StreamKind;
 use stamp::StampGeometry;
 use std::process::Command;
 
 #[test]
 fn snapshot_writes_a_png_of_every_camera_in_its_tile() {
-    let sim = Sim::start(
-        SimConfig {
-            site: Site::with_cameras(4),
-            host: "127.0.0.1".into(),
-            rtsp_port: 0,
-            credentials: None,
-            doors: sim::DoorSettings::default(),
-        },
-        None,
-    )
-    .expect("simulator");
+    let _streaming = crate::STREAMING.lock();
+    let sim = crate::start_sim(4);
     let out = std::env::temp_dir().join(format!("wall-snapshot-{}.png", std::process::id()));
     let urls: Vec<String> = ["cam01", "cam02", "cam03", "cam04"]
         .iter()

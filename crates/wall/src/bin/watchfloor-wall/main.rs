@@ -36,6 +36,8 @@ enum Command {
         #[arg(long, default_value_t = 15.0)]
         timeout: f64,
     },
+    /// Print every layout preset and its tiles as JSON (what the console shows).
+    Presets,
     /// Open a window showing the wall. Keys: arrows or 1-9 select a tile, Enter maximises and
     /// restores it, H shows stream health, F toggles full screen, Esc or Q closes.
     Show {
@@ -80,6 +82,10 @@ fn main() -> Result<()> {
             size,
             timeout,
         } => snapshot(&wall, &out, &size, Duration::from_secs_f64(timeout)),
+        Command::Presets => {
+            print!("{}", wall::layout::presets_json());
+            Ok(())
+        }
         Command::Show { wall, seconds } => {
             let live = open_wall(&wall)?;
             show::run(live, seconds.map(Duration::from_secs_f64))
@@ -146,6 +152,9 @@ fn open_wall(args: &WallArgs) -> Result<LiveWall> {
     Ok(wall)
 }
 
+/// How long a snapshot waits after every tile has its first frame.
+const SETTLE: Duration = Duration::from_secs(1);
+
 fn snapshot(args: &WallArgs, out: &std::path::Path, size: &str, timeout: Duration) -> Result<()> {
     let (width, height) = parse_size(size)?;
     let gpu = Gpu::headless()?;
@@ -157,16 +166,20 @@ fn snapshot(args: &WallArgs, out: &std::path::Path, size: &str, timeout: Duratio
     let target = OffscreenTarget::new(&gpu, width, height);
     let mut wall = open_wall(args)?;
     let started = Instant::now();
+    let mut all_since: Option<Instant> = None;
     loop {
         wall.render(&mut renderer, target.view(), width, height)?;
-        let all = wall.tiles.iter().flatten().all(LiveTile::has_shown);
-        if all || started.elapsed() > timeout {
-            if !all {
-                eprintln!(
-                    "timed out after {:.0} s; drawing the tiles that have frames",
-                    timeout.as_secs_f64()
-                );
+        if wall.tiles.iter().flatten().all(LiveTile::has_shown) {
+            // A camera's first picture after joining is a key frame squeezed into the
+            // bitrate, often soft: let every stream settle before the picture is taken.
+            if all_since.get_or_insert_with(Instant::now).elapsed() >= SETTLE {
+                break;
             }
+        } else if started.elapsed() > timeout {
+            eprintln!(
+                "timed out after {:.0} s; drawing the tiles that have frames",
+                timeout.as_secs_f64()
+            );
             break;
         }
         std::thread::sleep(Duration::from_millis(100));

@@ -217,7 +217,8 @@ fn apply(wall: &mut LiveWall, target: &mut WindowTarget, gpu: &wall::Gpu, contro
         Control::Select(index) if index < count => wall.selected = Some(index),
         Control::Select(_) => {}
         Control::Move(dx, dy) => {
-            // Move to the nearest tile centre in that direction.
+            // Move to the nearest tile centre in that direction; distance across the direction
+            // counts four times, so movement stays in its row or column.
             let current = wall.selected.unwrap_or(0);
             let centre = |i: usize| {
                 let t = wall.layout.tiles[i];
@@ -234,7 +235,12 @@ fn apply(wall: &mut LiveWall, target: &mut WindowTarget, gpu: &wall::Gpu, contro
                 .min_by(|&a, &b| {
                     let d = |i: usize| {
                         let (x, y) = centre(i);
-                        (x - cx).powi(2) + (y - cy).powi(2)
+                        let (along, across) = if dx != 0 {
+                            (x - cx, y - cy)
+                        } else {
+                            (y - cy, x - cx)
+                        };
+                        along.powi(2) + 4.0 * across.powi(2)
                     };
                     d(a).total_cmp(&d(b))
                 });
