@@ -1,6 +1,7 @@
 //! `watchfloor-wall show`: the wall in a native window. The window and its events live on the
 //! main thread; the wall draws on a thread of its own, woken by new frames (or once a second
-//! for clocks and badges), at most 60 times a second, and only the tiles that changed.
+//! for clocks and badges), never faster than the monitor refreshes, and only the tiles that
+//! changed.
 
 use anyhow::{Context, Result};
 use parking_lot::Mutex;
@@ -94,11 +95,18 @@ impl App {
         let (gpu, target) = WindowTarget::new(window.clone(), size.width, size.height)?;
         tracing::info!(adapter = %gpu.adapter.name, backend = ?gpu.adapter.backend, "wall window");
         let wall = self.wall.take().context("the wall is already shown")?;
+        // Never draw faster than the monitor shows (60 Hz when it does not say).
+        let refresh_hz = window
+            .current_monitor()
+            .and_then(|m| m.refresh_rate_millihertz())
+            .map(|mhz| f64::from(mhz) / 1000.0)
+            .filter(|hz| (10.0..=500.0).contains(hz))
+            .unwrap_or(60.0);
         let (signal, shared) = (self.signal.clone(), self.shared.clone());
         self.renderer = Some(
             std::thread::Builder::new()
                 .name("wall-render".into())
-                .spawn(move || render_loop(gpu, target, wall, &signal, &shared))?,
+                .spawn(move || render_loop(gpu, target, wall, refresh_hz, &signal, &shared))?,
         );
         self.window = Some(window);
         Ok(())
@@ -174,11 +182,12 @@ fn render_loop(
     gpu: wall::Gpu,
     mut target: WindowTarget,
     mut wall: LiveWall,
+    refresh_hz: f64,
     signal: &RedrawSignal,
     shared: &Mutex<Shared>,
 ) -> Result<()> {
     let mut renderer = WallRenderer::new(&gpu, target.format())?;
-    let frame_interval = Duration::from_secs_f64(1.0 / 60.0);
+    let frame_interval = Duration::from_secs_f64(1.0 / refresh_hz);
     let mut last_draw = Instant::now() - frame_interval;
     loop {
         // New frames wake us; a quiet wall still redraws for clocks, badges and alarm flashes.
