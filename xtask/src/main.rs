@@ -157,16 +157,16 @@ fn demo(args: &[String]) -> Result<()> {
     let mut sim = sim
         .spawn()
         .map_err(|e| format!("cannot start the simulator: {e}"))?;
-    let urls: Vec<String> = (1..=16)
-        .map(|n| format!("rtsp://127.0.0.1:8554/cam{n:02}/sub"))
-        .collect();
-    // On a desktop, the site's sixteen cameras on a 4x4 wall; without one, their health.
+    // On a desktop, the site's sixteen cameras on a 4x4 wall (sub-streams, the main stream for
+    // a maximised tile); without one, their health in the terminal.
     let shown = if std::env::var_os("DISPLAY").is_some() {
         run(Command::new(bin.join("watchfloor-wall"))
-            .args(["show", "--layout", "4x4"])
-            .args(&urls)
+            .args(["show", "--layout", "4x4", "--sim", "http://127.0.0.1:8555"])
             .env("XDG_RUNTIME_DIR", runtime_dir()?))
     } else {
+        let urls: Vec<String> = (1..=16)
+            .map(|n| format!("rtsp://127.0.0.1:8554/cam{n:02}/sub"))
+            .collect();
         eprintln!("no DISPLAY: printing stream health instead of opening the wall");
         run(Command::new(bin.join("watchfloor-probe")).args(&urls))
     };

@@ -91,3 +91,56 @@ fn bad_arguments_are_refused_with_a_reason() {
     args.extend(five);
     assert!(run(&args).contains("5 streams for a layout of 4 tiles"));
 }
+
+#[test]
+fn snapshot_takes_its_cameras_from_a_simulator_listing() {
+    use std::io::{Read, Write};
+    let _streaming = crate::STREAMING.lock();
+    let sim = crate::start_sim(4);
+    // The simulator's control API, reduced to the one request the wall makes.
+    let listing = serde_json::to_string(&sim.listing()).expect("listing JSON");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 1024];
+            let n = stream.read(&mut request).unwrap_or(0);
+            let ok = String::from_utf8_lossy(&request[..n]).starts_with("GET /api/v1/site ");
+            let (status, body) = if ok {
+                ("200 OK", listing.as_str())
+            } else {
+                ("404 Not Found", "{}")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.0 {status}\r\nContent-Type: application/json\r\n\r\n{body}"
+            );
+        }
+    });
+    let out = std::env::temp_dir().join(format!("wall-sim-listing-{}.png", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_watchfloor-wall"))
+        .args(["snapshot", "--layout", "2x2", "--size", "1280x720", "--out"])
+        .arg(&out)
+        .args(["--sim", &format!("http://{address}")])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    for name in ["Camera 1", "Camera 2", "Camera 3", "Camera 4"] {
+        assert!(stderr.contains(name), "{name} is on the wall: {stderr}");
+    }
+    assert!(
+        stderr.matches(" live ").count() >= 4,
+        "every camera is live: {stderr}"
+    );
+    std::fs::remove_file(&out).expect("clean");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_watchfloor-wall"))
+        .args(["snapshot", "--out"])
+        .arg(&out)
+        .args(["--sim", "127.0.0.1:1"])
+        .output()
+        .expect("runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("http://HOST:PORT"));
+}

@@ -8,7 +8,9 @@ mod show;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use media::{AdaptiveStream, Credentials, EngineSettings, MediaEngine, StreamSettings};
+use media::{
+    AdaptivePolicy, AdaptiveStream, Credentials, EngineSettings, MediaEngine, StreamSettings,
+};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wall::{Gpu, LiveTile, LiveWall, OffscreenTarget, Preset, WallLayout, WallRenderer};
@@ -63,9 +65,91 @@ struct WallArgs {
     /// Show each tile's fps, bitrate and latency.
     #[arg(long)]
     health: bool,
+    /// A simulator's control API (http://HOST:PORT): its cameras fill the tiles, by name, each
+    /// on its sub-stream while small and its main stream when big.
+    #[arg(long, value_name = "URL", conflicts_with = "urls")]
+    sim: Option<String>,
     /// Streams, one per tile in order.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "sim")]
     urls: Vec<String>,
+}
+
+/// One camera as the simulator lists it: name, main and sub-stream URLs, sub-stream height.
+struct ListedCamera {
+    name: String,
+    main: String,
+    sub: String,
+    sub_height: u32,
+}
+
+/// Reads the simulator's listing (`GET /api/v1/site`), waiting up to ten seconds for it to start.
+fn sim_cameras(control: &str) -> Result<Vec<ListedCamera>> {
+    use std::io::{Read, Write};
+    let address = control
+        .strip_prefix("http://")
+        .context("--sim takes http://HOST:PORT (the simulator's control API)")?
+        .trim_end_matches('/');
+    let started = Instant::now();
+    let body = loop {
+        let attempt = (|| -> std::io::Result<String> {
+            let mut stream = std::net::TcpStream::connect(address)?;
+            stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+            write!(
+                stream,
+                "GET /api/v1/site HTTP/1.0\r\nHost: {address}\r\n\r\n"
+            )?;
+            let mut response = String::new();
+            stream.read_to_string(&mut response)?;
+            Ok(response)
+        })();
+        match attempt {
+            Ok(response) => match response.split_once("\r\n\r\n") {
+                Some((head, body))
+                    if head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200") =>
+                {
+                    break body.to_owned();
+                }
+                _ => bail!(
+                    "the simulator at {control} answered: {}",
+                    response.lines().next().unwrap_or("")
+                ),
+            },
+            Err(error) if started.elapsed() < Duration::from_secs(10) => {
+                tracing::debug!(%error, "simulator not up yet");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(error) => bail!("cannot reach the simulator at {control}: {error}"),
+        }
+    };
+    let listing: serde_json::Value =
+        serde_json::from_str(&body).context("the simulator's listing is not JSON")?;
+    let cameras = listing["cameras"]
+        .as_array()
+        .context("the listing has no cameras")?;
+    cameras
+        .iter()
+        .map(|camera| {
+            let stream = |kind: &str| {
+                camera["streams"]
+                    .as_array()
+                    .and_then(|s| s.iter().find(|s| s["kind"] == kind))
+                    .context("a camera without its streams")
+            };
+            let (main, sub) = (stream("main")?, stream("sub")?);
+            Ok(ListedCamera {
+                name: camera["name"].as_str().unwrap_or_default().to_owned(),
+                main: main["url"]
+                    .as_str()
+                    .context("a stream without a URL")?
+                    .to_owned(),
+                sub: sub["url"]
+                    .as_str()
+                    .context("a stream without a URL")?
+                    .to_owned(),
+                sub_height: sub["height"].as_u64().unwrap_or(360) as u32,
+            })
+        })
+        .collect()
 }
 
 fn main() -> Result<()> {
@@ -139,6 +223,26 @@ fn open_wall(args: &WallArgs) -> Result<LiveWall> {
     };
     let engine = MediaEngine::new(EngineSettings::default())?;
     let mut wall = LiveWall::new(layout);
+    if let Some(control) = &args.sim {
+        let count = wall.layout.tiles.len();
+        for (index, camera) in sim_cameras(control)?.into_iter().take(count).enumerate() {
+            let settings = |url: String| {
+                let mut settings = StreamSettings::new(url);
+                settings.credentials = credentials.clone();
+                settings
+            };
+            let adaptive = AdaptiveStream::new(
+                &engine,
+                settings(camera.main),
+                Some(settings(camera.sub)),
+                AdaptivePolicy::for_sub_height(camera.sub_height),
+            );
+            let mut tile = LiveTile::new(camera.name, adaptive);
+            tile.show_health = args.health;
+            wall.set_tile(index, tile);
+        }
+        return Ok(wall);
+    }
     for (index, url) in args.urls.iter().enumerate() {
         let mut settings = StreamSettings::new(url.clone());
         settings.credentials = credentials.clone();
