@@ -12,6 +12,38 @@ pub enum PlaneLayout {
     Nv12,
 }
 
+/// How wide each sample is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SampleDepth {
+    /// One byte a sample.
+    #[default]
+    Eight,
+    /// Ten bits in the low bits of a little-endian u16 (I420_10LE).
+    TenLow,
+    /// Ten bits in the high bits of a little-endian u16 (P010).
+    TenHigh,
+}
+
+impl SampleDepth {
+    /// Bytes a sample takes in memory.
+    pub fn bytes(self) -> usize {
+        match self {
+            SampleDepth::Eight => 1,
+            SampleDepth::TenLow | SampleDepth::TenHigh => 2,
+        }
+    }
+
+    /// The 8-bit value of the little-endian sample `[low, high]`: the wall shows 8 bits.
+    pub fn to_8bit(self, low: u8, high: u8) -> u8 {
+        let v = u16::from_le_bytes([low, high]);
+        match self {
+            SampleDepth::Eight => low,
+            SampleDepth::TenLow => (v >> 2).min(255) as u8,
+            SampleDepth::TenHigh => (v >> 8) as u8,
+        }
+    }
+}
+
 /// One plane: its bytes and the distance between rows.
 #[derive(Debug, Clone, Copy)]
 pub struct Plane<'a> {
@@ -26,6 +58,7 @@ pub struct YuvFrame<'a> {
     pub width: u32,
     pub height: u32,
     pub colour: ColourSpace,
+    pub depth: SampleDepth,
     /// Y and U (or UV), and V for I420.
     pub planes: [Option<Plane<'a>>; 3],
 }
@@ -40,7 +73,7 @@ impl YuvFrame<'_> {
 /// Why a decoded frame cannot be shown.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FrameError {
-    #[error("the wall shows 8-bit I420, YV12 and NV12 frames, not {0}")]
+    #[error("the wall shows I420, YV12, NV12, I420_10LE and P010 frames, not {0}")]
     UnsupportedFormat(String),
     #[error("frame {width}x{height}: plane {plane} is too small")]
     ShortPlane {
@@ -62,7 +95,7 @@ impl YuvFrame<'_> {
             if *w == 0 {
                 continue;
             }
-            let row = (*w * *bytes) as usize;
+            let row = (*w * *bytes) as usize * self.depth.bytes();
             let short = match self.planes[index] {
                 Some(p) => p.stride < row || p.data.len() < p.stride * (*h as usize - 1) + row,
                 None => true,
@@ -113,15 +146,38 @@ pub fn from_mapped<'a>(
             stride,
         })
     };
-    let (layout, planes) = match frame.format() {
-        VideoFormat::I420 => (PlaneLayout::I420, [plane(0), plane(1), plane(2)]),
+    let (layout, depth, planes) = match frame.format() {
+        VideoFormat::I420 => (
+            PlaneLayout::I420,
+            SampleDepth::Eight,
+            [plane(0), plane(1), plane(2)],
+        ),
         // YV12 is I420 with V before U.
-        VideoFormat::Yv12 => (PlaneLayout::I420, [plane(0), plane(2), plane(1)]),
-        VideoFormat::Nv12 => (PlaneLayout::Nv12, [plane(0), plane(1), None]),
+        VideoFormat::Yv12 => (
+            PlaneLayout::I420,
+            SampleDepth::Eight,
+            [plane(0), plane(2), plane(1)],
+        ),
+        VideoFormat::Nv12 => (
+            PlaneLayout::Nv12,
+            SampleDepth::Eight,
+            [plane(0), plane(1), None],
+        ),
+        VideoFormat::I42010le => (
+            PlaneLayout::I420,
+            SampleDepth::TenLow,
+            [plane(0), plane(1), plane(2)],
+        ),
+        VideoFormat::P01010le => (
+            PlaneLayout::Nv12,
+            SampleDepth::TenHigh,
+            [plane(0), plane(1), None],
+        ),
         other => return Err(FrameError::UnsupportedFormat(format!("{other:?}"))),
     };
     let yuv = YuvFrame {
         layout,
+        depth,
         width: frame.width(),
         height: frame.height(),
         colour: colour_of(frame),
@@ -161,6 +217,7 @@ impl OwnedI420 {
         let cw = self.width.div_ceil(2) as usize;
         YuvFrame {
             layout: PlaneLayout::I420,
+            depth: SampleDepth::Eight,
             width: self.width,
             height: self.height,
             colour: self.colour,

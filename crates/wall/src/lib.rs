@@ -20,7 +20,7 @@ mod text;
 pub mod window;
 
 pub use colour::{ColourSpace, Matrix, Range};
-pub use frame::{FrameError, OwnedI420, Plane, PlaneLayout, YuvFrame};
+pub use frame::{FrameError, OwnedI420, Plane, PlaneLayout, SampleDepth, YuvFrame};
 pub use layout::{NormRect, PixelRect, Preset, WallLayout};
 pub use live::{Drawn, LiveTile, LiveWall, RedrawSignal};
 pub use renderer::{

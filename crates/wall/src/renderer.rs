@@ -4,7 +4,7 @@
 
 use crate::WallError;
 use crate::colour::ColourSpace;
-use crate::frame::{PlaneLayout, YuvFrame};
+use crate::frame::{PlaneLayout, SampleDepth, YuvFrame};
 use crate::layout::PixelRect;
 use crate::text::{ATLAS_SIZE, GlyphAtlas};
 use std::collections::HashMap;
@@ -250,6 +250,8 @@ pub struct WallRenderer {
     overlay_instances: Vec<OverlayInstance>,
     tiles: HashMap<usize, TileGpu>,
     belt: wgpu::util::StagingBelt,
+    /// One row of 10-bit samples narrowed to 8 bits.
+    scratch: Vec<u8>,
 }
 
 impl WallRenderer {
@@ -397,6 +399,7 @@ impl WallRenderer {
             overlay_buffer,
             overlay_instances: Vec::new(),
             tiles: HashMap::new(),
+            scratch: Vec::new(),
         })
     }
 
@@ -610,6 +613,7 @@ impl WallRenderer {
                 1
             };
             let row = (*w * bytes_per_texel) as usize;
+            let depth = frame.depth;
             let padded = wgpu::util::align_to(row as u32, wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
             let size = u64::from(padded) * u64::from(*h);
             let Some(size) = wgpu::BufferSize::new(size) else {
@@ -623,9 +627,19 @@ impl WallRenderer {
                     .get_mapped_range_mut()
                     .map_err(|e| WallError::Upload(format!("{e:?}")))?;
                 for y in 0..*h as usize {
-                    let src = &plane.data[y * plane.stride..y * plane.stride + row];
                     let at = y * padded as usize;
-                    view.slice(at..at + row).copy_from_slice(src);
+                    if depth == SampleDepth::Eight {
+                        let src = &plane.data[y * plane.stride..y * plane.stride + row];
+                        view.slice(at..at + row).copy_from_slice(src);
+                    } else {
+                        // Ten-bit samples become the 8 bits the wall shows, row by row through
+                        // a scratch row that is allocated once.
+                        let src = &plane.data[y * plane.stride..y * plane.stride + row * 2];
+                        self.scratch.clear();
+                        self.scratch
+                            .extend(src.chunks_exact(2).map(|s| depth.to_8bit(s[0], s[1])));
+                        view.slice(at..at + row).copy_from_slice(&self.scratch);
+                    }
                 }
             }
             encoder.copy_buffer_to_texture(

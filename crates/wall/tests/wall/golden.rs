@@ -85,6 +85,7 @@ fn nv12_frames_render_like_i420() {
     let chroma: Vec<u8> = std::iter::repeat_n([u, v], 32 * 18).flatten().collect();
     let frame = YuvFrame {
         layout: PlaneLayout::Nv12,
+        depth: wall::SampleDepth::Eight,
         width: 64,
         height: 36,
         colour: space,
@@ -404,4 +405,84 @@ fn only_changed_tiles_are_redrawn() {
         "an unchanged tile keeps what it showed"
     );
     assert!(image.pixel(c2.0, c2.1)[0] < 110);
+}
+
+#[test]
+fn ten_bit_frames_show_as_their_eight_bit_equivalent() {
+    let gpu = gpu();
+    let space = ColourSpace {
+        matrix: Matrix::Bt709,
+        range: Range::Limited,
+    };
+    let [y, u, v] = space.from_rgb([60, 160, 210]);
+    let expected = space.to_rgb(y, u, v);
+    let rect = wall::PixelRect {
+        x: 0,
+        y: 0,
+        w: 160,
+        h: 90,
+    };
+    // I420_10LE: ten bits in the low bits of each little-endian u16.
+    let ten = |v: u8| (u16::from(v) << 2).to_le_bytes();
+    let luma: Vec<u8> = std::iter::repeat_n(ten(y), 64 * 36).flatten().collect();
+    let cb: Vec<u8> = std::iter::repeat_n(ten(u), 32 * 18).flatten().collect();
+    let cr: Vec<u8> = std::iter::repeat_n(ten(v), 32 * 18).flatten().collect();
+    let i420_10 = YuvFrame {
+        layout: PlaneLayout::I420,
+        depth: wall::SampleDepth::TenLow,
+        width: 64,
+        height: 36,
+        colour: space,
+        planes: [
+            Some(Plane {
+                data: &luma,
+                stride: 128,
+            }),
+            Some(Plane {
+                data: &cb,
+                stride: 64,
+            }),
+            Some(Plane {
+                data: &cr,
+                stride: 64,
+            }),
+        ],
+    };
+    let image = render(&gpu, 160, 90, vec![tile(0, rect, i420_10)]);
+    assert!(
+        close(image.pixel(80, 45), expected),
+        "I420_10LE {:?} vs {expected:?}",
+        image.pixel(80, 45)
+    );
+    // P010: ten bits in the high bits, chroma interleaved.
+    let high = |v: u8| (u16::from(v) << 8).to_le_bytes();
+    let luma: Vec<u8> = std::iter::repeat_n(high(y), 64 * 36).flatten().collect();
+    let chroma: Vec<u8> = std::iter::repeat_n([high(u), high(v)], 32 * 18)
+        .flatten()
+        .flatten()
+        .collect();
+    let p010 = YuvFrame {
+        layout: PlaneLayout::Nv12,
+        depth: wall::SampleDepth::TenHigh,
+        width: 64,
+        height: 36,
+        colour: space,
+        planes: [
+            Some(Plane {
+                data: &luma,
+                stride: 128,
+            }),
+            Some(Plane {
+                data: &chroma,
+                stride: 128,
+            }),
+            None,
+        ],
+    };
+    let image = render(&gpu, 160, 90, vec![tile(0, rect, p010)]);
+    assert!(
+        close(image.pixel(80, 45), expected),
+        "P010 {:?} vs {expected:?}",
+        image.pixel(80, 45)
+    );
 }
