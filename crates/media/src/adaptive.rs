@@ -26,8 +26,8 @@ impl AdaptivePolicy {
     /// under 1.2 times: upscaling a sub-stream a little is fine, flapping is not.
     pub fn for_sub_height(sub_height: u32) -> Self {
         Self {
-            main_from: sub_height * 3 / 2,
-            sub_below: sub_height * 6 / 5,
+            main_from: sub_height.saturating_mul(3) / 2,
+            sub_below: sub_height.saturating_mul(6) / 5,
         }
     }
 

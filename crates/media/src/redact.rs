@@ -30,7 +30,7 @@ fn redact_userinfo(text: &str) -> String {
         let (head, tail) = rest.split_at(at + 3);
         out.push_str(head);
         let end = tail
-            .find(|c: char| c.is_whitespace() || c == '/' || c == '"' || c == '\'')
+            .find(|c: char| c.is_whitespace() || c == '/')
             .unwrap_or(tail.len());
         let authority = &tail[..end];
         match authority.rfind('@') {
@@ -66,5 +66,8 @@ mod tests {
         let out = redact_text(text, &["s3cret"]);
         assert!(!out.contains("s3cret"), "{out}");
         assert!(out.contains("rtsp://cam:554/a"), "{out}");
+        // A quote inside the password does not end the redaction.
+        let quoted = redact_text("open 'rtsp://admin:it's@cam/x' failed", &[]);
+        assert_eq!(quoted, "open 'rtsp://cam/x' failed");
     }
 }

@@ -105,12 +105,14 @@ pub struct StreamSettings {
 }
 
 impl StreamSettings {
+    /// Settings for `url`. Credentials written into the URL (`rtsp://user:pass@host/...`) are
+    /// moved out of it into [`StreamSettings::credentials`], so the URL is safe to print.
     pub fn new(url: impl Into<String>) -> Self {
-        let url = url.into();
+        let (url, credentials) = split_userinfo(url.into());
         Self {
             label: crate::redact::redact_url(&url),
             url,
-            credentials: None,
+            credentials,
             transport: Transport::Tcp,
             latency: Duration::from_millis(50),
             decoder: DecoderChoice::Auto,
@@ -121,6 +123,29 @@ impl StreamSettings {
             auth_retry: Duration::from_secs(60),
         }
     }
+}
+
+/// Splits `user:pass@` off a URL, percent-decoded.
+fn split_userinfo(url: String) -> (String, Option<Credentials>) {
+    let Ok(mut parsed) = url::Url::parse(&url) else {
+        return (url, None);
+    };
+    if parsed.username().is_empty() && parsed.password().is_none() {
+        return (url, None);
+    }
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let credentials = Credentials {
+        user: decode(parsed.username()),
+        password: decode(parsed.password().unwrap_or("")),
+    };
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    (parsed.to_string(), Some(credentials))
 }
 
 #[cfg(test)]
@@ -146,9 +171,19 @@ mod tests {
             password: "hunter2".into(),
         };
         assert!(!format!("{c:?}").contains("hunter2"));
-        let mut s = StreamSettings::new("rtsp://admin:hunter2@cam/x");
+        let mut s = StreamSettings::new("rtsp://cam/x");
         s.credentials = Some(c);
-        assert!(!format!("{s:?}").contains("hunter2") || s.url.contains("hunter2"));
-        assert!(!s.label.contains("hunter2"));
+        assert!(!format!("{s:?}").contains("hunter2"));
+        // Credentials in the URL move out of it.
+        let inline = StreamSettings::new("rtsp://admin:it%27s%40home@cam:554/x");
+        assert_eq!(inline.url, "rtsp://cam:554/x");
+        assert_eq!(
+            inline.credentials,
+            Some(Credentials {
+                user: "admin".into(),
+                password: "it's@home".into()
+            })
+        );
+        assert!(!format!("{inline:?}").contains("home"));
     }
 }

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 /// How often the supervisor looks at its pipeline.
 const TICK: Duration = Duration::from_millis(50);
+/// How long a stream must stay live before its reconnect backoff starts again from the bottom.
+const STABLE: Duration = Duration::from_secs(5);
 /// How long rates (fps, bitrate) are measured over.
 const RATE_WINDOW: Duration = Duration::from_secs(1);
 
@@ -91,11 +93,17 @@ impl Stop {
 
     /// Sleeps up to `duration`; true if stopped meanwhile.
     fn sleep(&self, duration: Duration) -> bool {
-        let deadline = Instant::now() + duration;
+        // A duration past what `Instant` can hold (a permanent failure) waits for stop alone.
+        let deadline = Instant::now().checked_add(duration);
         let mut set = self.set.lock();
         while !*set {
-            if self.changed.wait_until(&mut set, deadline).timed_out() {
-                break;
+            match deadline {
+                Some(deadline) => {
+                    if self.changed.wait_until(&mut set, deadline).timed_out() {
+                        break;
+                    }
+                }
+                None => self.changed.wait(&mut set),
             }
         }
         *set
@@ -236,8 +244,10 @@ impl Stream {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.inner.stop.set();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!(stream = %self.inner.settings.label, "the stream's supervisor panicked");
         }
         self.inner.shared.slot.clear();
     }
@@ -266,8 +276,9 @@ fn supervise(inner: &Arc<Inner>, limiter: &Arc<ConnectLimiter>) {
             .counters
             .attempts
             .fetch_add(1, Ordering::Relaxed);
-        let (outcome, went_live) = run_once(inner, permit);
-        if went_live {
+        let (outcome, live_for) = run_once(inner, permit);
+        // A camera that delivers a frame and drops again must not reset its backoff.
+        if live_for.is_some_and(|d| d >= STABLE) {
             attempt = 0;
         }
         let wait = match outcome {
@@ -310,25 +321,25 @@ fn supervise(inner: &Arc<Inner>, limiter: &Arc<ConnectLimiter>) {
     set_state(inner, StreamState::Stopped);
 }
 
-/// One connection: build, play, watch until it ends, and say whether it ever went live.
+/// One connection: build, play, watch until it ends, and say how long it was live, if at all.
 /// Always leaves the pipeline in Null.
-fn run_once(inner: &Arc<Inner>, mut permit: ConnectPermit) -> (Outcome, bool) {
+fn run_once(inner: &Arc<Inner>, mut permit: ConnectPermit) -> (Outcome, Option<Duration>) {
     let pipeline = match pipeline::build(&inner.settings, &inner.shared) {
         Ok(pipeline) => pipeline,
-        Err(error) => return (Outcome::Fatal(error.to_string()), false),
+        Err(error) => return (Outcome::Fatal(error.to_string()), None),
     };
-    let mut live = false;
-    let outcome = watch(inner, &pipeline, &mut permit, &mut live);
+    let mut live_since = None;
+    let outcome = watch(inner, &pipeline, &mut permit, &mut live_since);
     permit.release();
     let _ = pipeline.set_state(gst::State::Null);
-    (outcome, live)
+    (outcome, live_since.map(|since: Instant| since.elapsed()))
 }
 
 fn watch(
     inner: &Arc<Inner>,
     pipeline: &gst::Pipeline,
     permit: &mut ConnectPermit,
-    live: &mut bool,
+    live_since: &mut Option<Instant>,
 ) -> Outcome {
     let settings = &inner.settings;
     let counters = &inner.shared.counters;
@@ -353,9 +364,9 @@ fn watch(
         }
         update_rates(inner);
         let frames = counters.frames_in.load(Ordering::Relaxed);
-        if !*live {
+        if live_since.is_none() {
             if frames > frames_at_start {
-                *live = true;
+                *live_since = Some(Instant::now());
                 permit.release();
                 set_state(inner, StreamState::Live);
             } else if started.elapsed() > settings.connect_timeout {

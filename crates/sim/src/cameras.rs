@@ -348,7 +348,9 @@ impl Drop for CameraServer {
         {
             source.destroy();
         }
-        self.main_loop.quit();
+        // Quit from inside the loop: a quit before the thread reaches `run()` would be lost.
+        let main_loop = self.main_loop.clone();
+        self.main_loop.context().invoke(move || main_loop.quit());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -499,13 +501,17 @@ fn media_factory(state: &Arc<CameraState>, kind: StreamKind) -> gst_rtsp_server:
         }
         if let Some(valve) = bin.by_name("stall") {
             valve.set_property("drop", state.stalled.load(Ordering::SeqCst));
-            state.valves.lock().push(valve.downgrade());
+            let mut valves = state.valves.lock();
+            valves.retain(|v| v.upgrade().is_some());
+            valves.push(valve.downgrade());
         }
         if let Some(pay) = bin.by_name("pay0") {
             if let Some(pad) = pay.static_pad("sink") {
                 add_corrupt_probe(&pad, &state);
             }
-            state.payloaders.lock().push(pay.downgrade());
+            let mut payloaders = state.payloaders.lock();
+            payloaders.retain(|p| p.upgrade().is_some());
+            payloaders.push(pay.downgrade());
         }
     });
     factory

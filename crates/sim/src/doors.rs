@@ -460,7 +460,11 @@ impl DoorControllers {
 }
 
 fn per_minute_interval(per_minute: f64) -> Option<Duration> {
-    (per_minute > 0.0 && per_minute.is_finite()).then(|| Duration::from_secs_f64(60.0 / per_minute))
+    if per_minute > 0.0 && per_minute.is_finite() {
+        Duration::try_from_secs_f64(60.0 / per_minute).ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,8 @@ impl YuvFrame<'_> {
 pub enum FrameError {
     #[error("the wall shows I420, YV12, NV12, I420_10LE and P010 frames, not {0}")]
     UnsupportedFormat(String),
+    #[error("a frame without pixels")]
+    Empty,
     #[error("frame {width}x{height}: plane {plane} is too small")]
     ShortPlane {
         width: u32,
@@ -86,6 +88,9 @@ pub enum FrameError {
 impl YuvFrame<'_> {
     /// Checks every plane holds its rows, so the upload cannot read out of bounds.
     pub fn validate(&self) -> Result<(), FrameError> {
+        if self.width == 0 || self.height == 0 {
+            return Err(FrameError::Empty);
+        }
         let (cw, ch) = self.chroma_size();
         let needs: [(u32, u32, u32); 3] = match self.layout {
             PlaneLayout::I420 => [(self.width, self.height, 1), (cw, ch, 1), (cw, ch, 1)],

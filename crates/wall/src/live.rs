@@ -123,8 +123,10 @@ pub struct LiveWall {
     pub tiles: Vec<Option<LiveTile>>,
     pub selected: Option<usize>,
     pub gap: u32,
-    /// What each tile showed last time, to draw only what changed.
-    drawn: Vec<Option<TileOverlay>>,
+    /// What each tile showed last time (overlay, fit, zoom), to draw only what changed.
+    drawn: Vec<Option<(TileOverlay, Fit, Zoom)>>,
+    /// Tiles whose camera was replaced: their old picture must go.
+    replaced: Vec<usize>,
     /// The target size last drawn at; a new size (or layout) draws everything.
     drawn_size: Option<(u32, u32, usize)>,
     signal: Arc<RedrawSignal>,
@@ -139,6 +141,7 @@ impl LiveWall {
             selected: None,
             gap: 2,
             drawn: (0..count).map(|_| None).collect(),
+            replaced: Vec::new(),
             drawn_size: None,
             signal: Arc::default(),
         }
@@ -153,9 +156,20 @@ impl LiveWall {
                 signal.notify();
             }
         })));
-        if let Some(place) = self.tiles.get_mut(index) {
-            *place = Some(tile);
+        // The previous camera's last picture must not show under the new name.
+        if let Some(place) = self.tiles.get_mut(index)
+            && place.replace(tile).is_some()
+        {
+            self.replaced.push(index);
         }
+    }
+
+    /// Takes the camera off tile `index`; the tile is drawn empty.
+    pub fn remove_tile(&mut self, index: usize) -> Option<LiveTile> {
+        let removed = self.tiles.get_mut(index)?.take();
+        // A full redraw clears the canvas where the tile was.
+        self.invalidate();
+        removed
     }
 
     /// How long the render thread may sleep with nothing new: clocks and badges change every
@@ -238,15 +252,16 @@ impl LiveWall {
             tiles: Vec::with_capacity(rects.len()),
             full,
         };
+        let mut now_drawn = Vec::with_capacity(rects.len());
         for (index, rect) in &rects {
             let Some(tile) = self.tiles.get(*index).and_then(Option::as_ref) else {
                 continue;
             };
-            let frame = updates
-                .iter()
-                .find(|(i, _)| i == index)
-                .map(|(_, yuv)| FrameUpdate::New(*yuv))
-                .unwrap_or(FrameUpdate::Keep);
+            let frame = match updates.iter().find(|(i, _)| i == index) {
+                Some((_, yuv)) => FrameUpdate::New(*yuv),
+                None if self.replaced.contains(index) => FrameUpdate::Clear,
+                None => FrameUpdate::Keep,
+            };
             let health = tile
                 .show_health
                 .then(|| tile.camera.current())
@@ -268,12 +283,11 @@ impl LiveWall {
                 alarm: tile.alarm && flash_on(now),
                 selected: self.selected == Some(*index),
             };
-            let new_frame = matches!(frame, FrameUpdate::New(_));
+            let new_frame = !matches!(frame, FrameUpdate::Keep);
+            let state = (overlay.clone(), tile.fit, tile.zoom);
             let changed =
-                new_frame || self.drawn.get(*index).and_then(Option::as_ref) != Some(&overlay);
-            if let Some(drawn) = self.drawn.get_mut(*index) {
-                *drawn = Some(overlay.clone());
-            }
+                new_frame || self.drawn.get(*index).and_then(Option::as_ref) != Some(&state);
+            now_drawn.push((*index, state));
             scene.tiles.push(TileScene {
                 slot: *index,
                 rect: *rect,
@@ -286,6 +300,13 @@ impl LiveWall {
         }
         let tiles = scene.tiles.iter().filter(|t| full || t.changed).count();
         renderer.render(&scene, target, width, height)?;
+        // Only what reached the target counts as drawn.
+        for (index, state) in now_drawn {
+            if let Some(drawn) = self.drawn.get_mut(index) {
+                *drawn = Some(state);
+            }
+        }
+        self.replaced.clear();
         self.drawn_size = Some(size);
         Ok(Drawn {
             tiles,

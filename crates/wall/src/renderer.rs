@@ -427,7 +427,16 @@ impl WallRenderer {
                         gpu.bind_group = None;
                     }
                 }
-                FrameUpdate::New(frame) => self.upload(tile.slot, &frame, &mut encoder)?,
+                FrameUpdate::New(frame) => {
+                    // One bad frame costs its tile its picture, never the whole wall.
+                    if let Err(error) = self.upload(tile.slot, &frame, &mut encoder) {
+                        tracing::warn!(slot = tile.slot, %error, "frame not shown");
+                        if let Some(gpu) = self.tiles.get_mut(&tile.slot) {
+                            gpu.planes = None;
+                            gpu.bind_group = None;
+                        }
+                    }
+                }
             }
         }
         for tile in &scene.tiles {
@@ -447,6 +456,7 @@ impl WallRenderer {
                 )
                 .copy_from_slice(bytemuck::bytes_of(&uniform));
         }
+        self.atlas.begin_frame();
         let ranges = self.build_overlays(scene, width, height);
         self.upload_glyphs();
         let instances = self.overlay_instances.len() as u64;
@@ -528,6 +538,13 @@ impl WallRenderer {
         encoder: &mut wgpu::CommandEncoder,
     ) -> Result<(), WallError> {
         frame.validate()?;
+        let max = self.device.limits().max_texture_dimension_2d;
+        if frame.width > max || frame.height > max {
+            return Err(WallError::Upload(format!(
+                "a {}x{} frame is larger than this GPU's {max}x{max} textures",
+                frame.width, frame.height
+            )));
+        }
         let device = &self.device;
         let gpu = self.tiles.entry(slot).or_insert_with(|| TileGpu {
             uniform: device.create_buffer(&wgpu::BufferDescriptor {

@@ -65,7 +65,17 @@ impl GlyphAtlas {
         })
     }
 
-    /// True when the atlas was full and has been emptied: everything must be re-laid out.
+    /// Called before a frame's text is laid out: an atlas three quarters full starts again
+    /// now, between frames, so that glyphs placed during a frame are never overwritten before
+    /// they are drawn. Tiles not redrawn keep their pixels; they need no atlas.
+    pub fn begin_frame(&mut self) {
+        if self.cursor.1 + self.shelf_height > ATLAS_SIZE * 3 / 4 {
+            self.glyphs.clear();
+            self.cursor = (1, 1);
+            self.shelf_height = 0;
+        }
+    }
+
     fn glyph(&mut self, c: char, px: u32) -> Option<Glyph> {
         if let Some(glyph) = self.glyphs.get(&(c, px)) {
             return Some(*glyph);
@@ -80,11 +90,9 @@ impl GlyphAtlas {
             self.shelf_height = 0;
         }
         if self.cursor.1 + h + 1 > ATLAS_SIZE {
-            // Full: start again. Glyphs laid out earlier this frame stay valid until the
-            // pending uploads overwrite them, which happens before drawing.
-            self.glyphs.clear();
-            self.cursor = (1, 1);
-            self.shelf_height = 0;
+            // A single frame needs more than the quarter left after `begin_frame`: leave this
+            // glyph out rather than overwrite glyphs already placed this frame.
+            return None;
         }
         let (x, y) = self.cursor;
         self.cursor.0 += w + 1;

@@ -47,16 +47,16 @@ fn main() -> Result<()> {
     let engine = MediaEngine::new(EngineSettings::default())?;
     let mut streams = Vec::new();
     for url in &args.urls {
-        let (url, inline) = split_credentials(url)?;
-        let mut settings = StreamSettings::new(url);
+        check_url(url)?;
+        // Credentials inside the URL move into the settings; --user overrides them.
+        let mut settings = StreamSettings::new(url.clone());
         settings.transport = args.transport;
-        settings.credentials = match (&args.user, &password, inline) {
-            (Some(user), password, _) => Some(Credentials {
+        if let Some(user) = &args.user {
+            settings.credentials = Some(Credentials {
                 user: user.clone(),
                 password: password.clone().unwrap_or_default(),
-            }),
-            (None, _, inline) => inline,
-        };
+            });
+        }
         if let Some(decoder) = &args.decoder {
             settings.decoder = DecoderChoice::Named(decoder.clone());
         }
@@ -71,7 +71,11 @@ fn main() -> Result<()> {
         streams.push(stream);
     }
     let started = Instant::now();
-    let limit = args.seconds.map(Duration::from_secs_f64);
+    let limit = args
+        .seconds
+        .map(Duration::try_from_secs_f64)
+        .transpose()
+        .context("--seconds takes a number of seconds")?;
     loop {
         std::thread::sleep(Duration::from_secs(1));
         for stream in &streams {
@@ -103,27 +107,12 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Splits `rtsp://user:pass@host/path` into the bare URL and its credentials.
-fn split_credentials(url: &str) -> Result<(String, Option<Credentials>)> {
-    let mut parsed = url::Url::parse(url)
+/// Checks `url` is an RTSP URL, without ever printing its credentials.
+fn check_url(url: &str) -> Result<()> {
+    let parsed = url::Url::parse(url)
         .with_context(|| format!("not a URL: {}", media::redact::redact_url(url)))?;
     if parsed.scheme() != "rtsp" && parsed.scheme() != "rtsps" {
         bail!("not an RTSP URL: {}", media::redact::redact_url(url));
     }
-    if parsed.username().is_empty() {
-        return Ok((url.to_owned(), None));
-    }
-    let decode = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    let credentials = Credentials {
-        user: decode(parsed.username()),
-        password: decode(parsed.password().unwrap_or("")),
-    };
-    let _ = parsed.set_username("");
-    let _ = parsed.set_password(None);
-    Ok((parsed.to_string(), Some(credentials)))
+    Ok(())
 }

@@ -544,3 +544,35 @@ fn udp_transport_decodes_too() {
     assert_eq!(watch.not_increasing.load(Ordering::Relaxed), 0);
     assert!(stream.health().latency_ms.is_some());
 }
+
+#[test]
+fn a_missing_decoder_fails_the_stream_for_good_without_a_panic() {
+    let _serial = SERIAL.lock();
+    let engine = init();
+    let sim = start_sim(Site::with_cameras(1), None);
+    let mut settings = StreamSettings::new(sim.cameras().url("cam01", StreamKind::Sub));
+    settings.decoder = media::DecoderChoice::Named("no_such_decoder".into());
+    let stream = engine.open(settings).expect("open");
+    let failed = wait_for(
+        Duration::from_secs(8),
+        || matches!(stream.state(), StreamState::Failed { ref reason } if reason.contains("no_such_decoder")),
+    );
+    assert!(failed.is_some(), "{:?}", stream.state());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        stream.health().attempts,
+        1,
+        "a failure retrying cannot fix is not retried"
+    );
+    let started = Instant::now();
+    drop(stream);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "closing a failed stream is quick"
+    );
+    let logs = String::from_utf8_lossy(&LOGS.lock()).into_owned();
+    assert!(
+        !logs.contains("supervisor panicked"),
+        "the supervisor survived its failure"
+    );
+}

@@ -165,14 +165,23 @@ fn main() -> Result<()> {
             out,
             size,
             timeout,
-        } => snapshot(&wall, &out, &size, Duration::from_secs_f64(timeout)),
+        } => snapshot(
+            &wall,
+            &out,
+            &size,
+            Duration::try_from_secs_f64(timeout).context("--timeout takes a number of seconds")?,
+        ),
         Command::Presets => {
             print!("{}", wall::layout::presets_json());
             Ok(())
         }
         Command::Show { wall, seconds } => {
             let live = open_wall(&wall)?;
-            show::run(live, seconds.map(Duration::from_secs_f64))
+            let seconds = seconds
+                .map(Duration::try_from_secs_f64)
+                .transpose()
+                .context("--seconds takes a number of seconds")?;
+            show::run(live, seconds)
         }
     }
 }
