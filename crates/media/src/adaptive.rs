@@ -148,9 +148,11 @@ impl AdaptiveStream {
         Ok(())
     }
 
-    /// No tile shows this camera: stop decoding it.
+    /// No tile shows this camera: stop decoding it (without waiting for the teardown).
     pub fn hide(&mut self) {
-        self.switch = None;
+        if let Some(switch) = self.switch.take() {
+            switch.close_in_background();
+        }
     }
 
     /// The stream that will show next (for its state and health), if decoding.

@@ -182,6 +182,24 @@ impl Stream {
         })
     }
 
+    /// Stops the stream without waiting for it: the pipeline is torn down on a short-lived
+    /// thread of its own. For callers that must not block, such as a render thread hiding many
+    /// tiles at once (each teardown sends TEARDOWN and joins GStreamer's threads).
+    pub fn close_in_background(mut self) {
+        self.inner.stop.set();
+        if let Some(thread) = self.thread.take() {
+            let label = self.inner.settings.label.clone();
+            // Should the closing thread fail to start, the supervisor still stops on its own.
+            let _ = std::thread::Builder::new()
+                .name("media-close".into())
+                .spawn(move || {
+                    if thread.join().is_err() {
+                        tracing::error!(stream = %label, "the stream's supervisor panicked");
+                    }
+                });
+        }
+    }
+
     /// The stream's latest-frame slot.
     pub fn slot(&self) -> &Arc<FrameSlot> {
         &self.inner.shared.slot

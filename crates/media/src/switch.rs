@@ -21,7 +21,17 @@ impl StreamSwitch {
     /// Starts switching to `next`; the current stream keeps showing until `next` delivers.
     /// A switch already under way is abandoned.
     pub fn switch_to(&mut self, next: Stream) {
-        self.pending = Some(next);
+        if let Some(abandoned) = self.pending.replace(next) {
+            abandoned.close_in_background();
+        }
+    }
+
+    /// Stops both streams without waiting for their teardown.
+    pub fn close_in_background(self) {
+        self.active.close_in_background();
+        if let Some(pending) = self.pending {
+            pending.close_in_background();
+        }
     }
 
     /// The stream now showing.
@@ -38,8 +48,9 @@ impl StreamSwitch {
     pub fn take_frame(&mut self) -> Option<Frame> {
         if let Some(frame) = self.pending.as_ref().and_then(|p| p.slot().take()) {
             if let Some(next) = self.pending.take() {
-                // The old stream is torn down here, after the new one has a frame to show.
-                self.active = next;
+                // The old stream goes only now that the new one has a frame to show, and the
+                // caller (a render thread) does not wait for its teardown.
+                std::mem::replace(&mut self.active, next).close_in_background();
             }
             return Some(frame);
         }

@@ -518,9 +518,17 @@ fn an_adaptive_stream_follows_the_tile_size_with_hysteresis_and_stops_when_hidde
         "back to the sub-stream when small"
     );
     let before = media::live_pipelines();
+    let started = Instant::now();
     camera.hide();
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "hiding does not wait for teardown"
+    );
     assert!(!camera.is_decoding());
-    assert!(media::live_pipelines() < before, "hiding stops decoding");
+    assert!(
+        wait_for(Duration::from_secs(3), || media::live_pipelines() < before).is_some(),
+        "hiding stops decoding"
+    );
 }
 
 #[test]
