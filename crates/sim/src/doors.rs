@@ -354,6 +354,9 @@ impl DoorControllers {
             self.set_door(door, DoorPhysicalState::Open, now, events);
         }
         self.set_alarm(door, DoorAlarm::DoorForcedOpen, now, events);
+        // Forcing it again re-arms the close: one pending close a door, however many requests.
+        self.pending
+            .retain(|(_, d, step)| !(*d == door && *step == Step::ForcedClose));
         self.pending
             .push((now + Duration::from_secs(10), door, Step::ForcedClose));
     }
@@ -585,6 +588,22 @@ mod tests {
             })
             .expect("back to normal");
         assert!(too_long < normal);
+    }
+
+    #[test]
+    fn a_flood_of_force_open_requests_keeps_one_pending_close() {
+        let t0 = SystemTime::UNIX_EPOCH;
+        let mut sim = doors(quiet());
+        for _ in 0..10_000 {
+            sim.command(
+                &DoorCommand::ForceOpen {
+                    door: "door01".into(),
+                },
+                t0,
+            )
+            .expect("force");
+        }
+        assert_eq!(sim.pending.len(), 1);
     }
 
     #[test]
