@@ -8,122 +8,18 @@
 //! latency (p50, p99) with the adapter it ran on. The simulator runs as its own process.
 //! Run with `cargo xtask bench`.
 
-use media::{AdaptiveStream, EngineSettings, MediaEngine, StreamSettings, StreamState};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+#[path = "../../media/benches/support/mod.rs"]
+mod support;
+
+use media::{AdaptiveStream, EngineSettings, MediaEngine, StreamSettings};
 use std::time::{Duration, Instant};
+use support::{
+    MEASURE, SUB_FPS, Simulator, WARM_UP, bare_chain, cpu_seconds, decode, gst_launch_cpu,
+};
 use wall::{Gpu, LiveTile, LiveWall, OffscreenTarget, Preset, WallLayout, WallRenderer};
 
-const WARM_UP: Duration = Duration::from_secs(3);
-const MEASURE: Duration = Duration::from_secs(10);
 const STREAMS: usize = 16;
-const SUB_FPS: f64 = 15.0;
 const SIZE: (u32, u32) = (1920, 1080);
-
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-struct Simulator(Child, serde_json::Value);
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn simulator() -> Simulator {
-    let exe = std::env::current_exe().expect("bench path");
-    let sim = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("watchfloor-sim"))
-        .expect("target folder");
-    let mut child = Command::new(&sim)
-        .args([
-            "--cameras",
-            "16",
-            "--json",
-            "--rtsp-port",
-            "0",
-            "--control-port",
-            "0",
-            "--swipes-per-minute",
-            "0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start {} (run `cargo xtask bench`): {e}",
-                sim.display()
-            )
-        });
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("listing");
-    Simulator(child, serde_json::from_str(&line).expect("listing JSON"))
-}
-
-fn urls(sim: &Simulator) -> Vec<String> {
-    sim.1["cameras"]
-        .as_array()
-        .expect("cameras")
-        .iter()
-        .take(STREAMS)
-        .map(|c| c["streams"][1]["url"].as_str().expect("url").to_owned())
-        .collect()
-}
-
-fn wait_live(streams: &[&media::Stream]) {
-    let start = Instant::now();
-    while !streams.iter().all(|s| s.state() == StreamState::Live) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "streams did not go live"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Bare decoding: CPU seconds over the window, frames decoded.
-fn bare(engine: &MediaEngine, urls: &[String]) -> (f64, u64) {
-    let frames = Arc::new(AtomicU64::new(0));
-    let streams: Vec<_> = urls
-        .iter()
-        .map(|url| {
-            let stream = engine.open(StreamSettings::new(url.clone())).expect("open");
-            let slot = Arc::downgrade(stream.slot());
-            let frames = frames.clone();
-            stream.slot().set_waker(Some(Arc::new(move || {
-                if slot.upgrade().and_then(|s| s.take()).is_some() {
-                    frames.fetch_add(1, Ordering::Relaxed);
-                }
-            })));
-            stream
-        })
-        .collect();
-    wait_live(&streams.iter().collect::<Vec<_>>());
-    std::thread::sleep(WARM_UP);
-    let (cpu0, f0) = (cpu_seconds("self"), frames.load(Ordering::Relaxed));
-    std::thread::sleep(MEASURE);
-    let (cpu1, f1) = (cpu_seconds("self"), frames.load(Ordering::Relaxed));
-    (cpu1 - cpu0, f1 - f0)
-}
 
 /// The wall: CPU seconds over the window, frames composited, latencies in ms, adapter.
 fn wall(engine: &MediaEngine, urls: &[String]) -> (f64, u64, Vec<f64>, String) {
@@ -191,42 +87,25 @@ fn wall(engine: &MediaEngine, urls: &[String]) -> (f64, u64, Vec<f64>, String) {
 /// GStreamer's compositor producing the same grid: CPU seconds over the window.
 fn compositor(urls: &[String]) -> f64 {
     let (tw, th) = (SIZE.0 / 4, SIZE.1 / 4);
+    let pads: Vec<String> = (0..urls.len() as u32)
+        .map(|i| {
+            let (x, y) = ((i % 4) * tw, (i / 4) * th);
+            format!(
+                "sink_{i}::xpos={x} sink_{i}::ypos={y} sink_{i}::width={tw} sink_{i}::height={th}"
+            )
+        })
+        .collect();
     let mut line = format!(
-        "compositor name=mix background=black ! video/x-raw,width={},height={},framerate=15/1 ! fakesink sync=false",
-        SIZE.0, SIZE.1
+        "compositor name=mix background=black {} ! video/x-raw,width={},height={},framerate=15/1 ! fakesink sync=false",
+        pads.join(" "),
+        SIZE.0,
+        SIZE.1
     );
-    for (i, _) in urls.iter().enumerate() {
-        let (x, y) = ((i as u32 % 4) * tw, (i as u32 / 4) * th);
-        line = line.replace(
-            "compositor name=mix",
-            &format!("compositor name=mix sink_{i}::xpos={x} sink_{i}::ypos={y} sink_{i}::width={tw} sink_{i}::height={th}"),
-        );
-    }
     for (i, url) in urls.iter().enumerate() {
-        line.push_str(&format!(
-            " rtspsrc location={url} protocols=tcp latency=50 ! rtph264depay ! h264parse ! avdec_h264 max-threads=1 ! mix.sink_{i}"
-        ));
+        line.push(' ');
+        line.push_str(&bare_chain(url, &format!("mix.sink_{i}")));
     }
-    let mut child = Command::new("gst-launch-1.0")
-        .arg("-q")
-        .args(line.split_whitespace())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gst-launch-1.0");
-    let pid = child.id().to_string();
-    std::thread::sleep(WARM_UP + Duration::from_secs(2));
-    let cpu0 = cpu_seconds(&pid);
-    std::thread::sleep(MEASURE);
-    let cpu1 = cpu_seconds(&pid);
-    let alive = child.try_wait().ok().flatten().is_none();
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(
-        alive,
-        "the gst-launch-1.0 compositor pipeline failed to run"
-    );
-    cpu1 - cpu0
+    gst_launch_cpu(&line, Duration::from_secs(2))
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -234,11 +113,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let sim = simulator();
-    let urls = urls(&sim);
+    let sim = Simulator::start();
+    let urls = sim.sub_urls(STREAMS);
     let engine = MediaEngine::new(EngineSettings::default()).expect("gstreamer");
     let nominal = SUB_FPS * MEASURE.as_secs_f64() * STREAMS as f64;
-    let (bare_cpu, bare_frames) = bare(&engine, &urls);
+    let (bare_cpu, bare_frames) = decode(&engine, &urls);
     let (wall_cpu, wall_frames, mut latencies, adapter) = wall(&engine, &urls);
     let comp_cpu = compositor(&urls);
     let per = |cpu: f64, frames: f64| cpu * 1000.0 / frames;
