@@ -867,14 +867,16 @@ impl WallRenderer {
     }
 }
 
-fn plane_texture(
+fn texture_2d(
     device: &wgpu::Device,
+    label: &str,
     width: u32,
     height: u32,
     format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
 ) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("plane"),
+        label: Some(label),
         size: wgpu::Extent3d {
             width,
             height,
@@ -884,9 +886,34 @@ fn plane_texture(
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
         format,
-        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        usage,
         view_formats: &[],
     })
+}
+
+/// A texture a plane (or the glyph atlas) is copied into and sampled from.
+fn plane_texture(
+    device: &wgpu::Device,
+    width: u32,
+    height: u32,
+    format: wgpu::TextureFormat,
+) -> wgpu::Texture {
+    let usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST;
+    texture_2d(device, "plane", width, height, format, usage)
+}
+
+/// A texture the wall renders into and that is copied out of (offscreen target, canvas).
+pub(crate) fn render_texture(
+    device: &wgpu::Device,
+    label: &str,
+    width: u32,
+    height: u32,
+    format: wgpu::TextureFormat,
+) -> (wgpu::Texture, wgpu::TextureView) {
+    let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC;
+    let texture = texture_2d(device, label, width, height, format, usage);
+    let view = texture.create_view(&Default::default());
+    (texture, view)
 }
 
 fn overlay_buffer(device: &wgpu::Device, instances: usize) -> wgpu::Buffer {

@@ -2,7 +2,7 @@
 //! and benchmarks.
 
 use crate::WallError;
-use crate::renderer::{Gpu, TARGET_FORMAT};
+use crate::renderer::{Gpu, TARGET_FORMAT, render_texture};
 
 /// An RGBA image read back from the GPU, rows tightly packed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,20 +54,8 @@ pub struct OffscreenTarget {
 
 impl OffscreenTarget {
     pub fn new(gpu: &Gpu, width: u32, height: u32) -> Self {
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("offscreen wall"),
-            size: wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: TARGET_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let (texture, view) =
+            render_texture(&gpu.device, "offscreen wall", width, height, TARGET_FORMAT);
         let padded_row = wgpu::util::align_to(width * 4, wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
         let readback = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("wall readback"),
@@ -76,7 +64,7 @@ impl OffscreenTarget {
             mapped_at_creation: false,
         });
         Self {
-            view: texture.create_view(&Default::default()),
+            view,
             texture,
             readback,
             padded_row,

@@ -4,7 +4,7 @@
 //! surface (a copy costs far less than re-sampling every tile, on lavapipe above all).
 
 use crate::WallError;
-use crate::renderer::Gpu;
+use crate::renderer::{Gpu, render_texture};
 
 /// A window's surface and the canvas the wall draws into.
 #[derive(Debug)]
@@ -150,20 +150,5 @@ fn canvas(
     width: u32,
     height: u32,
 ) -> (wgpu::Texture, wgpu::TextureView) {
-    let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("wall canvas"),
-        size: wgpu::Extent3d {
-            width,
-            height,
-            depth_or_array_layers: 1,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-        view_formats: &[],
-    });
-    let view = texture.create_view(&Default::default());
-    (texture, view)
+    render_texture(&gpu.device, "wall canvas", width, height, format)
 }
