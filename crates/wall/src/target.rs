@@ -24,6 +24,11 @@ impl Image {
         (0.299 * r + 0.587 * g + 0.114 * b).round() as u8
     }
 
+    /// The simulator's pixel stamp in the picture shown in `rect`, if it reads back.
+    pub fn stamp_in(&self, rect: crate::PixelRect) -> Option<stamp::Stamp> {
+        stamp::StampGeometry::new(rect.w, rect.h)?.read(|x, y| self.luma(rect.x + x, rect.y + y))
+    }
+
     /// Writes a PNG.
     pub fn save_png(&self, path: &std::path::Path) -> Result<(), WallError> {
         let file = std::fs::File::create(path)

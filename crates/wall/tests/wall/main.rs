@@ -27,3 +27,29 @@ fn start_sim(cameras: usize) -> sim::Sim {
     )
     .expect("simulator starts")
 }
+
+/// Reads any PNG (screenshots may come as grey or 1-bit images) as RGBA.
+fn read_png(path: &std::path::Path) -> wall::Image {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().expect("png header");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut pixels).expect("png data");
+    let channels = info.color_type.samples();
+    let rgba = pixels[..info.buffer_size()]
+        .chunks_exact(channels)
+        .flat_map(|p| match p {
+            [r, g, b, a] => [*r, *g, *b, *a],
+            [r, g, b] => [*r, *g, *b, 255],
+            [v, a] => [*v, *v, *v, *a],
+            [v] => [*v, *v, *v, 255],
+            _ => [0, 0, 0, 255],
+        })
+        .collect();
+    wall::Image {
+        width: info.width,
+        height: info.height,
+        rgba,
+    }
+}

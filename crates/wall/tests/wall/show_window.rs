@@ -90,30 +90,19 @@ fn show_opens_a_window_that_shows_every_camera_in_its_tile() {
             .status()
             .expect("import (imagemagick)");
         assert!(status.success());
-        let decoder = png::Decoder::new(std::io::BufReader::new(
-            std::fs::File::open(&shot).expect("screenshot"),
-        ));
-        let mut reader = decoder.read_info().expect("png");
-        let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
-        let info = reader.next_frame(&mut pixels).expect("png data");
-        let channels = info.color_type.samples();
-        let luma = |x: u32, y: u32| {
-            let at = ((y * info.width + x) as usize) * channels;
-            if channels < 3 {
-                return pixels.get(at).copied().unwrap_or(0);
-            }
-            let [r, g, b] = [pixels[at], pixels[at + 1], pixels[at + 2]].map(f32::from);
-            (0.299 * r + 0.587 * g + 0.114 * b).round() as u8
-        };
-        if info.width < 1280 || info.height < 720 {
+        let image = crate::read_png(&shot);
+        if image.width < 1280 || image.height < 720 {
             continue;
         }
         // The window opens at 1280x720 in the top-left corner of a screen without a window manager.
         for (index, rect) in
             wall::WallLayout::preset(wall::Preset::Grid(2)).pixel_rects(1280, 720, 2)
         {
-            let geometry = StampGeometry::new(rect.w, rect.h).expect("stamp fits");
-            if let Some(stamp) = geometry.read(|x, y| luma(rect.x + x, rect.y + y)) {
+            assert!(
+                StampGeometry::new(rect.w, rect.h).is_some(),
+                "tile {index} holds a stamp"
+            );
+            if let Some(stamp) = image.stamp_in(rect) {
                 assert_eq!(
                     usize::from(stamp.source),
                     index + 1,

@@ -23,30 +23,22 @@ fn snapshot_writes_a_png_of_every_camera_in_its_tile() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("wrote"), "{stderr}");
 
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&out).expect("png written"),
-    ));
-    let mut reader = decoder.read_info().expect("png header");
-    let mut rgba = vec![0; reader.output_buffer_size().expect("size")];
-    let info = reader.next_frame(&mut rgba).expect("png data");
-    assert_eq!((info.width, info.height), (1280, 720));
+    let image = crate::read_png(&out);
+    assert_eq!((image.width, image.height), (1280, 720));
     let layout = wall::WallLayout::preset(wall::Preset::Grid(2));
     for (index, rect) in layout.pixel_rects(1280, 720, 2) {
-        let geometry = StampGeometry::new(rect.w, rect.h).expect("stamp fits");
-        let stamp = geometry
-            .read(|x, y| {
-                let at = (((rect.y + y) * 1280 + rect.x + x) * 4) as usize;
-                let [r, g, b] = [rgba[at], rgba[at + 1], rgba[at + 2]].map(f32::from);
-                (0.299 * r + 0.587 * g + 0.114 * b).round() as u8
-            })
-            .unwrap_or_else(|| {
-                let kept = std::env::temp_dir().join("wall-snapshot-unreadable.png");
-                let _ = std::fs::copy(&out, &kept);
-                panic!(
-                    "tile {index} has no readable stamp; the snapshot is at {}",
-                    kept.display()
-                )
-            });
+        assert!(
+            StampGeometry::new(rect.w, rect.h).is_some(),
+            "tile {index} holds a stamp"
+        );
+        let stamp = image.stamp_in(rect).unwrap_or_else(|| {
+            let kept = std::env::temp_dir().join("wall-snapshot-unreadable.png");
+            let _ = std::fs::copy(&out, &kept);
+            panic!(
+                "tile {index} has no readable stamp; the snapshot is at {}",
+                kept.display()
+            )
+        });
         assert_eq!(usize::from(stamp.source), index + 1);
     }
     std::fs::remove_file(&out).expect("clean");
