@@ -4,7 +4,7 @@
 
 use crate::WallError;
 use crate::frame::{self, YuvFrame};
-use crate::layout::WallLayout;
+use crate::layout::{PixelRect, WallLayout};
 use crate::renderer::{Badge, Fit, FrameUpdate, Scene, TileOverlay, TileScene, WallRenderer, Zoom};
 use media::{AdaptiveStream, StreamState};
 use parking_lot::{Condvar, Mutex};
@@ -127,8 +127,8 @@ pub struct LiveWall {
     drawn: Vec<Option<(TileOverlay, Fit, Zoom)>>,
     /// Tiles whose camera was replaced: their old picture must go.
     replaced: Vec<usize>,
-    /// The target size last drawn at; a new size (or layout) draws everything.
-    drawn_size: Option<(u32, u32, usize)>,
+    /// Where the tiles were last drawn; any change (size, layout, maximise) draws everything.
+    drawn_rects: Option<Vec<(usize, PixelRect)>>,
     signal: Arc<RedrawSignal>,
 }
 
@@ -142,7 +142,7 @@ impl LiveWall {
             gap: 2,
             drawn: (0..count).map(|_| None).collect(),
             replaced: Vec::new(),
-            drawn_size: None,
+            drawn_rects: None,
             signal: Arc::default(),
         }
     }
@@ -187,9 +187,10 @@ impl LiveWall {
         self.signal.clone()
     }
 
-    /// Draw everything next time (after a layout change or a lost surface).
+    /// Draw everything next time (after a lost surface). Layout, size and maximise changes are
+    /// noticed without it.
     pub fn invalidate(&mut self) {
-        self.drawn_size = None;
+        self.drawn_rects = None;
     }
 
     /// Takes each tile's newest frame (if any) and draws the tiles that changed into `target`,
@@ -236,15 +237,18 @@ impl LiveWall {
             .map(|(index, frame)| (*index, frame, frame.map().ok()))
             .collect();
         let mut updates: Vec<(usize, YuvFrame<'_>)> = Vec::with_capacity(mapped.len());
+        let mut decoded_at = Vec::with_capacity(mapped.len());
         for (index, frame, map) in &mapped {
             match map.as_ref().map(|m| frame::from_mapped(frame, m)) {
-                Some(Ok(yuv)) => updates.push((*index, yuv)),
+                Some(Ok(yuv)) => {
+                    updates.push((*index, yuv));
+                    decoded_at.push(frame.decoded_at);
+                }
                 Some(Err(error)) => tracing::warn!(tile = index, %error, "frame not shown"),
                 None => tracing::warn!(tile = index, "frame could not be mapped"),
             }
         }
-        let size = (width, height, self.layout.tiles.len());
-        let full = self.drawn_size != Some(size) || self.drawn.len() != self.layout.tiles.len();
+        let full = self.drawn_rects.as_ref() != Some(&rects);
         if full {
             self.drawn = (0..self.layout.tiles.len()).map(|_| None).collect();
         }
@@ -307,10 +311,7 @@ impl LiveWall {
             }
         }
         self.replaced.clear();
-        self.drawn_size = Some(size);
-        Ok(Drawn {
-            tiles,
-            decoded_at: frames.iter().map(|(_, f)| f.decoded_at).collect(),
-        })
+        self.drawn_rects = Some(rects);
+        Ok(Drawn { tiles, decoded_at })
     }
 }

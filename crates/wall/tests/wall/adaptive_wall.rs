@@ -57,7 +57,6 @@ fn tile_size_picks_the_stream_and_hidden_tiles_stop_decoding() {
 
     // Maximised to 720 pixels: the main stream, and the hidden tiles stop decoding.
     live.layout.toggle_maximized(0);
-    live.invalidate();
     settle(&mut live, &|l| widths(l) == Some(1280));
     assert_eq!(quality(&live, 0), Some(media::Quality::Main));
     assert!(
@@ -67,7 +66,6 @@ fn tile_size_picks_the_stream_and_hidden_tiles_stop_decoding() {
 
     // Restored: back to the sub-stream, and the others decode again.
     live.layout.toggle_maximized(0);
-    live.invalidate();
     settle(&mut live, &|l| {
         widths(l) == Some(640) && (1..4).all(|i| decoding(l, i))
     });

@@ -219,10 +219,8 @@ fn render_loop(
 fn apply(wall: &mut LiveWall, target: &mut WindowTarget, gpu: &wall::Gpu, control: Control) {
     let count = wall.layout.tiles.len();
     match control {
-        Control::Resize(width, height) => {
-            target.resize(gpu, width, height);
-            wall.invalidate();
-        }
+        // A new size moves every tile, which the wall notices and draws in full.
+        Control::Resize(width, height) => target.resize(gpu, width, height),
         Control::Select(index) if index < count => wall.selected = Some(index),
         Control::Select(_) => {}
         Control::Move(dx, dy) => {
@@ -259,7 +257,6 @@ fn apply(wall: &mut LiveWall, target: &mut WindowTarget, gpu: &wall::Gpu, contro
             if let Some(selected) = wall.selected.or(Some(0)) {
                 wall.layout.toggle_maximized(selected);
                 wall.selected = Some(selected);
-                wall.invalidate();
             }
         }
         Control::ToggleHealth => {
