@@ -192,11 +192,7 @@ impl Stream {
             // Should the closing thread fail to start, the supervisor still stops on its own.
             let _ = std::thread::Builder::new()
                 .name("media-close".into())
-                .spawn(move || {
-                    if thread.join().is_err() {
-                        tracing::error!(stream = %label, "the stream's supervisor panicked");
-                    }
-                });
+                .spawn(move || join_supervisor(thread, &label));
         }
     }
 
@@ -262,12 +258,17 @@ impl Stream {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.inner.stop.set();
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!(stream = %self.inner.settings.label, "the stream's supervisor panicked");
+        if let Some(thread) = self.thread.take() {
+            join_supervisor(thread, &self.inner.settings.label);
         }
         self.inner.shared.slot.clear();
+    }
+}
+
+/// Waits for a stream's supervisor to end; a panic there is logged, never passed on.
+fn join_supervisor(thread: std::thread::JoinHandle<()>, label: &str) {
+    if thread.join().is_err() {
+        tracing::error!(stream = %label, "the stream's supervisor panicked");
     }
 }
 
