@@ -128,7 +128,9 @@ fn runtime_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| Path::new(d).is_dir()) {
         return Ok(PathBuf::from(dir));
     }
-    let dir = std::env::temp_dir().join(format!("watchfloor-runtime-{}", std::process::id()));
+    // One per user, reused by every run, so runs leave nothing new behind.
+    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+    let dir = std::env::temp_dir().join(format!("watchfloor-runtime-{user}"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     #[cfg(unix)]
     {
