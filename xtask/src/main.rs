@@ -141,27 +141,148 @@ fn runtime_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Where the demo keeps its hub database, keys and the demo guard's password.
+fn demo_dir() -> Result<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .ok_or("neither XDG_DATA_HOME nor HOME is set")?;
+    let dir = base.join("watchfloor").join("demo");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// A random password for the demo guard, made once and kept readable by this user only.
+fn demo_password(dir: &Path) -> Result<(PathBuf, bool)> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("guard.password");
+    if path.exists() {
+        return Ok((path, false));
+    }
+    let mut bytes = [0u8; 12];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, password.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok((path, true))
+}
+
+/// A child process that is stopped (SIGTERM via `kill`, then reaped) when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
 fn demo(args: &[String]) -> Result<()> {
-    run(cargo().args(["build", "-p", "sim", "-p", "media", "-p", "wall", "--bins"]))?;
+    run(cargo().args([
+        "build", "-p", "sim", "-p", "media", "-p", "wall", "-p", "hub", "--bins",
+    ]))?;
     let bin = target_dir().join("debug");
+    let data = demo_dir()?;
+    let site = root().join("crates/site/demo/site.json");
+    let hub = |args: &[&str]| {
+        let mut command = Command::new(bin.join("watchfloor-hub"));
+        command
+            .args(args)
+            .env(
+                "WATCHFLOOR_HUB_DB",
+                format!("sqlite://{}/hub.db", data.display()),
+            )
+            .env("WATCHFLOOR_HUB_DATA", &data);
+        command
+    };
+    // The hub's configuration is written while the hub is stopped (one process owns the
+    // database): the site, the demo guard, and the source the simulator's doors post as.
+    let site_arg = site.to_string_lossy().into_owned();
+    run(&mut hub(&["site-import", "--site", &site_arg]))?;
+    let (password, new) = demo_password(&data)?;
+    if new {
+        run(&mut hub(&[
+            "user-add",
+            "--username",
+            "guard",
+            "--display-name",
+            "Demo guard",
+            "--role",
+            "guard",
+            "--password-file",
+            &password.to_string_lossy(),
+        ]))?;
+    }
+    let secret = data.join("doors.secret");
+    let _ = std::fs::remove_file(&secret);
+    run(&mut hub(&[
+        "source-add",
+        "--id",
+        "demo-doors",
+        "--site",
+        "demo-hq",
+        "--secret-file",
+        &secret.to_string_lossy(),
+    ]))?;
+    let cert = data.join("tls/cert.pem");
+    run(&mut hub(&["tls-self-signed"]))?;
     let mut sim = Command::new(bin.join("watchfloor-sim"));
     sim.args([
         "--site",
-        "crates/site/demo/site.json",
+        &site_arg,
         "--rtsp-port",
         "8554",
         "--control-port",
         "8555",
     ])
+    .args([
+        "--hub",
+        "https://127.0.0.1:8443",
+        "--hub-source",
+        "demo-doors",
+    ])
+    .arg("--hub-secret-file")
+    .arg(&secret)
+    .arg("--hub-ca")
+    .arg(&cert)
     .args(args)
     .current_dir(root());
     eprintln!("+ {sim:?}");
-    let mut sim = sim
-        .spawn()
-        .map_err(|e| format!("cannot start the simulator: {e}"))?;
+    let _sim = Child(
+        sim.spawn()
+            .map_err(|e| format!("cannot start the simulator: {e}"))?,
+    );
+    wait_for_port(8555)?;
+    run(&mut hub(&[
+        "site-import",
+        "--site",
+        &site_arg,
+        "--streams-from",
+        "http://127.0.0.1:8555",
+    ]))?;
+    // The simulator's door events queue until the hub is up, then arrive signed over TLS.
+    let _hub = Child(
+        hub(&["serve", "--listen", "127.0.0.1:8443"])
+            .spawn()
+            .map_err(|e| format!("cannot start the hub: {e}"))?,
+    );
+    wait_for_port(8443)?;
+    eprintln!(
+        "hub: https://127.0.0.1:8443 (certificate {}), user `guard`, password in {}",
+        cert.display(),
+        password.display()
+    );
     // On a desktop, the site's sixteen cameras on a 4x4 wall (sub-streams, the main stream for
     // a maximised tile); without one, their health in the terminal.
-    let shown = if std::env::var_os("DISPLAY").is_some() {
+    if std::env::var_os("DISPLAY").is_some() {
         run(Command::new(bin.join("watchfloor-wall"))
             .args(["show", "--layout", "4x4", "--sim", "http://127.0.0.1:8555"])
             .env("XDG_RUNTIME_DIR", runtime_dir()?))
@@ -171,10 +292,18 @@ fn demo(args: &[String]) -> Result<()> {
             .collect();
         eprintln!("no DISPLAY: printing stream health instead of opening the wall");
         run(Command::new(bin.join("watchfloor-probe")).args(&urls))
-    };
-    let _ = sim.kill();
-    let _ = sim.wait();
-    shown
+    }
+}
+
+fn wait_for_port(port: u16) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(format!("nothing listens on 127.0.0.1:{port} after 30 s"))
 }
 
 /// Writes the files the UI takes from the Rust crates; a wall test fails when they drift.
@@ -214,5 +343,8 @@ fn bench(args: &[String]) -> Result<()> {
     run(cargo()
         .args(["bench", "-p", "wall", "--bench", "wall_cost", "--"])
         .args(args)
-        .env("XDG_RUNTIME_DIR", runtime_dir()?))
+        .env("XDG_RUNTIME_DIR", runtime_dir()?))?;
+    run(cargo()
+        .args(["bench", "-p", "hub", "--bench", "hub_throughput", "--"])
+        .args(args))
 }

@@ -8,15 +8,16 @@
 pub mod cameras;
 pub mod control;
 pub mod doors;
+pub mod outputs;
 
 pub use cameras::{CameraListing, CameraServer, Credentials, Fault, StreamKind};
 pub use doors::{DoorCommand, DoorControllers, DoorEvent, DoorSettings, DoorStatus};
+pub use outputs::{EventOutput, JsonLines, Mqtt, Webhook, WebhookSettings};
 
 use parking_lot::Mutex;
 use serde::Serialize;
 use site::Site;
 use std::collections::VecDeque;
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -70,9 +71,6 @@ pub struct SimConfig {
     pub doors: DoorSettings,
 }
 
-/// Where door events go besides the in-memory ring.
-pub type EventSink = Box<dyn Write + Send>;
-
 /// How many recent door events the simulator keeps for `GET /api/v1/events`.
 const RECENT_EVENTS: usize = 1000;
 
@@ -89,7 +87,7 @@ pub struct Sim {
 struct DoorState {
     controllers: DoorControllers,
     recent: VecDeque<DoorEvent>,
-    sink: Option<EventSink>,
+    outputs: Vec<Box<dyn EventOutput>>,
 }
 
 impl std::fmt::Debug for DoorState {
@@ -104,17 +102,15 @@ impl std::fmt::Debug for DoorState {
 impl DoorState {
     fn record(&mut self, events: Vec<DoorEvent>) {
         for event in events {
-            if let Some(sink) = self.sink.as_mut() {
-                let written = serde_json::to_writer(&mut *sink, &event)
-                    .map_err(|e| e.to_string())
-                    .and_then(|()| sink.write_all(b"\n").map_err(|e| e.to_string()))
-                    .and_then(|()| sink.flush().map_err(|e| e.to_string()));
-                if let Err(error) = written {
-                    // Keep simulating; the events stay available through the API.
-                    tracing::error!(%error, "cannot write door event; event output disabled");
-                    self.sink = None;
+            // Outputs never block (see `outputs`); a failing one is disabled, loudly, and the
+            // simulation goes on with the events still available through the API.
+            self.outputs.retain_mut(|output| match output.deliver(&event) {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::error!(output = %output.name(), %error, "door event output disabled");
+                    false
                 }
-            }
+            });
             if self.recent.len() == RECENT_EVENTS {
                 self.recent.pop_front();
             }
@@ -149,8 +145,8 @@ fn unix_ms(at: SystemTime) -> u64 {
 }
 
 impl Sim {
-    /// Starts the cameras and door controllers; door events also go to `sink` as JSON lines.
-    pub fn start(config: SimConfig, sink: Option<EventSink>) -> Result<Self, SimError> {
+    /// Starts the cameras and door controllers; door events also go to each of `outputs`.
+    pub fn start(config: SimConfig, outputs: Vec<Box<dyn EventOutput>>) -> Result<Self, SimError> {
         let cameras = CameraServer::start(
             &config.site.cameras,
             &config.host,
@@ -162,7 +158,7 @@ impl Sim {
         let doors = Arc::new(Mutex::new(DoorState {
             controllers: DoorControllers::new(&config.site.id, &door_ids, config.doors, boot, boot),
             recent: VecDeque::with_capacity(RECENT_EVENTS),
-            sink,
+            outputs,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let ticker = {

@@ -39,6 +39,21 @@ struct Args {
     /// Write door events as JSON lines to this file (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     events: Option<PathBuf>,
+    /// Post door events to this hub (`https://host:port`) as source `--hub-source`.
+    #[arg(long, requires_all = ["hub_source", "hub_secret_file"])]
+    hub: Option<String>,
+    /// The event source id registered on the hub (`watchfloor-hub source-add`).
+    #[arg(long)]
+    hub_source: Option<String>,
+    /// A file holding the source's secret.
+    #[arg(long)]
+    hub_secret_file: Option<PathBuf>,
+    /// A PEM certificate to trust for the hub (its self-signed one in development).
+    #[arg(long)]
+    hub_ca: Option<PathBuf>,
+    /// Publish door events to this MQTT broker (`mqtt://host:port`).
+    #[arg(long)]
+    mqtt: Option<String>,
     /// Badge swipes per minute across the site.
     #[arg(long, default_value_t = 12.0)]
     swipes_per_minute: f64,
@@ -88,17 +103,46 @@ fn main() -> Result<()> {
         }
         None => None,
     };
-    let sink: Option<sim::EventSink> = match &args.events {
-        Some(path) if path.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
-        Some(path) => Some(Box::new(
+    let mut outputs: Vec<Box<dyn sim::EventOutput>> = Vec::new();
+    match &args.events {
+        Some(path) if path.as_os_str() == "-" => {
+            outputs.push(Box::new(sim::JsonLines(std::io::stdout())))
+        }
+        Some(path) => outputs.push(Box::new(sim::JsonLines(
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
                 .with_context(|| format!("cannot open event file {}", path.display()))?,
-        )),
-        None => None,
-    };
+        ))),
+        None => {}
+    }
+    if let (Some(hub), Some(source), Some(secret_file)) =
+        (&args.hub, &args.hub_source, &args.hub_secret_file)
+    {
+        let secret = std::fs::read_to_string(secret_file)
+            .with_context(|| format!("cannot read {}", secret_file.display()))?;
+        let ca_pem = match &args.hub_ca {
+            Some(path) => Some(
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+            ),
+            None => None,
+        };
+        outputs.push(Box::new(
+            sim::Webhook::start(sim::WebhookSettings {
+                hub: hub.clone(),
+                source: source.clone(),
+                secret: secret.trim().as_bytes().to_vec(),
+                ca_pem,
+            })
+            .map_err(anyhow::Error::msg)?,
+        ));
+    }
+    if let Some(url) = &args.mqtt {
+        outputs.push(Box::new(
+            sim::Mqtt::start(url, &site.id).map_err(anyhow::Error::msg)?,
+        ));
+    }
     let sim = Arc::new(Sim::start(
         SimConfig {
             site,
@@ -111,7 +155,7 @@ fn main() -> Result<()> {
                 ..DoorSettings::default()
             },
         },
-        sink,
+        outputs,
     )?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -54,7 +54,7 @@ fn start_sim(site: Site, credentials: Option<sim::Credentials>) -> Sim {
                 ..Default::default()
             },
         },
-        None,
+        Vec::new(),
     )
     .expect("simulator starts")
 }

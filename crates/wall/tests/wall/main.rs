@@ -23,7 +23,7 @@ fn start_sim(cameras: usize) -> sim::Sim {
             credentials: None,
             doors: sim::DoorSettings::default(),
         },
-        None,
+        Vec::new(),
     )
     .expect("simulator starts")
 }

@@ -1,0 +1,454 @@
+//! The database: connection, migrations, and the one write path.
+//!
+//! Every write goes through a [`WriteTx`]: one transaction at a time (an async lock), in which
+//! changes for the live feed and audit records get the next sequence numbers. Numbers are
+//! assigned inside the transaction and published only after it commits, so the feed's order is
+//! the commit order, without gaps, on SQLite and PostgreSQL alike. One hub process owns a
+//! database; several hubs on one PostgreSQL database would need the numbering moved into SQL.
+
+use crate::{HubError, Result};
+use serde::Serialize;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Row, Transaction};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use tokio::sync::{Mutex, OwnedMutexGuard, broadcast};
+
+/// The migrations, in order; each runs once, in its own transaction.
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+/// Which SQL server is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// One committed change, as the live feed sends it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub seq: i64,
+    pub at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+/// How many changes a slow subscriber may fall behind before it catches up from the database.
+const FEED_CAPACITY: usize = 4096;
+
+/// The shared database handle.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    writer: Arc<Mutex<()>>,
+    last_change: Arc<AtomicI64>,
+    last_audit: Arc<AtomicI64>,
+    feed: broadcast::Sender<Arc<Change>>,
+}
+
+impl Db {
+    /// Opens `url` (`sqlite://PATH` or `postgres://...`), creating an SQLite file if needed,
+    /// and migrates it to the newest schema.
+    pub async fn open(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(HubError::BadRequest("sqlite:// needs a file path".into()));
+            }
+            create_private(path.split('?').next().unwrap_or(path))?;
+            let sep = if path.contains('?') { '&' } else { '?' };
+            (Backend::Sqlite, format!("sqlite://{path}{sep}mode=rwc"))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(HubError::BadRequest(
+                "database URL must start with sqlite:// or postgres://".into(),
+            ));
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| HubError::BadRequest(format!("bad database URL: {e}")))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers never wait for the writer. synchronous=FULL: a commit
+                        // is on disk before the hub acknowledges it (events, audit).
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| HubError::Database(format!("cannot open database: {e}")))?;
+        migrate(&pool).await?;
+        let last_change: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM changes")
+            .fetch_one(&pool)
+            .await?
+            .try_get("n")?;
+        let last_audit: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM audit")
+            .fetch_one(&pool)
+            .await?
+            .try_get("n")?;
+        let (feed, _) = broadcast::channel(FEED_CAPACITY);
+        Ok(Self {
+            pool,
+            backend,
+            writer: Arc::new(Mutex::new(())),
+            last_change: Arc::new(AtomicI64::new(last_change)),
+            last_audit: Arc::new(AtomicI64::new(last_audit)),
+            feed,
+        })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The newest committed change's number.
+    pub fn last_change(&self) -> i64 {
+        self.last_change.load(Ordering::SeqCst)
+    }
+
+    /// Live changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
+        self.feed.subscribe()
+    }
+
+    /// Starts the one write transaction; others wait for it to commit or drop.
+    pub async fn write(&self) -> Result<WriteTx> {
+        let guard = self.writer.clone().lock_owned().await;
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx {
+            tx,
+            _guard: guard,
+            db: self.clone(),
+            next_change: self.last_change.load(Ordering::SeqCst) + 1,
+            next_audit: self.last_audit.load(Ordering::SeqCst) + 1,
+            changes: Vec::new(),
+        })
+    }
+
+    /// Changes after `seq`, oldest first, at most `limit`.
+    pub async fn changes_after(&self, seq: i64, limit: i64) -> Result<Vec<Change>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, site_id, kind, body FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let body: String = row.try_get("body")?;
+                Ok(Change {
+                    seq: row.try_get("seq")?,
+                    at: row.try_get("at")?,
+                    site: row.try_get("site_id")?,
+                    kind: row.try_get("kind")?,
+                    data: serde_json::from_str(&body)
+                        .map_err(|e| HubError::Internal(format!("stored change: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    /// SQLite's own consistency check ("ok" when sound); PostgreSQL answers "ok".
+    pub async fn integrity_check(&self) -> Result<String> {
+        if self.backend == Backend::Postgres {
+            return Ok("ok".into());
+        }
+        let row = sqlx::query("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<String, _>(0)?)
+    }
+
+    /// Every table's columns as `table.column TYPE [NOT NULL]`, sorted: compared by the tests
+    /// with a frozen copy per backend, so a migration cannot change the schema unnoticed.
+    pub async fn schema_outline(&self) -> Result<Vec<String>> {
+        let mut lines = Vec::new();
+        match self.backend {
+            Backend::Sqlite => {
+                let tables = sqlx::query(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                for table in tables {
+                    let table: String = table.try_get("name")?;
+                    let columns = sqlx::query(
+                        "SELECT name, type, \"notnull\" AS nn, pk FROM pragma_table_info($1)",
+                    )
+                    .bind(&table)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    for c in columns {
+                        let name: String = c.try_get("name")?;
+                        let kind: String = c.try_get("type")?;
+                        let not_null: i64 = c.try_get("nn")?;
+                        let pk: i64 = c.try_get("pk")?;
+                        lines.push(format!(
+                            "{table}.{name} {}{}",
+                            kind.to_uppercase(),
+                            if not_null != 0 || pk != 0 {
+                                " NOT NULL"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                }
+            }
+            Backend::Postgres => {
+                let columns = sqlx::query(
+                    "SELECT table_name::text AS t, column_name::text AS c, \
+                     data_type::text AS k, is_nullable::text AS n \
+                     FROM information_schema.columns WHERE table_schema = 'public'",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                for c in columns {
+                    let table: String = c.try_get("t")?;
+                    let name: String = c.try_get("c")?;
+                    let kind: String = c.try_get("k")?;
+                    let nullable: String = c.try_get("n")?;
+                    lines.push(format!(
+                        "{table}.{name} {}{}",
+                        kind.to_uppercase(),
+                        if nullable == "NO" { " NOT NULL" } else { "" }
+                    ));
+                }
+            }
+        }
+        lines.sort();
+        Ok(lines)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Creates an empty SQLite file readable by its owner only (password hashes and sealed
+/// secrets live in it); SQLite gives its WAL and shared-memory files the same mode.
+fn create_private(path: &str) -> Result<()> {
+    let path = std::path::Path::new(path);
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| HubError::Database(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(HubError::Database(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+async fn migrate(pool: &AnyPool) -> Result<()> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations \
+         (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        .fetch_one(pool)
+        .await?
+        .try_get("v")?;
+    let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    if current > newest {
+        return Err(HubError::Database(format!(
+            "the database is at schema version {current}, newer than this hub ({newest}); \
+             upgrade the hub"
+        )));
+    }
+    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let mut tx = pool.begin().await?;
+        for statement in split_statements(sql) {
+            sqlx::query(&statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    HubError::Database(format!("migration {version} ({name}) failed: {e}"))
+                })?;
+        }
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(*version)
+        .bind(*name)
+        .bind(chrono::Utc::now().timestamp_millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version, name, "migrated database");
+    }
+    Ok(())
+}
+
+/// Splits a migration into statements at `;` ending a line, dropping `--` comments.
+fn split_statements(sql: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    for line in sql.lines() {
+        let line = line.split("--").next().unwrap_or("").trim_end();
+        if line.trim().is_empty() {
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+        if line.ends_with(';') {
+            statements.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.trim().is_empty() {
+        statements.push(current);
+    }
+    statements
+}
+
+/// The one write transaction. Dropping it without [`WriteTx::commit`] rolls everything back,
+/// numbers included.
+#[derive(Debug)]
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _guard: OwnedMutexGuard<()>,
+    db: Db,
+    next_change: i64,
+    next_audit: i64,
+    changes: Vec<Arc<Change>>,
+}
+
+impl WriteTx {
+    /// The transaction's connection, for queries.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// Records a change for the live feed (sent once the transaction commits).
+    pub async fn change(
+        &mut self,
+        at: i64,
+        site: Option<&str>,
+        kind: &str,
+        data: serde_json::Value,
+    ) -> Result<i64> {
+        let seq = self.next_change;
+        sqlx::query(
+            "INSERT INTO changes (seq, at, site_id, kind, body) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(seq)
+        .bind(at)
+        .bind(site)
+        .bind(kind)
+        .bind(data.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        self.next_change += 1;
+        self.changes.push(Arc::new(Change {
+            seq,
+            at,
+            site: site.map(str::to_owned),
+            kind: kind.to_owned(),
+            data,
+        }));
+        Ok(seq)
+    }
+
+    /// Records who did what, in the same transaction as the change itself.
+    pub async fn audit(&mut self, entry: AuditEntry<'_>) -> Result<()> {
+        let seq = self.next_audit;
+        sqlx::query(
+            "INSERT INTO audit (seq, at, user_id, action, site_id, target, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(seq)
+        .bind(entry.at)
+        .bind(entry.user)
+        .bind(entry.action)
+        .bind(entry.site)
+        .bind(entry.target)
+        .bind(entry.detail.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        self.next_audit += 1;
+        Ok(())
+    }
+
+    /// Commits, then publishes the changes to live subscribers.
+    pub async fn commit(self) -> Result<()> {
+        let WriteTx {
+            tx,
+            _guard,
+            db,
+            next_change,
+            next_audit,
+            changes,
+        } = self;
+        tx.commit().await?;
+        db.last_change.store(next_change - 1, Ordering::SeqCst);
+        db.last_audit.store(next_audit - 1, Ordering::SeqCst);
+        for change in changes {
+            // No subscribers is fine: the change is in the table for later.
+            let _ = db.feed.send(change);
+        }
+        Ok(())
+    }
+}
+
+/// One line of the audit trail.
+#[derive(Debug)]
+pub struct AuditEntry<'a> {
+    pub at: i64,
+    pub user: Option<&'a str>,
+    pub action: &'a str,
+    pub site: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub detail: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_split_at_line_ends_without_comments() {
+        let sql = "-- head\nCREATE TABLE a (\n  x TEXT -- why\n);\n\nCREATE INDEX i ON a (x);\n";
+        let parts = split_statements(sql);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].starts_with("CREATE TABLE a"));
+        assert!(!parts[0].contains("why"));
+    }
+}

@@ -1,0 +1,197 @@
+//! The live feed over a WebSocket: every committed change a client may see, in order.
+//!
+//! Protocol (JSON text messages):
+//! 1. The client sends `{"type":"subscribe","token":"<bearer token>","since":<seq>}` within 10 s
+//!    (`since` omitted: from now). The token travels in the message, never in the URL.
+//! 2. The hub answers `{"type":"subscribed","seq":<newest seq>}`, then sends every change after
+//!    `since` as `{"type":"change","seq":..,"at":..,"site":..,"kind":..,"data":{..}}`.
+//! 3. On a reconnect the client subscribes with the last `seq` it saw and misses nothing.
+//!
+//! A slow client never holds others back: live changes go through a broadcast ring; a client
+//! that falls behind it catches up from the `changes` table at its own pace.
+
+use crate::db::Change;
+use crate::store::{Caller, Hub};
+use crate::{HubError, Result};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+#[derive(Debug, Deserialize)]
+struct Subscribe {
+    #[serde(rename = "type")]
+    kind: String,
+    token: String,
+    since: Option<i64>,
+}
+
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// How often a live connection re-checks that its session still holds.
+const RECHECK_EVERY: Duration = Duration::from_secs(60);
+const PAGE: i64 = 500;
+
+/// Serves one subscriber until it leaves, its session ends, or it stops reading.
+pub async fn serve(hub: Arc<Hub>, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<Subscribe>(&text)
+            .map_err(|e| HubError::BadRequest(format!("expected a subscribe message: {e}")))
+            .and_then(|s| {
+                (s.kind == "subscribe")
+                    .then_some(s)
+                    .ok_or_else(|| HubError::BadRequest("expected type `subscribe`".into()))
+            }),
+        Ok(_) => Err(HubError::BadRequest("expected a subscribe message".into())),
+        Err(_) => Err(HubError::BadRequest(
+            "no subscribe message within 10 s".into(),
+        )),
+    };
+    let result = match hello {
+        Ok(hello) => match hub.authenticate(&hello.token).await {
+            Ok(caller) => {
+                run(
+                    &hub,
+                    caller,
+                    &hello.token,
+                    hello.since,
+                    &mut sink,
+                    &mut stream,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    if let Err(error) = result {
+        let message = json!({"type": "error", "code": error.code(), "message": error.to_string()});
+        let _ = tokio::time::timeout(
+            SEND_TIMEOUT,
+            sink.send(Message::Text(Utf8Bytes::from(message.to_string()))),
+        )
+        .await;
+    }
+    let _ = sink.close().await;
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+type Stream = futures_util::stream::SplitStream<WebSocket>;
+
+async fn send(sink: &mut Sink, value: serde_json::Value) -> Result<()> {
+    match tokio::time::timeout(
+        SEND_TIMEOUT,
+        sink.send(Message::Text(Utf8Bytes::from(value.to_string()))),
+    )
+    .await
+    {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(HubError::BadRequest(format!("client gone: {e}"))),
+        Err(_) => Err(HubError::BadRequest("client stopped reading".into())),
+    }
+}
+
+fn visible(caller: &Caller, change: &Change) -> bool {
+    change
+        .site
+        .as_deref()
+        .is_none_or(|site| caller.role_on(site).is_some())
+}
+
+fn change_message(change: &Change) -> serde_json::Value {
+    json!({
+        "type": "change",
+        "seq": change.seq,
+        "at": change.at,
+        "site": change.site,
+        "kind": change.kind,
+        "data": change.data,
+    })
+}
+
+/// Sends stored changes after `*last`, up to `upto` when given.
+async fn catch_up(
+    hub: &Hub,
+    caller: &Caller,
+    last: &mut i64,
+    upto: Option<i64>,
+    sink: &mut Sink,
+) -> Result<()> {
+    loop {
+        let page = hub.db.changes_after(*last, PAGE).await?;
+        let full = page.len() as i64 == PAGE;
+        for change in page {
+            if upto.is_some_and(|u| change.seq > u) {
+                return Ok(());
+            }
+            if visible(caller, &change) {
+                send(sink, change_message(&change)).await?;
+            }
+            *last = change.seq;
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
+async fn run(
+    hub: &Hub,
+    mut caller: Caller,
+    token: &str,
+    since: Option<i64>,
+    sink: &mut Sink,
+    stream: &mut Stream,
+) -> Result<()> {
+    // Subscribe before reading the backlog, so nothing committed in between is missed.
+    let mut live = hub.db.subscribe();
+    let newest = hub.db.last_change();
+    let mut last = since.unwrap_or(newest).clamp(0, newest.max(0));
+    send(sink, json!({"type": "subscribed", "seq": newest})).await?;
+    catch_up(hub, &caller, &mut last, None, sink).await?;
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut recheck = tokio::time::interval(RECHECK_EVERY);
+    recheck.tick().await;
+    loop {
+        tokio::select! {
+            received = live.recv() => match received {
+                Ok(change) => {
+                    if change.seq <= last {
+                        continue;
+                    }
+                    if change.seq > last + 1 {
+                        catch_up(hub, &caller, &mut last, Some(change.seq - 1), sink).await?;
+                    }
+                    if visible(&caller, &change) {
+                        send(sink, change_message(&change)).await?;
+                    }
+                    last = change.seq;
+                }
+                Err(RecvError::Lagged(_)) => {
+                    // Fell behind the ring: read what was missed from the table.
+                    catch_up(hub, &caller, &mut last, None, sink).await?;
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            },
+            incoming = stream.next() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Ping(Default::default())))
+                    .await
+                    .map_err(|_| HubError::BadRequest("client stopped reading".into()))?
+                    .map_err(|e| HubError::BadRequest(format!("client gone: {e}")))?;
+            }
+            _ = recheck.tick() => {
+                // Revoked or expired sessions stop receiving; new grants apply.
+                caller = hub.authenticate(token).await?;
+            }
+        }
+    }
+}

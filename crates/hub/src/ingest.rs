@@ -1,0 +1,612 @@
+//! Access-control events in: parsed and checked at the edge, then written by one task that
+//! commits whatever has queued up in a single transaction (group commit), so a burst costs one
+//! disk flush rather than one per event. Each event updates its door's live state and raises
+//! the alarms its site's rules ask for, in the same transaction.
+//!
+//! Sources: a signed HTTP webhook (see [`verify_signature`]) and MQTT ([`run_mqtt`]). Both are
+//! idempotent by the event's own id: a replay is answered `duplicate` and changes nothing.
+
+use crate::db::WriteTx;
+use crate::model::AlarmRule;
+use crate::store::{ALARM_SELECT, Hub, alarm_from_row, door_from_row, event_from_row, rules_on};
+use crate::{HubError, Result, check_id, check_text, clip, new_id, parse_time};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use utoipa::ToSchema;
+
+/// One event as sources send it. Fields beyond these are kept as received.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct IngestEvent {
+    /// The source's id for the event, unique per site: the idempotency key.
+    pub id: String,
+    /// When it happened, RFC 3339.
+    pub time: String,
+    pub site: String,
+    #[serde(default)]
+    pub door: Option<String>,
+    #[serde(default)]
+    pub camera: Option<String>,
+    /// The ONVIF topic, e.g. `tns1:Door/State/DoorAlarm`.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// `AccessGranted`, `AccessDenied`, `DoorPhysicalState`, `LockPhysicalState`, `DoorAlarm`,
+    /// `DoorMode`, `Sensor...` or any other type (filed as `system`).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The new state, for state and alarm events (`Open`, `DoorForcedOpen`, ...).
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// What happened to one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Outcome {
+    pub id: String,
+    /// `accepted`, `duplicate` or `rejected`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Outcome {
+    fn rejected(id: &str, reason: String) -> Self {
+        Self {
+            id: id.to_owned(),
+            status: "rejected".into(),
+            reason: Some(reason),
+        }
+    }
+}
+
+/// Largest event the hub keeps, as JSON.
+const MAX_EVENT_BYTES: usize = 16 * 1024;
+/// Most events in one request or message.
+pub const MAX_BATCH: usize = 1000;
+/// How many queued requests one transaction takes at most.
+const GROUP: usize = 64;
+
+/// The event's kind for filters.
+pub fn kind_of(event_type: &str) -> &'static str {
+    match event_type {
+        "AccessGranted" => "access-granted",
+        "AccessDenied" => "access-denied",
+        "DoorPhysicalState" | "LockPhysicalState" | "DoorMode" => "door-state",
+        "DoorAlarm" => "door-alarm",
+        t if t.starts_with("Sensor") => "sensor",
+        _ => "system",
+    }
+}
+
+/// Parses a request body (one event or an array) into events, each checked on its own.
+pub fn parse_batch(body: &Value, site_scope: Option<&str>) -> Result<Vec<Checked>> {
+    let items: Vec<&Value> = match body {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(_) => vec![body],
+        _ => {
+            return Err(HubError::BadRequest(
+                "expected an event object or an array of events".into(),
+            ));
+        }
+    };
+    if items.len() > MAX_BATCH {
+        return Err(HubError::BadRequest(format!(
+            "{} events in one batch; at most {MAX_BATCH}",
+            items.len()
+        )));
+    }
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .map(|(n, raw)| check_event(raw, site_scope).map_err(|e| (n, raw, e)))
+        .map(|r| match r {
+            Ok(checked) => checked,
+            Err((n, raw, e)) => Checked::Invalid(Outcome::rejected(
+                raw.get("id")
+                    .and_then(Value::as_str)
+                    .map(clip)
+                    .unwrap_or_else(|| format!("#{n}"))
+                    .as_str(),
+                e.to_string(),
+            )),
+        })
+        .collect())
+}
+
+/// An event after the edge's checks.
+#[derive(Debug, Clone)]
+pub enum Checked {
+    Valid {
+        event: IngestEvent,
+        at: i64,
+        raw: String,
+    },
+    Invalid(Outcome),
+}
+
+fn check_event(raw: &Value, site_scope: Option<&str>) -> Result<Checked> {
+    let text = raw.to_string();
+    if text.len() > MAX_EVENT_BYTES {
+        return Err(HubError::BadRequest(format!(
+            "event is {} bytes; at most {MAX_EVENT_BYTES}",
+            text.len()
+        )));
+    }
+    if text.contains("\\u0000") {
+        return Err(HubError::BadRequest(
+            "event contains a NUL character".into(),
+        ));
+    }
+    let event: IngestEvent = serde_json::from_value(raw.clone())
+        .map_err(|e| HubError::BadRequest(format!("not an event: {e}")))?;
+    check_id("id", &event.id)?;
+    check_id("site", &event.site)?;
+    for (what, value) in [("door", &event.door), ("camera", &event.camera)] {
+        if let Some(value) = value {
+            check_id(what, value)?;
+        }
+    }
+    check_text("type", &event.event_type, 64)?;
+    if event.event_type.is_empty() {
+        return Err(HubError::BadRequest("event has an empty type".into()));
+    }
+    for value in [&event.topic, &event.state].into_iter().flatten() {
+        check_text("topic/state", value, 256)?;
+    }
+    if let Some(scope) = site_scope
+        && scope != event.site
+    {
+        return Err(HubError::Forbidden(format!(
+            "this source may only send events for site `{scope}`"
+        )));
+    }
+    let at = parse_time(&event.time)?;
+    Ok(Checked::Valid {
+        event,
+        at,
+        raw: text,
+    })
+}
+
+/// Checks a webhook's signature (see the `events` crate for the scheme).
+pub fn verify_signature(
+    secret: &[u8],
+    timestamp: &str,
+    signature: &str,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<()> {
+    events::verify(secret, timestamp, signature, body, now_ms / 1000)
+        .map_err(|why| HubError::Forbidden(format!("webhook signature: {why}")))
+}
+
+struct Job {
+    source: String,
+    events: Vec<Checked>,
+    reply: oneshot::Sender<Result<Vec<Outcome>>>,
+}
+
+/// The handle through which sources hand events to the writer task.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("events", &self.events.len())
+            .finish()
+    }
+}
+
+impl Ingest {
+    /// Starts the writer task.
+    pub fn start(hub: Arc<Hub>) -> Self {
+        // Bounded: when the database falls behind, senders wait (backpressure), nothing drops.
+        let (jobs, mut queue) = mpsc::channel::<Job>(1024);
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < GROUP {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                match write_batch(&hub, &batch).await {
+                    Ok(outcomes) => {
+                        for (job, outcome) in batch.into_iter().zip(outcomes) {
+                            let _ = job.reply.send(Ok(outcome));
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "cannot store events; senders will retry");
+                        for job in batch {
+                            let _ = job.reply.send(Err(HubError::Database(format!(
+                                "events not stored: {error}"
+                            ))));
+                        }
+                    }
+                }
+            }
+        });
+        Self { jobs }
+    }
+
+    /// Stores `events` from `source`; answers once they are committed.
+    pub async fn submit(&self, source: &str, events: Vec<Checked>) -> Result<Vec<Outcome>> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                source: source.to_owned(),
+                events,
+                reply,
+            })
+            .await
+            .map_err(|_| HubError::Internal("event writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| HubError::Internal("event writer stopped".into()))?
+    }
+}
+
+struct SiteFacts {
+    rules: Vec<AlarmRule>,
+    doors: HashMap<String, (String, Vec<String>)>,
+}
+
+async fn site_facts(tx: &mut WriteTx, site: &str) -> Result<Option<SiteFacts>> {
+    let exists = sqlx::query("SELECT id FROM sites WHERE id = $1")
+        .bind(site)
+        .fetch_optional(tx.conn())
+        .await?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let rules = rules_on(tx.conn(), site).await?;
+    let mut doors: HashMap<String, (String, Vec<String>)> = HashMap::new();
+    for row in sqlx::query("SELECT id, name FROM doors WHERE site_id = $1")
+        .bind(site)
+        .fetch_all(tx.conn())
+        .await?
+    {
+        doors.insert(row.try_get("id")?, (row.try_get("name")?, Vec::new()));
+    }
+    for row in sqlx::query(
+        "SELECT door_id, camera_id FROM door_cameras WHERE site_id = $1 ORDER BY camera_id",
+    )
+    .bind(site)
+    .fetch_all(tx.conn())
+    .await?
+    {
+        let door: String = row.try_get("door_id")?;
+        if let Some(entry) = doors.get_mut(&door) {
+            entry.1.push(row.try_get("camera_id")?);
+        }
+    }
+    Ok(Some(SiteFacts { rules, doors }))
+}
+
+async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
+    let now = hub.now();
+    let mut tx = hub.db.write().await?;
+    let mut facts: HashMap<String, Option<SiteFacts>> = HashMap::new();
+    let mut all = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let mut outcomes = Vec::with_capacity(job.events.len());
+        for checked in &job.events {
+            let (event, at, raw) = match checked {
+                Checked::Invalid(outcome) => {
+                    outcomes.push(outcome.clone());
+                    continue;
+                }
+                Checked::Valid { event, at, raw } => (event, *at, raw),
+            };
+            if !facts.contains_key(&event.site) {
+                let loaded = site_facts(&mut tx, &event.site).await?;
+                facts.insert(event.site.clone(), loaded);
+            }
+            let Some(Some(site)) = facts.get(&event.site) else {
+                outcomes.push(Outcome::rejected(
+                    &event.id,
+                    format!("no site `{}`", event.site),
+                ));
+                continue;
+            };
+            if let Some(door) = &event.door
+                && !site.doors.contains_key(door)
+            {
+                outcomes.push(Outcome::rejected(
+                    &event.id,
+                    format!("no door `{door}` on site `{}`", event.site),
+                ));
+                continue;
+            }
+            let inserted = sqlx::query(
+                "INSERT INTO events (site_id, id, kind, event_type, topic, door_id, camera_id, at, received_at, source, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (site_id, id) DO NOTHING",
+            )
+            .bind(&event.site)
+            .bind(&event.id)
+            .bind(kind_of(&event.event_type))
+            .bind(&event.event_type)
+            .bind(&event.topic)
+            .bind(&event.door)
+            .bind(&event.camera)
+            .bind(at)
+            .bind(now)
+            .bind(&job.source)
+            .bind(raw)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                outcomes.push(Outcome {
+                    id: event.id.clone(),
+                    status: "duplicate".into(),
+                    reason: None,
+                });
+                continue;
+            }
+            let stored = sqlx::query(
+                "SELECT site_id, id, kind, event_type, topic, door_id, camera_id, at, received_at, body \
+                 FROM events WHERE site_id = $1 AND id = $2",
+            )
+            .bind(&event.site)
+            .bind(&event.id)
+            .fetch_one(tx.conn())
+            .await?;
+            tx.change(
+                now,
+                Some(&event.site),
+                "event",
+                json!(event_from_row(&stored)?),
+            )
+            .await?;
+            if let (Some(door), Some(state)) = (&event.door, &event.state) {
+                update_door(
+                    &mut tx,
+                    now,
+                    &event.site,
+                    door,
+                    &event.event_type,
+                    state,
+                    at,
+                )
+                .await?;
+            }
+            for rule in site.rules.iter().filter(|r| {
+                r.event_type == event.event_type
+                    && (r.state.is_none() || r.state.as_deref() == event.state.as_deref())
+            }) {
+                let (door_name, cameras) = event
+                    .door
+                    .as_ref()
+                    .and_then(|d| site.doors.get(d))
+                    .cloned()
+                    .unwrap_or_else(|| (String::new(), Vec::new()));
+                let id = new_id("alarm");
+                let title = if door_name.is_empty() {
+                    rule.name.clone()
+                } else {
+                    format!("{}: {door_name}", rule.name)
+                };
+                sqlx::query(
+                    "INSERT INTO alarms (id, site_id, rule_id, event_id, door_id, title, priority, procedure_text, \
+                     cameras, state, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', $10)",
+                )
+                .bind(&id)
+                .bind(&event.site)
+                .bind(&rule.id)
+                .bind(&event.id)
+                .bind(&event.door)
+                .bind(&title)
+                .bind(rule.priority)
+                .bind(&rule.procedure)
+                .bind(json!(cameras).to_string())
+                .bind(now)
+                .execute(tx.conn())
+                .await?;
+                let alarm = sqlx::query(&format!("{ALARM_SELECT} WHERE id = $1"))
+                    .bind(&id)
+                    .fetch_one(tx.conn())
+                    .await?;
+                tx.change(
+                    now,
+                    Some(&event.site),
+                    "alarm",
+                    json!(alarm_from_row(&alarm)?),
+                )
+                .await?;
+            }
+            outcomes.push(Outcome {
+                id: event.id.clone(),
+                status: "accepted".into(),
+                reason: None,
+            });
+        }
+        all.push(outcomes);
+    }
+    tx.commit().await?;
+    Ok(all)
+}
+
+async fn update_door(
+    tx: &mut WriteTx,
+    now: i64,
+    site: &str,
+    door: &str,
+    event_type: &str,
+    state: &str,
+    at: i64,
+) -> Result<()> {
+    let column = match event_type {
+        "DoorPhysicalState" => "door_state",
+        "LockPhysicalState" => "lock_state",
+        "DoorAlarm" => "alarm_state",
+        "DoorMode" => "mode",
+        _ => return Ok(()),
+    };
+    // Older news than what the door already shows does not overwrite it.
+    let updated = sqlx::query(&format!(
+        "UPDATE doors SET {column} = $1, state_at = $2 WHERE site_id = $3 AND id = $4 \
+         AND (state_at IS NULL OR state_at <= $2)"
+    ))
+    .bind(state)
+    .bind(at)
+    .bind(site)
+    .bind(door)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Ok(());
+    }
+    let links: Vec<(String, String)> = sqlx::query(
+        "SELECT door_id, camera_id FROM door_cameras WHERE site_id = $1 AND door_id = $2",
+    )
+    .bind(site)
+    .bind(door)
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("door_id")?, r.try_get("camera_id")?)))
+    .collect::<Result<_>>()?;
+    let row = sqlx::query(
+        "SELECT id, floor_id, zone_id, name, x, y, door_state, lock_state, alarm_state, mode, state_at \
+         FROM doors WHERE site_id = $1 AND id = $2",
+    )
+    .bind(site)
+    .bind(door)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.change(
+        now,
+        Some(site),
+        "door",
+        json!(door_from_row(site, &row, &links)?),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Subscribes to the broker at `url` (`mqtt://host:port`) and ingests what arrives, until the
+/// process ends. Messages are acknowledged only after their events are committed, and the
+/// connection is re-established with backoff when it drops.
+pub async fn run_mqtt(ingest: Ingest, url: String) -> Result<()> {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let parsed =
+        url::Url::parse(&url).map_err(|e| HubError::BadRequest(format!("MQTT URL: {e}")))?;
+    if parsed.scheme() != "mqtt" {
+        return Err(HubError::BadRequest(
+            "MQTT URL must be mqtt://host:port".into(),
+        ));
+    }
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| HubError::BadRequest("MQTT URL has no host".into()))?
+        .to_owned();
+    let mut options = MqttOptions::new(
+        new_id("watchfloor-hub"),
+        host,
+        parsed.port().unwrap_or(1883),
+    );
+    options.set_keep_alive(Duration::from_secs(15));
+    options.set_manual_acks(true);
+    options.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut connection) = AsyncClient::new(options, 256);
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match connection.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff = Duration::from_millis(200);
+                tracing::info!(%url, "MQTT connected");
+                client
+                    .subscribe(events::MQTT_ALL_SITES, QoS::AtLeastOnce)
+                    .await
+                    .map_err(|e| HubError::Upstream(format!("MQTT subscribe: {e}")))?;
+            }
+            Ok(Event::Incoming(Packet::Publish(publish))) => {
+                let site = events::site_of_topic(&publish.topic).map(str::to_owned);
+                let outcome = match (site, serde_json::from_slice::<Value>(&publish.payload)) {
+                    (Some(site), Ok(body)) => match parse_batch(&body, Some(&site)) {
+                        Ok(batch) => ingest
+                            .submit(&format!("mqtt:{site}"), batch)
+                            .await
+                            .map(Some),
+                        Err(e) => Err(e),
+                    },
+                    (None, _) => Err(HubError::BadRequest(format!(
+                        "unexpected topic `{}`",
+                        clip(&publish.topic)
+                    ))),
+                    (_, Err(e)) => Err(HubError::BadRequest(format!("not JSON: {e}"))),
+                };
+                match outcome {
+                    Ok(Some(outcomes)) => {
+                        for rejected in outcomes.iter().filter(|o| o.status == "rejected") {
+                            tracing::warn!(id = %rejected.id, reason = ?rejected.reason, "MQTT event rejected");
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(HubError::Database(error)) => {
+                        // Not acknowledged: the broker delivers it again after a reconnect.
+                        tracing::error!(%error, "MQTT events not stored");
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::warn!(topic = %publish.topic, %error, "MQTT message rejected")
+                    }
+                }
+                if let Err(e) = client.ack(&publish).await {
+                    tracing::warn!(error = %e, "MQTT ack failed");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%url, %error, "MQTT connection lost; reconnecting");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_reject_bad_events_one_by_one() {
+        let body = json!([
+            {"id": "a", "time": "2026-11-26T10:00:00Z", "site": "s", "type": "AccessGranted"},
+            {"id": "b", "time": "yesterday", "site": "s", "type": "AccessGranted"},
+            {"id": "c\u{0}", "time": "2026-11-26T10:00:00Z", "site": "s", "type": "X"},
+            {"id": "d", "time": "2026-11-26T10:00:00Z", "site": "other", "type": "X"},
+            42
+        ]);
+        let parsed = parse_batch(&body, Some("s")).expect("batch");
+        assert!(matches!(parsed[0], Checked::Valid { .. }));
+        for bad in &parsed[1..] {
+            assert!(
+                matches!(bad, Checked::Invalid(o) if o.status == "rejected"),
+                "{bad:?}"
+            );
+        }
+        assert!(parse_batch(&json!("text"), None).is_err());
+    }
+
+    #[test]
+    fn kinds_follow_onvif_types() {
+        assert_eq!(kind_of("AccessDenied"), "access-denied");
+        assert_eq!(kind_of("DoorAlarm"), "door-alarm");
+        assert_eq!(kind_of("LockPhysicalState"), "door-state");
+        assert_eq!(kind_of("SensorMotion"), "sensor");
+        assert_eq!(kind_of("Whatever"), "system");
+    }
+}

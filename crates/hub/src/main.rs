@@ -1,0 +1,358 @@
+//! `watchfloor-hub`: serve the hub, and the few things IT does from a shell (first user, site
+//! import, event sources, the OpenAPI document).
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use hub::model::{Grant, Role, SiteImport};
+use hub::serve::{ServeConfig, Tls};
+use hub::store::{NewSource, NewUser};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "watchfloor-hub", version, about = "The Watchfloor hub server")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct DbArgs {
+    /// `sqlite://PATH` (created when missing) or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, env = "WATCHFLOOR_HUB_DB")]
+    db: String,
+    /// Where the hub keeps its key, TLS files and backups.
+    #[arg(
+        long,
+        env = "WATCHFLOOR_HUB_DATA",
+        default_value = "watchfloor-hub-data"
+    )]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API and the live feed.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// TLS certificate chain (PEM). Without it, a self-signed certificate is made in the
+        /// data folder for development.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// TLS private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve plain HTTP (loopback tests, or behind a TLS proxy). Refused on other addresses
+        /// unless `--allow-insecure-remote`.
+        #[arg(long, conflicts_with = "tls_cert")]
+        insecure_http: bool,
+        #[arg(long, requires = "insecure_http")]
+        allow_insecure_remote: bool,
+        /// A web origin allowed to call the API from a browser (repeatable).
+        #[arg(long)]
+        cors_origin: Vec<String>,
+        /// Ingest events from this MQTT broker (`mqtt://host:port`).
+        #[arg(long)]
+        mqtt: Option<String>,
+    },
+    /// Add a user. The password is read from a file or standard input, never the command line.
+    UserAdd {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// guard, supervisor, manager or it-admin.
+        #[arg(long)]
+        role: String,
+        /// A site id, or `*` for every site.
+        #[arg(long, default_value = "*")]
+        site: String,
+        /// A file holding the password (first line); `-` reads standard input.
+        #[arg(long)]
+        password_file: PathBuf,
+    },
+    /// Create or replace a site from a site file (see crates/site), with its floor plans.
+    SiteImport {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The site file.
+        #[arg(long)]
+        site: PathBuf,
+        /// Take camera stream URLs from a running simulator's control API (`http://host:port`).
+        #[arg(long)]
+        streams_from: Option<String>,
+        /// Where door commands go (the controller's base URL).
+        #[arg(long)]
+        controller_url: Option<String>,
+    },
+    /// Register a webhook event source for a site; prints its secret once.
+    SourceAdd {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Write the secret to this file (mode 0600) instead of standard output.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+    },
+    /// Make the development self-signed certificate now (serve makes it when missing), and
+    /// print where it is, for clients to trust.
+    TlsSelfSigned {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    hub::serve::install_crypto();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(args.command))
+}
+
+async fn open(db: &DbArgs) -> Result<Arc<hub::store::Hub>> {
+    std::fs::create_dir_all(&db.data_dir)
+        .with_context(|| format!("cannot create {}", db.data_dir.display()))?;
+    let key = hub::secrets::HubKey::load_or_create(&db.data_dir.join("hub.key"))?;
+    let database = hub::db::Db::open(&db.db).await?;
+    Ok(Arc::new(hub::store::Hub::new(
+        database,
+        Arc::new(hub::SystemClock),
+        key,
+    )?))
+}
+
+async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Serve {
+            db,
+            listen,
+            tls_cert,
+            tls_key,
+            insecure_http,
+            allow_insecure_remote,
+            cors_origin,
+            mqtt,
+        } => {
+            if insecure_http && !listen.ip().is_loopback() && !allow_insecure_remote {
+                bail!(
+                    "--insecure-http on {listen} would expose passwords; add --allow-insecure-remote if a TLS proxy sits in front"
+                );
+            }
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Tls::Files { cert, key },
+                _ if insecure_http => Tls::Off,
+                _ => Tls::SelfSigned,
+            };
+            let hub = open(&db).await?;
+            let running = hub::serve::start_with(
+                hub,
+                ServeConfig {
+                    database: db.db.clone(),
+                    listen,
+                    data_dir: db.data_dir.clone(),
+                    tls,
+                    cors_origins: cors_origin,
+                    mqtt,
+                },
+            )
+            .await?;
+            // One line on stdout, for scripts and tests: where the hub listens.
+            println!("{}", running.url);
+            if let Some(cert) = &running.certificate {
+                tracing::info!(cert = %cert.display(), "clients must trust this certificate");
+            }
+            tracing::info!(url = %running.url, database = ?running.hub.db.backend(), "serving");
+            shutdown_signal().await;
+            tracing::info!("stopping");
+            running.stop().await;
+            Ok(())
+        }
+        Command::UserAdd {
+            db,
+            username,
+            display_name,
+            role,
+            site,
+            password_file,
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!("role must be guard, supervisor, manager or it-admin, not `{role}`")
+            })?;
+            let password = read_secret(&password_file)?;
+            let hub = open(&db).await?;
+            let user = hub
+                .create_user(
+                    None,
+                    NewUser {
+                        id: format!("user-{username}"),
+                        display_name: display_name.unwrap_or_else(|| username.clone()),
+                        username,
+                        password,
+                        grants: vec![Grant { site, role }],
+                    },
+                )
+                .await?;
+            println!("{}", serde_json::to_string(&user)?);
+            Ok(())
+        }
+        Command::SiteImport {
+            db,
+            site,
+            streams_from,
+            controller_url,
+        } => {
+            let import = site_import(&site, streams_from.as_deref(), controller_url).await?;
+            let hub = open(&db).await?;
+            let detail = hub.import_site(None, import).await?;
+            println!(
+                "imported site {} ({} floors, {} cameras, {} doors)",
+                detail.id,
+                detail.floors.len(),
+                detail.cameras.len(),
+                detail.doors.len()
+            );
+            Ok(())
+        }
+        Command::SourceAdd {
+            db,
+            id,
+            site,
+            name,
+            secret_file,
+        } => {
+            let hub = open(&db).await?;
+            let source = hub
+                .create_source(
+                    None,
+                    NewSource {
+                        name: name.unwrap_or_else(|| id.clone()),
+                        id,
+                        site,
+                    },
+                )
+                .await?;
+            match secret_file {
+                Some(path) => {
+                    let _ = std::fs::remove_file(&path);
+                    hub::secrets::write_private(&path, source.secret.as_bytes())?;
+                    println!(
+                        "source {} registered; secret in {}",
+                        source.id,
+                        path.display()
+                    );
+                }
+                None => println!("{}", source.secret),
+            }
+            Ok(())
+        }
+        Command::TlsSelfSigned { db } => {
+            let (cert, _key) = hub::serve::self_signed(&db.data_dir)?;
+            println!("{}", cert.display());
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", hub::api::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+fn read_secret(path: &Path) -> Result<String> {
+    let mut text = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    Ok(text.lines().next().unwrap_or("").to_owned())
+}
+
+/// A site file with its plans, and stream URLs from a simulator when asked.
+async fn site_import(
+    path: &Path,
+    streams_from: Option<&str>,
+    controller_url: Option<String>,
+) -> Result<SiteImport> {
+    let mut import = SiteImport::from_site_file(path)?;
+    let mut streams = std::collections::BTreeMap::new();
+    if let Some(control) = streams_from {
+        let listing: serde_json::Value = reqwest::get(format!("{control}/api/v1/site"))
+            .await
+            .and_then(|r| r.error_for_status())
+            .with_context(|| format!("cannot reach the simulator at {control}"))?
+            .json()
+            .await?;
+        for camera in listing["cameras"].as_array().into_iter().flatten() {
+            let url = |kind: &str| {
+                camera["streams"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|s| s["kind"].as_str() == Some(kind))
+                    .and_then(|s| s["url"].as_str())
+                    .map(str::to_owned)
+            };
+            if let (Some(id), Some(main_url), Some(sub_url)) =
+                (camera["id"].as_str(), url("main"), url("sub"))
+            {
+                streams.insert(
+                    id.to_owned(),
+                    hub::model::CameraStreams {
+                        main_url,
+                        sub_url,
+                        credential_ref: None,
+                    },
+                );
+            }
+        }
+    }
+    import.streams = streams;
+    import.controller_url = controller_url.or_else(|| streams_from.map(str::to_owned));
+    Ok(import)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,11 @@
+//! The hub's integration tests, each against a real database: an SQLite file, and a throwaway
+//! PostgreSQL cluster started from the system's `initdb` (see `testkit`).
+
+mod durability;
+mod feed;
+mod hostile;
+mod ingest;
+mod replay;
+mod rights;
+mod schema;
+mod support;

@@ -1,0 +1,266 @@
+//! A hub on a fresh database, served on a free loopback port, with the demo site and one user
+//! per role; and an HTTP client that logs in as them.
+
+use hub::model::{Grant, Role, SiteImport};
+use hub::serve::{RunningHub, ServeConfig, Tls};
+use hub::store::NewUser;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend, each in its own test.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::support::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const SITE: &str = "demo-hq";
+
+fn postgres() -> &'static testkit::Postgres {
+    static PG: OnceLock<Result<testkit::Postgres, String>> = OnceLock::new();
+    match PG.get_or_init(testkit::Postgres::start) {
+        Ok(pg) => pg,
+        Err(e) => panic!("PostgreSQL for the tests: {e}"),
+    }
+}
+
+/// A scratch folder unique to this process and call.
+pub fn scratch(kind: &str) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "watchfloor-hubtest-{kind}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A new, empty database's URL.
+pub fn database(backend: Backend) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}/hub.db", scratch("sqlite").display()),
+        Backend::Postgres => postgres()
+            .create_database(&format!(
+                "hub_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::SeqCst)
+            ))
+            .expect("create database"),
+    }
+}
+
+/// A running hub with the demo site and users `guard`, `supervisor`, `manager`, `it-admin`
+/// (all sites) and `other-guard` (a guard of another site only).
+#[derive(Debug)]
+pub struct TestHub {
+    pub running: RunningHub,
+    pub http: reqwest::Client,
+}
+
+pub fn demo_import() -> SiteImport {
+    SiteImport::from_site_file(&site::demo_site_path()).expect("demo site")
+}
+
+impl TestHub {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_on(backend, database(backend)).await
+    }
+
+    pub async fn start_on(backend: Backend, database: String) -> Self {
+        Self::start_with(backend, database, None).await
+    }
+
+    pub async fn start_with(_backend: Backend, database: String, mqtt: Option<String>) -> Self {
+        let running = hub::serve::start(
+            ServeConfig {
+                database: database.clone(),
+                listen: "127.0.0.1:0".parse().expect("addr"),
+                data_dir: scratch("data"),
+                tls: Tls::Off,
+                cors_origins: vec!["https://console.example".into()],
+                mqtt,
+            },
+            std::sync::Arc::new(hub::SystemClock),
+        )
+        .await
+        .expect("hub starts");
+        let hub = &running.hub;
+        hub.import_site(None, demo_import()).await.expect("import");
+        for role in [Role::Guard, Role::Supervisor, Role::Manager, Role::ItAdmin] {
+            hub.create_user(
+                None,
+                NewUser {
+                    id: format!("u-{}", role.as_str()),
+                    username: role.as_str().into(),
+                    display_name: format!("Test {}", role.as_str()),
+                    password: PASSWORD.into(),
+                    grants: vec![Grant {
+                        site: "*".into(),
+                        role,
+                    }],
+                },
+            )
+            .await
+            .expect("user");
+        }
+        hub.create_user(
+            None,
+            NewUser {
+                id: "u-other-guard".into(),
+                username: "other-guard".into(),
+                display_name: "Guard elsewhere".into(),
+                password: PASSWORD.into(),
+                grants: vec![Grant {
+                    site: "elsewhere".into(),
+                    role: Role::Guard,
+                }],
+            },
+        )
+        .await
+        .expect("user");
+        Self {
+            running,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.running.url)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/api/v1/changes", self.running.addr)
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), 200, "log-in as {username}");
+        response.json::<Value>().await.expect("json")["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    /// Sends a request as `token` and returns the status and JSON body (Null when empty).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Registers a webhook source for the demo site and returns its secret.
+    pub async fn source(&self, id: &str) -> Vec<u8> {
+        self.running
+            .hub
+            .create_source(
+                None,
+                hub::store::NewSource {
+                    id: id.into(),
+                    site: SITE.into(),
+                    name: id.into(),
+                },
+            )
+            .await
+            .expect("source")
+            .secret
+            .into_bytes()
+    }
+
+    /// Posts events to the webhook, signed; returns the status and body.
+    pub async fn post_events(&self, source: &str, secret: &[u8], events: &Value) -> (u16, Value) {
+        post_signed(&self.http, &self.running.url, source, secret, events).await
+    }
+}
+
+/// Posts `events` to `base`'s webhook as `source`, signed with `secret`; the status and body,
+/// or status 0 when the hub could not be reached.
+pub async fn post_signed(
+    http: &reqwest::Client,
+    base: &str,
+    source: &str,
+    secret: &[u8],
+    events: &Value,
+) -> (u16, Value) {
+    let body = serde_json::to_vec(events).expect("json");
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let sent = http
+        .post(format!("{base}/api/v1/ingest/{source}"))
+        .header("content-type", "application/json")
+        .header(events::TIMESTAMP_HEADER, &timestamp)
+        .header(
+            events::SIGNATURE_HEADER,
+            events::sign(secret, &timestamp, &body),
+        )
+        .body(body)
+        .send()
+        .await;
+    match sent {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+/// A door event as the simulator's controllers send it.
+pub fn door_event(id: &str, door: &str, event_type: &str, state: &str) -> Value {
+    json!({
+        "id": id,
+        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "site": SITE,
+        "door": door,
+        "topic": format!("tns1:Door/State/{event_type}"),
+        "type": event_type,
+        "state": state,
+    })
+}
+
+/// The demo site's first door.
+pub fn first_door() -> String {
+    site::Site::load(&site::demo_site_path())
+        .expect("demo site")
+        .doors[0]
+        .id
+        .clone()
+}

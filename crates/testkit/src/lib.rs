@@ -1,0 +1,273 @@
+//! Real throwaway servers for tests: a PostgreSQL cluster made with the system's `initdb` and a
+//! Mosquitto broker, each on a free loopback port.
+//!
+//! Each server runs under a small `sh` keeper whose standard input is a pipe held by the test
+//! process: when the test process ends, however it ends, the pipe closes, the keeper's `read`
+//! returns, and it stops the server and removes its folder. No server outlives its tests.
+//!
+//! Nothing here is a mock: a missing `initdb` or `mosquitto` is an error that says which package
+//! to install (`cargo xtask setup` installs both).
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+/// A server process under its keeper; dropping it stops the server.
+#[derive(Debug)]
+struct Kept {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Kept {
+    /// Runs `script` under `sh`, as `user` when given and we are root, with `$1` set to `dir`.
+    /// The script must start the server in the background and leave its pid in `$pid`.
+    fn start(script: &str, dir: &Path, user: Option<&str>) -> Result<Self, String> {
+        let keeper = format!(
+            "{script}\nread _ignored\nkill -INT $pid 2>/dev/null\nwait $pid 2>/dev/null\nrm -rf \"$1\"\n"
+        );
+        let mut command = match user.filter(|_| running_as_root()) {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--", "sh", "-c", &keeper, "keeper"]);
+                c
+            }
+            None => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &keeper, "keeper"]);
+                c
+            }
+        };
+        let mut child = command
+            .arg(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start keeper shell: {e}"))?;
+        let stdin = child.stdin.take();
+        Ok(Self { child, stdin })
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.write_all(b"stop\n");
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for_port(port: u16, what: &str, within: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!(
+        "{what} did not listen on 127.0.0.1:{port} within {within:?}"
+    ))
+}
+
+fn scratch_dir(kind: &str) -> Result<PathBuf, String> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "watchfloor-{kind}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+fn chown(dir: &Path, user: &str) -> Result<(), String> {
+    if !running_as_root() {
+        return Ok(());
+    }
+    let status = Command::new("chown")
+        .args(["-R", &format!("{user}:"), &dir.to_string_lossy()])
+        .status()
+        .map_err(|e| format!("cannot run chown: {e}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("chown {user} {} failed", dir.display()))
+}
+
+fn postgres_bin() -> Result<PathBuf, String> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|_| "PostgreSQL is not installed (apt install postgresql)".to_owned())?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    // The newest major version, compared numerically.
+    found.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    found
+        .pop()
+        .ok_or_else(|| "no initdb under /usr/lib/postgresql/*/bin (apt install postgresql)".into())
+}
+
+/// A throwaway PostgreSQL cluster on a free loopback port, trusting local connections.
+#[derive(Debug)]
+pub struct Postgres {
+    port: u16,
+    bin: PathBuf,
+    _server: Kept,
+}
+
+impl Postgres {
+    /// The superuser the cluster is made with.
+    pub const USER: &'static str = "watchfloor";
+
+    pub fn start() -> Result<Self, String> {
+        let bin = postgres_bin()?;
+        let dir = scratch_dir("pg")?;
+        chown(&dir, "postgres")?;
+        let data = dir.join("data");
+        let initdb = if running_as_root() {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(bin.join("initdb"))
+                .args(["-D", &data.to_string_lossy()])
+                .args(["-U", Self::USER, "--auth=trust", "-E", "UTF8", "--no-sync"])
+                .output()
+        } else {
+            Command::new(bin.join("initdb"))
+                .args(["-D", &data.to_string_lossy()])
+                .args(["-U", Self::USER, "--auth=trust", "-E", "UTF8", "--no-sync"])
+                .output()
+        }
+        .map_err(|e| format!("cannot run initdb: {e}"))?;
+        if !initdb.status.success() {
+            return Err(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&initdb.stderr)
+            ));
+        }
+        let port = free_port();
+        let script = format!(
+            "'{postgres}' -D \"$1/data\" -p {port} -k \"$1\" -c listen_addresses=127.0.0.1 \
+             -c max_connections=200 >\"$1/log\" 2>&1 &\npid=$!",
+            postgres = bin.join("postgres").display()
+        );
+        let server = Kept::start(&script, &dir, Some("postgres"))?;
+        wait_for_port(port, "PostgreSQL", Duration::from_secs(30))?;
+        let pg = Self {
+            port,
+            bin,
+            _server: server,
+        };
+        // Listening is not yet accepting: wait until a query answers.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match pg.psql("postgres", "SELECT 1") {
+                Ok(()) => return Ok(pg),
+                Err(e) if Instant::now() > deadline => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn psql(&self, database: &str, sql: &str) -> Result<(), String> {
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                Self::USER,
+            ])
+            .args(["-d", database, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+            .output()
+            .map_err(|e| format!("cannot run psql: {e}"))?;
+        out.status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("psql: {}", String::from_utf8_lossy(&out.stderr)))
+    }
+
+    /// Makes a new, empty database and returns its URL.
+    pub fn create_database(&self, name: &str) -> Result<String, String> {
+        self.psql("postgres", &format!("CREATE DATABASE \"{name}\""))?;
+        Ok(format!(
+            "postgres://{}@127.0.0.1:{}/{name}",
+            Self::USER,
+            self.port
+        ))
+    }
+}
+
+/// A Mosquitto broker on a free loopback port, anonymous, without persistence.
+#[derive(Debug)]
+pub struct Mosquitto {
+    port: u16,
+    _server: Kept,
+}
+
+impl Mosquitto {
+    pub fn start() -> Result<Self, String> {
+        let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .ok_or("mosquitto is not installed (apt install mosquitto)")?;
+        let dir = scratch_dir("mqtt")?;
+        let port = free_port();
+        std::fs::write(
+            dir.join("mosquitto.conf"),
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+        )
+        .map_err(|e| format!("cannot write mosquitto.conf: {e}"))?;
+        // Read access for the `mosquitto` user it drops to when started as root; without that
+        // user the broker keeps running as root and reads the file anyway.
+        let _ = chown(&dir, "mosquitto");
+        let script = format!("'{binary}' -c \"$1/mosquitto.conf\" >\"$1/log\" 2>&1 &\npid=$!");
+        let server = Kept::start(&script, &dir, None)?;
+        wait_for_port(port, "Mosquitto", Duration::from_secs(10))?;
+        Ok(Self {
+            port,
+            _server: server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+}
