@@ -64,7 +64,7 @@ pub fn verify(
     now_s: i64,
 ) -> Result<(), &'static str> {
     let ts: i64 = timestamp.parse().map_err(|_| "bad timestamp")?;
-    if (now_s - ts).abs() > MAX_SKEW_S {
+    if now_s.abs_diff(ts) > MAX_SKEW_S as u64 {
         return Err("timestamp is more than 5 minutes off");
     }
     let hex_sig = signature
@@ -90,6 +90,7 @@ mod tests {
         assert!(verify(b"key", "1000", &sig, body, 2000).is_err());
         assert!(verify(b"key", "x", &sig, body, 1000).is_err());
         assert!(verify(b"key", "1000", "md5=00", body, 1000).is_err());
+        assert!(verify(b"key", &i64::MIN.to_string(), &sig, body, 1000).is_err());
     }
 
     #[test]

@@ -92,6 +92,17 @@ impl LoginLimiter {
         }
     }
 
+    /// Takes back one attempt counted for `key` (a log-in that succeeded, counted beforehand).
+    pub fn forgive_one(&self, key: &str) {
+        let mut failures = self.failures.lock();
+        if let Some(times) = failures.get_mut(key) {
+            times.pop();
+            if times.is_empty() {
+                failures.remove(key);
+            }
+        }
+    }
+
     pub fn succeeded(&self, key: &str) {
         self.failures.lock().remove(key);
     }

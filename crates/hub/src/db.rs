@@ -135,13 +135,23 @@ impl Db {
     /// Starts the one write transaction; others wait for it to commit or drop.
     pub async fn write(&self) -> Result<WriteTx> {
         let guard = self.writer.clone().lock_owned().await;
-        let tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin().await?;
+        // Numbers come from the tables, not memory: a commit whose answer was lost (a dropped
+        // request, a failed acknowledgement of a commit that happened) cannot desynchronise them.
+        let last_change: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM changes")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        let last_audit: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM audit")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
         Ok(WriteTx {
             tx,
             _guard: guard,
             db: self.clone(),
-            next_change: self.last_change.load(Ordering::SeqCst) + 1,
-            next_audit: self.last_audit.load(Ordering::SeqCst) + 1,
+            next_change: last_change + 1,
+            next_audit: last_audit + 1,
             changes: Vec::new(),
         })
     }

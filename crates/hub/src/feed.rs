@@ -70,7 +70,14 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket) {
         Err(e) => Err(e),
     };
     if let Err(error) = result {
-        let message = json!({"type": "error", "code": error.code(), "message": error.to_string()});
+        let text = match &error {
+            HubError::Database(_) | HubError::Internal(_) => {
+                tracing::error!(%error, "live feed failed");
+                "the hub could not serve the feed; see its log".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let message = json!({"type": "error", "code": error.code(), "message": text});
         let _ = tokio::time::timeout(
             SEND_TIMEOUT,
             sink.send(Message::Text(Utf8Bytes::from(message.to_string()))),

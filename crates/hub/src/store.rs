@@ -21,6 +21,8 @@ pub struct Hub {
     pub clock: SharedClock,
     pub key: HubKey,
     pub limiter: LoginLimiter,
+    /// Password hashes checked at once, at most (each takes ~19 MiB and a core).
+    hashing: tokio::sync::Semaphore,
     http: reqwest::Client,
 }
 
@@ -265,6 +267,7 @@ impl Hub {
             clock,
             key,
             limiter: LoginLimiter::default(),
+            hashing: tokio::sync::Semaphore::new(4),
             http,
         })
     }
@@ -276,14 +279,18 @@ impl Hub {
     // ---- client-made ids ------------------------------------------------------------------
 
     /// The answer a client write with this id got before, if it was made.
+    /// Ids are scoped by user and by action and target (`scope`), so one client's id never
+    /// answers for another's write.
     async fn replayed(
         &self,
         tx: &mut WriteTx,
+        caller: &Caller,
+        scope: &str,
         request_id: &str,
     ) -> Result<Option<serde_json::Value>> {
         check_id("request_id", request_id)?;
         let row = sqlx::query("SELECT response FROM client_writes WHERE id = $1")
-            .bind(request_id)
+            .bind(write_key(caller, scope, request_id))
             .fetch_optional(tx.conn())
             .await?;
         row.map(|r| json_column(&r, "response")).transpose()
@@ -292,14 +299,15 @@ impl Hub {
     async fn remember(
         &self,
         tx: &mut WriteTx,
-        request_id: &str,
         caller: &Caller,
+        scope: &str,
+        request_id: &str,
         response: &serde_json::Value,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO client_writes (id, user_id, at, response) VALUES ($1, $2, $3, $4)",
         )
-        .bind(request_id)
+        .bind(write_key(caller, scope, request_id))
         .bind(&caller.user_id)
         .bind(self.now())
         .bind(response.to_string())
@@ -509,13 +517,19 @@ impl Hub {
             ),
             None => (None, DUMMY_HASH.to_owned()),
         };
+        // Count the attempt before the slow check, so parallel guesses cannot slip past the
+        // limit; a success forgets it. At most a few hashes run at once: more is refused.
+        self.limiter.failed(&user_key, now);
+        self.limiter.failed(&client_key, now);
+        let _permit = self
+            .hashing
+            .try_acquire()
+            .map_err(|_| HubError::RateLimited { retry_after_s: 1 })?;
         let attempt = password.to_owned();
         let matches = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &attempt))
             .await
             .map_err(|e| HubError::Internal(e.to_string()))?;
         let Some(user_id) = user_id.filter(|_| matches) else {
-            self.limiter.failed(&user_key, now);
-            self.limiter.failed(&client_key, now);
             let mut tx = self.db.write().await?;
             tx.audit(AuditEntry {
                 at: now,
@@ -530,6 +544,7 @@ impl Hub {
             return Err(HubError::Unauthenticated);
         };
         self.limiter.succeeded(&user_key);
+        self.limiter.forgive_one(&client_key);
         let ttl = self.settings().await?.session_minutes * 60_000;
         let (token, token_hash) = auth::new_token();
         let mut tx = self.db.write().await?;
@@ -1099,9 +1114,6 @@ impl Hub {
         check_text("comment", &action.comment, 4000)?;
         let now = self.now();
         let mut tx = self.db.write().await?;
-        if let Some(previous) = self.replayed(&mut tx, &action.request_id).await? {
-            return serde_json::from_value(previous).map_err(|e| HubError::Internal(e.to_string()));
-        }
         let alarm = self.alarm_unchecked(tx.conn(), id).await?;
         let right = match verb {
             AlarmVerb::Acknowledge => Right::AcknowledgeAlarm,
@@ -1109,6 +1121,13 @@ impl Hub {
             AlarmVerb::Close => Right::CloseAlarm,
         };
         caller.require(&alarm.site, right)?;
+        let scope = format!("{}:{id}", verb.action());
+        if let Some(previous) = self
+            .replayed(&mut tx, caller, &scope, &action.request_id)
+            .await?
+        {
+            return serde_json::from_value(previous).map_err(|e| HubError::Internal(e.to_string()));
+        }
         match verb {
             AlarmVerb::Acknowledge => {
                 if alarm.state != AlarmState::New {
@@ -1179,7 +1198,7 @@ impl Hub {
             detail: json!({"comment": action.comment, "to": action.to}),
         })
         .await?;
-        self.remember(&mut tx, &action.request_id, caller, &body)
+        self.remember(&mut tx, caller, &scope, &action.request_id, &body)
             .await?;
         tx.commit().await?;
         Ok(updated)
@@ -1325,8 +1344,9 @@ impl Hub {
         let incident = incident_on(&mut conn, id).await?;
         caller.require(&incident.site, Right::View)?;
         let notes = notes_of(&mut conn, id).await?;
-        let history = sqlx::query(&format!("{AUDIT_SELECT} WHERE target = $1 OR target IN (SELECT id FROM incident_notes WHERE incident_id = $1) ORDER BY seq"))
+        let history = sqlx::query(&format!("{AUDIT_SELECT} WHERE site_id = $2 AND action LIKE 'incident.%' AND (target = $1 OR target IN (SELECT id FROM incident_notes WHERE incident_id = $1)) ORDER BY seq"))
             .bind(id)
+            .bind(&incident.site)
             .fetch_all(&mut *conn)
             .await?
             .iter()
@@ -1388,7 +1408,12 @@ impl Hub {
         check_id("incident", id)?;
         let now = self.now();
         let mut tx = self.db.write().await?;
-        if self.replayed(&mut tx, &patch.request_id).await?.is_some() {
+        let scope = format!("incident.update:{id}");
+        if self
+            .replayed(&mut tx, caller, &scope, &patch.request_id)
+            .await?
+            .is_some()
+        {
             drop(tx);
             return self.incident(caller, id).await;
         }
@@ -1452,8 +1477,14 @@ impl Hub {
             }),
         })
         .await?;
-        self.remember(&mut tx, &patch.request_id, caller, &json!({"incident": id}))
-            .await?;
+        self.remember(
+            &mut tx,
+            caller,
+            &scope,
+            &patch.request_id,
+            &json!({"incident": id}),
+        )
+        .await?;
         tx.commit().await?;
         self.incident(caller, id).await
     }
@@ -1513,6 +1544,13 @@ impl Hub {
         for attachment in &note.attachments {
             check_text("attachment name", &attachment.name, 256)?;
             check_text("media_type", &attachment.media_type, 128)?;
+            if attachment.media_type.is_empty()
+                || !attachment.media_type.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return Err(HubError::BadRequest(
+                    "media_type must be a MIME type (visible ASCII, no spaces)".into(),
+                ));
+            }
             use base64::Engine;
             let data = base64::engine::general_purpose::STANDARD
                 .decode(&attachment.data)
@@ -1652,9 +1690,10 @@ impl Hub {
         // Look up under the write lock, but send without it: a slow controller must not hold
         // up every other write. A replay racing its original may be sent twice; it is
         // remembered once.
+        let scope = format!("door.command:{site}:{}", door.unwrap_or("*"));
         let controller = {
             let mut tx = self.db.write().await?;
-            if let Some(previous) = self.replayed(&mut tx, request_id).await? {
+            if let Some(previous) = self.replayed(&mut tx, caller, &scope, request_id).await? {
                 return Ok(previous);
             }
             if let Some(door) = door {
@@ -1718,9 +1757,13 @@ impl Hub {
         })
         .await?;
         if let Ok(response) = &outcome
-            && self.replayed(&mut tx, request_id).await?.is_none()
+            && self
+                .replayed(&mut tx, caller, &scope, request_id)
+                .await?
+                .is_none()
         {
-            self.remember(&mut tx, request_id, caller, response).await?;
+            self.remember(&mut tx, caller, &scope, request_id, response)
+                .await?;
         }
         tx.commit().await?;
         outcome
@@ -1866,6 +1909,19 @@ impl Hub {
         if site_exists.is_none() {
             return Err(HubError::NotFound(format!("site `{}`", new.site)));
         }
+        let existing = sqlx::query("SELECT site_id FROM sources WHERE id = $1")
+            .bind(&new.id)
+            .fetch_optional(tx.conn())
+            .await?;
+        if let Some(row) = existing {
+            let site: String = row.try_get("site_id")?;
+            if site != new.site {
+                return Err(HubError::Conflict(format!(
+                    "source id `{}` belongs to another site",
+                    new.id
+                )));
+            }
+        }
         sqlx::query(
             "INSERT INTO sources (id, site_id, name, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, name = excluded.name, \
@@ -1906,6 +1962,10 @@ impl Hub {
         let sealed: String = row.try_get("secret_sealed")?;
         Ok((row.try_get("site_id")?, self.key.open(&sealed)?))
     }
+}
+
+fn write_key(caller: &Caller, scope: &str, request_id: &str) -> String {
+    format!("{}|{scope}|{request_id}", caller.user_id)
 }
 
 /// Which alarm action.

@@ -75,6 +75,43 @@ async fn replayed_writes_create_one_record(backend: Backend) {
         .await;
     assert_eq!(s3, 409, "a second, different acknowledgement conflicts");
 
+    // Request ids belong to their user and action: another operator's `ack-1` on another
+    // alarm is a new write, not an echo of the first one's answer.
+    let (_, second) = hub
+        .post_events(
+            "replay-src",
+            &secret,
+            &door_event("ev-2", "door02", "DoorAlarm", "DoorForcedOpen"),
+        )
+        .await;
+    assert_eq!(second["results"][0]["status"], "accepted");
+    let (_, alarms) = hub
+        .call(
+            Method::GET,
+            &format!("/api/v1/alarms?site={SITE}&state=new"),
+            &guard,
+            None,
+        )
+        .await;
+    let other_alarm = alarms[0]["id"]
+        .as_str()
+        .expect("the second alarm")
+        .to_owned();
+    let supervisor = hub.login("supervisor").await;
+    let (s4, acked) = hub
+        .call(
+            Method::POST,
+            &format!("/api/v1/alarms/{other_alarm}/acknowledge"),
+            &supervisor,
+            Some(json!({"request_id": "ack-1", "comment": "mine"})),
+        )
+        .await;
+    assert_eq!(
+        (s4, acked["id"].as_str()),
+        (200, Some(other_alarm.as_str()))
+    );
+    assert_eq!(acked["acknowledged_by"], "supervisor");
+
     let incident = json!({"id": "inc-replay", "site": SITE, "title": "Forced door", "links": [{"kind": "alarm", "id": alarm}]});
     let (_, i1) = hub
         .call(
@@ -158,7 +195,11 @@ async fn replayed_writes_create_one_record(backend: Backend) {
             .filter(|r| r["action"] == action)
             .count()
     };
-    assert_eq!(count("alarm.acknowledge"), 1);
+    assert_eq!(
+        count("alarm.acknowledge"),
+        2,
+        "one per alarm, none for the replay"
+    );
     assert_eq!(count("incident.create"), 1);
     assert_eq!(count("incident.note"), 1);
     // The history shows who did what to the incident.
