@@ -46,8 +46,8 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     writer: Arc<Mutex<()>>,
+    /// The newest committed change's number, for the feed and health (writes read the table).
     last_change: Arc<AtomicI64>,
-    last_audit: Arc<AtomicI64>,
     feed: broadcast::Sender<Arc<Change>>,
 }
 
@@ -95,21 +95,13 @@ impl Db {
             .await
             .map_err(|e| HubError::Database(format!("cannot open database: {e}")))?;
         migrate(&pool).await?;
-        let last_change: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM changes")
-            .fetch_one(&pool)
-            .await?
-            .try_get("n")?;
-        let last_audit: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM audit")
-            .fetch_one(&pool)
-            .await?
-            .try_get("n")?;
+        let last_change = last_seq(&pool, "changes").await?;
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
         Ok(Self {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
             last_change: Arc::new(AtomicI64::new(last_change)),
-            last_audit: Arc::new(AtomicI64::new(last_audit)),
             feed,
         })
     }
@@ -138,14 +130,8 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         // Numbers come from the tables, not memory: a commit whose answer was lost (a dropped
         // request, a failed acknowledgement of a commit that happened) cannot desynchronise them.
-        let last_change: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM changes")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
-        let last_audit: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM audit")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
+        let last_change = last_seq(&mut *tx, "changes").await?;
+        let last_audit = last_seq(&mut *tx, "audit").await?;
         Ok(WriteTx {
             tx,
             _guard: guard,
@@ -286,6 +272,19 @@ fn create_private(path: &str) -> Result<()> {
     }
 }
 
+/// The highest sequence number in `table` (`changes` or `audit`), 0 when empty.
+async fn last_seq<'e, E>(executor: E, table: &'static str) -> Result<i64>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    Ok(
+        sqlx::query(&format!("SELECT COALESCE(MAX(seq), 0) AS n FROM {table}"))
+            .fetch_one(executor)
+            .await?
+            .try_get("n")?,
+    )
+}
+
 async fn migrate(pool: &AnyPool) -> Result<()> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations \
@@ -424,12 +423,11 @@ impl WriteTx {
             _guard,
             db,
             next_change,
-            next_audit,
             changes,
+            ..
         } = self;
         tx.commit().await?;
         db.last_change.store(next_change - 1, Ordering::SeqCst);
-        db.last_audit.store(next_audit - 1, Ordering::SeqCst);
         for change in changes {
             // No subscribers is fine: the change is in the table for later.
             let _ = db.feed.send(change);

@@ -7,9 +7,9 @@
 //! idempotent by the event's own id: a replay is answered `duplicate` and changes nothing.
 
 use crate::db::WriteTx;
-use crate::model::AlarmRule;
-use crate::store::{ALARM_SELECT, Hub, alarm_from_row, door_from_row, event_from_row, rules_on};
-use crate::{HubError, Result, check_id, check_text, clip, new_id, parse_time};
+use crate::model::{Alarm, AlarmRule, AlarmState, Event};
+use crate::store::{Hub, door_from_row, rules_on};
+use crate::{HubError, Result, check_id, check_text, clip, new_id, parse_time, rfc3339};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -353,21 +353,22 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                 });
                 continue;
             }
-            let stored = sqlx::query(
-                "SELECT site_id, id, kind, event_type, topic, door_id, camera_id, at, received_at, body \
-                 FROM events WHERE site_id = $1 AND id = $2",
-            )
-            .bind(&event.site)
-            .bind(&event.id)
-            .fetch_one(tx.conn())
-            .await?;
-            tx.change(
-                now,
-                Some(&event.site),
-                "event",
-                json!(event_from_row(&stored)?),
-            )
-            .await?;
+            // The change carries the event as stored, built from the values just written.
+            let stored = Event {
+                id: event.id.clone(),
+                site: event.site.clone(),
+                kind: kind_of(&event.event_type).to_owned(),
+                event_type: event.event_type.clone(),
+                topic: event.topic.clone(),
+                door: event.door.clone(),
+                camera: event.camera.clone(),
+                time: rfc3339(at),
+                received: rfc3339(now),
+                body: serde_json::from_str(raw)
+                    .map_err(|e| HubError::Internal(format!("event body: {e}")))?,
+            };
+            tx.change(now, Some(&event.site), "event", json!(stored))
+                .await?;
             if let (Some(door), Some(state)) = (&event.door, &event.state) {
                 update_door(
                     &mut tx,
@@ -412,17 +413,28 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                 .bind(now)
                 .execute(tx.conn())
                 .await?;
-                let alarm = sqlx::query(&format!("{ALARM_SELECT} WHERE id = $1"))
-                    .bind(&id)
-                    .fetch_one(tx.conn())
+                let alarm = Alarm {
+                    id,
+                    site: event.site.clone(),
+                    rule: rule.id.clone(),
+                    event: event.id.clone(),
+                    door: event.door.clone(),
+                    title,
+                    priority: rule.priority,
+                    procedure: rule.procedure.clone(),
+                    cameras,
+                    state: AlarmState::New,
+                    raised: rfc3339(now),
+                    acknowledged_by: None,
+                    acknowledged: None,
+                    acknowledge_comment: None,
+                    forwarded_to: None,
+                    closed_by: None,
+                    closed: None,
+                    close_comment: None,
+                };
+                tx.change(now, Some(&event.site), "alarm", json!(alarm))
                     .await?;
-                tx.change(
-                    now,
-                    Some(&event.site),
-                    "alarm",
-                    json!(alarm_from_row(&alarm)?),
-                )
-                .await?;
             }
             outcomes.push(Outcome {
                 id: event.id.clone(),

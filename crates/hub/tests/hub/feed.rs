@@ -97,7 +97,8 @@ async fn twenty_clients_get_every_change_in_order(backend: Backend) {
         "every event is a change (and door states more)"
     );
     for (n, socket) in sockets.iter_mut().enumerate() {
-        let resumed = n == sockets_len_minus_one(CLIENTS);
+        // The resumed client went back in last.
+        let resumed = n == CLIENTS - 1;
         let mut expected = if resumed { last + 1 } else { start + 1 };
         let mut events = 0;
         while expected <= end {
@@ -122,10 +123,6 @@ async fn twenty_clients_get_every_change_in_order(backend: Backend) {
     hub.running.stop().await;
 }
 on_both!(twenty_clients_get_every_change_in_order);
-
-fn sockets_len_minus_one(clients: usize) -> usize {
-    clients - 1
-}
 
 async fn feed_refuses_bad_tokens_and_hides_other_sites(backend: Backend) {
     let hub = TestHub::start(backend).await;
