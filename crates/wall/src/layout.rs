@@ -255,6 +255,35 @@ impl WallLayout {
         }
     }
 
+    /// The tile an arrow key moves to from `from` (direction `dx`, `dy`): the nearest tile
+    /// centre that way, where distance across the direction counts four times so movement
+    /// stays in its row or column; `from` itself at the edge of the wall.
+    pub fn neighbour(&self, from: usize, dx: i32, dy: i32) -> usize {
+        let Some(here) = self.tiles.get(from) else {
+            return 0;
+        };
+        let centre = |t: &NormRect| (t.x + t.w / 2.0, t.y + t.h / 2.0);
+        let (cx, cy) = centre(here);
+        let distance = |t: &NormRect| {
+            let (x, y) = centre(t);
+            let ahead = (dx != 0 && (x - cx) * dx as f32 > 0.01)
+                || (dy != 0 && (y - cy) * dy as f32 > 0.01);
+            let (along, across) = if dx != 0 {
+                (x - cx, y - cy)
+            } else {
+                (y - cy, x - cx)
+            };
+            ahead.then_some(along.powi(2) + 4.0 * across.powi(2))
+        };
+        self.tiles
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != from)
+            .filter_map(|(i, t)| Some((i, distance(t)?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(from, |(i, _)| i)
+    }
+
     /// The tiles as they show now: all of them, or only the maximised one over the whole wall.
     /// Each entry is (tile index, where it shows).
     pub fn visible(&self) -> Vec<(usize, NormRect)> {

@@ -7,6 +7,7 @@
 //!   belt, overlays (name, time, state badge, health line, alarm and selection borders).
 //! - [`target`]: the offscreen target with readback.
 //! - [`window`]: the window target (a surface from raw window and display handles).
+//! - [`render_thread`]: a wall in a window, drawn on its own thread and driven by commands.
 //!
 //! The wall knows nothing of Tauri, HTTP or the hub: what to show arrives as a [`Scene`].
 
@@ -14,6 +15,7 @@ pub mod colour;
 pub mod frame;
 pub mod layout;
 pub mod live;
+pub mod render_thread;
 pub mod renderer;
 pub mod target;
 mod text;
@@ -23,6 +25,7 @@ pub use colour::{ColourSpace, Matrix, Range};
 pub use frame::{FrameError, OwnedI420, Plane, PlaneLayout, SampleDepth, YuvFrame};
 pub use layout::{NormRect, PixelRect, Preset, WallLayout};
 pub use live::{Drawn, LiveTile, LiveWall, RedrawSignal};
+pub use render_thread::{RenderThread, SendError, WallCommand};
 pub use renderer::{
     Badge, Fit, FrameUpdate, Gpu, Scene, TileOverlay, TileScene, WallRenderer, Zoom,
 };

@@ -164,6 +164,18 @@ impl LiveWall {
         }
     }
 
+    /// Changes the layout, keeping the cameras on the tiles that remain; the others close.
+    pub fn set_layout(&mut self, layout: WallLayout) {
+        let count = layout.tiles.len();
+        self.tiles.truncate(count);
+        self.tiles.resize_with(count, || None);
+        self.drawn = (0..count).map(|_| None).collect();
+        self.replaced.retain(|i| *i < count);
+        self.selected = self.selected.filter(|s| *s < count);
+        self.layout = layout;
+        self.invalidate();
+    }
+
     /// Takes the camera off tile `index`; the tile is drawn empty.
     pub fn remove_tile(&mut self, index: usize) -> Option<LiveTile> {
         let removed = self.tiles.get_mut(index)?.take();

@@ -61,13 +61,7 @@ impl OffscreenTarget {
     pub fn new(gpu: &Gpu, width: u32, height: u32) -> Self {
         let (texture, view) =
             render_texture(&gpu.device, "offscreen wall", width, height, TARGET_FORMAT);
-        let padded_row = wgpu::util::align_to(width * 4, wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let readback = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("wall readback"),
-            size: u64::from(padded_row) * u64::from(height),
-            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-            mapped_at_creation: false,
-        });
+        let (readback, padded_row) = readback_buffer(gpu, width, height);
         Self {
             view,
             texture,
@@ -84,56 +78,83 @@ impl OffscreenTarget {
 
     /// Copies the rendered image back to the CPU (waits for the GPU).
     pub fn read(&self, gpu: &Gpu) -> Result<Image, WallError> {
-        let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        encoder.copy_texture_to_buffer(
-            self.texture.as_image_copy(),
-            wgpu::TexelCopyBufferInfo {
-                buffer: &self.readback,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(self.padded_row),
-                    rows_per_image: Some(self.height),
-                },
-            },
-            wgpu::Extent3d {
-                width: self.width,
-                height: self.height,
-                depth_or_array_layers: 1,
-            },
-        );
-        gpu.queue.submit([encoder.finish()]);
-        let slice = self.readback.slice(..);
-        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
-        slice.map_async(wgpu::MapMode::Read, move |result| {
-            let _ = sender.send(result);
-        });
-        gpu.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: None,
-                timeout: Some(std::time::Duration::from_secs(30)),
-            })
-            .map_err(|e| WallError::Readback(e.to_string()))?;
-        receiver
-            .recv()
-            .map_err(|e| WallError::Readback(e.to_string()))?
-            .map_err(|e| WallError::Readback(e.to_string()))?;
-        let mut rgba = Vec::with_capacity((self.width * self.height * 4) as usize);
-        {
-            let mapped = slice
-                .get_mapped_range()
-                .map_err(|e| WallError::Readback(format!("{e:?}")))?;
-            for row in mapped
-                .chunks(self.padded_row as usize)
-                .take(self.height as usize)
-            {
-                rgba.extend_from_slice(&row[..(self.width * 4) as usize]);
-            }
-        }
-        self.readback.unmap();
-        Ok(Image {
-            width: self.width,
-            height: self.height,
-            rgba,
-        })
+        read_texture(gpu, &self.texture, &self.readback, self.padded_row, false)
     }
+}
+
+/// A readback buffer for a `width` x `height` RGBA or BGRA texture; returns it and its padded
+/// row length (rows of buffer copies are padded to 256 bytes).
+pub(crate) fn readback_buffer(gpu: &Gpu, width: u32, height: u32) -> (wgpu::Buffer, u32) {
+    let padded_row = wgpu::util::align_to(width * 4, wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+    let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("wall readback"),
+        size: u64::from(padded_row) * u64::from(height),
+        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+        mapped_at_creation: false,
+    });
+    (buffer, padded_row)
+}
+
+/// Copies `texture` into `readback` and returns it as RGBA (swapping from BGRA when `bgra`).
+pub(crate) fn read_texture(
+    gpu: &Gpu,
+    texture: &wgpu::Texture,
+    readback: &wgpu::Buffer,
+    padded_row: u32,
+    bgra: bool,
+) -> Result<Image, WallError> {
+    let (width, height) = (texture.width(), texture.height());
+    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    encoder.copy_texture_to_buffer(
+        texture.as_image_copy(),
+        wgpu::TexelCopyBufferInfo {
+            buffer: readback,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded_row),
+                rows_per_image: Some(height),
+            },
+        },
+        wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+    );
+    gpu.queue.submit([encoder.finish()]);
+    let slice = readback.slice(..);
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    slice.map_async(wgpu::MapMode::Read, move |result| {
+        let _ = sender.send(result);
+    });
+    gpu.device
+        .poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(std::time::Duration::from_secs(30)),
+        })
+        .map_err(|e| WallError::Readback(e.to_string()))?;
+    receiver
+        .recv()
+        .map_err(|e| WallError::Readback(e.to_string()))?
+        .map_err(|e| WallError::Readback(e.to_string()))?;
+    let mut rgba = Vec::with_capacity((width * height * 4) as usize);
+    {
+        let mapped = slice
+            .get_mapped_range()
+            .map_err(|e| WallError::Readback(format!("{e:?}")))?;
+        for row in mapped.chunks(padded_row as usize).take(height as usize) {
+            rgba.extend_from_slice(&row[..(width * 4) as usize]);
+        }
+    }
+    readback.unmap();
+    if bgra {
+        for pixel in rgba.chunks_exact_mut(4) {
+            pixel.swap(0, 2);
+        }
+    }
+    Ok(Image {
+        width,
+        height,
+        rgba,
+    })
 }

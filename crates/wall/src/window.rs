@@ -5,6 +5,7 @@
 
 use crate::WallError;
 use crate::renderer::{Gpu, render_texture};
+use crate::target::{Image, read_texture, readback_buffer};
 
 /// A window's surface and the canvas the wall draws into.
 #[derive(Debug)]
@@ -111,6 +112,14 @@ impl WindowTarget {
         self.config.height = height;
         self.surface.configure(&gpu.device, &self.config);
         (self.canvas, self.canvas_view) = canvas(gpu, self.format(), width, height);
+    }
+
+    /// Reads the canvas back (what the window shows once presented), as RGBA.
+    pub fn read_canvas(&self, gpu: &Gpu) -> Result<Image, WallError> {
+        let (readback, padded_row) =
+            readback_buffer(gpu, self.canvas.width(), self.canvas.height());
+        let bgra = matches!(self.format(), wgpu::TextureFormat::Bgra8Unorm);
+        read_texture(gpu, &self.canvas, &readback, padded_row, bgra)
     }
 
     /// Shows the canvas in the window. Returns false when the frame was skipped (window hidden

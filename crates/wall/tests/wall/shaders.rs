@@ -2,7 +2,10 @@
 
 #[test]
 fn every_wgsl_file_validates() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
+    let dir = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../shaders");
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).expect("shaders folder") {
         let path = entry.expect("entry").path();

@@ -1,44 +1,19 @@
 //! `watchfloor-wall show`: the wall in a native window. The window and its events live on the
-//! main thread; the wall draws on a thread of its own, woken by new frames (or once a second
-//! for clocks and badges), never faster than the monitor refreshes, and only the tiles that
-//! changed.
+//! main thread; the wall draws on its own [`RenderThread`], driven by commands.
 
 use anyhow::{Context, Result};
-use parking_lot::Mutex;
-use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wall::{LiveWall, RedrawSignal, WallRenderer, WindowTarget};
+use wall::{LiveWall, RenderThread, WallCommand, WindowTarget};
 use winit::application::ApplicationHandler;
 use winit::event::{ElementState, KeyEvent, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, EventLoop};
 use winit::keyboard::{Key, NamedKey};
 use winit::window::{Fullscreen, Window, WindowId};
 
-/// What the window tells the render thread. Bounded: a flood of key presses drops the oldest.
-#[derive(Debug, Clone, Copy)]
-enum Control {
-    Resize(u32, u32),
-    Select(usize),
-    Move(i32, i32),
-    ToggleMaximize,
-    ToggleHealth,
-}
-
-#[derive(Debug, Default)]
-struct Shared {
-    controls: VecDeque<Control>,
-    stop: bool,
-}
-
-const MAX_CONTROLS: usize = 64;
-
 struct App {
     wall: Option<LiveWall>,
-    signal: Arc<RedrawSignal>,
-    shared: Arc<Mutex<Shared>>,
-    window: Option<Arc<Window>>,
-    renderer: Option<std::thread::JoinHandle<Result<()>>>,
+    window: Option<std::sync::Arc<Window>>,
+    renderer: Option<RenderThread>,
     deadline: Option<Instant>,
     error: Option<anyhow::Error>,
 }
@@ -46,9 +21,7 @@ struct App {
 pub fn run(wall: LiveWall, seconds: Option<Duration>) -> Result<()> {
     let event_loop = EventLoop::new().context("cannot open a window (is there a display?)")?;
     let mut app = App {
-        signal: wall.signal(),
         wall: Some(wall),
-        shared: Arc::default(),
         window: None,
         renderer: None,
         deadline: seconds.map(|s| Instant::now() + s),
@@ -63,25 +36,19 @@ pub fn run(wall: LiveWall, seconds: Option<Duration>) -> Result<()> {
 }
 
 impl App {
-    fn send(&self, control: Control) {
-        let mut shared = self.shared.lock();
-        if shared.controls.len() == MAX_CONTROLS {
-            shared.controls.pop_front();
+    fn send(&mut self, command: WallCommand) {
+        if let Some(renderer) = &self.renderer
+            && let Err(error) = renderer.send(command)
+        {
+            tracing::warn!(%error, "key not applied");
         }
-        shared.controls.push_back(control);
-        drop(shared);
-        self.signal.notify();
     }
 
     fn stop(&mut self) {
-        self.shared.lock().stop = true;
-        self.signal.notify();
-        if let Some(thread) = self.renderer.take() {
-            match thread.join() {
-                Ok(Err(error)) => self.error = Some(error),
-                Err(_) => self.error = Some(anyhow::anyhow!("the render thread panicked")),
-                Ok(Ok(())) => {}
-            }
+        if let Some(renderer) = self.renderer.take()
+            && let Err(error) = renderer.stop()
+        {
+            self.error = Some(error.into());
         }
     }
 
@@ -89,7 +56,7 @@ impl App {
         let attributes = Window::default_attributes()
             .with_title("Watchfloor wall")
             .with_inner_size(winit::dpi::LogicalSize::new(1280.0, 720.0));
-        let window = Arc::new(event_loop.create_window(attributes)?);
+        let window = std::sync::Arc::new(event_loop.create_window(attributes)?);
         let size = window.inner_size();
         // Handles are read once, here on the main thread; drawing happens elsewhere.
         let (gpu, target) = WindowTarget::new(window.clone(), size.width, size.height)?;
@@ -102,12 +69,7 @@ impl App {
             .map(|mhz| f64::from(mhz) / 1000.0)
             .filter(|hz| (10.0..=500.0).contains(hz))
             .unwrap_or(60.0);
-        let (signal, shared) = (self.signal.clone(), self.shared.clone());
-        self.renderer = Some(
-            std::thread::Builder::new()
-                .name("wall-render".into())
-                .spawn(move || render_loop(gpu, target, wall, refresh_hz, &signal, &shared))?,
-        );
+        self.renderer = Some(RenderThread::spawn(gpu, target, wall, refresh_hz)?);
         self.window = Some(window);
         Ok(())
     }
@@ -126,8 +88,7 @@ impl ApplicationHandler for App {
     fn window_event(&mut self, event_loop: &ActiveEventLoop, _: WindowId, event: WindowEvent) {
         match event {
             WindowEvent::CloseRequested => event_loop.exit(),
-            WindowEvent::Resized(size) => self.send(Control::Resize(size.width, size.height)),
-            WindowEvent::RedrawRequested => self.signal.notify(),
+            WindowEvent::Resized(size) => self.send(WallCommand::Resize(size.width, size.height)),
             WindowEvent::KeyboardInput {
                 event:
                     KeyEvent {
@@ -138,12 +99,12 @@ impl ApplicationHandler for App {
                 ..
             } => match logical_key.as_ref() {
                 Key::Named(NamedKey::Escape) | Key::Character("q") => event_loop.exit(),
-                Key::Named(NamedKey::Enter) => self.send(Control::ToggleMaximize),
-                Key::Named(NamedKey::ArrowLeft) => self.send(Control::Move(-1, 0)),
-                Key::Named(NamedKey::ArrowRight) => self.send(Control::Move(1, 0)),
-                Key::Named(NamedKey::ArrowUp) => self.send(Control::Move(0, -1)),
-                Key::Named(NamedKey::ArrowDown) => self.send(Control::Move(0, 1)),
-                Key::Character("h") => self.send(Control::ToggleHealth),
+                Key::Named(NamedKey::Enter) => self.send(WallCommand::ToggleMaximize),
+                Key::Named(NamedKey::ArrowLeft) => self.send(WallCommand::Move(-1, 0)),
+                Key::Named(NamedKey::ArrowRight) => self.send(WallCommand::Move(1, 0)),
+                Key::Named(NamedKey::ArrowUp) => self.send(WallCommand::Move(0, -1)),
+                Key::Named(NamedKey::ArrowDown) => self.send(WallCommand::Move(0, 1)),
+                Key::Character("h") => self.send(WallCommand::ToggleHealth),
                 Key::Character("f") => {
                     if let Some(window) = &self.window {
                         let full = window
@@ -155,14 +116,18 @@ impl ApplicationHandler for App {
                 }
                 Key::Character(c) => {
                     if let Some(n) = c.parse::<usize>().ok().filter(|n| *n >= 1) {
-                        self.send(Control::Select(n - 1));
+                        self.send(WallCommand::Select(n - 1));
                     }
                 }
                 _ => {}
             },
             _ => {}
         }
-        if self.renderer.as_ref().is_some_and(|t| t.is_finished()) {
+        if self
+            .renderer
+            .as_ref()
+            .is_some_and(RenderThread::is_finished)
+        {
             event_loop.exit();
         }
     }
@@ -174,95 +139,6 @@ impl ApplicationHandler for App {
                 event_loop.set_control_flow(winit::event_loop::ControlFlow::WaitUntil(deadline))
             }
             None => {}
-        }
-    }
-}
-
-fn render_loop(
-    gpu: wall::Gpu,
-    mut target: WindowTarget,
-    mut wall: LiveWall,
-    refresh_hz: f64,
-    signal: &RedrawSignal,
-    shared: &Mutex<Shared>,
-) -> Result<()> {
-    let mut renderer = WallRenderer::new(&gpu, target.format())?;
-    let frame_interval = Duration::from_secs_f64(1.0 / refresh_hz);
-    let mut last_draw = Instant::now() - frame_interval;
-    loop {
-        // New frames wake us; a quiet wall still redraws for clocks, badges and alarm flashes.
-        signal.wait(wall.idle_wait());
-        let controls: Vec<Control> = {
-            let mut shared = shared.lock();
-            if shared.stop {
-                return Ok(());
-            }
-            shared.controls.drain(..).collect()
-        };
-        for control in controls {
-            apply(&mut wall, &mut target, &gpu, control);
-        }
-        let since = last_draw.elapsed();
-        if since < frame_interval {
-            std::thread::sleep(frame_interval - since);
-        }
-        last_draw = Instant::now();
-        let (width, height) = target.size();
-        let drawn = wall.render(&mut renderer, target.canvas(), width, height)?;
-        if drawn.tiles > 0 && !target.present(&gpu)? {
-            // Skipped (hidden or rebuilt surface): draw everything next time.
-            wall.invalidate();
-        }
-    }
-}
-
-fn apply(wall: &mut LiveWall, target: &mut WindowTarget, gpu: &wall::Gpu, control: Control) {
-    let count = wall.layout.tiles.len();
-    match control {
-        // A new size moves every tile, which the wall notices and draws in full.
-        Control::Resize(width, height) => target.resize(gpu, width, height),
-        Control::Select(index) if index < count => wall.selected = Some(index),
-        Control::Select(_) => {}
-        Control::Move(dx, dy) => {
-            // Move to the nearest tile centre in that direction; distance across the direction
-            // counts four times, so movement stays in its row or column.
-            let current = wall.selected.unwrap_or(0);
-            let centre = |i: usize| {
-                let t = wall.layout.tiles[i];
-                (t.x + t.w / 2.0, t.y + t.h / 2.0)
-            };
-            let (cx, cy) = centre(current);
-            let next = (0..count)
-                .filter(|&i| i != current)
-                .filter(|&i| {
-                    let (x, y) = centre(i);
-                    (dx != 0 && (x - cx) * dx as f32 > 0.01)
-                        || (dy != 0 && (y - cy) * dy as f32 > 0.01)
-                })
-                .min_by(|&a, &b| {
-                    let d = |i: usize| {
-                        let (x, y) = centre(i);
-                        let (along, across) = if dx != 0 {
-                            (x - cx, y - cy)
-                        } else {
-                            (y - cy, x - cx)
-                        };
-                        along.powi(2) + 4.0 * across.powi(2)
-                    };
-                    d(a).total_cmp(&d(b))
-                });
-            wall.selected = Some(next.unwrap_or(current));
-        }
-        Control::ToggleMaximize => {
-            if let Some(selected) = wall.selected.or(Some(0)) {
-                wall.layout.toggle_maximized(selected);
-                wall.selected = Some(selected);
-            }
-        }
-        Control::ToggleHealth => {
-            for tile in wall.tiles.iter_mut().flatten() {
-                tile.show_health = !tile.show_health;
-            }
         }
     }
 }
