@@ -694,6 +694,37 @@ async fn create_source(
     Ok(Json(state.hub.create_source(Some(&caller), new).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/layouts", tag = "layouts", security(("bearer" = [])),
+    responses((status = 200, body = [SavedLayout])))]
+async fn list_layouts(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+) -> ApiResult<Json<Vec<SavedLayout>>> {
+    Ok(Json(state.hub.list_layouts(&caller).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/layouts/{id}", tag = "layouts", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = LayoutBody, responses((status = 200, body = SavedLayout)))]
+async fn put_layout(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(id): Path<String>,
+    Body(body): Body<LayoutBody>,
+) -> ApiResult<Json<SavedLayout>> {
+    Ok(Json(state.hub.put_layout(&caller, &id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/layouts/{id}", tag = "layouts", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204, description = "Deleted")))]
+async fn delete_layout(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.hub.delete_layout(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The live feed; see the `feed` module for the protocol.
 #[utoipa::path(get, path = "/api/v1/changes", tag = "feed",
     responses((status = 101, description = "WebSocket: send {\"type\":\"subscribe\",\"token\":..,\"since\":..} first")))]
@@ -755,6 +786,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(revoke_sessions))
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(create_source))
+        .routes(routes!(list_layouts))
+        .routes(routes!(put_layout, delete_layout))
         .routes(routes!(changes))
         .split_for_parts()
 }

@@ -16,8 +16,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use tokio::sync::{Mutex, OwnedMutexGuard, broadcast};
 
 /// The migrations, in order; each runs once, in its own transaction.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "layouts", include_str!("../migrations/0002_layouts.sql")),
+];
 
 /// Which SQL server is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,6 +51,8 @@ pub struct Db {
     /// The newest committed change's number, for the feed and health (writes read the table).
     last_change: Arc<AtomicI64>,
     feed: broadcast::Sender<Arc<Change>>,
+    /// Set when the hub stops: live feeds close instead of outliving the server.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Db {
@@ -103,6 +107,7 @@ impl Db {
             writer: Arc::new(Mutex::new(())),
             last_change: Arc::new(AtomicI64::new(last_change)),
             feed,
+            stopping: tokio::sync::watch::Sender::new(false),
         })
     }
 
@@ -239,8 +244,15 @@ impl Db {
         Ok(lines)
     }
 
+    /// Stops the live feeds, then closes the pool.
     pub async fn close(&self) {
+        self.stopping.send_replace(true);
         self.pool.close().await;
+    }
+
+    /// Becomes true when the hub stops.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 }
 

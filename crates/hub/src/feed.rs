@@ -157,6 +157,10 @@ async fn run(
 ) -> Result<()> {
     // Subscribe before reading the backlog, so nothing committed in between is missed.
     let mut live = hub.db.subscribe();
+    let mut stopping = hub.db.stopping();
+    if *stopping.borrow_and_update() {
+        return Ok(());
+    }
     let newest = hub.db.last_change();
     let mut last = since.unwrap_or(newest).clamp(0, newest.max(0));
     send(sink, json!({"type": "subscribed", "seq": newest})).await?;
@@ -189,6 +193,8 @@ async fn run(
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
                 Some(Ok(_)) => {}
             },
+            // The hub stops: close cleanly, so clients reconnect to its successor.
+            _ = stopping.changed() => return Ok(()),
             _ = ping.tick() => {
                 tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Ping(Default::default())))
                     .await

@@ -297,7 +297,6 @@ async fn site_import(
     controller_url: Option<String>,
 ) -> Result<SiteImport> {
     let mut import = SiteImport::from_site_file(path)?;
-    let mut streams = std::collections::BTreeMap::new();
     if let Some(control) = streams_from {
         let listing: serde_json::Value = reqwest::get(format!("{control}/api/v1/site"))
             .await
@@ -305,31 +304,8 @@ async fn site_import(
             .with_context(|| format!("cannot reach the simulator at {control}"))?
             .json()
             .await?;
-        for camera in listing["cameras"].as_array().into_iter().flatten() {
-            let url = |kind: &str| {
-                camera["streams"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|s| s["kind"].as_str() == Some(kind))
-                    .and_then(|s| s["url"].as_str())
-                    .map(str::to_owned)
-            };
-            if let (Some(id), Some(main_url), Some(sub_url)) =
-                (camera["id"].as_str(), url("main"), url("sub"))
-            {
-                streams.insert(
-                    id.to_owned(),
-                    hub::model::CameraStreams {
-                        main_url,
-                        sub_url,
-                        credential_ref: None,
-                    },
-                );
-            }
-        }
+        import.streams = hub::model::streams_from_listing(&listing);
     }
-    import.streams = streams;
     import.controller_url = controller_url.or_else(|| streams_from.map(str::to_owned));
     Ok(import)
 }

@@ -426,3 +426,71 @@ mod tests {
         assert!(!Role::ItAdmin.allows(Right::DoorUnlock));
     }
 }
+
+/// A camera sequence on one tile: each camera in turn for `dwell_s` seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Tour {
+    pub cameras: Vec<String>,
+    pub dwell_s: u32,
+}
+
+/// A wall layout as an operator saves it: where the tiles are, what each shows, which tiles
+/// run tours. `shared_site` makes it visible to that site's operators.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LayoutBody {
+    pub name: String,
+    #[serde(default)]
+    pub shared_site: Option<String>,
+    /// The tiles: `{"name":..,"tiles":[{"x":..,"y":..,"w":..,"h":..}],"maximized":..}`.
+    #[schema(value_type = Object)]
+    pub wall: serde_json::Value,
+    /// One entry per tile: the camera it shows, if any.
+    pub cameras: Vec<Option<String>>,
+    /// One entry per tile: its tour, if any.
+    #[serde(default)]
+    pub tours: Vec<Option<Tour>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SavedLayout {
+    pub id: String,
+    /// The owner's user name.
+    pub owner: String,
+    pub owner_id: String,
+    pub updated_at: String,
+    #[serde(flatten)]
+    pub body: LayoutBody,
+}
+
+/// Stream URLs by camera id from a simulator's (or recorder's) listing, `GET /api/v1/site`:
+/// `{"cameras":[{"id":..,"streams":[{"kind":"main","url":..},{"kind":"sub","url":..}]}]}`.
+/// Cameras without both streams are left out.
+pub fn streams_from_listing(
+    listing: &serde_json::Value,
+) -> std::collections::BTreeMap<String, CameraStreams> {
+    let mut streams = std::collections::BTreeMap::new();
+    for camera in listing["cameras"].as_array().into_iter().flatten() {
+        let url = |kind: &str| {
+            camera["streams"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["kind"].as_str() == Some(kind))
+                .and_then(|s| s["url"].as_str())
+                .map(str::to_owned)
+        };
+        if let (Some(id), Some(main_url), Some(sub_url)) =
+            (camera["id"].as_str(), url("main"), url("sub"))
+        {
+            streams.insert(
+                id.to_owned(),
+                CameraStreams {
+                    main_url,
+                    sub_url,
+                    credential_ref: None,
+                },
+            );
+        }
+    }
+    streams
+}

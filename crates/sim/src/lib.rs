@@ -71,6 +71,25 @@ pub struct SimConfig {
     pub doors: DoorSettings,
 }
 
+impl SimConfig {
+    /// `site` on loopback, on a free RTSP port, without credentials, and with doors that
+    /// change only when told to (no random swipes or forced doors): for tests and demos that
+    /// drive the doors themselves.
+    pub fn quiet(site: Site) -> Self {
+        Self {
+            site,
+            host: "127.0.0.1".into(),
+            rtsp_port: 0,
+            credentials: None,
+            doors: DoorSettings {
+                swipes_per_minute: 0.0,
+                forced_per_hour: 0.0,
+                ..Default::default()
+            },
+        }
+    }
+}
+
 /// How many recent door events the simulator keeps for `GET /api/v1/events`.
 const RECENT_EVENTS: usize = 1000;
 

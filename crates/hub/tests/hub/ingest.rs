@@ -68,23 +68,7 @@ on_both!(webhook_refuses_unsigned_and_misdirected_events);
 /// The demo site served by a real simulator, doors quiet, with its control API on a port.
 async fn start_sim(outputs: Vec<Box<dyn sim::EventOutput>>) -> (Arc<sim::Sim>, String) {
     let site = site::Site::load(&site::demo_site_path()).expect("demo site");
-    let sim = Arc::new(
-        sim::Sim::start(
-            sim::SimConfig {
-                site,
-                host: "127.0.0.1".into(),
-                rtsp_port: 0,
-                credentials: None,
-                doors: sim::DoorSettings {
-                    swipes_per_minute: 0.0,
-                    forced_per_hour: 0.0,
-                    ..Default::default()
-                },
-            },
-            outputs,
-        )
-        .expect("simulator"),
-    );
+    let sim = Arc::new(sim::Sim::start(sim::SimConfig::quiet(site), outputs).expect("simulator"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -5,6 +5,7 @@ mod durability;
 mod feed;
 mod hostile;
 mod ingest;
+mod layouts;
 mod replay;
 mod rights;
 mod schema;

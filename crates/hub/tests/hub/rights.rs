@@ -35,7 +35,20 @@ async fn attempt(hub: &TestHub, token: &str, right: Right, n: usize, alarm: &str
             )
             .await
         }
-        Right::ShareLayout => return 200,
+        Right::ShareLayout => {
+            hub.call(
+                Method::PUT,
+                &format!("/api/v1/layouts/shared-{n}"),
+                token,
+                Some(json!({
+                    "name": "Shared",
+                    "shared_site": SITE,
+                    "wall": {"name": "1", "tiles": [{"x": 0, "y": 0, "w": 1, "h": 1}]},
+                    "cameras": ["cam01"],
+                })),
+            )
+            .await
+        }
         Right::AcknowledgeAlarm => {
             hub.call(
                 Method::POST,

@@ -12,7 +12,10 @@ async fn migrations_reach_the_frozen_schema(backend: Backend) {
         .await
         .expect("migrate an empty database");
     let outline = db.schema_outline().await.expect("outline").join("\n") + "\n";
-    let frozen = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+    let frozen = PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join(format!(
         "tests/hub/schema/{}.txt",
         match backend {
             Backend::Sqlite => "sqlite",
