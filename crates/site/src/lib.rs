@@ -335,10 +335,27 @@ impl Site {
 }
 
 /// The demo site shipped with the repository.
+///
+/// Found from where cargo runs (its `CARGO_MANIFEST_DIR` at run time, then the working folder)
+/// before the path compiled in: a build folder shared between clones keeps the path of the
+/// clone that compiled this crate, which may be gone.
 pub fn demo_site_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("demo")
-        .join("site.json")
+    let relative = Path::new("crates/site/demo/site.json");
+    let starts = [
+        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
+        std::env::current_dir().ok(),
+    ];
+    starts
+        .into_iter()
+        .flatten()
+        .flat_map(|start| {
+            start
+                .ancestors()
+                .map(|a| a.join(relative))
+                .collect::<Vec<_>>()
+        })
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/site.json"))
 }
 
 #[cfg(test)]
