@@ -1,5 +1,7 @@
-import { useState, type KeyboardEvent } from "react";
-import { PRESETS, neighbour, placement, preset, type Direction } from "./layouts";
+import type { DragEvent, KeyboardEvent } from "react";
+import { CAMERA_MIME } from "./CameraTree";
+import { PRESETS, neighbour, placement, type Direction } from "./layouts";
+import type { WallView } from "./types";
 
 const KEYS: Record<string, Direction> = {
   ArrowLeft: "left",
@@ -8,63 +10,95 @@ const KEYS: Record<string, Direction> = {
   ArrowDown: "down",
 };
 
-/**
- * A miniature of the wall: pick a preset, select a tile by mouse or arrow keys, Enter to
- * maximise and restore it, as on the wall itself.
- */
-export function WallMiniature() {
-  const [layout, setLayout] = useState("4x4");
-  const [selected, setSelected] = useState(0);
-  const [maximized, setMaximized] = useState<number | null>(null);
-  const tiles = preset(layout)?.tiles ?? [];
-
-  const choose = (name: string) => {
-    setLayout(name);
-    setSelected(0);
-    setMaximized(null);
-  };
+/** The wall in miniature: pick a preset; drop a camera on a tile; select a tile with the
+ *  mouse or arrow keys; Enter maximises and restores it; Delete empties it. */
+export function WallMiniature(props: {
+  wall: WallView;
+  names: Map<string, string>;
+  onPreset: (preset: string) => void;
+  onSelect: (tile: number) => void;
+  onDrop: (tile: number, camera: string) => void;
+  onClear: (tile: number) => void;
+  onMaximize: (tile: number | null) => void;
+}) {
+  const { wall } = props;
+  const tiles = wall.layout.tiles;
+  const maximized = wall.layout.maximized ?? null;
+  const selected = wall.selected;
 
   const onKey = (event: KeyboardEvent) => {
     const direction = KEYS[event.key];
     if (direction && maximized === null) {
-      setSelected(neighbour(tiles, selected, direction));
-      event.preventDefault();
+      props.onSelect(neighbour(tiles, selected, direction));
     } else if (event.key === "Enter") {
-      setMaximized(maximized === null ? selected : null);
+      props.onMaximize(maximized === null ? selected : null);
+    } else if (event.key === "Delete" || event.key === "Backspace") {
+      props.onClear(selected);
+    } else if (/^[1-9]$/.test(event.key) && Number(event.key) <= tiles.length) {
+      props.onSelect(Number(event.key) - 1);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  };
+
+  const drop = (tile: number) => (event: DragEvent) => {
+    const camera = event.dataTransfer.getData(CAMERA_MIME) || event.dataTransfer.getData("text/plain");
+    if (camera) {
       event.preventDefault();
+      props.onDrop(tile, camera);
     }
   };
 
   const shown = maximized === null ? tiles.map((t, i) => [i, t] as const) : [[maximized, { x: 0, y: 0, w: 1, h: 1 }] as const];
 
   return (
-    <section className="panel" aria-labelledby="wall-layout-title">
-      <h2 id="wall-layout-title">Wall layout</h2>
+    <section className="panel" aria-labelledby={`wall-title-${wall.id}`}>
+      <h2 id={`wall-title-${wall.id}`}>
+        {wall.id.replace("-", " ")} {wall.on_screen ? "" : "(no window)"}
+      </h2>
       <div className="presets" role="toolbar" aria-label="Layout presets">
         {PRESETS.map((p) => (
-          <button key={p.name} type="button" aria-pressed={p.name === layout} onClick={() => choose(p.name)}>
+          <button key={p.name} type="button" aria-pressed={p.name === wall.layout.name} onClick={() => props.onPreset(p.name)}>
             {p.name}
           </button>
         ))}
       </div>
-      <div className="miniature" role="grid" aria-label={`Wall, layout ${layout}`} tabIndex={0} onKeyDown={onKey}>
-        {shown.map(([index, tile]) => (
-          <button
-            key={index}
-            type="button"
-            role="gridcell"
-            className="tile"
-            style={placement(tile)}
-            aria-selected={index === selected}
-            onClick={() => setSelected(index)}
-          >
-            {index + 1}
-          </button>
-        ))}
+      <div className="miniature" role="grid" aria-label={`Wall, layout ${wall.layout.name}`} tabIndex={0} onKeyDown={onKey}>
+        {shown.map(([index, tile]) => {
+          const camera = wall.cameras[index] ?? null;
+          const tour = wall.tours[index] ?? null;
+          return (
+            <button
+              key={index}
+              type="button"
+              role="gridcell"
+              className={camera ? "tile filled" : "tile"}
+              data-tile={index}
+              data-camera={camera ?? ""}
+              style={placement(tile)}
+              aria-selected={index === selected}
+              aria-label={`Tile ${index + 1}: ${camera ? props.names.get(camera) ?? camera : "empty"}${tour ? ", tour" : ""}`}
+              onClick={() => props.onSelect(index)}
+              onDoubleClick={() => props.onMaximize(maximized === null ? index : null)}
+              onDragOver={(e) => {
+                e.preventDefault();
+                e.dataTransfer.dropEffect = "copy";
+              }}
+              onDrop={drop(index)}
+            >
+              <span className="tile-number">{index + 1}</span>
+              <span className="tile-camera">
+                {camera ? props.names.get(camera) ?? camera : ""}
+                {tour ? " ⟳" : ""}
+              </span>
+            </button>
+          );
+        })}
       </div>
       <p className="hint">
         Tile {selected + 1} of {tiles.length}
-        {maximized !== null ? " (maximised)" : ""} · arrows move · Enter maximises and restores
+        {maximized !== null ? " (maximised)" : ""} · drop a camera on a tile · arrows move · Enter maximises · Delete empties
       </p>
     </section>
   );

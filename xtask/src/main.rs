@@ -44,9 +44,11 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask <task>
-  demo    set up, then run the demo: the simulated site (16 cameras, 8 doors) on a 4x4 wall
-          window (stream health in the terminal when there is no display)
-  test    set up, then run every check and test (fmt, clippy, Rust tests, UI tests and build)
+  demo    set up, then run the demo: a hub on SQLite, the simulated site (16 cameras, 8 doors)
+          and the app signed in as the demo guard with a live 4x4 wall (stream health in the
+          terminal when there is no display)
+  test    set up, then run every check and test (UI build and tests, fmt, clippy, Rust tests
+          including the app's end-to-end tests under Xvfb)
   codegen regenerate what the UI takes from Rust (ui/src/generated/)
   setup   install what is missing: system packages (apt), Node packages (npm), pinned cargo tools
   bench   set up, then run the benchmarks (decode cost against gst-launch-1.0; the wall against
@@ -54,7 +56,11 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 /// The repository root (the parent of this crate's folder).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` says where xtask's manifest is now; the path compiled in may be another
+    // clone's, since clones share one build folder.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
@@ -97,6 +103,12 @@ fn test(args: &[String]) -> Result<()> {
     if !args.is_empty() {
         return Err(format!("`test` takes no arguments, got {args:?}"));
     }
+    // The console first: its type check and production build, which the app embeds.
+    build_ui()?;
+    run(Command::new("npm")
+        .args(["test"])
+        .current_dir(root().join("ui"))
+        .env("NO_COLOR", "1"))?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
     run(cargo().args([
         "clippy",
@@ -106,20 +118,20 @@ fn test(args: &[String]) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    // Every crate's tests and the app's end-to-end tests (they drive the real app through
+    // tauri-driver and WebKitWebDriver under Xvfb, one at a time).
     run(cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .env("XDG_RUNTIME_DIR", runtime_dir()?))?;
-    // The console: unit tests, then the type check and production build.
-    let ui = root().join("ui");
-    run(Command::new("npm")
-        .args(["test"])
-        .current_dir(&ui)
-        .env("NO_COLOR", "1"))?;
+    Ok(())
+}
+
+/// `npm run build` in `ui/`: the console the app embeds (`ui/dist`).
+fn build_ui() -> Result<()> {
     run(Command::new("npm")
         .args(["run", "build"])
-        .current_dir(&ui)
-        .env("NO_COLOR", "1"))?;
-    Ok(())
+        .current_dir(root().join("ui"))
+        .env("NO_COLOR", "1"))
 }
 
 /// A private runtime folder for the tests: the Vulkan loader's window-system probes want one,
@@ -186,8 +198,20 @@ impl Drop for Child {
 }
 
 fn demo(args: &[String]) -> Result<()> {
+    build_ui()?;
     run(cargo().args([
-        "build", "-p", "sim", "-p", "media", "-p", "wall", "-p", "hub", "--bins",
+        "build",
+        "-p",
+        "sim",
+        "-p",
+        "media",
+        "-p",
+        "wall",
+        "-p",
+        "hub",
+        "-p",
+        "watchfloor",
+        "--bins",
     ]))?;
     let bin = target_dir().join("debug");
     let data = demo_dir()?;
@@ -280,17 +304,49 @@ fn demo(args: &[String]) -> Result<()> {
         cert.display(),
         password.display()
     );
-    // On a desktop, the site's sixteen cameras on a 4x4 wall (sub-streams, the main stream for
-    // a maximised tile); without one, their health in the terminal.
+    // On a desktop (or under Xvfb), the app signed in as the demo guard, the site's sixteen
+    // cameras on a 4x4 wall; without a display, their health in the terminal.
     if std::env::var_os("DISPLAY").is_some() {
-        run(Command::new(bin.join("watchfloor-wall"))
-            .args(["show", "--layout", "4x4", "--sim", "http://127.0.0.1:8555"])
-            .env("XDG_RUNTIME_DIR", runtime_dir()?))
+        let profile = data.join("app");
+        let mut app = Command::new(bin.join("watchfloor"));
+        app.arg("--profile")
+            .arg(&profile)
+            .args(["--hub", "https://127.0.0.1:8443", "--username", "guard"])
+            .arg("--hub-ca")
+            .arg(&cert)
+            .arg("--password-file")
+            .arg(&password)
+            .args(["--show-site", "demo-hq"])
+            .env("XDG_RUNTIME_DIR", runtime_dir()?);
+        // Without a session bus (Xvfb, a bare X server), WebKit starts its own D-Bus daemons
+        // that outlive the app: give the app a session bus that ends with it.
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            // No desktop session, so no screen reader: GTK's accessibility bus would outlive it.
+            app.env("NO_AT_BRIDGE", "1");
+            let mut wrapped = Command::new("dbus-run-session");
+            wrapped
+                .arg("--")
+                .arg(app.get_program())
+                .args(app.get_args());
+            for (key, value) in app.get_envs() {
+                if let Some(value) = value {
+                    wrapped.env(key, value);
+                }
+            }
+            app = wrapped;
+        }
+        // Closing the app (or Ctrl-C) ends the demo; the simulator and the hub stop with it.
+        eprintln!("+ {app:?}");
+        let status = app
+            .status()
+            .map_err(|e| format!("cannot start the app: {e}"))?;
+        eprintln!("the app ended ({status}); stopping the hub and the simulator");
+        Ok(())
     } else {
         let urls: Vec<String> = (1..=16)
             .map(|n| format!("rtsp://127.0.0.1:8554/cam{n:02}/sub"))
             .collect();
-        eprintln!("no DISPLAY: printing stream health instead of opening the wall");
+        eprintln!("no DISPLAY: printing stream health instead of opening the app");
         run(Command::new(bin.join("watchfloor-probe")).args(&urls))
     }
 }

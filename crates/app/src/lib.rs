@@ -1,5 +1,22 @@
-//! The desktop app's core, under the thin Tauri shell (`src-tauri/`, next): the operator's
-//! session on a hub and the OS keychain that remembers its password; the media engine and the
-//! walls join it with the app itself. Nothing here knows Tauri.
+//! The desktop app's core, under the thin Tauri shell (`src-tauri/`): the operator's session
+//! on a hub and its live link, the camera tree, the walls and what they show (layouts,
+//! cameras, tours), saved and shared layouts, the OS keychain that remembers the password,
+//! and what the app remembers between runs. Nothing here knows Tauri or the webview.
+//!
+//! - [`core`]: [`Core`], whose methods the shell's commands call, and the [`AppEvent`]s it
+//!   emits.
+//! - [`walls`]: what each wall shows, sent to its render thread as commands.
+//! - [`hub_client`] and [`connection`]: the hub's HTTP API and its live feed.
+//! - [`keychain`], [`profile`], [`instance`]: passwords, remembered state, one instance.
 
+pub mod connection;
+pub mod core;
+pub mod error;
+pub mod hub_client;
+pub mod instance;
 pub mod keychain;
+pub mod profile;
+pub mod walls;
+
+pub use crate::core::{AppEvent, Core, Events, SignIn, SiteTree, Startup};
+pub use error::{AppError, Result};

@@ -1,0 +1,692 @@
+//! The app's core: the operator's session on a hub, the cameras it offers, the walls and what
+//! they show, saved layouts, and what the app remembers. The Tauri shell calls these methods
+//! from its commands and forwards [`AppEvent`]s to the console; nothing here knows Tauri, and
+//! no frame ever leaves through here (video goes straight from decoder to wall).
+
+use crate::connection::{ConnectionState, Feed, FeedListener, HubChange, Link, now_ms};
+use crate::error::{AppError, Result};
+use crate::hub_client::{Camera, HubClient, Operator, Session};
+use crate::keychain::{Account, Keychain, KeychainError};
+use crate::profile::{LastSignIn, Profile, ProfileState, WindowPlace};
+use crate::walls::{Cameras, TileHealth, TileSource, Tour, WallState, WallView, Walls, live_tile};
+use media::MediaEngine;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+use wall::{LiveTile, LiveWall, RenderThread, WallLayout};
+
+/// What the core tells the console, as it happens.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum AppEvent {
+    Connection {
+        state: ConnectionState,
+    },
+    Walls {
+        walls: Vec<WallView>,
+    },
+    Cameras,
+    Layouts,
+    /// Any other change on the hub (events, alarms, doors, incidents), for the console.
+    HubChange {
+        change: HubChange,
+    },
+}
+
+/// Where events go (the shell emits them to the webview; tests collect them).
+pub trait Events: Send + Sync + 'static {
+    fn emit(&self, event: AppEvent);
+}
+
+/// A floor of a site with its cameras, for the camera tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloorTree {
+    pub id: String,
+    pub name: String,
+    pub cameras: Vec<Camera>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteTree {
+    pub id: String,
+    pub name: String,
+    pub floors: Vec<FloorTree>,
+}
+
+/// A layout saved on the hub, as the console lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedLayout {
+    pub id: String,
+    pub owner: String,
+    pub updated_at: String,
+    pub name: String,
+    #[serde(default)]
+    pub shared_site: Option<String>,
+    pub wall: serde_json::Value,
+    pub cameras: Vec<Option<String>>,
+    #[serde(default)]
+    pub tours: Vec<Option<Tour>>,
+}
+
+impl SavedLayout {
+    /// The wall state it describes, checked like any layout file.
+    pub fn wall_state(&self) -> Result<WallState> {
+        let layout = WallLayout::from_json(&self.wall.to_string()).map_err(|e| {
+            AppError::bad_input(format!(
+                "the saved layout `{}` is not usable: {e}",
+                self.name
+            ))
+        })?;
+        Ok(WallState {
+            layout,
+            cameras: self.cameras.clone(),
+            tours: self.tours.clone(),
+            selected: 0,
+        }
+        .normalised())
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct LayoutBody<'a> {
+    name: &'a str,
+    shared_site: Option<&'a str>,
+    wall: &'a WallLayout,
+    cameras: &'a [Option<String>],
+    tours: &'a [Option<Tour>],
+}
+
+/// What the console needs when it (re)loads.
+#[derive(Debug, Clone, Serialize)]
+pub struct Startup {
+    pub last_sign_in: Option<LastSignIn>,
+    pub operator: Option<Operator>,
+    pub connection: ConnectionState,
+    /// Whether "remember me" can work here, and if not, why.
+    pub keychain: Option<String>,
+    /// Problems found while starting (an unreadable profile, no media engine).
+    pub problems: Vec<String>,
+}
+
+/// A sign-in request from the form. The password is `None` to use the remembered one.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SignIn {
+    pub hub: String,
+    pub username: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub remember: bool,
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// A wall picture written to disk, with where its tiles are.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub path: PathBuf,
+    pub width: u32,
+    pub height: u32,
+    /// Visible tiles: index and pixel rectangle.
+    pub tiles: Vec<(usize, wall::PixelRect)>,
+}
+
+struct SignedIn {
+    client: HubClient,
+    session: Session,
+    _feed: Option<Feed>,
+}
+
+struct State {
+    saved: ProfileState,
+    session: Option<SignedIn>,
+    connection: ConnectionState,
+    cameras: Cameras,
+    sites: Vec<SiteTree>,
+    problems: Vec<String>,
+}
+
+pub struct Core {
+    profile: Profile,
+    keychain: std::result::Result<Keychain, KeychainError>,
+    events: Arc<dyn Events>,
+    engine: Option<MediaEngine>,
+    state: Mutex<State>,
+    walls: Mutex<Walls>,
+    me: Weak<Core>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("profile", &self.profile)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The gap between tiles, in pixels (the wall's own default).
+const TILE_GAP: u32 = 2;
+
+struct Source<'a> {
+    engine: Option<&'a MediaEngine>,
+    cameras: &'a Cameras,
+}
+
+impl TileSource for Source<'_> {
+    fn tile(&self, camera: &str) -> Option<LiveTile> {
+        let camera = self.cameras.get(camera)?;
+        Some(live_tile(self.engine?, camera, None))
+    }
+}
+
+impl Core {
+    /// Opens the profile and restores the walls and cameras it remembers.
+    pub fn new(
+        profile: Profile,
+        keychain: std::result::Result<Keychain, KeychainError>,
+        events: Arc<dyn Events>,
+    ) -> Arc<Self> {
+        let (saved, problem) = profile.load();
+        let mut problems: Vec<String> = problem.into_iter().collect();
+        let engine = match MediaEngine::new(Default::default()) {
+            Ok(engine) => Some(engine),
+            Err(e) => {
+                problems.push(format!("video cannot play: {e}"));
+                None
+            }
+        };
+        let walls = Walls::restore(&saved.walls);
+        let sites = saved.sites.clone();
+        let cameras = index(&sites);
+        Arc::new_cyclic(|me| Self {
+            profile,
+            keychain,
+            events,
+            engine,
+            state: Mutex::new(State {
+                saved,
+                session: None,
+                connection: ConnectionState::signed_out(now_ms(), None),
+                cameras,
+                sites,
+                problems,
+            }),
+            walls: Mutex::new(walls),
+            me: me.clone(),
+        })
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    pub fn startup(&self) -> Startup {
+        let state = self.state.lock();
+        Startup {
+            last_sign_in: state.saved.sign_in.clone(),
+            operator: state.session.as_ref().map(|s| s.session.operator.clone()),
+            connection: state.connection.clone(),
+            keychain: self.keychain.as_ref().err().map(ToString::to_string),
+            problems: state.problems.clone(),
+        }
+    }
+
+    fn save(&self) {
+        let mut state = self.state.lock();
+        state.saved.walls = self.walls.lock().states();
+        if let Err(error) = self.profile.save(&state.saved) {
+            tracing::warn!(%error, "the profile was not saved");
+            if !state.problems.contains(&error.message) {
+                state.problems.push(error.message);
+            }
+        }
+    }
+
+    fn emit_walls(&self) {
+        let walls = self.walls.lock().views();
+        self.events.emit(AppEvent::Walls { walls });
+    }
+
+    // ---- session ------------------------------------------------------------------------
+
+    /// Signs in; with no password given, uses the one the keychain remembers.
+    pub async fn sign_in(&self, request: SignIn) -> Result<Operator> {
+        let client = HubClient::new(&request.hub, request.ca_file.as_deref())?;
+        let username = request.username.trim().to_owned();
+        if username.is_empty() {
+            return Err(AppError::bad_input("type a user name"));
+        }
+        let account = Account {
+            hub: client.address(),
+            username: username.clone(),
+        };
+        let (password, typed) = match request.password.filter(|p| !p.is_empty()) {
+            Some(password) => (password, true),
+            None => {
+                let keychain = self
+                    .keychain
+                    .as_ref()
+                    .map_err(|e| AppError::from(e.clone()))?;
+                let remembered = keychain.load(&account)?;
+                (
+                    remembered.ok_or_else(|| {
+                        AppError::new("no_password", "no password is remembered; type it")
+                    })?,
+                    false,
+                )
+            }
+        };
+        let session = client.sign_in(&username, &password).await?;
+        let mut problem = None;
+        if let Ok(keychain) = &self.keychain {
+            let outcome = if request.remember && typed {
+                keychain.save(&account, &password)
+            } else if !request.remember {
+                keychain.forget(&account)
+            } else {
+                Ok(())
+            };
+            if let Err(error) = outcome {
+                problem = Some(format!("the password was not remembered: {error}"));
+            }
+        } else if request.remember {
+            problem = self.keychain.as_ref().err().map(|e| e.to_string());
+        }
+        let operator = session.operator.clone();
+        {
+            let mut state = self.state.lock();
+            state.saved.sign_in = Some(LastSignIn {
+                hub: client.address(),
+                username: username.clone(),
+                ca_file: request.ca_file.clone(),
+                remember: request.remember && problem.is_none(),
+            });
+            if let Some(problem) = problem {
+                state.problems.push(problem);
+            }
+            state.session = Some(SignedIn {
+                client: client.clone(),
+                session: session.clone(),
+                _feed: None,
+            });
+        }
+        self.save();
+        self.refresh_cameras().await?;
+        // The live link starts last: its first state arrives once the cameras are known.
+        let listener: Arc<dyn FeedListener> = Arc::new(Listener(self.me.clone()));
+        let feed = Feed::start(client, session.token.clone(), username, listener);
+        if let Some(signed) = self.state.lock().session.as_mut() {
+            signed._feed = Some(feed);
+        }
+        Ok(operator)
+    }
+
+    /// Signs out (and forgets the remembered password when asked). The walls keep showing
+    /// their cameras.
+    pub async fn sign_out(&self, forget_password: bool) -> Result<()> {
+        let signed = self.state.lock().session.take();
+        let Some(signed) = signed else {
+            return Ok(());
+        };
+        if let Err(error) = signed.client.sign_out(&signed.session.token).await {
+            tracing::warn!(%error, "the hub did not hear the sign-out; the session expires by itself");
+        }
+        if forget_password && let Ok(keychain) = &self.keychain {
+            keychain.forget(&Account {
+                hub: signed.client.address(),
+                username: signed.session.operator.username.clone(),
+            })?;
+            if let Some(last) = self.state.lock().saved.sign_in.as_mut() {
+                last.remember = false;
+            }
+            self.save();
+        }
+        self.set_connection(ConnectionState::signed_out(now_ms(), None));
+        Ok(())
+    }
+
+    fn set_connection(&self, connection: ConnectionState) {
+        self.state.lock().connection = connection.clone();
+        self.events.emit(AppEvent::Connection { state: connection });
+    }
+
+    pub fn connection(&self) -> ConnectionState {
+        self.state.lock().connection.clone()
+    }
+
+    fn signed(&self) -> Result<(HubClient, crate::hub_client::Token)> {
+        let state = self.state.lock();
+        let signed = state.session.as_ref().ok_or_else(AppError::not_signed_in)?;
+        Ok((signed.client.clone(), signed.session.token.clone()))
+    }
+
+    // ---- cameras ------------------------------------------------------------------------
+
+    /// Reads every site the operator may see, with its floors and cameras.
+    pub async fn refresh_cameras(&self) -> Result<Vec<SiteTree>> {
+        let (client, token) = self.signed()?;
+        let mut sites = Vec::new();
+        for summary in client.sites(&token).await? {
+            let detail = client.site(&token, &summary.id).await?;
+            let floors = detail
+                .floors
+                .iter()
+                .map(|floor| FloorTree {
+                    id: floor.id.clone(),
+                    name: floor.name.clone(),
+                    cameras: detail
+                        .cameras
+                        .iter()
+                        .filter(|c| c.floor == floor.id)
+                        .cloned()
+                        .collect(),
+                })
+                .collect();
+            sites.push(SiteTree {
+                id: detail.id,
+                name: detail.name,
+                floors,
+            });
+        }
+        {
+            let mut state = self.state.lock();
+            state.cameras = index(&sites);
+            state.sites = sites.clone();
+            state.saved.sites = sites.clone();
+        }
+        self.save();
+        self.events.emit(AppEvent::Cameras);
+        Ok(sites)
+    }
+
+    /// The camera tree (what the hub said last, also while it is unreachable).
+    pub fn cameras(&self) -> Vec<SiteTree> {
+        self.state.lock().sites.clone()
+    }
+
+    // ---- walls --------------------------------------------------------------------------
+
+    /// Runs `change` on the walls with the cameras at hand, then saves and tells the console.
+    fn change_walls<T>(
+        &self,
+        change: impl FnOnce(&mut Walls, &Source<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let cameras = self.state.lock().cameras.clone();
+        let source = Source {
+            engine: self.engine.as_ref(),
+            cameras: &cameras,
+        };
+        let out = change(&mut self.walls.lock(), &source)?;
+        self.save();
+        self.emit_walls();
+        Ok(out)
+    }
+
+    pub fn walls(&self) -> Vec<WallView> {
+        self.walls.lock().views()
+    }
+
+    pub fn wall_ids(&self) -> Vec<String> {
+        self.walls.lock().ids()
+    }
+
+    /// A window now shows wall `id`; `start` begins drawing the live wall in it.
+    pub fn attach_wall(
+        &self,
+        id: &str,
+        start: impl FnOnce(LiveWall) -> std::result::Result<RenderThread, String>,
+    ) -> Result<()> {
+        self.change_walls(|walls, source| walls.attach(id, start, source))
+    }
+
+    /// The wall's window closed; returns its render thread to stop.
+    pub fn detach_wall(&self, id: &str) -> Option<RenderThread> {
+        let renderer = self.walls.lock().detach(id);
+        self.emit_walls();
+        renderer
+    }
+
+    /// The wall's window was resized (physical pixels).
+    pub fn resize_wall(&self, id: &str, width: u32, height: u32) -> Result<()> {
+        self.walls.lock().resize(id, width, height)
+    }
+
+    pub fn add_wall(&self) -> Result<String> {
+        self.change_walls(|walls, _| Ok(walls.add()))
+    }
+
+    pub fn remove_wall(&self, id: &str) -> Result<()> {
+        self.change_walls(|walls, _| walls.remove(id))
+    }
+
+    pub fn set_preset(&self, wall: &str, preset: &str) -> Result<()> {
+        let preset: wall::Preset = preset
+            .parse()
+            .map_err(|e| AppError::bad_input(format!("{e}")))?;
+        self.change_walls(|walls, source| {
+            walls.set_layout(wall, WallLayout::preset(preset), source)
+        })
+    }
+
+    pub fn assign(&self, wall: &str, tile: usize, camera: Option<&str>) -> Result<()> {
+        self.change_walls(|walls, source| walls.assign(wall, tile, camera, source))
+    }
+
+    /// Shows these cameras, in order, on a grid that holds them all.
+    pub fn fill_wall(&self, wall: &str, cameras: &[String]) -> Result<()> {
+        self.change_walls(|walls, source| walls.fill(wall, cameras, source))
+    }
+
+    /// Every camera of a site, in the tree's order.
+    pub fn site_cameras(&self, site: &str) -> Vec<String> {
+        self.state
+            .lock()
+            .sites
+            .iter()
+            .filter(|s| s.id == site)
+            .flat_map(|s| {
+                s.floors
+                    .iter()
+                    .flat_map(|f| f.cameras.iter().map(|c| c.id.clone()))
+            })
+            .collect()
+    }
+
+    pub fn select(&self, wall: &str, tile: usize) -> Result<()> {
+        self.change_walls(|walls, _| walls.select(wall, tile))
+    }
+
+    pub fn maximize(&self, wall: &str, tile: Option<usize>) -> Result<()> {
+        self.change_walls(|walls, _| walls.maximize(wall, tile))
+    }
+
+    pub fn set_tour(&self, wall: &str, tile: usize, tour: Option<Tour>) -> Result<()> {
+        self.change_walls(|walls, source| walls.set_tour(wall, tile, tour, Instant::now(), source))
+    }
+
+    /// Moves tours on; call about once a second.
+    pub fn tick(&self, now: Instant) {
+        let cameras = self.state.lock().cameras.clone();
+        let source = Source {
+            engine: self.engine.as_ref(),
+            cameras: &cameras,
+        };
+        let changed = self.walls.lock().tick(now, &source);
+        if changed {
+            self.save();
+            self.emit_walls();
+        }
+    }
+
+    /// Writes a PNG of what wall `id` shows to the profile's `snapshots` folder.
+    pub fn snapshot(&self, id: &str) -> Result<Snapshot> {
+        let (image, layout) = {
+            let walls = self.walls.lock();
+            (walls.snapshot(id)?, walls.view(id)?.state.layout)
+        };
+        let folder = self.profile.dir().join("snapshots");
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| AppError::storage(format!("cannot create {}: {e}", folder.display())))?;
+        let path = folder.join(format!("{id}-{}.png", now_ms()));
+        image
+            .save_png(&path)
+            .map_err(|e| AppError::storage(e.to_string()))?;
+        Ok(Snapshot {
+            tiles: layout.pixel_rects(image.width, image.height, TILE_GAP),
+            width: image.width,
+            height: image.height,
+            path,
+        })
+    }
+
+    pub fn stream_health(&self) -> Vec<TileHealth> {
+        self.walls.lock().health()
+    }
+
+    // ---- windows ------------------------------------------------------------------------
+
+    pub fn window_place(&self, label: &str) -> Option<WindowPlace> {
+        self.state.lock().saved.windows.get(label).copied()
+    }
+
+    /// Remembers where a window is (saved on the next save, and at exit).
+    pub fn remember_window(&self, label: &str, place: WindowPlace) {
+        self.state
+            .lock()
+            .saved
+            .windows
+            .insert(label.to_owned(), place);
+    }
+
+    /// Saves everything now (at exit).
+    pub fn flush(&self) {
+        self.save();
+    }
+
+    // ---- saved layouts ------------------------------------------------------------------
+
+    pub async fn layouts(&self) -> Result<Vec<SavedLayout>> {
+        let (client, token) = self.signed()?;
+        client.layouts(&token).await
+    }
+
+    /// Saves what wall `wall` shows as a layout on the hub (a new one unless `id` is given),
+    /// private or shared with a site.
+    pub async fn save_layout(
+        &self,
+        wall: &str,
+        name: &str,
+        shared_site: Option<&str>,
+        id: Option<&str>,
+    ) -> Result<SavedLayout> {
+        let (client, token) = self.signed()?;
+        let state = self.walls.lock().view(wall)?.state;
+        let id = id.map(str::to_owned).unwrap_or_else(new_id);
+        let mut layout = state.layout.clone();
+        layout.maximized = None;
+        let body = LayoutBody {
+            name: name.trim(),
+            shared_site,
+            wall: &layout,
+            cameras: &state.cameras,
+            tours: &state.tours,
+        };
+        let saved = client.put_layout(&token, &id, &body).await?;
+        self.events.emit(AppEvent::Layouts);
+        Ok(saved)
+    }
+
+    /// Shows a saved layout on wall `wall`.
+    pub async fn open_layout(&self, wall: &str, id: &str) -> Result<()> {
+        let layouts = self.layouts().await?;
+        let layout = layouts
+            .iter()
+            .find(|l| l.id == id)
+            .ok_or_else(|| AppError::bad_input(format!("no saved layout `{id}`")))?;
+        let state = layout.wall_state()?;
+        self.change_walls(|walls, source| walls.apply_state(wall, state, source))?;
+        // Tours in the layout start now.
+        let tours: Vec<(usize, Tour)> = layout
+            .tours
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((i, t.clone()?)))
+            .collect();
+        for (tile, tour) in tours {
+            self.set_tour(wall, tile, Some(tour))?;
+        }
+        Ok(())
+    }
+
+    pub async fn delete_layout(&self, id: &str) -> Result<()> {
+        let (client, token) = self.signed()?;
+        client.delete_layout(&token, id).await?;
+        self.events.emit(AppEvent::Layouts);
+        Ok(())
+    }
+}
+
+fn index(sites: &[SiteTree]) -> Cameras {
+    sites
+        .iter()
+        .flat_map(|s| s.floors.iter().flat_map(|f| f.cameras.iter()))
+        .map(|c| (c.id.clone(), c.clone()))
+        .collect()
+}
+
+fn new_id() -> String {
+    let bytes: [u8; 12] = rand::random();
+    format!(
+        "layout-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// The feed reports to the core, which may be gone (no cycle keeps it alive).
+struct Listener(Weak<Core>);
+
+impl FeedListener for Listener {
+    fn state(&self, state: ConnectionState) {
+        if let Some(core) = self.0.upgrade() {
+            let was = core.state.lock().connection.link;
+            core.set_connection(state.clone());
+            // Back online after a gap: the cameras may have changed meanwhile.
+            if state.link == Link::Online && was == Link::Reconnecting {
+                tokio::spawn(async move {
+                    if let Err(error) = core.refresh_cameras().await {
+                        tracing::warn!(%error, "cameras not refreshed");
+                    }
+                });
+            }
+        }
+    }
+
+    fn change(&self, change: HubChange) {
+        let Some(core) = self.0.upgrade() else {
+            return;
+        };
+        if change.kind.starts_with("layout") {
+            core.events.emit(AppEvent::Layouts);
+        } else if change.kind == "site" {
+            tokio::spawn(async move {
+                if let Err(error) = core.refresh_cameras().await {
+                    tracing::warn!(%error, "cameras not refreshed");
+                }
+            });
+            return;
+        }
+        core.events.emit(AppEvent::HubChange { change });
+    }
+
+    fn session_ended(&self, reason: String) {
+        if let Some(core) = self.0.upgrade() {
+            core.state.lock().session = None;
+            core.set_connection(ConnectionState::signed_out(
+                now_ms(),
+                Some(format!("the hub ended the session: {reason}")),
+            ));
+        }
+    }
+}

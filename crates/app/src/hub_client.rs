@@ -1,0 +1,400 @@
+//! The hub's HTTP API as the app uses it: sign-in, the sites and their cameras, saved
+//! layouts. TLS through rustls: the system's roots plus, for a hub with its own certificate
+//! (the demo's self-signed one, a company CA), the certificates of a PEM file the operator
+//! names. The bearer token lives in memory only and never reaches a log or the UI.
+
+use crate::error::{AppError, Result};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A session token; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+impl Token {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub site: String,
+    pub role: String,
+}
+
+/// Who signed in, as the hub says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionAnswer {
+    token: String,
+    expires: String,
+    user: Operator,
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: Token,
+    pub expires: String,
+    pub operator: Operator,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiteSummary {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Floor {
+    pub id: String,
+    pub name: String,
+}
+
+/// A camera as the hub lists it (what the app needs of it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Camera {
+    pub id: String,
+    pub floor: String,
+    pub name: String,
+    pub main_url: String,
+    pub sub_url: String,
+    #[serde(default)]
+    pub credential_ref: Option<String>,
+    #[serde(default)]
+    pub doors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SiteDetail {
+    pub id: String,
+    pub name: String,
+    pub floors: Vec<Floor>,
+    pub cameras: Vec<Camera>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    code: String,
+    message: String,
+}
+
+/// One hub, reached over HTTPS (or plain HTTP on loopback, for development).
+#[derive(Debug, Clone)]
+pub struct HubClient {
+    base: url::Url,
+    http: reqwest::Client,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl HubClient {
+    /// A client for the hub at `address` (`https://host:port`), trusting the system's roots
+    /// and the certificates in `ca_file`.
+    pub fn new(address: &str, ca_file: Option<&Path>) -> Result<Self> {
+        let base = hub_url(address)?;
+        let tls = Arc::new(tls_config(ca_file)?);
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls((*tls).clone())
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| AppError::new("hub_client", format!("cannot make an HTTP client: {e}")))?;
+        Ok(Self { base, http, tls })
+    }
+
+    /// The hub's address as the operator typed it, normalised.
+    pub fn address(&self) -> String {
+        self.base.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The live feed's WebSocket URL.
+    pub fn feed_url(&self) -> String {
+        let mut url = self.base.clone();
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        let _ = url.set_scheme(scheme);
+        url.set_path("/api/v1/changes");
+        url.to_string()
+    }
+
+    pub fn tls(&self) -> Arc<rustls::ClientConfig> {
+        self.tls.clone()
+    }
+
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Session> {
+        let answer: SessionAnswer = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(&serde_json::json!({ "username": username, "password": password })),
+            )
+            .await?;
+        Ok(Session {
+            token: Token(answer.token),
+            expires: answer.expires,
+            operator: answer.user,
+        })
+    }
+
+    pub async fn sign_out(&self, token: &Token) -> Result<()> {
+        self.send::<serde_json::Value>(
+            reqwest::Method::POST,
+            "/api/v1/auth/logout",
+            Some(token),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn sites(&self, token: &Token) -> Result<Vec<SiteSummary>> {
+        self.send(reqwest::Method::GET, "/api/v1/sites", Some(token), None)
+            .await
+    }
+
+    pub async fn site(&self, token: &Token, id: &str) -> Result<SiteDetail> {
+        let path = format!("/api/v1/sites/{}", encode(id));
+        self.send(reqwest::Method::GET, &path, Some(token), None)
+            .await
+    }
+
+    pub async fn layouts<T: DeserializeOwned>(&self, token: &Token) -> Result<Vec<T>> {
+        self.send(reqwest::Method::GET, "/api/v1/layouts", Some(token), None)
+            .await
+    }
+
+    pub async fn put_layout<B: Serialize, T: DeserializeOwned>(
+        &self,
+        token: &Token,
+        id: &str,
+        body: &B,
+    ) -> Result<T> {
+        let path = format!("/api/v1/layouts/{}", encode(id));
+        let body = serde_json::to_value(body)
+            .map_err(|e| AppError::bad_input(format!("cannot encode the layout: {e}")))?;
+        self.send(reqwest::Method::PUT, &path, Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn delete_layout(&self, token: &Token, id: &str) -> Result<()> {
+        let path = format!("/api/v1/layouts/{}", encode(id));
+        self.send::<serde_json::Value>(reqwest::Method::DELETE, &path, Some(token), None)
+            .await
+            .map(drop)
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&Token>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| AppError::bad_input(format!("bad path {path}: {e}")))?;
+        let mut request = self.http.request(method, url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token.expose());
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        if status.is_success() {
+            let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            return serde_json::from_slice(bytes).map_err(|e| {
+                AppError::new(
+                    "hub_answer",
+                    format!("the hub's answer to {path} is not what this app expects: {e}"),
+                )
+            });
+        }
+        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(error) => AppError::new(format!("hub_{}", error.code), error.message),
+            Err(_) => AppError::new("hub_answer", format!("the hub answered {status} to {path}")),
+        })
+    }
+
+    fn transport_error(&self, error: &reqwest::Error) -> AppError {
+        let address = self.address();
+        // The whole chain: rustls says *why* a certificate was refused several levels down.
+        let mut detail = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            detail = format!("{detail}: {cause}");
+            source = cause.source();
+        }
+        if detail.contains("certificate") || detail.contains("UnknownIssuer") {
+            AppError::new(
+                "hub_certificate",
+                format!(
+                    "the hub at {address} has a certificate this computer does not trust \
+                     ({detail}); ask IT for the hub's CA file"
+                ),
+            )
+        } else if error.is_timeout() {
+            AppError::new(
+                "hub_unreachable",
+                format!("the hub at {address} did not answer in time"),
+            )
+        } else {
+            AppError::new(
+                "hub_unreachable",
+                format!("cannot reach the hub at {address}: {detail}"),
+            )
+        }
+    }
+}
+
+fn encode(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// Checks a hub address: https (plain http only to this computer), no user or password in it.
+pub fn hub_url(address: &str) -> Result<url::Url> {
+    let address = address.trim();
+    let url = url::Url::parse(address).map_err(|e| {
+        AppError::bad_input(format!(
+            "`{address}` is not a hub address ({e}); write it as https://host:port"
+        ))
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(AppError::bad_input(
+            "the hub address must not carry a user name or password; type them in the form",
+        ));
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(AppError::bad_input(
+                "a hub on another computer must be reached over https",
+            ));
+        }
+        other => return Err(AppError::bad_input(format!("`{other}` is not https"))),
+    }
+    if url.host_str().is_none() {
+        return Err(AppError::bad_input("the hub address has no host"));
+    }
+    let mut base = url;
+    base.set_path("/");
+    base.set_query(None);
+    base.set_fragment(None);
+    Ok(base)
+}
+
+/// rustls with the ring provider: the system's roots and the certificates in `ca_file`.
+pub fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for certificate in native.certs {
+        // A system certificate rustls cannot parse is skipped, as browsers do.
+        let _ = roots.add(certificate);
+    }
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            AppError::bad_input(format!("cannot read the CA file {}: {e}", path.display()))
+        })?;
+        let mut added = 0;
+        for certificate in rustls_pemfile_certs(&pem, path)? {
+            roots.add(certificate).map_err(|e| {
+                AppError::bad_input(format!(
+                    "{} holds a certificate rustls refuses: {e}",
+                    path.display()
+                ))
+            })?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(AppError::bad_input(format!(
+                "{} holds no PEM certificate",
+                path.display()
+            )));
+        }
+    }
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| AppError::new("hub_client", format!("TLS set-up: {e}")))
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+}
+
+fn rustls_pemfile_certs(
+    pem: &[u8],
+    path: &Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::CertificateDer::pem_slice_iter(pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| AppError::bad_input(format!("{} is not a PEM file: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hub_addresses_are_checked() {
+        assert_eq!(
+            hub_url("https://hub.example:8443/some/path?q=1")
+                .expect("ok")
+                .as_str(),
+            "https://hub.example:8443/"
+        );
+        assert!(hub_url("http://127.0.0.1:8080").is_ok());
+        for bad in [
+            "http://hub.example",
+            "https://guard:secret@hub.example",
+            "ftp://hub.example",
+            "hub.example",
+            "",
+        ] {
+            let error = hub_url(bad).expect_err(bad);
+            assert_eq!(error.code, "bad_input");
+            assert!(!error.message.contains("secret"), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn the_feed_url_follows_the_scheme() {
+        rustls::crypto::ring::default_provider()
+            .install_default()
+            .ok();
+        let client = HubClient::new("https://127.0.0.1:8443", None).expect("client");
+        assert_eq!(client.feed_url(), "wss://127.0.0.1:8443/api/v1/changes");
+    }
+
+    #[test]
+    fn a_token_never_prints() {
+        assert_eq!(format!("{:?}", Token("abc".into())), "Token(<redacted>)");
+    }
+}

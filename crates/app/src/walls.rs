@@ -1,0 +1,647 @@
+//! The walls: what each shows (layout, the camera on each tile, tile tours), kept here so it
+//! survives a console reload, is saved in the profile, and is sent to each wall's
+//! [`RenderThread`] as commands. The render threads themselves are started by the shell,
+//! which owns the windows; a wall without a window keeps its state and shows it when one
+//! attaches.
+
+use crate::error::{AppError, Result};
+use crate::hub_client::Camera;
+use media::{
+    AdaptivePolicy, AdaptiveStream, Credentials, MediaEngine, StreamHealth, StreamSettings,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use wall::{LiveTile, LiveWall, RenderThread, WallCommand, WallLayout};
+
+/// A camera sequence on one tile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tour {
+    pub cameras: Vec<String>,
+    pub dwell_s: u32,
+}
+
+impl Tour {
+    pub fn check(&self) -> Result<()> {
+        if self.cameras.is_empty() || self.cameras.len() > 256 {
+            return Err(AppError::bad_input("a tour has 1 to 256 cameras"));
+        }
+        if !(1..=3600).contains(&self.dwell_s) {
+            return Err(AppError::bad_input(
+                "a tour's dwell time is 1 to 3600 seconds",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What one wall shows; saved in the profile and in saved layouts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WallState {
+    pub layout: WallLayout,
+    /// One entry per tile: the camera it shows.
+    pub cameras: Vec<Option<String>>,
+    /// One entry per tile: its tour.
+    #[serde(default)]
+    pub tours: Vec<Option<Tour>>,
+    #[serde(default)]
+    pub selected: usize,
+}
+
+impl WallState {
+    pub fn new(layout: WallLayout) -> Self {
+        let count = layout.tiles.len();
+        Self {
+            layout,
+            cameras: vec![None; count],
+            tours: vec![None; count],
+            selected: 0,
+        }
+    }
+
+    /// Makes the per-tile lists match the layout (a saved state may be short or long).
+    pub fn normalised(mut self) -> Self {
+        let count = self.layout.tiles.len();
+        self.cameras.resize(count, None);
+        self.tours.resize(count, None);
+        self.selected = self.selected.min(count.saturating_sub(1));
+        if self.layout.maximized.is_some_and(|m| m >= count) {
+            self.layout.maximized = None;
+        }
+        self
+    }
+}
+
+/// A wall as the console sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WallView {
+    pub id: String,
+    #[serde(flatten)]
+    pub state: WallState,
+    /// Whether a window shows this wall now.
+    pub on_screen: bool,
+}
+
+/// Health of the stream on one tile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TileHealth {
+    pub wall: String,
+    pub tile: usize,
+    pub camera: Option<String>,
+    pub health: StreamHealth,
+}
+
+/// Where a tour stands.
+#[derive(Debug, Clone, Copy)]
+struct TourPosition {
+    index: usize,
+    next: Instant,
+}
+
+#[derive(Debug)]
+struct Wall {
+    state: WallState,
+    renderer: Option<RenderThread>,
+    tours: Vec<Option<TourPosition>>,
+}
+
+/// Cameras by id, as the hub listed them.
+pub type Cameras = BTreeMap<String, Camera>;
+
+/// Every wall of this workstation.
+#[derive(Debug, Default)]
+pub struct Walls {
+    walls: BTreeMap<String, Wall>,
+}
+
+/// A tile of a wall, checked.
+fn tile_index(state: &WallState, tile: usize) -> Result<usize> {
+    if tile < state.layout.tiles.len() {
+        Ok(tile)
+    } else {
+        Err(AppError::bad_input(format!(
+            "the wall has {} tiles; there is no tile {}",
+            state.layout.tiles.len(),
+            tile + 1
+        )))
+    }
+}
+
+/// A tile's stream for `camera`: the sub-stream while the tile is small, the main stream
+/// when it is big.
+pub fn live_tile(
+    engine: &MediaEngine,
+    camera: &Camera,
+    credentials: Option<Credentials>,
+) -> LiveTile {
+    let settings = |url: &str| {
+        let mut settings = StreamSettings::new(url);
+        settings.label = camera.name.clone();
+        if credentials.is_some() {
+            settings.credentials = credentials.clone();
+        }
+        settings
+    };
+    let sub = (!camera.sub_url.is_empty() && camera.sub_url != camera.main_url)
+        .then(|| settings(&camera.sub_url));
+    let stream = AdaptiveStream::new(
+        engine,
+        settings(&camera.main_url),
+        sub,
+        AdaptivePolicy::for_sub_height(360),
+    );
+    LiveTile::new(camera.name.clone(), stream)
+}
+
+/// How a tile gets its stream: the media engine, the cameras, and their passwords.
+pub trait TileSource {
+    fn tile(&self, camera: &str) -> Option<LiveTile>;
+}
+
+impl Walls {
+    /// Restores walls from the profile (or one 4x4 wall on a first start).
+    pub fn restore(saved: &BTreeMap<String, WallState>) -> Self {
+        let mut walls = Self::default();
+        for (id, state) in saved {
+            walls.insert(id, state.clone().normalised());
+        }
+        if walls.walls.is_empty() {
+            walls.insert(
+                "wall-1",
+                WallState::new(WallLayout::preset(wall::Preset::Grid(4))),
+            );
+        }
+        walls
+    }
+
+    fn insert(&mut self, id: &str, state: WallState) {
+        let count = state.layout.tiles.len();
+        self.walls.insert(
+            id.to_owned(),
+            Wall {
+                state,
+                renderer: None,
+                tours: vec![None; count],
+            },
+        );
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.walls.keys().cloned().collect()
+    }
+
+    /// Adds a wall (a new window) with a 2x2 layout; returns its id.
+    pub fn add(&mut self) -> String {
+        let id = (1..)
+            .map(|n| format!("wall-{n}"))
+            .find(|id| !self.walls.contains_key(id))
+            .unwrap_or_else(|| "wall-x".into());
+        self.insert(
+            &id,
+            WallState::new(WallLayout::preset(wall::Preset::Grid(2))),
+        );
+        id
+    }
+
+    /// Forgets a wall (its window was closed for good).
+    pub fn remove(&mut self, id: &str) -> Result<()> {
+        self.walls
+            .remove(id)
+            .map(drop)
+            .ok_or_else(|| AppError::bad_input(format!("no wall `{id}`")))
+    }
+
+    pub fn states(&self) -> BTreeMap<String, WallState> {
+        self.walls
+            .iter()
+            .map(|(id, w)| (id.clone(), w.state.clone()))
+            .collect()
+    }
+
+    pub fn views(&self) -> Vec<WallView> {
+        self.walls
+            .iter()
+            .map(|(id, w)| WallView {
+                id: id.clone(),
+                state: w.state.clone(),
+                on_screen: w.renderer.is_some(),
+            })
+            .collect()
+    }
+
+    pub fn view(&self, id: &str) -> Result<WallView> {
+        self.views()
+            .into_iter()
+            .find(|v| v.id == id)
+            .ok_or_else(|| AppError::bad_input(format!("no wall `{id}`")))
+    }
+
+    fn wall(&mut self, id: &str) -> Result<&mut Wall> {
+        self.walls
+            .get_mut(id)
+            .ok_or_else(|| AppError::bad_input(format!("no wall `{id}`")))
+    }
+
+    /// A window now shows wall `id`: builds its live wall from the state and starts drawing.
+    pub fn attach(
+        &mut self,
+        id: &str,
+        start: impl FnOnce(LiveWall) -> std::result::Result<RenderThread, String>,
+        source: &dyn TileSource,
+    ) -> Result<()> {
+        let wall = self.wall(id)?;
+        let mut live = LiveWall::new(wall.state.layout.clone());
+        live.selected = Some(wall.state.selected);
+        for (index, camera) in wall.state.cameras.iter().enumerate() {
+            if let Some(tile) = camera.as_deref().and_then(|c| source.tile(c)) {
+                live.set_tile(index, tile);
+            }
+        }
+        wall.renderer = Some(start(live).map_err(|e| AppError::new("wall", e))?);
+        Ok(())
+    }
+
+    /// The window went away; the state stays.
+    pub fn detach(&mut self, id: &str) -> Option<RenderThread> {
+        self.walls.get_mut(id).and_then(|w| w.renderer.take())
+    }
+
+    /// Sends `command` to the wall's renderer, if a window shows it.
+    fn send(wall: &Wall, command: WallCommand) -> Result<()> {
+        match &wall.renderer {
+            Some(renderer) => renderer.send(command).map_err(AppError::from),
+            None => Ok(()),
+        }
+    }
+
+    pub fn set_layout(
+        &mut self,
+        id: &str,
+        layout: WallLayout,
+        source: &dyn TileSource,
+    ) -> Result<()> {
+        let wall = self.wall(id)?;
+        let mut state = WallState {
+            layout,
+            cameras: wall.state.cameras.clone(),
+            tours: wall.state.tours.clone(),
+            selected: wall.state.selected,
+        }
+        .normalised();
+        // A layout change keeps what shows on the tiles that remain.
+        state.layout.maximized = None;
+        self.apply_state(id, state, source)
+    }
+
+    /// Replaces everything a wall shows (a saved layout opened).
+    pub fn apply_state(
+        &mut self,
+        id: &str,
+        state: WallState,
+        source: &dyn TileSource,
+    ) -> Result<()> {
+        let state = state.normalised();
+        let wall = self.wall(id)?;
+        Self::send(wall, WallCommand::Layout(state.layout.clone()))?;
+        for (index, camera) in state.cameras.iter().enumerate() {
+            let changed = wall.state.cameras.get(index) != Some(camera)
+                || wall.state.layout.tiles.len() != state.layout.tiles.len();
+            if changed {
+                let tile = camera.as_deref().and_then(|c| source.tile(c)).map(Box::new);
+                Self::send(wall, WallCommand::Tile(index, tile))?;
+            }
+        }
+        Self::send(wall, WallCommand::Maximize(state.layout.maximized))?;
+        Self::send(wall, WallCommand::Select(state.selected))?;
+        wall.tours = vec![None; state.layout.tiles.len()];
+        wall.state = state;
+        Ok(())
+    }
+
+    /// Shows `cameras` in order on the smallest square grid that holds them (up to 8x8).
+    pub fn fill(&mut self, id: &str, cameras: &[String], source: &dyn TileSource) -> Result<()> {
+        if cameras.is_empty() {
+            return Err(AppError::bad_input("no cameras to show"));
+        }
+        if let Some(unknown) = cameras.iter().find(|c| source.tile(c).is_none()) {
+            return Err(AppError::bad_input(format!(
+                "no camera `{unknown}` on this hub"
+            )));
+        }
+        let side = (1..=8u32)
+            .find(|n| (n * n) as usize >= cameras.len())
+            .unwrap_or(8);
+        let mut state = WallState::new(WallLayout::preset(wall::Preset::Grid(side)));
+        for (place, camera) in state.cameras.iter_mut().zip(cameras) {
+            *place = Some(camera.clone());
+        }
+        self.apply_state(id, state, source)
+    }
+
+    /// Puts `camera` on a tile (or empties it); a tour on that tile stops.
+    pub fn assign(
+        &mut self,
+        id: &str,
+        tile: usize,
+        camera: Option<&str>,
+        source: &dyn TileSource,
+    ) -> Result<()> {
+        let wall = self.wall(id)?;
+        let tile = tile_index(&wall.state, tile)?;
+        let live = match camera {
+            Some(camera) => Some(Box::new(source.tile(camera).ok_or_else(|| {
+                AppError::bad_input(format!("no camera `{camera}` on this hub"))
+            })?)),
+            None => None,
+        };
+        Self::send(wall, WallCommand::Tile(tile, live))?;
+        wall.state.cameras[tile] = camera.map(str::to_owned);
+        wall.state.tours[tile] = None;
+        wall.tours[tile] = None;
+        Ok(())
+    }
+
+    pub fn select(&mut self, id: &str, tile: usize) -> Result<()> {
+        let wall = self.wall(id)?;
+        let tile = tile_index(&wall.state, tile)?;
+        Self::send(wall, WallCommand::Select(tile))?;
+        wall.state.selected = tile;
+        Ok(())
+    }
+
+    pub fn maximize(&mut self, id: &str, tile: Option<usize>) -> Result<()> {
+        let wall = self.wall(id)?;
+        if let Some(tile) = tile {
+            tile_index(&wall.state, tile)?;
+        }
+        Self::send(wall, WallCommand::Maximize(tile))?;
+        wall.state.layout.maximized = tile;
+        Ok(())
+    }
+
+    /// Starts (or stops, with `None`) a tour on a tile; its first camera shows at once.
+    pub fn set_tour(
+        &mut self,
+        id: &str,
+        tile: usize,
+        tour: Option<Tour>,
+        now: Instant,
+        source: &dyn TileSource,
+    ) -> Result<()> {
+        if let Some(tour) = &tour {
+            tour.check()?;
+            if let Some(unknown) = tour.cameras.iter().find(|c| source.tile(c).is_none()) {
+                return Err(AppError::bad_input(format!(
+                    "no camera `{unknown}` on this hub"
+                )));
+            }
+        }
+        let first = tour.as_ref().and_then(|t| t.cameras.first().cloned());
+        let index = tile_index(&self.wall(id)?.state, tile)?;
+        if let Some(first) = &first {
+            self.assign(id, index, Some(first), source)?;
+        }
+        let wall = self.wall(id)?;
+        wall.tours[index] = tour.as_ref().map(|t| TourPosition {
+            index: 0,
+            next: now + Duration::from_secs(u64::from(t.dwell_s)),
+        });
+        wall.state.tours[index] = tour;
+        Ok(())
+    }
+
+    /// Moves every tour whose dwell time is up to its next camera; returns whether anything
+    /// changed. Time is passed in.
+    pub fn tick(&mut self, now: Instant, source: &dyn TileSource) -> bool {
+        let mut changed = false;
+        for wall in self.walls.values_mut() {
+            for (tile, position) in wall.tours.iter_mut().enumerate() {
+                let (Some(position), Some(Some(tour))) =
+                    (position.as_mut(), wall.state.tours.get(tile))
+                else {
+                    continue;
+                };
+                if now < position.next {
+                    continue;
+                }
+                position.index = (position.index + 1) % tour.cameras.len();
+                position.next = now + Duration::from_secs(u64::from(tour.dwell_s));
+                let camera = tour.cameras[position.index].clone();
+                let live = source.tile(&camera).map(Box::new);
+                if let Some(renderer) = &wall.renderer
+                    && let Err(error) = renderer.send(WallCommand::Tile(tile, live))
+                {
+                    tracing::warn!(%error, tile, "tour step not shown");
+                }
+                wall.state.cameras[tile] = Some(camera);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// The wall's window has a new size.
+    pub fn resize(&self, id: &str, width: u32, height: u32) -> Result<()> {
+        match self.walls.get(id) {
+            Some(wall) => Self::send(wall, WallCommand::Resize(width, height)),
+            None => Err(AppError::bad_input(format!("no wall `{id}`"))),
+        }
+    }
+
+    /// A picture of what wall `id` shows now.
+    pub fn snapshot(&self, id: &str) -> Result<wall::Image> {
+        let wall = self
+            .walls
+            .get(id)
+            .ok_or_else(|| AppError::bad_input(format!("no wall `{id}`")))?;
+        let renderer = wall
+            .renderer
+            .as_ref()
+            .ok_or_else(|| AppError::new("wall", format!("wall `{id}` is not on screen")))?;
+        renderer
+            .snapshot(Duration::from_secs(10))
+            .map_err(|e| AppError::new("wall", e.to_string()))
+    }
+
+    /// The health of every stream on every wall on screen.
+    pub fn health(&self) -> Vec<TileHealth> {
+        let mut out = Vec::new();
+        for (id, wall) in &self.walls {
+            let Some(renderer) = &wall.renderer else {
+                continue;
+            };
+            for (tile, health) in renderer.health(Duration::from_secs(2)).unwrap_or_default() {
+                out.push(TileHealth {
+                    wall: id.clone(),
+                    tile,
+                    camera: wall.state.cameras.get(tile).cloned().flatten(),
+                    health,
+                });
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Knows cameras by name but opens nothing (no window is attached in these tests).
+    struct Known(Vec<&'static str>);
+
+    impl TileSource for Known {
+        fn tile(&self, camera: &str) -> Option<LiveTile> {
+            if !self.0.contains(&camera) {
+                return None;
+            }
+            let engine = MediaEngine::new(Default::default()).ok()?;
+            let mut camera = Camera {
+                id: camera.into(),
+                floor: "f".into(),
+                name: camera.into(),
+                main_url: format!("rtsp://127.0.0.1:9/{camera}"),
+                sub_url: String::new(),
+                credential_ref: None,
+                doors: vec![],
+            };
+            camera.sub_url = camera.main_url.clone();
+            Some(live_tile(&engine, &camera, None))
+        }
+    }
+
+    fn walls() -> Walls {
+        Walls::restore(&BTreeMap::new())
+    }
+
+    #[test]
+    fn a_first_start_has_one_4x4_wall() {
+        let walls = walls();
+        let view = walls.view("wall-1").expect("wall");
+        assert_eq!(view.state.layout.tiles.len(), 16);
+        assert_eq!(view.state.cameras, vec![None; 16]);
+        assert!(!view.on_screen);
+    }
+
+    #[test]
+    fn cameras_stay_on_the_tiles_that_remain() {
+        let source = Known(vec!["a", "b"]);
+        let mut walls = walls();
+        walls.assign("wall-1", 0, Some("a"), &source).expect("a");
+        walls.assign("wall-1", 15, Some("b"), &source).expect("b");
+        walls.maximize("wall-1", Some(15)).expect("max");
+        let layout = WallLayout::preset(wall::Preset::Grid(2));
+        walls.set_layout("wall-1", layout, &source).expect("2x2");
+        let state = walls.view("wall-1").expect("wall").state;
+        assert_eq!(state.cameras, vec![Some("a".into()), None, None, None]);
+        assert_eq!(state.layout.maximized, None);
+    }
+
+    #[test]
+    fn a_fill_picks_the_smallest_grid_that_holds_the_cameras() {
+        let names = ["a", "b", "c", "d", "e"];
+        let source = Known(names.to_vec());
+        let mut walls = walls();
+        let cameras: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        walls.fill("wall-1", &cameras, &source).expect("fill");
+        let state = walls.view("wall-1").expect("wall").state;
+        assert_eq!(state.layout.name, "3x3");
+        assert_eq!(state.cameras[4].as_deref(), Some("e"));
+        assert_eq!(state.cameras[5], None);
+        assert!(walls.fill("wall-1", &[], &source).is_err());
+    }
+
+    #[test]
+    fn bad_tiles_and_cameras_are_refused() {
+        let source = Known(vec!["a"]);
+        let mut walls = walls();
+        assert_eq!(
+            walls
+                .assign("wall-1", 16, Some("a"), &source)
+                .expect_err("tile")
+                .code,
+            "bad_input"
+        );
+        assert_eq!(
+            walls
+                .assign("wall-1", 0, Some("zz"), &source)
+                .expect_err("cam")
+                .code,
+            "bad_input"
+        );
+        assert_eq!(
+            walls.select("wall-2", 0).expect_err("wall").code,
+            "bad_input"
+        );
+        assert_eq!(walls.view("wall-1").expect("wall").state.cameras[0], None);
+    }
+
+    #[test]
+    fn tours_step_when_their_dwell_time_is_up() {
+        let source = Known(vec!["a", "b", "c"]);
+        let mut walls = walls();
+        let start = Instant::now();
+        let tour = Tour {
+            cameras: vec!["a".into(), "b".into(), "c".into()],
+            dwell_s: 10,
+        };
+        walls
+            .set_tour("wall-1", 3, Some(tour), start, &source)
+            .expect("tour");
+        let camera = |walls: &Walls| walls.view("wall-1").expect("wall").state.cameras[3].clone();
+        assert_eq!(camera(&walls).as_deref(), Some("a"));
+        assert!(!walls.tick(start + Duration::from_secs(9), &source));
+        assert!(walls.tick(start + Duration::from_secs(10), &source));
+        assert_eq!(camera(&walls).as_deref(), Some("b"));
+        assert!(walls.tick(start + Duration::from_secs(20), &source));
+        assert!(walls.tick(start + Duration::from_secs(30), &source));
+        assert_eq!(camera(&walls).as_deref(), Some("a"), "wraps around");
+        // Putting a camera on the tile by hand ends the tour.
+        walls.assign("wall-1", 3, Some("c"), &source).expect("c");
+        assert!(!walls.tick(start + Duration::from_secs(100), &source));
+        assert_eq!(walls.view("wall-1").expect("wall").state.tours[3], None);
+    }
+
+    #[test]
+    fn bad_tours_are_refused() {
+        let source = Known(vec!["a"]);
+        let mut walls = walls();
+        let now = Instant::now();
+        for tour in [
+            Tour {
+                cameras: vec![],
+                dwell_s: 5,
+            },
+            Tour {
+                cameras: vec!["a".into()],
+                dwell_s: 0,
+            },
+            Tour {
+                cameras: vec!["nope".into()],
+                dwell_s: 5,
+            },
+        ] {
+            assert_eq!(
+                walls
+                    .set_tour("wall-1", 0, Some(tour), now, &source)
+                    .expect_err("bad")
+                    .code,
+                "bad_input"
+            );
+        }
+    }
+
+    #[test]
+    fn a_saved_state_is_made_to_fit_its_layout() {
+        let mut state = WallState::new(WallLayout::preset(wall::Preset::Grid(2)));
+        state.cameras = vec![Some("a".into()); 9];
+        state.tours = vec![];
+        state.selected = 40;
+        state.layout.maximized = Some(7);
+        let state = state.normalised();
+        assert_eq!(state.cameras.len(), 4);
+        assert_eq!(state.tours.len(), 4);
+        assert_eq!(state.selected, 3);
+        assert_eq!(state.layout.maximized, None);
+    }
+}

@@ -1,0 +1,239 @@
+//! The app core against a real hub (in this process, over TLS with its self-signed
+//! certificate, on SQLite) serving the demo site whose streams a real simulator serves:
+//! sign-in with "remember me" (keyring-core's mock store), the camera tree, walls kept in the
+//! profile across a restart, layouts saved on the hub and opened again, and the live link
+//! going from online to reconnecting when the hub stops and back when it returns.
+
+use app::connection::Link;
+use app::keychain::Keychain;
+use app::profile::Profile;
+use app::{AppEvent, Core, Events, SignIn};
+use hub::model::{Grant, Role};
+use hub::serve::{ServeConfig, Tls};
+use hub::store::NewUser;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Default)]
+struct Collected(Mutex<Vec<AppEvent>>);
+
+impl Events for Collected {
+    fn emit(&self, event: AppEvent) {
+        self.0.lock().expect("events").push(event);
+    }
+}
+
+impl Collected {
+    fn link(&self) -> Option<Link> {
+        self.0
+            .lock()
+            .expect("events")
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                AppEvent::Connection { state } => Some(state.link),
+                _ => None,
+            })
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("watchfloor-core-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch");
+    dir
+}
+
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn config(data: &std::path::Path, listen: std::net::SocketAddr) -> ServeConfig {
+    ServeConfig {
+        database: format!("sqlite://{}/hub.db", data.display()),
+        listen,
+        data_dir: data.to_path_buf(),
+        tls: Tls::SelfSigned,
+        cors_origins: vec![],
+        mqtt: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
+    hub::serve::install_crypto();
+    let data = scratch("hub");
+    let demo = site::Site::load(&site::demo_site_path()).expect("demo site");
+    let sim = sim::Sim::start(sim::SimConfig::quiet(demo), vec![]).expect("simulator");
+    let running = hub::serve::start(
+        config(&data, "127.0.0.1:0".parse().expect("addr")),
+        Arc::new(hub::SystemClock),
+    )
+    .await
+    .expect("hub");
+    let mut import =
+        hub::model::SiteImport::from_site_file(&site::demo_site_path()).expect("import");
+    import.streams =
+        hub::model::streams_from_listing(&serde_json::to_value(sim.listing()).expect("listing"));
+    running.hub.import_site(None, import).await.expect("site");
+    running
+        .hub
+        .create_user(
+            None,
+            NewUser {
+                id: "u-guard".into(),
+                username: "guard".into(),
+                display_name: "Guard".into(),
+                password: PASSWORD.into(),
+                grants: vec![Grant {
+                    site: "demo-hq".into(),
+                    role: Role::Guard,
+                }],
+            },
+        )
+        .await
+        .expect("guard");
+    let (address, certificate) = (
+        running.addr,
+        running.certificate.clone().expect("self-signed"),
+    );
+    let store: Arc<keyring_core::CredentialStore> =
+        keyring_core::mock::Store::new().expect("mock store");
+    let keychain = || Ok(Keychain::with_store(store.clone(), Duration::from_secs(2)));
+    let profile_dir = scratch("profile");
+
+    // Without the hub's certificate the sign-in fails clearly.
+    let events = Arc::new(Collected::default());
+    let core = Core::new(
+        Profile::open(&profile_dir).expect("profile"),
+        keychain(),
+        events.clone(),
+    );
+    let hub_url = running.url.clone();
+    let request = |password: Option<&str>, ca: bool| SignIn {
+        hub: hub_url.clone(),
+        username: "guard".into(),
+        password: password.map(str::to_owned),
+        remember: true,
+        ca_file: ca.then(|| certificate.clone()),
+    };
+    let refused = core
+        .sign_in(request(Some(PASSWORD), false))
+        .await
+        .expect_err("untrusted");
+    assert_eq!(refused.code, "hub_certificate", "{}", refused.message);
+    let wrong = core
+        .sign_in(request(Some("wrong"), true))
+        .await
+        .expect_err("wrong password");
+    assert_eq!(wrong.code, "hub_unauthenticated", "{}", wrong.message);
+    assert!(!wrong.message.contains("wrong"));
+
+    let operator = core
+        .sign_in(request(Some(PASSWORD), true))
+        .await
+        .expect("signed in");
+    assert_eq!(operator.username, "guard");
+    let cameras: Vec<_> = core
+        .cameras()
+        .iter()
+        .flat_map(|s| s.floors.iter().flat_map(|f| f.cameras.clone()))
+        .collect();
+    assert_eq!(cameras.len(), 16, "the demo site's sixteen cameras");
+    assert!(
+        cameras
+            .iter()
+            .all(|c| c.main_url.starts_with("rtsp://127.0.0.1:"))
+    );
+    until("the live link", || events.link() == Some(Link::Online)).await;
+
+    // The wall: a layout and cameras, then saved on the hub as a shared layout.
+    core.set_preset("wall-1", "2x2").expect("2x2");
+    core.assign("wall-1", 1, Some("cam03")).expect("cam03");
+    core.assign("wall-1", 3, Some("cam07")).expect("cam07");
+    assert_eq!(
+        core.assign("wall-1", 4, Some("cam01"))
+            .expect_err("no tile 5")
+            .code,
+        "bad_input"
+    );
+    let saved = core
+        .save_layout("wall-1", "Lobby watch", Some("demo-hq"), None)
+        .await
+        .expect("saved");
+    assert_eq!(
+        saved.cameras,
+        [None, Some("cam03".into()), None, Some("cam07".into())]
+    );
+    core.set_preset("wall-1", "3x3").expect("3x3");
+    core.assign("wall-1", 0, Some("cam16")).expect("cam16");
+    drop(core);
+
+    // A restart: the profile brings back the wall; the remembered password signs in.
+    let events = Arc::new(Collected::default());
+    let core = Core::new(
+        Profile::open(&profile_dir).expect("profile"),
+        keychain(),
+        events.clone(),
+    );
+    let startup = core.startup();
+    let last = startup.last_sign_in.expect("remembered sign-in");
+    assert!(last.remember);
+    let wall = core
+        .walls()
+        .into_iter()
+        .find(|w| w.id == "wall-1")
+        .expect("wall");
+    assert_eq!(wall.state.layout.name, "3x3");
+    assert_eq!(wall.state.cameras[0].as_deref(), Some("cam16"));
+    assert_eq!(
+        core.cameras().len(),
+        1,
+        "cameras known before the hub answers"
+    );
+    core.sign_in(request(None, true))
+        .await
+        .expect("remembered password");
+    let layouts = core.layouts().await.expect("layouts");
+    assert_eq!(layouts.len(), 1);
+    core.open_layout("wall-1", &layouts[0].id)
+        .await
+        .expect("open");
+    let wall = core
+        .walls()
+        .into_iter()
+        .find(|w| w.id == "wall-1")
+        .expect("wall");
+    assert_eq!(wall.state.layout.name, "2x2");
+    assert_eq!(
+        wall.state.cameras,
+        [None, Some("cam03".into()), None, Some("cam07".into())]
+    );
+
+    // The hub goes away: the link says so (the walls keep their state); it comes back.
+    until("online again", || events.link() == Some(Link::Online)).await;
+    running.stop().await;
+    until("reconnecting", || events.link() == Some(Link::Reconnecting)).await;
+    assert_eq!(core.walls().len(), 1);
+    let again = hub::serve::start(config(&data, address), Arc::new(hub::SystemClock))
+        .await
+        .expect("hub again");
+    until("back online", || events.link() == Some(Link::Online)).await;
+
+    // Signing out and forgetting the password: the next sign-in needs it typed.
+    core.sign_out(true).await.expect("sign out");
+    assert_eq!(core.connection().link, Link::SignedOut);
+    let error = core
+        .sign_in(request(None, true))
+        .await
+        .expect_err("forgotten");
+    assert_eq!(error.code, "no_password");
+    again.stop().await;
+}

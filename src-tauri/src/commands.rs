@@ -1,0 +1,239 @@
+//! The console's commands: each maps onto one `app::Core` method (or, for windows and
+//! monitors, onto the shell's own window handling). Errors reach the console as
+//! `{code, message}`; secrets never travel back.
+
+use crate::windows;
+use app::core::{SavedLayout, Snapshot};
+use app::hub_client::Operator;
+use app::walls::{TileHealth, Tour, WallView};
+use app::{AppError, Core, SignIn, SiteTree, Startup};
+use serde::Serialize;
+use std::sync::Arc;
+use tauri::{AppHandle, Manager, PhysicalPosition, State};
+
+type Result<T> = std::result::Result<T, AppError>;
+type CoreState<'a> = State<'a, Arc<Core>>;
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        startup,
+        sign_in,
+        sign_out,
+        cameras,
+        refresh_cameras,
+        walls,
+        wall_preset,
+        wall_assign,
+        wall_fill,
+        wall_select,
+        wall_maximize,
+        wall_tour,
+        wall_snapshot,
+        stream_health,
+        layouts,
+        layout_save,
+        layout_open,
+        layout_delete,
+        monitors,
+        wall_add,
+        wall_close,
+        wall_place,
+    ]
+}
+
+#[tauri::command]
+fn startup(core: CoreState<'_>) -> Startup {
+    core.startup()
+}
+
+#[tauri::command]
+async fn sign_in(core: CoreState<'_>, request: SignIn) -> Result<Operator> {
+    core.sign_in(request).await
+}
+
+#[tauri::command]
+async fn sign_out(core: CoreState<'_>, forget_password: bool) -> Result<()> {
+    core.sign_out(forget_password).await
+}
+
+#[tauri::command]
+fn cameras(core: CoreState<'_>) -> Vec<SiteTree> {
+    core.cameras()
+}
+
+#[tauri::command]
+async fn refresh_cameras(core: CoreState<'_>) -> Result<Vec<SiteTree>> {
+    core.refresh_cameras().await
+}
+
+#[tauri::command]
+fn walls(core: CoreState<'_>) -> Vec<WallView> {
+    core.walls()
+}
+
+#[tauri::command]
+fn wall_preset(core: CoreState<'_>, wall: String, preset: String) -> Result<()> {
+    core.set_preset(&wall, &preset)
+}
+
+#[tauri::command]
+fn wall_assign(
+    core: CoreState<'_>,
+    wall: String,
+    tile: usize,
+    camera: Option<String>,
+) -> Result<()> {
+    core.assign(&wall, tile, camera.as_deref())
+}
+
+#[tauri::command]
+fn wall_fill(core: CoreState<'_>, wall: String, cameras: Vec<String>) -> Result<()> {
+    core.fill_wall(&wall, &cameras)
+}
+
+#[tauri::command]
+fn wall_select(core: CoreState<'_>, wall: String, tile: usize) -> Result<()> {
+    core.select(&wall, tile)
+}
+
+#[tauri::command]
+fn wall_maximize(core: CoreState<'_>, wall: String, tile: Option<usize>) -> Result<()> {
+    core.maximize(&wall, tile)
+}
+
+#[tauri::command]
+fn wall_tour(core: CoreState<'_>, wall: String, tile: usize, tour: Option<Tour>) -> Result<()> {
+    core.set_tour(&wall, tile, tour)
+}
+
+/// Reading the wall back waits for the GPU: off the async workers.
+#[tauri::command]
+async fn wall_snapshot(core: CoreState<'_>, wall: String) -> Result<Snapshot> {
+    let core = core.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || core.snapshot(&wall))
+        .await
+        .map_err(|e| AppError::new("wall", e.to_string()))?
+}
+
+#[tauri::command]
+async fn stream_health(core: CoreState<'_>) -> Result<Vec<TileHealth>> {
+    let core = core.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || core.stream_health())
+        .await
+        .map_err(|e| AppError::new("wall", e.to_string()))
+}
+
+#[tauri::command]
+async fn layouts(core: CoreState<'_>) -> Result<Vec<SavedLayout>> {
+    core.layouts().await
+}
+
+#[tauri::command]
+async fn layout_save(
+    core: CoreState<'_>,
+    wall: String,
+    name: String,
+    shared_site: Option<String>,
+    id: Option<String>,
+) -> Result<SavedLayout> {
+    core.save_layout(&wall, &name, shared_site.as_deref(), id.as_deref())
+        .await
+}
+
+#[tauri::command]
+async fn layout_open(core: CoreState<'_>, wall: String, id: String) -> Result<()> {
+    core.open_layout(&wall, &id).await
+}
+
+#[tauri::command]
+async fn layout_delete(core: CoreState<'_>, id: String) -> Result<()> {
+    core.delete_layout(&id).await
+}
+
+#[derive(Debug, Serialize)]
+struct MonitorView {
+    index: usize,
+    name: String,
+    x: i32,
+    y: i32,
+    width: u32,
+    height: u32,
+}
+
+#[tauri::command]
+fn monitors(handle: AppHandle) -> Result<Vec<MonitorView>> {
+    let monitors = handle
+        .available_monitors()
+        .map_err(|e| AppError::new("window", e.to_string()))?;
+    Ok(monitors
+        .iter()
+        .enumerate()
+        .map(|(index, m)| MonitorView {
+            index,
+            name: m
+                .name()
+                .cloned()
+                .unwrap_or_else(|| format!("Monitor {}", index + 1)),
+            x: m.position().x,
+            y: m.position().y,
+            width: m.size().width,
+            height: m.size().height,
+        })
+        .collect())
+}
+
+/// A new wall in a window of its own.
+#[tauri::command]
+async fn wall_add(handle: AppHandle, core: CoreState<'_>) -> Result<String> {
+    let core = core.inner().clone();
+    let id = core.add_wall()?;
+    let (opened, result) = std::sync::mpsc::sync_channel(1);
+    let (open_id, open_core, open_handle) = (id.clone(), core.clone(), handle.clone());
+    // Windows are made on the main thread.
+    handle
+        .run_on_main_thread(move || {
+            let _ = opened.send(windows::open_wall(&open_handle, &open_core, &open_id));
+        })
+        .map_err(|e| AppError::new("window", e.to_string()))?;
+    tauri::async_runtime::spawn_blocking(move || result.recv())
+        .await
+        .map_err(|e| AppError::new("window", e.to_string()))?
+        .map_err(|e| AppError::new("window", e.to_string()))?
+        .map_err(|e| AppError::new("window", format!("{e:#}")))?;
+    Ok(id)
+}
+
+/// Closes a wall's window and forgets the wall.
+#[tauri::command]
+fn wall_close(handle: AppHandle, core: CoreState<'_>, wall: String) -> Result<()> {
+    if let Some(window) = handle.get_window(&wall) {
+        window
+            .destroy()
+            .map_err(|e| AppError::new("window", e.to_string()))?;
+    }
+    core.remove_wall(&wall)
+}
+
+/// Puts a wall on a monitor, full screen or windowed.
+#[tauri::command]
+fn wall_place(handle: AppHandle, wall: String, monitor: usize, fullscreen: bool) -> Result<()> {
+    let window = handle
+        .get_window(&wall)
+        .ok_or_else(|| AppError::bad_input(format!("wall `{wall}` has no window")))?;
+    let monitors = handle
+        .available_monitors()
+        .map_err(|e| AppError::new("window", e.to_string()))?;
+    let target = monitors
+        .get(monitor)
+        .ok_or_else(|| AppError::bad_input(format!("there is no monitor {}", monitor + 1)))?;
+    let fail = |e: tauri::Error| AppError::new("window", e.to_string());
+    window.set_fullscreen(false).map_err(fail)?;
+    window
+        .set_position(PhysicalPosition::new(
+            target.position().x,
+            target.position().y,
+        ))
+        .map_err(fail)?;
+    window.set_fullscreen(fullscreen).map_err(fail)?;
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! `watchfloor`: the desktop app. A thin Tauri 2 shell: it makes the windows (the console's
+//! webview, and native wall windows drawn by the wall crate on threads of their own), keeps
+//! one instance per profile, remembers where windows were, and maps the console's commands
+//! and the core's events onto `app::Core`. Nothing else lives here.
+
+#![cfg_attr(all(not(debug_assertions), windows), windows_subsystem = "windows")]
+
+mod commands;
+mod windows;
+
+use anyhow::{Context, Result};
+use app::keychain::{DEFAULT_TIMEOUT, Keychain};
+use app::profile::Profile;
+use app::{AppEvent, Core, Events, SignIn};
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tauri::{Emitter, Manager, RunEvent};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "watchfloor",
+    version,
+    about = "Watchfloor: the operator console and video walls"
+)]
+struct Args {
+    /// The profile folder (what the app remembers); default: the user's config folder.
+    #[arg(long, env = "WATCHFLOOR_PROFILE")]
+    profile: Option<PathBuf>,
+    /// Sign in to this hub at start (https://host:port).
+    #[arg(long, requires_all = ["username", "password_file"])]
+    hub: Option<String>,
+    /// A PEM file of certificates to trust for the hub (its own or its CA's).
+    #[arg(long)]
+    hub_ca: Option<PathBuf>,
+    #[arg(long)]
+    username: Option<String>,
+    /// A file holding the password (readable by this user only); never on the command line.
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+    /// After signing in at start, show this site's cameras on the first wall when it is empty.
+    #[arg(long, requires = "hub")]
+    show_site: Option<String>,
+}
+
+/// The core's events, sent to the console's webview.
+struct ToConsole(tauri::AppHandle);
+
+impl Events for ToConsole {
+    fn emit(&self, event: AppEvent) {
+        if let Err(error) = self.0.emit_to("console", "watchfloor", &event) {
+            tracing::debug!(%error, "event not delivered (no console open)");
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,watchfloor=info,app=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("watchfloor: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .ok();
+    let dir = args
+        .profile
+        .clone()
+        .or_else(Profile::default_dir)
+        .context("no profile folder: set --profile or HOME")?;
+    let profile = Profile::open(dir)?;
+    let lock = match app::instance::start(profile.dir())? {
+        app::instance::Started::First(lock) => lock,
+        app::instance::Started::Second => {
+            eprintln!(
+                "watchfloor: already running for this profile; its console was brought forward"
+            );
+            return Ok(());
+        }
+    };
+    let sign_in = match (&args.hub, &args.username, &args.password_file) {
+        (Some(hub), Some(username), Some(file)) => Some(SignIn {
+            hub: hub.clone(),
+            username: username.clone(),
+            password: Some(
+                std::fs::read_to_string(file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+            ),
+            remember: false,
+            ca_file: args.hub_ca.clone(),
+        }),
+        _ => None,
+    };
+    let show_site = args.show_site.clone();
+    let keychain = Keychain::platform(DEFAULT_TIMEOUT);
+    if let Err(error) = &keychain {
+        tracing::warn!(%error, "no keychain: passwords cannot be remembered");
+    }
+    let app = tauri::Builder::default()
+        .invoke_handler(commands::handler())
+        .setup(move |tauri_app| {
+            let handle = tauri_app.handle().clone();
+            let core = Core::new(profile, keychain, Arc::new(ToConsole(handle.clone())));
+            tauri_app.manage(core.clone());
+            windows::open_console(&handle, &core)?;
+            for id in core.wall_ids() {
+                if let Err(error) = windows::open_wall(&handle, &core, &id) {
+                    tracing::error!(wall = %id, %error, "the wall window did not open");
+                }
+            }
+            background(&handle, &core, &lock)?;
+            if let Some(request) = sign_in {
+                let core = core.clone();
+                tauri::async_runtime::spawn(async move {
+                    if let Err(error) = core.sign_in(request).await {
+                        tracing::error!(%error, "signing in at start failed");
+                        return;
+                    }
+                    if let Some(site) = show_site {
+                        show_site_on_empty_wall(&core, &site);
+                    }
+                });
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .context("cannot start the app's windows")?;
+    app.run(|handle, event| match event {
+        RunEvent::WindowEvent { label, event, .. } => windows::window_event(handle, &label, &event),
+        RunEvent::Exit => {
+            if let Some(core) = handle.try_state::<Arc<Core>>() {
+                windows::stop_walls(&core);
+                core.flush();
+            }
+        }
+        _ => {}
+    });
+    Ok(())
+}
+
+fn show_site_on_empty_wall(core: &Core, site: &str) {
+    let Some(wall) = core.walls().into_iter().next() else {
+        return;
+    };
+    if wall.state.cameras.iter().any(Option::is_some) {
+        return;
+    }
+    let cameras = core.site_cameras(site);
+    if let Err(error) = core.fill_wall(&wall.id, &cameras) {
+        tracing::error!(%error, %site, "the site's cameras are not on the wall");
+    }
+}
+
+/// The threads beside the windows: another start asking to show the console, tours moving
+/// on, and SIGINT/SIGTERM closing the app cleanly.
+fn background(
+    handle: &tauri::AppHandle,
+    core: &Arc<Core>,
+    lock: &app::instance::InstanceLock,
+) -> Result<()> {
+    let waiter = lock.try_clone()?;
+    let show = handle.clone();
+    std::thread::Builder::new()
+        .name("instance".into())
+        .spawn(move || {
+            waiter.wait_for_others(|| {
+                let handle = show.clone();
+                let _ = show.run_on_main_thread(move || {
+                    if let Some(core) = handle.try_state::<Arc<Core>>()
+                        && let Err(error) = windows::open_console(&handle, &core)
+                    {
+                        tracing::error!(%error, "cannot show the console");
+                    }
+                });
+            })
+        })?;
+    let ticking = Arc::downgrade(core);
+    std::thread::Builder::new()
+        .name("tours".into())
+        .spawn(move || {
+            while let Some(core) = ticking.upgrade() {
+                core.tick(Instant::now());
+                drop(core);
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        })?;
+    let quit = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        stop_signal().await;
+        tracing::info!("signal: closing");
+        quit.exit(0);
+    });
+    Ok(())
+}
+
+/// Ctrl-C, or (on Unix) SIGTERM from a service manager or the demo.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "SIGTERM not handled");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
