@@ -47,6 +47,8 @@ const APT_PACKAGES: &[&str] = &[
     "gnome-keyring",
     "libsecret-tools",
     "webkit2gtk-driver",
+    // The hub's systemd unit is checked with systemd-analyze.
+    "systemd",
     // Servers the tests start for real.
     "postgresql",
     "mosquitto",

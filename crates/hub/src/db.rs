@@ -60,11 +60,14 @@ impl Db {
     /// and migrates it to the newest schema.
     pub async fn open(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
+        let mut file = None;
         let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
                 return Err(HubError::BadRequest("sqlite:// needs a file path".into()));
             }
-            create_private(path.split('?').next().unwrap_or(path))?;
+            let plain = path.split('?').next().unwrap_or(path);
+            create_private(plain)?;
+            file = Some(std::path::PathBuf::from(plain));
             let sep = if path.contains('?') { '&' } else { '?' };
             (Backend::Sqlite, format!("sqlite://{path}{sep}mode=rwc"))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -98,7 +101,7 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| HubError::Database(format!("cannot open database: {e}")))?;
-        migrate(&pool).await?;
+        migrate(&pool, file.as_deref()).await?;
         let last_change = last_seq(&pool, "changes").await?;
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
         Ok(Self {
@@ -297,7 +300,9 @@ where
     )
 }
 
-async fn migrate(pool: &AnyPool) -> Result<()> {
+/// Brings the schema to the newest version. An SQLite database that needs upgrading is first
+/// copied (consistently, with `VACUUM INTO`) to `<file>.before-v<N>-<time>.bak` beside it.
+async fn migrate(pool: &AnyPool, sqlite_file: Option<&std::path::Path>) -> Result<()> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations \
          (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -314,6 +319,22 @@ async fn migrate(pool: &AnyPool) -> Result<()> {
             "the database is at schema version {current}, newer than this hub ({newest}); \
              upgrade the hub"
         )));
+    }
+    if let Some(file) = sqlite_file
+        && current > 0
+        && current < newest
+    {
+        let backup = format!(
+            "{}.before-v{newest}-{}.bak",
+            file.display(),
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        );
+        sqlx::query("VACUUM INTO $1")
+            .bind(&backup)
+            .execute(pool)
+            .await
+            .map_err(|e| HubError::Database(format!("cannot back up before migrating: {e}")))?;
+        tracing::info!(%backup, from = current, to = newest, "backed up the database before migrating");
     }
     for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         let mut tx = pool.begin().await?;
@@ -340,7 +361,7 @@ async fn migrate(pool: &AnyPool) -> Result<()> {
 }
 
 /// Splits a migration into statements at `;` ending a line, dropping `--` comments.
-fn split_statements(sql: &str) -> Vec<String> {
+pub fn split_statements(sql: &str) -> Vec<String> {
     let mut statements = Vec::new();
     let mut current = String::new();
     for line in sql.lines() {

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use hub::config::HubConfig;
 use hub::model::{Grant, Role, SiteImport};
 use hub::serve::{ServeConfig, Tls};
 use hub::store::{NewSource, NewUser};
@@ -20,16 +21,44 @@ struct Args {
 
 #[derive(Debug, clap::Args)]
 struct DbArgs {
+    /// The configuration file (deploy/hub/hub.toml documents it); the options below win over it.
+    #[arg(long, env = "WATCHFLOOR_HUB_CONFIG")]
+    config: Option<PathBuf>,
     /// `sqlite://PATH` (created when missing) or `postgres://USER@HOST:PORT/DB`.
     #[arg(long, env = "WATCHFLOOR_HUB_DB")]
+    db: Option<String>,
+    /// Where the hub keeps its key, TLS files and backups (default `watchfloor-hub-data`).
+    #[arg(long, env = "WATCHFLOOR_HUB_DATA")]
+    data_dir: Option<PathBuf>,
+}
+
+/// The database and data folder, from the options and the configuration file.
+#[derive(Debug)]
+struct Resolved {
+    config: Option<HubConfig>,
     db: String,
-    /// Where the hub keeps its key, TLS files and backups.
-    #[arg(
-        long,
-        env = "WATCHFLOOR_HUB_DATA",
-        default_value = "watchfloor-hub-data"
-    )]
     data_dir: PathBuf,
+}
+
+impl DbArgs {
+    fn resolve(&self) -> Result<Resolved> {
+        let config = self.config.as_deref().map(HubConfig::load).transpose()?;
+        let db = self
+            .db
+            .clone()
+            .or_else(|| config.as_ref().map(|c| c.database.clone()))
+            .context("no database: give --db, WATCHFLOOR_HUB_DB or --config")?;
+        let data_dir = self
+            .data_dir
+            .clone()
+            .or_else(|| config.as_ref().map(|c| c.data_dir.clone()))
+            .unwrap_or_else(|| PathBuf::from("watchfloor-hub-data"));
+        Ok(Resolved {
+            config,
+            db,
+            data_dir,
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,8 +67,9 @@ enum Command {
     Serve {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(long, default_value = "127.0.0.1:8443")]
-        listen: SocketAddr,
+        /// Default 127.0.0.1:8443, or `listen` in the configuration file.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
         /// TLS certificate chain (PEM). Without it, a self-signed certificate is made in the
         /// data folder for development.
         #[arg(long, requires = "tls_key")]
@@ -131,7 +161,7 @@ fn main() -> Result<()> {
     runtime.block_on(run(args.command))
 }
 
-async fn open(db: &DbArgs) -> Result<Arc<hub::store::Hub>> {
+async fn open(db: &Resolved) -> Result<Arc<hub::store::Hub>> {
     std::fs::create_dir_all(&db.data_dir)
         .with_context(|| format!("cannot create {}", db.data_dir.display()))?;
     let key = hub::secrets::HubKey::load_or_create(&db.data_dir.join("hub.key"))?;
@@ -155,6 +185,32 @@ async fn run(command: Command) -> Result<()> {
             cors_origin,
             mqtt,
         } => {
+            let db = db.resolve()?;
+            let file = db.config.clone();
+            let listen = listen
+                .or(file.as_ref().map(|c| c.listen))
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443)));
+            // TLS from the command line when it says anything about it, else from the file.
+            let cli_tls = tls_cert.is_some() || insecure_http;
+            let file_tls = file.as_ref().map(|c| c.tls.clone()).unwrap_or_default();
+            let (tls_cert, tls_key, insecure_http, allow_insecure_remote) = if cli_tls {
+                (tls_cert, tls_key, insecure_http, allow_insecure_remote)
+            } else {
+                (
+                    file_tls.cert,
+                    file_tls.key,
+                    file_tls.insecure_http,
+                    file_tls.allow_insecure_remote,
+                )
+            };
+            let cors_origin = if cors_origin.is_empty() {
+                file.as_ref()
+                    .map(|c| c.cors_origins.clone())
+                    .unwrap_or_default()
+            } else {
+                cors_origin
+            };
+            let mqtt = mqtt.or_else(|| file.as_ref().and_then(|c| c.mqtt.clone()));
             if insecure_http && !listen.ip().is_loopback() && !allow_insecure_remote {
                 bail!(
                     "--insecure-http on {listen} would expose passwords; add --allow-insecure-remote if a TLS proxy sits in front"
@@ -201,7 +257,7 @@ async fn run(command: Command) -> Result<()> {
                 format!("role must be guard, supervisor, manager or it-admin, not `{role}`")
             })?;
             let password = read_secret(&password_file)?;
-            let hub = open(&db).await?;
+            let hub = open(&db.resolve()?).await?;
             let user = hub
                 .create_user(
                     None,
@@ -224,7 +280,7 @@ async fn run(command: Command) -> Result<()> {
             controller_url,
         } => {
             let import = site_import(&site, streams_from.as_deref(), controller_url).await?;
-            let hub = open(&db).await?;
+            let hub = open(&db.resolve()?).await?;
             let detail = hub.import_site(None, import).await?;
             println!(
                 "imported site {} ({} floors, {} cameras, {} doors)",
@@ -242,7 +298,7 @@ async fn run(command: Command) -> Result<()> {
             name,
             secret_file,
         } => {
-            let hub = open(&db).await?;
+            let hub = open(&db.resolve()?).await?;
             let source = hub
                 .create_source(
                     None,
@@ -268,7 +324,7 @@ async fn run(command: Command) -> Result<()> {
             Ok(())
         }
         Command::TlsSelfSigned { db } => {
-            let (cert, _key) = hub::serve::self_signed(&db.data_dir)?;
+            let (cert, _key) = hub::serve::self_signed(&db.resolve()?.data_dir)?;
             println!("{}", cert.display());
             Ok(())
         }

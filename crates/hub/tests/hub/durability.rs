@@ -4,9 +4,8 @@
 use crate::on_both;
 use crate::support::{Backend, SITE, database, door_event, first_door, post_signed, scratch};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,16 +30,12 @@ fn run(command: &mut Command) -> String {
 
 /// Starts `watchfloor-hub serve` and returns it with the URL it printed.
 fn serve(db: &str, data: &Path) -> (Child, String) {
-    let mut child = hub_command(db, data)
-        .args(["serve", "--listen", "127.0.0.1:0", "--insecure-http"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the hub prints its URL");
-    (child, line.trim().to_owned())
+    crate::support::spawn_serving(hub_command(db, data).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--insecure-http",
+    ]))
 }
 
 async fn killed_mid_burst_loses_no_acknowledged_write(backend: Backend) {

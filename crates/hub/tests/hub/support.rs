@@ -264,3 +264,18 @@ pub fn first_door() -> String {
         .id
         .clone()
 }
+
+/// Spawns a `watchfloor-hub serve` command and returns it with the URL it printed on its
+/// first line (once it listens).
+pub fn spawn_serving(command: &mut std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("watchfloor-hub serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the hub prints its URL");
+    (child, line.trim().to_owned())
+}
