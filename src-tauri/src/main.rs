@@ -121,7 +121,7 @@ fn run(args: Args) -> Result<()> {
             windows::open_console(&handle, &core)?;
             for id in core.wall_ids() {
                 if let Err(error) = windows::open_wall(&handle, &core, &id) {
-                    tracing::error!(wall = %id, %error, "the wall window did not open");
+                    core.report_problem(format!("{id} cannot show video: {error:#}"));
                 }
             }
             background(&handle, &core, &lock)?;

@@ -25,6 +25,7 @@ export function Console({ transport }: { transport: Transport }) {
   const [tab, setTab] = useState<Tab>("wall");
   const [error, setError] = useState<AppError | null>(null);
   const [snapshot, setSnapshot] = useState<string | null>(null);
+  const [problems, setProblems] = useState<string[]>([]);
 
   const act = useCallback(
     async (command: string, args?: Record<string, unknown>) => {
@@ -57,9 +58,11 @@ export function Console({ transport }: { transport: Transport }) {
         } else if (event.type === "walls") setWalls(event.walls);
         else if (event.type === "cameras") void transport.call<SiteTree[]>("cameras").then(setSites);
         else if (event.type === "layouts") void loadLayouts();
+        else if (event.type === "problem") setProblems((p) => (p.includes(event.message) ? p : [...p, event.message]));
       });
       const start = await transport.call<Startup>("startup");
       setStartup(start);
+      setProblems((p) => [...new Set([...p, ...start.problems])]);
       setOperator(start.operator);
       setConnection(start.connection);
       setSites(await transport.call<SiteTree[]>("cameras"));
@@ -78,11 +81,7 @@ export function Console({ transport }: { transport: Transport }) {
     return (
       <>
         <StatusBar connection={connection} operator={null} onSignOut={() => undefined} />
-        {startup.problems.map((p) => (
-          <p className="note" key={p}>
-            {p}
-          </p>
-        ))}
+        <Problems problems={problems} />
         <SignIn
           transport={transport}
           last={startup.last_sign_in}
@@ -114,6 +113,7 @@ export function Console({ transport }: { transport: Transport }) {
               </button>
             ))}
           </nav>
+          <Problems problems={problems} />
           {error && (
             <p className="error" role="alert" data-code={error.code}>
               {error.message}
@@ -189,5 +189,17 @@ export function Console({ transport }: { transport: Transport }) {
         </div>
       </div>
     </div>
+  );
+}
+
+/** What must be fixed for the app to work fully, in words that say how. */
+function Problems({ problems }: { problems: string[] }) {
+  if (problems.length === 0) return null;
+  return (
+    <ul className="problems" role="alert" aria-label="Problems">
+      {problems.map((p) => (
+        <li key={p}>▲ {p}</li>
+      ))}
+    </ul>
   );
 }

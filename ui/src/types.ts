@@ -139,4 +139,5 @@ export type AppEvent =
   | { type: "walls"; walls: WallView[] }
   | { type: "cameras" }
   | { type: "layouts" }
-  | { type: "hub-change"; change: { seq: number; kind: string; site: string | null; data: unknown } };
+  | { type: "hub-change"; change: { seq: number; kind: string; site: string | null; data: unknown } }
+  | { type: "problem"; message: string };

@@ -33,6 +33,10 @@ pub enum AppEvent {
     HubChange {
         change: HubChange,
     },
+    /// Something the operator or IT must fix (no GPU adapter, missing GStreamer plugins).
+    Problem {
+        message: String,
+    },
 }
 
 /// Where events go (the shell emits them to the webview; tests collect them).
@@ -242,6 +246,17 @@ impl Core {
                 state.problems.push(error.message);
             }
         }
+    }
+
+    /// Records a problem the console must show (and shows it now).
+    pub fn report_problem(&self, message: String) {
+        tracing::error!(%message, "problem");
+        let mut state = self.state.lock();
+        if !state.problems.contains(&message) {
+            state.problems.push(message.clone());
+        }
+        drop(state);
+        self.events.emit(AppEvent::Problem { message });
     }
 
     fn emit_walls(&self) {
