@@ -9,6 +9,7 @@
 //! (`$XDG_CACHE_HOME/watchfloor/target`, or `~/.cache/...`) unless it is already set, so that a
 //! fresh clone reuses the previous build.
 
+mod package;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,15 @@ fn main() -> ExitCode {
         "test" => setup::all().and_then(|()| test(rest)),
         "demo" => setup::all().and_then(|()| demo(rest)),
         "bench" => setup::all().and_then(|()| bench(rest)),
+        "package" => setup::all().and_then(|()| {
+            let (deb, rpm) = package::build()?;
+            eprintln!("built {}\nbuilt {}", deb.display(), rpm.display());
+            match rest {
+                [] => Ok(()),
+                [check] if check == "--check" => package::verify(&deb, &rpm),
+                other => Err(format!("`package` takes only --check, got {other:?}")),
+            }
+        }),
         "codegen" => codegen(),
         "help" | "--help" | "-h" => {
             println!("{}", USAGE);
@@ -49,6 +59,8 @@ const USAGE: &str = "usage: cargo xtask <task>
           terminal when there is no display)
   test    set up, then run every check and test (UI build and tests, fmt, clippy, Rust tests
           including the app's end-to-end tests under Xvfb)
+  package build the app's .deb and .rpm (debug binaries; see docs/release.md for release
+          builds); --check also inspects them, installs the .deb and runs it (as the test does)
   codegen regenerate what the UI takes from Rust (ui/src/generated/)
   setup   install what is missing: system packages (apt), Node packages (npm), pinned cargo tools
   bench   set up, then run the benchmarks (decode cost against gst-launch-1.0; the wall against
@@ -123,7 +135,28 @@ fn test(args: &[String]) -> Result<()> {
     run(cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .env("XDG_RUNTIME_DIR", runtime_dir()?))?;
-    Ok(())
+    // The packages: built, inspected, the .deb installed and its binaries run.
+    let (deb, rpm) = package::build()?;
+    package::verify(&deb, &rpm)
+}
+
+/// The binaries the demo runs and the packages ship, built as one set (one feature
+/// resolution, so the demo and the packages share every artifact).
+fn build_bins() -> Result<()> {
+    run(cargo().args([
+        "build",
+        "-p",
+        "sim",
+        "-p",
+        "media",
+        "-p",
+        "wall",
+        "-p",
+        "hub",
+        "-p",
+        "watchfloor",
+        "--bins",
+    ]))
 }
 
 /// `npm run build` in `ui/`: the console the app embeds (`ui/dist`).
@@ -136,7 +169,7 @@ fn build_ui() -> Result<()> {
 
 /// A private runtime folder for the tests: the Vulkan loader's window-system probes want one,
 /// and CI (root, no login session) has none.
-fn runtime_dir() -> Result<PathBuf> {
+pub(crate) fn runtime_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| Path::new(d).is_dir()) {
         return Ok(PathBuf::from(dir));
     }
@@ -199,20 +232,7 @@ impl Drop for Child {
 
 fn demo(args: &[String]) -> Result<()> {
     build_ui()?;
-    run(cargo().args([
-        "build",
-        "-p",
-        "sim",
-        "-p",
-        "media",
-        "-p",
-        "wall",
-        "-p",
-        "hub",
-        "-p",
-        "watchfloor",
-        "--bins",
-    ]))?;
+    build_bins()?;
     let bin = target_dir().join("debug");
     let data = demo_dir()?;
     let site = root().join("crates/site/demo/site.json");

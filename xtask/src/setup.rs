@@ -61,7 +61,11 @@ const APT_PACKAGES: &[&str] = &[
 ];
 
 /// Pinned cargo-installed tools: (crate, version, binary).
-const CARGO_TOOLS: &[(&str, &str, &str)] = &[("tauri-driver", "2.1.0", "tauri-driver")];
+const CARGO_TOOLS: &[(&str, &str, &str)] = &[
+    ("tauri-driver", "2.1.0", "tauri-driver"),
+    // `cargo tauri bundle`: the .deb and .rpm (the same minor version as the tauri crate).
+    ("tauri-cli", "2.12.4", "cargo-tauri"),
+];
 
 pub fn all() -> Result<()> {
     system_packages()?;
@@ -127,7 +131,7 @@ fn system_packages() -> Result<()> {
     }
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

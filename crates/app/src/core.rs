@@ -195,9 +195,20 @@ impl Core {
         let (saved, problem) = profile.load();
         let mut problems: Vec<String> = problem.into_iter().collect();
         let engine = match MediaEngine::new(Default::default()) {
-            Ok(engine) => Some(engine),
+            Ok(engine) => {
+                // Cameras send H.264 above all: say at once when nothing can decode it.
+                if let Err(e) = engine.decoder_for(media::Codec::H264) {
+                    problems.push(format!(
+                        "H.264 cameras cannot play: {e}; install GStreamer's libav plugins \
+                         (gstreamer1.0-libav) or a hardware decoder's plugin"
+                    ));
+                }
+                Some(engine)
+            }
             Err(e) => {
-                problems.push(format!("video cannot play: {e}"));
+                problems.push(format!(
+                    "video cannot play: {e}; install GStreamer 1.22 or newer (see the README)"
+                ));
                 None
             }
         };

@@ -1,0 +1,289 @@
+//! `cargo xtask package`: the Linux packages (.deb and .rpm) of the app, and the checks the
+//! test command runs on them: name, version, dependencies, desktop entry, icons, binaries; then
+//! the .deb installed with apt (test machines are disposable) and the installed binaries run:
+//! `watchfloor --version` and a headless wall snapshot of the simulator's cameras.
+//!
+//! The packages are built from the same debug binaries as the demo (`tauri bundle` after our
+//! own `cargo build`), so they cost a bundling step, not another build. Release packages:
+//! see "Install" in the README.
+
+use crate::{Result, cargo, root, run, target_dir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The binaries the packages ship beside the app: the wall's and the media engine's command
+/// lines, for IT (snapshots, stream health).
+const TOOLS: &[&str] = &["watchfloor-wall", "watchfloor-probe"];
+
+/// Builds the binaries (the demo's set) and bundles them; returns the .deb and the .rpm.
+pub fn build() -> Result<(PathBuf, PathBuf)> {
+    crate::build_ui()?;
+    crate::build_bins()?;
+    let bin = target_dir().join("debug");
+    let files: serde_like::Map = TOOLS
+        .iter()
+        .map(|t| {
+            (
+                format!("/usr/bin/{t}"),
+                bin.join(t).to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let files = serde_like::object(&files);
+    let config = format!(
+        "{{\"bundle\":{{\"linux\":{{\"deb\":{{\"files\":{files}}},\"rpm\":{{\"files\":{files}}}}}}}}}"
+    );
+    let bundles = bin.join("bundle");
+    let _ = std::fs::remove_dir_all(&bundles);
+    run(cargo()
+        .args([
+            "tauri",
+            "bundle",
+            "--debug",
+            "--bundles",
+            "deb,rpm",
+            "--config",
+        ])
+        .arg(&config)
+        .current_dir(root().join("src-tauri")))?;
+    Ok((
+        only_file(&bundles.join("deb"), "deb")?,
+        only_file(&bundles.join("rpm"), "rpm")?,
+    ))
+}
+
+/// The one file with extension `ext` in `dir`.
+fn only_file(dir: &Path, ext: &str) -> Result<PathBuf> {
+    let found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("no bundle folder {}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        other => Err(format!(
+            "expected one .{ext} in {}, found {other:?}",
+            dir.display()
+        )),
+    }
+}
+
+fn output(command: &mut Command) -> Result<String> {
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn check(what: &str, ok: bool, detail: &str) -> Result<()> {
+    if ok {
+        eprintln!("package: {what}: ok");
+        Ok(())
+    } else {
+        Err(format!("package: {what}: {detail}"))
+    }
+}
+
+/// The workspace version, from the root manifest.
+fn version() -> Result<String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml"))
+        .map_err(|e| format!("Cargo.toml: {e}"))?;
+    manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[workspace.package]")
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim_matches('"').to_owned())
+        .ok_or_else(|| "no version in [workspace.package]".into())
+}
+
+/// Inspects both packages, installs the .deb and runs what it installed.
+pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
+    let version = version()?;
+    let field = |name: &str| output(Command::new("dpkg-deb").arg("--field").arg(deb).arg(name));
+    let name = field("Package")?;
+    check("deb name", name.trim() == "watchfloor", &name)?;
+    let deb_version = field("Version")?;
+    check("deb version", deb_version.trim() == version, &deb_version)?;
+    let depends = field("Depends")?;
+    for needed in [
+        "libwebkit2gtk-4.1-0",
+        "gstreamer1.0-plugins-good",
+        "gstreamer1.0-libav",
+        "libvulkan1",
+    ] {
+        check(
+            &format!("deb depends on {needed}"),
+            depends.contains(needed),
+            &depends,
+        )?;
+    }
+    let contents = output(Command::new("dpkg-deb").arg("--contents").arg(deb))?;
+    let mut wanted = vec![
+        "usr/bin/watchfloor\n".to_owned(),
+        "usr/share/applications/Watchfloor.desktop".to_owned(),
+    ];
+    wanted.extend(
+        ["32x32", "64x64", "128x128", "256x256", "512x512"]
+            .iter()
+            .map(|size| format!("usr/share/icons/hicolor/{size}/apps/watchfloor.png")),
+    );
+    wanted.extend(TOOLS.iter().map(|t| format!("usr/bin/{t}\n")));
+    for path in &wanted {
+        check(
+            &format!("deb holds {}", path.trim_end()),
+            contents.contains(path.as_str()),
+            &contents,
+        )?;
+    }
+    let rpm_id = output(
+        Command::new("rpm")
+            .args(["-qp", "--queryformat", "%{NAME} %{VERSION}"])
+            .arg(rpm),
+    )?;
+    check(
+        "rpm name and version",
+        rpm_id.trim() == format!("watchfloor {version}"),
+        &rpm_id,
+    )?;
+    let requires = output(Command::new("rpm").args(["-qpR"]).arg(rpm))?;
+    check(
+        "rpm requires webkit2gtk4.1",
+        requires.contains("webkit2gtk4.1"),
+        &requires,
+    )?;
+    let files = output(Command::new("rpm").args(["-qpl"]).arg(rpm))?;
+    for path in [
+        "/usr/bin/watchfloor",
+        "/usr/bin/watchfloor-wall",
+        "/usr/share/applications/",
+    ] {
+        check(&format!("rpm holds {path}"), files.contains(path), &files)?;
+    }
+
+    // Installed for real: apt resolves the dependencies the package declares.
+    let mut apt = if crate::setup::is_root() {
+        Command::new("apt-get")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.arg("apt-get");
+        sudo
+    };
+    run(apt
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--reinstall",
+            "--no-install-recommends",
+        ])
+        .arg(deb)
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    let shown = output(Command::new("/usr/bin/watchfloor").arg("--version"))?;
+    check(
+        "installed watchfloor --version",
+        shown.trim() == format!("watchfloor {version}"),
+        &shown,
+    )?;
+    let desktop = std::fs::read_dir("/usr/share/applications")
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().to_lowercase().contains("watchfloor"))
+        .ok_or("no desktop entry installed")?;
+    let entry = std::fs::read_to_string(&desktop).map_err(|e| e.to_string())?;
+    for line in [
+        "Exec=watchfloor",
+        "Icon=watchfloor",
+        "Name=Watchfloor",
+        "Type=Application",
+    ] {
+        check(
+            &format!("desktop entry has {line}"),
+            entry.lines().any(|l| l == line),
+            &entry,
+        )?;
+    }
+    snapshot_with_installed_wall()
+}
+
+/// The built simulator serves cameras; the installed `watchfloor-wall` snapshots them offscreen.
+fn snapshot_with_installed_wall() -> Result<()> {
+    let bin = target_dir().join("debug");
+    let (rtsp, control) = (free_port()?, free_port()?);
+    let site = root().join("crates/site/demo/site.json");
+    let mut sim = Command::new(bin.join("watchfloor-sim"))
+        .arg("--site")
+        .arg(&site)
+        .args([
+            "--rtsp-port",
+            &rtsp.to_string(),
+            "--control-port",
+            &control.to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the simulator: {e}"))?;
+    let out = std::env::temp_dir().join(format!("watchfloor-package-{}.png", std::process::id()));
+    let result = Command::new("/usr/bin/watchfloor-wall")
+        .args(["snapshot", "--layout", "2x2", "--size", "640x360", "--sim"])
+        .arg(format!("http://127.0.0.1:{control}"))
+        .arg("--out")
+        .arg(&out)
+        .env("XDG_RUNTIME_DIR", crate::runtime_dir()?)
+        .output();
+    let _ = sim.kill();
+    let _ = sim.wait();
+    let result = result.map_err(|e| format!("cannot run the installed watchfloor-wall: {e}"))?;
+    let said = String::from_utf8_lossy(&result.stderr);
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let _ = std::fs::remove_file(&out);
+    // It names each tile's camera with its stream state once every tile had a picture.
+    let live = said
+        .lines()
+        .filter(|l| l.split_whitespace().rev().nth(2) == Some("live"))
+        .count();
+    check(
+        "installed watchfloor-wall snapshot of simulator cameras, four tiles live",
+        result.status.success() && live == 4 && !said.contains("timed out") && size > 0,
+        &said,
+    )
+}
+
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// Just enough JSON for the bundler's `--config` (xtask has no dependencies).
+mod serde_like {
+    pub type Map = Vec<(String, String)>;
+
+    fn string(text: &str) -> String {
+        let escaped: String = text
+            .chars()
+            .flat_map(|c| match c {
+                '"' => vec!['\\', '"'],
+                '\\' => vec!['\\', '\\'],
+                c => vec![c],
+            })
+            .collect();
+        format!("\"{escaped}\"")
+    }
+
+    pub fn object(map: &Map) -> String {
+        let fields: Vec<String> = map
+            .iter()
+            .map(|(k, v)| format!("{}:{}", string(k), string(v)))
+            .collect();
+        format!("{{{}}}", fields.join(","))
+    }
+}
