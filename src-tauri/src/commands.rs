@@ -206,6 +206,11 @@ async fn wall_add(handle: AppHandle, core: CoreState<'_>) -> Result<String> {
 /// Closes a wall's window and forgets the wall.
 #[tauri::command]
 fn wall_close(handle: AppHandle, core: CoreState<'_>, wall: String) -> Result<()> {
+    if !core.wall_ids().contains(&wall) {
+        return Err(AppError::bad_input(format!("no wall `{wall}`")));
+    }
+    // Drawing stops before its window goes.
+    windows::stop_wall(&core, &wall);
     if let Some(window) = handle.get_window(&wall) {
         window
             .destroy()

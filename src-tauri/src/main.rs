@@ -125,6 +125,8 @@ fn run(args: Args) -> Result<()> {
                 }
             }
             background(&handle, &core, &lock)?;
+            // Held until the process ends: it is what makes this the one instance.
+            tauri_app.manage(lock);
             if let Some(request) = sign_in {
                 let core = core.clone();
                 tauri::async_runtime::spawn(async move {

@@ -108,14 +108,19 @@ pub fn open_wall(handle: &AppHandle, core: &Arc<Core>, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Stops a wall's drawing (its window is about to go); its state stays.
+pub fn stop_wall(core: &Arc<Core>, id: &str) {
+    if let Some(renderer) = core.detach_wall(id)
+        && let Err(error) = renderer.stop()
+    {
+        tracing::warn!(wall = %id, %error, "the wall stopped with an error");
+    }
+}
+
 /// Stops every wall's drawing (at exit), before the windows go.
 pub fn stop_walls(core: &Arc<Core>) {
     for id in core.wall_ids() {
-        if let Some(renderer) = core.detach_wall(&id)
-            && let Err(error) = renderer.stop()
-        {
-            tracing::warn!(wall = %id, %error, "the wall stopped with an error");
-        }
+        stop_wall(core, &id);
     }
 }
 
@@ -148,12 +153,9 @@ pub fn window_event(handle: &AppHandle, label: &str, event: &WindowEvent) {
                 tracing::warn!(wall = %label, %error, "resize not applied");
             }
         }
-        WindowEvent::Destroyed if label != CONSOLE => {
-            if let Some(renderer) = core.detach_wall(label)
-                && let Err(error) = renderer.stop()
-            {
-                tracing::warn!(wall = %label, %error, "the wall stopped with an error");
-            }
+        // Drawing stops while the window still exists, never into a destroyed surface.
+        WindowEvent::CloseRequested { .. } | WindowEvent::Destroyed if label != CONSOLE => {
+            stop_wall(&core, label);
         }
         WindowEvent::Destroyed => core.flush(),
         _ => {}

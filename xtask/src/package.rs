@@ -162,9 +162,14 @@ pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
     for path in [
         "/usr/bin/watchfloor",
         "/usr/bin/watchfloor-wall",
-        "/usr/share/applications/",
+        "/usr/bin/watchfloor-probe",
+        "/usr/share/applications/Watchfloor.desktop",
     ] {
-        check(&format!("rpm holds {path}"), files.contains(path), &files)?;
+        check(
+            &format!("rpm holds {path}"),
+            files.lines().any(|l| l == path),
+            &files,
+        )?;
     }
 
     // Installed for real: apt resolves the dependencies the package declares.
@@ -216,7 +221,8 @@ pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
 /// The built simulator serves cameras; the installed `watchfloor-wall` snapshots them offscreen.
 fn snapshot_with_installed_wall() -> Result<()> {
     let bin = target_dir().join("debug");
-    let (rtsp, control) = (free_port()?, free_port()?);
+    let runtime = crate::runtime_dir()?;
+    let (rtsp, control) = free_ports()?;
     let site = root().join("crates/site/demo/site.json");
     let mut sim = Command::new(bin.join("watchfloor-sim"))
         .arg("--site")
@@ -236,7 +242,7 @@ fn snapshot_with_installed_wall() -> Result<()> {
         .arg(format!("http://127.0.0.1:{control}"))
         .arg("--out")
         .arg(&out)
-        .env("XDG_RUNTIME_DIR", crate::runtime_dir()?)
+        .env("XDG_RUNTIME_DIR", &runtime)
         .output();
     let _ = sim.kill();
     let _ = sim.wait();
@@ -256,11 +262,14 @@ fn snapshot_with_installed_wall() -> Result<()> {
     )
 }
 
-fn free_port() -> Result<u16> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
+/// Two different free ports (both held until both are known).
+fn free_ports() -> Result<(u16, u16)> {
+    let bind =
+        || std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"));
+    let (a, b) = (bind()?, bind()?);
+    let port =
+        |l: &std::net::TcpListener| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string());
+    Ok((port(&a)?, port(&b)?))
 }
 
 /// Just enough JSON for the bundler's `--config` (xtask has no dependencies).

@@ -138,6 +138,8 @@ pub struct Snapshot {
 }
 
 struct SignedIn {
+    /// Which sign-in this is: work that awaited applies its result only if it still matches.
+    generation: u64,
     client: HubClient,
     session: Session,
     _feed: Option<Feed>,
@@ -150,6 +152,8 @@ struct State {
     cameras: Cameras,
     sites: Vec<SiteTree>,
     problems: Vec<String>,
+    /// Counts sign-ins.
+    generation: u64,
 }
 
 pub struct Core {
@@ -227,6 +231,7 @@ impl Core {
                 cameras,
                 sites,
                 problems,
+                generation: 0,
             }),
             walls: Mutex::new(walls),
             me: me.clone(),
@@ -321,7 +326,7 @@ impl Core {
             problem = self.keychain.as_ref().err().map(|e| e.to_string());
         }
         let operator = session.operator.clone();
-        {
+        let generation = {
             let mut state = self.state.lock();
             state.saved.sign_in = Some(LastSignIn {
                 hub: client.address(),
@@ -332,21 +337,43 @@ impl Core {
             if let Some(problem) = problem {
                 state.problems.push(problem);
             }
+            state.generation += 1;
             state.session = Some(SignedIn {
+                generation: state.generation,
                 client: client.clone(),
                 session: session.clone(),
                 _feed: None,
             });
-        }
+            state.generation
+        };
         self.save();
-        self.refresh_cameras().await?;
-        // The live link starts last: its first state arrives once the cameras are known.
-        let listener: Arc<dyn FeedListener> = Arc::new(Listener(self.me.clone()));
-        let feed = Feed::start(client, session.token.clone(), username, listener);
-        if let Some(signed) = self.state.lock().session.as_mut() {
-            signed._feed = Some(feed);
+        if let Err(error) = self.refresh_cameras().await {
+            // Signed in but not usable: undo, unless another sign-in came meanwhile.
+            let mut state = self.state.lock();
+            if state.session.as_ref().map(|s| s.generation) == Some(generation) {
+                state.session = None;
+            }
+            return Err(error);
         }
-        Ok(operator)
+        // The live link starts last: its first state arrives once the cameras are known.
+        let mut state = self.state.lock();
+        match state.session.as_mut() {
+            Some(signed) if signed.generation == generation => {
+                let listener: Arc<dyn FeedListener> =
+                    Arc::new(Listener(self.me.clone(), generation));
+                signed._feed = Some(Feed::start(
+                    client,
+                    session.token.clone(),
+                    username,
+                    listener,
+                ));
+                Ok(operator)
+            }
+            _ => Err(AppError::new(
+                "superseded",
+                "another sign-in or a sign-out happened meanwhile",
+            )),
+        }
     }
 
     /// Signs out (and forgets the remembered password when asked). The walls keep showing
@@ -356,6 +383,7 @@ impl Core {
         let Some(signed) = signed else {
             return Ok(());
         };
+        self.set_connection(ConnectionState::signed_out(now_ms(), None));
         if let Err(error) = signed.client.sign_out(&signed.session.token).await {
             tracing::warn!(%error, "the hub did not hear the sign-out; the session expires by itself");
         }
@@ -369,7 +397,6 @@ impl Core {
             }
             self.save();
         }
-        self.set_connection(ConnectionState::signed_out(now_ms(), None));
         Ok(())
     }
 
@@ -393,6 +420,7 @@ impl Core {
     /// Reads every site the operator may see, with its floors and cameras.
     pub async fn refresh_cameras(&self) -> Result<Vec<SiteTree>> {
         let (client, token) = self.signed()?;
+        let generation = self.state.lock().generation;
         let mut sites = Vec::new();
         for summary in client.sites(&token).await? {
             let detail = client.site(&token, &summary.id).await?;
@@ -418,6 +446,9 @@ impl Core {
         }
         {
             let mut state = self.state.lock();
+            if state.generation != generation {
+                return Err(AppError::new("superseded", "the session changed meanwhile"));
+            }
             state.cameras = index(&sites);
             state.sites = sites.clone();
             state.saved.sites = sites.clone();
@@ -548,10 +579,15 @@ impl Core {
 
     /// Writes a PNG of what wall `id` shows to the profile's `snapshots` folder.
     pub fn snapshot(&self, id: &str) -> Result<Snapshot> {
-        let (image, layout) = {
+        let (answer, layout) = {
             let walls = self.walls.lock();
-            (walls.snapshot(id)?, walls.view(id)?.state.layout)
+            (walls.request_snapshot(id)?, walls.view(id)?.state.layout)
         };
+        // Waited for without the walls' lock: the render thread may take a while.
+        let image = answer
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .map_err(|_| AppError::new("wall", format!("wall `{id}` gave no picture in 10 s")))?
+            .map_err(|e| AppError::new("wall", e.to_string()))?;
         let folder = self.profile.dir().join("snapshots");
         std::fs::create_dir_all(&folder)
             .map_err(|e| AppError::storage(format!("cannot create {}: {e}", folder.display())))?;
@@ -568,7 +604,11 @@ impl Core {
     }
 
     pub fn stream_health(&self) -> Vec<TileHealth> {
-        self.walls.lock().health()
+        let requests = self.walls.lock().request_health();
+        requests
+            .into_iter()
+            .flat_map(|r| r.wait(std::time::Duration::from_secs(2)))
+            .collect()
     }
 
     // ---- windows ------------------------------------------------------------------------
@@ -632,18 +672,8 @@ impl Core {
             .find(|l| l.id == id)
             .ok_or_else(|| AppError::bad_input(format!("no saved layout `{id}`")))?;
         let state = layout.wall_state()?;
-        self.change_walls(|walls, source| walls.apply_state(wall, state, source))?;
-        // Tours in the layout start now.
-        let tours: Vec<(usize, Tour)> = layout
-            .tours
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| Some((i, t.clone()?)))
-            .collect();
-        for (tile, tour) in tours {
-            self.set_tour(wall, tile, Some(tour))?;
-        }
-        Ok(())
+        // Its tours start now, from their first cameras.
+        self.change_walls(|walls, source| walls.apply_state(wall, state, source))
     }
 
     pub async fn delete_layout(&self, id: &str) -> Result<()> {
@@ -670,12 +700,21 @@ fn new_id() -> String {
     )
 }
 
-/// The feed reports to the core, which may be gone (no cycle keeps it alive).
-struct Listener(Weak<Core>);
+/// The feed reports to the core, which may be gone (no cycle keeps it alive), about the
+/// sign-in it was started for; reports about an older sign-in are dropped.
+struct Listener(Weak<Core>, u64);
+
+impl Listener {
+    fn core(&self) -> Option<Arc<Core>> {
+        let core = self.0.upgrade()?;
+        let current = core.state.lock().session.as_ref().map(|s| s.generation);
+        (current == Some(self.1)).then_some(core)
+    }
+}
 
 impl FeedListener for Listener {
     fn state(&self, state: ConnectionState) {
-        if let Some(core) = self.0.upgrade() {
+        if let Some(core) = self.core() {
             let was = core.state.lock().connection.link;
             core.set_connection(state.clone());
             // Back online after a gap: the cameras may have changed meanwhile.
@@ -690,7 +729,7 @@ impl FeedListener for Listener {
     }
 
     fn change(&self, change: HubChange) {
-        let Some(core) = self.0.upgrade() else {
+        let Some(core) = self.core() else {
             return;
         };
         if change.kind.starts_with("layout") {
@@ -707,7 +746,7 @@ impl FeedListener for Listener {
     }
 
     fn session_ended(&self, reason: String) {
-        if let Some(core) = self.0.upgrade() {
+        if let Some(core) = self.core() {
             core.state.lock().session = None;
             core.set_connection(ConnectionState::signed_out(
                 now_ms(),

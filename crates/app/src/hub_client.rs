@@ -272,10 +272,14 @@ impl HubClient {
     }
 }
 
+/// One path segment, percent-encoded; `.` and `..` would move the request elsewhere.
 fn encode(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+    match segment {
+        "." | ".." | "" => "%2E%2E%2E".to_owned(),
+        _ => url::form_urlencoded::byte_serialize(segment.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20"),
+    }
 }
 
 /// Checks a hub address: https (plain http only to this computer), no user or password in it.

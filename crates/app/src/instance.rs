@@ -1,7 +1,8 @@
-//! One app per user and profile. The first instance listens on a loopback port and writes the
-//! port, with a random key, to `instance` in the profile (readable by this user only); a
-//! second start finds it, asks the first to show its console, and exits. A file left by a
-//! crashed instance is taken over, since nothing answers on its port.
+//! One app per user and profile. The first instance holds an OS lock on `instance.lock` in the
+//! profile for as long as it runs (released by the OS when it ends, even by a crash), listens
+//! on a loopback port and writes the port, with a random key, to `instance` (readable by this
+//! user only). A second start fails to take the lock, asks the first to show its console
+//! through that port, and exits.
 
 use crate::error::{AppError, Result};
 use std::io::{BufRead, BufReader, Write};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const FILE: &str = "instance";
+const LOCK: &str = "instance.lock";
 
 /// What starting found.
 #[derive(Debug)]
@@ -26,6 +28,8 @@ pub struct InstanceLock {
     listener: TcpListener,
     key: String,
     file: PathBuf,
+    /// The locked file; the OS lock lasts as long as this handle.
+    _lock: Option<std::fs::File>,
 }
 
 impl Drop for InstanceLock {
@@ -36,12 +40,42 @@ impl Drop for InstanceLock {
 
 pub fn start(profile: &Path) -> Result<Started> {
     let file = profile.join(FILE);
-    if let Ok(text) = std::fs::read_to_string(&file)
-        && let Some((port, key)) = text.trim().split_once(' ')
-        && let Ok(port) = port.parse::<u16>()
-        && knock(port, key).is_ok()
-    {
-        return Ok(Started::Second);
+    let lock_path = profile.join(LOCK);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| AppError::storage(format!("cannot open {}: {e}", lock_path.display())))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            // Another instance runs; it may still be writing its port: ask for a few seconds.
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                if let Ok(text) = std::fs::read_to_string(&file)
+                    && let Some((port, key)) = text.trim().split_once(' ')
+                    && let Ok(port) = port.parse::<u16>()
+                    && knock(port, key).is_ok()
+                {
+                    return Ok(Started::Second);
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err(AppError::new(
+                        "already_running",
+                        "Watchfloor already runs for this profile but does not answer; \
+                         close it (or end its process) and start again",
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(AppError::storage(format!(
+                "cannot lock {}: {e}",
+                lock_path.display()
+            )));
+        }
     }
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .map_err(|e| AppError::storage(format!("cannot listen on loopback: {e}")))?;
@@ -57,6 +91,7 @@ pub fn start(profile: &Path) -> Result<Started> {
         listener,
         key,
         file,
+        _lock: Some(lock),
     }))
 }
 
@@ -100,8 +135,8 @@ impl InstanceLock {
                 continue;
             }
             if line.trim() == format!("{} show", self.key) {
-                let _ = (&stream).write_all(b"ok\n");
                 show();
+                let _ = (&stream).write_all(b"ok\n");
             }
         }
     }
@@ -114,8 +149,9 @@ impl InstanceLock {
                 .try_clone()
                 .map_err(|e| AppError::storage(e.to_string()))?,
             key: self.key.clone(),
-            // Only the original removes the file.
+            // Only the original removes the file and holds the lock.
             file: PathBuf::new(),
+            _lock: None,
         })
     }
 }

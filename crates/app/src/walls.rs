@@ -105,6 +105,22 @@ struct Wall {
     tours: Vec<Option<TourPosition>>,
 }
 
+/// Tours start (again) at their first camera: after a restart, a layout change or a layout
+/// opened, every tile's tour runs from `now`.
+fn positions(tours: &[Option<Tour>], now: Instant) -> Vec<Option<TourPosition>> {
+    tours
+        .iter()
+        .map(|tour| {
+            tour.as_ref()
+                .filter(|t| t.check().is_ok())
+                .map(|t| TourPosition {
+                    index: 0,
+                    next: now + Duration::from_secs(u64::from(t.dwell_s)),
+                })
+        })
+        .collect()
+}
+
 /// Cameras by id, as the hub listed them.
 pub type Cameras = BTreeMap<String, Camera>;
 
@@ -175,13 +191,13 @@ impl Walls {
     }
 
     fn insert(&mut self, id: &str, state: WallState) {
-        let count = state.layout.tiles.len();
+        let tours = positions(&state.tours, Instant::now());
         self.walls.insert(
             id.to_owned(),
             Wall {
                 state,
                 renderer: None,
-                tours: vec![None; count],
+                tours,
             },
         );
     }
@@ -266,11 +282,24 @@ impl Walls {
         self.walls.get_mut(id).and_then(|w| w.renderer.take())
     }
 
-    /// Sends `command` to the wall's renderer, if a window shows it.
-    fn send(wall: &Wall, command: WallCommand) -> Result<()> {
-        match &wall.renderer {
-            Some(renderer) => renderer.send(command).map_err(AppError::from),
-            None => Ok(()),
+    /// Sends `command` to the wall's renderer, if a window shows it. A renderer that has
+    /// stopped (its window or surface went away) is let go: the wall's state still changes and
+    /// shows when a window attaches again.
+    fn send(wall: &mut Wall, command: WallCommand) -> Result<()> {
+        let Some(renderer) = &wall.renderer else {
+            return Ok(());
+        };
+        match renderer.send(command) {
+            Ok(()) => Ok(()),
+            Err(wall::SendError::Stopped) => {
+                if let Some(stopped) = wall.renderer.take()
+                    && let Err(error) = stopped.stop()
+                {
+                    tracing::warn!(%error, "a wall stopped drawing");
+                }
+                Ok(())
+            }
+            Err(busy) => Err(AppError::from(busy)),
         }
     }
 
@@ -313,7 +342,7 @@ impl Walls {
         }
         Self::send(wall, WallCommand::Maximize(state.layout.maximized))?;
         Self::send(wall, WallCommand::Select(state.selected))?;
-        wall.tours = vec![None; state.layout.tiles.len()];
+        wall.tours = positions(&state.tours, Instant::now());
         wall.state = state;
         Ok(())
     }
@@ -431,6 +460,7 @@ impl Walls {
                 if let Some(renderer) = &wall.renderer
                     && let Err(error) = renderer.send(WallCommand::Tile(tile, live))
                 {
+                    // The next call that changes this wall lets a stopped renderer go.
                     tracing::warn!(%error, tile, "tour step not shown");
                 }
                 wall.state.cameras[tile] = Some(camera);
@@ -441,15 +471,15 @@ impl Walls {
     }
 
     /// The wall's window has a new size.
-    pub fn resize(&self, id: &str, width: u32, height: u32) -> Result<()> {
-        match self.walls.get(id) {
+    pub fn resize(&mut self, id: &str, width: u32, height: u32) -> Result<()> {
+        match self.walls.get_mut(id) {
             Some(wall) => Self::send(wall, WallCommand::Resize(width, height)),
             None => Err(AppError::bad_input(format!("no wall `{id}`"))),
         }
     }
 
-    /// A picture of what wall `id` shows now.
-    pub fn snapshot(&self, id: &str) -> Result<wall::Image> {
+    /// Asks wall `id` for a picture of what it shows; wait for the answer without the lock.
+    pub fn request_snapshot(&self, id: &str) -> Result<SnapshotAnswer> {
         let wall = self
             .walls
             .get(id)
@@ -459,27 +489,51 @@ impl Walls {
             .as_ref()
             .ok_or_else(|| AppError::new("wall", format!("wall `{id}` is not on screen")))?;
         renderer
-            .snapshot(Duration::from_secs(10))
+            .request_snapshot()
             .map_err(|e| AppError::new("wall", e.to_string()))
     }
 
-    /// The health of every stream on every wall on screen.
-    pub fn health(&self) -> Vec<TileHealth> {
-        let mut out = Vec::new();
-        for (id, wall) in &self.walls {
-            let Some(renderer) = &wall.renderer else {
-                continue;
-            };
-            for (tile, health) in renderer.health(Duration::from_secs(2)).unwrap_or_default() {
-                out.push(TileHealth {
+    /// Asks every wall on screen for its streams' health; wait for the answers without the lock.
+    pub fn request_health(&self) -> Vec<HealthAnswer> {
+        self.walls
+            .iter()
+            .filter_map(|(id, wall)| {
+                let answer = wall.renderer.as_ref()?.request_health().ok()?;
+                Some(HealthAnswer {
                     wall: id.clone(),
-                    tile,
-                    camera: wall.state.cameras.get(tile).cloned().flatten(),
-                    health,
-                });
-            }
-        }
-        out
+                    cameras: wall.state.cameras.clone(),
+                    answer,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A snapshot on its way from a render thread.
+pub type SnapshotAnswer =
+    std::sync::mpsc::Receiver<std::result::Result<wall::Image, wall::WallError>>;
+
+/// One wall's stream health on its way from its render thread.
+#[derive(Debug)]
+pub struct HealthAnswer {
+    wall: String,
+    cameras: Vec<Option<String>>,
+    answer: std::sync::mpsc::Receiver<Vec<(usize, StreamHealth)>>,
+}
+
+impl HealthAnswer {
+    /// Waits for the answer (at most `timeout`); a wall that does not answer is left out.
+    pub fn wait(self, timeout: Duration) -> Vec<TileHealth> {
+        let tiles = self.answer.recv_timeout(timeout).unwrap_or_default();
+        tiles
+            .into_iter()
+            .map(|(tile, health)| TileHealth {
+                wall: self.wall.clone(),
+                tile,
+                camera: self.cameras.get(tile).cloned().flatten(),
+                health,
+            })
+            .collect()
     }
 }
 

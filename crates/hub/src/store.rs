@@ -1937,13 +1937,21 @@ impl Hub {
         let was_shared = match &before {
             Some(row) => {
                 let owner: String = row.try_get("owner_id")?;
+                let shared: Option<String> = row.try_get("shared_site")?;
                 if owner != caller.user_id {
-                    return Err(HubError::Forbidden(
-                        "this layout belongs to another operator; save a copy under a new id"
-                            .into(),
-                    ));
+                    // Someone else's layout: forbidden if the caller can see it, else absent.
+                    return Err(match shared.filter(|s| caller.role_on(s).is_some()) {
+                        Some(_) => HubError::Forbidden(
+                            "this layout belongs to another operator; save a copy under a new id"
+                                .into(),
+                        ),
+                        None => HubError::Conflict(format!(
+                            "the layout id `{}` is taken; choose another",
+                            clip(id)
+                        )),
+                    });
                 }
-                row.try_get::<Option<String>, _>("shared_site")?
+                shared
             }
             None => None,
         };

@@ -95,12 +95,26 @@ impl RenderThread {
 
     /// What the window shows now (after the commands sent before this one), as RGBA.
     pub fn snapshot(&self, timeout: Duration) -> Result<Image, WallError> {
-        let (reply, answer) = sync_channel(1);
-        self.send(WallCommand::Snapshot(reply))
-            .map_err(|e| WallError::Readback(e.to_string()))?;
+        let answer = self.request_snapshot()?;
         answer
             .recv_timeout(timeout)
             .map_err(|_| WallError::Readback(format!("no picture within {timeout:?}")))?
+    }
+
+    /// Asks for a snapshot; the answer arrives on the returned channel (wait without holding
+    /// anything the caller's other threads need).
+    pub fn request_snapshot(&self) -> Result<Receiver<Result<Image, WallError>>, WallError> {
+        let (reply, answer) = sync_channel(1);
+        self.send(WallCommand::Snapshot(reply))
+            .map_err(|e| WallError::Readback(e.to_string()))?;
+        Ok(answer)
+    }
+
+    /// Asks for each tile's stream health; the answer arrives on the returned channel.
+    pub fn request_health(&self) -> Result<Receiver<Vec<(usize, media::StreamHealth)>>, SendError> {
+        let (reply, answer) = sync_channel(1);
+        self.send(WallCommand::Health(reply))?;
+        Ok(answer)
     }
 
     /// The health of the stream on each tile that decodes one.
