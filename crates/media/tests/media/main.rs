@@ -141,10 +141,15 @@ fn sixteen_sub_streams_decode_concurrently_with_stamps_and_latency() {
         let last = watch.last.lock().expect("stamped frames");
         let sent = u64::from(last - first + 1);
         let share = frames as f64 / sent as f64;
+        // Enough to tell a decode problem from a stamp problem when an assertion below fails.
         println!(
-            "cam{:02}: {frames}/{sent} frames ({:.1} %), latency {:?} ms, {:.1} fps",
+            "cam{:02}: {frames}/{sent} frames ({:.1} %), {} unstamped, {} decode errors, {} \
+             stalls, latency {:?} ms, {:.1} fps",
             n + 1,
             share * 100.0,
+            watch.unstamped.load(Ordering::Relaxed),
+            health.decode_errors,
+            stream.stalls(),
             health.latency_ms,
             health.fps
         );
