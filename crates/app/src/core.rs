@@ -470,15 +470,21 @@ impl Core {
         &self,
         change: impl FnOnce(&mut Walls, &Source<'_>) -> Result<T>,
     ) -> Result<T> {
+        let out = self.with_source(change)?;
+        self.save();
+        self.emit_walls();
+        Ok(out)
+    }
+
+    /// Runs `work` on the walls with the cameras at hand (copied first: the state's lock is
+    /// not held while streams are made).
+    fn with_source<T>(&self, work: impl FnOnce(&mut Walls, &Source<'_>) -> T) -> T {
         let cameras = self.state.lock().cameras.clone();
         let source = Source {
             engine: self.engine.as_ref(),
             cameras: &cameras,
         };
-        let out = change(&mut self.walls.lock(), &source)?;
-        self.save();
-        self.emit_walls();
-        Ok(out)
+        work(&mut self.walls.lock(), &source)
     }
 
     pub fn walls(&self) -> Vec<WallView> {
@@ -565,13 +571,11 @@ impl Core {
 
     /// Moves tours on; call about once a second.
     pub fn tick(&self, now: Instant) {
-        let cameras = self.state.lock().cameras.clone();
-        let source = Source {
-            engine: self.engine.as_ref(),
-            cameras: &cameras,
-        };
-        let changed = self.walls.lock().tick(now, &source);
-        if changed {
+        // Called twice a second: nothing is copied unless a tour is due.
+        if !self.walls.lock().tour_due(now) {
+            return;
+        }
+        if self.with_source(|walls, source| walls.tick(now, source)) {
             self.save();
             self.emit_walls();
         }

@@ -439,6 +439,14 @@ impl Walls {
         Ok(())
     }
 
+    /// Whether any tour's dwell time is up.
+    pub fn tour_due(&self, now: Instant) -> bool {
+        self.walls
+            .values()
+            .flat_map(|w| w.tours.iter().flatten())
+            .any(|p| now >= p.next)
+    }
+
     /// Moves every tour whose dwell time is up to its next camera; returns whether anything
     /// changed. Time is passed in.
     pub fn tick(&mut self, now: Instant, source: &dyn TileSource) -> bool {
@@ -644,7 +652,9 @@ mod tests {
             .expect("tour");
         let camera = |walls: &Walls| walls.view("wall-1").expect("wall").state.cameras[3].clone();
         assert_eq!(camera(&walls).as_deref(), Some("a"));
+        assert!(!walls.tour_due(start + Duration::from_secs(9)));
         assert!(!walls.tick(start + Duration::from_secs(9), &source));
+        assert!(walls.tour_due(start + Duration::from_secs(10)));
         assert!(walls.tick(start + Duration::from_secs(10), &source));
         assert_eq!(camera(&walls).as_deref(), Some("b"));
         assert!(walls.tick(start + Duration::from_secs(20), &source));

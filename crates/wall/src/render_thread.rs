@@ -117,16 +117,6 @@ impl RenderThread {
         Ok(answer)
     }
 
-    /// The health of the stream on each tile that decodes one.
-    pub fn health(
-        &self,
-        timeout: Duration,
-    ) -> Result<Vec<(usize, media::StreamHealth)>, SendError> {
-        let (reply, answer) = sync_channel(1);
-        self.send(WallCommand::Health(reply))?;
-        answer.recv_timeout(timeout).map_err(|_| SendError::Busy)
-    }
-
     /// Whether the thread ended (an error, or the surface went away).
     pub fn is_finished(&self) -> bool {
         self.thread.as_ref().is_none_or(|t| t.is_finished())
