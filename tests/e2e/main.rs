@@ -49,13 +49,6 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// Xvfb on a free display number.
 fn xvfb() -> (Group, String) {
     for n in 150..200 {
@@ -248,7 +241,7 @@ fn a_guard_signs_in_puts_a_camera_on_the_wall_and_keeps_a_saved_layout() {
     let hub_url = site.hub.url.clone();
     let profile = scratch("profile");
     let (_xvfb, display) = xvfb();
-    let port = free_port();
+    let port = testkit::free_port();
     let runtime_dir = scratch("runtime");
     let _driver = spawn_group(
         Command::new("dbus-run-session")
@@ -258,7 +251,7 @@ fn a_guard_signs_in_puts_a_camera_on_the_wall_and_keeps_a_saved_layout() {
                 "--port",
                 &port.to_string(),
                 "--native-port",
-                &free_port().to_string(),
+                &testkit::free_port().to_string(),
             ])
             .env("DISPLAY", &display)
             .env("XDG_RUNTIME_DIR", &runtime_dir)

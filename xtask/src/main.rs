@@ -371,6 +371,20 @@ fn demo(args: &[String]) -> Result<()> {
     }
 }
 
+/// Runs `command` and returns what it printed; fails with what it said on stderr.
+fn output(command: &mut Command) -> Result<String> {
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn wait_for_port(port: u16) -> Result<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::time::Instant::now() < deadline {
@@ -384,28 +398,18 @@ fn wait_for_port(port: u16) -> Result<()> {
 
 /// Writes the files the UI takes from the Rust crates; a wall test fails when they drift.
 fn codegen() -> Result<()> {
-    let output = cargo()
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "wall",
-            "--bin",
-            "watchfloor-wall",
-            "--",
-            "presets",
-        ])
-        .output()
-        .map_err(|e| format!("cannot run watchfloor-wall: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "watchfloor-wall presets failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
+    let presets = output(cargo().args([
+        "run",
+        "--quiet",
+        "-p",
+        "wall",
+        "--bin",
+        "watchfloor-wall",
+        "--",
+        "presets",
+    ]))?;
     let path = root().join("ui/src/generated/presets.json");
-    std::fs::write(&path, &output.stdout)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(&path, presets).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! own `cargo build`), so they cost a bundling step, not another build. Release packages:
 //! see "Install" in the README.
 
-use crate::{Result, cargo, root, run, target_dir};
+use crate::{Result, cargo, output, root, run, target_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -67,19 +67,6 @@ fn only_file(dir: &Path, ext: &str) -> Result<PathBuf> {
             dir.display()
         )),
     }
-}
-
-fn output(command: &mut Command) -> Result<String> {
-    let out = command
-        .output()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn check(what: &str, ok: bool, detail: &str) -> Result<()> {
