@@ -44,6 +44,7 @@ async fn start(database: String, name: &str) -> Bench {
             tls: Tls::Off,
             cors_origins: Vec::new(),
             mqtt: None,
+            console: None,
         },
         Arc::new(hub::SystemClock),
     )

@@ -138,9 +138,16 @@ where
     }
 }
 
-/// The logged-in caller, from `Authorization: Bearer <token>`.
+/// The logged-in caller, from `Authorization: Bearer <token>` (the app, scripts) or from the
+/// browser console's session cookie.
 #[derive(Debug)]
 pub struct Auth(pub Caller, pub String);
+
+/// The browser console's session cookie: HttpOnly, so scripts never see the token.
+pub const SESSION_COOKIE: &str = "watchfloor_session";
+/// The header a cookie-authenticated write must carry. A page on another origin cannot add it
+/// without a CORS preflight, which only configured origins pass: the guard against CSRF.
+pub const CONSOLE_HEADER: &str = "x-watchfloor";
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
     headers
@@ -151,10 +158,36 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .map(|t| t.trim().to_owned())
 }
 
+/// The session token in the console's cookie, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(&parts.headers).ok_or(ApiError(HubError::Unauthenticated))?;
+        let token = match bearer(&parts.headers) {
+            Some(token) => token,
+            None => {
+                let token =
+                    session_cookie(&parts.headers).ok_or(ApiError(HubError::Unauthenticated))?;
+                let reads = parts.method == Method::GET || parts.method == Method::HEAD;
+                if !reads && !parts.headers.contains_key(CONSOLE_HEADER) {
+                    return Err(ApiError(HubError::Forbidden(format!(
+                        "a write signed in by cookie must carry the `{CONSOLE_HEADER}` header"
+                    ))));
+                }
+                token
+            }
+        };
         let caller = state.hub.authenticate(&token).await?;
         Ok(Auth(caller, token))
     }
@@ -239,11 +272,55 @@ async fn login(
     ))
 }
 
+/// A browser console's sign-in: the session goes into an HttpOnly cookie, never into the body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BrowserSession {
+    pub expires: String,
+    pub user: Caller,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/browser-login", tag = "auth", request_body = Login,
+    responses((status = 200, body = BrowserSession, description = "Sets the HttpOnly session cookie"),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn browser_login(
+    State(state): State<AppState>,
+    peer: Peer,
+    Body(login): Body<Login>,
+) -> ApiResult<Response> {
+    let session = state
+        .hub
+        .login(&login.username, &login.password, &peer.0)
+        .await?;
+    let max_age = chrono::DateTime::parse_from_rfc3339(&session.expires)
+        .map(|e| (e.timestamp() - chrono::Utc::now().timestamp()).max(0))
+        .unwrap_or(0);
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/api; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}",
+        session.token
+    );
+    let mut response = Json(BrowserSession {
+        expires: session.expires,
+        user: session.user,
+    })
+    .into_response();
+    let value = HeaderValue::from_str(&cookie)
+        .map_err(|e| HubError::Internal(format!("session cookie: {e}")))?;
+    response.headers_mut().insert(header::SET_COOKIE, value);
+    Ok(response)
+}
+
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn logout(State(state): State<AppState>, Auth(_, token): Auth) -> ApiResult<StatusCode> {
+async fn logout(State(state): State<AppState>, Auth(_, token): Auth) -> ApiResult<Response> {
     state.hub.logout(&token).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "watchfloor_session=; Path=/api; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    Ok(response)
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
@@ -727,11 +804,16 @@ async fn delete_layout(
 
 /// The live feed; see the `feed` module for the protocol.
 #[utoipa::path(get, path = "/api/v1/changes", tag = "feed",
-    responses((status = 101, description = "WebSocket: send {\"type\":\"subscribe\",\"token\":..,\"since\":..} first")))]
-async fn changes(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    responses((status = 101, description = "WebSocket: send {\"type\":\"subscribe\",\"token\":..,\"since\":..} first (a browser console's cookie stands in for the token)")))]
+async fn changes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let cookie = session_cookie(&headers);
     upgrade
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| crate::feed::serve(state.hub, socket))
+        .on_upgrade(move |socket| crate::feed::serve(state.hub, socket, cookie))
 }
 
 struct BearerScheme;
@@ -759,6 +841,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(login))
+        .routes(routes!(browser_login))
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(rights))
@@ -847,10 +930,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// The whole application: API, OpenAPI document, JSON errors for unknown routes and methods.
-pub fn app(state: AppState, cors_config: Cors) -> Router {
+/// The whole application: API, OpenAPI document, JSON errors for unknown API routes and
+/// methods, and the browser console's files from `console` when one is configured.
+pub fn app(state: AppState, cors_config: Cors, console: Option<std::path::PathBuf>) -> Router {
     let (router, openapi) = routes();
     let document = openapi.to_pretty_json().unwrap_or_default();
+    let console = console.map(Arc::new);
     router
         .route(
             "/api/v1/openapi.json",
@@ -858,7 +943,17 @@ pub fn app(state: AppState, cors_config: Cors) -> Router {
                 ([(header::CONTENT_TYPE, "application/json")], document)
             }),
         )
-        .fallback(|| async { ApiError(HubError::NotFound("no such route".into())) })
+        .fallback(move |method: Method, uri: axum::http::Uri| {
+            let console = console.clone();
+            async move {
+                match console {
+                    Some(dir) if !uri.path().starts_with("/api/") => {
+                        crate::console::serve(&dir, &method, uri.path()).await
+                    }
+                    _ => ApiError(HubError::NotFound("no such route".into())).into_response(),
+                }
+            }
+        })
         .method_not_allowed_fallback(|| async {
             (
                 StatusCode::METHOD_NOT_ALLOWED,

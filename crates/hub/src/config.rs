@@ -25,6 +25,9 @@ pub struct HubConfig {
     /// An MQTT broker to ingest events from (`mqtt://host:port`).
     #[serde(default)]
     pub mqtt: Option<String>,
+    /// The web console's files, served to browsers at the hub's address.
+    #[serde(default)]
+    pub console_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

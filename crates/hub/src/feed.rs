@@ -2,7 +2,8 @@
 //!
 //! Protocol (JSON text messages):
 //! 1. The client sends `{"type":"subscribe","token":"<bearer token>","since":<seq>}` within 10 s
-//!    (`since` omitted: from now). The token travels in the message, never in the URL.
+//!    (`since` omitted: from now). The token travels in the message, never in the URL; the
+//!    browser console leaves it out and is known by its session cookie.
 //! 2. The hub answers `{"type":"subscribed","seq":<newest seq>}`, then sends every change after
 //!    `since` as `{"type":"change","seq":..,"at":..,"site":..,"kind":..,"data":{..}}`.
 //! 3. On a reconnect the client subscribes with the last `seq` it saw and misses nothing.
@@ -25,7 +26,8 @@ use tokio::sync::broadcast::error::RecvError;
 struct Subscribe {
     #[serde(rename = "type")]
     kind: String,
-    token: String,
+    #[serde(default)]
+    token: Option<String>,
     since: Option<i64>,
 }
 
@@ -36,8 +38,10 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const RECHECK_EVERY: Duration = Duration::from_secs(60);
 const PAGE: i64 = 500;
 
-/// Serves one subscriber until it leaves, its session ends, or it stops reading.
-pub async fn serve(hub: Arc<Hub>, socket: WebSocket) {
+/// Serves one subscriber until it leaves, its session ends, or it stops reading. `cookie` is the
+/// browser console's session cookie from the upgrade request; a subscribe message without a
+/// token uses it.
+pub async fn serve(hub: Arc<Hub>, socket: WebSocket, cookie: Option<String>) {
     let (mut sink, mut stream) = socket.split();
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
         Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<Subscribe>(&text)
@@ -52,19 +56,17 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket) {
             "no subscribe message within 10 s".into(),
         )),
     };
+    let hello = hello.and_then(|hello| {
+        let token = hello
+            .token
+            .clone()
+            .or(cookie)
+            .ok_or(HubError::Unauthenticated)?;
+        Ok((hello, token))
+    });
     let result = match hello {
-        Ok(hello) => match hub.authenticate(&hello.token).await {
-            Ok(caller) => {
-                run(
-                    &hub,
-                    caller,
-                    &hello.token,
-                    hello.since,
-                    &mut sink,
-                    &mut stream,
-                )
-                .await
-            }
+        Ok((hello, token)) => match hub.authenticate(&token).await {
+            Ok(caller) => run(&hub, caller, &token, hello.since, &mut sink, &mut stream).await,
             Err(e) => Err(e),
         },
         Err(e) => Err(e),

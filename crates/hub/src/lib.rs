@@ -6,13 +6,15 @@
 //! - [`store`] is the domain on top of it: every read and write the API offers, with rights
 //!   checked and the audit trail written in the same transaction as the change it records.
 //! - [`ingest`] turns access-control events (webhook, MQTT) into events, door states and alarms.
-//! - [`api`] is the HTTP and WebSocket edge (axum, OpenAPI); [`serve`] runs it with TLS.
+//! - [`api`] is the HTTP and WebSocket edge (axum, OpenAPI); [`serve`] runs it with TLS;
+//!   [`console`] serves the web console's files to browsers.
 //!
 //! Nothing here knows the media engine, the wall or the app.
 
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod feed;
 pub mod ingest;

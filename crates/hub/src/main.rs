@@ -89,6 +89,9 @@ enum Command {
         /// Ingest events from this MQTT broker (`mqtt://host:port`).
         #[arg(long)]
         mqtt: Option<String>,
+        /// Serve the web console's built files (`ui/dist`) to browsers at the hub's address.
+        #[arg(long)]
+        console: Option<PathBuf>,
     },
     /// Add a user. The password is read from a file or standard input, never the command line.
     UserAdd {
@@ -184,6 +187,7 @@ async fn run(command: Command) -> Result<()> {
             allow_insecure_remote,
             cors_origin,
             mqtt,
+            console,
         } => {
             let db = db.resolve()?;
             let file = db.config.clone();
@@ -211,6 +215,15 @@ async fn run(command: Command) -> Result<()> {
                 cors_origin
             };
             let mqtt = mqtt.or_else(|| file.as_ref().and_then(|c| c.mqtt.clone()));
+            let console = console.or_else(|| file.as_ref().and_then(|c| c.console_dir.clone()));
+            if let Some(dir) = &console
+                && !dir.join("index.html").is_file()
+            {
+                bail!(
+                    "the console folder {} has no index.html; build it with `npm run build` in ui/",
+                    dir.display()
+                );
+            }
             if insecure_http && !listen.ip().is_loopback() && !allow_insecure_remote {
                 bail!(
                     "--insecure-http on {listen} would expose passwords; add --allow-insecure-remote if a TLS proxy sits in front"
@@ -231,6 +244,7 @@ async fn run(command: Command) -> Result<()> {
                     tls,
                     cors_origins: cors_origin,
                     mqtt,
+                    console,
                 },
             )
             .await?;

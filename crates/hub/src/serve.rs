@@ -34,6 +34,8 @@ pub struct ServeConfig {
     pub tls: Tls,
     pub cors_origins: Vec<String>,
     pub mqtt: Option<String>,
+    /// The web console's built files (`ui/dist`), served to browsers at `/`.
+    pub console: Option<PathBuf>,
 }
 
 /// A running hub.
@@ -130,6 +132,7 @@ pub async fn start_with(hub: Arc<Hub>, config: ServeConfig) -> Result<RunningHub
         Cors {
             origins: config.cors_origins.clone(),
         },
+        config.console.clone(),
     );
     let listener = std::net::TcpListener::bind(config.listen)
         .map_err(|e| HubError::Internal(format!("cannot listen on {}: {e}", config.listen)))?;

@@ -42,15 +42,19 @@ fn documented_config(dir: &Path, port: u16, cert: &Path, key: &Path) -> String {
         .replace("\"0.0.0.0:8443\"", &format!("\"127.0.0.1:{port}\""))
         .replace("/var/lib/watchfloor-hub", &dir.to_string_lossy())
         .replace("/etc/watchfloor/tls/hub.crt", &cert.to_string_lossy())
-        .replace("/etc/watchfloor/tls/hub.key", &key.to_string_lossy());
+        .replace("/etc/watchfloor/tls/hub.key", &key.to_string_lossy())
+        .replace(
+            "/usr/share/watchfloor-hub/console",
+            &dir.join("console").to_string_lossy(),
+        );
     let settings = replaced
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter(|l| l.contains(&*dir.to_string_lossy()))
         .count();
     assert_eq!(
-        settings, 4,
-        "database, data_dir, tls.cert and tls.key moved"
+        settings, 5,
+        "database, data_dir, console_dir, tls.cert and tls.key moved"
     );
     replaced
 }
@@ -67,6 +71,8 @@ async fn the_hub_serves_from_the_documented_configuration() {
         .port();
     let config = dir.join("hub.toml");
     std::fs::write(&config, documented_config(&dir, port, &cert, &key)).expect("config");
+    std::fs::create_dir_all(dir.join("console")).expect("console folder");
+    std::fs::write(dir.join("console/index.html"), "<title>Watchfloor</title>").expect("page");
     let (mut child, url) = crate::support::spawn_serving(
         Command::new(env!("CARGO_BIN_EXE_watchfloor-hub"))
             .args(["serve", "--config"])
@@ -89,6 +95,12 @@ async fn the_hub_serves_from_the_documented_configuration() {
         .json()
         .await
         .expect("json");
+    let page = client
+        .get(format!("https://127.0.0.1:{port}/"))
+        .send()
+        .await
+        .expect("the browser console");
+    assert_eq!(page.status(), 200, "the console from console_dir");
     let _ = child.kill();
     let _ = child.wait();
     assert!(

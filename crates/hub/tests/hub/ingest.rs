@@ -240,6 +240,7 @@ async fn tls_with_a_self_signed_certificate(backend: Backend) {
             tls: hub::serve::Tls::SelfSigned,
             cors_origins: Vec::new(),
             mqtt: None,
+            console: None,
         },
         Arc::new(hub::SystemClock),
     )

@@ -94,6 +94,15 @@ impl TestHub {
     }
 
     pub async fn start_with(_backend: Backend, database: String, mqtt: Option<String>) -> Self {
+        Self::start_full(database, mqtt, None).await
+    }
+
+    /// A hub on SQLite that also serves a web console from `console`.
+    pub async fn start_with_console(console: PathBuf) -> Self {
+        Self::start_full(database(Backend::Sqlite), None, Some(console)).await
+    }
+
+    async fn start_full(database: String, mqtt: Option<String>, console: Option<PathBuf>) -> Self {
         let running = hub::serve::start(
             ServeConfig {
                 database: database.clone(),
@@ -102,6 +111,7 @@ impl TestHub {
                 tls: Tls::Off,
                 cors_origins: vec!["https://console.example".into()],
                 mqtt,
+                console,
             },
             std::sync::Arc::new(hub::SystemClock),
         )

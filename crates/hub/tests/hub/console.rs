@@ -1,0 +1,140 @@
+//! The browser console: the hub serves the web UI's files, signs browsers in with an HttpOnly
+//! cookie (never a token in the body), refuses cookie writes without the console's header, and
+//! lets the live feed subscribe by cookie.
+
+use crate::feed::next_json;
+use crate::support::{PASSWORD, SITE, TestHub, scratch};
+use futures_util::SinkExt;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_signs_in_by_cookie_and_follows_the_feed() {
+    let dir = scratch("console");
+    std::fs::create_dir_all(dir.join("assets")).expect("dir");
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>Watchfloor</title>",
+    )
+    .expect("page");
+    let hub = TestHub::start_with_console(dir).await;
+    let http = &hub.http;
+
+    let page = http.get(hub.url("/incidents")).send().await.expect("page");
+    assert_eq!(page.status(), 200, "a console view is the page");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(csp.contains("connect-src 'self'"), "{csp}");
+    assert!(page.text().await.expect("text").contains("Watchfloor"));
+    let missing = http
+        .get(hub.url("/api/v1/nothing"))
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(
+        missing.status(),
+        404,
+        "API paths never fall back to the page"
+    );
+    assert_eq!(
+        missing.json::<Value>().await.expect("json")["code"],
+        "not_found"
+    );
+
+    let login = http
+        .post(hub.url("/api/v1/auth/browser-login"))
+        .json(&json!({"username": "manager", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 200);
+    let set = login.headers()[SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api"] {
+        assert!(set.contains(part), "{part} in {set}");
+    }
+    let body: Value = login.json().await.expect("json");
+    assert!(body.get("token").is_none(), "no token in the body: {body}");
+    assert_eq!(body["user"]["username"], "manager");
+    let cookie = set.split(';').next().expect("pair").to_owned();
+
+    let me = http
+        .get(hub.url("/api/v1/me"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me.status(), 200);
+
+    let incident = json!({"id": "inc-browser-1", "site": SITE, "title": "From a browser"});
+    let forged = http
+        .post(hub.url("/api/v1/incidents"))
+        .header(COOKIE, &cookie)
+        .json(&incident)
+        .send()
+        .await
+        .expect("write");
+    assert_eq!(
+        forged.status(),
+        403,
+        "a cookie write without the console header is refused"
+    );
+
+    // The feed, subscribed by cookie alone.
+    let mut request = hub.ws_url().into_client_request().expect("request");
+    request
+        .headers_mut()
+        .insert(COOKIE, cookie.parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket");
+    socket
+        .send(Message::Text(
+            json!({"type": "subscribe"}).to_string().into(),
+        ))
+        .await
+        .expect("subscribe");
+    let hello = next_json(&mut socket).await.expect("answer");
+    assert_eq!(hello["type"], "subscribed", "{hello}");
+
+    let written = http
+        .post(hub.url("/api/v1/incidents"))
+        .header(COOKIE, &cookie)
+        .header("x-watchfloor", "1")
+        .json(&incident)
+        .send()
+        .await
+        .expect("write");
+    assert_eq!(written.status(), 200);
+    let change = next_json(&mut socket).await.expect("change");
+    assert_eq!(change["kind"], "incident", "{change}");
+    assert_eq!(change["data"]["id"], "inc-browser-1");
+
+    let out = http
+        .post(hub.url("/api/v1/auth/logout"))
+        .header(COOKIE, &cookie)
+        .header("x-watchfloor", "1")
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(out.status(), 204);
+    assert!(
+        out.headers()[SET_COOKIE]
+            .to_str()
+            .expect("cookie")
+            .contains("Max-Age=0")
+    );
+    let after = http
+        .get(hub.url("/api/v1/me"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(after.status(), 401, "the session ended with the log-out");
+}
