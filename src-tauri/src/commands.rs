@@ -3,8 +3,9 @@
 //! `{code, message}`; secrets never travel back.
 
 use crate::windows;
-use app::core::{SavedLayout, Snapshot};
+use app::core::{SavedLayout, Snapshot, WriteOutcome};
 use app::hub_client::Operator;
+use app::outbox::OutboxView;
 use app::walls::{TileHealth, Tour, WallView};
 use app::{AppError, Core, SignIn, SiteTree, Startup};
 use serde::Serialize;
@@ -38,6 +39,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         wall_add,
         wall_close,
         wall_place,
+        wall_alarm_tiles,
+        hub_get,
+        hub_write,
+        floor_plan,
+        outbox,
+        outbox_discard,
+        incident_snapshot,
     ]
 }
 
@@ -121,6 +129,50 @@ async fn stream_health(core: CoreState<'_>) -> Result<Vec<TileHealth>> {
     tauri::async_runtime::spawn_blocking(move || core.stream_health())
         .await
         .map_err(|e| AppError::new("wall", e.to_string()))
+}
+
+#[tauri::command]
+fn wall_alarm_tiles(core: CoreState<'_>, wall: String, tiles: Vec<usize>) -> Result<()> {
+    core.set_alarm_tiles(&wall, &tiles)
+}
+
+#[tauri::command]
+async fn hub_get(core: CoreState<'_>, path: String) -> Result<serde_json::Value> {
+    core.hub_get(&path).await
+}
+
+#[tauri::command]
+async fn hub_write(
+    core: CoreState<'_>,
+    method: String,
+    path: String,
+    body: serde_json::Value,
+) -> Result<WriteOutcome> {
+    core.hub_write(&method, &path, body).await
+}
+
+#[tauri::command]
+async fn floor_plan(core: CoreState<'_>, site: String, floor: String) -> Result<String> {
+    core.floor_plan(&site, &floor).await
+}
+
+#[tauri::command]
+fn outbox(core: CoreState<'_>) -> Result<OutboxView> {
+    core.outbox()
+}
+
+#[tauri::command]
+fn outbox_discard(core: CoreState<'_>, id: String) -> Result<()> {
+    core.outbox_discard(&id)
+}
+
+#[tauri::command]
+async fn incident_snapshot(
+    core: CoreState<'_>,
+    incident: String,
+    wall: String,
+) -> Result<WriteOutcome> {
+    core.incident_snapshot(&incident, &wall).await
 }
 
 #[tauri::command]

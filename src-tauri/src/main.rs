@@ -170,7 +170,7 @@ fn show_site_on_empty_wall(core: &Core, site: &str) {
 }
 
 /// The threads beside the windows: another start asking to show the console, tours moving
-/// on, and SIGINT/SIGTERM closing the app cleanly.
+/// on, the outbox retried, and SIGINT/SIGTERM closing the app cleanly.
 fn background(
     handle: &tauri::AppHandle,
     core: &Arc<Core>,
@@ -202,6 +202,18 @@ fn background(
                 std::thread::sleep(Duration::from_millis(500));
             }
         })?;
+    // Writes that wait in the outbox go out as soon as the link is back (the core sees to
+    // that); this retries the ones the hub could not take although it was reachable.
+    let retrying = Arc::downgrade(core);
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(15)).await;
+            let Some(core) = retrying.upgrade() else {
+                break;
+            };
+            core.retry_outbox().await;
+        }
+    });
     let quit = handle.clone();
     tauri::async_runtime::spawn(async move {
         stop_signal().await;

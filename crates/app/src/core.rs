@@ -5,10 +5,14 @@
 
 use crate::connection::{ConnectionState, Feed, FeedListener, HubChange, Link, now_ms};
 use crate::error::{AppError, Result};
-use crate::hub_client::{Camera, HubClient, Operator, Session};
+use crate::hub_client::{Camera, HubClient, Operator, Session, is_transient};
+use crate::hub_requests::{WriteRoute, check_read, classify};
 use crate::keychain::{Account, Keychain, KeychainError};
+use crate::outbox::{Outbox, OutboxItem, OutboxView};
 use crate::profile::{LastSignIn, Profile, ProfileState, WindowPlace};
-use crate::walls::{Cameras, TileHealth, TileSource, Tour, WallState, WallView, Walls, live_tile};
+use crate::walls::{
+    AlarmPop, Cameras, TileHealth, TileSource, Tour, WallState, WallView, Walls, live_tile,
+};
 use media::MediaEngine;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -37,6 +41,35 @@ pub enum AppEvent {
     Problem {
         message: String,
     },
+    /// What waits in the outbox for the hub.
+    Outbox {
+        outbox: OutboxView,
+    },
+}
+
+/// What became of a write the console asked for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WriteOutcome {
+    /// The hub has it (`value` is its answer, when this call delivered it); otherwise it waits
+    /// in the outbox as `outbox_id` and is delivered exactly once when the hub is back.
+    pub delivered: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox_id: Option<String>,
+}
+
+/// Alarms this urgent (1 is the most) put their cameras on the wall's alarm tiles.
+pub const POP_PRIORITY: i64 = 1;
+
+/// The part of an alarm the wall reacts to.
+#[derive(Debug, Clone, Deserialize)]
+struct AlarmChange {
+    id: String,
+    priority: i64,
+    state: String,
+    #[serde(default)]
+    cameras: Vec<String>,
 }
 
 /// Where events go (the shell emits them to the webview; tests collect them).
@@ -88,6 +121,7 @@ impl SavedLayout {
             cameras: self.cameras.clone(),
             tours: self.tours.clone(),
             selected: 0,
+            alarm_tiles: Vec::new(),
         }
         .normalised())
     }
@@ -163,6 +197,9 @@ pub struct Core {
     engine: Option<MediaEngine>,
     state: Mutex<State>,
     walls: Mutex<Walls>,
+    outbox: Option<Outbox>,
+    /// One delivery pass at a time keeps the outbox's order.
+    delivering: tokio::sync::Mutex<()>,
     me: Weak<Core>,
 }
 
@@ -217,6 +254,16 @@ impl Core {
             }
         };
         let walls = Walls::restore(&saved.walls);
+        let outbox = match Outbox::open(&profile.dir().join("outbox.sqlite")) {
+            Ok(outbox) => Some(outbox),
+            Err(error) => {
+                problems.push(format!(
+                    "{}; acknowledgements and notes cannot wait for the hub while it is away",
+                    error.message
+                ));
+                None
+            }
+        };
         let sites = saved.sites.clone();
         let cameras = index(&sites);
         Arc::new_cyclic(|me| Self {
@@ -234,6 +281,8 @@ impl Core {
                 generation: 0,
             }),
             walls: Mutex::new(walls),
+            outbox,
+            delivering: tokio::sync::Mutex::new(()),
             me: me.clone(),
         })
     }
@@ -686,6 +735,286 @@ impl Core {
         self.events.emit(AppEvent::Layouts);
         Ok(())
     }
+
+    // ---- the shared picture: events, alarms, maps, incidents ----------------------------
+
+    /// Reads `/api/v1` + `path` from the hub (only the paths the console may read).
+    pub async fn hub_get(&self, path: &str) -> Result<serde_json::Value> {
+        check_read(path)?;
+        let (client, token) = self.signed()?;
+        client.get_value(&token, path).await
+    }
+
+    /// A floor plan as a `data:` URL for the console's `<img>` (the webview holds no token).
+    pub async fn floor_plan(&self, site: &str, floor: &str) -> Result<String> {
+        use base64::Engine as _;
+        let path = format!(
+            "/sites/{}/floors/{}/plan",
+            crate::hub_client::encode(site),
+            crate::hub_client::encode(floor)
+        );
+        let (client, token) = self.signed()?;
+        let (media_type, bytes) = client.get_bytes(&token, &path).await?;
+        if !media_type.starts_with("image/") {
+            return Err(AppError::new(
+                "hub_answer",
+                format!("the floor plan is {media_type}, not an image"),
+            ));
+        }
+        Ok(format!(
+            "data:{media_type};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ))
+    }
+
+    /// A write from the console. Operator writes (alarm actions, incidents, notes) go through
+    /// the outbox: stored first, then sent, so a lost hub or a killed app loses nothing. Door
+    /// commands go now or not at all.
+    pub async fn hub_write(
+        &self,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<WriteOutcome> {
+        match classify(method, path, &body)? {
+            WriteRoute::Direct => {
+                let (client, token) = self.signed()?;
+                match client.write_value(&token, method, path, &body).await {
+                    Ok(value) => Ok(WriteOutcome {
+                        delivered: true,
+                        value: Some(value),
+                        outbox_id: None,
+                    }),
+                    Err(error) if error.code == "hub_unreachable" => Err(AppError::new(
+                        "offline",
+                        format!(
+                            "{}; door commands are never queued, try again when the hub is back",
+                            error.message
+                        ),
+                    )),
+                    Err(error) => Err(error),
+                }
+            }
+            WriteRoute::Queued { summary } => {
+                let outbox = self.outbox.as_ref().ok_or_else(|| {
+                    AppError::storage("the outbox is not available; see the problems shown")
+                })?;
+                let (hub, username) = {
+                    let state = self.state.lock();
+                    let signed = state.session.as_ref().ok_or_else(AppError::not_signed_in)?;
+                    (
+                        signed.client.address(),
+                        signed.session.operator.username.clone(),
+                    )
+                };
+                let item = OutboxItem {
+                    id: format!("out-{}", hex_id()),
+                    hub,
+                    username,
+                    method: method.to_owned(),
+                    path: path.to_owned(),
+                    body,
+                    summary,
+                    created_ms: now_ms(),
+                    attempts: 0,
+                    last_error: None,
+                    failed: false,
+                };
+                outbox.push(&item)?;
+                self.emit_outbox();
+                let mut answers = self.deliver_outbox().await;
+                let waiting = outbox
+                    .view()
+                    .map(|v| v.items.iter().any(|i| i.id == item.id))
+                    .unwrap_or(true);
+                Ok(match answers.remove(&item.id) {
+                    Some(value) => WriteOutcome {
+                        delivered: true,
+                        value: Some(value),
+                        outbox_id: None,
+                    },
+                    // Another pass delivered it meanwhile; its answer comes on the live feed.
+                    None if !waiting => WriteOutcome {
+                        delivered: true,
+                        value: None,
+                        outbox_id: None,
+                    },
+                    None => WriteOutcome {
+                        delivered: false,
+                        value: None,
+                        outbox_id: Some(item.id),
+                    },
+                })
+            }
+        }
+    }
+
+    /// Sends what waits in the outbox for this session, oldest first, and stops at the first
+    /// write the hub could not take now (order is kept). A write the hub refuses for good is
+    /// marked failed and shown; the rest go on. Returns the hub's answers by outbox id.
+    pub async fn deliver_outbox(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        let mut answers = std::collections::BTreeMap::new();
+        let Some(outbox) = &self.outbox else {
+            return answers;
+        };
+        let _one_pass = self.delivering.lock().await;
+        let signed = {
+            let state = self.state.lock();
+            state.session.as_ref().map(|s| {
+                (
+                    s.client.clone(),
+                    s.session.token.clone(),
+                    s.session.operator.username.clone(),
+                )
+            })
+        };
+        let Some((client, token, username)) = signed else {
+            return answers;
+        };
+        let pending = match outbox.pending(&client.address(), &username) {
+            Ok(pending) => pending,
+            Err(error) => {
+                self.report_problem(error.message);
+                return answers;
+            }
+        };
+        for item in pending {
+            let sent = client
+                .write_value(&token, &item.method, &item.path, &item.body)
+                .await;
+            let recorded = match sent {
+                Ok(value) => {
+                    answers.insert(item.id.clone(), value);
+                    outbox.delivered(&item.id)
+                }
+                Err(error) if is_transient(&error) => {
+                    let _ = outbox.attempt_failed(&item.id, &error.message, false);
+                    tracing::info!(item = %item.summary, %error, "outbox waits for the hub");
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(item = %item.summary, %error, "the hub refused a queued write");
+                    outbox.attempt_failed(&item.id, &error.message, true)
+                }
+            };
+            if let Err(error) = recorded {
+                self.report_problem(error.message);
+                break;
+            }
+        }
+        self.emit_outbox();
+        answers
+    }
+
+    /// Retries the outbox when something waits and the hub is reachable (call now and then).
+    pub async fn retry_outbox(&self) {
+        let waiting = {
+            let state = self.state.lock();
+            state.connection.link == Link::Online
+                && state.session.as_ref().is_some_and(|s| {
+                    self.outbox.as_ref().is_some_and(|o| {
+                        o.pending(&s.client.address(), &s.session.operator.username)
+                            .is_ok_and(|p| !p.is_empty())
+                    })
+                })
+        };
+        if waiting {
+            self.deliver_outbox().await;
+        }
+    }
+
+    pub fn outbox(&self) -> Result<OutboxView> {
+        match &self.outbox {
+            Some(outbox) => outbox.view(),
+            None => Ok(OutboxView { items: Vec::new() }),
+        }
+    }
+
+    /// Drops a write the hub refused for good.
+    pub fn outbox_discard(&self, id: &str) -> Result<()> {
+        self.outbox
+            .as_ref()
+            .ok_or_else(|| AppError::storage("the outbox is not available"))?
+            .discard(id)?;
+        self.emit_outbox();
+        Ok(())
+    }
+
+    fn emit_outbox(&self) {
+        match self.outbox() {
+            Ok(outbox) => self.events.emit(AppEvent::Outbox { outbox }),
+            Err(error) => tracing::warn!(%error, "outbox unreadable"),
+        }
+    }
+
+    /// Attaches a picture of wall `wall` to incident `incident` as a note (through the outbox).
+    pub async fn incident_snapshot(&self, incident: &str, wall: &str) -> Result<WriteOutcome> {
+        use base64::Engine as _;
+        // Reading the wall back waits for its render thread: not on an async worker.
+        let core = self
+            .me
+            .upgrade()
+            .ok_or_else(|| AppError::new("wall", "the app is closing"))?;
+        let wall_id = wall.to_owned();
+        let snapshot = tokio::task::spawn_blocking(move || core.snapshot(&wall_id))
+            .await
+            .map_err(|e| AppError::new("wall", e.to_string()))??;
+        let bytes = std::fs::read(&snapshot.path).map_err(|e| {
+            AppError::storage(format!("cannot read {}: {e}", snapshot.path.display()))
+        })?;
+        let now = chrono::Utc::now();
+        let name = format!("{wall}-{}.png", now.format("%Y%m%dT%H%M%SZ"));
+        let body = serde_json::json!({
+            "id": format!("note-{}", hex_id()),
+            "text": format!("Picture of {wall} at {} UTC", now.format("%H:%M:%S")),
+            "attachments": [{
+                "name": name,
+                "media_type": "image/png",
+                "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+            }],
+        });
+        let path = format!("/incidents/{}/notes", crate::hub_client::encode(incident));
+        self.hub_write("POST", &path, body).await
+    }
+
+    /// Chooses the tiles alarms take over on wall `wall`.
+    pub fn set_alarm_tiles(&self, wall: &str, tiles: &[usize]) -> Result<()> {
+        self.change_walls(|walls, _| walls.set_alarm_tiles(wall, tiles))
+    }
+
+    /// The wall's side of an alarm: a new urgent one puts its cameras on the alarm tiles and
+    /// flashes them; acknowledged stops the flashing; closed gives the tiles back.
+    fn on_alarm(&self, data: &serde_json::Value) {
+        let alarm = match serde_json::from_value::<AlarmChange>(data.clone()) {
+            Ok(alarm) => alarm,
+            Err(error) => {
+                tracing::warn!(%error, "an alarm change the wall cannot read");
+                return;
+            }
+        };
+        let changed = match alarm.state.as_str() {
+            "new" if alarm.priority <= POP_PRIORITY && !alarm.cameras.is_empty() => {
+                let pop = AlarmPop {
+                    alarm: alarm.id.clone(),
+                    cameras: alarm.cameras.clone(),
+                };
+                match self.with_source(|walls, source| walls.pop_alarm(&pop, source)) {
+                    Ok(tiles) => !tiles.is_empty(),
+                    Err(error) => {
+                        tracing::warn!(%error, alarm = %alarm.id, "alarm cameras not shown");
+                        false
+                    }
+                }
+            }
+            "acknowledged" => self.walls.lock().alarm_acknowledged(&alarm.id),
+            "closed" => self.with_source(|walls, source| walls.alarm_closed(&alarm.id, source)),
+            _ => false,
+        };
+        if changed {
+            self.save();
+            self.emit_walls();
+        }
+    }
 }
 
 fn index(sites: &[SiteTree]) -> Cameras {
@@ -696,12 +1025,13 @@ fn index(sites: &[SiteTree]) -> Cameras {
         .collect()
 }
 
-fn new_id() -> String {
+fn hex_id() -> String {
     let bytes: [u8; 12] = rand::random();
-    format!(
-        "layout-{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_id() -> String {
+    format!("layout-{}", hex_id())
 }
 
 /// The feed reports to the core, which may be gone (no cycle keeps it alive), about the
@@ -721,12 +1051,15 @@ impl FeedListener for Listener {
         if let Some(core) = self.core() {
             let was = core.state.lock().connection.link;
             core.set_connection(state.clone());
-            // Back online after a gap: the cameras may have changed meanwhile.
-            if state.link == Link::Online && was == Link::Reconnecting {
+            if state.link == Link::Online {
+                // Back online after a gap: the cameras may have changed meanwhile, and what
+                // was written offline goes out now.
+                let refresh = was == Link::Reconnecting;
                 tokio::spawn(async move {
-                    if let Err(error) = core.refresh_cameras().await {
+                    if refresh && let Err(error) = core.refresh_cameras().await {
                         tracing::warn!(%error, "cameras not refreshed");
                     }
+                    core.deliver_outbox().await;
                 });
             }
         }
@@ -736,6 +1069,9 @@ impl FeedListener for Listener {
         let Some(core) = self.core() else {
             return;
         };
+        if change.kind == "alarm" {
+            core.on_alarm(&change.data);
+        }
         if change.kind.starts_with("layout") {
             core.events.emit(AppEvent::Layouts);
         } else if change.kind == "site" {

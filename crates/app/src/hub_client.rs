@@ -202,6 +202,61 @@ impl HubClient {
             .map(drop)
     }
 
+    /// GET `/api/v1` + `path` (checked by the caller), as JSON.
+    pub async fn get_value(&self, token: &Token, path: &str) -> Result<serde_json::Value> {
+        self.send(
+            reqwest::Method::GET,
+            &format!("/api/v1{path}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    /// A write to `/api/v1` + `path` (checked by the caller); the hub's JSON answer.
+    pub async fn write_value(
+        &self,
+        token: &Token,
+        method: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| AppError::bad_input(format!("`{method}` is not an HTTP method")))?;
+        self.send(method, &format!("/api/v1{path}"), Some(token), Some(body))
+            .await
+    }
+
+    /// GET `/api/v1` + `path` as bytes with their media type (floor plans).
+    pub async fn get_bytes(&self, token: &Token, path: &str) -> Result<(String, Vec<u8>)> {
+        let url = self
+            .base
+            .join(&format!("/api/v1{path}"))
+            .map_err(|e| AppError::bad_input(format!("bad path {path}: {e}")))?;
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token.expose())
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        let status = response.status();
+        let media_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        if status.is_success() {
+            return Ok((media_type, bytes.to_vec()));
+        }
+        Err(answer_error(status, path, &bytes))
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
@@ -235,10 +290,7 @@ impl HubClient {
                 )
             });
         }
-        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(error) => AppError::new(format!("hub_{}", error.code), error.message),
-            Err(_) => AppError::new("hub_answer", format!("the hub answered {status} to {path}")),
-        })
+        Err(answer_error(status, path, &bytes))
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> AppError {
@@ -272,8 +324,32 @@ impl HubClient {
     }
 }
 
+/// A refusal from the hub as the console sees it: `hub_<code>` and the hub's message.
+fn answer_error(status: reqwest::StatusCode, path: &str, bytes: &[u8]) -> AppError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(error) => AppError::new(format!("hub_{}", error.code), error.message),
+        Err(_) => AppError::new("hub_answer", format!("the hub answered {status} to {path}")),
+    }
+}
+
+/// Whether trying the same request later may succeed (the hub away, busy or failing, the
+/// session to be renewed), as opposed to a refusal that a repeat cannot change.
+pub fn is_transient(error: &AppError) -> bool {
+    matches!(
+        error.code.as_str(),
+        "hub_unreachable"
+            | "hub_unauthenticated"
+            | "hub_rate_limited"
+            | "hub_upstream"
+            | "hub_database"
+            | "hub_internal"
+            | "hub_answer"
+            | "not_signed_in"
+    )
+}
+
 /// One path segment, percent-encoded; `.` and `..` would move the request elsewhere.
-fn encode(segment: &str) -> String {
+pub fn encode(segment: &str) -> String {
     match segment {
         "." | ".." | "" => "%2E%2E%2E".to_owned(),
         _ => url::form_urlencoded::byte_serialize(segment.as_bytes())

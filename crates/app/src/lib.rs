@@ -7,14 +7,18 @@
 //!   emits.
 //! - [`walls`]: what each wall shows, sent to its render thread as commands.
 //! - [`hub_client`] and [`connection`]: the hub's HTTP API and its live feed.
+//! - [`hub_requests`]: what the console may read and write on the hub, and which writes wait
+//!   in the [`outbox`] (SQLite, delivered exactly once) while the hub is away.
 //! - [`keychain`], [`profile`], [`instance`]: passwords, remembered state, one instance.
 
 pub mod connection;
 pub mod core;
 pub mod error;
 pub mod hub_client;
+pub mod hub_requests;
 pub mod instance;
 pub mod keychain;
+pub mod outbox;
 pub mod profile;
 pub mod walls;
 

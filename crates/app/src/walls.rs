@@ -46,6 +46,9 @@ pub struct WallState {
     pub tours: Vec<Option<Tour>>,
     #[serde(default)]
     pub selected: usize,
+    /// The tiles an alarm takes over with its cameras (the last tile unless chosen).
+    #[serde(default)]
+    pub alarm_tiles: Vec<usize>,
 }
 
 impl WallState {
@@ -56,7 +59,9 @@ impl WallState {
             cameras: vec![None; count],
             tours: vec![None; count],
             selected: 0,
+            alarm_tiles: Vec::new(),
         }
+        .normalised()
     }
 
     /// Makes the per-tile lists match the layout (a saved state may be short or long).
@@ -67,6 +72,12 @@ impl WallState {
         self.selected = self.selected.min(count.saturating_sub(1));
         if self.layout.maximized.is_some_and(|m| m >= count) {
             self.layout.maximized = None;
+        }
+        self.alarm_tiles.retain(|t| *t < count);
+        self.alarm_tiles.sort_unstable();
+        self.alarm_tiles.dedup();
+        if self.alarm_tiles.is_empty() && count > 0 {
+            self.alarm_tiles.push(count - 1);
         }
         self
     }
@@ -80,6 +91,8 @@ pub struct WallView {
     pub state: WallState,
     /// Whether a window shows this wall now.
     pub on_screen: bool,
+    /// Tiles flashing for an alarm nobody has acknowledged yet.
+    pub flashing: Vec<usize>,
 }
 
 /// Health of the stream on one tile.
@@ -98,11 +111,29 @@ struct TourPosition {
     next: Instant,
 }
 
+/// A tile an alarm took over, and what it showed before.
+#[derive(Debug, Clone)]
+struct Popped {
+    alarm: String,
+    before: Option<String>,
+    before_tour: Option<Tour>,
+    /// Until the alarm is acknowledged.
+    flashing: bool,
+}
+
+/// An alarm's cameras to show on a wall's alarm tiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmPop {
+    pub alarm: String,
+    pub cameras: Vec<String>,
+}
+
 #[derive(Debug)]
 struct Wall {
     state: WallState,
     renderer: Option<RenderThread>,
     tours: Vec<Option<TourPosition>>,
+    popped: BTreeMap<usize, Popped>,
 }
 
 /// Tours start (again) at their first camera: after a restart, a layout change or a layout
@@ -198,6 +229,7 @@ impl Walls {
                 state,
                 renderer: None,
                 tours,
+                popped: BTreeMap::new(),
             },
         );
     }
@@ -241,6 +273,12 @@ impl Walls {
                 id: id.clone(),
                 state: w.state.clone(),
                 on_screen: w.renderer.is_some(),
+                flashing: w
+                    .popped
+                    .iter()
+                    .filter(|(_, p)| p.flashing)
+                    .map(|(t, _)| *t)
+                    .collect(),
             })
             .collect()
     }
@@ -269,7 +307,8 @@ impl Walls {
         let mut live = LiveWall::new(wall.state.layout.clone());
         live.selected = Some(wall.state.selected);
         for (index, camera) in wall.state.cameras.iter().enumerate() {
-            if let Some(tile) = camera.as_deref().and_then(|c| source.tile(c)) {
+            if let Some(mut tile) = camera.as_deref().and_then(|c| source.tile(c)) {
+                tile.alarm = wall.popped.get(&index).is_some_and(|p| p.flashing);
                 live.set_tile(index, tile);
             }
         }
@@ -315,6 +354,7 @@ impl Walls {
             cameras: wall.state.cameras.clone(),
             tours: wall.state.tours.clone(),
             selected: wall.state.selected,
+            alarm_tiles: wall.state.alarm_tiles.clone(),
         }
         .normalised();
         // A layout change keeps what shows on the tiles that remain.
@@ -342,9 +382,141 @@ impl Walls {
         }
         Self::send(wall, WallCommand::Maximize(state.layout.maximized))?;
         Self::send(wall, WallCommand::Select(state.selected))?;
+        // A new layout replaces what alarms put up; the alarms stay in the alarm list.
+        for tile in std::mem::take(&mut wall.popped).into_keys() {
+            if tile < state.layout.tiles.len() {
+                Self::send(wall, WallCommand::Alarm(tile, false))?;
+            }
+        }
         wall.tours = positions(&state.tours, Instant::now());
         wall.state = state;
         Ok(())
+    }
+
+    /// Chooses which tiles alarms take over on wall `id`.
+    pub fn set_alarm_tiles(&mut self, id: &str, tiles: &[usize]) -> Result<()> {
+        let wall = self.wall(id)?;
+        for tile in tiles {
+            tile_index(&wall.state, *tile)?;
+        }
+        let mut state = wall.state.clone();
+        state.alarm_tiles = tiles.to_vec();
+        wall.state = state.normalised();
+        Ok(())
+    }
+
+    /// Puts an alarm's cameras on the first wall's alarm tiles and flashes them. Tiles held by
+    /// an alarm still flashing are taken last; a tile's own camera and tour come back when the
+    /// alarm is closed. Returns the tiles used.
+    pub fn pop_alarm(&mut self, pop: &AlarmPop, source: &dyn TileSource) -> Result<Vec<usize>> {
+        let Some(id) = self.walls.keys().next().cloned() else {
+            return Ok(Vec::new());
+        };
+        let wall = self.wall(&id)?;
+        let cameras: Vec<&String> = pop
+            .cameras
+            .iter()
+            .filter(|c| source.tile(c).is_some())
+            .collect();
+        // Free alarm tiles first, then those of acknowledged alarms, then flashing ones.
+        let mut tiles = wall.state.alarm_tiles.clone();
+        tiles.sort_by_key(|t| match wall.popped.get(t) {
+            None => 0,
+            Some(p) if p.alarm == pop.alarm => 0,
+            Some(p) if !p.flashing => 1,
+            Some(_) => 2,
+        });
+        let mut used = Vec::new();
+        for (tile, camera) in tiles.into_iter().zip(cameras) {
+            let live = source.tile(camera).map(|mut t| {
+                t.alarm = true;
+                Box::new(t)
+            });
+            Self::send(wall, WallCommand::Tile(tile, live))?;
+            Self::send(wall, WallCommand::Alarm(tile, true))?;
+            let earlier = wall.popped.remove(&tile);
+            let (before, before_tour) = match earlier {
+                Some(p) => (p.before, p.before_tour),
+                None => (
+                    wall.state.cameras[tile].clone(),
+                    wall.state.tours[tile].take(),
+                ),
+            };
+            wall.popped.insert(
+                tile,
+                Popped {
+                    alarm: pop.alarm.clone(),
+                    before,
+                    before_tour,
+                    flashing: true,
+                },
+            );
+            wall.state.cameras[tile] = Some(camera.clone());
+            wall.tours[tile] = None;
+            used.push(tile);
+        }
+        Ok(used)
+    }
+
+    /// An alarm was acknowledged: its tiles stop flashing and keep its cameras. Returns whether
+    /// anything changed.
+    pub fn alarm_acknowledged(&mut self, alarm: &str) -> bool {
+        let mut changed = false;
+        for wall in self.walls.values_mut() {
+            let tiles: Vec<usize> = wall
+                .popped
+                .iter_mut()
+                .filter(|(_, p)| p.alarm == alarm && p.flashing)
+                .map(|(t, p)| {
+                    p.flashing = false;
+                    *t
+                })
+                .collect();
+            for tile in tiles {
+                changed = true;
+                if let Err(error) = Self::send(wall, WallCommand::Alarm(tile, false)) {
+                    tracing::warn!(%error, tile, "alarm flash not stopped on the wall");
+                }
+            }
+        }
+        changed
+    }
+
+    /// An alarm was closed: its tiles show again what they showed before. Returns whether
+    /// anything changed.
+    pub fn alarm_closed(&mut self, alarm: &str, source: &dyn TileSource) -> bool {
+        let mut changed = false;
+        for wall in self.walls.values_mut() {
+            let tiles: Vec<usize> = wall
+                .popped
+                .iter()
+                .filter(|(_, p)| p.alarm == alarm)
+                .map(|(t, _)| *t)
+                .collect();
+            for tile in tiles {
+                let Some(popped) = wall.popped.remove(&tile) else {
+                    continue;
+                };
+                changed = true;
+                let live = popped
+                    .before
+                    .as_deref()
+                    .and_then(|c| source.tile(c))
+                    .map(Box::new);
+                let sent = Self::send(wall, WallCommand::Alarm(tile, false))
+                    .and_then(|()| Self::send(wall, WallCommand::Tile(tile, live)));
+                if let Err(error) = sent {
+                    tracing::warn!(%error, tile, "alarm tile not restored on the wall");
+                }
+                wall.state.cameras[tile] = popped.before;
+                wall.tours[tile] = popped.before_tour.as_ref().map(|t| TourPosition {
+                    index: 0,
+                    next: Instant::now() + Duration::from_secs(u64::from(t.dwell_s)),
+                });
+                wall.state.tours[tile] = popped.before_tour;
+            }
+        }
+        changed
     }
 
     /// Shows `cameras` in order on the smallest square grid that holds them (up to 8x8).
@@ -384,6 +556,10 @@ impl Walls {
             None => None,
         };
         Self::send(wall, WallCommand::Tile(tile, live))?;
+        if wall.popped.remove(&tile).is_some() {
+            // The operator takes the tile back from the alarm.
+            Self::send(wall, WallCommand::Alarm(tile, false))?;
+        }
         wall.state.cameras[tile] = camera.map(str::to_owned);
         wall.state.tours[tile] = None;
         wall.tours[tile] = None;
@@ -597,6 +773,73 @@ mod tests {
         let state = walls.view("wall-1").expect("wall").state;
         assert_eq!(state.cameras, vec![Some("a".into()), None, None, None]);
         assert_eq!(state.layout.maximized, None);
+    }
+
+    #[test]
+    fn an_alarm_takes_the_alarm_tiles_flashes_until_acknowledged_and_gives_them_back() {
+        let source = Known(vec!["a", "b", "door1", "door2", "tour1"]);
+        let mut walls = walls();
+        assert_eq!(walls.view("wall-1").expect("wall").state.alarm_tiles, [15]);
+        walls.set_alarm_tiles("wall-1", &[14, 15]).expect("tiles");
+        assert!(walls.set_alarm_tiles("wall-1", &[16]).is_err());
+        walls.assign("wall-1", 14, Some("a"), &source).expect("a");
+        let tour = Tour {
+            cameras: vec!["tour1".into(), "b".into()],
+            dwell_s: 5,
+        };
+        walls
+            .set_tour("wall-1", 15, Some(tour.clone()), Instant::now(), &source)
+            .expect("tour");
+        let pop = AlarmPop {
+            alarm: "al1".into(),
+            cameras: vec!["door1".into(), "unknown".into(), "door2".into()],
+        };
+        assert_eq!(walls.pop_alarm(&pop, &source).expect("pop"), [14, 15]);
+        let view = walls.view("wall-1").expect("wall");
+        assert_eq!(view.state.cameras[14].as_deref(), Some("door1"));
+        assert_eq!(view.state.cameras[15].as_deref(), Some("door2"));
+        assert_eq!(view.flashing, [14, 15]);
+        assert!(
+            !walls.tour_due(Instant::now() + Duration::from_secs(60)),
+            "the tour waits"
+        );
+
+        assert!(walls.alarm_acknowledged("al1"));
+        assert!(!walls.alarm_acknowledged("al1"), "once");
+        assert!(walls.view("wall-1").expect("wall").flashing.is_empty());
+        assert_eq!(
+            walls.view("wall-1").expect("wall").state.cameras[14].as_deref(),
+            Some("door1"),
+            "acknowledged cameras stay up"
+        );
+
+        assert!(walls.alarm_closed("al1", &source));
+        let view = walls.view("wall-1").expect("wall");
+        assert_eq!(view.state.cameras[14].as_deref(), Some("a"));
+        assert_eq!(view.state.cameras[15].as_deref(), Some("tour1"));
+        assert_eq!(view.state.tours[15], Some(tour), "the tour comes back");
+        assert!(!walls.alarm_closed("al1", &source));
+    }
+
+    #[test]
+    fn a_second_alarm_takes_free_tiles_before_flashing_ones() {
+        let source = Known(vec!["x", "y", "z"]);
+        let mut walls = walls();
+        walls.set_alarm_tiles("wall-1", &[0, 1]).expect("tiles");
+        let first = AlarmPop {
+            alarm: "al1".into(),
+            cameras: vec!["x".into()],
+        };
+        let second = AlarmPop {
+            alarm: "al2".into(),
+            cameras: vec!["y".into()],
+        };
+        assert_eq!(walls.pop_alarm(&first, &source).expect("1"), [0]);
+        assert_eq!(walls.pop_alarm(&second, &source).expect("2"), [1]);
+        // The operator puts a camera on an alarm tile: it is theirs again.
+        walls.assign("wall-1", 1, Some("z"), &source).expect("z");
+        assert_eq!(walls.view("wall-1").expect("wall").flashing, [0]);
+        assert!(!walls.alarm_closed("al2", &source), "al2 has no tile left");
     }
 
     #[test]

@@ -63,17 +63,17 @@ fn config(data: &std::path::Path, listen: std::net::SocketAddr) -> ServeConfig {
         tls: Tls::SelfSigned,
         cors_origins: vec![],
         mqtt: None,
+        console: None,
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
+/// A hub over TLS on `data` with the demo site (streams from a real simulator) and a guard.
+async fn demo_hub(data: &std::path::Path) -> (hub::serve::RunningHub, sim::Sim) {
     hub::serve::install_crypto();
-    let data = scratch("hub");
     let demo = site::Site::load(&site::demo_site_path()).expect("demo site");
     let sim = sim::Sim::start(sim::SimConfig::quiet(demo), vec![]).expect("simulator");
     let running = hub::serve::start(
-        config(&data, "127.0.0.1:0".parse().expect("addr")),
+        config(data, "127.0.0.1:0".parse().expect("addr")),
         Arc::new(hub::SystemClock),
     )
     .await
@@ -100,6 +100,104 @@ async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
         )
         .await
         .expect("guard");
+    (running, sim)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_writes_wait_in_the_outbox_while_the_hub_is_away_and_arrive_once() {
+    let data = scratch("outbox-hub");
+    let (running, _sim) = demo_hub(&data).await;
+    let (address, certificate, url) = (
+        running.addr,
+        running.certificate.clone().expect("self-signed"),
+        running.url.clone(),
+    );
+    let events = Arc::new(Collected::default());
+    let core = Core::new(
+        Profile::open(scratch("outbox-profile")).expect("profile"),
+        Err(app::keychain::KeychainError::Unavailable(
+            "not in this test".into(),
+        )),
+        events.clone(),
+    );
+    core.sign_in(SignIn {
+        hub: url,
+        username: "guard".into(),
+        password: Some(PASSWORD.into()),
+        remember: false,
+        ca_file: Some(certificate),
+    })
+    .await
+    .expect("signed in");
+    until("online", || events.link() == Some(Link::Online)).await;
+
+    // Online, a write goes straight through the outbox to the hub.
+    let made = core
+        .hub_write(
+            "POST",
+            "/incidents",
+            serde_json::json!({"id": "inc-core-1", "site": "demo-hq", "title": "Tailgating"}),
+        )
+        .await
+        .expect("incident");
+    assert!(made.delivered, "{made:?}");
+    assert_eq!(made.value.expect("answer")["id"], "inc-core-1");
+    let refused = core
+        .hub_write("PUT", "/settings", serde_json::json!({}))
+        .await
+        .expect_err("not a console write");
+    assert_eq!(refused.code, "bad_input");
+
+    // The hub goes away: notes wait, in order; a door command is refused, not queued.
+    running.stop().await;
+    until("reconnecting", || events.link() == Some(Link::Reconnecting)).await;
+    for (id, text) in [("n-1", "first"), ("n-2", "second")] {
+        let queued = core
+            .hub_write(
+                "POST",
+                "/incidents/inc-core-1/notes",
+                serde_json::json!({"id": id, "text": text}),
+            )
+            .await
+            .expect("queued");
+        assert!(
+            !queued.delivered && queued.outbox_id.is_some(),
+            "{queued:?}"
+        );
+    }
+    let door = core
+        .hub_write(
+            "POST",
+            "/sites/demo-hq/doors/door01/commands",
+            serde_json::json!({"request_id": "r-1", "command": "momentary-unlock"}),
+        )
+        .await
+        .expect_err("door commands need the hub");
+    assert_eq!(door.code, "offline");
+    assert_eq!(core.outbox().expect("outbox").items.len(), 2);
+
+    // Back: both arrive, in order, once.
+    let again = hub::serve::start(config(&data, address), Arc::new(hub::SystemClock))
+        .await
+        .expect("hub again");
+    until("the outbox emptied", || {
+        core.outbox().is_ok_and(|o| o.items.is_empty())
+    })
+    .await;
+    core.deliver_outbox().await;
+    let hub = &again.hub;
+    let session = hub.login("guard", PASSWORD, "test").await.expect("login");
+    let caller = hub.authenticate(&session.token).await.expect("caller");
+    let detail = hub.incident(&caller, "inc-core-1").await.expect("incident");
+    let texts: Vec<&str> = detail.notes.iter().map(|n| n.text.as_str()).collect();
+    assert_eq!(texts, ["first", "second"]);
+    again.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
+    let data = scratch("hub");
+    let (running, _sim) = demo_hub(&data).await;
     let (address, certificate) = (
         running.addr,
         running.certificate.clone().expect("self-signed"),

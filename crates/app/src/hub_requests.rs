@@ -1,0 +1,192 @@
+//! What the console may ask of the hub through the core, decided before anything is sent:
+//! which paths it may read, which writes go through the durable outbox (they carry a
+//! client-made id, so a repeat creates nothing twice) and which must reach the hub now or not
+//! at all (door commands: unlocking a door an hour late is worse than not unlocking it).
+//!
+//! Pure: no IO, no session.
+
+use crate::error::{AppError, Result};
+
+/// How a write travels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteRoute {
+    /// Stored in the outbox first, delivered exactly once; `summary` is for people.
+    Queued { summary: String },
+    /// Sent now; refused with `offline` when the hub is away.
+    Direct,
+}
+
+/// The first path segments the console may read below `/api/v1`.
+const READABLE: &[&str] = &[
+    "sites",
+    "events",
+    "alarms",
+    "incidents",
+    "audit",
+    "users",
+    "me",
+    "rights",
+    "attachments",
+];
+
+/// Splits `/a/b?x=1` into checked segments; refuses anything that could leave `/api/v1`.
+fn segments(path: &str) -> Result<Vec<&str>> {
+    let bad = || AppError::bad_input(format!("`{path}` is not a hub path the console may use"));
+    let (route, _query) = path.split_once('?').unwrap_or((path, ""));
+    let route = route.strip_prefix('/').ok_or_else(bad)?;
+    if path.contains('#') || path.contains('\\') || path.chars().any(char::is_control) {
+        return Err(bad());
+    }
+    let parts: Vec<&str> = route.split('/').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains(':'))
+    {
+        return Err(bad());
+    }
+    Ok(parts)
+}
+
+/// Checks a read's path.
+pub fn check_read(path: &str) -> Result<()> {
+    let parts = segments(path)?;
+    if READABLE.contains(&parts[0]) {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(format!(
+            "the console may not read `{path}` from the hub"
+        )))
+    }
+}
+
+fn has_id(body: &serde_json::Value, field: &str) -> bool {
+    body.get(field)
+        .and_then(|v| v.as_str())
+        .is_some_and(|s| !s.trim().is_empty() && s.len() <= 128)
+}
+
+/// Decides how a write travels, or refuses it. Queued writes must carry their client-made id.
+pub fn classify(method: &str, path: &str, body: &serde_json::Value) -> Result<WriteRoute> {
+    let parts = segments(path)?;
+    if path.contains('?') {
+        return Err(AppError::bad_input("a write takes no query string"));
+    }
+    let queued = |summary: String, id_field: &str| {
+        if has_id(body, id_field) {
+            Ok(WriteRoute::Queued { summary })
+        } else {
+            Err(AppError::bad_input(format!(
+                "this write needs a client-made `{id_field}` so that it is never applied twice"
+            )))
+        }
+    };
+    match (method, parts.as_slice()) {
+        (
+            "POST",
+            [
+                "alarms",
+                alarm,
+                verb @ ("acknowledge" | "forward" | "close"),
+            ],
+        ) => {
+            let what = match *verb {
+                "acknowledge" => "Acknowledge",
+                "forward" => "Forward",
+                _ => "Close",
+            };
+            queued(format!("{what} alarm {alarm}"), "request_id")
+        }
+        ("POST", ["incidents"]) => {
+            let title = body.get("title").and_then(|t| t.as_str()).unwrap_or("");
+            queued(format!("New incident “{title}”"), "id")
+        }
+        ("PATCH", ["incidents", incident]) => {
+            queued(format!("Change to incident {incident}"), "request_id")
+        }
+        ("POST", ["incidents", incident, "notes"]) => {
+            queued(format!("Note on incident {incident}"), "id")
+        }
+        ("POST", ["sites", _, "doors", _, "commands"]) | ("POST", ["sites", _, "lockdown"]) => {
+            if has_id(body, "request_id") {
+                Ok(WriteRoute::Direct)
+            } else {
+                Err(AppError::bad_input("a door command needs a `request_id`"))
+            }
+        }
+        _ => Err(AppError::bad_input(format!(
+            "the console may not {method} `{path}` on the hub"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_stay_inside_the_api() {
+        assert!(check_read("/alarms?state=new&limit=200").is_ok());
+        assert!(check_read("/sites/demo-hq").is_ok());
+        for bad in [
+            "alarms",
+            "/../health",
+            "/sites/../../x",
+            "/sites//x",
+            "/https://evil/",
+            "/auth/login",
+            "/ingest/src",
+            "/users/u1/sessions#x",
+        ] {
+            assert!(check_read(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn operator_writes_are_queued_and_door_commands_are_not() {
+        let ack = json!({"request_id": "r1", "comment": "seen"});
+        assert_eq!(
+            classify("POST", "/alarms/a1/acknowledge", &ack).expect("classified"),
+            WriteRoute::Queued {
+                summary: "Acknowledge alarm a1".into()
+            }
+        );
+        let note = json!({"id": "n1", "text": "patrol sent"});
+        assert!(matches!(
+            classify("POST", "/incidents/i1/notes", &note).expect("classified"),
+            WriteRoute::Queued { .. }
+        ));
+        assert!(matches!(
+            classify("POST", "/incidents", &json!({"id": "i1", "title": "Dock"})).expect("classified"),
+            WriteRoute::Queued { summary } if summary.contains("Dock")
+        ));
+        assert!(matches!(
+            classify("PATCH", "/incidents/i1", &ack).expect("classified"),
+            WriteRoute::Queued { .. }
+        ));
+        assert_eq!(
+            classify(
+                "POST",
+                "/sites/s/doors/d/commands",
+                &json!({"request_id": "r", "command": "momentary-unlock"})
+            )
+            .expect("classified"),
+            WriteRoute::Direct
+        );
+        assert_eq!(
+            classify("POST", "/sites/s/lockdown", &ack).expect("classified"),
+            WriteRoute::Direct
+        );
+    }
+
+    #[test]
+    fn writes_without_ids_or_outside_the_list_are_refused() {
+        assert!(classify("POST", "/incidents/i1/notes", &json!({"text": "x"})).is_err());
+        assert!(classify("POST", "/alarms/a1/acknowledge", &json!({})).is_err());
+        assert!(classify("DELETE", "/incidents/i1", &json!({})).is_err());
+        assert!(classify("PUT", "/settings", &json!({})).is_err());
+        assert!(classify("POST", "/users", &json!({"id": "x"})).is_err());
+        assert!(classify("POST", "/incidents?x=1", &json!({"id": "x"})).is_err());
+        assert!(classify("POST", "/sites/s/doors/d/commands", &json!({})).is_err());
+    }
+}
