@@ -99,12 +99,38 @@ fn read_png(path: &Path) -> wall::Image {
     }
 }
 
-/// The demo site on a real simulator and a hub on TLS with a guard; returns the hub's URL
-/// and certificate.
+/// The demo site on a real simulator whose doors report to a hub on TLS (SQLite), with a
+/// guard and a manager; the hub also serves the web console to browsers.
 struct Site {
-    _sim: sim::Sim,
-    hub: hub::serve::RunningHub,
+    sim: sim::Sim,
+    hub: Option<hub::serve::RunningHub>,
     runtime: tokio::runtime::Runtime,
+    data: PathBuf,
+    addr: std::net::SocketAddr,
+}
+
+const MANAGER_PASSWORD: &str = "e2e manager password";
+
+/// The repository's root (found at run time: a shared target folder may hold a binary built
+/// from another checkout).
+fn root() -> PathBuf {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    PathBuf::from(manifest)
+        .parent()
+        .expect("the repository root")
+        .to_path_buf()
+}
+
+fn serve_config(data: &Path, listen: std::net::SocketAddr) -> ServeConfig {
+    ServeConfig {
+        database: format!("sqlite://{}/hub.db", data.display()),
+        listen,
+        data_dir: data.to_path_buf(),
+        tls: Tls::SelfSigned,
+        cors_origins: vec![],
+        mqtt: None,
+        console: Some(root().join("ui/dist")),
+    }
 }
 
 fn start_site(data: &Path) -> Site {
@@ -114,52 +140,206 @@ fn start_site(data: &Path) -> Site {
         .enable_all()
         .build()
         .expect("runtime");
-    let demo = site::Site::load(&site::demo_site_path()).expect("demo site");
-    let sim = sim::Sim::start(sim::SimConfig::quiet(demo), vec![]).expect("simulator");
-    let hub = runtime.block_on(async {
-        let running = hub::serve::start(
-            ServeConfig {
-                database: format!("sqlite://{}/hub.db", data.display()),
-                listen: "127.0.0.1:0".parse().expect("addr"),
-                data_dir: data.to_path_buf(),
-                tls: Tls::SelfSigned,
-                cors_origins: vec![],
-                mqtt: None,
-            },
-            Arc::new(hub::SystemClock),
-        )
-        .await
-        .expect("hub");
-        let mut import =
-            hub::model::SiteImport::from_site_file(&site::demo_site_path()).expect("import");
-        import.streams = hub::model::streams_from_listing(
-            &serde_json::to_value(sim.listing()).expect("listing"),
-        );
-        running.hub.import_site(None, import).await.expect("site");
-        running
-            .hub
-            .create_user(
-                None,
-                NewUser {
-                    id: "u-guard".into(),
-                    username: "guard".into(),
-                    display_name: "Demo guard".into(),
-                    password: PASSWORD.into(),
-                    grants: vec![Grant {
-                        site: "demo-hq".into(),
-                        role: Role::Guard,
-                    }],
-                },
-            )
+    let listen: std::net::SocketAddr = format!("127.0.0.1:{}", testkit::free_port())
+        .parse()
+        .expect("addr");
+    let running = runtime.block_on(async {
+        let running = hub::serve::start(serve_config(data, listen), Arc::new(hub::SystemClock))
             .await
-            .expect("guard");
+            .expect("hub");
+        for (id, username, password, role) in [
+            ("u-guard", "guard", PASSWORD, Role::Guard),
+            ("u-manager", "manager", MANAGER_PASSWORD, Role::Manager),
+        ] {
+            running
+                .hub
+                .create_user(
+                    None,
+                    NewUser {
+                        id: id.into(),
+                        username: username.into(),
+                        display_name: format!("Demo {username}"),
+                        password: password.into(),
+                        grants: vec![Grant {
+                            site: "demo-hq".into(),
+                            role,
+                        }],
+                    },
+                )
+                .await
+                .expect("user");
+        }
         running
     });
+    // The simulator's doors report to the hub through the signed webhook: the site first (its
+    // streams follow once the simulator serves them), then the doors' source.
+    let import =
+        || hub::model::SiteImport::from_site_file(&site::demo_site_path()).expect("import");
+    runtime
+        .block_on(running.hub.import_site(None, import()))
+        .expect("site");
+    let secret = runtime
+        .block_on(running.hub.create_source(
+            None,
+            hub::store::NewSource {
+                id: "e2e-doors".into(),
+                site: "demo-hq".into(),
+                name: "Simulated door controllers".into(),
+            },
+        ))
+        .expect("source")
+        .secret
+        .into_bytes();
+    let webhook = sim::Webhook::start(sim::WebhookSettings {
+        hub: running.url.clone(),
+        source: "e2e-doors".into(),
+        secret,
+        ca_pem: running
+            .certificate
+            .as_ref()
+            .map(|c| std::fs::read(c).expect("certificate")),
+    })
+    .expect("webhook");
+    let demo = site::Site::load(&site::demo_site_path()).expect("demo site");
+    let sim =
+        sim::Sim::start(sim::SimConfig::quiet(demo), vec![Box::new(webhook)]).expect("simulator");
+    let mut streams = import();
+    streams.streams =
+        hub::model::streams_from_listing(&serde_json::to_value(sim.listing()).expect("listing"));
+    runtime
+        .block_on(running.hub.import_site(None, streams))
+        .expect("streams");
     Site {
-        _sim: sim,
-        hub,
+        sim,
+        hub: Some(running),
         runtime,
+        data: data.to_path_buf(),
+        addr: listen,
     }
+}
+
+impl Site {
+    fn running(&self) -> &hub::serve::RunningHub {
+        self.hub.as_ref().expect("the hub runs")
+    }
+
+    fn url(&self) -> String {
+        self.running().url.clone()
+    }
+
+    fn certificate(&self) -> PathBuf {
+        self.data.join("tls/cert.pem")
+    }
+
+    fn stop_hub(&mut self) {
+        if let Some(hub) = self.hub.take() {
+            self.runtime.block_on(hub.stop());
+        }
+    }
+
+    /// The hub again, on the same database, address and certificate.
+    fn restart_hub(&mut self) {
+        let config = serve_config(&self.data, self.addr);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let running = loop {
+            match self.runtime.block_on(hub::serve::start(
+                config.clone(),
+                Arc::new(hub::SystemClock),
+            )) {
+                Ok(running) => break running,
+                // The old socket may linger a moment.
+                Err(error) if Instant::now() < deadline => {
+                    eprintln!("hub not restarted yet: {error}");
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Err(error) => panic!("the hub did not restart: {error}"),
+            }
+        };
+        self.hub = Some(running);
+    }
+
+    /// The hub's own view of an incident, as the guard.
+    fn incident(&self, id: &str) -> hub::model::IncidentDetail {
+        let hub = &self.running().hub;
+        self.runtime.block_on(async {
+            let session = hub.login("guard", PASSWORD, "e2e").await.expect("login");
+            let caller = hub.authenticate(&session.token).await.expect("caller");
+            hub.incident(&caller, id).await.expect("incident")
+        })
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        self.stop_hub();
+    }
+}
+
+/// The end-to-end tests share one display and one WebDriver at a time: they run in turn.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Xvfb, a D-Bus session and tauri-driver, for starting the app under test.
+struct Desktop {
+    driver: String,
+    app: PathBuf,
+    // Dropped in order: the driver (and the app) before the display.
+    _driver: Group,
+    _xvfb: Group,
+}
+
+impl Desktop {
+    fn start() -> Self {
+        let (xvfb, display) = xvfb();
+        let port = testkit::free_port();
+        let runtime_dir = scratch("runtime");
+        let driver = spawn_group(
+            Command::new("dbus-run-session")
+                .args([
+                    "--",
+                    "tauri-driver",
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &testkit::free_port().to_string(),
+                ])
+                .env("DISPLAY", &display)
+                .env("XDG_RUNTIME_DIR", &runtime_dir)
+                .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+                .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+                // GTK's accessibility bus would outlive the session bus.
+                .env("NO_AT_BRIDGE", "1")
+                .env("RUST_LOG", "warn,watchfloor=info,app=info")
+                .stdout(Stdio::null()),
+        );
+        Self {
+            driver: format!("http://127.0.0.1:{port}"),
+            app: PathBuf::from(env!("CARGO_BIN_EXE_watchfloor")),
+            _driver: driver,
+            _xvfb: xvfb,
+        }
+    }
+
+    /// The app on `profile`, signed in as the guard.
+    fn signed_in(&self, profile: &Path, site: &Site) -> Session {
+        let args = vec![
+            "--profile".to_owned(),
+            profile.to_string_lossy().into_owned(),
+        ];
+        let session = Session::start(&self.driver, &self.app, &args);
+        sign_in(&session, &site.url(), &site.certificate());
+        session.wait("[data-link=online]", Duration::from_secs(30));
+        session
+    }
+}
+
+fn tab(session: &Session, name: &str) {
+    session.click(&session.wait(
+        &format!("button[role=tab][data-tab={name}]"),
+        Duration::from_secs(10),
+    ));
 }
 
 fn sign_in(session: &Session, hub: &str, certificate: &Path) {
@@ -231,39 +411,12 @@ fn wall_shows(session: &Session, preset: wall::Preset, tile: usize, number: u16)
 
 #[test]
 fn a_guard_signs_in_puts_a_camera_on_the_wall_and_keeps_a_saved_layout() {
-    let data = scratch("hub");
-    let site = start_site(&data);
-    let certificate = site
-        .hub
-        .certificate
-        .clone()
-        .expect("self-signed certificate");
-    let hub_url = site.hub.url.clone();
+    let _one = one_at_a_time();
+    let site = start_site(&scratch("hub"));
+    let (certificate, hub_url) = (site.certificate(), site.url());
+    let desktop = Desktop::start();
     let profile = scratch("profile");
-    let (_xvfb, display) = xvfb();
-    let port = testkit::free_port();
-    let runtime_dir = scratch("runtime");
-    let _driver = spawn_group(
-        Command::new("dbus-run-session")
-            .args([
-                "--",
-                "tauri-driver",
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &testkit::free_port().to_string(),
-            ])
-            .env("DISPLAY", &display)
-            .env("XDG_RUNTIME_DIR", &runtime_dir)
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            // GTK's accessibility bus would outlive the session bus.
-            .env("NO_AT_BRIDGE", "1")
-            .env("RUST_LOG", "warn,watchfloor=info,app=info")
-            .stdout(Stdio::null()),
-    );
-    let driver = format!("http://127.0.0.1:{port}");
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_watchfloor"));
+    let (driver, app) = (desktop.driver.clone(), desktop.app.clone());
     let args = vec![
         "--profile".to_owned(),
         profile.to_string_lossy().into_owned(),
@@ -320,6 +473,248 @@ fn a_guard_signs_in_puts_a_camera_on_the_wall_and_keeps_a_saved_layout() {
     );
     wall_shows(&session, wall::Preset::Grid(4), 3, 5);
     session.end();
-    drop(_driver);
-    site.runtime.block_on(site.hub.stop());
+}
+
+/// The manager's browser: the web console served by the hub, in Chromium through Playwright
+/// (`ui/e2e/manager.mjs`), signed in and showing one incident.
+struct Manager {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Manager {
+    fn open(site: &Site, incident: &str, expect_note: &str, screenshot: &Path) -> Self {
+        let password = scratch("manager").join("password");
+        std::fs::write(&password, MANAGER_PASSWORD).expect("password file");
+        let mut child = Command::new("node")
+            .current_dir(root().join("ui"))
+            .args(["e2e/manager.mjs", "--url"])
+            .arg(format!("{}/", site.url()))
+            .args(["--username", "manager", "--password-file"])
+            .arg(&password)
+            .args(["--incident", incident, "--expect-note", expect_note])
+            .arg("--screenshot")
+            .arg(screenshot)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node with playwright-core (npm ci in ui/)");
+        let stdout = child.stdout.take().expect("stdout");
+        let (send, lines) = std::sync::mpsc::sync_channel(16);
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                eprintln!("manager: {line}");
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next line that starts with `word`, within `within`.
+    fn expect(&self, word: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(word) => return line,
+                Ok(line) if line.starts_with("error") => panic!("the manager's browser: {line}"),
+                Ok(_) => continue,
+                Err(_) => panic!("the manager's browser never said `{word}`"),
+            }
+        }
+    }
+}
+
+impl Drop for Manager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis()
+}
+
+#[test]
+fn a_forced_door_pops_its_camera_and_a_managers_browser_reads_the_guards_note() {
+    let _one = one_at_a_time();
+    let site = start_site(&scratch("alarm-hub"));
+    let desktop = Desktop::start();
+    let session = desktop.signed_in(&scratch("alarm-profile"), &site);
+
+    // The simulator forces the main entrance open: an urgent alarm on the hub.
+    site.sim
+        .door_command(&sim::DoorCommand::ForceOpen {
+            door: "door01".into(),
+        })
+        .expect("force the door");
+    tab(&session, "alarms");
+    let alarm = session.wait("li.alarm[data-priority='1']", Duration::from_secs(20));
+    let alarm_id = session
+        .attribute(&alarm, "data-alarm-id")
+        .expect("alarm id");
+    session.wait(".alarm-banner", Duration::from_secs(5));
+
+    // Its first camera (cam01) is on the wall's alarm tile, the last of the 4x4 wall.
+    tab(&session, "wall");
+    session.wait(
+        "button[data-tile='15'][data-camera=cam01]",
+        Duration::from_secs(10),
+    );
+    wall_shows(&session, wall::Preset::Grid(4), 15, 1);
+
+    // The guard acknowledges it with a comment and opens an incident from it.
+    tab(&session, "alarms");
+    let row = format!("li.alarm[data-alarm-id='{alarm_id}']");
+    session.click(&session.wait(&row, Duration::from_secs(5)));
+    let comment = session.wait(
+        &format!("{row} input[name=comment]"),
+        Duration::from_secs(5),
+    );
+    session.type_text(&comment, "Patrol 2 sent to the main entrance");
+    session.click(&session.wait(
+        &format!("{row} button[data-action=acknowledge]"),
+        Duration::from_secs(5),
+    ));
+    session.wait(
+        &format!("li.alarm[data-alarm-id='{alarm_id}'][data-state=acknowledged]"),
+        Duration::from_secs(10),
+    );
+    session.click(&session.wait(
+        &format!("{row} button[data-action=incident]"),
+        Duration::from_secs(5),
+    ));
+    let incident = session.wait(
+        "section.incident[data-incident-id]",
+        Duration::from_secs(20),
+    );
+    let incident_id = session
+        .attribute(&incident, "data-incident-id")
+        .expect("incident id");
+
+    // A manager follows the incident in a browser; the guard's note reaches it in a second.
+    let note = "Door closed again; nobody inside";
+    let screenshot = scratch("shots").join("manager-incident.png");
+    let manager = Manager::open(&site, &incident_id, note, &screenshot);
+    manager.expect("ready", Duration::from_secs(60));
+    let text = session.wait("textarea[name=note]", Duration::from_secs(5));
+    session.type_text(&text, note);
+    let written = now_ms();
+    session.click(&session.wait("button[data-action=add-note]", Duration::from_secs(5)));
+    let seen: u128 = manager
+        .expect("seen", Duration::from_secs(30))
+        .trim_start_matches("seen")
+        .trim()
+        .parse()
+        .expect("a time");
+    let latency = seen.saturating_sub(written);
+    eprintln!("note written in the app, seen in the manager's browser after {latency} ms");
+    assert!(
+        latency < 1000,
+        "the note took {latency} ms to reach the manager"
+    );
+
+    // On the hub: the incident links the alarm, its event and cameras, holds the note once and
+    // the wall's picture.
+    let detail = site.incident(&incident_id);
+    let links: Vec<_> = detail
+        .incident
+        .links
+        .iter()
+        .map(|l| (l.kind.as_str(), l.id.as_str()))
+        .collect();
+    assert!(links.contains(&("alarm", alarm_id.as_str())), "{links:?}");
+    assert!(links.contains(&("camera", "cam01")), "{links:?}");
+    assert_eq!(detail.notes.iter().filter(|n| n.text == note).count(), 1);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let detail = site.incident(&incident_id);
+        if detail.notes.iter().any(|n| {
+            n.attachments
+                .iter()
+                .any(|a| a.media_type == "image/png" && a.size > 10_000)
+        }) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no wall picture on the incident: {:?}",
+            detail.notes
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    session.end();
+}
+
+#[test]
+fn a_note_written_while_the_hub_is_away_reaches_it_once_after_the_app_is_killed() {
+    let _one = one_at_a_time();
+    let mut site = start_site(&scratch("outbox-hub"));
+    let incident_id = "inc-outbox-e2e";
+    site.runtime.block_on(async {
+        let hub = &site.running().hub;
+        let session = hub.login("guard", PASSWORD, "e2e").await.expect("login");
+        let caller = hub.authenticate(&session.token).await.expect("caller");
+        hub.create_incident(
+            &caller,
+            serde_json::from_value(serde_json::json!({
+                "id": incident_id, "site": "demo-hq", "title": "Badge reader fault at the dock"
+            }))
+            .expect("incident"),
+        )
+        .await
+        .expect("created");
+    });
+    let desktop = Desktop::start();
+    let profile = scratch("outbox-profile");
+    let session = desktop.signed_in(&profile, &site);
+    tab(&session, "incidents");
+    session.click(&session.wait(
+        &format!("[data-incident-id='{incident_id}']"),
+        Duration::from_secs(20),
+    ));
+    session.wait("textarea[name=note]", Duration::from_secs(10));
+
+    // The hub goes away; the guard writes a note anyway. It waits in the outbox.
+    site.stop_hub();
+    session.wait("[data-link=reconnecting]", Duration::from_secs(30));
+    let note = "Written while the hub was down";
+    session.type_text(
+        &session.wait("textarea[name=note]", Duration::from_secs(5)),
+        note,
+    );
+    session.click(&session.wait("button[data-action=add-note]", Duration::from_secs(5)));
+    session.wait("[data-outbox-count='1']", Duration::from_secs(20));
+
+    // The app is killed outright, then the hub and the app come back.
+    let killed = Command::new("pkill")
+        .args(["-KILL", "-f"])
+        .arg(profile.as_os_str())
+        .status()
+        .expect("pkill");
+    assert!(killed.success(), "the app was not found to kill");
+    session.end();
+    site.restart_hub();
+    let session = desktop.signed_in(&profile, &site);
+    session.wait("[data-outbox-count='0']", Duration::from_secs(30));
+
+    // On the hub exactly once, and still once after the app has had time to send it again.
+    std::thread::sleep(Duration::from_secs(2));
+    let detail = site.incident(incident_id);
+    assert_eq!(
+        detail.notes.iter().filter(|n| n.text == note).count(),
+        1,
+        "{:?}",
+        detail.notes
+    );
+    session.end();
 }

@@ -6,7 +6,14 @@ export const CAMERA_MIME = "application/x-watchfloor-camera";
 
 /** Sites, floors and cameras with search. Drag a camera onto a tile, or pick one with the
  *  arrow keys and press Enter to put it on the selected tile. */
-export function CameraTree(props: { sites: SiteTree[]; onPut: (camera: string) => void; onShowAll: (cameras: string[]) => void }) {
+export function CameraTree(props: {
+  sites: SiteTree[];
+  onPut: (camera: string) => void;
+  onShowAll: (cameras: string[]) => void;
+  /** Whether cameras can go on a wall (not in the browser, which has none). */
+  canPut?: boolean;
+}) {
+  const canPut = props.canPut ?? true;
   const [query, setQuery] = useState("");
   const [focused, setFocused] = useState<string | null>(null);
   const shown = useMemo(() => filterTree(props.sites, query), [props.sites, query]);
@@ -22,7 +29,7 @@ export function CameraTree(props: { sites: SiteTree[]; onPut: (camera: string) =
         document.getElementById(`camera-${next.id}`)?.focus();
       }
       event.preventDefault();
-    } else if (event.key === "Enter" && focused) {
+    } else if (event.key === "Enter" && focused && canPut) {
       props.onPut(focused);
       event.preventDefault();
     }
@@ -43,6 +50,7 @@ export function CameraTree(props: { sites: SiteTree[]; onPut: (camera: string) =
           <div role="treeitem" aria-expanded="true" aria-selected="false" key={site.id} className="site">
             <div className="site-name">
               {site.name}
+              {canPut && (
               <button
                 type="button"
                 className="quiet"
@@ -51,6 +59,7 @@ export function CameraTree(props: { sites: SiteTree[]; onPut: (camera: string) =
               >
                 Show all
               </button>
+              )}
             </div>
             <div role="group">
               {site.floors.map((floor) => (
@@ -66,14 +75,14 @@ export function CameraTree(props: { sites: SiteTree[]; onPut: (camera: string) =
                         tabIndex={focused === camera.id || (focused === null && camera.id === order[0]?.id) ? 0 : -1}
                         className="camera"
                         data-camera={camera.id}
-                        draggable
+                        draggable={canPut}
                         onDragStart={(e) => {
                           e.dataTransfer.setData(CAMERA_MIME, camera.id);
                           e.dataTransfer.setData("text/plain", camera.id);
                           e.dataTransfer.effectAllowed = "copy";
                         }}
                         onFocus={() => setFocused(camera.id)}
-                        onDoubleClick={() => props.onPut(camera.id)}
+                        onDoubleClick={() => canPut && props.onPut(camera.id)}
                       >
                         <span aria-hidden="true">▣</span> {camera.name}
                       </li>

@@ -1,5 +1,11 @@
+import { ErrorNote } from "./ErrorNote";
 import { useCallback, useEffect, useMemo, useState } from "react";
+import { AlarmBanner, Alarms, alarmAction } from "./Alarms";
+import { bannerAlarm, mergeAlarms, upsertAlarm } from "./alarms";
 import { CameraTree } from "./CameraTree";
+import { EventLog } from "./EventList";
+import { FloorMap } from "./FloorMap";
+import { Incidents, createFromAlarm } from "./Incidents";
 import { HealthTable } from "./HealthTable";
 import { Layouts } from "./Layouts";
 import { SignIn } from "./SignIn";
@@ -7,10 +13,34 @@ import { StatusBar } from "./StatusBar";
 import { TourEditor } from "./TourEditor";
 import { WallMiniature } from "./WallMiniature";
 import { cameraNames } from "./tree";
-import type { Transport } from "./transport";
-import type { AppError, ConnectionState, Monitor, Operator, SavedLayout, SiteTree, Startup, Tour, WallView } from "./types";
+import { perSite, type Transport } from "./transport";
+import { useSiteIds } from "./useSiteIds";
+import type {
+  Alarm,
+  AppError,
+  ConnectionState,
+  IncidentDetail,
+  Monitor,
+  Operator,
+  OutboxView,
+  SavedLayout,
+  SiteTree,
+  Startup,
+  Tour,
+  WallView,
+} from "./types";
 
-type Tab = "wall" | "layouts" | "health";
+type Tab = "alarms" | "events" | "map" | "incidents" | "wall" | "layouts" | "health";
+
+const TAB_NAMES: Record<Tab, string> = {
+  alarms: "Alarms",
+  events: "Events",
+  map: "Map",
+  incidents: "Incidents",
+  wall: "Wall",
+  layouts: "Layouts",
+  health: "Stream health",
+};
 
 /** The console: sign-in, then cameras, the walls, saved layouts, tours and stream health. */
 export function Console({ transport }: { transport: Transport }) {
@@ -22,7 +52,19 @@ export function Console({ transport }: { transport: Transport }) {
   const [wallId, setWallId] = useState("wall-1");
   const [layouts, setLayouts] = useState<SavedLayout[]>([]);
   const [monitors, setMonitors] = useState<Monitor[]>([]);
-  const [tab, setTab] = useState<Tab>("wall");
+  const [tab, setTabState] = useState<Tab>(transport.hasWalls ? "wall" : "alarms");
+  // Views stay mounted once opened, so the event buffer and the open incident survive a switch.
+  const [visited, setVisited] = useState<Set<Tab>>(() => new Set([transport.hasWalls ? "wall" : "alarms"]));
+  const setTab = useCallback((t: Tab) => {
+    setTabState(t);
+    setVisited((v) => (v.has(t) ? v : new Set(v).add(t)));
+  }, []);
+  const [outbox, setOutbox] = useState<OutboxView | null>(null);
+  const [alarms, setAlarms] = useState<Alarm[]>([]);
+  const [alarmPending, setAlarmPending] = useState<Map<string, string>>(new Map());
+  const [expandedAlarm, setExpandedAlarm] = useState<string | null>(null);
+  const [openIncident, setOpenIncident] = useState<string | null>(null);
+  const [made, setMade] = useState<{ detail: IncidentDetail; queued: boolean; problem: string | null } | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [snapshot, setSnapshot] = useState<string | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
@@ -59,6 +101,17 @@ export function Console({ transport }: { transport: Transport }) {
         else if (event.type === "cameras") void transport.call<SiteTree[]>("cameras").then(setSites);
         else if (event.type === "layouts") void loadLayouts();
         else if (event.type === "problem") setProblems((p) => (p.includes(event.message) ? p : [...p, event.message]));
+        else if (event.type === "outbox") setOutbox(event.outbox);
+        else if (event.type === "hub-change" && event.change.kind === "alarm" && event.change.data) {
+          const alarm = event.change.data as Alarm;
+          setAlarms((list) => upsertAlarm(list, alarm));
+          setAlarmPending((m) => {
+            if (!m.has(alarm.id)) return m;
+            const next = new Map(m);
+            next.delete(alarm.id);
+            return next;
+          });
+        }
       });
       const start = await transport.call<Startup>("startup");
       setStartup(start);
@@ -73,7 +126,29 @@ export function Console({ transport }: { transport: Transport }) {
     return () => stop?.();
   }, [transport, loadLayouts]);
 
+  // Signed in: the open alarms and the outbox.
+  const signedIn = operator?.user_id ?? null;
+  const siteIds = useSiteIds(sites);
+  useEffect(() => {
+    if (!signedIn) return;
+    let live = true;
+    void Promise.all(
+      (["new", "acknowledged"] as const).map((state) => perSite<Alarm>(transport, siteIds, (site) => `/alarms?site=${site}&state=${state}&limit=1000`)),
+    )
+      .then((lists) => live && setAlarms((now) => mergeAlarms(...lists, now)))
+      .catch((e: AppError) => live && setError(e));
+    transport
+      .call<OutboxView>("outbox")
+      .then((o) => live && setOutbox(o))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [transport, signedIn, siteIds]);
+
   const names = useMemo(() => cameraNames(sites), [sites]);
+  const siteList = useMemo(() => sites.map((s) => ({ id: s.id, name: s.name })), [sites]);
+  const banner = bannerAlarm(alarms);
   const wall = walls.find((w) => w.id === wallId) ?? walls[0];
 
   if (!startup || !connection) return <p className="note">Starting…</p>;
@@ -89,6 +164,7 @@ export function Console({ transport }: { transport: Transport }) {
           onSignedIn={(op) => {
             setOperator(op);
             void loadLayouts();
+            transport.call<SiteTree[]>("cameras").then(setSites, () => undefined);
           }}
         />
       </>
@@ -96,28 +172,105 @@ export function Console({ transport }: { transport: Transport }) {
   }
 
   const id = wall?.id ?? wallId;
+  const tabs: Tab[] = transport.hasWalls
+    ? ["wall", "alarms", "events", "map", "incidents", "layouts", "health"]
+    : ["alarms", "events", "map", "incidents"];
+  const shows = (t: Tab) => visited.has(t) || tab === t;
+
+  const createIncident = async (alarm: Alarm) => {
+    try {
+      setError(null);
+      const result = await createFromAlarm(transport, operator, alarm, transport.hasWalls ? id : null);
+      setMade({
+        detail: result.detail,
+        queued: result.queued,
+        problem: result.snapshotError ? `The wall picture was not attached: ${result.snapshotError.message}` : null,
+      });
+      setOpenIncident(result.id);
+      setTab("incidents");
+    } catch (e) {
+      setError(e as AppError);
+    }
+  };
+
   return (
     <div className="console">
-      <StatusBar connection={connection} operator={operator} onSignOut={() => void act("sign_out", { forgetPassword: false })} />
+      <StatusBar
+        connection={connection}
+        operator={operator}
+        onSignOut={() => void act("sign_out", { forgetPassword: false })}
+        outbox={outbox}
+        onDiscard={(item) => void act("outbox_discard", { id: item })}
+      />
+      {banner && (
+        <AlarmBanner
+          alarm={banner}
+          onShow={() => {
+            setExpandedAlarm(banner.id);
+            setTab("alarms");
+          }}
+          onAcknowledge={() =>
+            void alarmAction(transport, banner, "acknowledge", "")
+              .then((r) => {
+                if ("alarm" in r) setAlarms((list) => upsertAlarm(list, r.alarm));
+                else setAlarmPending((m) => new Map(m).set(banner.id, "acknowledge"));
+              })
+              .catch((e: AppError) => setError(e))
+          }
+        />
+      )}
       <div className="console-main">
         <CameraTree
           sites={sites}
+          canPut={transport.hasWalls}
           onPut={(camera) => wall && void act("wall_assign", { wall: id, tile: wall.selected, camera })}
           onShowAll={(cameras) => void act("wall_fill", { wall: id, cameras })}
         />
         <div className="work">
           <nav className="tabs" role="tablist" aria-label="Console views">
-            {(["wall", "layouts", "health"] as const).map((t) => (
+            {tabs.map((t) => (
               <button key={t} type="button" role="tab" data-tab={t} aria-selected={tab === t} onClick={() => setTab(t)}>
-                {t === "wall" ? "Wall" : t === "layouts" ? "Layouts" : "Stream health"}
+                {TAB_NAMES[t]}
+                {t === "alarms" && alarms.some((a) => a.state === "new") ? ` (${alarms.filter((a) => a.state === "new").length} new)` : ""}
               </button>
             ))}
           </nav>
           <Problems problems={problems} />
-          {error && (
-            <p className="error" role="alert" data-code={error.code}>
-              {error.message}
-            </p>
+          <ErrorNote error={error} />
+          {shows("alarms") && (
+            <div hidden={tab !== "alarms"}>
+              <Alarms
+                transport={transport}
+                operator={operator}
+                alarms={alarms}
+                pending={alarmPending}
+                expanded={expandedAlarm}
+                onExpand={setExpandedAlarm}
+                onChanged={(a) => setAlarms((list) => upsertAlarm(list, a))}
+                onQueued={(alarmId, action) => setAlarmPending((m) => new Map(m).set(alarmId, action))}
+                onCreateIncident={(a) => void createIncident(a)}
+              />
+            </div>
+          )}
+          {shows("events") && (
+            <div className="events-tab" hidden={tab !== "events"}>
+              <EventLog transport={transport} sites={siteList} />
+            </div>
+          )}
+          {shows("map") && (
+            <div hidden={tab !== "map"}>
+              <FloorMap
+                transport={transport}
+                operator={operator}
+                sites={siteList}
+                onPutCamera={transport.hasWalls && wall ? (camera) => void act("wall_assign", { wall: id, tile: wall.selected, camera }) : undefined}
+              />
+            </div>
+          )}
+          {shows("incidents") && (
+            <div hidden={tab !== "incidents"}>
+              <Incidents transport={transport} operator={operator} sites={siteList} openId={openIncident} onOpen={setOpenIncident} made={made} />
+            </div>
           )}
           {tab === "wall" && wall && (
             <>
@@ -163,6 +316,7 @@ export function Console({ transport }: { transport: Transport }) {
                 onDrop={(tile, camera) => void act("wall_assign", { wall: id, tile, camera })}
                 onClear={(tile) => void act("wall_assign", { wall: id, tile, camera: null })}
                 onMaximize={(tile) => void act("wall_maximize", { wall: id, tile })}
+                onAlarmTiles={transport.hasWalls ? (tiles) => void act("wall_alarm_tiles", { wall: id, tiles }) : undefined}
               />
               <TourEditor
                 key={`${id}-${wall.selected}`}

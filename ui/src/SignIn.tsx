@@ -1,3 +1,4 @@
+import { ErrorNote } from "./ErrorNote";
 import { useState, type FormEvent } from "react";
 import type { AppError, LastSignIn, Operator } from "./types";
 import type { Transport } from "./transport";
@@ -10,7 +11,9 @@ export function SignIn(props: {
   onSignedIn: (operator: Operator) => void;
 }) {
   const { last } = props;
-  const [hub, setHub] = useState(last?.hub ?? "https://");
+  // The browser console signs in to the hub that served it: no address, no keychain, no CA file.
+  const browser = props.transport.browser;
+  const [hub, setHub] = useState(last?.hub ?? (browser ? window.location.origin : "https://"));
   const [username, setUsername] = useState(last?.username ?? "");
   const [password, setPassword] = useState("");
   const [remember, setRemember] = useState(last?.remember ?? false);
@@ -46,10 +49,14 @@ export function SignIn(props: {
     <main className="sign-in">
       <form onSubmit={submit} aria-labelledby="sign-in-title">
         <h1 id="sign-in-title">Watchfloor</h1>
-        <label>
-          Hub address
-          <input name="hub" value={hub} onChange={(e) => setHub(e.target.value)} autoComplete="url" required />
-        </label>
+        {browser ? (
+          <p className="note">Hub: {hub}</p>
+        ) : (
+          <label>
+            Hub address
+            <input name="hub" value={hub} onChange={(e) => setHub(e.target.value)} autoComplete="url" required />
+          </label>
+        )}
         <label>
           User name
           <input name="username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
@@ -66,23 +73,23 @@ export function SignIn(props: {
             required={!canUseRemembered}
           />
         </label>
-        <label className="check">
-          <input type="checkbox" name="remember" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
-          Remember me on this computer (in the system keychain)
-        </label>
-        {props.keychainProblem && <p className="note">Remember me is unavailable: {props.keychainProblem}</p>}
-        <details>
-          <summary>Certificate</summary>
-          <label>
-            The hub's CA file (PEM), when its certificate is not from a public authority
-            <input name="ca_file" value={caFile} onChange={(e) => setCaFile(e.target.value)} />
-          </label>
-        </details>
-        {error && (
-          <p className="error" role="alert" data-code={error.code}>
-            {error.message}
-          </p>
+        {!browser && (
+          <>
+            <label className="check">
+              <input type="checkbox" name="remember" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+              Remember me on this computer (in the system keychain)
+            </label>
+            {props.keychainProblem && <p className="note">Remember me is unavailable: {props.keychainProblem}</p>}
+            <details>
+              <summary>Certificate</summary>
+              <label>
+                The hub's CA file (PEM), when its certificate is not from a public authority
+                <input name="ca_file" value={caFile} onChange={(e) => setCaFile(e.target.value)} />
+              </label>
+            </details>
+          </>
         )}
+        <ErrorNote error={error} />
         <button type="submit" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>

@@ -20,11 +20,19 @@ export function WallMiniature(props: {
   onDrop: (tile: number, camera: string) => void;
   onClear: (tile: number) => void;
   onMaximize: (tile: number | null) => void;
+  /** Sets which tiles alarms take over. */
+  onAlarmTiles?: (tiles: number[]) => void;
 }) {
   const { wall } = props;
   const tiles = wall.layout.tiles;
   const maximized = wall.layout.maximized ?? null;
   const selected = wall.selected;
+  const alarmTiles = wall.alarm_tiles ?? [];
+  const flashing = wall.flashing ?? [];
+  const toggleAlarmTile = () =>
+    props.onAlarmTiles?.(
+      alarmTiles.includes(selected) ? alarmTiles.filter((t) => t !== selected) : [...alarmTiles, selected].sort((a, b) => a - b),
+    );
 
   const onKey = (event: KeyboardEvent) => {
     const direction = KEYS[event.key];
@@ -34,6 +42,8 @@ export function WallMiniature(props: {
       props.onMaximize(maximized === null ? selected : null);
     } else if (event.key === "Delete" || event.key === "Backspace") {
       props.onClear(selected);
+    } else if (event.key === "a" && props.onAlarmTiles) {
+      toggleAlarmTile();
     } else if (/^[1-9]$/.test(event.key) && Number(event.key) <= tiles.length) {
       props.onSelect(Number(event.key) - 1);
     } else {
@@ -68,17 +78,21 @@ export function WallMiniature(props: {
         {shown.map(([index, tile]) => {
           const camera = wall.cameras[index] ?? null;
           const tour = wall.tours[index] ?? null;
+          const alarm = alarmTiles.includes(index);
+          const flash = flashing.includes(index);
           return (
             <button
               key={index}
               type="button"
               role="gridcell"
-              className={camera ? "tile filled" : "tile"}
+              className={`tile${camera ? " filled" : ""}${alarm ? " alarm-tile" : ""}${flash ? " flashing" : ""}`}
               data-tile={index}
               data-camera={camera ?? ""}
+              data-alarm-tile={alarm || undefined}
+              data-flashing={flash || undefined}
               style={placement(tile)}
               aria-selected={index === selected}
-              aria-label={`Tile ${index + 1}: ${camera ? props.names.get(camera) ?? camera : "empty"}${tour ? ", tour" : ""}`}
+              aria-label={`Tile ${index + 1}: ${camera ? props.names.get(camera) ?? camera : "empty"}${tour ? ", tour" : ""}${alarm ? ", alarm tile" : ""}${flash ? ", alarm!" : ""}`}
               onClick={() => props.onSelect(index)}
               onDoubleClick={() => props.onMaximize(maximized === null ? index : null)}
               onDragOver={(e) => {
@@ -87,7 +101,10 @@ export function WallMiniature(props: {
               }}
               onDrop={drop(index)}
             >
-              <span className="tile-number">{index + 1}</span>
+              <span className="tile-number">
+                {index + 1}
+                {alarm && <span className="tile-alarm">{flash ? " ⬣ ALARM" : " ⬣ alarm tile"}</span>}
+              </span>
               <span className="tile-camera">
                 {camera ? props.names.get(camera) ?? camera : ""}
                 {tour ? " ⟳" : ""}
@@ -99,6 +116,15 @@ export function WallMiniature(props: {
       <p className="hint">
         Tile {selected + 1} of {tiles.length}
         {maximized !== null ? " (maximised)" : ""} · drop a camera on a tile · arrows move · Enter maximises · Delete empties
+        {props.onAlarmTiles ? " · A makes it an alarm tile" : ""}
+        {props.onAlarmTiles && (
+          <>
+            {" "}
+            <button type="button" className="quiet" data-action="alarm-tile" aria-pressed={alarmTiles.includes(selected)} onClick={toggleAlarmTile}>
+              {alarmTiles.includes(selected) ? `Tile ${selected + 1}: stop taking alarms` : `Tile ${selected + 1}: take alarms`}
+            </button>
+          </>
+        )}
       </p>
     </section>
   );

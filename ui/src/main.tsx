@@ -1,17 +1,14 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { Console } from "./Console";
-import { inApp, tauriTransport } from "./transport";
+import { httpTransport, inApp, tauriTransport } from "./transport";
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root");
 
 void (async () => {
-  if (!inApp()) {
-    root.textContent = "Open Watchfloor from the desktop app (the browser view comes with the hub).";
-    return;
-  }
-  const transport = await tauriTransport();
+  // In the app the core answers over IPC; in a browser the hub serving this page does.
+  const transport = inApp() ? await tauriTransport() : httpTransport();
   createRoot(root).render(
     <StrictMode>
       <Console transport={transport} />

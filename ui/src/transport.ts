@@ -2,7 +2,7 @@
 // plain browser (managers without the app) the same components talk to the hub over HTTPS.
 // Components only see `Transport`.
 
-import type { AppEvent } from "./types";
+import type { AppError, AppEvent, ConnectionState, Operator, SiteDetail, SiteTree, Startup } from "./types";
 
 export interface Transport {
   /** Calls a core command; rejects with `{code, message}`. */
@@ -11,6 +11,8 @@ export interface Transport {
   listen(handler: (event: AppEvent) => void): Promise<() => void>;
   /** Whether this transport has video walls (only the desktop app does). */
   readonly hasWalls: boolean;
+  /** Whether this is the browser console (the hub's own page: no hub address, no keychain). */
+  readonly browser: boolean;
 }
 
 /** Whether the page runs inside the desktop app's webview. */
@@ -24,6 +26,7 @@ export async function tauriTransport(): Promise<Transport> {
   const { listen } = await import("@tauri-apps/api/event");
   return {
     hasWalls: true,
+    browser: false,
     call: <T,>(command: string, args?: Record<string, unknown>) =>
       invoke<T>(command, args).catch((error: unknown) => {
         throw asAppError(error);
@@ -39,4 +42,329 @@ export function asAppError(error: unknown): { code: string; message: string } {
     return { code: String(code), message: String(message) };
   }
   return { code: "unexpected", message: String(error) };
+}
+
+// ---- The browser: the hub's HTTPS API at the same origin, and its live feed over a WebSocket.
+
+/** What `httpTransport` needs from the page; tests pass fakes. */
+export interface BrowserDeps {
+  fetch: (url: string, init: RequestInit) => Promise<Response>;
+  WebSocket: new (url: string) => WebSocket;
+  location: { protocol: string; host: string; origin: string };
+  now: () => number;
+  setTimeout: (f: () => void, ms: number) => unknown;
+  clearTimeout: (handle: unknown) => void;
+}
+
+const API = "/api/v1";
+const NO_WALL = { code: "no_wall", message: "video walls are in the desktop app" };
+const WALL_COMMANDS = new Set([
+  "monitors",
+  "wall_assign",
+  "wall_fill",
+  "wall_add",
+  "wall_place",
+  "wall_snapshot",
+  "wall_close",
+  "wall_preset",
+  "wall_select",
+  "wall_maximize",
+  "wall_tour",
+  "wall_alarm_tiles",
+  "layout_open",
+  "layout_save",
+  "incident_snapshot",
+]);
+
+/** The feed's address for a page at `location`: wss:// on an https page, ws:// on http. */
+export function feedUrl(location: { protocol: string; host: string }): string {
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${API}/changes`;
+}
+
+/** The first message on the feed: no token (the session cookie authenticates the browser). */
+export function subscribeMessage(since: number | null): string {
+  return JSON.stringify(since === null ? { type: "subscribe" } : { type: "subscribe", since });
+}
+
+export type FeedMessage =
+  | { type: "subscribed"; seq: number }
+  | { type: "change"; seq: number; events: AppEvent[] }
+  | { type: "error"; code: string; message: string }
+  | { type: "ignored" };
+
+/** A feed message as what the console hears: a change becomes `hub-change` (and, like the app
+ *  core, `cameras` for a site change and `layouts` for a layout change). */
+export function feedMessage(text: string): FeedMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { type: "ignored" };
+  }
+  if (!value || typeof value !== "object") return { type: "ignored" };
+  const m = value as Record<string, unknown>;
+  if (m.type === "subscribed" && typeof m.seq === "number") return { type: "subscribed", seq: m.seq };
+  if (m.type === "error") return { type: "error", code: String(m.code ?? "unexpected"), message: String(m.message ?? "the feed failed") };
+  if (m.type === "change" && typeof m.seq === "number" && typeof m.kind === "string") {
+    const change = {
+      seq: m.seq,
+      at: typeof m.at === "string" ? m.at : "",
+      site: typeof m.site === "string" ? m.site : null,
+      kind: m.kind,
+      data: m.data ?? null,
+    };
+    const events: AppEvent[] = [{ type: "hub-change", change }];
+    if (change.kind === "site") events.push({ type: "cameras" });
+    if (change.kind.startsWith("layout")) events.push({ type: "layouts" });
+    return { type: "change", seq: m.seq, events };
+  }
+  return { type: "ignored" };
+}
+
+/** How long to wait before reconnect `attempt` (1, 2, …): doubling from 0.5 s up to 30 s,
+ *  with `jitter` (0..1) spreading clients that lost the hub together. */
+export function reconnectDelayMs(attempt: number, jitter = 0): number {
+  const base = Math.min(30_000, 500 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (1 + 0.25 * Math.min(1, Math.max(0, jitter))));
+}
+
+/** Whether a feed error means the session is gone (sign in again) rather than a hiccup. */
+export function isAuthFailure(code: string): boolean {
+  return code === "unauthenticated" || code === "forbidden";
+}
+
+async function errorOf(response: Response): Promise<AppError> {
+  try {
+    const body = (await response.json()) as unknown;
+    if (body && typeof body === "object" && "code" in body && "message" in body) return asAppError(body);
+  } catch {
+    // Not JSON: say what HTTP said.
+  }
+  return { code: `http_${response.status}`, message: `the hub answered ${response.status} ${response.statusText}`.trim() };
+}
+
+function browserDeps(): BrowserDeps {
+  return {
+    fetch: (url, init) => fetch(url, init),
+    WebSocket,
+    location: window.location,
+    now: () => Date.now(),
+    setTimeout: (f, ms) => window.setTimeout(f, ms),
+    clearTimeout: (h) => window.clearTimeout(h as number),
+  };
+}
+
+/** The browser console: the hub's API at the same origin, signed in by an HttpOnly cookie. */
+export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
+  const handlers = new Set<(event: AppEvent) => void>();
+  const emit = (event: AppEvent) => handlers.forEach((h) => h(event));
+  let connection: ConnectionState = {
+    link: "signed-out",
+    hub: deps.location.origin,
+    username: null,
+    since_ms: deps.now(),
+    attempt: 0,
+    detail: null,
+  };
+  const setConnection = (patch: Partial<ConnectionState>) => {
+    const link = patch.link ?? connection.link;
+    connection = { ...connection, ...patch, since_ms: link === connection.link ? connection.since_ms : deps.now() };
+    emit({ type: "connection", state: connection });
+  };
+
+  // The feed: open while signed in; reconnects and resubscribes from the last seq it saw.
+  let socket: WebSocket | null = null;
+  let wanted = false;
+  let lastSeq: number | null = null;
+  let timer: unknown = null;
+  let attempt = 0;
+
+  const connect = () => {
+    timer = null;
+    if (!wanted) return;
+    let ws: WebSocket;
+    try {
+      ws = new deps.WebSocket(feedUrl(deps.location));
+    } catch (e) {
+      retry(String(e));
+      return;
+    }
+    socket = ws;
+    let detail: string | null = null;
+    ws.onopen = () => ws.send(subscribeMessage(lastSeq));
+    ws.onmessage = (m: MessageEvent) => {
+      const message = feedMessage(typeof m.data === "string" ? m.data : "");
+      if (message.type === "subscribed") {
+        if (lastSeq === null) lastSeq = message.seq;
+        attempt = 0;
+        setConnection({ link: "online", attempt: 0, detail: null });
+      } else if (message.type === "change") {
+        lastSeq = message.seq;
+        message.events.forEach(emit);
+      } else if (message.type === "error") {
+        if (isAuthFailure(message.code)) {
+          stop();
+          setConnection({ link: "signed-out", attempt: 0, detail: message.message });
+        } else detail = message.message;
+      }
+    };
+    ws.onclose = (event: CloseEvent) => {
+      if (socket !== ws) return;
+      socket = null;
+      retry(detail ?? (event.reason || null));
+    };
+  };
+  const retry = (detail: string | null) => {
+    if (!wanted) return;
+    attempt += 1;
+    setConnection({ link: "reconnecting", attempt, detail });
+    timer = deps.setTimeout(connect, reconnectDelayMs(attempt, Math.random()));
+  };
+  const start = (username: string) => {
+    stop();
+    wanted = true;
+    attempt = 0;
+    lastSeq = null;
+    setConnection({ link: "connecting", username, attempt: 0, detail: null });
+    connect();
+  };
+  function stop() {
+    wanted = false;
+    if (timer !== null) deps.clearTimeout(timer);
+    timer = null;
+    const ws = socket;
+    socket = null;
+    ws?.close();
+  }
+
+  const request = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
+    let response: Response;
+    try {
+      response = await deps.fetch(`${API}${path}`, {
+        method,
+        credentials: "same-origin",
+        headers: { "X-Watchfloor": "1", "Content-Type": "application/json", Accept: "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw { code: "hub_unreachable", message: `the hub cannot be reached: ${String(e)}` } satisfies AppError;
+    }
+    if (!response.ok) throw await errorOf(response);
+    const text = response.status === 204 ? "" : await response.text();
+    return (text === "" ? null : JSON.parse(text)) as T;
+  };
+
+  const commands: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
+    startup: async () => {
+      let operator: Operator | null = null;
+      const problems: string[] = [];
+      try {
+        operator = await request<Operator>("GET", "/me");
+      } catch (e) {
+        const error = asAppError(e);
+        if (error.code !== "unauthenticated") problems.push(error.message);
+      }
+      if (operator) start(operator.username);
+      const startup: Startup = {
+        last_sign_in: null,
+        operator,
+        connection,
+        keychain: "not available in a browser",
+        problems,
+      };
+      return startup;
+    },
+    sign_in: async (args) => {
+      const req = (args.request ?? args) as { username?: unknown; password?: unknown };
+      const session = await request<{ expires: string; user: Operator }>("POST", "/auth/browser-login", {
+        username: String(req.username ?? ""),
+        password: String(req.password ?? ""),
+      });
+      start(session.user.username);
+      return session.user;
+    },
+    sign_out: async () => {
+      try {
+        await request("POST", "/auth/logout", {});
+      } finally {
+        stop();
+        setConnection({ link: "signed-out", username: null, attempt: 0, detail: null });
+      }
+      return null;
+    },
+    cameras: async () => {
+      // Not signed in: nothing to show, and no request the hub would refuse.
+      if (!wanted) return [];
+      let list: { id: string; name: string }[];
+      try {
+        list = await request<{ id: string; name: string }[]>("GET", "/sites");
+      } catch (e) {
+        if (asAppError(e).code === "unauthenticated") return [];
+        throw e;
+      }
+      const details = await Promise.all(list.map((s) => request<SiteDetail>("GET", `/sites/${encodeURIComponent(s.id)}`)));
+      return details.map(siteTree);
+    },
+    walls: async () => [],
+    stream_health: async () => [],
+    layouts: async () => request("GET", "/layouts"),
+    layout_delete: async (args) => request("DELETE", `/layouts/${encodeURIComponent(String(args.id))}`),
+    hub_get: async (args) => request("GET", String(args.path)),
+    hub_write: async (args) => ({
+      delivered: true,
+      value: await request(String(args.method ?? "POST"), String(args.path), args.body ?? null),
+    }),
+    floor_plan: async (args) =>
+      `${API}/sites/${encodeURIComponent(String(args.site))}/floors/${encodeURIComponent(String(args.floor))}/plan`,
+    outbox: async () => ({ items: [] }),
+    outbox_discard: async () => null,
+  };
+
+  return {
+    hasWalls: false,
+    browser: true,
+    call: async <T,>(command: string, args?: Record<string, unknown>) => {
+      if (WALL_COMMANDS.has(command)) throw { ...NO_WALL } satisfies AppError;
+      const run = commands[command];
+      if (!run) throw { code: "unknown_command", message: `the browser console has no command ${command}` } satisfies AppError;
+      return (await run(args ?? {})) as T;
+    },
+    listen: async (handler) => {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+  };
+}
+
+/** A hub site as the camera tree shows it: floors with their cameras. */
+export function siteTree(site: SiteDetail): SiteTree {
+  return {
+    id: site.id,
+    name: site.name,
+    floors: site.floors.map((f) => ({
+      id: f.id,
+      name: f.name,
+      cameras: site.cameras
+        .filter((c) => c.floor === f.id)
+        .map((c) => {
+          const full = c as typeof c & Partial<{ main_url: string; sub_url: string; credential_ref: string | null }>;
+          return {
+            id: c.id,
+            floor: c.floor,
+            name: c.name,
+            main_url: full.main_url ?? "",
+            sub_url: full.sub_url ?? "",
+            credential_ref: full.credential_ref ?? null,
+            doors: c.doors,
+          };
+        }),
+    })),
+  };
+}
+
+/** A list the hub keeps per site (events, alarms, incidents), read from every site given and
+ * merged; `path` makes one site's path. */
+export async function perSite<T>(transport: Transport, sites: string[], path: (site: string) => string): Promise<T[]> {
+  const lists = await Promise.all(sites.map((site) => transport.call<T[]>("hub_get", { path: path(encodeURIComponent(site)) })));
+  return lists.flat();
 }

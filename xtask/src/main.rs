@@ -121,6 +121,11 @@ fn test(args: &[String]) -> Result<()> {
         .args(["test"])
         .current_dir(root().join("ui"))
         .env("NO_COLOR", "1"))?;
+    // The event list with 50,000 rows in real Chromium: fails on a page error or when rows
+    // outside the view reach the page; prints the frame times (not judged: machines are noisy).
+    run(Command::new("node")
+        .args(["bench/event-list.mjs", "--seconds", "1"])
+        .current_dir(root().join("ui")))?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
     run(cargo().args([
         "clippy",
@@ -252,19 +257,31 @@ fn demo(args: &[String]) -> Result<()> {
     let site_arg = site.to_string_lossy().into_owned();
     run(&mut hub(&["site-import", "--site", &site_arg]))?;
     let (password, new) = demo_password(&data)?;
-    if new {
-        run(&mut hub(&[
-            "user-add",
-            "--username",
-            "guard",
-            "--display-name",
-            "Demo guard",
-            "--role",
-            "guard",
-            "--password-file",
-            &password.to_string_lossy(),
-        ]))?;
+    // A guard for the app, a manager for the browser console; one demo password. A demo
+    // folder from before the browser console has the guard only.
+    let manager_added = data.join("manager.added");
+    for (user, name) in [("guard", "Demo guard"), ("manager", "Demo manager")] {
+        let missing = if user == "guard" {
+            new
+        } else {
+            new || !manager_added.exists()
+        };
+        if missing {
+            run(&mut hub(&[
+                "user-add",
+                "--username",
+                user,
+                "--display-name",
+                name,
+                "--role",
+                user,
+                "--password-file",
+                &password.to_string_lossy(),
+            ]))?;
+        }
     }
+    std::fs::write(&manager_added, "")
+        .map_err(|e| format!("cannot write {}: {e}", manager_added.display()))?;
     let secret = data.join("doors.secret");
     let _ = std::fs::remove_file(&secret);
     run(&mut hub(&[
@@ -315,12 +332,15 @@ fn demo(args: &[String]) -> Result<()> {
     // The simulator's door events queue until the hub is up, then arrive signed over TLS.
     let _hub = Child(
         hub(&["serve", "--listen", "127.0.0.1:8443"])
+            .arg("--console")
+            .arg(root().join("ui/dist"))
             .spawn()
             .map_err(|e| format!("cannot start the hub: {e}"))?,
     );
     wait_for_port(8443)?;
     eprintln!(
-        "hub: https://127.0.0.1:8443 (certificate {}), user `guard`, password in {}",
+        "hub: https://127.0.0.1:8443 (certificate {}), user `guard`, password in {}\n\
+         browser console for managers: https://127.0.0.1:8443/ (user `manager`, same password)",
         cert.display(),
         password.display()
     );
@@ -426,5 +446,10 @@ fn bench(args: &[String]) -> Result<()> {
         .env("XDG_RUNTIME_DIR", runtime_dir()?))?;
     run(cargo()
         .args(["bench", "-p", "hub", "--bench", "hub_throughput", "--"])
-        .args(args))
+        .args(args))?;
+    // The console's event list with 50,000 rows in Chromium: frame times while scrolling.
+    build_ui()?;
+    run(Command::new("node")
+        .arg("bench/event-list.mjs")
+        .current_dir(root().join("ui")))
 }
