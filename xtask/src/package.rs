@@ -91,7 +91,35 @@ fn version() -> Result<String> {
 }
 
 /// Inspects both packages, installs the .deb and runs what it installed.
+/// The Windows and macOS icons the other platforms' bundles take (built elsewhere, checked
+/// here): an .ico with every size Windows shows, an .icns with PNGs up to 512 px.
+fn check_platform_icons() -> Result<()> {
+    let read = |name: &str| {
+        let path = crate::root().join("icons").join(name);
+        std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let ico = read("icon.ico")?;
+    let count = ico.get(4..6).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    check(
+        "icons/icon.ico holds 16 to 256 px",
+        ico.starts_with(&[0, 0, 1, 0]) && count == Some(6),
+        &format!("{count:?} images"),
+    )?;
+    let icns = read("icon.icns")?;
+    let length = icns
+        .get(4..8)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    check(
+        "icons/icon.icns is whole, with a 512 px image",
+        icns.starts_with(b"icns")
+            && length == Some(icns.len())
+            && icns.windows(4).any(|w| w == b"ic09"),
+        &format!("{} bytes", icns.len()),
+    )
+}
+
 pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
+    check_platform_icons()?;
     let version = version()?;
     let field = |name: &str| output(Command::new("dpkg-deb").arg("--field").arg(deb).arg(name));
     let name = field("Package")?;
