@@ -46,6 +46,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         outbox,
         outbox_discard,
         incident_snapshot,
+        start_demo,
     ]
 }
 
@@ -57,6 +58,11 @@ fn startup(core: CoreState<'_>) -> Startup {
 #[tauri::command]
 async fn sign_in(core: CoreState<'_>, request: SignIn) -> Result<Operator> {
     core.sign_in(request).await
+}
+
+#[tauri::command]
+async fn start_demo(core: CoreState<'_>) -> Result<Operator> {
+    core.start_demo().await
 }
 
 #[tauri::command]

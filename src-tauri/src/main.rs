@@ -117,6 +117,9 @@ fn run(args: Args) -> Result<()> {
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
             let core = Core::new(profile, keychain, Arc::new(ToConsole(handle.clone())));
+            if let Some(places) = demo_places(&handle, &core) {
+                core.offer_demo(places);
+            }
             tauri_app.manage(core.clone());
             windows::open_console(&handle, &core)?;
             for id in core.wall_ids() {
@@ -135,7 +138,7 @@ fn run(args: Args) -> Result<()> {
                         return;
                     }
                     if let Some(site) = show_site {
-                        show_site_on_empty_wall(&core, &site);
+                        core.show_site_if_empty(&site);
                     }
                 });
             }
@@ -149,6 +152,7 @@ fn run(args: Args) -> Result<()> {
             if let Some(core) = handle.try_state::<Arc<Core>>() {
                 windows::stop_walls(&core);
                 core.flush();
+                core.stop_demo();
             }
         }
         _ => {}
@@ -156,17 +160,37 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn show_site_on_empty_wall(core: &Core, site: &str) {
-    let Some(wall) = core.walls().into_iter().next() else {
-        return;
+/// Where the embedded demo's parts are: `watchfloor-hub` and `watchfloor-sim` beside this
+/// executable, and the demo site among the app's resources (or, running from a build, in the
+/// checkout it was built from). `None` when this installation has no demo.
+fn demo_places(handle: &tauri::AppHandle, core: &Core) -> Option<app::demo::DemoPlaces> {
+    let bin_dir = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    let from_resources = handle
+        .path()
+        .resource_dir()
+        .ok()
+        .map(|dir| dir.join("demo/site.json"));
+    let from_checkout = bin_dir
+        .ancestors()
+        .map(|dir| dir.join("crates/site/demo/site.json"))
+        .find(|path| path.is_file());
+    let site = from_resources
+        .filter(|path| path.is_file())
+        .or(from_checkout)?;
+    let places = app::demo::DemoPlaces {
+        bin_dir,
+        site,
+        data: core.profile().dir().join("demo"),
+        console: None,
+        sim_args: Vec::new(),
     };
-    if wall.state.cameras.iter().any(Option::is_some) {
-        return;
-    }
-    let cameras = core.site_cameras(site);
-    if let Err(error) = core.fill_wall(&wall.id, &cameras) {
-        tracing::error!(%error, %site, "the site's cameras are not on the wall");
-    }
+    let complete = ["watchfloor-hub", "watchfloor-sim"].iter().all(|name| {
+        places
+            .bin_dir
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+            .is_file()
+    });
+    complete.then_some(places)
 }
 
 /// The threads beside the windows: another start asking to show the console, tours moving

@@ -49,40 +49,6 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Xvfb on a free display number.
-fn xvfb() -> (Group, String) {
-    for n in 150..200 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            || Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        {
-            continue;
-        }
-        let group = spawn_group(
-            Command::new("Xvfb")
-                .args([
-                    &format!(":{n}"),
-                    "-screen",
-                    "0",
-                    "2560x900x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        let start = Instant::now();
-        while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "Xvfb did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        return (group, format!(":{n}"));
-    }
-    panic!("no free X display number");
-}
-
 fn read_png(path: &Path) -> wall::Image {
     let decoder = png::Decoder::new(std::io::BufReader::new(
         std::fs::File::open(path).expect("png"),
@@ -287,12 +253,15 @@ struct Desktop {
     app: PathBuf,
     // Dropped in order: the driver (and the app) before the display.
     _driver: Group,
-    _xvfb: Group,
+    _xvfb: testkit::Xvfb,
 }
 
 impl Desktop {
     fn start() -> Self {
-        let (xvfb, display) = xvfb();
+        // The WebDriver client speaks HTTP through rustls, which needs its provider.
+        hub::serve::install_crypto();
+        let xvfb = testkit::Xvfb::start("2560x900x24").expect("Xvfb");
+        let display = xvfb.display.clone();
         let port = testkit::free_port();
         let runtime_dir = scratch("runtime");
         let driver = spawn_group(
@@ -717,4 +686,49 @@ fn a_note_written_while_the_hub_is_away_reaches_it_once_after_the_app_is_killed(
         detail.notes
     );
     session.end();
+}
+
+#[test]
+fn a_first_start_offers_the_demo_which_brings_a_live_site() {
+    let _one = one_at_a_time();
+    let desktop = Desktop::start();
+    let profile = scratch("demo-profile");
+    let args = vec![
+        "--profile".to_owned(),
+        profile.to_string_lossy().into_owned(),
+    ];
+    let session = Session::start(&desktop.driver, &desktop.app, &args);
+    // Nothing configured: the form asks for a hub, and offers the demo beside it.
+    session.wait("input[name=hub]", Duration::from_secs(60));
+    session.click(&session.wait("button[data-action=start-demo]", Duration::from_secs(10)));
+    // The app starts the installed hub and simulator and signs in as the demo guard.
+    session.wait("[data-link=online]", Duration::from_secs(90));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while session.all("li.camera").len() < 16 {
+        assert!(
+            Instant::now() < deadline,
+            "the demo's sixteen cameras were not listed"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Its cameras play on the wall: the first tile shows camera 1.
+    tab(&session, "wall");
+    session.wait(
+        "button[data-tile='0'][data-camera=cam01]",
+        Duration::from_secs(20),
+    );
+    wall_shows(&session, wall::Preset::Grid(4), 0, 1);
+    session.end();
+    // The demo's processes end with the app.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let data = profile.join("demo");
+    while Command::new("pgrep")
+        .args(["-f"])
+        .arg(data.join("tls").as_os_str())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(Instant::now() < deadline, "the demo's hub outlived the app");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

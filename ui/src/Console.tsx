@@ -161,6 +161,7 @@ export function Console({ transport }: { transport: Transport }) {
           transport={transport}
           last={startup.last_sign_in}
           keychainProblem={startup.keychain}
+          demoAvailable={startup.demo_available}
           onSignedIn={(op) => {
             setOperator(op);
             void loadLayouts();

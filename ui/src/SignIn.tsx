@@ -8,6 +8,8 @@ export function SignIn(props: {
   transport: Transport;
   last: LastSignIn | null;
   keychainProblem: string | null;
+  /** This installation can start the embedded demo. */
+  demoAvailable?: boolean;
   onSignedIn: (operator: Operator) => void;
 }) {
   const { last } = props;
@@ -37,6 +39,18 @@ export function SignIn(props: {
       });
       setPassword("");
       props.onSignedIn(operator);
+    } catch (e) {
+      setError(e as AppError);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const startDemo = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      props.onSignedIn(await props.transport.call<Operator>("start_demo"));
     } catch (e) {
       setError(e as AppError);
     } finally {
@@ -94,6 +108,18 @@ export function SignIn(props: {
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      {props.demoAvailable && !browser && !last && (
+        <section className="demo-offer" aria-labelledby="demo-title">
+          <h2 id="demo-title">No hub yet?</h2>
+          <p>
+            Try Watchfloor on this computer: the demo starts a hub and a simulated site (sixteen cameras, eight doors) and signs
+            you in as its guard. Nothing leaves this computer.
+          </p>
+          <button type="button" data-action="start-demo" disabled={busy} onClick={() => void startDemo()}>
+            {busy ? "Starting the demo…" : "Try the demo"}
+          </button>
+        </section>
+      )}
     </main>
   );
 }

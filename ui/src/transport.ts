@@ -270,6 +270,7 @@ export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
         operator,
         connection,
         keychain: "not available in a browser",
+        demo_available: false,
         problems,
       };
       return startup;

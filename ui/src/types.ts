@@ -44,6 +44,8 @@ export interface Startup {
   connection: ConnectionState;
   keychain: string | null;
   problems: string[];
+  /** Whether this installation can run the embedded demo (hub and simulated site). */
+  demo_available: boolean;
 }
 
 export interface Camera {

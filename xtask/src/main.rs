@@ -202,160 +202,43 @@ fn demo_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// A random password for the demo guard, made once and kept readable by this user only.
-fn demo_password(dir: &Path) -> Result<(PathBuf, bool)> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let path = dir.join("guard.password");
-    if path.exists() {
-        return Ok((path, false));
-    }
-    let mut bytes = [0u8; 12];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
-    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, password.as_bytes()))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok((path, true))
-}
-
-/// A child process that is stopped (SIGTERM via `kill`, then reaped) when dropped.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
-}
-
 fn demo(args: &[String]) -> Result<()> {
     build_ui()?;
     build_bins()?;
     let bin = target_dir().join("debug");
-    let data = demo_dir()?;
-    let site = root().join("crates/site/demo/site.json");
-    let hub = |args: &[&str]| {
-        let mut command = Command::new(bin.join("watchfloor-hub"));
-        command
-            .args(args)
-            .env(
-                "WATCHFLOOR_HUB_DB",
-                format!("sqlite://{}/hub.db", data.display()),
-            )
-            .env("WATCHFLOOR_HUB_DATA", &data);
-        command
+    let places = demo::DemoPlaces {
+        bin_dir: bin.clone(),
+        site: root().join("crates/site/demo/site.json"),
+        data: demo_dir()?,
+        console: Some(root().join("ui/dist")),
+        sim_args: args.to_vec(),
     };
-    // The hub's configuration is written while the hub is stopped (one process owns the
-    // database): the site, the demo guard, and the source the simulator's doors post as.
-    let site_arg = site.to_string_lossy().into_owned();
-    run(&mut hub(&["site-import", "--site", &site_arg]))?;
-    let (password, new) = demo_password(&data)?;
-    // A guard for the app, a manager for the browser console; one demo password. A demo
-    // folder from before the browser console has the guard only.
-    let manager_added = data.join("manager.added");
-    for (user, name) in [("guard", "Demo guard"), ("manager", "Demo manager")] {
-        let missing = if user == "guard" {
-            new
-        } else {
-            new || !manager_added.exists()
-        };
-        if missing {
-            run(&mut hub(&[
-                "user-add",
-                "--username",
-                user,
-                "--display-name",
-                name,
-                "--role",
-                user,
-                "--password-file",
-                &password.to_string_lossy(),
-            ]))?;
-        }
-    }
-    std::fs::write(&manager_added, "")
-        .map_err(|e| format!("cannot write {}: {e}", manager_added.display()))?;
-    let secret = data.join("doors.secret");
-    let _ = std::fs::remove_file(&secret);
-    run(&mut hub(&[
-        "source-add",
-        "--id",
-        "demo-doors",
-        "--site",
-        "demo-hq",
-        "--secret-file",
-        &secret.to_string_lossy(),
-    ]))?;
-    let cert = data.join("tls/cert.pem");
-    run(&mut hub(&["tls-self-signed"]))?;
-    let mut sim = Command::new(bin.join("watchfloor-sim"));
-    sim.args([
-        "--site",
-        &site_arg,
-        "--rtsp-port",
-        "8554",
-        "--control-port",
-        "8555",
-    ])
-    .args([
-        "--hub",
-        "https://127.0.0.1:8443",
-        "--hub-source",
-        "demo-doors",
-    ])
-    .arg("--hub-secret-file")
-    .arg(&secret)
-    .arg("--hub-ca")
-    .arg(&cert)
-    .args(args)
-    .current_dir(root());
-    eprintln!("+ {sim:?}");
-    let _sim = Child(
-        sim.spawn()
-            .map_err(|e| format!("cannot start the simulator: {e}"))?,
-    );
-    wait_for_port(8555)?;
-    run(&mut hub(&[
-        "site-import",
-        "--site",
-        &site_arg,
-        "--streams-from",
-        "http://127.0.0.1:8555",
-    ]))?;
-    // The simulator's door events queue until the hub is up, then arrive signed over TLS.
-    let _hub = Child(
-        hub(&["serve", "--listen", "127.0.0.1:8443"])
-            .arg("--console")
-            .arg(root().join("ui/dist"))
-            .spawn()
-            .map_err(|e| format!("cannot start the hub: {e}"))?,
-    );
-    wait_for_port(8443)?;
+    // The hub and the simulator stop when `stack` drops: after the app, or on an error.
+    let stack = demo::DemoStack::start(&places, demo::DemoPorts::STANDARD, &|step| {
+        eprintln!("{step}")
+    })
+    .map_err(|e| e.to_string())?;
+    let (cert, password) = (&stack.certificate, &stack.password_file);
     eprintln!(
-        "hub: https://127.0.0.1:8443 (certificate {}), user `guard`, password in {}\n\
-         browser console for managers: https://127.0.0.1:8443/ (user `manager`, same password)",
+        "hub: {} (certificate {}), user `guard`, password in {}\n\
+         browser console for managers: {}/ (user `manager`, same password)",
+        stack.hub_url,
         cert.display(),
-        password.display()
+        password.display(),
+        stack.hub_url,
     );
     // On a desktop (or under Xvfb), the app signed in as the demo guard, the site's sixteen
     // cameras on a 4x4 wall; without a display, their health in the terminal.
     if std::env::var_os("DISPLAY").is_some() {
-        let profile = data.join("app");
+        let profile = places.data.join("app");
         let mut app = Command::new(bin.join("watchfloor"));
         app.arg("--profile")
             .arg(&profile)
-            .args(["--hub", "https://127.0.0.1:8443", "--username", "guard"])
+            .args(["--hub", &stack.hub_url, "--username", "guard"])
             .arg("--hub-ca")
-            .arg(&cert)
+            .arg(cert)
             .arg("--password-file")
-            .arg(&password)
+            .arg(password)
             .args(["--show-site", "demo-hq"])
             .env("XDG_RUNTIME_DIR", runtime_dir()?);
         // Without a session bus (Xvfb, a bare X server), WebKit starts its own D-Bus daemons
@@ -403,17 +286,6 @@ fn output(command: &mut Command) -> Result<String> {
         ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn wait_for_port(port: u16) -> Result<()> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::time::Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    Err(format!("nothing listens on 127.0.0.1:{port} after 30 s"))
 }
 
 /// Writes the files the UI takes from the Rust crates; a wall test fails when they drift.

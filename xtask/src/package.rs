@@ -1,7 +1,8 @@
 //! `cargo xtask package`: the Linux packages (.deb and .rpm) of the app, and the checks the
 //! test command runs on them: name, version, dependencies, desktop entry, icons, binaries; then
 //! the .deb installed with apt (test machines are disposable) and the installed binaries run:
-//! `watchfloor --version` and a headless wall snapshot of the simulator's cameras.
+//! `watchfloor --version`, a headless wall snapshot of the simulator's cameras, and the
+//! embedded demo from the installed hub, simulator and demo site.
 //!
 //! The packages are built from the same debug binaries as the demo (`tauri bundle` after our
 //! own `cargo build`), so they cost a bundling step, not another build. Release packages:
@@ -12,8 +13,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The binaries the packages ship beside the app: the wall's and the media engine's command
-/// lines, for IT (snapshots, stream health).
-const TOOLS: &[&str] = &["watchfloor-wall", "watchfloor-probe"];
+/// lines, for IT (snapshots, stream health), and the hub and the simulator that the embedded
+/// demo runs on a first start.
+const TOOLS: &[&str] = &[
+    "watchfloor-wall",
+    "watchfloor-probe",
+    "watchfloor-hub",
+    "watchfloor-sim",
+];
+
+/// Where the .deb and .rpm put the app's resources (the demo site).
+const RESOURCES: &str = "/usr/lib/Watchfloor";
 
 /// Builds the binaries (the demo's set) and bundles them; returns the .deb and the .rpm.
 pub fn build() -> Result<(PathBuf, PathBuf)> {
@@ -150,6 +160,8 @@ pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
             .map(|size| format!("usr/share/icons/hicolor/{size}/apps/watchfloor.png")),
     );
     wanted.extend(TOOLS.iter().map(|t| format!("usr/bin/{t}\n")));
+    wanted.push(format!("{}/demo/site.json\n", &RESOURCES[1..]));
+    wanted.push(format!("{}/demo/plans/ground.svg\n", &RESOURCES[1..]));
     for path in &wanted {
         check(
             &format!("deb holds {}", path.trim_end()),
@@ -174,12 +186,13 @@ pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
         &requires,
     )?;
     let files = output(Command::new("rpm").args(["-qpl"]).arg(rpm))?;
-    for path in [
-        "/usr/bin/watchfloor",
-        "/usr/bin/watchfloor-wall",
-        "/usr/bin/watchfloor-probe",
-        "/usr/share/applications/Watchfloor.desktop",
-    ] {
+    let mut wanted: Vec<String> = TOOLS.iter().map(|t| format!("/usr/bin/{t}")).collect();
+    wanted.extend([
+        "/usr/bin/watchfloor".to_owned(),
+        "/usr/share/applications/Watchfloor.desktop".to_owned(),
+        format!("{RESOURCES}/demo/site.json"),
+    ]);
+    for path in &wanted {
         check(
             &format!("rpm holds {path}"),
             files.lines().any(|l| l == path),
@@ -230,7 +243,31 @@ pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
             &entry,
         )?;
     }
-    snapshot_with_installed_wall()
+    snapshot_with_installed_wall()?;
+    demo_with_installed_binaries()
+}
+
+/// The embedded demo as a first start runs it: the installed hub and simulator, the installed
+/// demo site, on free ports; the hub answers and the simulator's cameras are imported.
+fn demo_with_installed_binaries() -> Result<()> {
+    let data = std::env::temp_dir().join(format!("watchfloor-package-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let places = demo::DemoPlaces {
+        bin_dir: PathBuf::from("/usr/bin"),
+        site: PathBuf::from(format!("{RESOURCES}/demo/site.json")),
+        data: data.clone(),
+        console: None,
+        sim_args: Vec::new(),
+    };
+    let ports = demo::DemoPorts::free().map_err(|e| e.to_string())?;
+    let started = demo::DemoStack::start(&places, ports, &|step| eprintln!("{step}"));
+    let outcome = started.map(drop).map_err(|e| e.to_string());
+    let _ = std::fs::remove_dir_all(&data);
+    check(
+        "the installed hub and simulator run the embedded demo",
+        outcome.is_ok(),
+        &format!("{outcome:?}"),
+    )
 }
 
 /// The built simulator serves cameras; the installed `watchfloor-wall` snapshots them offscreen.

@@ -146,6 +146,8 @@ pub struct Startup {
     pub keychain: Option<String>,
     /// Problems found while starting (an unreadable profile, no media engine).
     pub problems: Vec<String>,
+    /// Whether this installation can run the embedded demo (hub and simulated site).
+    pub demo_available: bool,
 }
 
 /// A sign-in request from the form. The password is `None` to use the remembered one.
@@ -198,6 +200,10 @@ pub struct Core {
     state: Mutex<State>,
     walls: Mutex<Walls>,
     outbox: Option<Outbox>,
+    /// Where the embedded demo's parts are, when this installation has them.
+    demo_places: Mutex<Option<demo::DemoPlaces>>,
+    /// The embedded demo, while it runs (it stops when the core goes).
+    demo: Mutex<Option<demo::DemoStack>>,
     /// One delivery pass at a time keeps the outbox's order.
     delivering: tokio::sync::Mutex<()>,
     me: Weak<Core>,
@@ -282,6 +288,8 @@ impl Core {
             }),
             walls: Mutex::new(walls),
             outbox,
+            demo_places: Mutex::new(None),
+            demo: Mutex::new(None),
             delivering: tokio::sync::Mutex::new(()),
             me: me.clone(),
         })
@@ -299,6 +307,73 @@ impl Core {
             connection: state.connection.clone(),
             keychain: self.keychain.as_ref().err().map(ToString::to_string),
             problems: state.problems.clone(),
+            demo_available: self.demo_places.lock().is_some(),
+        }
+    }
+
+    /// Tells the core where the embedded demo's parts are (the shell finds them).
+    pub fn offer_demo(&self, places: demo::DemoPlaces) {
+        *self.demo_places.lock() = Some(places);
+    }
+
+    /// Starts the embedded demo (a hub and a simulated site as child processes, on free
+    /// ports, its data in the profile's `demo/`), signs in as its guard and puts the site's
+    /// cameras on an empty wall. The demo runs until the app ends.
+    pub async fn start_demo(&self) -> Result<Operator> {
+        let places = self.demo_places.lock().clone().ok_or_else(|| {
+            AppError::new(
+                "no_demo",
+                "this installation has no demo (watchfloor-hub, watchfloor-sim and the demo site)",
+            )
+        })?;
+        let stopped = self.demo.lock().take();
+        if let Some(mut old) = stopped {
+            tokio::task::spawn_blocking(move || old.stop())
+                .await
+                .map_err(|e| AppError::new("demo", e.to_string()))?;
+        }
+        // Starting waits for processes and ports: off the async workers.
+        let stack = tokio::task::spawn_blocking(move || {
+            let ports = demo::DemoPorts::free()?;
+            demo::DemoStack::start(&places, ports, &|step| tracing::info!("{step}"))
+        })
+        .await
+        .map_err(|e| AppError::new("demo", e.to_string()))?
+        .map_err(|e| AppError::new("demo", e.to_string()))?;
+        let password = std::fs::read_to_string(&stack.password_file)
+            .map_err(|e| AppError::storage(format!("the demo password: {e}")))?;
+        let request = SignIn {
+            hub: stack.hub_url.clone(),
+            username: "guard".into(),
+            password: Some(password.trim().to_owned()),
+            remember: false,
+            ca_file: Some(stack.certificate.clone()),
+        };
+        let site = stack.site_id.clone();
+        *self.demo.lock() = Some(stack);
+        let operator = self.sign_in(request).await?;
+        self.show_site_if_empty(&site);
+        Ok(operator)
+    }
+
+    /// Puts a site's cameras on the first wall when it shows nothing yet.
+    pub fn show_site_if_empty(&self, site: &str) {
+        let Some(wall) = self.walls().into_iter().next() else {
+            return;
+        };
+        if wall.state.cameras.iter().any(Option::is_some) {
+            return;
+        }
+        let cameras = self.site_cameras(site);
+        if let Err(error) = self.fill_wall(&wall.id, &cameras) {
+            tracing::error!(%error, %site, "the site's cameras are not on the wall");
+        }
+    }
+
+    /// Stops the embedded demo, if it runs (at exit).
+    pub fn stop_demo(&self) {
+        if let Some(mut stack) = self.demo.lock().take() {
+            stack.stop();
         }
     }
 

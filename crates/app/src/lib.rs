@@ -23,4 +23,6 @@ pub mod profile;
 pub mod walls;
 
 pub use crate::core::{AppEvent, Core, Events, SignIn, SiteTree, Startup};
+/// The embedded demo's parts, for the shell.
+pub use demo;
 pub use error::{AppError, Result};

@@ -1,5 +1,5 @@
-//! Real throwaway servers for tests: a PostgreSQL cluster made with the system's `initdb` and a
-//! Mosquitto broker, each on a free loopback port.
+//! Real throwaway servers for tests: a PostgreSQL cluster made with the system's `initdb`, a
+//! Mosquitto broker, each on a free loopback port, and Xvfb on a display of its own choosing.
 //!
 //! Each server runs under a small `sh` keeper whose standard input is a pipe held by the test
 //! process: when the test process ends, however it ends, the pipe closes, the keeper's `read`
@@ -269,5 +269,67 @@ impl Mosquitto {
 
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
+    }
+}
+
+/// A virtual X server for window tests, on a display number the server picks itself
+/// (`-displayfd`), so stale sockets or locks left by killed servers never get in the way.
+/// Dropping it stops the server with SIGTERM, so it removes its own socket and lock.
+#[derive(Debug)]
+pub struct Xvfb {
+    child: Child,
+    /// `:N`, for `DISPLAY`.
+    pub display: String,
+}
+
+impl Xvfb {
+    /// Starts Xvfb with one screen of `size` (`WIDTHxHEIGHTxDEPTH`).
+    pub fn start(size: &str) -> Result<Self, String> {
+        use std::io::BufRead;
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", size, "-nolisten", "tcp"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start Xvfb (cargo xtask setup installs it): {e}"))?;
+        let stdout = child.stdout.take().ok_or("Xvfb has no stdout")?;
+        // The server writes its display number once it accepts connections.
+        let (send, answer) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = send.send(line);
+        });
+        let mut server = Self {
+            child,
+            display: String::new(),
+        };
+        let line = answer
+            .recv_timeout(Duration::from_secs(20))
+            .map_err(|_| "Xvfb did not say its display within 20 s".to_owned())?;
+        let number: u32 = line
+            .trim()
+            .parse()
+            .map_err(|_| format!("Xvfb said `{}`, not a display number", line.trim()))?;
+        server.display = format!(":{number}");
+        Ok(server)
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

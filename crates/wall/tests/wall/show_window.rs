@@ -6,6 +6,7 @@ use stamp::StampGeometry;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A child process killed when dropped.
 struct Killed(Child);
 
 impl Drop for Killed {
@@ -15,46 +16,12 @@ impl Drop for Killed {
     }
 }
 
-/// Starts Xvfb on a free display number.
-fn xvfb() -> (Killed, String) {
-    for n in 90..140 {
-        if std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            || std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        {
-            continue;
-        }
-        let child = Command::new("Xvfb")
-            .args([
-                &format!(":{n}"),
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (cargo xtask setup installs it)");
-        let display = format!(":{n}");
-        let start = Instant::now();
-        while !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "Xvfb did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        return (Killed(child), display);
-    }
-    panic!("no free X display number");
-}
-
 #[test]
 fn show_opens_a_window_that_shows_every_camera_in_its_tile() {
     let _streaming = crate::STREAMING.lock();
     let sim = crate::start_sim(4);
-    let (_xvfb, display) = xvfb();
+    let xvfb = testkit::Xvfb::start("1280x800x24").expect("Xvfb");
+    let display = xvfb.display.clone();
     let urls: Vec<String> = ["cam01", "cam02", "cam03", "cam04"]
         .iter()
         .map(|c| sim.cameras().url(c, StreamKind::Sub))
