@@ -304,11 +304,22 @@ impl Desktop {
     }
 }
 
+/// Opens a console tab. A click can land on something else while the page's layout moves
+/// (an alarm banner appearing pushes the tabs down), so it clicks until the tab is selected.
 fn tab(session: &Session, name: &str) {
-    session.click(&session.wait(
-        &format!("button[role=tab][data-tab={name}]"),
-        Duration::from_secs(10),
-    ));
+    let button = format!("button[role=tab][data-tab={name}]");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        session.click(&session.wait(&button, Duration::from_secs(10)));
+        if !session
+            .all(&format!("{button}[aria-selected=true]"))
+            .is_empty()
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the {name} tab did not open");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn sign_in(session: &Session, hub: &str, certificate: &Path) {
@@ -408,13 +419,13 @@ fn a_guard_signs_in_puts_a_camera_on_the_wall_and_keeps_a_saved_layout() {
     wall_shows(&session, wall::Preset::Grid(4), 3, 5);
 
     // Saved as a layout on the hub.
-    session.click(&session.wait("button[role=tab][data-tab=layouts]", Duration::from_secs(5)));
+    tab(&session, "layouts");
     let name = session.wait("input[aria-label='Layout name']", Duration::from_secs(5));
     session.type_text(&name, "E2E watch");
     session.click(&session.wait("button[data-action=save-layout]", Duration::from_secs(5)));
     session.wait("li[data-layout='E2E watch']", Duration::from_secs(10));
     // Then the wall moves on: camera 9 on tile 4.
-    session.click(&session.wait("button[role=tab][data-tab=wall]", Duration::from_secs(5)));
+    tab(&session, "wall");
     put_camera(&session, 3, "cam09");
     session.end();
 
@@ -428,14 +439,14 @@ fn a_guard_signs_in_puts_a_camera_on_the_wall_and_keeps_a_saved_layout() {
         Duration::from_secs(10),
     );
     wall_shows(&session, wall::Preset::Grid(4), 3, 9);
-    session.click(&session.wait("button[role=tab][data-tab=layouts]", Duration::from_secs(5)));
+    tab(&session, "layouts");
     let saved = session.wait(
         "li[data-layout='E2E watch'] button",
         Duration::from_secs(10),
     );
     assert!(session.text(&saved).contains("E2E watch"));
     session.click(&saved);
-    session.click(&session.wait("button[role=tab][data-tab=wall]", Duration::from_secs(5)));
+    tab(&session, "wall");
     session.wait(
         "button[data-tile='3'][data-camera=cam05]",
         Duration::from_secs(10),
@@ -526,6 +537,8 @@ fn a_forced_door_pops_its_camera_and_a_managers_browser_reads_the_guards_note() 
             door: "door01".into(),
         })
         .expect("force the door");
+    // The banner comes first, wherever the guard is.
+    session.wait(".alarm-banner", Duration::from_secs(20));
     tab(&session, "alarms");
     let alarm = session.wait("li.alarm[data-priority='1']", Duration::from_secs(20));
     let alarm_id = session
