@@ -59,6 +59,15 @@ pub struct WriteOutcome {
     pub outbox_id: Option<String>,
 }
 
+/// What one delivery pass of the outbox did, by outbox id.
+#[derive(Debug, Default)]
+pub struct DeliveryPass {
+    /// The hub's answers to the writes it took.
+    pub answers: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The writes it refused for good (they stay in the outbox, marked failed).
+    pub refused: std::collections::BTreeMap<String, AppError>,
+}
+
 /// Alarms this urgent (1 is the most) put their cameras on the wall's alarm tiles.
 pub const POP_PRIORITY: i64 = 1;
 
@@ -122,6 +131,7 @@ impl SavedLayout {
             tours: self.tours.clone(),
             selected: 0,
             alarm_tiles: Vec::new(),
+            alarm_holds: Default::default(),
         }
         .normalised())
     }
@@ -200,6 +210,11 @@ pub struct Core {
     state: Mutex<State>,
     walls: Mutex<Walls>,
     outbox: Option<Outbox>,
+    /// Outcomes of deliveries, by outbox id, until the write's caller collects them.
+    results:
+        Mutex<std::collections::BTreeMap<String, std::result::Result<serde_json::Value, AppError>>>,
+    /// Alarms already put on the wall (a forwarded alarm stays `new` and must not pop again).
+    popped_alarms: Mutex<std::collections::HashSet<String>>,
     /// Where the embedded demo's parts are, when this installation has them.
     demo_places: Mutex<Option<demo::DemoPlaces>>,
     /// The embedded demo, while it runs (it stops when the core goes).
@@ -288,6 +303,8 @@ impl Core {
             }),
             walls: Mutex::new(walls),
             outbox,
+            results: Mutex::new(Default::default()),
+            popped_alarms: Mutex::new(Default::default()),
             demo_places: Mutex::new(None),
             demo: Mutex::new(None),
             delivering: tokio::sync::Mutex::new(()),
@@ -491,6 +508,12 @@ impl Core {
                     username,
                     listener,
                 ));
+                drop(state);
+                // Urgent alarms nobody has acknowledged yet go up on the wall at sign-in too,
+                // not only those raised while the app runs.
+                if let Some(core) = self.me.upgrade() {
+                    tokio::spawn(async move { core.pop_open_alarms().await });
+                }
                 Ok(operator)
             }
             _ => Err(AppError::new(
@@ -867,6 +890,14 @@ impl Core {
                             error.message
                         ),
                     )),
+                    Err(error) if error.code == "hub_timeout" => Err(AppError::new(
+                        "outcome_unknown",
+                        format!(
+                            "{}; the command may have been carried out: check the door's state \
+                             on the map before trying again",
+                            error.message
+                        ),
+                    )),
                     Err(error) => Err(error),
                 }
             }
@@ -897,18 +928,37 @@ impl Core {
                 };
                 outbox.push(&item)?;
                 self.emit_outbox();
-                let mut answers = self.deliver_outbox().await;
+                // Away from the hub, a try would only wait out the timeouts: queue at once.
+                if self.connection().link != Link::Online {
+                    return Ok(WriteOutcome {
+                        delivered: false,
+                        value: None,
+                        outbox_id: Some(item.id),
+                    });
+                }
+                self.deliver_outbox().await;
+                // This pass, or one that ran meanwhile, may have sent it.
+                let result = self.results.lock().remove(&item.id);
                 let waiting = outbox
                     .view()
-                    .map(|v| v.items.iter().any(|i| i.id == item.id))
+                    .map(|v| v.items.iter().any(|i| i.id == item.id && !i.failed))
                     .unwrap_or(true);
-                Ok(match answers.remove(&item.id) {
-                    Some(value) => WriteOutcome {
+                Ok(match result {
+                    Some(Ok(value)) => WriteOutcome {
                         delivered: true,
                         value: Some(value),
                         outbox_id: None,
                     },
-                    // Another pass delivered it meanwhile; its answer comes on the live feed.
+                    Some(Err(refusal)) => {
+                        // Refused at once: the operator hears it here, so it need not wait
+                        // in the outbox as a failure too.
+                        if let Err(error) = outbox.discard(&item.id) {
+                            tracing::warn!(%error, "a refused write stays in the outbox");
+                        }
+                        self.emit_outbox();
+                        return Err(refusal);
+                    }
+                    // Delivered, its answer no longer kept: the live feed brings the change.
                     None if !waiting => WriteOutcome {
                         delivered: true,
                         value: None,
@@ -926,11 +976,12 @@ impl Core {
 
     /// Sends what waits in the outbox for this session, oldest first, and stops at the first
     /// write the hub could not take now (order is kept). A write the hub refuses for good is
-    /// marked failed and shown; the rest go on. Returns the hub's answers by outbox id.
-    pub async fn deliver_outbox(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
-        let mut answers = std::collections::BTreeMap::new();
+    /// marked failed and shown; the rest go on. Returns the hub's answers and refusals by
+    /// outbox id.
+    pub async fn deliver_outbox(&self) -> DeliveryPass {
+        let mut pass = DeliveryPass::default();
         let Some(outbox) = &self.outbox else {
-            return answers;
+            return pass;
         };
         let _one_pass = self.delivering.lock().await;
         let signed = {
@@ -944,13 +995,13 @@ impl Core {
             })
         };
         let Some((client, token, username)) = signed else {
-            return answers;
+            return pass;
         };
         let pending = match outbox.pending(&client.address(), &username) {
             Ok(pending) => pending,
             Err(error) => {
                 self.report_problem(error.message);
-                return answers;
+                return pass;
             }
         };
         for item in pending {
@@ -959,7 +1010,8 @@ impl Core {
                 .await;
             let recorded = match sent {
                 Ok(value) => {
-                    answers.insert(item.id.clone(), value);
+                    self.keep_result(&item.id, Ok(value.clone()));
+                    pass.answers.insert(item.id.clone(), value);
                     outbox.delivered(&item.id)
                 }
                 Err(error) if is_transient(&error) => {
@@ -969,7 +1021,10 @@ impl Core {
                 }
                 Err(error) => {
                     tracing::warn!(item = %item.summary, %error, "the hub refused a queued write");
-                    outbox.attempt_failed(&item.id, &error.message, true)
+                    let recorded = outbox.attempt_failed(&item.id, &error.message, true);
+                    self.keep_result(&item.id, Err(error.clone()));
+                    pass.refused.insert(item.id.clone(), error);
+                    recorded
                 }
             };
             if let Err(error) = recorded {
@@ -978,7 +1033,17 @@ impl Core {
             }
         }
         self.emit_outbox();
-        answers
+        pass
+    }
+
+    /// Keeps a delivery's outcome for the `hub_write` call that queued it (a few hundred at
+    /// most: a call collects its own at once).
+    fn keep_result(&self, id: &str, result: std::result::Result<serde_json::Value, AppError>) {
+        let mut results = self.results.lock();
+        if results.len() >= 256 {
+            results.pop_first();
+        }
+        results.insert(id.to_owned(), result);
     }
 
     /// Retries the outbox when something waits and the hub is reachable (call now and then).
@@ -1052,6 +1117,64 @@ impl Core {
         self.hub_write("POST", &path, body).await
     }
 
+    /// Puts the cameras of every open, unacknowledged urgent alarm on the alarm tiles (oldest
+    /// first, so the newest ends up on top when tiles run out).
+    async fn pop_open_alarms(&self) {
+        // Tiles still held from before (the app was closed or killed meanwhile): alarms handled
+        // since then let go of them.
+        let held = self.walls.lock().held_alarms();
+        for id in held {
+            let path = format!("/alarms/{}", crate::hub_client::encode(&id));
+            let state = match self.hub_get(&path).await {
+                Ok(alarm) => alarm["state"].as_str().unwrap_or("closed").to_owned(),
+                Err(error) if error.code == "hub_not_found" => "closed".to_owned(),
+                Err(error) => {
+                    tracing::warn!(%error, alarm = %id, "held alarm not checked");
+                    continue;
+                }
+            };
+            if state != "new" {
+                self.on_alarm(&serde_json::json!({
+                    "id": id, "priority": POP_PRIORITY, "state": state, "cameras": []
+                }));
+            }
+        }
+        let sites: Vec<String> = self
+            .state
+            .lock()
+            .sites
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        let mut open = Vec::new();
+        for site in sites {
+            let path = format!(
+                "/alarms?site={}&state=new&limit=50",
+                crate::hub_client::encode(&site)
+            );
+            match self.hub_get(&path).await {
+                Ok(serde_json::Value::Array(alarms)) => open.extend(alarms),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, %site, "open alarms not read"),
+            }
+        }
+        open.retain(|a| a["priority"].as_i64().is_some_and(|p| p <= POP_PRIORITY));
+        open.sort_by(|a, b| a["raised"].as_str().cmp(&b["raised"].as_str()));
+        for alarm in &open {
+            self.on_alarm(alarm);
+        }
+    }
+
+    /// Whether this is the first time alarm `id` asks for the wall (the set is bounded: an alarm
+    /// that old is long handled).
+    fn first_pop(&self, id: &str) -> bool {
+        let mut popped = self.popped_alarms.lock();
+        if popped.len() >= 4096 {
+            popped.clear();
+        }
+        popped.insert(id.to_owned())
+    }
+
     /// Chooses the tiles alarms take over on wall `wall`.
     pub fn set_alarm_tiles(&self, wall: &str, tiles: &[usize]) -> Result<()> {
         self.change_walls(|walls, _| walls.set_alarm_tiles(wall, tiles))
@@ -1068,7 +1191,11 @@ impl Core {
             }
         };
         let changed = match alarm.state.as_str() {
-            "new" if alarm.priority <= POP_PRIORITY && !alarm.cameras.is_empty() => {
+            "new"
+                if alarm.priority <= POP_PRIORITY
+                    && !alarm.cameras.is_empty()
+                    && self.first_pop(&alarm.id) =>
+            {
                 let pop = AlarmPop {
                     alarm: alarm.id.clone(),
                     cameras: alarm.cameras.clone(),

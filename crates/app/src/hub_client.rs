@@ -311,8 +311,9 @@ impl HubClient {
                 ),
             )
         } else if error.is_timeout() {
+            // Sent, perhaps received: the outcome is unknown (unlike a refused connection).
             AppError::new(
-                "hub_unreachable",
+                "hub_timeout",
                 format!("the hub at {address} did not answer in time"),
             )
         } else {
@@ -328,6 +329,14 @@ impl HubClient {
 fn answer_error(status: reqwest::StatusCode, path: &str, bytes: &[u8]) -> AppError {
     match serde_json::from_slice::<ErrorBody>(bytes) {
         Ok(error) => AppError::new(format!("hub_{}", error.code), error.message),
+        // Not the hub's own JSON: a proxy in between. Its 4xx (a body too large, say) will not
+        // change on a retry; the rest may.
+        Err(_) if status.is_client_error() && !matches!(status.as_u16(), 401 | 408 | 429) => {
+            AppError::new(
+                "hub_refused",
+                format!("the hub answered {status} to {path}"),
+            )
+        }
         Err(_) => AppError::new("hub_answer", format!("the hub answered {status} to {path}")),
     }
 }
@@ -338,6 +347,7 @@ pub fn is_transient(error: &AppError) -> bool {
     matches!(
         error.code.as_str(),
         "hub_unreachable"
+            | "hub_timeout"
             | "hub_unauthenticated"
             | "hub_rate_limited"
             | "hub_upstream"

@@ -49,6 +49,9 @@ pub struct WallState {
     /// The tiles an alarm takes over with its cameras (the last tile unless chosen).
     #[serde(default)]
     pub alarm_tiles: Vec<usize>,
+    /// The tiles alarms hold now, by tile.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarm_holds: BTreeMap<usize, AlarmHold>,
 }
 
 impl WallState {
@@ -60,6 +63,7 @@ impl WallState {
             tours: vec![None; count],
             selected: 0,
             alarm_tiles: Vec::new(),
+            alarm_holds: BTreeMap::new(),
         }
         .normalised()
     }
@@ -74,6 +78,7 @@ impl WallState {
             self.layout.maximized = None;
         }
         self.alarm_tiles.retain(|t| *t < count);
+        self.alarm_holds.retain(|t, _| *t < count);
         self.alarm_tiles.sort_unstable();
         self.alarm_tiles.dedup();
         if self.alarm_tiles.is_empty() && count > 0 {
@@ -111,14 +116,15 @@ struct TourPosition {
     next: Instant,
 }
 
-/// A tile an alarm took over, and what it showed before.
-#[derive(Debug, Clone)]
-struct Popped {
-    alarm: String,
-    before: Option<String>,
-    before_tour: Option<Tour>,
+/// A tile an alarm took over, and what it showed before (kept in the profile, so a restart
+/// can still give the tile back when the alarm closes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmHold {
+    pub alarm: String,
+    pub before: Option<String>,
+    pub before_tour: Option<Tour>,
     /// Until the alarm is acknowledged.
-    flashing: bool,
+    pub flashing: bool,
 }
 
 /// An alarm's cameras to show on a wall's alarm tiles.
@@ -133,7 +139,6 @@ struct Wall {
     state: WallState,
     renderer: Option<RenderThread>,
     tours: Vec<Option<TourPosition>>,
-    popped: BTreeMap<usize, Popped>,
 }
 
 /// Tours start (again) at their first camera: after a restart, a layout change or a layout
@@ -229,7 +234,6 @@ impl Walls {
                 state,
                 renderer: None,
                 tours,
-                popped: BTreeMap::new(),
             },
         );
     }
@@ -274,7 +278,8 @@ impl Walls {
                 state: w.state.clone(),
                 on_screen: w.renderer.is_some(),
                 flashing: w
-                    .popped
+                    .state
+                    .alarm_holds
                     .iter()
                     .filter(|(_, p)| p.flashing)
                     .map(|(t, _)| *t)
@@ -308,7 +313,11 @@ impl Walls {
         live.selected = Some(wall.state.selected);
         for (index, camera) in wall.state.cameras.iter().enumerate() {
             if let Some(mut tile) = camera.as_deref().and_then(|c| source.tile(c)) {
-                tile.alarm = wall.popped.get(&index).is_some_and(|p| p.flashing);
+                tile.alarm = wall
+                    .state
+                    .alarm_holds
+                    .get(&index)
+                    .is_some_and(|p| p.flashing);
                 live.set_tile(index, tile);
             }
         }
@@ -355,6 +364,7 @@ impl Walls {
             tours: wall.state.tours.clone(),
             selected: wall.state.selected,
             alarm_tiles: wall.state.alarm_tiles.clone(),
+            alarm_holds: BTreeMap::new(),
         }
         .normalised();
         // A layout change keeps what shows on the tiles that remain.
@@ -383,7 +393,7 @@ impl Walls {
         Self::send(wall, WallCommand::Maximize(state.layout.maximized))?;
         Self::send(wall, WallCommand::Select(state.selected))?;
         // A new layout replaces what alarms put up; the alarms stay in the alarm list.
-        for tile in std::mem::take(&mut wall.popped).into_keys() {
+        for tile in std::mem::take(&mut wall.state.alarm_holds).into_keys() {
             if tile < state.layout.tiles.len() {
                 Self::send(wall, WallCommand::Alarm(tile, false))?;
             }
@@ -420,7 +430,7 @@ impl Walls {
             .collect();
         // Free alarm tiles first, then those of acknowledged alarms, then flashing ones.
         let mut tiles = wall.state.alarm_tiles.clone();
-        tiles.sort_by_key(|t| match wall.popped.get(t) {
+        tiles.sort_by_key(|t| match wall.state.alarm_holds.get(t) {
             None => 0,
             Some(p) if p.alarm == pop.alarm => 0,
             Some(p) if !p.flashing => 1,
@@ -434,7 +444,7 @@ impl Walls {
             });
             Self::send(wall, WallCommand::Tile(tile, live))?;
             Self::send(wall, WallCommand::Alarm(tile, true))?;
-            let earlier = wall.popped.remove(&tile);
+            let earlier = wall.state.alarm_holds.remove(&tile);
             let (before, before_tour) = match earlier {
                 Some(p) => (p.before, p.before_tour),
                 None => (
@@ -442,9 +452,9 @@ impl Walls {
                     wall.state.tours[tile].take(),
                 ),
             };
-            wall.popped.insert(
+            wall.state.alarm_holds.insert(
                 tile,
-                Popped {
+                AlarmHold {
                     alarm: pop.alarm.clone(),
                     before,
                     before_tour,
@@ -458,13 +468,26 @@ impl Walls {
         Ok(used)
     }
 
+    /// The alarms holding tiles now, each once.
+    pub fn held_alarms(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .walls
+            .values()
+            .flat_map(|w| w.state.alarm_holds.values().map(|h| h.alarm.clone()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     /// An alarm was acknowledged: its tiles stop flashing and keep its cameras. Returns whether
     /// anything changed.
     pub fn alarm_acknowledged(&mut self, alarm: &str) -> bool {
         let mut changed = false;
         for wall in self.walls.values_mut() {
             let tiles: Vec<usize> = wall
-                .popped
+                .state
+                .alarm_holds
                 .iter_mut()
                 .filter(|(_, p)| p.alarm == alarm && p.flashing)
                 .map(|(t, p)| {
@@ -488,13 +511,14 @@ impl Walls {
         let mut changed = false;
         for wall in self.walls.values_mut() {
             let tiles: Vec<usize> = wall
-                .popped
+                .state
+                .alarm_holds
                 .iter()
                 .filter(|(_, p)| p.alarm == alarm)
                 .map(|(t, _)| *t)
                 .collect();
             for tile in tiles {
-                let Some(popped) = wall.popped.remove(&tile) else {
+                let Some(popped) = wall.state.alarm_holds.remove(&tile) else {
                     continue;
                 };
                 changed = true;
@@ -556,7 +580,7 @@ impl Walls {
             None => None,
         };
         Self::send(wall, WallCommand::Tile(tile, live))?;
-        if wall.popped.remove(&tile).is_some() {
+        if wall.state.alarm_holds.remove(&tile).is_some() {
             // The operator takes the tile back from the alarm.
             Self::send(wall, WallCommand::Alarm(tile, false))?;
         }
@@ -819,6 +843,26 @@ mod tests {
         assert_eq!(view.state.cameras[15].as_deref(), Some("tour1"));
         assert_eq!(view.state.tours[15], Some(tour), "the tour comes back");
         assert!(!walls.alarm_closed("al1", &source));
+    }
+
+    #[test]
+    fn alarm_holds_survive_a_restart_and_still_give_the_tile_back() {
+        let source = Known(vec!["a", "door1"]);
+        let mut walls = walls();
+        walls.assign("wall-1", 15, Some("a"), &source).expect("a");
+        let pop = AlarmPop {
+            alarm: "al9".into(),
+            cameras: vec!["door1".into()],
+        };
+        walls.pop_alarm(&pop, &source).expect("pop");
+        let saved = serde_json::to_string(&walls.states()).expect("save");
+        let mut restored = Walls::restore(&serde_json::from_str(&saved).expect("load"));
+        assert_eq!(restored.held_alarms(), ["al9"]);
+        assert_eq!(restored.view("wall-1").expect("wall").flashing, [15]);
+        assert!(restored.alarm_closed("al9", &source));
+        let state = restored.view("wall-1").expect("wall").state;
+        assert_eq!(state.cameras[15].as_deref(), Some("a"));
+        assert!(state.alarm_holds.is_empty());
     }
 
     #[test]

@@ -6,8 +6,6 @@
 //! Standard library only (xtask builds it in seconds). It knows the hub's and the simulator's
 //! command lines, nothing of their code.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -320,16 +318,39 @@ fn password(dir: &Path) -> Result<(PathBuf, bool)> {
     if path.exists() {
         return Ok((path, false));
     }
-    // The standard library's hasher keys come from the operating system's random source.
     let mut text = String::new();
-    for _ in 0..2 {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(Instant::now().elapsed().as_nanos() as u64);
-        text.push_str(&format!("{:016x}", hasher.finish()));
+    for byte in random_bytes()? {
+        text.push_str(&format!("{byte:02x}"));
     }
     text.truncate(24);
     write(&path, text.as_bytes())?;
     Ok((path, true))
+}
+
+/// Twelve bytes from the operating system's random source.
+fn random_bytes() -> Result<[u8; 12]> {
+    let mut bytes = [0u8; 12];
+    #[cfg(unix)]
+    {
+        use std::io::Read;
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut bytes))
+            .map_err(|e| DemoError(format!("cannot read /dev/urandom: {e}")))?;
+    }
+    #[cfg(not(unix))]
+    {
+        // The standard library seeds its hasher keys from the system's generator
+        // (BCryptGenRandom on Windows); two keyed hashes give the twelve bytes.
+        use std::hash::{BuildHasher, Hasher};
+        for chunk in bytes.chunks_mut(8) {
+            let word = std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+                .to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+    }
+    Ok(bytes)
 }
 
 /// Writes a new file readable by its owner only (on Unix).

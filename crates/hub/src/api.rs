@@ -158,6 +158,18 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .map(|t| t.trim().to_owned())
 }
 
+/// Whether the request's `Origin` (when a browser sent one) is the hub itself.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+}
+
 /// The session token in the console's cookie, if any.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
@@ -810,7 +822,9 @@ async fn changes(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let cookie = session_cookie(&headers);
+    // WebSockets are not bound by CORS: a cookie only counts when the page that opens the feed
+    // is the hub's own console (same host and port), never another site's page.
+    let cookie = session_cookie(&headers).filter(|_| same_origin(&headers));
     upgrade
         .max_message_size(64 * 1024)
         .on_upgrade(move |socket| crate::feed::serve(state.hub, socket, cookie))

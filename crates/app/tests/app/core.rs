@@ -67,22 +67,59 @@ fn config(data: &std::path::Path, listen: std::net::SocketAddr) -> ServeConfig {
     }
 }
 
-/// A hub over TLS on `data` with the demo site (streams from a real simulator) and a guard.
+/// The hub's address as the app writes it (no trailing slash).
+fn running_url(running: &hub::serve::RunningHub) -> String {
+    running.url.trim_end_matches('/').to_owned()
+}
+
+/// A hub over TLS on `data` with the demo site (streams from a real simulator whose doors post
+/// to the hub through the signed webhook) and a guard.
 async fn demo_hub(data: &std::path::Path) -> (hub::serve::RunningHub, sim::Sim) {
     hub::serve::install_crypto();
-    let demo = site::Site::load(&site::demo_site_path()).expect("demo site");
-    let sim = sim::Sim::start(sim::SimConfig::quiet(demo), vec![]).expect("simulator");
     let running = hub::serve::start(
         config(data, "127.0.0.1:0".parse().expect("addr")),
         Arc::new(hub::SystemClock),
     )
     .await
     .expect("hub");
-    let mut import =
-        hub::model::SiteImport::from_site_file(&site::demo_site_path()).expect("import");
-    import.streams =
+    let import =
+        || hub::model::SiteImport::from_site_file(&site::demo_site_path()).expect("import");
+    running.hub.import_site(None, import()).await.expect("site");
+    let secret = running
+        .hub
+        .create_source(
+            None,
+            hub::store::NewSource {
+                id: "core-doors".into(),
+                site: "demo-hq".into(),
+                name: "Simulated doors".into(),
+            },
+        )
+        .await
+        .expect("source")
+        .secret
+        .into_bytes();
+    let webhook = sim::Webhook::start(sim::WebhookSettings {
+        hub: running.url.clone(),
+        source: "core-doors".into(),
+        secret,
+        ca_pem: running
+            .certificate
+            .as_ref()
+            .map(|c| std::fs::read(c).expect("certificate")),
+    })
+    .expect("webhook");
+    let demo = site::Site::load(&site::demo_site_path()).expect("demo site");
+    let sim =
+        sim::Sim::start(sim::SimConfig::quiet(demo), vec![Box::new(webhook)]).expect("simulator");
+    let mut streams = import();
+    streams.streams =
         hub::model::streams_from_listing(&serde_json::to_value(sim.listing()).expect("listing"));
-    running.hub.import_site(None, import).await.expect("site");
+    running
+        .hub
+        .import_site(None, streams)
+        .await
+        .expect("streams");
     running
         .hub
         .create_user(
@@ -101,6 +138,100 @@ async fn demo_hub(data: &std::path::Path) -> (hub::serve::RunningHub, sim::Sim) 
         .await
         .expect("guard");
     (running, sim)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_urgent_alarm_raised_before_sign_in_goes_up_on_the_wall_and_comes_down_when_closed() {
+    let data = scratch("alarm-hub");
+    let (running, sim) = demo_hub(&data).await;
+    let hub = running.hub.clone();
+    sim.door_command(&sim::DoorCommand::ForceOpen {
+        door: "door02".into(),
+    })
+    .expect("force");
+    let session = hub.login("guard", PASSWORD, "test").await.expect("login");
+    let caller = hub.authenticate(&session.token).await.expect("caller");
+    let mut alarm = None;
+    until("the forced-open alarm on the hub", || {
+        alarm = futures_executor_alarm(&hub, &caller);
+        alarm.is_some()
+    })
+    .await;
+    let alarm = alarm.expect("alarm");
+
+    let events = Arc::new(Collected::default());
+    let core = Core::new(
+        Profile::open(scratch("alarm-profile")).expect("profile"),
+        Err(app::keychain::KeychainError::Unavailable(
+            "not in this test".into(),
+        )),
+        events.clone(),
+    );
+    core.sign_in(SignIn {
+        hub: running.url.clone(),
+        username: "guard".into(),
+        password: Some(PASSWORD.into()),
+        remember: false,
+        ca_file: running.certificate.clone(),
+    })
+    .await
+    .expect("signed in");
+    // door02's first camera (cam04) takes the wall's alarm tile, the last of the 4x4.
+    until("the alarm's camera on the alarm tile", || {
+        core.walls()
+            .first()
+            .is_some_and(|w| w.flashing == [15] && w.state.cameras[15].as_deref() == Some("cam04"))
+    })
+    .await;
+    let refused = core
+        .hub_write(
+            "POST",
+            &format!("/alarms/{alarm}/close"),
+            serde_json::json!({"request_id": "close-1", "comment": "false alarm"}),
+        )
+        .await
+        .expect_err("a guard may not close alarms");
+    assert_eq!(refused.code, "hub_forbidden", "{}", refused.message);
+    let acknowledged = core
+        .hub_write(
+            "POST",
+            &format!("/alarms/{alarm}/acknowledge"),
+            serde_json::json!({"request_id": "ack-1", "comment": "patrol sent"}),
+        )
+        .await
+        .expect("acknowledged");
+    assert!(acknowledged.delivered);
+    until("the flashing stopped", || {
+        core.walls().first().is_some_and(|w| w.flashing.is_empty())
+    })
+    .await;
+    assert!(
+        core.outbox().expect("outbox").items.is_empty(),
+        "a write refused at once is answered, not kept"
+    );
+    running.stop().await;
+}
+
+/// The forced-open alarm's id, once the hub has raised it.
+fn futures_executor_alarm(
+    hub: &Arc<hub::store::Hub>,
+    caller: &hub::store::Caller,
+) -> Option<String> {
+    let alarms = tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(hub.list_alarms(
+            caller,
+            hub::store::AlarmFilter {
+                site: Some("demo-hq".into()),
+                state: Some("new".into()),
+                limit: None,
+            },
+        ))
+    })
+    .ok()?;
+    alarms
+        .into_iter()
+        .find(|a| a.rule == "door-forced-open")
+        .map(|a| a.id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,6 +322,31 @@ async fn operator_writes_wait_in_the_outbox_while_the_hub_is_away_and_arrive_onc
     let detail = hub.incident(&caller, "inc-core-1").await.expect("incident");
     let texts: Vec<&str> = detail.notes.iter().map(|n| n.text.as_str()).collect();
     assert_eq!(texts, ["first", "second"]);
+
+    // A crash after the hub took a note but before the outbox forgot it: the note goes again
+    // on the next pass, and the hub, knowing its id, keeps one.
+    let outbox = app::outbox::Outbox::open(&core.profile().dir().join("outbox.sqlite"))
+        .expect("the profile's outbox");
+    outbox
+        .push(&app::outbox::OutboxItem {
+            id: "out-replayed".into(),
+            hub: running_url(&again),
+            username: "guard".into(),
+            method: "POST".into(),
+            path: "/incidents/inc-core-1/notes".into(),
+            body: serde_json::json!({"id": "n-1", "text": "first"}),
+            summary: "Note on incident inc-core-1".into(),
+            created_ms: 0,
+            attempts: 0,
+            last_error: None,
+            failed: false,
+        })
+        .expect("left behind");
+    let pass = core.deliver_outbox().await;
+    assert!(pass.answers.contains_key("out-replayed"), "{pass:?}");
+    let detail = hub.incident(&caller, "inc-core-1").await.expect("incident");
+    assert_eq!(detail.notes.iter().filter(|n| n.text == "first").count(), 1);
+    assert!(core.outbox().expect("outbox").items.is_empty());
     again.stop().await;
 }
 

@@ -86,21 +86,14 @@ async fn a_browser_signs_in_by_cookie_and_follows_the_feed() {
         "a cookie write without the console header is refused"
     );
 
-    // The feed, subscribed by cookie alone.
-    let mut request = hub.ws_url().into_client_request().expect("request");
-    request
-        .headers_mut()
-        .insert(COOKIE, cookie.parse().expect("header"));
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
-    socket
-        .send(Message::Text(
-            json!({"type": "subscribe"}).to_string().into(),
-        ))
-        .await
-        .expect("subscribe");
-    let hello = next_json(&mut socket).await.expect("answer");
+    // A page of another origin cannot use the cookie on the feed (WebSockets skip CORS).
+    let (mut foreign, refused) =
+        subscribe_by_cookie(&hub, &cookie, Some("https://evil.example")).await;
+    assert_eq!(refused["code"], "unauthenticated", "{refused}");
+    drop(foreign.close(None).await);
+
+    // The feed, subscribed by cookie alone (same origin).
+    let (mut socket, hello) = subscribe_by_cookie(&hub, &cookie, None).await;
     assert_eq!(hello["type"], "subscribed", "{hello}");
 
     let written = http
@@ -137,4 +130,33 @@ async fn a_browser_signs_in_by_cookie_and_follows_the_feed() {
         .await
         .expect("me");
     assert_eq!(after.status(), 401, "the session ended with the log-out");
+}
+
+/// Opens the live feed with the session cookie (and an `Origin`, as a browser page sends) and
+/// subscribes without a token; returns the socket and the hub's first answer.
+async fn subscribe_by_cookie(
+    hub: &TestHub,
+    cookie: &str,
+    origin: Option<&str>,
+) -> (crate::feed::Socket, Value) {
+    let mut request = hub.ws_url().into_client_request().expect("request");
+    request
+        .headers_mut()
+        .insert(COOKIE, cookie.parse().expect("header"));
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().expect("origin"));
+    }
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket");
+    socket
+        .send(Message::Text(
+            json!({"type": "subscribe"}).to_string().into(),
+        ))
+        .await
+        .expect("subscribe");
+    let answer = next_json(&mut socket).await.expect("answer");
+    (socket, answer)
 }
