@@ -134,12 +134,12 @@ function AlarmRow(props: {
           <div className="row">
             <input name="comment" aria-label="Comment" placeholder="Comment" value={comment} onChange={(e) => setComment(e.target.value)} />
             {can(operator, alarm.site, "acknowledge-alarm") && alarm.state === "new" && (
-              <button type="button" data-action="acknowledge" disabled={busy} onClick={() => void act("acknowledge")}>
+              <button type="button" data-action="acknowledge" disabled={busy || pending !== undefined} onClick={() => void act("acknowledge")}>
                 Acknowledge
               </button>
             )}
             {can(operator, alarm.site, "close-alarm") && (
-              <button type="button" data-action="close" disabled={busy} onClick={() => void act("close")}>
+              <button type="button" data-action="close" disabled={busy || pending !== undefined} onClick={() => void act("close")}>
                 Close
               </button>
             )}

@@ -1,7 +1,7 @@
 import { ErrorNote } from "./ErrorNote";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { AlarmBanner, Alarms, alarmAction } from "./Alarms";
-import { bannerAlarm, mergeAlarms, upsertAlarm } from "./alarms";
+import { bannerAlarm, mergeAlarms, pendingAlarmActions, upsertAlarm } from "./alarms";
 import { CameraTree } from "./CameraTree";
 import { EventLog } from "./EventList";
 import { FloorMap } from "./FloorMap";
@@ -60,8 +60,9 @@ export function Console({ transport }: { transport: Transport }) {
     setVisited((v) => (v.has(t) ? v : new Set(v).add(t)));
   }, []);
   const [outbox, setOutbox] = useState<OutboxView | null>(null);
+  const alarmPending = useMemo(() => pendingAlarmActions(outbox), [outbox]);
   const [alarms, setAlarms] = useState<Alarm[]>([]);
-  const [alarmPending, setAlarmPending] = useState<Map<string, string>>(new Map());
+
   const [expandedAlarm, setExpandedAlarm] = useState<string | null>(null);
   const [openIncident, setOpenIncident] = useState<string | null>(null);
   const [made, setMade] = useState<{ detail: IncidentDetail; queued: boolean; problem: string | null } | null>(null);
@@ -105,12 +106,6 @@ export function Console({ transport }: { transport: Transport }) {
         else if (event.type === "hub-change" && event.change.kind === "alarm" && event.change.data) {
           const alarm = event.change.data as Alarm;
           setAlarms((list) => upsertAlarm(list, alarm));
-          setAlarmPending((m) => {
-            if (!m.has(alarm.id)) return m;
-            const next = new Map(m);
-            next.delete(alarm.id);
-            return next;
-          });
         }
       });
       const start = await transport.call<Startup>("startup");
@@ -212,10 +207,8 @@ export function Console({ transport }: { transport: Transport }) {
           }}
           onAcknowledge={() =>
             void alarmAction(transport, banner, "acknowledge", "")
-              .then((r) => {
-                if ("alarm" in r) setAlarms((list) => upsertAlarm(list, r.alarm));
-                else setAlarmPending((m) => new Map(m).set(banner.id, "acknowledge"));
-              })
+              // Queued instead, the outbox event shows it as waiting.
+              .then((r) => "alarm" in r && setAlarms((list) => upsertAlarm(list, r.alarm)))
               .catch((e: AppError) => setError(e))
           }
         />
@@ -248,7 +241,7 @@ export function Console({ transport }: { transport: Transport }) {
                 expanded={expandedAlarm}
                 onExpand={setExpandedAlarm}
                 onChanged={(a) => setAlarms((list) => upsertAlarm(list, a))}
-                onQueued={(alarmId, action) => setAlarmPending((m) => new Map(m).set(alarmId, action))}
+                onQueued={() => undefined}
                 onCreateIncident={(a) => void createIncident(a)}
               />
             </div>

@@ -216,10 +216,16 @@ function IncidentView(props: {
   useEffect(() => {
     let live = true;
     let stop: (() => void) | undefined;
+    const early: IncidentNote[] = [];
     void transport
       .listen((event) => {
         if (event.type !== "hub-change" || !event.change.data) return;
-        if (event.change.kind === "note") setDetail((d) => (d ? addNote(d, event.change.data as IncidentNote) : d));
+        if (event.change.kind === "note") {
+          const note = event.change.data as IncidentNote;
+          // Before the incident has loaded, keep the note for the load to merge.
+          if (note.incident === id) early.push(note);
+          setDetail((d) => (d ? addNote(d, note) : d));
+        }
         else if (event.change.kind === "incident") setDetail((d) => (d ? updateDetail(d, event.change.data as Incident) : d));
       })
       .then((f) => (live ? (stop = f) : f()));
@@ -228,7 +234,7 @@ function IncidentView(props: {
       .then((d) => {
         if (!live) return;
         // Notes heard on the feed while this loaded are kept.
-        setDetail((now) => ({ ...d, notes: dedupeNotes([...d.notes, ...(now?.notes ?? [])]) }));
+        setDetail((now) => ({ ...d, notes: dedupeNotes([...d.notes, ...early, ...(now?.notes ?? [])]) }));
         setAssignee(d.assignee ?? "");
       })
       .catch((e: AppError) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bannerAlarm, mergeAlarms, openAlarms, priorityLook, upsertAlarm } from "./alarms";
+import { bannerAlarm, mergeAlarms, openAlarms, pendingAlarmActions, priorityLook, upsertAlarm } from "./alarms";
 import { can, roleOn } from "./rights";
 import { outboxSummary } from "./outbox";
 import { newId } from "./ids";
@@ -116,5 +116,25 @@ describe("ids", () => {
     const id = newId({ getRandomValues: <T extends ArrayBufferView | null>(a: T) => a });
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(newId({ getRandomValues: (a) => a, randomUUID: () => "x" })).toBe("x");
+  });
+});
+
+describe("pending alarm actions", () => {
+  it("come from the outbox, failed ones left out", () => {
+    const item = (path: string, failed = false) => ({
+      id: path,
+      created_ms: 1,
+      method: "POST",
+      path,
+      summary: "",
+      attempts: 0,
+      last_error: null,
+      failed,
+    });
+    const pending = pendingAlarmActions({
+      items: [item("/alarms/a%201/acknowledge"), item("/alarms/a2/close", true), item("/incidents/i1/notes")],
+    });
+    expect([...pending]).toEqual([["a 1", "acknowledge"]]);
+    expect(pendingAlarmActions(null).size).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 // Open alarms as the console shows them: most urgent first, live updates by id, and the banner
 // that a priority-1 alarm raises until someone acknowledges it.
 
-import type { Alarm } from "./types";
+import type { Alarm, OutboxView } from "./types";
 
 /** Alarms still needing someone: new or acknowledged, not closed. */
 export function isOpen(alarm: Alarm): boolean {
@@ -64,4 +64,17 @@ export function alarmStateText(alarm: Alarm): string {
     case "closed":
       return "Closed";
   }
+}
+
+/** Alarm actions still waiting in the outbox, by alarm id (the outbox is the truth: an alarm
+ *  change heard meanwhile does not mean this operator's action arrived). */
+export function pendingAlarmActions(outbox: OutboxView | null): Map<string, string> {
+  const pending = new Map<string, string>();
+  for (const item of outbox?.items ?? []) {
+    if (item.failed || item.method !== "POST") continue;
+    const match = /^\/alarms\/([^/]+)\/(acknowledge|forward|close)$/.exec(item.path);
+    const [, alarm, verb] = match ?? [];
+    if (alarm && verb) pending.set(decodeURIComponent(alarm), verb);
+  }
+  return pending;
 }
