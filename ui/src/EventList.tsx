@@ -84,14 +84,29 @@ export function EventList(props: {
     return () => observer.disconnect();
   }, []);
 
-  // New rows arrive at the top: when the operator has scrolled down, keep what they read in place.
+  // Rows arrive above (live) or below (older ones loaded): when the operator has scrolled down,
+  // the row at the top of the view stays where it is, whichever way the list grew.
+  const anchor = useRef<{ key: string; offset: number } | null>(null);
+  const remember = (top: number) => {
+    const first = Math.floor(top / ROW_HEIGHT);
+    const row = buffer.shownAt(first);
+    anchor.current = row ? { key: row.key, offset: top - first * ROW_HEIGHT } : null;
+  };
   useLayoutEffect(() => {
     const before = shownBefore.current;
     shownBefore.current = { count, filter };
     const el = scroller.current;
-    if (!el || before.filter !== filter || count <= before.count || el.scrollTop <= 0) return;
-    el.scrollTop += (count - before.count) * ROW_HEIGHT;
-    setScrollTop(el.scrollTop);
+    if (!el) return;
+    const held = anchor.current;
+    if (held && before.filter === filter && el.scrollTop > 0) {
+      const index = buffer.shownIndexOf(held.key);
+      const top = index * ROW_HEIGHT + held.offset;
+      if (index >= 0 && top !== el.scrollTop) {
+        el.scrollTop = top;
+        setScrollTop(el.scrollTop);
+      }
+    }
+    remember(el.scrollTop);
   }, [props.version, count, filter]);
 
   const change = (patch: Partial<RowFilter>) => {
@@ -238,7 +253,10 @@ export function EventList(props: {
         tabIndex={0}
         aria-activedescendant={selectedIndex >= 0 ? `row-${selectedIndex}` : undefined}
         onKeyDown={onKey}
-        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+        onScroll={(e) => {
+          setScrollTop(e.currentTarget.scrollTop);
+          remember(e.currentTarget.scrollTop);
+        }}
       >
         <div className="event-spacer" style={{ height: win.height }}>
           {rows.map((row, n) => {

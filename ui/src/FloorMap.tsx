@@ -88,7 +88,11 @@ export function FloorMap(props: {
         <h2 id="map-title">Map</h2>
         <div className="row" role="toolbar" aria-label="Site and floor">
           {props.sites.length > 1 && (
-            <select aria-label="Site" value={siteId} onChange={(e) => setSiteId(e.target.value)}>
+            <select aria-label="Site" value={siteId} onChange={(e) => {
+                // The old site's floor must not be asked of the new site.
+                setFloorId("");
+                setSiteId(e.target.value);
+              }}>
               {props.sites.map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.name}

@@ -112,6 +112,19 @@ describe("row buffer", () => {
     b.push([eventRow(event("0", "2025-01-01T00:00:00Z"))]);
     expect(at(b)).toEqual(["3", "2", "1", "0"]);
   });
+  it("finds a row's place, newest first, whichever end rows arrive at (the scroll anchor)", () => {
+    const b = new RowBuffer(100);
+    b.push([eventRow(event("2", "2025-01-01T00:02:00Z")), eventRow(event("1", "2025-01-01T00:01:00Z"))]);
+    const key = b.shownAt(1)?.key ?? "";
+    expect(b.shownIndexOf(key)).toBe(1);
+    b.push([eventRow(event("0", "2025-01-01T00:00:00Z"))]);
+    expect(b.shownIndexOf(key)).toBe(1);
+    b.push([eventRow(event("3", "2025-01-01T00:03:00Z"))]);
+    expect(b.shownIndexOf(key)).toBe(2);
+    b.setFilter({ type: "alarm" });
+    expect(b.shownIndexOf(key)).toBe(-1);
+    expect(b.shownIndexOf("nothing")).toBe(-1);
+  });
   it("replaces an alarm by id, in place", () => {
     const b = new RowBuffer(100);
     b.push([alarmRow(alarm("a", 1)), eventRow(event("1", "2025-01-01T00:09:00Z"))]);

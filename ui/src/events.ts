@@ -139,6 +139,13 @@ export class RowBuffer {
     return this.passing[this.passing.length - 1 - index];
   }
 
+  /** Where the row with `key` is among the passing rows, newest first; -1 when it is not. */
+  shownIndexOf(key: string): number {
+    const row = this.byKey.get(key);
+    const at = row ? this.passing.lastIndexOf(row) : -1;
+    return at < 0 ? -1 : this.passing.length - 1 - at;
+  }
+
   /** The oldest row held, if any (for "load older"). */
   oldest(): ListRow | undefined {
     return this.rows[0];
