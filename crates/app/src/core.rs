@@ -59,15 +59,6 @@ pub struct WriteOutcome {
     pub outbox_id: Option<String>,
 }
 
-/// What one delivery pass of the outbox did, by outbox id.
-#[derive(Debug, Default)]
-pub struct DeliveryPass {
-    /// The hub's answers to the writes it took.
-    pub answers: std::collections::BTreeMap<String, serde_json::Value>,
-    /// The writes it refused for good (they stay in the outbox, marked failed).
-    pub refused: std::collections::BTreeMap<String, AppError>,
-}
-
 /// Alarms this urgent (1 is the most) put their cameras on the wall's alarm tiles.
 pub const POP_PRIORITY: i64 = 1;
 
@@ -79,6 +70,9 @@ struct AlarmChange {
     state: String,
     #[serde(default)]
     cameras: Vec<String>,
+    /// RFC 3339; orders the alarms popped at sign-in.
+    #[serde(default)]
+    raised: String,
 }
 
 /// Where events go (the shell emits them to the webview; tests collect them).
@@ -976,12 +970,12 @@ impl Core {
 
     /// Sends what waits in the outbox for this session, oldest first, and stops at the first
     /// write the hub could not take now (order is kept). A write the hub refuses for good is
-    /// marked failed and shown; the rest go on. Returns the hub's answers and refusals by
-    /// outbox id.
-    pub async fn deliver_outbox(&self) -> DeliveryPass {
-        let mut pass = DeliveryPass::default();
+    /// marked failed and shown; the rest go on. Each outcome waits in `results` for the call
+    /// that queued the write. Returns the outbox ids the hub took in this pass.
+    pub async fn deliver_outbox(&self) -> Vec<String> {
+        let mut delivered = Vec::new();
         let Some(outbox) = &self.outbox else {
-            return pass;
+            return delivered;
         };
         let _one_pass = self.delivering.lock().await;
         let signed = {
@@ -995,13 +989,15 @@ impl Core {
             })
         };
         let Some((client, token, username)) = signed else {
-            return pass;
+            return delivered;
         };
         let pending = match outbox.pending(&client.address(), &username) {
+            // Nothing waits: nothing to send, and nothing new to tell the console.
+            Ok(pending) if pending.is_empty() => return delivered,
             Ok(pending) => pending,
             Err(error) => {
                 self.report_problem(error.message);
-                return pass;
+                return delivered;
             }
         };
         for item in pending {
@@ -1010,8 +1006,8 @@ impl Core {
                 .await;
             let recorded = match sent {
                 Ok(value) => {
-                    self.keep_result(&item.id, Ok(value.clone()));
-                    pass.answers.insert(item.id.clone(), value);
+                    self.keep_result(&item.id, Ok(value));
+                    delivered.push(item.id.clone());
                     outbox.delivered(&item.id)
                 }
                 Err(error) if is_transient(&error) => {
@@ -1022,8 +1018,7 @@ impl Core {
                 Err(error) => {
                     tracing::warn!(item = %item.summary, %error, "the hub refused a queued write");
                     let recorded = outbox.attempt_failed(&item.id, &error.message, true);
-                    self.keep_result(&item.id, Err(error.clone()));
-                    pass.refused.insert(item.id.clone(), error);
+                    self.keep_result(&item.id, Err(error));
                     recorded
                 }
             };
@@ -1033,7 +1028,7 @@ impl Core {
             }
         }
         self.emit_outbox();
-        pass
+        delivered
     }
 
     /// Keeps a delivery's outcome for the `hub_write` call that queued it (a few hundred at
@@ -1046,19 +1041,10 @@ impl Core {
         results.insert(id.to_owned(), result);
     }
 
-    /// Retries the outbox when something waits and the hub is reachable (call now and then).
+    /// Retries the outbox while the hub is reachable (call now and then; a pass with nothing
+    /// waiting does nothing).
     pub async fn retry_outbox(&self) {
-        let waiting = {
-            let state = self.state.lock();
-            state.connection.link == Link::Online
-                && state.session.as_ref().is_some_and(|s| {
-                    self.outbox.as_ref().is_some_and(|o| {
-                        o.pending(&s.client.address(), &s.session.operator.username)
-                            .is_ok_and(|p| !p.is_empty())
-                    })
-                })
-        };
-        if waiting {
+        if self.connection().link == Link::Online {
             self.deliver_outbox().await;
         }
     }
@@ -1134,9 +1120,13 @@ impl Core {
                 }
             };
             if state != "new" {
-                self.on_alarm(&serde_json::json!({
-                    "id": id, "priority": POP_PRIORITY, "state": state, "cameras": []
-                }));
+                self.alarm_changed(&AlarmChange {
+                    id,
+                    priority: POP_PRIORITY,
+                    state,
+                    cameras: Vec::new(),
+                    raised: String::new(),
+                });
             }
         }
         let sites: Vec<String> = self
@@ -1146,22 +1136,25 @@ impl Core {
             .iter()
             .map(|s| s.id.clone())
             .collect();
-        let mut open = Vec::new();
+        let mut open: Vec<AlarmChange> = Vec::new();
         for site in sites {
             let path = format!(
                 "/alarms?site={}&state=new&limit=50",
                 crate::hub_client::encode(&site)
             );
-            match self.hub_get(&path).await {
-                Ok(serde_json::Value::Array(alarms)) => open.extend(alarms),
-                Ok(_) => {}
+            let read = self.hub_get(&path).await.and_then(|alarms| {
+                serde_json::from_value::<Vec<AlarmChange>>(alarms)
+                    .map_err(|e| AppError::new("hub_answer", e.to_string()))
+            });
+            match read {
+                Ok(alarms) => open.extend(alarms),
                 Err(error) => tracing::warn!(%error, %site, "open alarms not read"),
             }
         }
-        open.retain(|a| a["priority"].as_i64().is_some_and(|p| p <= POP_PRIORITY));
-        open.sort_by(|a, b| a["raised"].as_str().cmp(&b["raised"].as_str()));
+        open.retain(|a| a.priority <= POP_PRIORITY);
+        open.sort_by(|a, b| a.raised.cmp(&b.raised));
         for alarm in &open {
-            self.on_alarm(alarm);
+            self.alarm_changed(alarm);
         }
     }
 
@@ -1183,13 +1176,13 @@ impl Core {
     /// The wall's side of an alarm: a new urgent one puts its cameras on the alarm tiles and
     /// flashes them; acknowledged stops the flashing; closed gives the tiles back.
     fn on_alarm(&self, data: &serde_json::Value) {
-        let alarm = match serde_json::from_value::<AlarmChange>(data.clone()) {
-            Ok(alarm) => alarm,
-            Err(error) => {
-                tracing::warn!(%error, "an alarm change the wall cannot read");
-                return;
-            }
-        };
+        match serde_json::from_value::<AlarmChange>(data.clone()) {
+            Ok(alarm) => self.alarm_changed(&alarm),
+            Err(error) => tracing::warn!(%error, "an alarm change the wall cannot read"),
+        }
+    }
+
+    fn alarm_changed(&self, alarm: &AlarmChange) {
         let changed = match alarm.state.as_str() {
             "new"
                 if alarm.priority <= POP_PRIORITY
