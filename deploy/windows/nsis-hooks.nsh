@@ -1,5 +1,5 @@
 ; The NSIS setup (.exe) installs the GStreamer runtime first when the machine has none.
-; Used by `cargo tauri build --bundles nsis` through bundle.windows.nsis.installerHooks in
+; Used by `tauri build --bundles nsis` (the Tauri CLI from npm) through bundle.windows.nsis.installerHooks in
 ; tauri.windows.conf.json; the release procedure (docs/release.md) puts the runtime's MSI at
 ; deploy/windows/gstreamer-runtime.msi before building.
 

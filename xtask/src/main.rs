@@ -9,6 +9,7 @@
 //! (`$XDG_CACHE_HOME/watchfloor/target`, or `~/.cache/...`) unless it is already set, so that a
 //! fresh clone reuses the previous build.
 
+mod clean_root;
 mod package;
 mod setup;
 
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
     };
     let outcome = match task {
         "setup" => setup::all(),
-        "test" => setup::all().and_then(|()| test(rest)),
+        "test" => test(rest),
         "demo" => setup::all().and_then(|()| demo(rest)),
         "bench" => setup::all().and_then(|()| bench(rest)),
         "package" => setup::all().and_then(|()| {
@@ -38,6 +39,8 @@ fn main() -> ExitCode {
             }
         }),
         "codegen" => codegen(),
+        // Run by `package --check` inside the clean root where it installed the .deb.
+        "installed-check" => package::installed(),
         "help" | "--help" | "-h" => {
             println!("{}", USAGE);
             Ok(())
@@ -115,34 +118,75 @@ fn test(args: &[String]) -> Result<()> {
     if !args.is_empty() {
         return Err(format!("`test` takes no arguments, got {args:?}"));
     }
+    let mut phases = Phases::default();
+    let outcome = test_phases(&mut phases);
+    phases.report();
+    outcome
+}
+
+fn test_phases(phases: &mut Phases) -> Result<()> {
+    phases.time("set-up", setup::all)?;
     // The console first: its type check and production build, which the app embeds.
-    build_ui()?;
-    run(Command::new("npm")
-        .args(["test"])
-        .current_dir(root().join("ui"))
-        .env("NO_COLOR", "1"))?;
-    // The event list with 50,000 rows in real Chromium: fails on a page error or when rows
-    // outside the view reach the page; prints the frame times (not judged: machines are noisy).
-    run(Command::new("node")
-        .args(["bench/event-list.mjs", "--seconds", "1"])
-        .current_dir(root().join("ui")))?;
-    run(cargo().args(["fmt", "--all", "--check"]))?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    phases.time("console build", build_ui)?;
+    phases.time("console tests", || {
+        run(Command::new("npm")
+            .args(["test"])
+            .current_dir(root().join("ui"))
+            .env("NO_COLOR", "1"))?;
+        // The event list with 50,000 rows in real Chromium: fails on a page error or when
+        // rows outside the view reach the page; prints the frame times (not judged: machines
+        // are noisy).
+        run(Command::new("node")
+            .args(["bench/event-list.mjs", "--seconds", "1"])
+            .current_dir(root().join("ui")))
+    })?;
+    phases.time("fmt", || run(cargo().args(["fmt", "--all", "--check"])))?;
+    phases.time("clippy", || {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
     // Every crate's tests and the app's end-to-end tests (they drive the real app through
     // tauri-driver and WebKitWebDriver under Xvfb, one at a time).
-    run(cargo()
-        .args(["test", "--workspace", "--no-fail-fast"])
-        .env("XDG_RUNTIME_DIR", runtime_dir()?))?;
+    phases.time("rust tests", || {
+        run(cargo()
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .env("XDG_RUNTIME_DIR", runtime_dir()?))
+    })?;
     // The packages: built, inspected, the .deb installed and its binaries run.
-    let (deb, rpm) = package::build()?;
-    package::verify(&deb, &rpm)
+    let (deb, rpm) = phases.time("packages built", package::build)?;
+    phases.time("packages checked", || package::verify(&deb, &rpm))
+}
+
+/// How long each phase of a long command took, printed at its end (also when it failed), so
+/// a slow first run says where its time went.
+#[derive(Default)]
+struct Phases {
+    done: Vec<(&'static str, std::time::Duration, bool)>,
+}
+
+impl Phases {
+    fn time<T>(&mut self, name: &'static str, phase: impl FnOnce() -> Result<T>) -> Result<T> {
+        let started = std::time::Instant::now();
+        let outcome = phase();
+        self.done.push((name, started.elapsed(), outcome.is_ok()));
+        outcome
+    }
+
+    fn report(&self) {
+        let total: std::time::Duration = self.done.iter().map(|(_, took, _)| *took).sum();
+        eprintln!("\nxtask: where the time went");
+        for (name, took, ok) in &self.done {
+            let mark = if *ok { "" } else { "  (failed)" };
+            eprintln!("  {name:<18} {:>6.0} s{mark}", took.as_secs_f64());
+        }
+        eprintln!("  {:<18} {:>6.0} s", "total", total.as_secs_f64());
+    }
 }
 
 /// The binaries the demo runs and the packages ship, built as one set (one feature

@@ -1,14 +1,17 @@
 //! `cargo xtask package`: the Linux packages (.deb and .rpm) of the app, and the checks the
 //! test command runs on them: name, version, dependencies, desktop entry, icons, binaries; then
-//! the .deb installed with apt (test machines are disposable) and the installed binaries run:
-//! `watchfloor --version`, a headless wall snapshot of the simulator's cameras, and the
-//! embedded demo from the installed hub, simulator and demo site.
+//! the .deb installed with apt into a minimal root made for the purpose ([`crate::clean_root`],
+//! never this machine, whose earlier installs would hide a missing dependency) and the
+//! installed binaries run there ([`installed`], xtask's own binary copied in):
+//! `watchfloor --version`, the desktop entry, a headless wall snapshot of the installed
+//! simulator's live cameras, and the embedded demo from the installed hub, simulator and demo
+//! site.
 //!
 //! The packages are built from the same debug binaries as the demo (`tauri bundle` after our
 //! own `cargo build`), so they cost a bundling step, not another build. Release packages:
 //! see "Install" in the README.
 
-use crate::{Result, cargo, output, root, run, target_dir};
+use crate::{Result, output, root, run, target_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -45,15 +48,12 @@ pub fn build() -> Result<(PathBuf, PathBuf)> {
     );
     let bundles = bin.join("bundle");
     let _ = std::fs::remove_dir_all(&bundles);
-    run(cargo()
-        .args([
-            "tauri",
-            "bundle",
-            "--debug",
-            "--bundles",
-            "deb,rpm",
-            "--config",
-        ])
+    // The Tauri CLI that npm ships prebuilt (a dev dependency of the console, pinned by its
+    // lock file); `cargo install tauri-cli` would compile for a quarter of an hour.
+    let tauri = root().join("ui/node_modules/.bin/tauri");
+    run(Command::new(&tauri)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .args(["bundle", "--debug", "--bundles", "deb,rpm", "--config"])
         .arg(&config)
         .current_dir(root().join("src-tauri")))?;
     Ok((
@@ -200,24 +200,31 @@ pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
         )?;
     }
 
-    // Installed for real: apt resolves the dependencies the package declares.
-    let mut apt = if crate::setup::is_root() {
-        Command::new("apt-get")
-    } else {
-        let mut sudo = Command::new("sudo");
-        sudo.arg("apt-get");
-        sudo
-    };
-    run(apt
-        .args([
-            "install",
-            "-y",
-            "-q",
-            "--reinstall",
-            "--no-install-recommends",
-        ])
-        .arg(deb)
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    // Installed for real where nothing else is: apt resolves only what the package declares.
+    let root =
+        crate::clean_root::CleanRoot::fresh(&target_dir().join("clean-root"), depends.trim())?;
+    root.install(deb)?;
+    let xtask = std::env::current_exe().map_err(|e| format!("xtask's own path: {e}"))?;
+    root.copy_in(&xtask, "/usr/local/bin/watchfloor-installed-check")?;
+    let outcome = root.run(&["watchfloor-installed-check", "installed-check"]);
+    // Keep the wall snapshot where a person can look at it.
+    let picture = target_dir().join("clean-root/installed-wall.png");
+    if std::fs::copy(root.path(INSTALLED_WALL), &picture).is_ok() {
+        eprintln!(
+            "package: the installed wall's snapshot: {}",
+            picture.display()
+        );
+    }
+    outcome
+}
+
+/// Where the installed check leaves its wall snapshot (inside the clean root).
+const INSTALLED_WALL: &str = "/tmp/watchfloor-installed-wall.png";
+
+/// The checks of an installed .deb, run where it is installed (`xtask installed-check` inside
+/// the clean root): what a user and the embedded demo would run.
+pub fn installed() -> Result<()> {
+    let version = version_compiled_in();
     let shown = output(Command::new("/usr/bin/watchfloor").arg("--version"))?;
     check(
         "installed watchfloor --version",
@@ -247,6 +254,11 @@ pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
     demo_with_installed_binaries()
 }
 
+/// The workspace version xtask was built with (inside the clean root there is no checkout).
+fn version_compiled_in() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
 /// The embedded demo as a first start runs it: the installed hub and simulator, the installed
 /// demo site, on free ports; the hub answers and the simulator's cameras are imported.
 fn demo_with_installed_binaries() -> Result<()> {
@@ -270,13 +282,13 @@ fn demo_with_installed_binaries() -> Result<()> {
     )
 }
 
-/// The built simulator serves cameras; the installed `watchfloor-wall` snapshots them offscreen.
+/// The installed simulator serves the installed demo site's cameras; the installed
+/// `watchfloor-wall` snapshots four of them offscreen once each tile is live.
 fn snapshot_with_installed_wall() -> Result<()> {
-    let bin = target_dir().join("debug");
     let runtime = crate::runtime_dir()?;
     let (rtsp, control) = free_ports()?;
-    let site = root().join("crates/site/demo/site.json");
-    let mut sim = Command::new(bin.join("watchfloor-sim"))
+    let site = format!("{RESOURCES}/demo/site.json");
+    let mut sim = Command::new("/usr/bin/watchfloor-sim")
         .arg("--site")
         .arg(&site)
         .args([
@@ -288,7 +300,7 @@ fn snapshot_with_installed_wall() -> Result<()> {
         .stdout(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start the simulator: {e}"))?;
-    let out = std::env::temp_dir().join(format!("watchfloor-package-{}.png", std::process::id()));
+    let out = PathBuf::from(INSTALLED_WALL);
     let result = Command::new("/usr/bin/watchfloor-wall")
         .args(["snapshot", "--layout", "2x2", "--size", "640x360", "--sim"])
         .arg(format!("http://127.0.0.1:{control}"))
@@ -301,7 +313,6 @@ fn snapshot_with_installed_wall() -> Result<()> {
     let result = result.map_err(|e| format!("cannot run the installed watchfloor-wall: {e}"))?;
     let said = String::from_utf8_lossy(&result.stderr);
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-    let _ = std::fs::remove_file(&out);
     // It names each tile's camera with its stream state once every tile had a picture.
     let live = said
         .lines()

@@ -6,66 +6,20 @@ use crate::{Result, root, run};
 use std::path::Path;
 use std::process::Command;
 
-/// System packages, by what needs them. Debian 12 names; Ubuntu 22.04+ shares them except
-/// Chromium (see [`chromium_package`]).
-const APT_PACKAGES: &[&str] = &[
-    // Building: C toolchain and pkg-config for the -sys crates.
-    "build-essential",
-    "pkg-config",
-    "libssl-dev",
-    // GStreamer 1.22+: core, plugins (base, good, bad, ugly, libav), RTSP server, tools.
-    "libgstreamer1.0-dev",
-    "libgstreamer-plugins-base1.0-dev",
-    "libgstreamer-plugins-bad1.0-dev",
-    "libgstrtspserver-1.0-dev",
-    "gstreamer1.0-tools",
-    "gstreamer1.0-plugins-base",
-    "gstreamer1.0-plugins-good",
-    "gstreamer1.0-plugins-bad",
-    "gstreamer1.0-plugins-ugly",
-    "gstreamer1.0-libav",
-    "gstreamer1.0-rtsp",
-    // Tauri 2 on Linux: WebKitGTK 4.1 and friends.
-    "libwebkit2gtk-4.1-dev",
-    "libgtk-3-dev",
-    "librsvg2-dev",
-    "libsoup-3.0-dev",
-    "libjavascriptcoregtk-4.1-dev",
-    "libayatana-appindicator3-dev",
-    // wgpu without a GPU: Mesa lavapipe (software Vulkan) and the loader.
-    "mesa-vulkan-drivers",
-    "libvulkan1",
-    "libvulkan-dev",
-    "vulkan-tools",
-    "libegl1",
-    // Headless desktop: X server, D-Bus session, keychain, WebDriver for the app.
-    "xvfb",
-    "xauth",
-    "x11-utils",
-    "dbus",
-    "dbus-x11",
-    "gnome-keyring",
-    "libsecret-tools",
-    "webkit2gtk-driver",
-    // The hub's systemd unit is checked with systemd-analyze.
-    "systemd",
-    // Servers the tests start for real.
-    "postgresql",
-    "mosquitto",
-    "mosquitto-clients",
-    // Screenshots, packaging checks, fonts for burned-in text.
-    "imagemagick",
-    "rpm",
-    "file",
-    "fonts-dejavu-core",
-];
+/// System packages, by what needs them: one a line, `#` comments. Debian 12 names; Ubuntu
+/// 22.04+ shares them except Chromium (see [`chromium_package`]).
+const APT_PACKAGES: &str = include_str!("../apt-packages.txt");
+
+/// The package names in [`APT_PACKAGES`].
+fn apt_packages() -> impl Iterator<Item = &'static str> {
+    APT_PACKAGES
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default().trim())
+        .filter(|name| !name.is_empty())
+}
 
 /// Pinned cargo-installed tools: (crate, version, binary).
-const CARGO_TOOLS: &[(&str, &str, &str)] = &[
-    ("tauri-driver", "2.1.0", "tauri-driver"),
-    // `cargo tauri bundle`: the .deb and .rpm (the same minor version as the tauri crate).
-    ("tauri-cli", "2.12.4", "cargo-tauri"),
-];
+const CARGO_TOOLS: &[(&str, &str, &str)] = &[("tauri-driver", "2.1.0", "tauri-driver")];
 
 pub fn all() -> Result<()> {
     system_packages()?;
@@ -95,7 +49,7 @@ fn system_packages() -> Result<()> {
     {
         return Err("setup: no dpkg-query; this set-up knows Debian and Ubuntu only".into());
     }
-    let mut wanted: Vec<&str> = APT_PACKAGES.to_vec();
+    let mut wanted: Vec<&str> = apt_packages().collect();
     wanted.push(chromium_package());
     let missing = missing_packages(&wanted)?;
     if missing.is_empty() {

@@ -12,6 +12,8 @@ pub enum Codec {
 }
 
 impl Codec {
+    pub const ALL: [Codec; 3] = [Codec::H264, Codec::H265, Codec::Jpeg];
+
     /// From the RTP caps' `encoding-name`.
     pub fn from_encoding_name(name: &str) -> Option<Self> {
         match name.to_ascii_uppercase().as_str() {
@@ -68,6 +70,38 @@ impl Codec {
     }
 }
 
+/// The elements every stream's chain needs whatever decoder it uses: the RTSP source, each
+/// codec's depayloader and parser, and the frame sink.
+pub(crate) fn chain_elements() -> impl Iterator<Item = &'static str> {
+    Codec::ALL
+        .into_iter()
+        .flat_map(|codec| std::iter::once(codec.depayloader()).chain(codec.parser()))
+        .chain(["rtspsrc", "appsink"])
+}
+
+/// Every element this crate may create by name: the chain's and every decoder it may choose.
+/// The `elements` crate's guard checks that the set-up and the packages bring them.
+pub fn created_elements() -> Vec<&'static str> {
+    chain_elements()
+        .chain(
+            Codec::ALL
+                .into_iter()
+                .flat_map(|codec| codec.decoders().iter().copied()),
+        )
+        .collect()
+}
+
+/// What to install for `codec`'s software decoder: the first decoder every installation
+/// should have (`jpegdec` for MJPEG, libav's for H.264 and H.265).
+fn software_hint(codec: Codec) -> String {
+    codec
+        .decoders()
+        .iter()
+        .find(|name| elements::lookup(name).is_some_and(|e| e.need == elements::Need::Always))
+        .map(|name| format!("`{name}` ({})", elements::install_hint(name)))
+        .unwrap_or_default()
+}
+
 /// The decoder factory to use for `codec` under `choice`.
 pub fn choose(codec: Codec, choice: &DecoderChoice) -> Result<String, MediaError> {
     match choice {
@@ -85,7 +119,11 @@ pub fn choose(codec: Codec, choice: &DecoderChoice) -> Result<String, MediaError
             .map(|name| (*name).to_owned())
             .ok_or_else(|| MediaError::NoDecoder {
                 codec: codec.name(),
-                detail: format!("none of {} is installed", codec.decoders().join(", ")),
+                detail: format!(
+                    "none of {} is installed; for the software one, {}",
+                    codec.decoders().join(", "),
+                    software_hint(codec)
+                ),
             }),
     }
 }

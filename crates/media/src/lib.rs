@@ -22,9 +22,9 @@ mod stream;
 mod switch;
 
 pub use adaptive::{AdaptivePolicy, AdaptiveStream, Quality};
-pub use decoder::Codec;
+pub use decoder::{Codec, created_elements};
 pub use health::{StreamHealth, StreamState};
-pub use pipeline::live_pipelines;
+pub use pipeline::{live_elements, live_pipelines};
 pub use settings::{Backoff, Credentials, DecoderChoice, StreamSettings, Transport};
 pub use slot::{Colorimetry, Frame, FrameSlot};
 pub use stream::Stream;
@@ -39,8 +39,8 @@ pub enum MediaError {
     Init(String),
     #[error("not an RTSP URL: {0}")]
     BadUrl(String),
-    #[error("GStreamer element `{0}` is missing; install the GStreamer plugins (see README)")]
-    MissingElement(String),
+    #[error(transparent)]
+    MissingElements(#[from] elements::MissingElements),
     #[error("no decoder for {codec}: {detail}")]
     NoDecoder { codec: &'static str, detail: String },
     #[error("the camera sends `{0}`, which is not a supported video codec (H.264, H.265, MJPEG)")]
@@ -56,7 +56,7 @@ impl MediaError {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            MediaError::MissingElement(_)
+            MediaError::MissingElements(_)
                 | MediaError::NoDecoder { .. }
                 | MediaError::UnsupportedCodec(_)
                 | MediaError::BadUrl(_)
@@ -89,6 +89,9 @@ pub struct MediaEngine {
 impl MediaEngine {
     pub fn new(settings: EngineSettings) -> Result<Self, MediaError> {
         gst::init().map_err(|e| MediaError::Init(e.to_string()))?;
+        // Fail at start naming the package to install, not at the first camera. Decoders are
+        // checked per codec when a stream needs one (hardware ones are optional).
+        elements::require(decoder::chain_elements())?;
         decode_errors::install();
         Ok(Self {
             limiter: stream::ConnectLimiter::new(settings.max_concurrent_connects),

@@ -55,6 +55,25 @@ pub fn live_pipelines() -> usize {
     pipelines.len()
 }
 
+/// The factory names of every element in this crate's pipelines that still exist, children
+/// of bins included: what the engine really made, for diagnostics and for the `elements`
+/// crate's guard.
+pub fn live_elements() -> std::collections::BTreeSet<String> {
+    let pipelines: Vec<gst::Pipeline> = {
+        let mut pipelines = PIPELINES.lock();
+        pipelines.retain(|p| p.upgrade().is_some());
+        pipelines.iter().filter_map(|p| p.upgrade()).collect()
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for pipeline in pipelines {
+        names.extend(pipeline.factory().map(|f| f.name().to_string()));
+        for element in pipeline.iterate_recurse().into_iter().flatten() {
+            names.extend(element.factory().map(|f| f.name().to_string()));
+        }
+    }
+    names
+}
+
 pub(crate) fn build(
     settings: &StreamSettings,
     shared: &Arc<Shared>,
@@ -93,7 +112,7 @@ pub(crate) fn build(
     }
     let src = src
         .build()
-        .map_err(|_| MediaError::MissingElement("rtspsrc".into()))?;
+        .map_err(|_| elements::MissingElements::one("rtspsrc"))?;
     src.set_property_from_str(
         "protocols",
         match settings.transport {
@@ -162,7 +181,7 @@ fn link_video(
     let make = |factory: &str| {
         gst::ElementFactory::make(factory)
             .build()
-            .map_err(|_| MediaError::MissingElement(factory.to_owned()))
+            .map_err(|_| MediaError::from(elements::MissingElements::one(factory)))
     };
     let depay = make(codec.depayloader())?;
     let parse = codec.parser().map(make).transpose()?;

@@ -387,28 +387,32 @@ fn spec_of(camera: &Camera, kind: StreamKind) -> &StreamSpec {
     }
 }
 
-/// Fails early, naming the missing plugin, rather than at the first client.
+/// The elements one stream of a camera is made of (see [`launch_line`]): the moving picture,
+/// its burned-in name and clock, the valve that stalls it, and the codec's encoder and
+/// payloader. The `elements` crate's guard checks that the set-up and the packages bring them.
+pub fn stream_elements(codec: Codec) -> [&'static str; 6] {
+    let (encoder, payloader) = match codec {
+        Codec::H264 => ("x264enc", "rtph264pay"),
+        Codec::H265 => ("x265enc", "rtph265pay"),
+        Codec::Mjpeg => ("jpegenc", "rtpjpegpay"),
+    };
+    [
+        "videotestsrc",
+        "textoverlay",
+        "clockoverlay",
+        "valve",
+        encoder,
+        payloader,
+    ]
+}
+
+/// Fails early, naming each missing element and the package to install, rather than at the
+/// first client.
 fn check_elements(cameras: &[Camera]) -> Result<(), SimError> {
-    let mut needed = vec!["videotestsrc", "textoverlay", "clockoverlay"];
-    for camera in cameras {
-        for kind in StreamKind::ALL {
-            let (enc, pay) = match spec_of(camera, kind).codec {
-                Codec::H264 => ("x264enc", "rtph264pay"),
-                Codec::H265 => ("x265enc", "rtph265pay"),
-                Codec::Mjpeg => ("jpegenc", "rtpjpegpay"),
-            };
-            needed.extend([enc, pay]);
-        }
-    }
-    needed.sort_unstable();
-    needed.dedup();
-    match needed
+    let codecs = cameras
         .iter()
-        .find(|name| gst::ElementFactory::find(name).is_none())
-    {
-        Some(missing) => Err(SimError::MissingElement((*missing).to_owned())),
-        None => Ok(()),
-    }
+        .flat_map(|camera| StreamKind::ALL.map(|kind| spec_of(camera, kind).codec));
+    elements::require(codecs.flat_map(stream_elements)).map_err(SimError::from)
 }
 
 /// Text safe inside a double-quoted launch-line string.
@@ -419,15 +423,14 @@ fn launch_text(text: &str) -> String {
 }
 
 /// The launch line for one stream of one camera.
-fn launch_line(state: &CameraState, kind: StreamKind) -> String {
-    let camera = &state.camera;
+fn launch_line(camera: &Camera, source: u16, kind: StreamKind) -> String {
     let spec = spec_of(camera, kind);
     // A distinct moving picture: a ball on a background colour of the camera's own. Name and
     // clock are burned in at the bottom centre, out of the way of a viewer's own overlays
     // (top left, bottom corners) and of the stamp (top right).
-    let hue = (u32::from(state.source) * 137) % 360;
+    let hue = (u32::from(source) * 137) % 360;
     let background = 0xff00_0000 | hsv_to_rgb(hue as f64, 0.55, 0.45);
-    let motion = ["wavy", "sweep", "hsweep"][usize::from(state.source) % 3];
+    let motion = ["wavy", "sweep", "hsweep"][usize::from(source) % 3];
     let font = (spec.height / 24).max(8);
     let encoder = match spec.codec {
         Codec::H264 => {
@@ -486,7 +489,7 @@ fn hsv_to_rgb(h: f64, s: f64, v: f64) -> u32 {
 
 fn media_factory(state: &Arc<CameraState>, kind: StreamKind) -> gst_rtsp_server::RTSPMediaFactory {
     let factory = gst_rtsp_server::RTSPMediaFactory::new();
-    factory.set_launch(&launch_line(state, kind));
+    factory.set_launch(&launch_line(&state.camera, state.source, kind));
     // One encoder per stream however many clients watch, like a real camera.
     factory.set_shared(true);
     let state = state.clone();
@@ -602,4 +605,32 @@ fn add_corrupt_probe(pad: &gst::Pad, state: &Arc<CameraState>) {
         }
         gst::PadProbeReturn::Ok
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The element names of a launch line: the first word of each link of the chain, less
+    /// caps filters.
+    fn elements_of(line: &str) -> Vec<&str> {
+        line.split(['!', '(', ')'])
+            .filter_map(|link| link.split_whitespace().next())
+            .filter(|first| !first.contains('/'))
+            .collect()
+    }
+
+    #[test]
+    fn the_declared_elements_are_exactly_those_the_launch_line_creates() {
+        let mut camera = site::Site::with_cameras(1).cameras.remove(0);
+        for codec in [Codec::H264, Codec::H265, Codec::Mjpeg] {
+            camera.sub.codec = codec;
+            let line = launch_line(&camera, 1, StreamKind::Sub);
+            let mut created = elements_of(&line);
+            created.sort_unstable();
+            let mut declared = stream_elements(codec).to_vec();
+            declared.sort_unstable();
+            assert_eq!(created, declared, "{codec}: {line}");
+        }
+    }
 }

@@ -27,8 +27,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub enum SimError {
     #[error("GStreamer: {0}")]
     Gstreamer(String),
-    #[error("GStreamer element `{0}` is missing; install the GStreamer plugins (see README)")]
-    MissingElement(String),
+    #[error(transparent)]
+    MissingElements(#[from] elements::MissingElements),
     #[error("cannot listen on {0}")]
     Bind(String),
     #[error("no camera `{0}`")]
@@ -48,7 +48,7 @@ impl SimError {
     pub fn code(&self) -> &'static str {
         match self {
             SimError::Gstreamer(_) => "gstreamer",
-            SimError::MissingElement(_) => "missing_element",
+            SimError::MissingElements(_) => "missing_element",
             SimError::Bind(_) => "bind",
             SimError::UnknownCamera(_) => "unknown_camera",
             SimError::UnknownDoor(_) => "unknown_door",

@@ -245,3 +245,52 @@ fn bad_arguments_fail_with_a_clear_message() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read site file"));
 }
+
+/// A GStreamer plugin folder with every plugin of this machine's but `left_out`, and a
+/// registry file of its own, so GStreamer in a child process sees a system without it.
+fn plugins_without(left_out: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use gst::prelude::*;
+    gst::init().expect("GStreamer initialises");
+    let system = gst::ElementFactory::find("videotestsrc")
+        .and_then(|f| f.plugin())
+        .and_then(|p| p.filename())
+        .and_then(|f| f.parent().map(std::path::Path::to_path_buf))
+        .expect("the system plugin folder");
+    let dir = std::env::temp_dir().join(format!("watchfloor-plugins-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).expect("plugin folder");
+    for entry in std::fs::read_dir(&system)
+        .expect("system plugins")
+        .flatten()
+    {
+        if entry.file_name() != left_out {
+            std::os::unix::fs::symlink(entry.path(), plugins.join(entry.file_name()))
+                .expect("link a plugin");
+        }
+    }
+    (dir.clone(), plugins)
+}
+
+#[test]
+fn a_missing_overlay_plugin_is_named_with_the_package_to_install_at_start() {
+    let (dir, plugins) = plugins_without("libgstpango.so");
+    let output = Command::new(env!("CARGO_BIN_EXE_watchfloor-sim"))
+        .args(["--cameras", "1", "--rtsp-port", "0", "--control-port", "0"])
+        .env("GST_PLUGIN_SYSTEM_PATH_1_0", &plugins)
+        .env("GST_PLUGIN_PATH_1_0", "")
+        .env("GST_REGISTRY_1_0", dir.join("registry.bin"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!output.status.success(), "it started without clockoverlay");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "GStreamer elements are missing: `textoverlay`, `clockoverlay` (plugin `pango`: \
+             `apt install gstreamer1.0-x` on Debian and Ubuntu"
+        ),
+        "{stderr}"
+    );
+}
