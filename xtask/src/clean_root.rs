@@ -3,20 +3,23 @@
 //! has packages from earlier work that hide a dependency the .deb forgot to declare.
 //!
 //! - The **base** is made once by `debootstrap --variant=minbase` from the distribution mirror
-//!   this machine's apt already uses, for this machine's own release (the binaries in the .deb
-//!   were linked against its libraries), and kept as a tarball in the build cache.
+//!   this machine's apt already uses (or `WATCHFLOOR_ROOT_MIRROR`), for this machine's own
+//!   release (the binaries in the .deb were linked against its libraries), and kept as a
+//!   tarball in the build cache.
 //! - The **prepared** root is the base plus what the .deb declares in `Depends`, installed by
-//!   `apt-get satisfy --no-install-recommends` from that string alone; it is cached beside the
-//!   base with the string it was made from, and made again when the string changes.
+//!   `apt-get satisfy --no-install-recommends` from that string alone; it is cached under a
+//!   name made from the string, so a changed `Depends` makes a new one (older ones are
+//!   removed).
 //! - Each check unpacks a fresh copy of the prepared root into a folder of its own, installs
 //!   the .deb there (its dependencies are already met, so nothing else comes in) and runs
 //!   commands inside with `chroot` and an empty environment.
 //!
-//! Safety: nothing is ever mounted in this machine's mount namespace. Each command runs in a
-//! mount namespace of its own (`unshare --mount`) that mounts `/proc`, a read-only `/sys` and a
-//! `/dev/shm` for itself and loses them when it exits, however it exits; `/dev` is the static
-//! device nodes debootstrap made. So removing a root can never reach this machine's `/dev`.
-//! Needs root, or `sudo`.
+//! Safety: nothing is ever mounted in this machine's mount namespace. debootstrap and each
+//! command inside run in a mount namespace of their own (`unshare --mount`): what they mount
+//! (`/proc`, a read-only `/sys`, `/dev/shm`) goes when they exit, however they exit; `/dev` is
+//! the static device nodes debootstrap made. So removing a root can never reach this machine's
+//! `/dev`. Needs root (or `sudo`) with the right to make mount namespaces, which an
+//! unprivileged container lacks.
 
 use crate::{Result, run};
 use std::path::{Path, PathBuf};
@@ -29,6 +32,9 @@ const ENVIRONMENT: &[&str] = &[
     "LANG=C.UTF-8",
     "DEBIAN_FRONTEND=noninteractive",
 ];
+
+/// This machine's proxy settings, passed on so that apt inside reaches what apt outside does.
+const PROXY_VARIABLES: &[&str] = &["http_proxy", "https_proxy", "no_proxy"];
 
 /// A fresh root in a folder of its own, removed when dropped.
 #[derive(Debug)]
@@ -86,17 +92,18 @@ impl Release {
         }
     }
 
-    /// The root's apt sources: the distribution's own suites on `mirror` (and `security`
-    /// for the security suite when this machine names one), nothing third-party.
+    /// The root's apt sources: the distribution's own suites on `mirror`, and the security
+    /// suite where this machine has one, nothing third-party.
     fn sources(&self, mirror: &str, security: Option<&str>) -> String {
         let (codename, components) = (&self.codename, self.components());
         let mut list = format!(
             "deb {mirror} {codename} {components}\ndeb {mirror} {codename}-updates {components}\n"
         );
-        let security = security.unwrap_or(mirror);
-        list.push_str(&format!(
-            "deb {security} {codename}-security {components}\n"
-        ));
+        if let Some(security) = security {
+            list.push_str(&format!(
+                "deb {security} {codename}-security {components}\n"
+            ));
+        }
         list
     }
 }
@@ -142,9 +149,11 @@ fn mirror(sources: &[String], suite: &str, keyring: &str) -> Option<String> {
                     .map(str::trim)
             };
             if let (Some(uris), Some(suites)) = (field("URIs:"), field("Suites:"))
+                && field("Types:").is_none_or(|t| t.split_whitespace().any(|t| t == "deb"))
+                && field("Enabled:").is_none_or(|e| e != "no")
                 && suites.split_whitespace().any(|s| s == suite)
                 && trusted(field("Signed-By:"))
-                && let Some(uri) = uris.split_whitespace().next()
+                && let Some(uri) = uris.split_whitespace().find(|u| is_plain(u))
             {
                 return Some(uri.to_owned());
             }
@@ -164,6 +173,7 @@ fn mirror(sources: &[String], suite: &str, keyring: &str) -> Option<String> {
             let words: Vec<&str> = line.split_whitespace().collect();
             if let ["deb", uri, line_suite, ..] = words.as_slice()
                 && *line_suite == suite
+                && is_plain(uri)
                 && trusted(signed_by)
             {
                 return Some((*uri).to_owned());
@@ -171,6 +181,11 @@ fn mirror(sources: &[String], suite: &str, keyring: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// A mirror debootstrap can use as it is: http or https (not `mirror+file:`, `cdrom:`).
+fn is_plain(uri: &str) -> bool {
+    uri.starts_with("http://") || uri.starts_with("https://")
 }
 
 /// Removes `dir` without crossing into another file system.
@@ -185,7 +200,7 @@ fn remove(dir: &Path) -> Result<()> {
 }
 
 /// Removes the roots of runs that are gone (killed before they could clean up).
-fn remove_abandoned(cache: &Path) -> Result<()> {
+fn remove_abandoned(cache: &Path) {
     for entry in std::fs::read_dir(cache).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let pid = name
@@ -193,11 +208,11 @@ fn remove_abandoned(cache: &Path) -> Result<()> {
             .or_else(|| name.strip_prefix("staging-"));
         if let Some(pid) = pid
             && !Path::new("/proc").join(pid).exists()
+            && let Err(error) = remove(&entry.path())
         {
-            remove(&entry.path())?;
+            eprintln!("clean root: cannot remove an abandoned root: {error}");
         }
     }
-    Ok(())
 }
 
 /// Runs `args` inside the root `dir` with only [`ENVIRONMENT`], in a mount namespace of its
@@ -214,7 +229,30 @@ fn run_inside(dir: &Path, args: &[&str]) -> Result<()> {
         .arg(dir)
         .args(["/usr/bin/env", "-i"])
         .args(ENVIRONMENT)
+        .args(PROXY_VARIABLES.iter().filter_map(|name| {
+            let value = std::env::var(name).ok()?;
+            Some(format!("{name}={value}"))
+        }))
         .args(args))
+}
+
+/// Fails in words when this process cannot make a mount namespace (not root and no `sudo`,
+/// or an unprivileged container), instead of a bare exit status halfway through.
+fn check_privileges() -> Result<()> {
+    let works = privileged("unshare")
+        .args(["--mount", "--propagation", "private", "true"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if works {
+        Ok(())
+    } else {
+        Err(
+            "clean root: the package check installs the .deb into a root of its own and needs \
+             root (or sudo) with the right to make mount namespaces (`unshare --mount`); an \
+             unprivileged container does not have it"
+                .into(),
+        )
+    }
 }
 
 /// Copies `from` (outside) to `inside` (an absolute path in the root at `dir`), replacing
@@ -234,7 +272,8 @@ fn copy_into(dir: &Path, from: &Path, inside: &str) -> Result<()> {
 /// Writes `text` to `inside` in the root at `dir`.
 fn write_into(dir: &Path, inside: &str, text: &str) -> Result<()> {
     let staged = std::env::temp_dir().join(format!("watchfloor-root-{}", std::process::id()));
-    std::fs::write(&staged, text).map_err(|e| format!("clean root: {e}"))?;
+    std::fs::write(&staged, text)
+        .map_err(|e| format!("clean root: cannot write {}: {e}", staged.display()))?;
     let outcome = copy_into(dir, &staged, inside);
     let _ = std::fs::remove_file(&staged);
     outcome
@@ -242,7 +281,7 @@ fn write_into(dir: &Path, inside: &str, text: &str) -> Result<()> {
 
 /// Packs the root at `dir` into `tarball` (written aside, then moved into place).
 fn pack(dir: &Path, tarball: &Path) -> Result<()> {
-    let partial = tarball.with_extension("tar.partial");
+    let partial = tarball.with_extension(format!("partial-{}", std::process::id()));
     run(privileged("tar")
         .arg("--one-file-system")
         .arg("-C")
@@ -267,11 +306,14 @@ fn base(cache: &Path, release: &Release) -> Result<PathBuf> {
     }
     let sources = apt_sources();
     let keyring = release.keyring();
-    let uri = mirror(&sources, &release.codename, &keyring).ok_or(format!(
-        "clean root: this machine's apt has no source for {} signed by {keyring} to \
-         debootstrap from",
-        release.codename
-    ))?;
+    let uri = std::env::var("WATCHFLOOR_ROOT_MIRROR")
+        .ok()
+        .or_else(|| mirror(&sources, &release.codename, &keyring))
+        .ok_or(format!(
+            "clean root: this machine's apt has no http(s) source for {} signed by {keyring} \
+             to debootstrap from; name one in WATCHFLOOR_ROOT_MIRROR",
+            release.codename
+        ))?;
     let security = mirror(
         &sources,
         &format!("{}-security", release.codename),
@@ -285,7 +327,10 @@ fn base(cache: &Path, release: &Release) -> Result<PathBuf> {
         release.codename,
         tarball.display()
     );
-    run(privileged("debootstrap")
+    // debootstrap mounts /proc and /sys inside the new root: in a namespace of its own, so
+    // that a killed run leaves nothing mounted here.
+    run(privileged("unshare")
+        .args(["--mount", "--propagation", "private", "--", "debootstrap"])
         .args(["--variant=minbase", &release.codename])
         .arg(&staging)
         .arg(&uri))?;
@@ -301,18 +346,27 @@ fn base(cache: &Path, release: &Release) -> Result<PathBuf> {
     Ok(tarball)
 }
 
-/// The base plus what `depends` names, cached with the string it was made from.
+/// A stable 64-bit FNV-1a hash: names a cache file after its content across Rust releases.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The base plus what `depends` names, cached under a name made from the string.
 fn prepared(cache: &Path, release: &Release, depends: &str) -> Result<PathBuf> {
-    let tarball = cache.join(format!("{}-{}-prepared.tar", release.id, release.codename));
-    let recorded = tarball.with_extension("depends");
-    let made_from = std::fs::read_to_string(&recorded).unwrap_or_default();
-    if tarball.exists() && made_from == depends {
+    let prefix = format!("{}-{}-prepared-", release.id, release.codename);
+    let tarball = cache.join(format!("{prefix}{:016x}.tar", fnv1a(depends)));
+    if tarball.exists() {
         return Ok(tarball);
     }
     let base = base(cache, release)?;
     let staging = cache.join(format!("staging-{}", std::process::id()));
     remove(&staging)?;
     unpack(&base, &staging)?;
+    // Name resolution as this machine has it now, not as when the base was made.
+    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    write_into(&staging, "/etc/resolv.conf", &resolv)?;
     eprintln!("clean root: installing what the .deb depends on (again only when that changes)");
     run_inside(&staging, &["apt-get", "update", "-q"])?;
     run_inside(
@@ -328,8 +382,14 @@ fn prepared(cache: &Path, release: &Release, depends: &str) -> Result<PathBuf> {
     )?;
     run_inside(&staging, &["apt-get", "clean"])?;
     pack(&staging, &tarball)?;
-    std::fs::write(&recorded, depends).map_err(|e| format!("clean root: {e}"))?;
     remove(&staging)?;
+    // Roots prepared for earlier dependency lists are not needed again.
+    for entry in std::fs::read_dir(cache).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) && entry.path() != tarball {
+            let _ = privileged("rm").arg("-f").arg(entry.path()).status();
+        }
+    }
     Ok(tarball)
 }
 
@@ -339,7 +399,8 @@ impl CleanRoot {
     pub fn fresh(cache: &Path, depends: &str) -> Result<Self> {
         std::fs::create_dir_all(cache)
             .map_err(|e| format!("clean root: {}: {e}", cache.display()))?;
-        remove_abandoned(cache)?;
+        check_privileges()?;
+        remove_abandoned(cache);
         let release = Release::here()?;
         let tarball = prepared(cache, &release, depends)?;
         let dir = cache.join(format!("run-{}", std::process::id()));
@@ -415,6 +476,37 @@ mod tests {
             mirror(&[text.to_owned()], "jammy", keyring).as_deref(),
             Some("http://mirror.invalid/ubuntu")
         );
+    }
+
+    #[test]
+    fn sources_debootstrap_cannot_use_are_passed_over() {
+        let text = "Types: deb-src\nURIs: http://src.invalid/debian\nSuites: bookworm\n\n\
+                    Types: deb\nURIs: mirror+file:///etc/apt/mirrors/debian.list\nSuites: bookworm\n\n\
+                    Types: deb\nURIs: http://off.invalid/debian\nSuites: bookworm\nEnabled: no\n\n\
+                    Types: deb\nURIs: https://mirror.invalid/debian\nSuites: bookworm\n";
+        assert_eq!(
+            mirror(&[text.to_owned()], "bookworm", KEYRING).as_deref(),
+            Some("https://mirror.invalid/debian")
+        );
+    }
+
+    #[test]
+    fn a_root_without_a_security_source_gets_no_security_suite() {
+        let release = Release {
+            id: "debian".into(),
+            codename: "bookworm".into(),
+        };
+        assert!(
+            !release
+                .sources("http://m.invalid/debian", None)
+                .contains("security")
+        );
+    }
+
+    #[test]
+    fn cache_names_follow_the_dependency_list() {
+        assert_eq!(super::fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_ne!(super::fnv1a("a, b"), super::fnv1a("a, c"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `cargo xtask package`: the Linux packages (.deb and .rpm) of the app, and the checks the
 //! test command runs on them: name, version, dependencies, desktop entry, icons, binaries; then
-//! the .deb installed with apt into a minimal root made for the purpose ([`crate::clean_root`],
-//! never this machine, whose earlier installs would hide a missing dependency) and the
-//! installed binaries run there ([`installed`], xtask's own binary copied in):
+//! the .deb installed into a minimal root made for the purpose, where apt installed only what
+//! it declares ([`crate::clean_root`]; never this machine, whose earlier installs would hide a
+//! missing dependency), and the installed binaries run there ([`installed`], xtask's own
+//! binary copied in):
 //! `watchfloor --version`, the desktop entry, a headless wall snapshot of the installed
 //! simulator's live cameras, and the embedded demo from the installed hub, simulator and demo
 //! site.

@@ -146,7 +146,16 @@ fn cargo_tools() -> Result<()> {
     for (name, version, binary) in CARGO_TOOLS {
         let recorded = installed.contains(&format!("\"{name} {version} "));
         if !recorded || !cargo_home.join("bin").join(binary).exists() {
-            run(Command::new("cargo").args(["install", "--locked", name, "--version", version]))?;
+            // `--force`: a binary of that name that cargo did not record (another version, or
+            // installed by other means) is replaced rather than stopping the set-up.
+            run(Command::new("cargo").args([
+                "install",
+                "--locked",
+                "--force",
+                name,
+                "--version",
+                version,
+            ]))?;
         }
     }
     Ok(())

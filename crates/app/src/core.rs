@@ -253,13 +253,16 @@ impl Core {
         let engine = match MediaEngine::new(Default::default()) {
             Ok(engine) => {
                 // Cameras send H.264 above all: say at once when nothing can decode it.
+                // The error names the package that brings the software decoder.
                 if let Err(e) = engine.decoder_for(media::Codec::H264) {
-                    problems.push(format!(
-                        "H.264 cameras cannot play: {e}; install GStreamer's libav plugins \
-                         (gstreamer1.0-libav) or a hardware decoder's plugin"
-                    ));
+                    problems.push(format!("H.264 cameras cannot play: {e}"));
                 }
                 Some(engine)
+            }
+            // A missing element names the package to install itself.
+            Err(e @ media::MediaError::MissingElements(_)) => {
+                problems.push(format!("video cannot play: {e}"));
+                None
             }
             Err(e) => {
                 problems.push(format!(

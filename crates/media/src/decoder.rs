@@ -70,24 +70,18 @@ impl Codec {
     }
 }
 
-/// The elements every stream's chain needs whatever decoder it uses: the RTSP source, each
-/// codec's depayloader and parser, and the frame sink.
-pub(crate) fn chain_elements() -> impl Iterator<Item = &'static str> {
-    Codec::ALL
-        .into_iter()
-        .flat_map(|codec| std::iter::once(codec.depayloader()).chain(codec.parser()))
-        .chain(["rtspsrc", "appsink"])
-}
-
-/// Every element this crate may create by name: the chain's and every decoder it may choose.
-/// The `elements` crate's guard checks that the set-up and the packages bring them.
+/// Every element this crate may create by name: the RTSP source, the frame sink, and each
+/// codec's depayloader, parser and every decoder it may choose. The `elements` crate's guard
+/// checks that the set-up and the packages bring them.
 pub fn created_elements() -> Vec<&'static str> {
-    chain_elements()
-        .chain(
-            Codec::ALL
-                .into_iter()
-                .flat_map(|codec| codec.decoders().iter().copied()),
-        )
+    let per_codec = Codec::ALL.into_iter().flat_map(|codec| {
+        std::iter::once(codec.depayloader())
+            .chain(codec.parser())
+            .chain(codec.decoders().iter().copied())
+    });
+    ["rtspsrc", "appsink"]
+        .into_iter()
+        .chain(per_codec)
         .collect()
 }
 

@@ -89,9 +89,10 @@ pub struct MediaEngine {
 impl MediaEngine {
     pub fn new(settings: EngineSettings) -> Result<Self, MediaError> {
         gst::init().map_err(|e| MediaError::Init(e.to_string()))?;
-        // Fail at start naming the package to install, not at the first camera. Decoders are
-        // checked per codec when a stream needs one (hardware ones are optional).
-        elements::require(decoder::chain_elements())?;
+        // Fail at start naming the package to install, not at the first camera, for what every
+        // stream needs. A codec's depayloader, parser and decoder are checked when a stream of
+        // that codec arrives (with the same hint), so one missing codec stops no other.
+        elements::require(["rtspsrc", "appsink"])?;
         decode_errors::install();
         Ok(Self {
             limiter: stream::ConnectLimiter::new(settings.max_concurrent_connects),
