@@ -18,6 +18,7 @@ mod pipeline;
 pub mod redact;
 mod settings;
 mod slot;
+mod stamp_tracker;
 mod stream;
 mod switch;
 

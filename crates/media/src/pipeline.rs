@@ -5,6 +5,7 @@
 use crate::decoder::{self, Codec};
 use crate::health::Counters;
 use crate::slot::{Frame, FrameSlot};
+use crate::stamp_tracker::StampTracker;
 use crate::{MediaError, StreamSettings, Transport};
 use gst::prelude::*;
 use gst_video::prelude::*;
@@ -33,8 +34,8 @@ pub(crate) struct Shared {
     pub sequence: std::sync::atomic::AtomicU64,
     /// The stream's start, for monotonic "last frame" times.
     pub epoch: Instant,
-    /// The previous stamp's frame number, for gap counting.
-    pub last_stamp: Mutex<Option<stamp::Stamp>>,
+    /// What the previous frames' stamps said, for latency and gap counting.
+    pub stamps: Mutex<StampTracker>,
 }
 
 /// The name of the application message that reports a pipeline-building failure.
@@ -292,30 +293,20 @@ fn frame_callbacks(shared: Arc<Shared>) -> gst_app::AppSinkCallbacks {
             let now = Instant::now();
             let stamp = read_stamp(&buffer, info);
             if let Some(stamp) = stamp {
-                let now_ms = SystemTime::now()
+                let now_unix_ms = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .map(|d| d.as_millis() as u64)
                     .unwrap_or(0);
+                let reading = shared.stamps.lock().observe(stamp, now_unix_ms);
                 counters
                     .latency_ms
-                    .store(stamp.latency_ms(now_ms), Ordering::Relaxed);
-                let mut last = shared.last_stamp.lock();
-                if let Some(previous) = last.as_ref().filter(|p| p.source == stamp.source) {
-                    match stamp.frames_since(previous) {
-                        0 => {
-                            counters.stamp_regressions.fetch_add(1, Ordering::Relaxed);
-                        }
-                        n if n < stamp::FRAME_MODULUS / 2 => {
-                            counters
-                                .source_gaps
-                                .fetch_add(u64::from(n - 1), Ordering::Relaxed);
-                        }
-                        _ => {
-                            counters.stamp_regressions.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
+                    .store(reading.latency_ms, Ordering::Relaxed);
+                counters
+                    .source_gaps
+                    .fetch_add(reading.missing, Ordering::Relaxed);
+                if reading.regression {
+                    counters.stamp_regressions.fetch_add(1, Ordering::Relaxed);
                 }
-                *last = Some(stamp);
             }
             counters.frames_in.fetch_add(1, Ordering::Relaxed);
             counters.last_frame_ms.store(

@@ -161,7 +161,7 @@ impl Stream {
                 described: Mutex::new(Described::default()),
                 sequence: AtomicU64::new(0),
                 epoch: Instant::now(),
-                last_stamp: Mutex::new(None),
+                stamps: Mutex::new(Default::default()),
             }),
             settings,
             state: Mutex::new(StreamState::Connecting),
