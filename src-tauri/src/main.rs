@@ -57,13 +57,7 @@ impl Events for ToConsole {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,watchfloor=info,app=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init("warn,watchfloor=info,app=info");
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -150,12 +150,7 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init("info");
     let args = Args::parse();
     hub::serve::install_crypto();
     let runtime = tokio::runtime::Builder::new_multi_thread()

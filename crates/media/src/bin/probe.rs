@@ -33,12 +33,7 @@ struct Args {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init("warn");
     let args = Args::parse();
     let password = match &args.password_env {
         Some(var) => Some(std::env::var(var).with_context(|| format!("${var} is not set"))?),

@@ -153,12 +153,7 @@ fn sim_cameras(control: &str) -> Result<Vec<ListedCamera>> {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init("warn");
     match Args::parse().command {
         Command::Snapshot {
             wall,
