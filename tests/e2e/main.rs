@@ -43,10 +43,7 @@ fn spawn_group(command: &mut Command) -> Group {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("watchfloor-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch");
-    dir
+    testkit::scratch(&format!("e2e-{name}"))
 }
 
 fn read_png(path: &Path) -> wall::Image {

@@ -212,13 +212,7 @@ mod tests {
     }
 
     fn scratch() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "wf-outbox-{}-{}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir).expect("outbox");
-        dir.join("outbox.sqlite")
+        testkit::scratch("outbox").join("outbox.sqlite")
     }
 
     #[test]

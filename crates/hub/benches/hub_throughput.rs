@@ -28,11 +28,7 @@ struct Bench {
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("watchfloor-hubbench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch");
-    dir
+    testkit::scratch(&format!("hubbench-{name}"))
 }
 
 async fn start(database: String, name: &str) -> Bench {

@@ -90,6 +90,16 @@ fn wait_for_port(port: u16, what: &str, within: Duration) -> Result<(), String> 
     ))
 }
 
+/// A new, empty folder for one test's files, named after `kind`, unique to this process and
+/// call (tests run in parallel). Left behind for a look after a failure; the system's temporary
+/// folder is cleaned by the system.
+pub fn scratch(kind: &str) -> PathBuf {
+    match scratch_dir(kind) {
+        Ok(dir) => dir,
+        Err(error) => panic!("scratch folder: {error}"),
+    }
+}
+
 fn scratch_dir(kind: &str) -> Result<PathBuf, String> {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(

@@ -41,10 +41,7 @@ impl Collected {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("watchfloor-core-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch");
-    dir
+    testkit::scratch(&format!("core-{name}"))
 }
 
 async fn until(what: &str, mut check: impl FnMut() -> bool) {

@@ -22,11 +22,7 @@ fn account() -> Account {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("watchfloor-keychain-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch");
-    dir
+    testkit::scratch(&format!("keychain-{name}"))
 }
 
 /// Runs `test` again in a private session prepared by `setup` (shell), with `scenario` set.

@@ -46,15 +46,7 @@ fn postgres() -> &'static testkit::Postgres {
 
 /// A scratch folder unique to this process and call.
 pub fn scratch(kind: &str) -> PathBuf {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "watchfloor-hubtest-{kind}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    testkit::scratch(&format!("hubtest-{kind}"))
 }
 
 /// A new, empty database's URL.
