@@ -1,7 +1,8 @@
 //! One log set-up for every Watchfloor binary (the app, the hub, the simulator, the wall's and
 //! the media engine's command lines): `tracing` events to standard error, filtered by
 //! `RUST_LOG` when it is set and by the binary's own default otherwise, coloured only when
-//! standard error is a terminal (a journal or a log file gets no escape codes).
+//! standard error is a terminal and `NO_COLOR` is unset (a journal or a log file gets no
+//! escape codes).
 //!
 //! It decides where logs go and how they look, nothing about what is logged.
 
@@ -13,10 +14,11 @@ use tracing_subscriber::EnvFilter;
 /// first (tests and embedders may have set one up already).
 pub fn init(default_filter: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into());
+    let no_colour = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(std::io::stderr().is_terminal() && !no_colour)
         .try_init();
 }
 
