@@ -623,7 +623,7 @@ mod tests {
     #[test]
     fn the_declared_elements_are_exactly_those_the_launch_line_creates() {
         let mut camera = site::Site::with_cameras(1).cameras.remove(0);
-        for codec in [Codec::H264, Codec::H265, Codec::Mjpeg] {
+        for codec in Codec::ALL {
             camera.sub.codec = codec;
             let line = launch_line(&camera, 1, StreamKind::Sub);
             let mut created = elements_of(&line);

@@ -93,6 +93,11 @@ pub enum Codec {
     Mjpeg,
 }
 
+impl Codec {
+    /// Every codec a simulated camera can serve.
+    pub const ALL: [Codec; 3] = [Codec::H264, Codec::H265, Codec::Mjpeg];
+}
+
 impl std::fmt::Display for Codec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -251,6 +256,16 @@ impl Site {
                 .collect(),
             doors: Vec::new(),
         }
+    }
+
+    /// A site of one camera per codec (`cam01` H.264, `cam02` H.265, `cam03` MJPEG on their
+    /// sub-streams), otherwise like [`Site::with_cameras`].
+    pub fn with_one_camera_per_codec() -> Self {
+        let mut site = Self::with_cameras(Codec::ALL.len());
+        for (camera, codec) in site.cameras.iter_mut().zip(Codec::ALL) {
+            camera.sub.codec = codec;
+        }
+        site
     }
 
     /// Checks ids are unique and well formed, references resolve, and streams are sane.

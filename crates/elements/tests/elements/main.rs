@@ -112,7 +112,7 @@ fn every_element_comes_from_the_package_the_table_names() {
 
 #[test]
 fn the_code_creates_exactly_the_elements_the_table_knows() {
-    let simulator = [Codec::H264, Codec::H265, Codec::Mjpeg]
+    let simulator = Codec::ALL
         .into_iter()
         .flat_map(sim::cameras::stream_elements);
     let created: BTreeSet<&str> = simulator.chain(media::created_elements()).collect();
@@ -229,26 +229,8 @@ fn record_created_elements() -> std::sync::Arc<std::sync::Mutex<BTreeSet<String>
 /// returns the plugin files GStreamer loaded on the way and the elements it created.
 fn what_a_real_site_loads_and_creates() -> (BTreeSet<PathBuf>, BTreeSet<String>) {
     let created = record_created_elements();
-    let mut site = Site::with_cameras(3);
-    for (camera, codec) in site
-        .cameras
-        .iter_mut()
-        .zip([Codec::H264, Codec::H265, Codec::Mjpeg])
-    {
-        camera.sub.codec = codec;
-    }
     let sim = Sim::start(
-        SimConfig {
-            site,
-            host: "127.0.0.1".into(),
-            rtsp_port: 0,
-            credentials: None,
-            doors: sim::DoorSettings {
-                swipes_per_minute: 0.0,
-                forced_per_hour: 0.0,
-                ..Default::default()
-            },
-        },
+        SimConfig::quiet(Site::with_one_camera_per_codec()),
         Vec::new(),
     )
     .expect("the simulator starts");

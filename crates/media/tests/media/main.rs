@@ -44,15 +44,8 @@ fn init() -> MediaEngine {
 fn start_sim(site: Site, credentials: Option<sim::Credentials>) -> Sim {
     Sim::start(
         SimConfig {
-            site,
-            host: "127.0.0.1".into(),
-            rtsp_port: 0,
             credentials,
-            doors: sim::DoorSettings {
-                swipes_per_minute: 0.0,
-                forced_per_hour: 0.0,
-                ..Default::default()
-            },
+            ..SimConfig::quiet(site)
         },
         Vec::new(),
     )
@@ -185,15 +178,7 @@ fn sixteen_sub_streams_decode_concurrently_with_stamps_and_latency() {
 fn h264_h265_and_mjpeg_streams_all_decode() {
     let _serial = SERIAL.lock();
     let engine = init();
-    let mut site = Site::with_cameras(3);
-    for (camera, codec) in site
-        .cameras
-        .iter_mut()
-        .zip([Codec::H264, Codec::H265, Codec::Mjpeg])
-    {
-        camera.sub.codec = codec;
-    }
-    let sim = start_sim(site, None);
+    let sim = start_sim(Site::with_one_camera_per_codec(), None);
     for (id, codec) in [("cam01", "h264"), ("cam02", "h265"), ("cam03", "mjpeg")] {
         let stream = open(&engine, &sim, id, StreamKind::Sub);
         let watch = watch_stamps(&stream);
