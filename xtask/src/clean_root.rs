@@ -199,13 +199,15 @@ fn remove(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Removes the roots of runs that are gone (killed before they could clean up).
+/// Removes what runs that are gone left behind (killed before they could clean up): their
+/// roots, and tarballs they were still writing.
 fn remove_abandoned(cache: &Path) {
     for entry in std::fs::read_dir(cache).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let pid = name
             .strip_prefix("run-")
-            .or_else(|| name.strip_prefix("staging-"));
+            .or_else(|| name.strip_prefix("staging-"))
+            .or_else(|| name.rsplit_once(".partial-").map(|(_, pid)| pid));
         if let Some(pid) = pid
             && !Path::new("/proc").join(pid).exists()
             && let Err(error) = remove(&entry.path())
@@ -213,6 +215,14 @@ fn remove_abandoned(cache: &Path) {
             eprintln!("clean root: cannot remove an abandoned root: {error}");
         }
     }
+}
+
+/// `unshare` into a mount namespace of its own, as root, for `args`: what they mount is gone
+/// when they exit, however they exit, and never propagates to this machine.
+fn in_own_mount_namespace() -> Command {
+    let mut command = privileged("unshare");
+    command.args(["--mount", "--propagation", "private", "--"]);
+    command
 }
 
 /// Runs `args` inside the root `dir` with only [`ENVIRONMENT`], in a mount namespace of its
@@ -223,8 +233,7 @@ fn run_inside(dir: &Path, args: &[&str]) -> Result<()> {
         mount -t sysfs -o ro sysfs \"$root/sys\"; \
         mkdir -p \"$root/dev/shm\"; mount -t tmpfs -o mode=1777 tmpfs \"$root/dev/shm\"; \
         exec chroot \"$root\" \"$@\"";
-    run(privileged("unshare")
-        .args(["--mount", "--propagation", "private", "--"])
+    run(in_own_mount_namespace()
         .args(["sh", "-c", MOUNT_AND_ENTER, "sh"])
         .arg(dir)
         .args(["/usr/bin/env", "-i"])
@@ -239,8 +248,8 @@ fn run_inside(dir: &Path, args: &[&str]) -> Result<()> {
 /// Fails in words when this process cannot make a mount namespace (not root and no `sudo`,
 /// or an unprivileged container), instead of a bare exit status halfway through.
 fn check_privileges() -> Result<()> {
-    let works = privileged("unshare")
-        .args(["--mount", "--propagation", "private", "true"])
+    let works = in_own_mount_namespace()
+        .arg("true")
         .status()
         .is_ok_and(|status| status.success());
     if works {
@@ -329,9 +338,8 @@ fn base(cache: &Path, release: &Release) -> Result<PathBuf> {
     );
     // debootstrap mounts /proc and /sys inside the new root: in a namespace of its own, so
     // that a killed run leaves nothing mounted here.
-    run(privileged("unshare")
-        .args(["--mount", "--propagation", "private", "--", "debootstrap"])
-        .args(["--variant=minbase", &release.codename])
+    run(in_own_mount_namespace()
+        .args(["debootstrap", "--variant=minbase", &release.codename])
         .arg(&staging)
         .arg(&uri))?;
     write_into(

@@ -89,19 +89,12 @@ fn check(what: &str, ok: bool, detail: &str) -> Result<()> {
     }
 }
 
-/// The workspace version, from the root manifest.
-fn version() -> Result<String> {
-    let manifest = std::fs::read_to_string(root().join("Cargo.toml"))
-        .map_err(|e| format!("Cargo.toml: {e}"))?;
-    manifest
-        .lines()
-        .skip_while(|l| l.trim() != "[workspace.package]")
-        .find_map(|l| l.strip_prefix("version = "))
-        .map(|v| v.trim_matches('"').to_owned())
-        .ok_or_else(|| "no version in [workspace.package]".into())
+/// The workspace version (xtask shares it, and cargo rebuilds xtask when it changes); also
+/// known inside the clean root, where there is no checkout.
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
 }
 
-/// Inspects both packages, installs the .deb and runs what it installed.
 /// The Windows and macOS icons the other platforms' bundles take (built elsewhere, checked
 /// here): an .ico with every size Windows shows, an .icns with PNGs up to 512 px.
 fn check_platform_icons() -> Result<()> {
@@ -129,9 +122,10 @@ fn check_platform_icons() -> Result<()> {
     )
 }
 
+/// Inspects both packages, installs the .deb in a clean root and runs what it installed there.
 pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
     check_platform_icons()?;
-    let version = version()?;
+    let version = version();
     let field = |name: &str| output(Command::new("dpkg-deb").arg("--field").arg(deb).arg(name));
     let name = field("Package")?;
     check("deb name", name.trim() == "watchfloor", &name)?;
@@ -225,7 +219,7 @@ const INSTALLED_WALL: &str = "/tmp/watchfloor-installed-wall.png";
 /// The checks of an installed .deb, run where it is installed (`xtask installed-check` inside
 /// the clean root): what a user and the embedded demo would run.
 pub fn installed() -> Result<()> {
-    let version = version_compiled_in();
+    let version = version();
     let shown = output(Command::new("/usr/bin/watchfloor").arg("--version"))?;
     check(
         "installed watchfloor --version",
@@ -253,11 +247,6 @@ pub fn installed() -> Result<()> {
     }
     snapshot_with_installed_wall()?;
     demo_with_installed_binaries()
-}
-
-/// The workspace version xtask was built with (inside the clean root there is no checkout).
-fn version_compiled_in() -> &'static str {
-    env!("CARGO_PKG_VERSION")
 }
 
 /// The embedded demo as a first start runs it: the installed hub and simulator, the installed

@@ -51,22 +51,22 @@ static PIPELINES: Mutex<Vec<gst::glib::WeakRef<gst::Pipeline>>> = Mutex::new(Vec
 /// How many pipelines built by this crate still exist (not yet finalized by GStreamer).
 /// Zero once every stream is closed; tests use it to prove teardown leaves nothing behind.
 pub fn live_pipelines() -> usize {
+    alive().len()
+}
+
+/// The pipelines built by this crate that still exist; forgets the rest.
+fn alive() -> Vec<gst::Pipeline> {
     let mut pipelines = PIPELINES.lock();
     pipelines.retain(|p| p.upgrade().is_some());
-    pipelines.len()
+    pipelines.iter().filter_map(|p| p.upgrade()).collect()
 }
 
 /// The factory names of every element in this crate's pipelines that still exist, children
 /// of bins included: what the engine really made, for diagnostics and for the `elements`
 /// crate's guard.
 pub fn live_elements() -> std::collections::BTreeSet<String> {
-    let pipelines: Vec<gst::Pipeline> = {
-        let mut pipelines = PIPELINES.lock();
-        pipelines.retain(|p| p.upgrade().is_some());
-        pipelines.iter().filter_map(|p| p.upgrade()).collect()
-    };
     let mut names = std::collections::BTreeSet::new();
-    for pipeline in pipelines {
+    for pipeline in alive() {
         names.extend(pipeline.factory().map(|f| f.name().to_string()));
         for element in pipeline.iterate_recurse().into_iter().flatten() {
             names.extend(element.factory().map(|f| f.name().to_string()));
