@@ -3,12 +3,12 @@
 //! `{code, message}`; secrets never travel back.
 
 use crate::windows;
-use app::core::{SavedLayout, Snapshot, WriteOutcome};
-use app::hub_client::Operator;
+use app::contract::{Caller, SavedLayout};
+use app::core::{Snapshot, WriteOutcome};
+use app::error::ErrorCode;
 use app::outbox::OutboxView;
-use app::walls::{TileHealth, Tour, WallView};
+use app::walls::{Monitor, TileHealth, TileTour, WallView};
 use app::{AppError, Core, SignIn, SiteTree, Startup};
-use serde::Serialize;
 use std::sync::Arc;
 use tauri::{AppHandle, Manager, PhysicalPosition, State};
 
@@ -56,12 +56,12 @@ fn startup(core: CoreState<'_>) -> Startup {
 }
 
 #[tauri::command]
-async fn sign_in(core: CoreState<'_>, request: SignIn) -> Result<Operator> {
+async fn sign_in(core: CoreState<'_>, request: SignIn) -> Result<Caller> {
     core.sign_in(request).await
 }
 
 #[tauri::command]
-async fn start_demo(core: CoreState<'_>) -> Result<Operator> {
+async fn start_demo(core: CoreState<'_>) -> Result<Caller> {
     core.start_demo().await
 }
 
@@ -116,7 +116,7 @@ fn wall_maximize(core: CoreState<'_>, wall: String, tile: Option<usize>) -> Resu
 }
 
 #[tauri::command]
-fn wall_tour(core: CoreState<'_>, wall: String, tile: usize, tour: Option<Tour>) -> Result<()> {
+fn wall_tour(core: CoreState<'_>, wall: String, tile: usize, tour: Option<TileTour>) -> Result<()> {
     core.set_tour(&wall, tile, tour)
 }
 
@@ -126,7 +126,7 @@ async fn wall_snapshot(core: CoreState<'_>, wall: String) -> Result<Snapshot> {
     let core = core.inner().clone();
     tauri::async_runtime::spawn_blocking(move || core.snapshot(&wall))
         .await
-        .map_err(|e| AppError::new("wall", e.to_string()))?
+        .map_err(|e| AppError::new(ErrorCode::Wall, e.to_string()))?
 }
 
 #[tauri::command]
@@ -134,7 +134,7 @@ async fn stream_health(core: CoreState<'_>) -> Result<Vec<TileHealth>> {
     let core = core.inner().clone();
     tauri::async_runtime::spawn_blocking(move || core.stream_health())
         .await
-        .map_err(|e| AppError::new("wall", e.to_string()))
+        .map_err(|e| AppError::new(ErrorCode::Wall, e.to_string()))
 }
 
 #[tauri::command]
@@ -208,25 +208,15 @@ async fn layout_delete(core: CoreState<'_>, id: String) -> Result<()> {
     core.delete_layout(&id).await
 }
 
-#[derive(Debug, Serialize)]
-struct MonitorView {
-    index: usize,
-    name: String,
-    x: i32,
-    y: i32,
-    width: u32,
-    height: u32,
-}
-
 #[tauri::command]
-fn monitors(handle: AppHandle) -> Result<Vec<MonitorView>> {
+fn monitors(handle: AppHandle) -> Result<Vec<Monitor>> {
     let monitors = handle
         .available_monitors()
-        .map_err(|e| AppError::new("window", e.to_string()))?;
+        .map_err(|e| AppError::new(ErrorCode::Window, e.to_string()))?;
     Ok(monitors
         .iter()
         .enumerate()
-        .map(|(index, m)| MonitorView {
+        .map(|(index, m)| Monitor {
             index,
             name: m
                 .name()
@@ -252,12 +242,12 @@ async fn wall_add(handle: AppHandle, core: CoreState<'_>) -> Result<String> {
         .run_on_main_thread(move || {
             let _ = opened.send(windows::open_wall(&open_handle, &open_core, &open_id));
         })
-        .map_err(|e| AppError::new("window", e.to_string()))?;
+        .map_err(|e| AppError::new(ErrorCode::Window, e.to_string()))?;
     tauri::async_runtime::spawn_blocking(move || result.recv())
         .await
-        .map_err(|e| AppError::new("window", e.to_string()))?
-        .map_err(|e| AppError::new("window", e.to_string()))?
-        .map_err(|e| AppError::new("window", format!("{e:#}")))?;
+        .map_err(|e| AppError::new(ErrorCode::Window, e.to_string()))?
+        .map_err(|e| AppError::new(ErrorCode::Window, e.to_string()))?
+        .map_err(|e| AppError::new(ErrorCode::Window, format!("{e:#}")))?;
     Ok(id)
 }
 
@@ -272,7 +262,7 @@ fn wall_close(handle: AppHandle, core: CoreState<'_>, wall: String) -> Result<()
     if let Some(window) = handle.get_window(&wall) {
         window
             .destroy()
-            .map_err(|e| AppError::new("window", e.to_string()))?;
+            .map_err(|e| AppError::new(ErrorCode::Window, e.to_string()))?;
     }
     core.remove_wall(&wall)
 }
@@ -285,11 +275,11 @@ fn wall_place(handle: AppHandle, wall: String, monitor: usize, fullscreen: bool)
         .ok_or_else(|| AppError::bad_input(format!("wall `{wall}` has no window")))?;
     let monitors = handle
         .available_monitors()
-        .map_err(|e| AppError::new("window", e.to_string()))?;
+        .map_err(|e| AppError::new(ErrorCode::Window, e.to_string()))?;
     let target = monitors
         .get(monitor)
         .ok_or_else(|| AppError::bad_input(format!("there is no monitor {}", monitor + 1)))?;
-    let fail = |e: tauri::Error| AppError::new("window", e.to_string());
+    let fail = |e: tauri::Error| AppError::new(ErrorCode::Window, e.to_string());
     window.set_fullscreen(false).map_err(fail)?;
     window
         .set_position(PhysicalPosition::new(

@@ -7,9 +7,9 @@
 
 mod webdriver;
 
+use hub::model::NewUser;
 use hub::model::{Grant, Role};
 use hub::serve::{ServeConfig, Tls};
-use hub::store::NewUser;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -136,15 +136,14 @@ fn start_site(data: &Path) -> Site {
     });
     // The simulator's doors report to the hub through the signed webhook: the site first (its
     // streams follow once the simulator serves them), then the doors' source.
-    let import =
-        || hub::model::SiteImport::from_site_file(&site::demo_site_path()).expect("import");
+    let import = || hub::model::site_import(&site::demo_site_path()).expect("import");
     runtime
         .block_on(running.hub.import_site(None, import()))
         .expect("site");
     let secret = runtime
         .block_on(running.hub.create_source(
             None,
-            hub::store::NewSource {
+            hub::model::NewSource {
                 id: "e2e-doors".into(),
                 site: "demo-hq".into(),
                 name: "Simulated door controllers".into(),

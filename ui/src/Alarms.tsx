@@ -5,7 +5,8 @@ import { alarmStateText, openAlarms, priorityLook } from "./alarms";
 import { newId } from "./ids";
 import { can } from "./rights";
 import type { Transport } from "./transport";
-import type { Alarm, AppError, Operator, WriteResult } from "./types";
+import type { Alarm, Caller } from "./generated/hub";
+import type { AppError, WriteOutcome } from "./generated/app";
 
 /** Writes an alarm action: the updated alarm when the hub has it, or "queued" when the app's
  *  outbox holds it until the hub is back. */
@@ -15,21 +16,23 @@ export async function alarmAction(
   action: "acknowledge" | "forward" | "close",
   comment: string,
   to?: string,
-): Promise<{ alarm: Alarm } | { queued: string }> {
+): Promise<{ alarm: Alarm } | { queued: string } | { delivered: true }> {
   const body: Record<string, unknown> = { request_id: newId(), comment };
   if (to !== undefined) body.to = to;
-  const result = await transport.call<WriteResult<Alarm>>("hub_write", {
+  const result = await transport.call<WriteOutcome>("hub_write", {
     method: "POST",
     path: `/alarms/${encodeURIComponent(alarm.id)}/${action}`,
     body,
   });
-  return result.delivered ? { alarm: result.value } : { queued: result.outbox_id };
+  // Without the hub's answer (taken by an earlier delivery), the live feed brings the alarm.
+  if (result.status === "delivered") return { alarm: result.value as Alarm };
+  return result.status === "queued" ? { queued: result.outbox_id } : { delivered: true };
 }
 
 /** Open alarms, most urgent first. Select one to read its procedure and act on it. */
 export function Alarms(props: {
   transport: Transport;
-  operator: Operator;
+  operator: Caller;
   alarms: Alarm[];
   /** Actions waiting in the outbox, by alarm id. */
   pending: Map<string, string>;
@@ -65,7 +68,7 @@ export function Alarms(props: {
 
 function AlarmRow(props: {
   transport: Transport;
-  operator: Operator;
+  operator: Caller;
   alarm: Alarm;
   pending: Map<string, string>;
   expanded: boolean;

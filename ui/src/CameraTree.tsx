@@ -1,6 +1,6 @@
 import { useMemo, useState, type KeyboardEvent } from "react";
 import { cameraOrder, filterTree } from "./tree";
-import type { SiteTree } from "./types";
+import type { SiteTree } from "./generated/app";
 
 export const CAMERA_MIME = "application/x-watchfloor-camera";
 

@@ -15,20 +15,8 @@ import { WallMiniature } from "./WallMiniature";
 import { cameraNames } from "./tree";
 import { perSite, type Transport } from "./transport";
 import { useSiteIds } from "./useSiteIds";
-import type {
-  Alarm,
-  AppError,
-  ConnectionState,
-  IncidentDetail,
-  Monitor,
-  Operator,
-  OutboxView,
-  SavedLayout,
-  SiteTree,
-  Startup,
-  Tour,
-  WallView,
-} from "./types";
+import type { Alarm, Caller, IncidentDetail, SavedLayout } from "./generated/hub";
+import type { AppError, ConnectionState, Monitor, OutboxView, SiteTree, Startup, TileTour, WallView } from "./generated/app";
 
 type Tab = "alarms" | "events" | "map" | "incidents" | "wall" | "layouts" | "health";
 
@@ -45,7 +33,7 @@ const TAB_NAMES: Record<Tab, string> = {
 /** The console: sign-in, then cameras, the walls, saved layouts, tours and stream health. */
 export function Console({ transport }: { transport: Transport }) {
   const [startup, setStartup] = useState<Startup | null>(null);
-  const [operator, setOperator] = useState<Operator | null>(null);
+  const [operator, setOperator] = useState<Caller | null>(null);
   const [connection, setConnection] = useState<ConnectionState | null>(null);
   const [sites, setSites] = useState<SiteTree[]>([]);
   const [walls, setWalls] = useState<WallView[]>([]);
@@ -317,7 +305,7 @@ export function Console({ transport }: { transport: Transport }) {
                 tile={wall.selected}
                 tour={wall.tours[wall.selected] ?? null}
                 sites={sites}
-                onSet={(tour: Tour | null) => void act("wall_tour", { wall: id, tile: wall.selected, tour })}
+                onSet={(tour: TileTour | null) => void act("wall_tour", { wall: id, tile: wall.selected, tour })}
               />
             </>
           )}

@@ -1,4 +1,4 @@
-import type { AppError } from "./types";
+import type { AppError } from "./generated/app";
 
 /** An error the operator must see, with its code for tests and tools; nothing when none. */
 export function ErrorNote({ error }: { error: AppError | null | undefined }) {

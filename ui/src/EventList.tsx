@@ -3,7 +3,7 @@ import { priorityLook } from "./alarms";
 import { EVENT_TYPES, RowBuffer, alarmRow, eventRow, listWindow, localTimeMs, scrollToRow, type ListRow, type RowFilter } from "./events";
 import { perSite, type Transport } from "./transport";
 import { useSiteIds } from "./useSiteIds";
-import type { Alarm, HubEvent } from "./types";
+import type { Alarm, Event as HubEvent } from "./generated/hub";
 
 export const ROW_HEIGHT = 28;
 

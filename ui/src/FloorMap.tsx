@@ -5,7 +5,8 @@ import { newId } from "./ids";
 import { applyDoorChange, applyDoorEvent, doorLook, pins, type DoorLook } from "./map";
 import { can } from "./rights";
 import type { Transport } from "./transport";
-import type { AppError, Door, HubEvent, Operator, SiteDetail, WriteResult } from "./types";
+import type { Caller, Door, Event as HubEvent, SiteDetail } from "./generated/hub";
+import type { AppError, WriteOutcome } from "./generated/app";
 
 type Confirm = { kind: "unlock"; door: Door } | { kind: "lockdown"; on: boolean };
 
@@ -13,7 +14,7 @@ type Confirm = { kind: "unlock"; door: Door } | { kind: "lockdown"; on: boolean 
  *  camera to put it on the wall's selected tile; click a door for its events and commands. */
 export function FloorMap(props: {
   transport: Transport;
-  operator: Operator;
+  operator: Caller;
   sites: { id: string; name: string }[];
   /** Puts a camera on the selected wall tile; absent where there are no walls (the browser). */
   onPutCamera?: (camera: string) => void;
@@ -207,7 +208,7 @@ function DoorShape({ look, x, y }: { look: DoorLook; x: number; y: number }) {
 
 /** One door: its state, recent events, and the commands the operator's role allows, each
  *  behind a confirmation that names the door or site. */
-function DoorPanel(props: { transport: Transport; operator: Operator; site: SiteDetail; door: Door; onClose: () => void }) {
+function DoorPanel(props: { transport: Transport; operator: Caller; site: SiteDetail; door: Door; onClose: () => void }) {
   const { transport, operator, site, door } = props;
   const [events, setEvents] = useState<HubEvent[] | null>(null);
   const [error, setError] = useState<AppError | null>(null);
@@ -245,8 +246,8 @@ function DoorPanel(props: { transport: Transport; operator: Operator; site: Site
         c.kind === "unlock"
           ? [`/sites/${encodeURIComponent(site.id)}/doors/${encodeURIComponent(c.door.id)}/commands`, { request_id: newId(), command: "momentary-unlock" }, `${c.door.name} unlocked briefly.`]
           : [`/sites/${encodeURIComponent(site.id)}/lockdown`, { request_id: newId(), on: c.on }, c.on ? `${site.name} locked down.` : `Lockdown of ${site.name} lifted.`];
-      const answer = await transport.call<WriteResult>("hub_write", { method: "POST", path, body });
-      setResult(answer.delivered ? done : "Queued: waiting for the hub.");
+      const answer = await transport.call<WriteOutcome>("hub_write", { method: "POST", path, body });
+      setResult(answer.status === "queued" ? "Queued: waiting for the hub." : done);
     } catch (e) {
       setError(e as AppError);
     } finally {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { healthRow } from "./status";
 import type { Transport } from "./transport";
-import type { TileHealth } from "./types";
+import type { TileHealth } from "./generated/app";
 
 /** Every stream on every wall: state, frame rate, bitrate, drops, reconnects, latency. */
 export function HealthTable(props: { transport: Transport; names: Map<string, string> }) {

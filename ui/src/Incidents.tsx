@@ -7,10 +7,11 @@ import { STATUSES, addNote, dedupeNotes, historyText, sizeText, statusText, time
 import { can, sitesWhere } from "./rights";
 import { perSite, type Transport } from "./transport";
 import { useSiteIds } from "./useSiteIds";
-import type { Alarm, AppError, Incident, IncidentDetail, IncidentNote, IncidentStatus, Operator, WriteResult } from "./types";
+import type { Alarm, Caller, Incident, IncidentDetail, IncidentNote, IncidentStatus } from "./generated/hub";
+import type { AppError, WriteOutcome } from "./generated/app";
 
 /** An incident made here, before the hub has it (its create waits in the outbox). */
-function localIncident(operator: Operator, fields: { id: string; site: string; title: string; priority: number; links: Incident["links"] }): IncidentDetail {
+function localIncident(operator: Caller, fields: { id: string; site: string; title: string; priority: number; links: Incident["links"] }): IncidentDetail {
   const now = new Date().toISOString();
   return { ...fields, status: "open", assignee: null, created_by: operator.username, created: now, updated: now, notes: [], history: [] };
 }
@@ -21,12 +22,12 @@ function localIncident(operator: Operator, fields: { id: string; site: string; t
  */
 export async function createFromAlarm(
   transport: Transport,
-  operator: Operator,
+  operator: Caller,
   alarm: Alarm,
   wall: string | null,
 ): Promise<{ id: string; detail: IncidentDetail; queued: boolean; snapshotError: AppError | null }> {
   const fields = { id: newId(), site: alarm.site, title: alarm.title, priority: alarm.priority, links: [{ kind: "alarm", id: alarm.id }] };
-  const result = await transport.call<WriteResult<IncidentDetail>>("hub_write", { method: "POST", path: "/incidents", body: fields });
+  const result = await transport.call<WriteOutcome>("hub_write", { method: "POST", path: "/incidents", body: fields });
   let snapshotError: AppError | null = null;
   if (transport.hasWalls && wall) {
     try {
@@ -37,8 +38,8 @@ export async function createFromAlarm(
   }
   return {
     id: fields.id,
-    detail: result.delivered ? result.value : localIncident(operator, fields),
-    queued: !result.delivered,
+    detail: result.status === "delivered" ? (result.value as IncidentDetail) : localIncident(operator, fields),
+    queued: result.status === "queued",
     snapshotError,
   };
 }
@@ -46,7 +47,7 @@ export async function createFromAlarm(
 /** Incidents: the list, one by hand, and the open one with its timeline. */
 export function Incidents(props: {
   transport: Transport;
-  operator: Operator;
+  operator: Caller;
   sites: { id: string; name: string }[];
   openId: string | null;
   onOpen: (id: string | null) => void;
@@ -144,7 +145,7 @@ export function Incidents(props: {
   );
 }
 
-function NewIncident(props: { transport: Transport; operator: Operator; sites: { id: string; name: string }[]; onMade: (detail: IncidentDetail, queued: boolean) => void }) {
+function NewIncident(props: { transport: Transport; operator: Caller; sites: { id: string; name: string }[]; onMade: (detail: IncidentDetail, queued: boolean) => void }) {
   const [title, setTitle] = useState("");
   const [site, setSite] = useState(props.sites[0]?.id ?? "");
   const [priority, setPriority] = useState(3);
@@ -157,8 +158,8 @@ function NewIncident(props: { transport: Transport; operator: Operator; sites: {
     setBusy(true);
     setError(null);
     try {
-      const result = await props.transport.call<WriteResult<IncidentDetail>>("hub_write", { method: "POST", path: "/incidents", body: fields });
-      props.onMade(result.delivered ? result.value : localIncident(props.operator, fields), !result.delivered);
+      const result = await props.transport.call<WriteOutcome>("hub_write", { method: "POST", path: "/incidents", body: fields });
+      props.onMade(result.status === "delivered" ? (result.value as IncidentDetail) : localIncident(props.operator, fields), result.status === "queued");
       setTitle("");
     } catch (e) {
       setError(e as AppError);
@@ -197,7 +198,7 @@ function NewIncident(props: { transport: Transport; operator: Operator; sites: {
 
 function IncidentView(props: {
   transport: Transport;
-  operator: Operator;
+  operator: Caller;
   id: string;
   local: IncidentDetail | null;
   problem: string | null;
@@ -270,19 +271,20 @@ function IncidentView(props: {
     setBusy(true);
     setError(null);
     try {
-      const result = await transport.call<WriteResult<IncidentDetail>>("hub_write", {
+      const result = await transport.call<WriteOutcome>("hub_write", {
         method: "PATCH",
         path: `/incidents/${encodeURIComponent(id)}`,
         body: { request_id: newId(), ...fields },
       });
-      if (result.delivered) {
-        const answer = result.value;
+      if (result.status === "delivered") {
+        const answer = result.value as IncidentDetail;
         setDetail((d) => ({ ...answer, notes: dedupeNotes([...answer.notes, ...(d?.notes ?? [])]) }));
         props.onChanged(answer);
         setQueuedPatch(false);
       } else {
+        // Queued, or delivered without the answer kept: shown as asked until the feed says.
         setDetail((d) => (d ? { ...d, ...fields } : d));
-        setQueuedPatch(true);
+        setQueuedPatch(result.status === "queued");
       }
     } catch (e) {
       setError(e as AppError);
@@ -298,13 +300,13 @@ function IncidentView(props: {
     setBusy(true);
     setError(null);
     try {
-      const result = await transport.call<WriteResult<IncidentNote>>("hub_write", {
+      const result = await transport.call<WriteOutcome>("hub_write", {
         method: "POST",
         path: `/incidents/${encodeURIComponent(id)}/notes`,
         body: note,
       });
-      if (result.delivered) setDetail((d) => (d ? addNote(d, result.value) : d));
-      else setPendingNotes((p) => [...p, { ...note, time: new Date().toISOString(), author: operator.username }]);
+      if (result.status === "delivered") setDetail((d) => (d ? addNote(d, result.value as IncidentNote) : d));
+      else if (result.status === "queued") setPendingNotes((p) => [...p, { ...note, time: new Date().toISOString(), author: operator.username }]);
       setText("");
     } catch (e) {
       setError(e as AppError);

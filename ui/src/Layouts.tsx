@@ -1,11 +1,12 @@
 import { useState, type FormEvent } from "react";
-import type { AppError, Operator, SavedLayout } from "./types";
+import type { Caller, SavedLayout } from "./generated/hub";
+import type { AppError, WallLayout } from "./generated/app";
 
 /** Saved layouts on the hub: open one on the wall, save the wall as one (private or shared
  *  with a site), delete your own. */
 export function Layouts(props: {
   layouts: SavedLayout[];
-  operator: Operator;
+  operator: Caller;
   onOpen: (id: string) => void;
   onSave: (name: string, sharedSite: string | null) => Promise<void>;
   onDelete: (id: string) => void;
@@ -36,7 +37,7 @@ export function Layouts(props: {
               {layout.name}
             </button>
             <span className="note">
-              {layout.wall.name} · {layout.shared_site ? `shared with ${layout.shared_site}` : "private"} · {layout.owner}
+              {(layout.wall as WallLayout).name} · {layout.shared_site ? `shared with ${layout.shared_site}` : "private"} · {layout.owner}
             </span>
             {layout.owner === props.operator.username && (
               <button type="button" className="quiet" onClick={() => props.onDelete(layout.id)} aria-label={`Delete layout ${layout.name}`}>

@@ -1,6 +1,7 @@
 import { ErrorNote } from "./ErrorNote";
 import { useState, type FormEvent } from "react";
-import type { AppError, LastSignIn, Operator } from "./types";
+import type { Caller } from "./generated/hub";
+import type { AppError, LastSignIn } from "./generated/app";
 import type { Transport } from "./transport";
 
 /** Sign in to a hub: its address, the user, the password (or the remembered one). */
@@ -10,7 +11,7 @@ export function SignIn(props: {
   keychainProblem: string | null;
   /** This installation can start the embedded demo. */
   demoAvailable?: boolean;
-  onSignedIn: (operator: Operator) => void;
+  onSignedIn: (operator: Caller) => void;
 }) {
   const { last } = props;
   // The browser console signs in to the hub that served it: no address, no keychain, no CA file.
@@ -28,7 +29,7 @@ export function SignIn(props: {
     setBusy(true);
     setError(null);
     try {
-      const operator = await props.transport.call<Operator>("sign_in", {
+      const operator = await props.transport.call<Caller>("sign_in", {
         request: {
           hub,
           username,
@@ -50,7 +51,7 @@ export function SignIn(props: {
     setBusy(true);
     setError(null);
     try {
-      props.onSignedIn(await props.transport.call<Operator>("start_demo"));
+      props.onSignedIn(await props.transport.call<Caller>("start_demo"));
     } catch (e) {
       setError(e as AppError);
     } finally {

@@ -1,13 +1,14 @@
 import { useEffect, useState } from "react";
 import { outboxSummary } from "./outbox";
 import { connectionLabel } from "./status";
-import type { ConnectionState, Operator, OutboxView } from "./types";
+import type { Caller } from "./generated/hub";
+import type { ConnectionState, OutboxView } from "./generated/app";
 
 /** The connection to the hub, always in sight, with who is signed in and what still waits
  *  in the outbox for the hub. */
 export function StatusBar(props: {
   connection: ConnectionState;
-  operator: Operator | null;
+  operator: Caller | null;
   onSignOut: () => void;
   outbox?: OutboxView | null;
   onDiscard?: (id: string) => void;

@@ -1,13 +1,13 @@
 import { useState } from "react";
-import type { SiteTree, Tour } from "./types";
+import type { SiteTree, TileTour } from "./generated/app";
 import { cameraOrder } from "./tree";
 
 /** A camera sequence on the selected tile: pick cameras and a dwell time. */
 export function TourEditor(props: {
   tile: number;
-  tour: Tour | null;
+  tour: TileTour | null;
   sites: SiteTree[];
-  onSet: (tour: Tour | null) => void;
+  onSet: (tour: TileTour | null) => void;
 }) {
   const cameras = cameraOrder(props.sites);
   const [chosen, setChosen] = useState<string[]>(props.tour?.cameras ?? []);
@@ -15,7 +15,7 @@ export function TourEditor(props: {
   const toggle = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id]));
   return (
     <section className="panel" aria-labelledby="tour-title">
-      <h2 id="tour-title">Tour on tile {props.tile + 1}</h2>
+      <h2 id="tour-title">TileTour on tile {props.tile + 1}</h2>
       <div className="tour-cameras" role="group" aria-label="Cameras in the tour">
         {cameras.map((c) => (
           <label key={c.id} className="check">

@@ -1,7 +1,7 @@
 import type { DragEvent, KeyboardEvent } from "react";
 import { CAMERA_MIME } from "./CameraTree";
 import { PRESETS, neighbour, placement, type Direction } from "./layouts";
-import type { WallView } from "./types";
+import type { WallView } from "./generated/app";
 
 const KEYS: Record<string, Direction> = {
   ArrowLeft: "left",

@@ -3,7 +3,8 @@ import { bannerAlarm, mergeAlarms, openAlarms, pendingAlarmActions, priorityLook
 import { can, roleOn } from "./rights";
 import { outboxSummary } from "./outbox";
 import { newId } from "./ids";
-import type { Alarm, Operator, OutboxItem } from "./types";
+import type { Alarm, Caller } from "./generated/hub";
+import type { OutboxItem } from "./generated/app";
 
 const alarm = (id: string, priority: number, raised: string, state: Alarm["state"] = "new"): Alarm => ({
   id,
@@ -56,7 +57,7 @@ describe("alarms", () => {
 });
 
 describe("rights", () => {
-  const op = (grants: Operator["grants"]): Operator => ({ user_id: "u", username: "u", display_name: "U", grants });
+  const op = (grants: Caller["grants"]): Caller => ({ user_id: "u", username: "u", display_name: "U", grants });
   it("follows the hub's matrix per role", () => {
     const guard = op([{ site: "hq", role: "guard" }]);
     expect(can(guard, "hq", "acknowledge-alarm")).toBe(true);
@@ -91,7 +92,7 @@ describe("rights", () => {
 describe("outbox", () => {
   const item = (id: string, failed = false): OutboxItem => ({
     id,
-    created_ms: 0,
+    hub: "https://hub", username: "guard", created_ms: 0,
     method: "POST",
     path: "/incidents",
     summary: "note",
@@ -123,7 +124,7 @@ describe("pending alarm actions", () => {
   it("come from the outbox, failed ones left out", () => {
     const item = (path: string, failed = false) => ({
       id: path,
-      created_ms: 1,
+      hub: "https://hub", username: "guard", created_ms: 1,
       method: "POST",
       path,
       summary: "",

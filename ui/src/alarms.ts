@@ -1,7 +1,8 @@
 // Open alarms as the console shows them: most urgent first, live updates by id, and the banner
 // that a priority-1 alarm raises until someone acknowledges it.
 
-import type { Alarm, OutboxView } from "./types";
+import type { Alarm } from "./generated/hub";
+import type { OutboxView } from "./generated/app";
 
 /** Alarms still needing someone: new or acknowledged, not closed. */
 export function isOpen(alarm: Alarm): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RowBuffer, alarmRow, eventRow, filterRows, listWindow, scrollToRow, syntheticRows, type ListRow } from "./events";
-import type { Alarm, HubEvent } from "./types";
+import type { Alarm, Event as HubEvent } from "./generated/hub";
 
 const event = (id: string, time: string, more: Partial<HubEvent> = {}): HubEvent => ({
   id,

@@ -2,7 +2,7 @@
 // takes live rows, and the windowing math that keeps only visible rows in the DOM.
 // Nothing here touches the DOM or the clock.
 
-import type { Alarm, HubEvent } from "./types";
+import type { Alarm, Event as HubEvent } from "./generated/hub";
 
 /** One row of the list: an access event or an alarm. */
 export interface ListRow {

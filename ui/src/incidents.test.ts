@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addNote, historyText, timeline, updateDetail, upsertIncident } from "./incidents";
-import type { AuditRecord, Incident, IncidentDetail, IncidentNote } from "./types";
+import type { AuditRecord, Incident, IncidentDetail, IncidentNote } from "./generated/hub";
 
 const incident = (id: string, updated: string): Incident => ({
   id,

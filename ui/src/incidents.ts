@@ -2,7 +2,7 @@
 // twice (the write's answer and the live feed), notes still waiting in the outbox, and list
 // updates from the feed.
 
-import type { AuditRecord, Incident, IncidentDetail, IncidentNote, IncidentStatus } from "./types";
+import type { AuditRecord, Incident, IncidentDetail, IncidentNote, IncidentStatus } from "./generated/hub";
 
 export const STATUSES: readonly IncidentStatus[] = ["open", "in-progress", "closed"];
 

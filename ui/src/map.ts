@@ -1,7 +1,7 @@
 // The floor map's logic: where pins go, what a camera sees (its cone), how a door's live state
 // looks (shape, symbol and words as well as colour), and how door events change it.
 
-import type { Door, HubEvent, SiteDetail } from "./types";
+import type { Door, Event as HubEvent, SiteDetail } from "./generated/hub";
 
 export type DoorLookState = "forced-open" | "held-open" | "open" | "locked" | "unlocked" | "closed" | "unknown";
 

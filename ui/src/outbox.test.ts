@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { outboxSummary } from "./outbox";
-import type { OutboxItem } from "./types";
+import type { OutboxItem } from "./generated/app";
 
 const item = (id: string, failed: boolean, last_error: string | null = null): OutboxItem => ({
   id,
-  created_ms: 1,
+  hub: "https://hub", username: "guard", created_ms: 1,
   method: "POST",
   path: `/incidents/i1/notes`,
   summary: `Note ${id}`,

@@ -1,6 +1,6 @@
 // The app's outbox as the status bar shows it: writes waiting for the hub, and those that failed.
 
-import type { OutboxItem, OutboxView } from "./types";
+import type { OutboxItem, OutboxView } from "./generated/app";
 
 export interface OutboxSummary {
   /** Every item still in the outbox, failed ones included. */

@@ -1,7 +1,7 @@
 // Who may do what, as the hub decides it (crates/hub/src/model.rs, `Role::allows`), so the
 // console offers only the actions that will succeed. The hub still checks every request.
 
-import type { Operator } from "./types";
+import type { Caller } from "./generated/hub";
 
 export type Right =
   | "acknowledge-alarm"
@@ -21,18 +21,18 @@ const MATRIX: Record<string, readonly Right[]> = {
 };
 
 /** The operator's role on `site`: the site's own grant, else the `*` grant (as the hub does). */
-export function roleOn(operator: Operator | null, site: string): string | null {
+export function roleOn(operator: Caller | null, site: string): string | null {
   if (!operator) return null;
   return (operator.grants.find((g) => g.site === site) ?? operator.grants.find((g) => g.site === "*"))?.role ?? null;
 }
 
 /** Whether the operator's role on `site` allows `right`. */
-export function can(operator: Operator | null, site: string, right: Right): boolean {
+export function can(operator: Caller | null, site: string, right: Right): boolean {
   const role = roleOn(operator, site);
   return role !== null && (MATRIX[role]?.includes(right) ?? false);
 }
 
 /** Sites the operator may act on with `right` among `sites`. */
-export function sitesWhere(operator: Operator | null, sites: readonly string[], right: Right): string[] {
+export function sitesWhere(operator: Caller | null, sites: readonly string[], right: Right): string[] {
   return sites.filter((s) => can(operator, s, right));
 }

@@ -1,6 +1,6 @@
 // Words and symbols for states, so no state is told by colour alone.
 
-import type { ConnectionState, StreamHealth } from "./types";
+import type { ConnectionState, StreamHealth } from "./generated/app";
 
 export function connectionLabel(state: ConnectionState, now: number): { symbol: string; text: string } {
   const since = elapsed(now - state.since_ms);

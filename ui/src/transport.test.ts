@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { feedMessage, feedUrl, httpTransport, isAuthFailure, reconnectDelayMs, siteTree, subscribeMessage, type BrowserDeps } from "./transport";
-import type { AppEvent, SiteDetail, Startup } from "./types";
+import type { SiteDetail } from "./generated/hub";
+import type { AppEvent, Startup } from "./generated/app";
 
 describe("feed messages", () => {
   it("uses wss on an https page and ws on http", () => {
@@ -12,25 +13,24 @@ describe("feed messages", () => {
     expect(JSON.parse(subscribeMessage(42))).toEqual({ type: "subscribe", since: 42 });
   });
   it("maps a change to hub-change, as the app core does", () => {
-    const text = JSON.stringify({ type: "change", seq: 7, at: "2025-01-01T00:00:00Z", site: "hq", kind: "note", data: { id: "n1" } });
+    const text = JSON.stringify({ type: "change", seq: 7, at: 1735689600000, site: "hq", kind: "note", data: { id: "n1" } });
     expect(feedMessage(text)).toEqual({
       type: "change",
       seq: 7,
-      events: [{ type: "hub-change", change: { seq: 7, at: "2025-01-01T00:00:00Z", site: "hq", kind: "note", data: { id: "n1" } } }],
+      events: [{ type: "hub-change", change: { seq: 7, at: 1735689600000, site: "hq", kind: "note", data: { id: "n1" } } }],
     });
   });
   it("adds cameras and layouts events for site and layout changes", () => {
-    const site = feedMessage(JSON.stringify({ type: "change", seq: 1, at: "", site: "hq", kind: "site", data: {} }));
+    const site = feedMessage(JSON.stringify({ type: "change", seq: 1, at: 0, site: "hq", kind: "site", data: {} }));
     expect(site.type === "change" && site.events.map((e) => e.type)).toEqual(["hub-change", "cameras"]);
-    const layout = feedMessage(JSON.stringify({ type: "change", seq: 2, at: "", site: null, kind: "layout.removed", data: {} }));
+    const layout = feedMessage(JSON.stringify({ type: "change", seq: 2, at: 0, site: null, kind: "layout.removed", data: {} }));
     expect(layout.type === "change" && layout.events.map((e) => e.type)).toEqual(["hub-change", "layouts"]);
   });
   it("reads subscribed and error, ignores the rest", () => {
     expect(feedMessage('{"type":"subscribed","seq":12}')).toEqual({ type: "subscribed", seq: 12 });
     expect(feedMessage('{"type":"error","code":"unauthenticated","message":"sign in"}')).toEqual({
       type: "error",
-      code: "unauthenticated",
-      message: "sign in",
+      error: { code: "unauthenticated", message: "sign in" },
     });
     expect(feedMessage("not json")).toEqual({ type: "ignored" });
     expect(feedMessage('{"type":"change"}')).toEqual({ type: "ignored" });
@@ -136,11 +136,11 @@ describe("browser transport", () => {
     });
     const t = httpTransport(page.deps);
     await expect(t.call("hub_write", { method: "POST", path: "/incidents", body: {} })).rejects.toEqual({
-      code: "forbidden",
+      code: "hub_forbidden",
       message: "not on this site",
     });
     expect(await t.call("hub_write", { method: "POST", path: "/incidents/i1/notes", body: { id: "n1", text: "x" } })).toEqual({
-      delivered: true,
+      status: "delivered",
       value: { id: "n1" },
     });
     expect(await t.call("hub_get", { path: "/events?limit=5" })).toEqual([]);
@@ -156,7 +156,7 @@ describe("browser transport", () => {
       name: "HQ",
       floors: [{ id: "g", name: "Ground", width: 10, height: 10, plan_url: "" }],
       zones: [],
-      cameras: [{ id: "c1", floor: "g", name: "Lobby", position: [0, 0], direction_deg: 0, fov_deg: 60, doors: ["d1"] }],
+      cameras: [{ id: "c1", floor: "g", name: "Lobby", main_url: "rtsp://sim/cam", sub_url: "", credential_ref: null, position: [0, 0], direction_deg: 0, fov_deg: 60, doors: ["d1"] }],
       doors: [],
     };
     const page = fakePage({
@@ -170,6 +170,6 @@ describe("browser transport", () => {
     expect(page.requests).toHaveLength(0);
     expect(await t.call<Startup>("startup")).toMatchObject({ operator, connection: { link: "connecting", username: "mgr" } });
     expect(await t.call("cameras")).toEqual([siteTree(detail)]);
-    expect(siteTree(detail).floors[0]?.cameras[0]).toMatchObject({ id: "c1", main_url: "", doors: ["d1"] });
+    expect(siteTree(detail).floors[0]?.cameras[0]).toMatchObject({ id: "c1", main_url: "rtsp://sim/cam", doors: ["d1"] });
   });
 });

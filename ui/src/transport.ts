@@ -2,7 +2,9 @@
 // plain browser (managers without the app) the same components talk to the hub over HTTPS.
 // Components only see `Transport`.
 
-import type { AppError, AppEvent, ConnectionState, Operator, SiteDetail, SiteTree, Startup } from "./types";
+import type { Caller, ClientMessage, ErrorBody, ErrorCode, FeedMessage, SiteDetail } from "./generated/hub";
+import type { AppError, AppEvent, ConnectionState, SiteTree, Startup, WriteOutcome } from "./generated/app";
+import type { ConsoleError } from "./types";
 
 export interface Transport {
   /** Calls a core command; rejects with `{code, message}`. */
@@ -35,13 +37,19 @@ export async function tauriTransport(): Promise<Transport> {
   };
 }
 
-/** Any rejection as `{code, message}`. */
-export function asAppError(error: unknown): { code: string; message: string } {
+/** Any rejection as `{code, message}`: the core's errors as they are, anything else `unexpected`. */
+export function asAppError(error: unknown): ConsoleError {
   if (error && typeof error === "object" && "code" in error && "message" in error) {
     const { code, message } = error as { code: unknown; message: unknown };
-    return { code: String(code), message: String(message) };
+    return { code: String(code) as ConsoleError["code"], message: String(message) };
   }
   return { code: "unexpected", message: String(error) };
+}
+
+/** The hub's own refusal as the core reports it: `hub_<code>`, so both transports give the
+ *  console the same codes. */
+export function fromHub(error: ErrorBody): AppError {
+  return { code: `hub_${error.code}`, message: error.message };
 }
 
 // ---- The browser: the hub's HTTPS API at the same origin, and its live feed over a WebSocket.
@@ -57,7 +65,7 @@ export interface BrowserDeps {
 }
 
 const API = "/api/v1";
-const NO_WALL = { code: "no_wall", message: "video walls are in the desktop app" };
+const NO_WALL: ConsoleError = { code: "no_wall", message: "video walls are in the desktop app" };
 const WALL_COMMANDS = new Set([
   "monitors",
   "wall_assign",
@@ -83,40 +91,35 @@ export function feedUrl(location: { protocol: string; host: string }): string {
 
 /** The first message on the feed: no token (the session cookie authenticates the browser). */
 export function subscribeMessage(since: number | null): string {
-  return JSON.stringify(since === null ? { type: "subscribe" } : { type: "subscribe", since });
+  const message: ClientMessage = since === null ? { type: "subscribe" } : { type: "subscribe", since };
+  return JSON.stringify(message);
 }
 
-export type FeedMessage =
+/** A feed message as what the console hears. */
+export type FeedEvent =
   | { type: "subscribed"; seq: number }
   | { type: "change"; seq: number; events: AppEvent[] }
-  | { type: "error"; code: string; message: string }
+  | { type: "error"; error: ErrorBody }
   | { type: "ignored" };
 
 /** A feed message as what the console hears: a change becomes `hub-change` (and, like the app
  *  core, `cameras` for a site change and `layouts` for a layout change). */
-export function feedMessage(text: string): FeedMessage {
-  let value: unknown;
+export function feedMessage(text: string): FeedEvent {
+  let message: FeedMessage;
   try {
-    value = JSON.parse(text);
+    message = JSON.parse(text) as FeedMessage;
   } catch {
     return { type: "ignored" };
   }
-  if (!value || typeof value !== "object") return { type: "ignored" };
-  const m = value as Record<string, unknown>;
-  if (m.type === "subscribed" && typeof m.seq === "number") return { type: "subscribed", seq: m.seq };
-  if (m.type === "error") return { type: "error", code: String(m.code ?? "unexpected"), message: String(m.message ?? "the feed failed") };
-  if (m.type === "change" && typeof m.seq === "number" && typeof m.kind === "string") {
-    const change = {
-      seq: m.seq,
-      at: typeof m.at === "string" ? m.at : "",
-      site: typeof m.site === "string" ? m.site : null,
-      kind: m.kind,
-      data: m.data ?? null,
-    };
+  if (!message || typeof message !== "object") return { type: "ignored" };
+  if (message.type === "subscribed" && typeof message.seq === "number") return { type: "subscribed", seq: message.seq };
+  if (message.type === "error") return { type: "error", error: { code: message.code ?? "internal", message: message.message ?? "the feed failed" } };
+  if (message.type === "change" && typeof message.seq === "number" && typeof message.kind === "string") {
+    const { type: _type, ...change } = message;
     const events: AppEvent[] = [{ type: "hub-change", change }];
     if (change.kind === "site") events.push({ type: "cameras" });
-    if (change.kind.startsWith("layout")) events.push({ type: "layouts" });
-    return { type: "change", seq: m.seq, events };
+    if (change.kind === "layout" || change.kind === "layout.removed") events.push({ type: "layouts" });
+    return { type: "change", seq: message.seq, events };
   }
   return { type: "ignored" };
 }
@@ -129,18 +132,21 @@ export function reconnectDelayMs(attempt: number, jitter = 0): number {
 }
 
 /** Whether a feed error means the session is gone (sign in again) rather than a hiccup. */
-export function isAuthFailure(code: string): boolean {
+export function isAuthFailure(code: ErrorCode): boolean {
   return code === "unauthenticated" || code === "forbidden";
 }
 
 async function errorOf(response: Response): Promise<AppError> {
   try {
     const body = (await response.json()) as unknown;
-    if (body && typeof body === "object" && "code" in body && "message" in body) return asAppError(body);
+    if (body && typeof body === "object" && "code" in body && "message" in body) return fromHub(body as ErrorBody);
   } catch {
     // Not JSON: say what HTTP said.
   }
-  return { code: `http_${response.status}`, message: `the hub answered ${response.status} ${response.statusText}`.trim() };
+  // Not the hub's own answer (a proxy's): as the core says it.
+  const message = `the hub answered ${response.status} ${response.statusText}`.trim();
+  const refused = response.status >= 400 && response.status < 500 && ![401, 408, 429].includes(response.status);
+  return { code: refused ? "hub_refused" : "hub_answer", message };
 }
 
 function browserDeps(): BrowserDeps {
@@ -202,10 +208,10 @@ export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
         lastSeq = message.seq;
         message.events.forEach(emit);
       } else if (message.type === "error") {
-        if (isAuthFailure(message.code)) {
+        if (isAuthFailure(message.error.code)) {
           stop();
-          setConnection({ link: "signed-out", attempt: 0, detail: message.message });
-        } else detail = message.message;
+          setConnection({ link: "signed-out", attempt: 0, detail: message.error.message });
+        } else detail = message.error.message;
       }
     };
     ws.onclose = (event: CloseEvent) => {
@@ -256,13 +262,13 @@ export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
 
   const commands: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
     startup: async () => {
-      let operator: Operator | null = null;
+      let operator: Caller | null = null;
       const problems: string[] = [];
       try {
-        operator = await request<Operator>("GET", "/me");
+        operator = await request<Caller>("GET", "/me");
       } catch (e) {
         const error = asAppError(e);
-        if (error.code !== "unauthenticated") problems.push(error.message);
+        if (error.code !== "hub_unauthenticated") problems.push(error.message);
       }
       if (operator) start(operator.username);
       const startup: Startup = {
@@ -277,7 +283,7 @@ export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
     },
     sign_in: async (args) => {
       const req = (args.request ?? args) as { username?: unknown; password?: unknown };
-      const session = await request<{ expires: string; user: Operator }>("POST", "/auth/browser-login", {
+      const session = await request<{ expires: string; user: Caller }>("POST", "/auth/browser-login", {
         username: String(req.username ?? ""),
         password: String(req.password ?? ""),
       });
@@ -300,7 +306,7 @@ export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
       try {
         list = await request<{ id: string; name: string }[]>("GET", "/sites");
       } catch (e) {
-        if (asAppError(e).code === "unauthenticated") return [];
+        if (asAppError(e).code === "hub_unauthenticated") return [];
         throw e;
       }
       const details = await Promise.all(list.map((s) => request<SiteDetail>("GET", `/sites/${encodeURIComponent(s.id)}`)));
@@ -311,8 +317,8 @@ export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
     layouts: async () => request("GET", "/layouts"),
     layout_delete: async (args) => request("DELETE", `/layouts/${encodeURIComponent(String(args.id))}`),
     hub_get: async (args) => request("GET", String(args.path)),
-    hub_write: async (args) => ({
-      delivered: true,
+    hub_write: async (args): Promise<WriteOutcome> => ({
+      status: "delivered",
       value: await request(String(args.method ?? "POST"), String(args.path), args.body ?? null),
     }),
     floor_plan: async (args) =>
@@ -325,9 +331,9 @@ export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
     hasWalls: false,
     browser: true,
     call: async <T,>(command: string, args?: Record<string, unknown>) => {
-      if (WALL_COMMANDS.has(command)) throw { ...NO_WALL } satisfies AppError;
+      if (WALL_COMMANDS.has(command)) throw { ...NO_WALL } satisfies ConsoleError;
       const run = commands[command];
-      if (!run) throw { code: "unknown_command", message: `the browser console has no command ${command}` } satisfies AppError;
+      if (!run) throw { code: "unknown_command", message: `the browser console has no command ${command}` } satisfies ConsoleError;
       return (await run(args ?? {})) as T;
     },
     listen: async (handler) => {

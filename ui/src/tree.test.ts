@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { cameraCount, cameraOrder, filterTree } from "./tree";
 import { connectionLabel, elapsed, healthRow } from "./status";
 import { asAppError } from "./transport";
-import type { SiteTree, StreamHealth } from "./types";
+import type { SiteTree, StreamHealth } from "./generated/app";
 
 const camera = (id: string, name: string, floor: string) => ({
   id,

@@ -1,13 +1,13 @@
 // The camera tree's logic: search and keyboard order, apart from its rendering.
 
-import type { Camera, SiteTree } from "./types";
+import type { KnownCamera, SiteTree } from "./generated/app";
 
 /** Sites and floors with only the cameras that match `query` (name or id, any case, every
  *  word); empty floors and sites drop out. An empty query keeps everything. */
 export function filterTree(sites: readonly SiteTree[], query: string): SiteTree[] {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return sites.map((s) => ({ ...s, floors: [...s.floors] }));
-  const matches = (camera: Camera, site: SiteTree, floor: string) => {
+  const matches = (camera: KnownCamera, site: SiteTree, floor: string) => {
     const text = `${camera.name} ${camera.id} ${floor} ${site.name}`.toLowerCase();
     return words.every((w) => text.includes(w));
   };
@@ -22,11 +22,11 @@ export function filterTree(sites: readonly SiteTree[], query: string): SiteTree[
 }
 
 /** Cameras in the order the tree shows them (for arrow keys). */
-export function cameraOrder(sites: readonly SiteTree[]): Camera[] {
+export function cameraOrder(sites: readonly SiteTree[]): KnownCamera[] {
   return sites.flatMap((s) => s.floors.flatMap((f) => f.cameras));
 }
 
-/** Camera names by id, for tiles and tables. */
+/** KnownCamera names by id, for tiles and tables. */
 export function cameraNames(sites: readonly SiteTree[]): Map<string, string> {
   return new Map(cameraOrder(sites).map((c) => [c.id, c.name]));
 }

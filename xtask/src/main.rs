@@ -334,20 +334,19 @@ fn output(command: &mut Command) -> Result<String> {
 
 /// Writes the files the UI takes from the Rust crates; a wall test fails when they drift.
 fn codegen() -> Result<()> {
-    let presets = output(cargo().args([
-        "run",
-        "--quiet",
+    // Each generated file has a drift test named `generated_*` beside the code it comes from;
+    // with WATCHFLOOR_CODEGEN=write those tests write the files instead of comparing.
+    run(cargo().env("WATCHFLOOR_CODEGEN", "write").args([
+        "test",
+        "-p",
+        "contract",
         "-p",
         "wall",
-        "--bin",
-        "watchfloor-wall",
+        "-p",
+        "app",
         "--",
-        "presets",
-    ]))?;
-    let path = root().join("ui/src/generated/presets.json");
-    std::fs::write(&path, presets).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    eprintln!("wrote {}", path.display());
-    Ok(())
+        "generated_",
+    ]))
 }
 
 fn bench(args: &[String]) -> Result<()> {

@@ -4,13 +4,15 @@
 //! reconnect resumes from the last change seen, so nothing is missed.
 
 use crate::hub_client::{HubClient, Token};
+use contract::{Change, ChangeBody, ClientMessage, FeedMessage};
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Link {
     SignedOut,
@@ -20,7 +22,7 @@ pub enum Link {
 }
 
 /// What the console shows in its status bar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ConnectionState {
     pub link: Link,
     /// The hub's address, when signed in.
@@ -47,21 +49,10 @@ impl ConnectionState {
     }
 }
 
-/// One committed change from the hub's feed.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct HubChange {
-    pub seq: i64,
-    pub at: i64,
-    #[serde(default)]
-    pub site: Option<String>,
-    pub kind: String,
-    pub data: serde_json::Value,
-}
-
 /// What the feed reports, to whoever owns it.
 pub trait FeedListener: Send + Sync + 'static {
     fn state(&self, state: ConnectionState);
-    fn change(&self, change: HubChange);
+    fn change(&self, change: Change);
     /// The hub refused the session (expired or revoked); the feed has stopped.
     fn session_ended(&self, reason: String);
 }
@@ -158,12 +149,15 @@ async fn session(
         Err(_) => return Ended::Dropped("the hub did not answer within 10 s".into()),
     };
     let (mut sink, mut stream) = socket.split();
-    let hello = serde_json::json!({
-        "type": "subscribe",
-        "token": token.expose(),
-        "since": last_seq,
-    });
-    if let Err(e) = sink.send(Message::Text(hello.to_string().into())).await {
+    let hello = ClientMessage::Subscribe {
+        token: Some(token.expose().to_owned()),
+        since: *last_seq,
+    };
+    let hello = match serde_json::to_string(&hello) {
+        Ok(text) => text,
+        Err(e) => return Ended::Dropped(format!("cannot write the subscription: {e}")),
+    };
+    if let Err(e) = sink.send(Message::Text(hello.into())).await {
         return Ended::Dropped(format!("the hub closed the feed: {e}"));
     }
     // The hub pings every 20 s; silence for three times that means the link is dead.
@@ -179,34 +173,39 @@ async fn session(
             Message::Close(_) => return Ended::Dropped("the hub closed the feed".into()),
             _ => continue,
         };
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(&text) else {
-            tracing::warn!("the hub sent a feed message that is not JSON; skipped");
-            continue;
+        let message = match serde_json::from_str::<FeedMessage>(&text) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::warn!(error = %e, "a feed message this app cannot read; skipped");
+                continue;
+            }
         };
-        match message["type"].as_str() {
-            Some("subscribed") => {
+        match message {
+            FeedMessage::Subscribed { seq } => {
                 if last_seq.is_none() {
-                    *last_seq = message["seq"].as_i64();
+                    *last_seq = Some(seq);
                 }
                 *attempt = 0;
                 listener.state(state(Link::Online, 0, None));
             }
-            Some("change") => match serde_json::from_value::<HubChange>(message) {
-                Ok(change) => {
-                    *last_seq = Some(change.seq);
-                    listener.change(change);
+            FeedMessage::Change(change) => {
+                *last_seq = Some(change.seq);
+                if change.body == ChangeBody::Unknown {
+                    tracing::debug!(
+                        seq = change.seq,
+                        "a change of a kind this app does not know"
+                    );
+                    continue;
                 }
-                Err(e) => tracing::warn!(error = %e, "a feed change this app cannot read; skipped"),
-            },
-            Some("error") => {
-                let reason = message["message"].as_str().unwrap_or("refused").to_owned();
-                return if message["code"] == "unauthenticated" {
-                    Ended::Refused(reason)
+                listener.change(*change);
+            }
+            FeedMessage::Error(error) => {
+                return if error.code == contract::ErrorCode::Unauthenticated {
+                    Ended::Refused(error.message)
                 } else {
-                    Ended::Dropped(reason)
+                    Ended::Dropped(error.message)
                 };
             }
-            _ => {}
         }
     }
 }

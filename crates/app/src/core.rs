@@ -3,26 +3,28 @@
 //! from its commands and forwards [`AppEvent`]s to the console; nothing here knows Tauri, and
 //! no frame ever leaves through here (video goes straight from decoder to wall).
 
-use crate::connection::{ConnectionState, Feed, FeedListener, HubChange, Link, now_ms};
-use crate::error::{AppError, Result};
-use crate::hub_client::{Camera, HubClient, Operator, Session, is_transient};
+use crate::cameras::{Cameras, SiteTree, index};
+use crate::connection::{ConnectionState, Feed, FeedListener, Link, now_ms};
+use crate::error::{AppError, ErrorCode, Result};
+use crate::hub_client::{HubClient, Session, is_transient};
 use crate::hub_requests::{WriteRoute, check_read, classify};
 use crate::keychain::{Account, Keychain, KeychainError};
 use crate::outbox::{Outbox, OutboxItem, OutboxView};
 use crate::profile::{LastSignIn, Profile, ProfileState, WindowPlace};
-use crate::walls::{
-    AlarmPop, Cameras, TileHealth, TileSource, Tour, WallState, WallView, Walls, live_tile,
-};
+use crate::walls::TileTour;
+use crate::walls::{AlarmPop, TileHealth, TileSource, WallState, WallView, Walls, live_tile};
+use contract::{Alarm, AlarmState, Caller, Change, ChangeBody, LayoutBody, SavedLayout};
 use media::MediaEngine;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
+use ts_rs::TS;
 use wall::{LiveTile, LiveWall, RenderThread, WallLayout};
 
 /// What the core tells the console, as it happens.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum AppEvent {
     Connection {
@@ -35,7 +37,7 @@ pub enum AppEvent {
     Layouts,
     /// Any other change on the hub (events, alarms, doors, incidents), for the console.
     HubChange {
-        change: HubChange,
+        change: Box<Change>,
     },
     /// Something the operator or IT must fix (no GPU adapter, missing GStreamer plugins).
     Problem {
@@ -48,103 +50,56 @@ pub enum AppEvent {
 }
 
 /// What became of a write the console asked for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct WriteOutcome {
-    /// The hub has it (`value` is its answer, when this call delivered it); otherwise it waits
-    /// in the outbox as `outbox_id` and is delivered exactly once when the hub is back.
-    pub delivered: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub outbox_id: Option<String>,
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum WriteOutcome {
+    /// The hub has it; `value` is its answer.
+    Delivered {
+        #[ts(type = "unknown")]
+        value: serde_json::Value,
+    },
+    /// The hub has it, taken by a delivery pass whose answer is no longer kept: the live feed
+    /// brings the change.
+    DeliveredWithoutAnswer,
+    /// It waits in the outbox as `outbox_id` and is delivered exactly once when the hub is
+    /// back.
+    Queued { outbox_id: String },
 }
 
 /// Alarms this urgent (1 is the most) put their cameras on the wall's alarm tiles.
 pub const POP_PRIORITY: i64 = 1;
-
-/// The part of an alarm the wall reacts to.
-#[derive(Debug, Clone, Deserialize)]
-struct AlarmChange {
-    id: String,
-    priority: i64,
-    state: String,
-    #[serde(default)]
-    cameras: Vec<String>,
-    /// RFC 3339; orders the alarms popped at sign-in.
-    #[serde(default)]
-    raised: String,
-}
 
 /// Where events go (the shell emits them to the webview; tests collect them).
 pub trait Events: Send + Sync + 'static {
     fn emit(&self, event: AppEvent);
 }
 
-/// A floor of a site with its cameras, for the camera tree.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FloorTree {
-    pub id: String,
-    pub name: String,
-    pub cameras: Vec<Camera>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SiteTree {
-    pub id: String,
-    pub name: String,
-    pub floors: Vec<FloorTree>,
-}
-
-/// A layout saved on the hub, as the console lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SavedLayout {
-    pub id: String,
-    pub owner: String,
-    pub updated_at: String,
-    pub name: String,
-    #[serde(default)]
-    pub shared_site: Option<String>,
-    pub wall: serde_json::Value,
-    pub cameras: Vec<Option<String>>,
-    #[serde(default)]
-    pub tours: Vec<Option<Tour>>,
-}
-
-impl SavedLayout {
-    /// The wall state it describes, checked like any layout file.
-    pub fn wall_state(&self) -> Result<WallState> {
-        let layout = WallLayout::from_json(&self.wall.to_string()).map_err(|e| {
-            AppError::bad_input(format!(
-                "the saved layout `{}` is not usable: {e}",
-                self.name
-            ))
-        })?;
-        Ok(WallState {
-            layout,
-            cameras: self.cameras.clone(),
-            tours: self.tours.clone(),
-            selected: 0,
-            alarm_tiles: Vec::new(),
-            alarm_holds: Default::default(),
-        }
-        .normalised())
+/// The wall state a saved layout describes, checked like any layout file.
+pub fn layout_state(saved: &SavedLayout) -> Result<WallState> {
+    let layout = WallLayout::from_json(&saved.body.wall.to_string()).map_err(|e| {
+        AppError::bad_input(format!(
+            "the saved layout `{}` is not usable: {e}",
+            saved.body.name
+        ))
+    })?;
+    Ok(WallState {
+        layout,
+        cameras: saved.body.cameras.clone(),
+        tours: (saved.body.tours.iter().cloned())
+            .map(|t| t.map(TileTour::from))
+            .collect(),
+        selected: 0,
+        alarm_tiles: Vec::new(),
+        alarm_holds: Default::default(),
     }
-}
-
-#[derive(Debug, Serialize)]
-struct LayoutBody<'a> {
-    name: &'a str,
-    shared_site: Option<&'a str>,
-    wall: &'a WallLayout,
-    cameras: &'a [Option<String>],
-    tours: &'a [Option<Tour>],
+    .normalised())
 }
 
 /// What the console needs when it (re)loads.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Startup {
     pub last_sign_in: Option<LastSignIn>,
-    pub operator: Option<Operator>,
+    pub operator: Option<Caller>,
     pub connection: ConnectionState,
     /// Whether "remember me" can work here, and if not, why.
     pub keychain: Option<String>,
@@ -155,7 +110,7 @@ pub struct Startup {
 }
 
 /// A sign-in request from the form. The password is `None` to use the remembered one.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct SignIn {
     pub hub: String,
     pub username: String,
@@ -168,7 +123,7 @@ pub struct SignIn {
 }
 
 /// A wall picture written to disk, with where its tiles are.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Snapshot {
     pub path: PathBuf,
     pub width: u32,
@@ -333,10 +288,10 @@ impl Core {
     /// Starts the embedded demo (a hub and a simulated site as child processes, on free
     /// ports, its data in the profile's `demo/`), signs in as its guard and puts the site's
     /// cameras on an empty wall. The demo runs until the app ends.
-    pub async fn start_demo(&self) -> Result<Operator> {
+    pub async fn start_demo(&self) -> Result<Caller> {
         let places = self.demo_places.lock().clone().ok_or_else(|| {
             AppError::new(
-                "no_demo",
+                ErrorCode::NoDemo,
                 "this installation has no demo (watchfloor-hub, watchfloor-sim and the demo site)",
             )
         })?;
@@ -344,7 +299,7 @@ impl Core {
         if let Some(mut old) = stopped {
             tokio::task::spawn_blocking(move || old.stop())
                 .await
-                .map_err(|e| AppError::new("demo", e.to_string()))?;
+                .map_err(|e| AppError::new(ErrorCode::Demo, e.to_string()))?;
         }
         // Starting waits for processes and ports: off the async workers.
         let stack = tokio::task::spawn_blocking(move || {
@@ -352,8 +307,8 @@ impl Core {
             demo::DemoStack::start(&places, ports, &|step| tracing::info!("{step}"))
         })
         .await
-        .map_err(|e| AppError::new("demo", e.to_string()))?
-        .map_err(|e| AppError::new("demo", e.to_string()))?;
+        .map_err(|e| AppError::new(ErrorCode::Demo, e.to_string()))?
+        .map_err(|e| AppError::new(ErrorCode::Demo, e.to_string()))?;
         let password = std::fs::read_to_string(&stack.password_file)
             .map_err(|e| AppError::storage(format!("the demo password: {e}")))?;
         let request = SignIn {
@@ -421,7 +376,7 @@ impl Core {
     // ---- session ------------------------------------------------------------------------
 
     /// Signs in; with no password given, uses the one the keychain remembers.
-    pub async fn sign_in(&self, request: SignIn) -> Result<Operator> {
+    pub async fn sign_in(&self, request: SignIn) -> Result<Caller> {
         let client = HubClient::new(&request.hub, request.ca_file.as_deref())?;
         let username = request.username.trim().to_owned();
         if username.is_empty() {
@@ -441,7 +396,7 @@ impl Core {
                 let remembered = keychain.load(&account)?;
                 (
                     remembered.ok_or_else(|| {
-                        AppError::new("no_password", "no password is remembered; type it")
+                        AppError::new(ErrorCode::NoPassword, "no password is remembered; type it")
                     })?,
                     false,
                 )
@@ -514,7 +469,7 @@ impl Core {
                 Ok(operator)
             }
             _ => Err(AppError::new(
-                "superseded",
+                ErrorCode::Superseded,
                 "another sign-in or a sign-out happened meanwhile",
             )),
         }
@@ -568,30 +523,15 @@ impl Core {
         let mut sites = Vec::new();
         for summary in client.sites(&token).await? {
             let detail = client.site(&token, &summary.id).await?;
-            let floors = detail
-                .floors
-                .iter()
-                .map(|floor| FloorTree {
-                    id: floor.id.clone(),
-                    name: floor.name.clone(),
-                    cameras: detail
-                        .cameras
-                        .iter()
-                        .filter(|c| c.floor == floor.id)
-                        .cloned()
-                        .collect(),
-                })
-                .collect();
-            sites.push(SiteTree {
-                id: detail.id,
-                name: detail.name,
-                floors,
-            });
+            sites.push(SiteTree::from_hub(&detail));
         }
         {
             let mut state = self.state.lock();
             if state.generation != generation {
-                return Err(AppError::new("superseded", "the session changed meanwhile"));
+                return Err(AppError::new(
+                    ErrorCode::Superseded,
+                    "the session changed meanwhile",
+                ));
             }
             state.cameras = index(&sites);
             state.sites = sites.clone();
@@ -709,7 +649,7 @@ impl Core {
         self.change_walls(|walls, _| walls.maximize(wall, tile))
     }
 
-    pub fn set_tour(&self, wall: &str, tile: usize, tour: Option<Tour>) -> Result<()> {
+    pub fn set_tour(&self, wall: &str, tile: usize, tour: Option<TileTour>) -> Result<()> {
         self.change_walls(|walls, source| walls.set_tour(wall, tile, tour, Instant::now(), source))
     }
 
@@ -734,8 +674,13 @@ impl Core {
         // Waited for without the walls' lock: the render thread may take a while.
         let image = answer
             .recv_timeout(std::time::Duration::from_secs(10))
-            .map_err(|_| AppError::new("wall", format!("wall `{id}` gave no picture in 10 s")))?
-            .map_err(|e| AppError::new("wall", e.to_string()))?;
+            .map_err(|_| {
+                AppError::new(
+                    ErrorCode::Wall,
+                    format!("wall `{id}` gave no picture in 10 s"),
+                )
+            })?
+            .map_err(|e| AppError::new(ErrorCode::Wall, e.to_string()))?;
         let folder = self.profile.dir().join("snapshots");
         std::fs::create_dir_all(&folder)
             .map_err(|e| AppError::storage(format!("cannot create {}: {e}", folder.display())))?;
@@ -800,12 +745,16 @@ impl Core {
         let id = id.map(str::to_owned).unwrap_or_else(new_id);
         let mut layout = state.layout.clone();
         layout.maximized = None;
+        let wall = serde_json::to_value(&layout)
+            .map_err(|e| AppError::bad_input(format!("cannot encode the layout: {e}")))?;
         let body = LayoutBody {
-            name: name.trim(),
-            shared_site,
-            wall: &layout,
-            cameras: &state.cameras,
-            tours: &state.tours,
+            name: name.trim().to_owned(),
+            shared_site: shared_site.map(str::to_owned),
+            wall,
+            cameras: state.cameras.clone(),
+            tours: (state.tours.iter().cloned())
+                .map(|t| t.map(contract::Tour::from))
+                .collect(),
         };
         let saved = client.put_layout(&token, &id, &body).await?;
         self.events.emit(AppEvent::Layouts);
@@ -819,7 +768,7 @@ impl Core {
             .iter()
             .find(|l| l.id == id)
             .ok_or_else(|| AppError::bad_input(format!("no saved layout `{id}`")))?;
-        let state = layout.wall_state()?;
+        let state = layout_state(layout)?;
         // Its tours start now, from their first cameras.
         self.change_walls(|walls, source| walls.apply_state(wall, state, source))
     }
@@ -852,7 +801,7 @@ impl Core {
         let (media_type, bytes) = client.get_bytes(&token, &path).await?;
         if !media_type.starts_with("image/") {
             return Err(AppError::new(
-                "hub_answer",
+                ErrorCode::HubAnswer,
                 format!("the floor plan is {media_type}, not an image"),
             ));
         }
@@ -875,20 +824,16 @@ impl Core {
             WriteRoute::Direct => {
                 let (client, token) = self.signed()?;
                 match client.write_value(&token, method, path, &body).await {
-                    Ok(value) => Ok(WriteOutcome {
-                        delivered: true,
-                        value: Some(value),
-                        outbox_id: None,
-                    }),
-                    Err(error) if error.code == "hub_unreachable" => Err(AppError::new(
-                        "offline",
+                    Ok(value) => Ok(WriteOutcome::Delivered { value }),
+                    Err(error) if error.code == ErrorCode::HubUnreachable => Err(AppError::new(
+                        ErrorCode::Offline,
                         format!(
                             "{}; door commands are never queued, try again when the hub is back",
                             error.message
                         ),
                     )),
-                    Err(error) if error.code == "hub_timeout" => Err(AppError::new(
-                        "outcome_unknown",
+                    Err(error) if error.code == ErrorCode::HubTimeout => Err(AppError::new(
+                        ErrorCode::OutcomeUnknown,
                         format!(
                             "{}; the command may have been carried out: check the door's state \
                              on the map before trying again",
@@ -927,11 +872,7 @@ impl Core {
                 self.emit_outbox();
                 // Away from the hub, a try would only wait out the timeouts: queue at once.
                 if self.connection().link != Link::Online {
-                    return Ok(WriteOutcome {
-                        delivered: false,
-                        value: None,
-                        outbox_id: Some(item.id),
-                    });
+                    return Ok(WriteOutcome::Queued { outbox_id: item.id });
                 }
                 self.deliver_outbox().await;
                 // This pass, or one that ran meanwhile, may have sent it.
@@ -941,11 +882,7 @@ impl Core {
                     .map(|v| v.items.iter().any(|i| i.id == item.id && !i.failed))
                     .unwrap_or(true);
                 Ok(match result {
-                    Some(Ok(value)) => WriteOutcome {
-                        delivered: true,
-                        value: Some(value),
-                        outbox_id: None,
-                    },
+                    Some(Ok(value)) => WriteOutcome::Delivered { value },
                     Some(Err(refusal)) => {
                         // Refused at once: the operator hears it here, so it need not wait
                         // in the outbox as a failure too.
@@ -956,16 +893,8 @@ impl Core {
                         return Err(refusal);
                     }
                     // Delivered, its answer no longer kept: the live feed brings the change.
-                    None if !waiting => WriteOutcome {
-                        delivered: true,
-                        value: None,
-                        outbox_id: None,
-                    },
-                    None => WriteOutcome {
-                        delivered: false,
-                        value: None,
-                        outbox_id: Some(item.id),
-                    },
+                    None if !waiting => WriteOutcome::DeliveredWithoutAnswer,
+                    None => WriteOutcome::Queued { outbox_id: item.id },
                 })
             }
         }
@@ -1083,11 +1012,11 @@ impl Core {
         let core = self
             .me
             .upgrade()
-            .ok_or_else(|| AppError::new("wall", "the app is closing"))?;
+            .ok_or_else(|| AppError::new(ErrorCode::Wall, "the app is closing"))?;
         let wall_id = wall.to_owned();
         let snapshot = tokio::task::spawn_blocking(move || core.snapshot(&wall_id))
             .await
-            .map_err(|e| AppError::new("wall", e.to_string()))??;
+            .map_err(|e| AppError::new(ErrorCode::Wall, e.to_string()))??;
         let bytes = std::fs::read(&snapshot.path).map_err(|e| {
             AppError::storage(format!("cannot read {}: {e}", snapshot.path.display()))
         })?;
@@ -1114,22 +1043,16 @@ impl Core {
         let held = self.walls.lock().held_alarms();
         for id in held {
             let path = format!("/alarms/{}", crate::hub_client::encode(&id));
-            let state = match self.hub_get(&path).await {
-                Ok(alarm) => alarm["state"].as_str().unwrap_or("closed").to_owned(),
-                Err(error) if error.code == "hub_not_found" => "closed".to_owned(),
+            let state = match self.hub_get(&path).await.and_then(read_hub::<Alarm>) {
+                Ok(alarm) => alarm.state,
+                Err(error) if error.code == ErrorCode::HubNotFound => AlarmState::Closed,
                 Err(error) => {
                     tracing::warn!(%error, alarm = %id, "held alarm not checked");
                     continue;
                 }
             };
-            if state != "new" {
-                self.alarm_changed(&AlarmChange {
-                    id,
-                    priority: POP_PRIORITY,
-                    state,
-                    cameras: Vec::new(),
-                    raised: String::new(),
-                });
+            if state != AlarmState::New {
+                self.alarm_changed(&id, state, POP_PRIORITY, &[]);
             }
         }
         let sites: Vec<String> = self
@@ -1139,16 +1062,13 @@ impl Core {
             .iter()
             .map(|s| s.id.clone())
             .collect();
-        let mut open: Vec<AlarmChange> = Vec::new();
+        let mut open: Vec<Alarm> = Vec::new();
         for site in sites {
             let path = format!(
                 "/alarms?site={}&state=new&limit=50",
                 crate::hub_client::encode(&site)
             );
-            let read = self.hub_get(&path).await.and_then(|alarms| {
-                serde_json::from_value::<Vec<AlarmChange>>(alarms)
-                    .map_err(|e| AppError::new("hub_answer", e.to_string()))
-            });
+            let read = self.hub_get(&path).await.and_then(read_hub::<Vec<Alarm>>);
             match read {
                 Ok(alarms) => open.extend(alarms),
                 Err(error) => tracing::warn!(%error, %site, "open alarms not read"),
@@ -1157,7 +1077,7 @@ impl Core {
         open.retain(|a| a.priority <= POP_PRIORITY);
         open.sort_by(|a, b| a.raised.cmp(&b.raised));
         for alarm in &open {
-            self.alarm_changed(alarm);
+            self.alarm_changed(&alarm.id, alarm.state, alarm.priority, &alarm.cameras);
         }
     }
 
@@ -1178,35 +1098,26 @@ impl Core {
 
     /// The wall's side of an alarm: a new urgent one puts its cameras on the alarm tiles and
     /// flashes them; acknowledged stops the flashing; closed gives the tiles back.
-    fn on_alarm(&self, data: &serde_json::Value) {
-        match serde_json::from_value::<AlarmChange>(data.clone()) {
-            Ok(alarm) => self.alarm_changed(&alarm),
-            Err(error) => tracing::warn!(%error, "an alarm change the wall cannot read"),
-        }
-    }
-
-    fn alarm_changed(&self, alarm: &AlarmChange) {
-        let changed = match alarm.state.as_str() {
-            "new"
-                if alarm.priority <= POP_PRIORITY
-                    && !alarm.cameras.is_empty()
-                    && self.first_pop(&alarm.id) =>
+    fn alarm_changed(&self, id: &str, state: AlarmState, priority: i64, cameras: &[String]) {
+        let changed = match state {
+            AlarmState::New
+                if priority <= POP_PRIORITY && !cameras.is_empty() && self.first_pop(id) =>
             {
                 let pop = AlarmPop {
-                    alarm: alarm.id.clone(),
-                    cameras: alarm.cameras.clone(),
+                    alarm: id.to_owned(),
+                    cameras: cameras.to_vec(),
                 };
                 match self.with_source(|walls, source| walls.pop_alarm(&pop, source)) {
                     Ok(tiles) => !tiles.is_empty(),
                     Err(error) => {
-                        tracing::warn!(%error, alarm = %alarm.id, "alarm cameras not shown");
+                        tracing::warn!(%error, alarm = %id, "alarm cameras not shown");
                         false
                     }
                 }
             }
-            "acknowledged" => self.walls.lock().alarm_acknowledged(&alarm.id),
-            "closed" => self.with_source(|walls, source| walls.alarm_closed(&alarm.id, source)),
-            _ => false,
+            AlarmState::New => false,
+            AlarmState::Acknowledged => self.walls.lock().alarm_acknowledged(id),
+            AlarmState::Closed => self.with_source(|walls, source| walls.alarm_closed(id, source)),
         };
         if changed {
             self.save();
@@ -1215,12 +1126,14 @@ impl Core {
     }
 }
 
-fn index(sites: &[SiteTree]) -> Cameras {
-    sites
-        .iter()
-        .flat_map(|s| s.floors.iter().flat_map(|f| f.cameras.iter()))
-        .map(|c| (c.id.clone(), c.clone()))
-        .collect()
+/// A hub answer read as the contract type it must be.
+fn read_hub<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| {
+        AppError::new(
+            ErrorCode::HubAnswer,
+            format!("the hub's answer is not what this app expects: {e}"),
+        )
+    })
 }
 
 fn hex_id() -> String {
@@ -1263,24 +1176,30 @@ impl FeedListener for Listener {
         }
     }
 
-    fn change(&self, change: HubChange) {
+    fn change(&self, change: Change) {
         let Some(core) = self.core() else {
             return;
         };
-        if change.kind == "alarm" {
-            core.on_alarm(&change.data);
+        match &change.body {
+            ChangeBody::Alarm(alarm) => {
+                core.alarm_changed(&alarm.id, alarm.state, alarm.priority, &alarm.cameras)
+            }
+            ChangeBody::Layout(_) | ChangeBody::LayoutRemoved(_) => {
+                core.events.emit(AppEvent::Layouts)
+            }
+            ChangeBody::Site(_) => {
+                tokio::spawn(async move {
+                    if let Err(error) = core.refresh_cameras().await {
+                        tracing::warn!(%error, "cameras not refreshed");
+                    }
+                });
+                return;
+            }
+            _ => {}
         }
-        if change.kind.starts_with("layout") {
-            core.events.emit(AppEvent::Layouts);
-        } else if change.kind == "site" {
-            tokio::spawn(async move {
-                if let Err(error) = core.refresh_cameras().await {
-                    tracing::warn!(%error, "cameras not refreshed");
-                }
-            });
-            return;
-        }
-        core.events.emit(AppEvent::HubChange { change });
+        core.events.emit(AppEvent::HubChange {
+            change: Box::new(change),
+        });
     }
 
     fn session_ended(&self, reason: String) {

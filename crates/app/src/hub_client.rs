@@ -3,8 +3,9 @@
 //! (the demo's self-signed one, a company CA), the certificates of a PEM file the operator
 //! names. The bearer token lives in memory only and never reaches a log or the UI.
 
-use crate::error::{AppError, Result};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use crate::error::{AppError, ErrorCode, Result};
+use contract::{Caller, ErrorBody, LayoutBody, Login, SavedLayout, SiteDetail, SiteSummary};
+use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,74 +26,12 @@ impl Token {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Grant {
-    pub site: String,
-    pub role: String,
-}
-
-/// Who signed in, as the hub says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Operator {
-    pub user_id: String,
-    pub username: String,
-    pub display_name: String,
-    pub grants: Vec<Grant>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SessionAnswer {
-    token: String,
-    expires: String,
-    user: Operator,
-}
-
-/// A signed-in session.
+/// A signed-in session: the token stays here, in memory.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub token: Token,
     pub expires: String,
-    pub operator: Operator,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct SiteSummary {
-    pub id: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Floor {
-    pub id: String,
-    pub name: String,
-}
-
-/// A camera as the hub lists it (what the app needs of it).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Camera {
-    pub id: String,
-    pub floor: String,
-    pub name: String,
-    pub main_url: String,
-    pub sub_url: String,
-    #[serde(default)]
-    pub credential_ref: Option<String>,
-    #[serde(default)]
-    pub doors: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SiteDetail {
-    pub id: String,
-    pub name: String,
-    pub floors: Vec<Floor>,
-    pub cameras: Vec<Camera>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    code: String,
-    message: String,
+    pub operator: Caller,
 }
 
 /// One hub, reached over HTTPS (or plain HTTP on loopback, for development).
@@ -117,7 +56,12 @@ impl HubClient {
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| AppError::new("hub_client", format!("cannot make an HTTP client: {e}")))?;
+            .map_err(|e| {
+                AppError::new(
+                    ErrorCode::HubClient,
+                    format!("cannot make an HTTP client: {e}"),
+                )
+            })?;
         Ok(Self { base, http, tls })
     }
 
@@ -140,12 +84,17 @@ impl HubClient {
     }
 
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<Session> {
-        let answer: SessionAnswer = self
+        let login = serde_json::to_value(Login {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        })
+        .map_err(|e| AppError::bad_input(format!("cannot encode the sign-in: {e}")))?;
+        let answer: contract::Session = self
             .send(
                 reqwest::Method::POST,
                 "/api/v1/auth/login",
                 None,
-                Some(&serde_json::json!({ "username": username, "password": password })),
+                Some(&login),
             )
             .await?;
         Ok(Session {
@@ -177,17 +126,17 @@ impl HubClient {
             .await
     }
 
-    pub async fn layouts<T: DeserializeOwned>(&self, token: &Token) -> Result<Vec<T>> {
+    pub async fn layouts(&self, token: &Token) -> Result<Vec<SavedLayout>> {
         self.send(reqwest::Method::GET, "/api/v1/layouts", Some(token), None)
             .await
     }
 
-    pub async fn put_layout<B: Serialize, T: DeserializeOwned>(
+    pub async fn put_layout(
         &self,
         token: &Token,
         id: &str,
-        body: &B,
-    ) -> Result<T> {
+        body: &LayoutBody,
+    ) -> Result<SavedLayout> {
         let path = format!("/api/v1/layouts/{}", encode(id));
         let body = serde_json::to_value(body)
             .map_err(|e| AppError::bad_input(format!("cannot encode the layout: {e}")))?;
@@ -285,7 +234,7 @@ impl HubClient {
             let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
             return serde_json::from_slice(bytes).map_err(|e| {
                 AppError::new(
-                    "hub_answer",
+                    ErrorCode::HubAnswer,
                     format!("the hub's answer to {path} is not what this app expects: {e}"),
                 )
             });
@@ -304,7 +253,7 @@ impl HubClient {
         }
         if detail.contains("certificate") || detail.contains("UnknownIssuer") {
             AppError::new(
-                "hub_certificate",
+                ErrorCode::HubCertificate,
                 format!(
                     "the hub at {address} has a certificate this computer does not trust \
                      ({detail}); ask IT for the hub's CA file"
@@ -313,12 +262,12 @@ impl HubClient {
         } else if error.is_timeout() {
             // Sent, perhaps received: the outcome is unknown (unlike a refused connection).
             AppError::new(
-                "hub_timeout",
+                ErrorCode::HubTimeout,
                 format!("the hub at {address} did not answer in time"),
             )
         } else {
             AppError::new(
-                "hub_unreachable",
+                ErrorCode::HubUnreachable,
                 format!("cannot reach the hub at {address}: {detail}"),
             )
         }
@@ -328,34 +277,25 @@ impl HubClient {
 /// A refusal from the hub as the console sees it: `hub_<code>` and the hub's message.
 fn answer_error(status: reqwest::StatusCode, path: &str, bytes: &[u8]) -> AppError {
     match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(error) => AppError::new(format!("hub_{}", error.code), error.message),
+        Ok(error) => AppError::new(ErrorCode::from_hub(error.code), error.message),
         // Not the hub's own JSON: a proxy in between. Its 4xx (a body too large, say) will not
         // change on a retry; the rest may.
         Err(_) if status.is_client_error() && !matches!(status.as_u16(), 401 | 408 | 429) => {
             AppError::new(
-                "hub_refused",
+                ErrorCode::HubRefused,
                 format!("the hub answered {status} to {path}"),
             )
         }
-        Err(_) => AppError::new("hub_answer", format!("the hub answered {status} to {path}")),
+        Err(_) => AppError::new(
+            ErrorCode::HubAnswer,
+            format!("the hub answered {status} to {path}"),
+        ),
     }
 }
 
-/// Whether trying the same request later may succeed (the hub away, busy or failing, the
-/// session to be renewed), as opposed to a refusal that a repeat cannot change.
+/// Whether trying the same request later may succeed.
 pub fn is_transient(error: &AppError) -> bool {
-    matches!(
-        error.code.as_str(),
-        "hub_unreachable"
-            | "hub_timeout"
-            | "hub_unauthenticated"
-            | "hub_rate_limited"
-            | "hub_upstream"
-            | "hub_database"
-            | "hub_internal"
-            | "hub_answer"
-            | "not_signed_in"
-    )
+    error.code.is_transient()
 }
 
 /// One path segment, percent-encoded; `.` and `..` would move the request elsewhere.
@@ -434,7 +374,7 @@ pub fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
     }
     rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| AppError::new("hub_client", format!("TLS set-up: {e}")))
+        .map_err(|e| AppError::new(ErrorCode::HubClient, format!("TLS set-up: {e}")))
         .map(|b| b.with_root_certificates(roots).with_no_client_auth())
 }
 
@@ -469,7 +409,7 @@ mod tests {
             "",
         ] {
             let error = hub_url(bad).expect_err(bad);
-            assert_eq!(error.code, "bad_input");
+            assert_eq!(error.code, ErrorCode::BadInput);
             assert!(!error.message.contains("secret"), "{}", error.message);
         }
     }

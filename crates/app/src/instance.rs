@@ -4,7 +4,7 @@
 //! user only). A second start fails to take the lock, asks the first to show its console
 //! through that port, and exits.
 
-use crate::error::{AppError, Result};
+use crate::error::{AppError, ErrorCode, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -62,7 +62,7 @@ pub fn start(profile: &Path) -> Result<Started> {
                 }
                 if std::time::Instant::now() > deadline {
                     return Err(AppError::new(
-                        "already_running",
+                        ErrorCode::AlreadyRunning,
                         "Watchfloor already runs for this profile but does not answer; \
                          close it (or end its process) and start again",
                     ));

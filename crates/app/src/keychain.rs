@@ -36,12 +36,12 @@ pub enum KeychainError {
 
 impl KeychainError {
     /// A stable code for the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::error::ErrorCode {
         match self {
-            KeychainError::Unavailable(_) => "keychain_unavailable",
-            KeychainError::Locked(_) => "keychain_locked",
-            KeychainError::NoAnswer(_) => "keychain_no_answer",
-            KeychainError::Failed(_) => "keychain_failed",
+            KeychainError::Unavailable(_) => crate::error::ErrorCode::KeychainUnavailable,
+            KeychainError::Locked(_) => crate::error::ErrorCode::KeychainLocked,
+            KeychainError::NoAnswer(_) => crate::error::ErrorCode::KeychainNoAnswer,
+            KeychainError::Failed(_) => crate::error::ErrorCode::KeychainFailed,
         }
     }
 }
@@ -231,7 +231,7 @@ mod tests {
         ));
         assert_eq!(
             KeychainError::NoAnswer(DEFAULT_TIMEOUT).code(),
-            "keychain_no_answer"
+            crate::error::ErrorCode::KeychainNoAnswer
         );
     }
 

@@ -11,6 +11,7 @@
 //!   in the [`outbox`] (SQLite, delivered exactly once) while the hub is away.
 //! - [`keychain`], [`profile`], [`instance`]: passwords, remembered state, one instance.
 
+pub mod cameras;
 pub mod connection;
 pub mod core;
 pub mod error;
@@ -20,9 +21,12 @@ pub mod instance;
 pub mod keychain;
 pub mod outbox;
 pub mod profile;
+pub mod typescript;
 pub mod walls;
 
-pub use crate::core::{AppEvent, Core, Events, SignIn, SiteTree, Startup};
+pub use crate::cameras::SiteTree;
+pub use crate::core::{AppEvent, Core, Events, SignIn, Startup};
 /// The embedded demo's parts, for the shell.
+pub use contract;
 pub use demo;
 pub use error::{AppError, Result};

@@ -11,9 +11,10 @@ use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use ts_rs::TS;
 
 /// One write waiting for the hub.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct OutboxItem {
     pub id: String,
     /// Which hub and operator wrote it: it is sent only on their session.
@@ -34,7 +35,7 @@ pub struct OutboxItem {
 }
 
 /// What the console shows of the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct OutboxView {
     pub items: Vec<OutboxItem>,
 }

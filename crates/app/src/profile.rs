@@ -5,12 +5,13 @@
 //! leaves the previous state, never half a file; an unreadable file is set aside and reported,
 //! not fatal.
 
-use crate::core::SiteTree;
+use crate::cameras::SiteTree;
 use crate::error::{AppError, Result};
 use crate::walls::WallState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use ts_rs::TS;
 
 /// A window's place on the desktop (physical pixels) and whether it filled its monitor.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -24,7 +25,7 @@ pub struct WindowPlace {
 }
 
 /// The last sign-in, to fill the form (and sign in again when the password is remembered).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct LastSignIn {
     pub hub: String,
     pub username: String,

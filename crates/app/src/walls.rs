@@ -4,24 +4,44 @@
 //! which owns the windows; a wall without a window keeps its state and shows it when one
 //! attaches.
 
-use crate::error::{AppError, Result};
-use crate::hub_client::Camera;
+use crate::cameras::KnownCamera;
+use crate::error::{AppError, ErrorCode, Result};
 use media::{
     AdaptivePolicy, AdaptiveStream, Credentials, MediaEngine, StreamHealth, StreamSettings,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use ts_rs::TS;
 use wall::{LiveTile, LiveWall, RenderThread, WallCommand, WallLayout};
 
-/// A camera sequence on one tile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tour {
+/// A camera sequence on one tile: each camera in turn for `dwell_s` seconds. The app's own
+/// (walls remember it in the profile); layouts on the hub carry it as [`contract::Tour`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TileTour {
     pub cameras: Vec<String>,
     pub dwell_s: u32,
 }
 
-impl Tour {
+impl From<contract::Tour> for TileTour {
+    fn from(tour: contract::Tour) -> Self {
+        Self {
+            cameras: tour.cameras,
+            dwell_s: tour.dwell_s,
+        }
+    }
+}
+
+impl From<TileTour> for contract::Tour {
+    fn from(tour: TileTour) -> Self {
+        Self {
+            cameras: tour.cameras,
+            dwell_s: tour.dwell_s,
+        }
+    }
+}
+
+impl TileTour {
     pub fn check(&self) -> Result<()> {
         if self.cameras.is_empty() || self.cameras.len() > 256 {
             return Err(AppError::bad_input("a tour has 1 to 256 cameras"));
@@ -36,14 +56,14 @@ impl Tour {
 }
 
 /// What one wall shows; saved in the profile and in saved layouts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct WallState {
     pub layout: WallLayout,
     /// One entry per tile: the camera it shows.
     pub cameras: Vec<Option<String>>,
     /// One entry per tile: its tour.
     #[serde(default)]
-    pub tours: Vec<Option<Tour>>,
+    pub tours: Vec<Option<TileTour>>,
     #[serde(default)]
     pub selected: usize,
     /// The tiles an alarm takes over with its cameras (the last tile unless chosen).
@@ -89,7 +109,7 @@ impl WallState {
 }
 
 /// A wall as the console sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct WallView {
     pub id: String,
     #[serde(flatten)]
@@ -100,8 +120,19 @@ pub struct WallView {
     pub flashing: Vec<usize>,
 }
 
+/// A monitor a wall window can go on (physical pixels on the desktop).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Monitor {
+    pub index: usize,
+    pub name: String,
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
+}
+
 /// Health of the stream on one tile.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct TileHealth {
     pub wall: String,
     pub tile: usize,
@@ -118,11 +149,11 @@ struct TourPosition {
 
 /// A tile an alarm took over, and what it showed before (kept in the profile, so a restart
 /// can still give the tile back when the alarm closes).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct AlarmHold {
     pub alarm: String,
     pub before: Option<String>,
-    pub before_tour: Option<Tour>,
+    pub before_tour: Option<TileTour>,
     /// Until the alarm is acknowledged.
     pub flashing: bool,
 }
@@ -143,7 +174,7 @@ struct Wall {
 
 /// Tours start (again) at their first camera: after a restart, a layout change or a layout
 /// opened, every tile's tour runs from `now`.
-fn positions(tours: &[Option<Tour>], now: Instant) -> Vec<Option<TourPosition>> {
+fn positions(tours: &[Option<TileTour>], now: Instant) -> Vec<Option<TourPosition>> {
     tours
         .iter()
         .map(|tour| {
@@ -156,9 +187,6 @@ fn positions(tours: &[Option<Tour>], now: Instant) -> Vec<Option<TourPosition>> 
         })
         .collect()
 }
-
-/// Cameras by id, as the hub listed them.
-pub type Cameras = BTreeMap<String, Camera>;
 
 /// Every wall of this workstation.
 #[derive(Debug, Default)]
@@ -183,7 +211,7 @@ fn tile_index(state: &WallState, tile: usize) -> Result<usize> {
 /// when it is big.
 pub fn live_tile(
     engine: &MediaEngine,
-    camera: &Camera,
+    camera: &KnownCamera,
     credentials: Option<Credentials>,
 ) -> LiveTile {
     let settings = |url: &str| {
@@ -321,7 +349,7 @@ impl Walls {
                 live.set_tile(index, tile);
             }
         }
-        wall.renderer = Some(start(live).map_err(|e| AppError::new("wall", e))?);
+        wall.renderer = Some(start(live).map_err(|e| AppError::new(ErrorCode::Wall, e))?);
         Ok(())
     }
 
@@ -613,7 +641,7 @@ impl Walls {
         &mut self,
         id: &str,
         tile: usize,
-        tour: Option<Tour>,
+        tour: Option<TileTour>,
         now: Instant,
         source: &dyn TileSource,
     ) -> Result<()> {
@@ -692,13 +720,12 @@ impl Walls {
             .walls
             .get(id)
             .ok_or_else(|| AppError::bad_input(format!("no wall `{id}`")))?;
-        let renderer = wall
-            .renderer
-            .as_ref()
-            .ok_or_else(|| AppError::new("wall", format!("wall `{id}` is not on screen")))?;
+        let renderer = wall.renderer.as_ref().ok_or_else(|| {
+            AppError::new(ErrorCode::Wall, format!("wall `{id}` is not on screen"))
+        })?;
         renderer
             .request_snapshot()
-            .map_err(|e| AppError::new("wall", e.to_string()))
+            .map_err(|e| AppError::new(ErrorCode::Wall, e.to_string()))
     }
 
     /// Asks every wall on screen for its streams' health; wait for the answers without the lock.
@@ -758,7 +785,7 @@ mod tests {
                 return None;
             }
             let engine = MediaEngine::new(Default::default()).ok()?;
-            let mut camera = Camera {
+            let mut camera = KnownCamera {
                 id: camera.into(),
                 floor: "f".into(),
                 name: camera.into(),
@@ -807,7 +834,7 @@ mod tests {
         walls.set_alarm_tiles("wall-1", &[14, 15]).expect("tiles");
         assert!(walls.set_alarm_tiles("wall-1", &[16]).is_err());
         walls.assign("wall-1", 14, Some("a"), &source).expect("a");
-        let tour = Tour {
+        let tour = TileTour {
             cameras: vec!["tour1".into(), "b".into()],
             dwell_s: 5,
         };
@@ -909,18 +936,18 @@ mod tests {
                 .assign("wall-1", 16, Some("a"), &source)
                 .expect_err("tile")
                 .code,
-            "bad_input"
+            ErrorCode::BadInput
         );
         assert_eq!(
             walls
                 .assign("wall-1", 0, Some("zz"), &source)
                 .expect_err("cam")
                 .code,
-            "bad_input"
+            ErrorCode::BadInput
         );
         assert_eq!(
             walls.select("wall-2", 0).expect_err("wall").code,
-            "bad_input"
+            ErrorCode::BadInput
         );
         assert_eq!(walls.view("wall-1").expect("wall").state.cameras[0], None);
     }
@@ -930,7 +957,7 @@ mod tests {
         let source = Known(vec!["a", "b", "c"]);
         let mut walls = walls();
         let start = Instant::now();
-        let tour = Tour {
+        let tour = TileTour {
             cameras: vec!["a".into(), "b".into(), "c".into()],
             dwell_s: 10,
         };
@@ -959,15 +986,15 @@ mod tests {
         let mut walls = walls();
         let now = Instant::now();
         for tour in [
-            Tour {
+            TileTour {
                 cameras: vec![],
                 dwell_s: 5,
             },
-            Tour {
+            TileTour {
                 cameras: vec!["a".into()],
                 dwell_s: 0,
             },
-            Tour {
+            TileTour {
                 cameras: vec!["nope".into()],
                 dwell_s: 5,
             },
@@ -977,7 +1004,7 @@ mod tests {
                     .set_tour("wall-1", 0, Some(tour), now, &source)
                     .expect_err("bad")
                     .code,
-                "bad_input"
+                ErrorCode::BadInput
             );
         }
     }

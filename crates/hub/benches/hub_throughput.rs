@@ -46,13 +46,13 @@ async fn start(database: String, name: &str) -> Bench {
     )
     .await
     .expect("hub");
-    let import = hub::model::SiteImport::from_site_file(&site::demo_site_path()).expect("site");
+    let import = hub::model::site_import(&site::demo_site_path()).expect("site");
     let detail = running.hub.import_site(None, import).await.expect("import");
     running
         .hub
         .create_user(
             None,
-            hub::store::NewUser {
+            hub::model::NewUser {
                 id: "bench".into(),
                 username: "bench".into(),
                 display_name: "Bench".into(),
@@ -69,7 +69,7 @@ async fn start(database: String, name: &str) -> Bench {
         .hub
         .create_source(
             None,
-            hub::store::NewSource {
+            hub::model::NewSource {
                 id: "bench".into(),
                 site: detail.id.clone(),
                 name: "bench".into(),

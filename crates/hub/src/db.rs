@@ -28,16 +28,7 @@ pub enum Backend {
     Postgres,
 }
 
-/// One committed change, as the live feed sends it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    pub seq: i64,
-    pub at: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub site: Option<String>,
-    pub kind: String,
-    pub data: serde_json::Value,
-}
+pub use contract::{Change, ChangeBody};
 
 /// How many changes a slow subscriber may fall behind before it catches up from the database.
 const FEED_CAPACITY: usize = 4096;
@@ -161,14 +152,19 @@ impl Db {
         .await?;
         rows.iter()
             .map(|row| {
+                let kind: String = row.try_get("kind")?;
                 let body: String = row.try_get("body")?;
+                let data: serde_json::Value = serde_json::from_str(&body)
+                    .map_err(|e| HubError::Internal(format!("stored change: {e}")))?;
+                let body = serde_json::from_value(serde_json::json!({"kind": kind, "data": data}))
+                    .map_err(|e| {
+                        HubError::Internal(format!("stored change of kind {kind}: {e}"))
+                    })?;
                 Ok(Change {
                     seq: row.try_get("seq")?,
                     at: row.try_get("at")?,
                     site: row.try_get("site_id")?,
-                    kind: row.try_get("kind")?,
-                    data: serde_json::from_str(&body)
-                        .map_err(|e| HubError::Internal(format!("stored change: {e}")))?,
+                    body,
                 })
             })
             .collect()
@@ -400,21 +396,20 @@ impl WriteTx {
     }
 
     /// Records a change for the live feed (sent once the transaction commits).
-    pub async fn change(
-        &mut self,
-        at: i64,
-        site: Option<&str>,
-        kind: &str,
-        data: serde_json::Value,
-    ) -> Result<i64> {
+    pub async fn change(&mut self, at: i64, site: Option<&str>, body: ChangeBody) -> Result<i64> {
         let seq = self.next_change;
+        let data = match serde_json::to_value(&body) {
+            Ok(serde_json::Value::Object(mut tagged)) => tagged.remove("data"),
+            _ => None,
+        }
+        .ok_or_else(|| HubError::Internal(format!("a {} change has no data", body.kind())))?;
         sqlx::query(
             "INSERT INTO changes (seq, at, site_id, kind, body) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(seq)
         .bind(at)
         .bind(site)
-        .bind(kind)
+        .bind(body.kind())
         .bind(data.to_string())
         .execute(&mut *self.tx)
         .await?;
@@ -423,8 +418,7 @@ impl WriteTx {
             seq,
             at,
             site: site.map(str::to_owned),
-            kind: kind.to_owned(),
-            data,
+            body,
         }));
         Ok(seq)
     }

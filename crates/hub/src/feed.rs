@@ -12,24 +12,15 @@
 //! that falls behind it catches up from the `changes` table at its own pace.
 
 use crate::db::Change;
-use crate::store::{Caller, Hub};
+use crate::model::Caller;
+use crate::model::{ClientMessage, ErrorBody, FeedMessage};
+use crate::store::Hub;
 use crate::{HubError, Result};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
-
-#[derive(Debug, Deserialize)]
-struct Subscribe {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    token: Option<String>,
-    since: Option<i64>,
-}
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,29 +35,20 @@ const PAGE: i64 = 500;
 pub async fn serve(hub: Arc<Hub>, socket: WebSocket, cookie: Option<String>) {
     let (mut sink, mut stream) = socket.split();
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
-        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<Subscribe>(&text)
-            .map_err(|e| HubError::BadRequest(format!("expected a subscribe message: {e}")))
-            .and_then(|s| {
-                (s.kind == "subscribe")
-                    .then_some(s)
-                    .ok_or_else(|| HubError::BadRequest("expected type `subscribe`".into()))
-            }),
+        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<ClientMessage>(&text)
+            .map_err(|e| HubError::BadRequest(format!("expected a subscribe message: {e}"))),
         Ok(_) => Err(HubError::BadRequest("expected a subscribe message".into())),
         Err(_) => Err(HubError::BadRequest(
             "no subscribe message within 10 s".into(),
         )),
     };
-    let hello = hello.and_then(|hello| {
-        let token = hello
-            .token
-            .clone()
-            .or(cookie)
-            .ok_or(HubError::Unauthenticated)?;
-        Ok((hello, token))
+    let hello = hello.and_then(|ClientMessage::Subscribe { token, since }| {
+        let token = token.or(cookie).ok_or(HubError::Unauthenticated)?;
+        Ok((since, token))
     });
     let result = match hello {
-        Ok((hello, token)) => match hub.authenticate(&token).await {
-            Ok(caller) => run(&hub, caller, &token, hello.since, &mut sink, &mut stream).await,
+        Ok((since, token)) => match hub.authenticate(&token).await {
+            Ok(caller) => run(&hub, caller, &token, since, &mut sink, &mut stream).await,
             Err(e) => Err(e),
         },
         Err(e) => Err(e),
@@ -79,12 +61,11 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket, cookie: Option<String>) {
             }
             other => other.to_string(),
         };
-        let message = json!({"type": "error", "code": error.code(), "message": text});
-        let _ = tokio::time::timeout(
-            SEND_TIMEOUT,
-            sink.send(Message::Text(Utf8Bytes::from(message.to_string()))),
-        )
-        .await;
+        let message = FeedMessage::Error(ErrorBody {
+            code: error.code(),
+            message: text,
+        });
+        let _ = send(&mut sink, &message).await;
     }
     let _ = sink.close().await;
 }
@@ -92,10 +73,12 @@ pub async fn serve(hub: Arc<Hub>, socket: WebSocket, cookie: Option<String>) {
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 type Stream = futures_util::stream::SplitStream<WebSocket>;
 
-async fn send(sink: &mut Sink, value: serde_json::Value) -> Result<()> {
+async fn send(sink: &mut Sink, message: &FeedMessage) -> Result<()> {
+    let text = serde_json::to_string(message)
+        .map_err(|e| HubError::Internal(format!("a feed message: {e}")))?;
     match tokio::time::timeout(
         SEND_TIMEOUT,
-        sink.send(Message::Text(Utf8Bytes::from(value.to_string()))),
+        sink.send(Message::Text(Utf8Bytes::from(text))),
     )
     .await
     {
@@ -110,17 +93,6 @@ fn visible(caller: &Caller, change: &Change) -> bool {
         .site
         .as_deref()
         .is_none_or(|site| caller.role_on(site).is_some())
-}
-
-fn change_message(change: &Change) -> serde_json::Value {
-    json!({
-        "type": "change",
-        "seq": change.seq,
-        "at": change.at,
-        "site": change.site,
-        "kind": change.kind,
-        "data": change.data,
-    })
 }
 
 /// Sends stored changes after `*last`, up to `upto` when given.
@@ -138,10 +110,10 @@ async fn catch_up(
             if upto.is_some_and(|u| change.seq > u) {
                 return Ok(());
             }
-            if visible(caller, &change) {
-                send(sink, change_message(&change)).await?;
-            }
             *last = change.seq;
+            if visible(caller, &change) {
+                send(sink, &FeedMessage::Change(Box::new(change))).await?;
+            }
         }
         if !full {
             return Ok(());
@@ -165,7 +137,7 @@ async fn run(
     }
     let newest = hub.db.last_change();
     let mut last = since.unwrap_or(newest).clamp(0, newest.max(0));
-    send(sink, json!({"type": "subscribed", "seq": newest})).await?;
+    send(sink, &FeedMessage::Subscribed { seq: newest }).await?;
     catch_up(hub, &caller, &mut last, None, sink).await?;
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut recheck = tokio::time::interval(RECHECK_EVERY);
@@ -181,7 +153,7 @@ async fn run(
                         catch_up(hub, &caller, &mut last, Some(change.seq - 1), sink).await?;
                     }
                     if visible(&caller, &change) {
-                        send(sink, change_message(&change)).await?;
+                        send(sink, &FeedMessage::Change(Box::new(Change::clone(&change)))).await?;
                     }
                     last = change.seq;
                 }

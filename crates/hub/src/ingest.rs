@@ -7,59 +7,23 @@
 //! idempotent by the event's own id: a replay is answered `duplicate` and changes nothing.
 
 use crate::db::WriteTx;
-use crate::model::{Alarm, AlarmRule, AlarmState, Event};
+use crate::model::{
+    Alarm, AlarmRule, AlarmState, ChangeBody, Event, IngestEvent, IngestStatus, Outcome,
+};
 use crate::store::{Hub, door_from_row, rules_on};
 use crate::{HubError, Result, check_id, check_text, clip, new_id, parse_time, rfc3339};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use utoipa::ToSchema;
 
-/// One event as sources send it. Fields beyond these are kept as received.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-pub struct IngestEvent {
-    /// The source's id for the event, unique per site: the idempotency key.
-    pub id: String,
-    /// When it happened, RFC 3339.
-    pub time: String,
-    pub site: String,
-    #[serde(default)]
-    pub door: Option<String>,
-    #[serde(default)]
-    pub camera: Option<String>,
-    /// The ONVIF topic, e.g. `tns1:Door/State/DoorAlarm`.
-    #[serde(default)]
-    pub topic: Option<String>,
-    /// `AccessGranted`, `AccessDenied`, `DoorPhysicalState`, `LockPhysicalState`, `DoorAlarm`,
-    /// `DoorMode`, `Sensor...` or any other type (filed as `system`).
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// The new state, for state and alarm events (`Open`, `DoorForcedOpen`, ...).
-    #[serde(default)]
-    pub state: Option<String>,
-}
-
-/// What happened to one event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Outcome {
-    pub id: String,
-    /// `accepted`, `duplicate` or `rejected`.
-    pub status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-impl Outcome {
-    fn rejected(id: &str, reason: String) -> Self {
-        Self {
-            id: id.to_owned(),
-            status: "rejected".into(),
-            reason: Some(reason),
-        }
+fn rejected(id: &str, reason: String) -> Outcome {
+    Outcome {
+        id: id.to_owned(),
+        status: IngestStatus::Rejected,
+        reason: Some(reason),
     }
 }
 
@@ -105,7 +69,7 @@ pub fn parse_batch(body: &Value, site_scope: Option<&str>) -> Result<Vec<Checked
         .map(|(n, raw)| check_event(raw, site_scope).map_err(|e| (n, raw, e)))
         .map(|r| match r {
             Ok(checked) => checked,
-            Err((n, raw, e)) => Checked::Invalid(Outcome::rejected(
+            Err((n, raw, e)) => Checked::Invalid(rejected(
                 raw.get("id")
                     .and_then(Value::as_str)
                     .map(clip)
@@ -312,16 +276,13 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                 facts.insert(event.site.clone(), loaded);
             }
             let Some(Some(site)) = facts.get(&event.site) else {
-                outcomes.push(Outcome::rejected(
-                    &event.id,
-                    format!("no site `{}`", event.site),
-                ));
+                outcomes.push(rejected(&event.id, format!("no site `{}`", event.site)));
                 continue;
             };
             if let Some(door) = &event.door
                 && !site.doors.contains_key(door)
             {
-                outcomes.push(Outcome::rejected(
+                outcomes.push(rejected(
                     &event.id,
                     format!("no door `{door}` on site `{}`", event.site),
                 ));
@@ -348,7 +309,7 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
             if inserted == 0 {
                 outcomes.push(Outcome {
                     id: event.id.clone(),
-                    status: "duplicate".into(),
+                    status: IngestStatus::Duplicate,
                     reason: None,
                 });
                 continue;
@@ -367,7 +328,7 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                 body: serde_json::from_str(raw)
                     .map_err(|e| HubError::Internal(format!("event body: {e}")))?,
             };
-            tx.change(now, Some(&event.site), "event", json!(stored))
+            tx.change(now, Some(&event.site), ChangeBody::Event(stored))
                 .await?;
             if let (Some(door), Some(state)) = (&event.door, &event.state) {
                 update_door(
@@ -433,12 +394,12 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                     closed: None,
                     close_comment: None,
                 };
-                tx.change(now, Some(&event.site), "alarm", json!(alarm))
+                tx.change(now, Some(&event.site), ChangeBody::Alarm(alarm))
                     .await?;
             }
             outcomes.push(Outcome {
                 id: event.id.clone(),
-                status: "accepted".into(),
+                status: IngestStatus::Accepted,
                 reason: None,
             });
         }
@@ -500,8 +461,7 @@ async fn update_door(
     tx.change(
         now,
         Some(site),
-        "door",
-        json!(door_from_row(site, &row, &links)?),
+        ChangeBody::Door(door_from_row(site, &row, &links)?),
     )
     .await?;
     Ok(())
@@ -561,7 +521,10 @@ pub async fn run_mqtt(ingest: Ingest, url: String) -> Result<()> {
                 };
                 match outcome {
                     Ok(Some(outcomes)) => {
-                        for rejected in outcomes.iter().filter(|o| o.status == "rejected") {
+                        for rejected in outcomes
+                            .iter()
+                            .filter(|o| o.status == IngestStatus::Rejected)
+                        {
                             tracing::warn!(id = %rejected.id, reason = ?rejected.reason, "MQTT event rejected");
                         }
                     }
@@ -606,7 +569,7 @@ mod tests {
         assert!(matches!(parsed[0], Checked::Valid { .. }));
         for bad in &parsed[1..] {
             assert!(
-                matches!(bad, Checked::Invalid(o) if o.status == "rejected"),
+                matches!(bad, Checked::Invalid(o) if o.status == IngestStatus::Rejected),
                 "{bad:?}"
             );
         }

@@ -38,6 +38,12 @@ pub enum HubError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("too many attempts; retry in {retry_after_s} s")]
     RateLimited { retry_after_s: u64 },
     #[error("upstream failed: {0}")]
@@ -49,18 +55,22 @@ pub enum HubError {
 }
 
 impl HubError {
-    /// A stable code for clients to match on (they never match messages).
-    pub fn code(&self) -> &'static str {
+    /// The stable code clients match on (they never match messages); it decides the status.
+    pub fn code(&self) -> contract::ErrorCode {
+        use contract::ErrorCode;
         match self {
-            HubError::BadRequest(_) => "bad_request",
-            HubError::Unauthenticated => "unauthenticated",
-            HubError::Forbidden(_) => "forbidden",
-            HubError::NotFound(_) => "not_found",
-            HubError::Conflict(_) => "conflict",
-            HubError::RateLimited { .. } => "rate_limited",
-            HubError::Upstream(_) => "upstream",
-            HubError::Database(_) => "database",
-            HubError::Internal(_) => "internal",
+            HubError::BadRequest(_) => ErrorCode::BadRequest,
+            HubError::Unauthenticated => ErrorCode::Unauthenticated,
+            HubError::Forbidden(_) => ErrorCode::Forbidden,
+            HubError::NotFound(_) => ErrorCode::NotFound,
+            HubError::Conflict(_) => ErrorCode::Conflict,
+            HubError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            HubError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            HubError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            HubError::RateLimited { .. } => ErrorCode::RateLimited,
+            HubError::Upstream(_) => ErrorCode::Upstream,
+            HubError::Database(_) => ErrorCode::Database,
+            HubError::Internal(_) => ErrorCode::Internal,
         }
     }
 }

@@ -4,9 +4,9 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use hub::config::HubConfig;
-use hub::model::{Grant, Role, SiteImport};
+use hub::model::{Grant, NewSource, NewUser, Role, SiteImport};
 use hub::serve::{ServeConfig, Tls};
-use hub::store::{NewSource, NewUser};
+
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -361,7 +361,7 @@ async fn site_import(
     streams_from: Option<&str>,
     controller_url: Option<String>,
 ) -> Result<SiteImport> {
-    let mut import = SiteImport::from_site_file(path)?;
+    let mut import = hub::model::site_import(path)?;
     if let Some(control) = streams_from {
         let listing: serde_json::Value = reqwest::get(format!("{control}/api/v1/site"))
             .await

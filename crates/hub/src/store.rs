@@ -7,12 +7,10 @@ use crate::db::{AuditEntry, Db, WriteTx};
 use crate::model::*;
 use crate::secrets::HubKey;
 use crate::{HubError, Result, SharedClock, check_id, check_text, clip, rfc3339};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use utoipa::ToSchema;
 
 /// The hub's state: the database and what the domain needs beside it.
 #[derive(Debug)]
@@ -26,217 +24,18 @@ pub struct Hub {
     http: reqwest::Client,
 }
 
-/// Who is asking, as their session says.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Caller {
-    pub user_id: String,
-    pub username: String,
-    pub display_name: String,
-    pub grants: Vec<Grant>,
-}
-
-impl Caller {
-    /// The caller's role on `site`: the site's own grant, else the `*` grant.
-    pub fn role_on(&self, site: &str) -> Option<Role> {
-        self.grants
-            .iter()
-            .find(|g| g.site == site)
-            .or_else(|| self.grants.iter().find(|g| g.site == "*"))
-            .map(|g| g.role)
-    }
-
-    /// Refuses unless the caller's role on `site` allows `right`. A site the caller may not
-    /// see at all answers "not found", so ids of other sites do not leak.
-    pub fn require(&self, site: &str, right: Right) -> Result<Role> {
-        match self.role_on(site) {
-            None => Err(HubError::NotFound(format!("site `{}`", clip(site)))),
-            Some(role) if role.allows(right) => Ok(role),
-            Some(role) => Err(HubError::Forbidden(format!(
+impl From<Refusal> for HubError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::UnknownSite { site } => HubError::NotFound(format!("site `{}`", clip(&site))),
+            Refusal::NotAllowed { role, right, site } => HubError::Forbidden(format!(
                 "a {} may not {right:?} on site `{}`",
                 role.as_str(),
-                clip(site)
-            ))),
-        }
-    }
-
-    /// Hub-wide rights (users, settings) need an all-sites grant.
-    pub fn require_global(&self, right: Right) -> Result<()> {
-        match self.grants.iter().find(|g| g.site == "*") {
-            Some(g) if g.role.allows(right) => Ok(()),
-            _ => Err(HubError::Forbidden(format!(
-                "{right:?} needs an all-sites grant that allows it"
-            ))),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct NewUser {
-    /// Client-made id; a replay with the same id changes nothing.
-    pub id: String,
-    pub username: String,
-    pub display_name: String,
-    pub password: String,
-    pub grants: Vec<Grant>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Session {
-    /// The bearer token: send it as `Authorization: Bearer <token>`. Shown once.
-    pub token: String,
-    pub expires: String,
-    pub user: Caller,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
-pub struct EventFilter {
-    pub site: Option<String>,
-    /// One of the event kinds (`access-granted`, `access-denied`, `door-state`, `door-alarm`,
-    /// `sensor`, `system`).
-    pub kind: Option<String>,
-    pub door: Option<String>,
-    /// RFC 3339; events at or after.
-    pub from: Option<String>,
-    /// RFC 3339; events before.
-    pub to: Option<String>,
-    /// At most this many, newest first (default 200, at most 1000).
-    pub limit: Option<i64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
-pub struct AlarmFilter {
-    pub site: Option<String>,
-    /// `new`, `acknowledged` or `closed`.
-    pub state: Option<String>,
-    /// At most this many, most urgent and newest first (default 200, at most 1000).
-    pub limit: Option<i64>,
-}
-
-/// An operator's action on an alarm.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct AlarmAction {
-    /// Client-made id of this action; a replay answers the first answer.
-    pub request_id: String,
-    #[serde(default)]
-    pub comment: String,
-    /// For forwarding: the user name of the operator to forward to.
-    #[serde(default)]
-    pub to: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct NewIncident {
-    /// Client-made id: the incident's id.
-    pub id: String,
-    pub site: String,
-    pub title: String,
-    #[serde(default = "default_priority")]
-    pub priority: i64,
-    #[serde(default)]
-    pub assignee: Option<String>,
-    /// Alarms, events and cameras to link; an alarm brings its event and cameras along.
-    #[serde(default)]
-    pub links: Vec<IncidentLink>,
-}
-
-fn default_priority() -> i64 {
-    3
-}
-
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct IncidentPatch {
-    /// Client-made id of this change; a replay answers the first answer.
-    pub request_id: String,
-    pub title: Option<String>,
-    pub status: Option<IncidentStatus>,
-    pub priority: Option<i64>,
-    /// A user name; an empty string unassigns.
-    pub assignee: Option<String>,
-    #[serde(default)]
-    pub links: Vec<IncidentLink>,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct NewAttachment {
-    pub name: String,
-    pub media_type: String,
-    /// The content, base64.
-    pub data: String,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct NewNote {
-    /// Client-made id: the note's id.
-    pub id: String,
-    pub text: String,
-    #[serde(default)]
-    pub attachments: Vec<NewAttachment>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
-pub struct IncidentFilter {
-    pub site: Option<String>,
-    pub status: Option<String>,
-    pub limit: Option<i64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
-pub struct AuditFilter {
-    pub site: Option<String>,
-    pub user: Option<String>,
-    pub action: Option<String>,
-    /// Records after this sequence number.
-    pub after: Option<i64>,
-    pub limit: Option<i64>,
-}
-
-/// A door command from an operator.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct DoorCommandRequest {
-    /// Client-made id of this command; a replay is not sent twice.
-    pub request_id: String,
-    /// `momentary-unlock`.
-    pub command: String,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct LockdownRequest {
-    pub request_id: String,
-    pub on: bool,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct CameraViewed {
-    pub site: String,
-    pub camera: String,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct NewSource {
-    pub id: String,
-    pub site: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SourceSecret {
-    pub id: String,
-    pub site: String,
-    /// The HMAC key for `X-Watchfloor-Signature`. Shown once; the hub keeps it sealed.
-    pub secret: String,
-}
-
-/// Hub-wide settings (IT).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Settings {
-    /// How long a session lasts, in minutes.
-    pub session_minutes: i64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            session_minutes: 12 * 60,
+                clip(&site)
+            )),
+            Refusal::NeedsAllSites { right } => {
+                HubError::Forbidden(format!("{right:?} needs an all-sites grant that allows it"))
+            }
         }
     }
 }
@@ -837,8 +636,10 @@ impl Hub {
         tx.change(
             now,
             Some(&site.id),
-            "site",
-            json!({"id": site.id, "name": site.name}),
+            ChangeBody::Site(SiteSummary {
+                id: site.id.clone(),
+                name: site.name.clone(),
+            }),
         )
         .await?;
         tx.audit(AuditEntry {
@@ -1187,7 +988,7 @@ impl Hub {
         }
         let updated = self.alarm_unchecked(tx.conn(), id).await?;
         let body = json!(updated);
-        tx.change(now, Some(&updated.site), "alarm", body.clone())
+        tx.change(now, Some(&updated.site), ChangeBody::Alarm(updated.clone()))
             .await?;
         tx.audit(AuditEntry {
             at: now,
@@ -1255,7 +1056,7 @@ impl Hub {
         let links = self.expand_links(&mut tx, &new.site, &new.links).await?;
         insert_links(&mut tx, &new.id, &links).await?;
         let incident = incident_unchecked(&mut tx, &new.id).await?;
-        tx.change(now, Some(&new.site), "incident", json!(incident))
+        tx.change(now, Some(&new.site), ChangeBody::Incident(incident.clone()))
             .await?;
         tx.audit(AuditEntry {
             at: now,
@@ -1463,8 +1264,12 @@ impl Hub {
             .await?;
         insert_links(&mut tx, id, &links).await?;
         let updated = incident_unchecked(&mut tx, id).await?;
-        tx.change(now, Some(&updated.site), "incident", json!(updated))
-            .await?;
+        tx.change(
+            now,
+            Some(&updated.site),
+            ChangeBody::Incident(updated.clone()),
+        )
+        .await?;
         tx.audit(AuditEntry {
             at: now,
             user: Some(&caller.user_id),
@@ -1504,8 +1309,7 @@ impl Hub {
         tx.change(
             now,
             Some(&current.site),
-            "incident-deleted",
-            json!({"id": id}),
+            ChangeBody::IncidentDeleted(Removed { id: id.to_owned() }),
         )
         .await?;
         tx.audit(AuditEntry {
@@ -1624,7 +1428,7 @@ impl Hub {
         let stored = notes
             .pop()
             .ok_or_else(|| HubError::Internal("note vanished".into()))?;
-        tx.change(now, Some(&current.site), "note", json!(stored))
+        tx.change(now, Some(&current.site), ChangeBody::Note(stored.clone()))
             .await?;
         tx.audit(AuditEntry {
             at: now,
@@ -1979,11 +1783,16 @@ impl Hub {
         // Only a shared layout goes out on the feed, to its site; a layout that stops being
         // shared (or moves) is withdrawn from the site that had it.
         if let Some(old) = was_shared.filter(|old| saved.body.shared_site.as_ref() != Some(old)) {
-            tx.change(now, Some(&old), "layout.removed", json!({ "id": id }))
-                .await?;
+            tx.change(
+                now,
+                Some(&old),
+                ChangeBody::LayoutRemoved(Removed { id: id.to_owned() }),
+            )
+            .await?;
         }
         if let Some(site) = &saved.body.shared_site {
-            tx.change(now, Some(site), "layout", json!(saved)).await?;
+            tx.change(now, Some(site), ChangeBody::Layout(saved.clone()))
+                .await?;
         }
         tx.audit(AuditEntry {
             at: now,
@@ -2022,8 +1831,12 @@ impl Hub {
             .execute(tx.conn())
             .await?;
         if let Some(site) = &shared {
-            tx.change(now, Some(site), "layout.removed", json!({ "id": id }))
-                .await?;
+            tx.change(
+                now,
+                Some(site),
+                ChangeBody::LayoutRemoved(Removed { id: id.to_owned() }),
+            )
+            .await?;
         }
         tx.audit(AuditEntry {
             at: now,

@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use ts_rs::TS;
 
 /// Where a stream is in its life.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum StreamState {
     /// Opening the connection, no frame yet.
@@ -65,7 +66,7 @@ impl Counters {
 }
 
 /// A snapshot of one stream's health.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct StreamHealth {
     /// The stream's URL without credentials.
     pub url: String,

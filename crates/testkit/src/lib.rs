@@ -90,6 +90,27 @@ fn wait_for_port(port: u16, what: &str, within: Duration) -> Result<(), String> 
     ))
 }
 
+/// Checks a file the UI takes from Rust (under `ui/src/generated/`, committed) against what the
+/// code generates now: a test fails on drift. With `WATCHFLOOR_CODEGEN=write` (what
+/// `cargo xtask codegen` sets) it writes the file instead. `relative` is from the repository root.
+pub fn generated(relative: &str, text: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative);
+    if std::env::var_os("WATCHFLOOR_CODEGEN").is_some_and(|v| v == "write") {
+        if let Err(error) = std::fs::write(&path, text) {
+            panic!("cannot write {}: {error}", path.display());
+        }
+        eprintln!("wrote {}", path.display());
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{relative} is not what the Rust code generates: run `cargo xtask codegen` and commit it"
+    );
+}
+
 /// A new, empty folder for one test's files, named after `kind`, unique to this process and
 /// call (tests run in parallel). Left behind for a look after a failure; the system's temporary
 /// folder is cleaned by the system.

@@ -5,9 +5,10 @@
 //! rectangles, saved as JSON. Pure data; nothing here knows about the GPU.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// A rectangle in normalised wall coordinates.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
 pub struct NormRect {
     pub x: f32,
     pub y: f32,
@@ -48,7 +49,7 @@ impl NormRect {
 }
 
 /// A rectangle of whole pixels on the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PixelRect {
     pub x: u32,
     pub y: u32,
@@ -192,7 +193,7 @@ pub enum LayoutError {
 }
 
 /// A wall layout: its tiles, and which one (if any) is maximised.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct WallLayout {
     pub name: String,
     pub tiles: Vec<NormRect>,

@@ -5,12 +5,13 @@
 //! going from online to reconnecting when the hub stops and back when it returns.
 
 use app::connection::Link;
+use app::core::WriteOutcome;
+use app::error::ErrorCode;
 use app::keychain::Keychain;
 use app::profile::Profile;
 use app::{AppEvent, Core, Events, SignIn};
-use hub::model::{Grant, Role};
+use hub::model::{Grant, NewUser, Role};
 use hub::serve::{ServeConfig, Tls};
-use hub::store::NewUser;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -79,14 +80,13 @@ async fn demo_hub(data: &std::path::Path) -> (hub::serve::RunningHub, sim::Sim) 
     )
     .await
     .expect("hub");
-    let import =
-        || hub::model::SiteImport::from_site_file(&site::demo_site_path()).expect("import");
+    let import = || hub::model::site_import(&site::demo_site_path()).expect("import");
     running.hub.import_site(None, import()).await.expect("site");
     let secret = running
         .hub
         .create_source(
             None,
-            hub::store::NewSource {
+            hub::model::NewSource {
                 id: "core-doors".into(),
                 site: "demo-hq".into(),
                 name: "Simulated doors".into(),
@@ -188,7 +188,7 @@ async fn an_urgent_alarm_raised_before_sign_in_goes_up_on_the_wall_and_comes_dow
         )
         .await
         .expect_err("a guard may not close alarms");
-    assert_eq!(refused.code, "hub_forbidden", "{}", refused.message);
+    assert_eq!(refused.code, ErrorCode::HubForbidden, "{}", refused.message);
     let acknowledged = core
         .hub_write(
             "POST",
@@ -197,7 +197,10 @@ async fn an_urgent_alarm_raised_before_sign_in_goes_up_on_the_wall_and_comes_dow
         )
         .await
         .expect("acknowledged");
-    assert!(acknowledged.delivered);
+    assert!(
+        matches!(acknowledged, WriteOutcome::Delivered { .. }),
+        "{acknowledged:?}"
+    );
     until("the flashing stopped", || {
         core.walls().first().is_some_and(|w| w.flashing.is_empty())
     })
@@ -212,12 +215,12 @@ async fn an_urgent_alarm_raised_before_sign_in_goes_up_on_the_wall_and_comes_dow
 /// The forced-open alarm's id, once the hub has raised it.
 fn futures_executor_alarm(
     hub: &Arc<hub::store::Hub>,
-    caller: &hub::store::Caller,
+    caller: &hub::model::Caller,
 ) -> Option<String> {
     let alarms = tokio::task::block_in_place(|| {
         tokio::runtime::Handle::current().block_on(hub.list_alarms(
             caller,
-            hub::store::AlarmFilter {
+            hub::model::AlarmFilter {
                 site: Some("demo-hq".into()),
                 state: Some("new".into()),
                 limit: None,
@@ -268,13 +271,15 @@ async fn operator_writes_wait_in_the_outbox_while_the_hub_is_away_and_arrive_onc
         )
         .await
         .expect("incident");
-    assert!(made.delivered, "{made:?}");
-    assert_eq!(made.value.expect("answer")["id"], "inc-core-1");
+    let WriteOutcome::Delivered { value } = made else {
+        panic!("delivered at once: {made:?}");
+    };
+    assert_eq!(value["id"], "inc-core-1");
     let refused = core
         .hub_write("PUT", "/settings", serde_json::json!({}))
         .await
         .expect_err("not a console write");
-    assert_eq!(refused.code, "bad_input");
+    assert_eq!(refused.code, ErrorCode::BadInput);
 
     // The hub goes away: notes wait, in order; a door command is refused, not queued.
     running.stop().await;
@@ -288,10 +293,7 @@ async fn operator_writes_wait_in_the_outbox_while_the_hub_is_away_and_arrive_onc
             )
             .await
             .expect("queued");
-        assert!(
-            !queued.delivered && queued.outbox_id.is_some(),
-            "{queued:?}"
-        );
+        assert!(matches!(queued, WriteOutcome::Queued { .. }), "{queued:?}");
     }
     let door = core
         .hub_write(
@@ -301,7 +303,7 @@ async fn operator_writes_wait_in_the_outbox_while_the_hub_is_away_and_arrive_onc
         )
         .await
         .expect_err("door commands need the hub");
-    assert_eq!(door.code, "offline");
+    assert_eq!(door.code, ErrorCode::Offline);
     assert_eq!(core.outbox().expect("outbox").items.len(), 2);
 
     // Back: both arrive, in order, once.
@@ -379,12 +381,22 @@ async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
         .sign_in(request(Some(PASSWORD), false))
         .await
         .expect_err("untrusted");
-    assert_eq!(refused.code, "hub_certificate", "{}", refused.message);
+    assert_eq!(
+        refused.code,
+        ErrorCode::HubCertificate,
+        "{}",
+        refused.message
+    );
     let wrong = core
         .sign_in(request(Some("wrong"), true))
         .await
         .expect_err("wrong password");
-    assert_eq!(wrong.code, "hub_unauthenticated", "{}", wrong.message);
+    assert_eq!(
+        wrong.code,
+        ErrorCode::HubUnauthenticated,
+        "{}",
+        wrong.message
+    );
     assert!(!wrong.message.contains("wrong"));
 
     let operator = core
@@ -413,14 +425,14 @@ async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
         core.assign("wall-1", 4, Some("cam01"))
             .expect_err("no tile 5")
             .code,
-        "bad_input"
+        ErrorCode::BadInput
     );
     let saved = core
         .save_layout("wall-1", "Lobby watch", Some("demo-hq"), None)
         .await
         .expect("saved");
     assert_eq!(
-        saved.cameras,
+        saved.body.cameras,
         [None, Some("cam03".into()), None, Some("cam07".into())]
     );
     core.set_preset("wall-1", "3x3").expect("3x3");
@@ -485,6 +497,6 @@ async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
         .sign_in(request(None, true))
         .await
         .expect_err("forgotten");
-    assert_eq!(error.code, "no_password");
+    assert_eq!(error.code, ErrorCode::NoPassword);
     again.stop().await;
 }

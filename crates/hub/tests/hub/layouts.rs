@@ -110,8 +110,8 @@ async fn private_then_shared(backend: Backend) {
         .expect("changes");
     let kinds: Vec<&str> = changes
         .iter()
-        .filter(|c| c.kind.starts_with("layout"))
-        .map(|c| c.kind.as_str())
+        .map(|c| c.body.kind())
+        .filter(|kind| kind.starts_with("layout"))
         .collect();
     assert_eq!(kinds, ["layout", "layout.removed"]);
 }

@@ -3,6 +3,7 @@
 
 mod console;
 mod deploy;
+mod document;
 mod durability;
 mod feed;
 mod hostile;

@@ -1,9 +1,9 @@
 //! A hub on a fresh database, served on a free loopback port, with the demo site and one user
 //! per role; and an HTTP client that logs in as them.
 
+use hub::model::NewUser;
 use hub::model::{Grant, Role, SiteImport};
 use hub::serve::{RunningHub, ServeConfig, Tls};
-use hub::store::NewUser;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -73,7 +73,7 @@ pub struct TestHub {
 }
 
 pub fn demo_import() -> SiteImport {
-    SiteImport::from_site_file(&site::demo_site_path()).expect("demo site")
+    hub::model::site_import(&site::demo_site_path()).expect("demo site")
 }
 
 impl TestHub {
@@ -196,7 +196,7 @@ impl TestHub {
             .hub
             .create_source(
                 None,
-                hub::store::NewSource {
+                hub::model::NewSource {
                     id: id.into(),
                     site: SITE.into(),
                     name: id.into(),
@@ -280,4 +280,83 @@ pub fn spawn_serving(command: &mut std::process::Command) -> (std::process::Chil
         .read_line(&mut line)
         .expect("the hub prints its URL");
     (child, line.trim().to_owned())
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub method: reqwest::Method,
+    pub path: String,
+    /// Property names of the request body's schema, when it has one.
+    pub fields: Option<Vec<String>>,
+    /// The statuses the document declares.
+    pub declared: Vec<u16>,
+}
+
+/// Every operation the OpenAPI document lists.
+pub fn operations(document: &Value) -> Vec<Operation> {
+    let schemas = &document["components"]["schemas"];
+    let fields_of = |schema: &Value| -> Option<Vec<String>> {
+        let schema = if schema["type"] == "array" {
+            &schema["items"]
+        } else {
+            schema
+        };
+        let name = schema["$ref"].as_str()?.rsplit('/').next()?;
+        Some(
+            schemas[name]["properties"]
+                .as_object()?
+                .keys()
+                .cloned()
+                .collect(),
+        )
+    };
+    let mut out = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let Ok(method) = method.to_uppercase().parse::<reqwest::Method>() else {
+                continue;
+            };
+            let fields = op["requestBody"]["content"]
+                .as_object()
+                .and_then(|c| c.values().next())
+                .and_then(|media| fields_of(&media["schema"]));
+            let declared = op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(status, _)| status.parse().ok())
+                .collect();
+            out.push(Operation {
+                method,
+                path: path.clone(),
+                fields,
+                declared,
+            });
+        }
+    }
+    out
+}
+
+impl Operation {
+    /// Whether an answer is what the document says: a declared status, and for an error the
+    /// `{code, message}` body whose code has that status.
+    pub fn check_answer(&self, status: u16, text: &str) -> Result<(), String> {
+        if status >= 500 {
+            return Err(format!("{status}: {text}"));
+        }
+        if !self.declared.contains(&status) {
+            return Err(format!(
+                "{status} is not declared (declared: {:?}): {text}",
+                self.declared
+            ));
+        }
+        if status >= 400 {
+            let error: hub::model::ErrorBody = serde_json::from_str(text)
+                .map_err(|e| format!("{status} without a {{code, message}} body ({e}): {text}"))?;
+            if error.code.status() != status {
+                return Err(format!("{status} with code {:?}: {text}", error.code));
+            }
+        }
+        Ok(())
+    }
 }

@@ -1,0 +1,66 @@
+//! The console's TypeScript for the contract, generated from these types (ts-rs) into
+//! `ui/src/generated/hub.ts`. The contract's test fails when the committed file differs;
+//! `cargo xtask codegen` writes it anew.
+
+use ts_rs::{Config, TS};
+
+/// The header every generated TypeScript file starts with.
+pub const HEADER: &str =
+    "// Generated from the Rust types by `cargo xtask codegen`; do not edit.\n";
+
+/// How ts-rs writes our types: 64-bit integers are JSON numbers (sequence numbers and
+/// milliseconds stay far below 2^53).
+pub fn config() -> Config {
+    Config::new().with_large_int("number")
+}
+
+/// `export type X = ...;` for one type.
+pub fn declaration<T: TS + ?Sized>(cfg: &Config) -> String {
+    let mut text = String::new();
+    if let Some(docs) = T::docs() {
+        text.push_str(&docs);
+    }
+    text.push_str("export ");
+    text.push_str(&T::decl(cfg));
+    text.push('\n');
+    text
+}
+
+macro_rules! declarations {
+    ($cfg:expr; $($t:ty),* $(,)?) => {
+        (
+            [$(declaration::<$t>($cfg)),*].join("\n"),
+            vec![$(<$t as TS>::ident($cfg)),*],
+        )
+    };
+}
+
+/// The names `hub_ts` declares, for files that import them.
+pub fn hub_type_names() -> Vec<String> {
+    hub_declarations().1
+}
+
+/// `ui/src/generated/hub.ts`: every contract type, in one file.
+pub fn hub_ts() -> String {
+    format!("{HEADER}\n{}", hub_declarations().0)
+}
+
+fn hub_declarations() -> (String, Vec<String>) {
+    use crate::*;
+    let cfg = config();
+    declarations!(&cfg;
+        ErrorCode, ErrorBody,
+        Role, Right, RightsRow, Grant, Caller,
+        Health, Login, Session, BrowserSession, User, NewUser, GrantsBody, NewSource,
+        SourceSecret, Settings, CameraViewed,
+        SiteSummary, Floor, Zone, Camera, Door, SiteDetail, CameraStreams, SiteImport,
+        DoorCommandRequest, LockdownRequest,
+        Event, EventFilter, IngestEvent, IngestStatus, Outcome, IngestResult,
+        AlarmState, Alarm, AlarmRule, AlarmFilter, AlarmAction,
+        IncidentStatus, IncidentLink, AttachmentRef, IncidentNote, Incident, IncidentDetail,
+        AuditRecord, NewIncident, IncidentPatch, NewAttachment, NewNote, IncidentFilter,
+        AuditFilter,
+        Tour, LayoutBody, SavedLayout,
+        ClientMessage, FeedMessage, Change, ChangeBody, Removed,
+    )
+}

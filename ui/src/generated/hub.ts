@@ -1,0 +1,453 @@
+// Generated from the Rust types by `cargo xtask codegen`; do not edit.
+
+/**
+ * Why the hub refused or failed a request. Each code has one HTTP status.
+ */
+export type ErrorCode = "bad_request" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "upstream" | "database" | "internal";
+
+/**
+ * An error as it travels: the hub's answers, the live feed's `error` message.
+ */
+export type ErrorBody = { code: ErrorCode, message: string, };
+
+/**
+ * A user's role on a site.
+ */
+export type Role = "guard" | "supervisor" | "manager" | "it-admin";
+
+/**
+ * What a request wants to do, checked against the caller's role on the object's site.
+ */
+export type Right = "view" | "report-view" | "share-layout" | "acknowledge-alarm" | "forward-alarm" | "close-alarm" | "write-incident" | "manage-incident" | "delete-incident" | "door-unlock" | "lockdown" | "read-audit" | "configure" | "manage-users" | "it-settings";
+
+/**
+ * One role and what it may do (`GET /api/v1/rights`).
+ */
+export type RightsRow = { role: Role, rights: Array<Right>, };
+
+/**
+ * A role on a site.
+ */
+export type Grant = { 
+/**
+ * A site id, or `*` for every site.
+ */
+site: string, role: Role, };
+
+/**
+ * A signed-in user as their session says: who is asking, and with which grants.
+ */
+export type Caller = { user_id: string, username: string, display_name: string, grants: Array<Grant>, };
+
+/**
+ * `GET /api/v1/health`.
+ */
+export type Health = { status: string, version: string, database: string, 
+/**
+ * The newest change's sequence number.
+ */
+seq: number, };
+
+/**
+ * A user name and password. Never logged; `Debug` hides the password.
+ */
+export type Login = { username: string, password: string, };
+
+/**
+ * A session made by signing in.
+ */
+export type Session = { 
+/**
+ * The bearer token: send it as `Authorization: Bearer <token>`. Shown once.
+ */
+token: string, expires: string, user: Caller, };
+
+/**
+ * A browser console's sign-in: the session goes into an HttpOnly cookie, never into the body.
+ */
+export type BrowserSession = { expires: string, user: Caller, };
+
+export type User = { id: string, username: string, display_name: string, grants: Array<Grant>, disabled: boolean, };
+
+export type NewUser = { 
+/**
+ * Client-made id; a replay with the same id changes nothing.
+ */
+id: string, username: string, display_name: string, password: string, grants: Array<Grant>, };
+
+/**
+ * `PUT /api/v1/users/{id}/grants`.
+ */
+export type GrantsBody = { grants: Array<Grant>, };
+
+/**
+ * An event source (a door controller, a gateway) to create.
+ */
+export type NewSource = { id: string, site: string, name: string, };
+
+/**
+ * A new source's key, shown once.
+ */
+export type SourceSecret = { id: string, site: string, 
+/**
+ * The HMAC key for `X-Watchfloor-Signature`. Shown once; the hub keeps it sealed.
+ */
+secret: string, };
+
+/**
+ * Hub-wide settings (IT).
+ */
+export type Settings = { 
+/**
+ * How long a session lasts, in minutes.
+ */
+session_minutes: number, };
+
+/**
+ * That a camera was viewed, for the audit trail.
+ */
+export type CameraViewed = { site: string, camera: string, };
+
+export type SiteSummary = { id: string, name: string, };
+
+export type Floor = { id: string, name: string, width: number, height: number, 
+/**
+ * Where to fetch the plan image.
+ */
+plan_url: string, };
+
+export type Zone = { id: string, floor: string, name: string, outline: Array<[number, number]>, };
+
+export type Camera = { id: string, floor: string, name: string, main_url: string, sub_url: string, 
+/**
+ * The name under which the client's keychain holds the camera's password, if any.
+ */
+credential_ref: string | null, position: [number, number], direction_deg: number, fov_deg: number, 
+/**
+ * Doors this camera watches.
+ */
+doors: Array<string>, };
+
+/**
+ * A door and its live state (ONVIF Profile C vocabulary; `null` until first reported).
+ */
+export type Door = { id: string, site: string, floor: string, zone: string, name: string, position: [number, number], cameras: Array<string>, door_state: string | null, lock_state: string | null, alarm: string | null, mode: string | null, state_time: string | null, };
+
+export type SiteDetail = { id: string, name: string, floors: Array<Floor>, zones: Array<Zone>, cameras: Array<Camera>, doors: Array<Door>, };
+
+/**
+ * A camera's streams as the site's recorder or simulator serves them.
+ */
+export type CameraStreams = { main_url: string, sub_url: string, credential_ref: string | null, };
+
+/**
+ * A whole site to create or replace: the site file (see `crates/site`), its floor plans, the
+ * cameras' stream URLs and where door commands go.
+ */
+export type SiteImport = { site: unknown, 
+/**
+ * Floor id → plan image (SVG text).
+ */
+plans: { [key in string]: string }, 
+/**
+ * Camera id → stream URLs.
+ */
+streams: { [key in string]: CameraStreams }, 
+/**
+ * The controller's base URL; door commands are posted to `{url}/api/v1/doors/commands`.
+ */
+controller_url: string | null, };
+
+/**
+ * A door command from an operator.
+ */
+export type DoorCommandRequest = { 
+/**
+ * Client-made id of this command; a replay is not sent twice.
+ */
+request_id: string, 
+/**
+ * `momentary-unlock`.
+ */
+command: string, };
+
+/**
+ * A site's lockdown, on or off.
+ */
+export type LockdownRequest = { request_id: string, on: boolean, };
+
+/**
+ * An event as the hub filed it.
+ */
+export type Event = { id: string, site: string, 
+/**
+ * One of [`EVENT_KINDS`].
+ */
+kind: string, 
+/**
+ * The source's type (`DoorPhysicalState`, `DoorAlarm`, ...).
+ */
+type: string, topic: string | null, door: string | null, camera: string | null, time: string, received: string, 
+/**
+ * The event as the source sent it.
+ */
+body: unknown, };
+
+/**
+ * `GET /api/v1/events`.
+ */
+export type EventFilter = { site: string | null, 
+/**
+ * One of the event kinds (`access-granted`, `access-denied`, `door-state`, `door-alarm`,
+ * `sensor`, `system`).
+ */
+kind: string | null, door: string | null, 
+/**
+ * RFC 3339; events at or after.
+ */
+from: string | null, 
+/**
+ * RFC 3339; events before.
+ */
+to: string | null, 
+/**
+ * At most this many, newest first (default 200, at most 1000).
+ */
+limit: number | null, };
+
+/**
+ * One event as sources send it. Fields beyond these are kept as received.
+ */
+export type IngestEvent = { 
+/**
+ * The source's id for the event, unique per site: the idempotency key.
+ */
+id: string, 
+/**
+ * When it happened, RFC 3339.
+ */
+time: string, site: string, door: string | null, camera: string | null, 
+/**
+ * The ONVIF topic, e.g. `tns1:Door/State/DoorAlarm`.
+ */
+topic: string | null, 
+/**
+ * `AccessGranted`, `AccessDenied`, `DoorPhysicalState`, `LockPhysicalState`, `DoorAlarm`,
+ * `DoorMode`, `Sensor...` or any other type (filed as `system`).
+ */
+type: string, 
+/**
+ * The new state, for state and alarm events (`Open`, `DoorForcedOpen`, ...).
+ */
+state: string | null, };
+
+/**
+ * What became of one ingested event.
+ */
+export type IngestStatus = "accepted" | "duplicate" | "rejected";
+
+/**
+ * What happened to one event.
+ */
+export type Outcome = { id: string, status: IngestStatus, reason?: string, };
+
+/**
+ * The answer to a batch of events, one outcome each, in order.
+ */
+export type IngestResult = { results: Array<Outcome>, };
+
+export type AlarmState = "new" | "acknowledged" | "closed";
+
+export type Alarm = { id: string, site: string, rule: string, event: string, door: string | null, title: string, 
+/**
+ * 1 is the most urgent.
+ */
+priority: number, procedure: string, cameras: Array<string>, state: AlarmState, raised: string, acknowledged_by: string | null, acknowledged: string | null, acknowledge_comment: string | null, forwarded_to: string | null, closed_by: string | null, closed: string | null, close_comment: string | null, };
+
+export type AlarmRule = { id: string, name: string, 
+/**
+ * The event `type` that raises it, e.g. `DoorAlarm`.
+ */
+event_type: string, 
+/**
+ * The event's `state` that must match, e.g. `DoorForcedOpen`.
+ */
+state: string | null, priority: number, procedure: string, };
+
+/**
+ * `GET /api/v1/alarms`.
+ */
+export type AlarmFilter = { site: string | null, 
+/**
+ * `new`, `acknowledged` or `closed`.
+ */
+state: string | null, 
+/**
+ * At most this many, most urgent and newest first (default 200, at most 1000).
+ */
+limit: number | null, };
+
+/**
+ * An operator's action on an alarm.
+ */
+export type AlarmAction = { 
+/**
+ * Client-made id of this action; a replay answers the first answer.
+ */
+request_id: string, comment: string, 
+/**
+ * For forwarding: the user name of the operator to forward to.
+ */
+to: string | null, };
+
+export type IncidentStatus = "open" | "in-progress" | "closed";
+
+export type IncidentLink = { 
+/**
+ * `alarm`, `event` or `camera`.
+ */
+kind: string, id: string, };
+
+export type AttachmentRef = { name: string, media_type: string, size: number, sha256: string, };
+
+export type IncidentNote = { id: string, incident: string, author: string, time: string, text: string, attachments: Array<AttachmentRef>, };
+
+export type Incident = { id: string, site: string, title: string, status: IncidentStatus, priority: number, assignee: string | null, created_by: string, created: string, updated: string, links: Array<IncidentLink>, };
+
+export type IncidentDetail = { notes: Array<IncidentNote>, 
+/**
+ * The audit trail of this incident, oldest first.
+ */
+history: Array<AuditRecord>, id: string, site: string, title: string, status: IncidentStatus, priority: number, assignee: string | null, created_by: string, created: string, updated: string, links: Array<IncidentLink>, };
+
+export type AuditRecord = { seq: number, time: string, user: string | null, action: string, site: string | null, target: string | null, detail: unknown, };
+
+export type NewIncident = { 
+/**
+ * Client-made id: the incident's id.
+ */
+id: string, site: string, title: string, priority: number, assignee?: string, 
+/**
+ * Alarms, events and cameras to link; an alarm brings its event and cameras along.
+ */
+links: Array<IncidentLink>, };
+
+export type IncidentPatch = { 
+/**
+ * Client-made id of this change; a replay answers the first answer.
+ */
+request_id: string, title?: string, status?: IncidentStatus, priority?: number, 
+/**
+ * A user name; an empty string unassigns.
+ */
+assignee?: string, links: Array<IncidentLink>, };
+
+export type NewAttachment = { name: string, media_type: string, 
+/**
+ * The content, base64.
+ */
+data: string, };
+
+export type NewNote = { 
+/**
+ * Client-made id: the note's id.
+ */
+id: string, text: string, attachments: Array<NewAttachment>, };
+
+/**
+ * `GET /api/v1/incidents`.
+ */
+export type IncidentFilter = { site: string | null, status: string | null, limit: number | null, };
+
+/**
+ * `GET /api/v1/audit`.
+ */
+export type AuditFilter = { site: string | null, user: string | null, action: string | null, 
+/**
+ * Records after this sequence number.
+ */
+after: number | null, limit: number | null, };
+
+/**
+ * A camera sequence on one tile: each camera in turn for `dwell_s` seconds.
+ */
+export type Tour = { cameras: Array<string>, dwell_s: number, };
+
+/**
+ * A wall layout as an operator saves it: where the tiles are, what each shows, which tiles
+ * run tours. `shared_site` makes it visible to that site's operators.
+ */
+export type LayoutBody = { name: string, shared_site: string | null, 
+/**
+ * The tiles: `{"name":..,"tiles":[{"x":..,"y":..,"w":..,"h":..}],"maximized":..}`, as
+ * the wall's layout files say.
+ */
+wall: unknown, 
+/**
+ * One entry per tile: the camera it shows, if any.
+ */
+cameras: Array<string | null>, 
+/**
+ * One entry per tile: its tour, if any.
+ */
+tours: Array<Tour | null>, };
+
+export type SavedLayout = { id: string, 
+/**
+ * The owner's user name.
+ */
+owner: string, owner_id: string, updated_at: string, name: string, shared_site: string | null, 
+/**
+ * The tiles: `{"name":..,"tiles":[{"x":..,"y":..,"w":..,"h":..}],"maximized":..}`, as
+ * the wall's layout files say.
+ */
+wall: unknown, 
+/**
+ * One entry per tile: the camera it shows, if any.
+ */
+cameras: Array<string | null>, 
+/**
+ * One entry per tile: its tour, if any.
+ */
+tours: Array<Tour | null>, };
+
+/**
+ * What a client sends: first and only, `subscribe`.
+ */
+export type ClientMessage = { "type": "subscribe", 
+/**
+ * The bearer token; the browser console leaves it out and is known by its cookie.
+ */
+token?: string, 
+/**
+ * The last change seen: the hub sends every change after it. Left out: from now.
+ */
+since?: number, };
+
+/**
+ * What the hub sends.
+ */
+export type FeedMessage = { "type": "subscribed", seq: number, } | { "type": "change" } & Change | { "type": "error" } & ErrorBody;
+
+/**
+ * One committed change, in commit order; `seq` has no gaps.
+ */
+export type Change = { seq: number, 
+/**
+ * When it was committed, in milliseconds since the Unix epoch.
+ */
+at: number, 
+/**
+ * The site it belongs to; only that site's users hear it.
+ */
+site: string | null, } & ({ "kind": "event", "data": Event } | { "kind": "alarm", "data": Alarm } | { "kind": "door", "data": Door } | { "kind": "incident", "data": Incident } | { "kind": "incident-deleted", "data": Removed } | { "kind": "note", "data": IncidentNote } | { "kind": "site", "data": SiteSummary } | { "kind": "layout", "data": SavedLayout } | { "kind": "layout.removed", "data": Removed });
+
+/**
+ * What changed: `kind` names it, `data` holds the new state.
+ */
+export type ChangeBody = { "kind": "event", "data": Event } | { "kind": "alarm", "data": Alarm } | { "kind": "door", "data": Door } | { "kind": "incident", "data": Incident } | { "kind": "incident-deleted", "data": Removed } | { "kind": "note", "data": IncidentNote } | { "kind": "site", "data": SiteSummary } | { "kind": "layout", "data": SavedLayout } | { "kind": "layout.removed", "data": Removed };
+
+/**
+ * The id of something that went away.
+ */
+export type Removed = { id: string, };
