@@ -92,7 +92,10 @@ pub(crate) fn build(
             "latency",
             settings.latency.as_millis().min(u128::from(u32::MAX)) as u32,
         )
-        .property("drop-on-latency", true)
+        // Over TCP nothing is lost or reordered on the way; a packet late behind a busy moment
+        // (sixteen decoders starting on two cores) dropped here would smear the picture until
+        // the next key frame. Only over UDP is a late packet better dropped than waited for.
+        .property("drop-on-latency", settings.transport == Transport::Udp)
         .property("do-retransmission", false)
         .property(
             "tcp-timeout",
