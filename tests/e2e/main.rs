@@ -117,7 +117,7 @@ fn start_site(data: &Path) -> Site {
             running
                 .hub
                 .create_user(
-                    None,
+                    hub::store::Actor::LocalAdmin,
                     NewUser {
                         id: id.into(),
                         username: username.into(),
@@ -138,11 +138,15 @@ fn start_site(data: &Path) -> Site {
     // streams follow once the simulator serves them), then the doors' source.
     let import = || hub::model::site_import(&site::demo_site_path()).expect("import");
     runtime
-        .block_on(running.hub.import_site(None, import()))
+        .block_on(
+            running
+                .hub
+                .import_site(hub::store::Actor::LocalAdmin, import()),
+        )
         .expect("site");
     let secret = runtime
         .block_on(running.hub.create_source(
-            None,
+            hub::store::Actor::LocalAdmin,
             hub::model::NewSource {
                 id: "e2e-doors".into(),
                 site: "demo-hq".into(),
@@ -169,7 +173,11 @@ fn start_site(data: &Path) -> Site {
     streams.streams =
         hub::model::streams_from_listing(&serde_json::to_value(sim.listing()).expect("listing"));
     runtime
-        .block_on(running.hub.import_site(None, streams))
+        .block_on(
+            running
+                .hub
+                .import_site(hub::store::Actor::LocalAdmin, streams),
+        )
         .expect("streams");
     Site {
         sim,

@@ -93,7 +93,7 @@ function AlarmRow(props: {
     try {
       const result = await alarmAction(props.transport, alarm, action, comment, to);
       if ("alarm" in result) props.onChanged(result.alarm);
-      else props.onQueued(alarm.id, action);
+      else if ("queued" in result) props.onQueued(alarm.id, action);
       setComment("");
       if (action === "forward") setForwardTo("");
     } catch (e) {

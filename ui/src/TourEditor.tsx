@@ -15,7 +15,7 @@ export function TourEditor(props: {
   const toggle = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id]));
   return (
     <section className="panel" aria-labelledby="tour-title">
-      <h2 id="tour-title">TileTour on tile {props.tile + 1}</h2>
+      <h2 id="tour-title">Tour on tile {props.tile + 1}</h2>
       <div className="tour-cameras" role="group" aria-label="Cameras in the tour">
         {cameras.map((c) => (
           <label key={c.id} className="check">

@@ -1,27 +1,11 @@
-// Who may do what, as the hub decides it (crates/hub/src/model.rs, `Role::allows`), so the
-// console offers only the actions that will succeed. The hub still checks every request.
+// Who may do what, as the hub decides it (the rights matrix generated from the contract's
+// `Role::allows`), so the console offers only the actions that will succeed. The hub still
+// checks every request.
 
-import type { Caller } from "./generated/hub";
-
-export type Right =
-  | "acknowledge-alarm"
-  | "forward-alarm"
-  | "close-alarm"
-  | "write-incident"
-  | "manage-incident"
-  | "delete-incident"
-  | "door-unlock"
-  | "lockdown";
-
-const MATRIX: Record<string, readonly Right[]> = {
-  guard: ["acknowledge-alarm", "forward-alarm", "write-incident", "door-unlock"],
-  supervisor: ["acknowledge-alarm", "forward-alarm", "close-alarm", "write-incident", "manage-incident", "door-unlock", "lockdown"],
-  manager: ["acknowledge-alarm", "forward-alarm", "close-alarm", "write-incident", "manage-incident", "delete-incident"],
-  "it-admin": [],
-};
+import { RIGHTS, type Caller, type Right, type Role } from "./generated/hub";
 
 /** The operator's role on `site`: the site's own grant, else the `*` grant (as the hub does). */
-export function roleOn(operator: Caller | null, site: string): string | null {
+export function roleOn(operator: Caller | null, site: string): Role | null {
   if (!operator) return null;
   return (operator.grants.find((g) => g.site === site) ?? operator.grants.find((g) => g.site === "*"))?.role ?? null;
 }
@@ -29,7 +13,7 @@ export function roleOn(operator: Caller | null, site: string): string | null {
 /** Whether the operator's role on `site` allows `right`. */
 export function can(operator: Caller | null, site: string, right: Right): boolean {
   const role = roleOn(operator, site);
-  return role !== null && (MATRIX[role]?.includes(right) ?? false);
+  return role !== null && RIGHTS[role].includes(right);
 }
 
 /** Sites the operator may act on with `right` among `sites`. */

@@ -26,7 +26,7 @@ export function cameraOrder(sites: readonly SiteTree[]): KnownCamera[] {
   return sites.flatMap((s) => s.floors.flatMap((f) => f.cameras));
 }
 
-/** KnownCamera names by id, for tiles and tables. */
+/** Camera names by id, for tiles and tables. */
 export function cameraNames(sites: readonly SiteTree[]): Map<string, string> {
   return new Map(cameraOrder(sites).map((c) => [c.id, c.name]));
 }

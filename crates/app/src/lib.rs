@@ -14,6 +14,7 @@
 pub mod cameras;
 pub mod connection;
 pub mod core;
+pub mod delivery;
 pub mod error;
 pub mod hub_client;
 pub mod hub_requests;

@@ -83,5 +83,6 @@ pub struct AlarmAction {
     pub comment: String,
     /// For forwarding: the user name of the operator to forward to.
     #[serde(default)]
+    #[ts(optional)]
     pub to: Option<String>,
 }

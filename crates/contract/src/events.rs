@@ -61,11 +61,14 @@ pub struct IngestEvent {
     pub time: String,
     pub site: String,
     #[serde(default)]
+    #[ts(optional)]
     pub door: Option<String>,
     #[serde(default)]
+    #[ts(optional)]
     pub camera: Option<String>,
     /// The ONVIF topic, e.g. `tns1:Door/State/DoorAlarm`.
     #[serde(default)]
+    #[ts(optional)]
     pub topic: Option<String>,
     /// `AccessGranted`, `AccessDenied`, `DoorPhysicalState`, `LockPhysicalState`, `DoorAlarm`,
     /// `DoorMode`, `Sensor...` or any other type (filed as `system`).
@@ -73,6 +76,7 @@ pub struct IngestEvent {
     pub event_type: String,
     /// The new state, for state and alarm events (`Open`, `DoorForcedOpen`, ...).
     #[serde(default)]
+    #[ts(optional)]
     pub state: Option<String>,
 }
 

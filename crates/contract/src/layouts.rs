@@ -17,6 +17,7 @@ pub struct Tour {
 pub struct LayoutBody {
     pub name: String,
     #[serde(default)]
+    #[ts(optional)]
     pub shared_site: Option<String>,
     /// The tiles: `{"name":..,"tiles":[{"x":..,"y":..,"w":..,"h":..}],"maximized":..}`, as
     /// the wall's layout files say.

@@ -78,6 +78,7 @@ pub struct CameraStreams {
     pub main_url: String,
     pub sub_url: String,
     #[serde(default)]
+    #[ts(optional)]
     pub credential_ref: Option<String>,
 }
 
@@ -96,6 +97,7 @@ pub struct SiteImport {
     pub streams: BTreeMap<String, CameraStreams>,
     /// The controller's base URL; door commands are posted to `{url}/api/v1/doors/commands`.
     #[serde(default)]
+    #[ts(optional)]
     pub controller_url: Option<String>,
 }
 

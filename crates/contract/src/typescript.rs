@@ -40,9 +40,24 @@ pub fn hub_type_names() -> Vec<String> {
     hub_declarations().1
 }
 
-/// `ui/src/generated/hub.ts`: every contract type, in one file.
+/// `ui/src/generated/hub.ts`: every contract type, in one file, and the rights matrix (so the
+/// console offers only what the hub will allow, without re-typing who may do what).
 pub fn hub_ts() -> String {
-    format!("{HEADER}\n{}", hub_declarations().0)
+    let matrix: serde_json::Map<String, serde_json::Value> = crate::rights_matrix()
+        .into_iter()
+        .map(|row| {
+            let rights = row
+                .rights
+                .iter()
+                .filter_map(|r| serde_json::to_value(r).ok());
+            (row.role.as_str().to_owned(), rights.collect())
+        })
+        .collect();
+    let matrix = serde_json::to_string(&matrix).unwrap_or_default();
+    format!(
+        "{HEADER}\n{}\n/** What each role may do (`Role::allows`). */\nexport const RIGHTS: Record<Role, readonly Right[]> = {matrix};\n",
+        hub_declarations().0
+    )
 }
 
 fn hub_declarations() -> (String, Vec<String>) {

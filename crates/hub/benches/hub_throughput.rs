@@ -47,11 +47,15 @@ async fn start(database: String, name: &str) -> Bench {
     .await
     .expect("hub");
     let import = hub::model::site_import(&site::demo_site_path()).expect("site");
-    let detail = running.hub.import_site(None, import).await.expect("import");
+    let detail = running
+        .hub
+        .import_site(hub::store::Actor::LocalAdmin, import)
+        .await
+        .expect("import");
     running
         .hub
         .create_user(
-            None,
+            hub::store::Actor::LocalAdmin,
             hub::model::NewUser {
                 id: "bench".into(),
                 username: "bench".into(),
@@ -68,7 +72,7 @@ async fn start(database: String, name: &str) -> Bench {
     let secret = running
         .hub
         .create_source(
-            None,
+            hub::store::Actor::LocalAdmin,
             hub::model::NewSource {
                 id: "bench".into(),
                 site: detail.id.clone(),

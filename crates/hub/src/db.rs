@@ -48,8 +48,8 @@ pub struct Db {
 
 impl Db {
     /// Opens `url` (`sqlite://PATH` or `postgres://...`), creating an SQLite file if needed,
-    /// and migrates it to the newest schema.
-    pub async fn open(url: &str) -> Result<Self> {
+    /// and migrates it to the newest schema (stamped with `clock`'s time).
+    pub async fn open(url: &str, clock: &dyn crate::Clock) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let mut file = None;
         let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
@@ -92,7 +92,7 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| HubError::Database(format!("cannot open database: {e}")))?;
-        migrate(&pool, file.as_deref()).await?;
+        migrate(&pool, file.as_deref(), clock.now_ms()).await?;
         let last_change = last_seq(&pool, "changes").await?;
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
         Ok(Self {
@@ -152,16 +152,24 @@ impl Db {
         .await?;
         rows.iter()
             .map(|row| {
+                let seq: i64 = row.try_get("seq")?;
                 let kind: String = row.try_get("kind")?;
                 let body: String = row.try_get("body")?;
-                let data: serde_json::Value = serde_json::from_str(&body)
-                    .map_err(|e| HubError::Internal(format!("stored change: {e}")))?;
-                let body = serde_json::from_value(serde_json::json!({"kind": kind, "data": data}))
-                    .map_err(|e| {
-                        HubError::Internal(format!("stored change of kind {kind}: {e}"))
-                    })?;
+                // A stored change this hub cannot read (a newer hub wrote it before a
+                // downgrade) is skipped, its number kept: one bad row must not stop every
+                // subscriber's catch-up.
+                let body = serde_json::from_str::<serde_json::Value>(&body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|data| {
+                        serde_json::from_value(serde_json::json!({"kind": kind, "data": data}))
+                            .map_err(|e| e.to_string())
+                    })
+                    .unwrap_or_else(|error| {
+                        tracing::warn!(seq, %kind, %error, "a stored change this hub cannot read; skipped");
+                        ChangeBody::Unknown
+                    });
                 Ok(Change {
-                    seq: row.try_get("seq")?,
+                    seq,
                     at: row.try_get("at")?,
                     site: row.try_get("site_id")?,
                     body,
@@ -298,7 +306,7 @@ where
 
 /// Brings the schema to the newest version. An SQLite database that needs upgrading is first
 /// copied (consistently, with `VACUUM INTO`) to `<file>.before-v<N>-<time>.bak` beside it.
-async fn migrate(pool: &AnyPool, sqlite_file: Option<&std::path::Path>) -> Result<()> {
+async fn migrate(pool: &AnyPool, sqlite_file: Option<&std::path::Path>, now_ms: i64) -> Result<()> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations \
          (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -323,7 +331,9 @@ async fn migrate(pool: &AnyPool, sqlite_file: Option<&std::path::Path>) -> Resul
         let backup = format!(
             "{}.before-v{newest}-{}.bak",
             file.display(),
-            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+            chrono::DateTime::from_timestamp_millis(now_ms)
+                .unwrap_or_default()
+                .format("%Y%m%dT%H%M%SZ")
         );
         sqlx::query("VACUUM INTO $1")
             .bind(&backup)
@@ -347,7 +357,7 @@ async fn migrate(pool: &AnyPool, sqlite_file: Option<&std::path::Path>) -> Resul
         )
         .bind(*version)
         .bind(*name)
-        .bind(chrono::Utc::now().timestamp_millis())
+        .bind(now_ms)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -13,7 +13,7 @@
 
 use crate::db::Change;
 use crate::model::Caller;
-use crate::model::{ClientMessage, ErrorBody, FeedMessage};
+use crate::model::{ChangeBody, ClientMessage, ErrorBody, FeedMessage};
 use crate::store::Hub;
 use crate::{HubError, Result};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
@@ -88,11 +88,14 @@ async fn send(sink: &mut Sink, message: &FeedMessage) -> Result<()> {
     }
 }
 
+/// Whether `caller` hears `change`: a change of a site they may see (or of none), and one
+/// this hub can read.
 fn visible(caller: &Caller, change: &Change) -> bool {
-    change
-        .site
-        .as_deref()
-        .is_none_or(|site| caller.role_on(site).is_some())
+    change.body != ChangeBody::Unknown
+        && change
+            .site
+            .as_deref()
+            .is_none_or(|site| caller.role_on(site).is_some())
 }
 
 /// Sends stored changes after `*last`, up to `upto` when given.

@@ -15,6 +15,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod console;
+pub mod controller;
 pub mod db;
 pub mod feed;
 pub mod ingest;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use hub::config::HubConfig;
 use hub::model::{Grant, NewSource, NewUser, Role, SiteImport};
 use hub::serve::{ServeConfig, Tls};
+use hub::store::Actor;
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -163,12 +164,14 @@ async fn open(db: &Resolved) -> Result<Arc<hub::store::Hub>> {
     std::fs::create_dir_all(&db.data_dir)
         .with_context(|| format!("cannot create {}", db.data_dir.display()))?;
     let key = hub::secrets::HubKey::load_or_create(&db.data_dir.join("hub.key"))?;
-    let database = hub::db::Db::open(&db.db).await?;
+    let database = hub::db::Db::open(&db.db, &hub::SystemClock).await?;
+    let doors = Arc::new(hub::controller::HttpDoorController::new()?);
     Ok(Arc::new(hub::store::Hub::new(
         database,
         Arc::new(hub::SystemClock),
         key,
-    )?))
+        doors,
+    )))
 }
 
 async fn run(command: Command) -> Result<()> {
@@ -269,7 +272,7 @@ async fn run(command: Command) -> Result<()> {
             let hub = open(&db.resolve()?).await?;
             let user = hub
                 .create_user(
-                    None,
+                    Actor::LocalAdmin,
                     NewUser {
                         id: format!("user-{username}"),
                         display_name: display_name.unwrap_or_else(|| username.clone()),
@@ -290,7 +293,7 @@ async fn run(command: Command) -> Result<()> {
         } => {
             let import = site_import(&site, streams_from.as_deref(), controller_url).await?;
             let hub = open(&db.resolve()?).await?;
-            let detail = hub.import_site(None, import).await?;
+            let detail = hub.import_site(Actor::LocalAdmin, import).await?;
             println!(
                 "imported site {} ({} floors, {} cameras, {} doors)",
                 detail.id,
@@ -310,7 +313,7 @@ async fn run(command: Command) -> Result<()> {
             let hub = open(&db.resolve()?).await?;
             let source = hub
                 .create_source(
-                    None,
+                    Actor::LocalAdmin,
                     NewSource {
                         name: name.unwrap_or_else(|| id.clone()),
                         id,

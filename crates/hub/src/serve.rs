@@ -107,8 +107,9 @@ pub async fn start(config: ServeConfig, clock: SharedClock) -> Result<RunningHub
         HubError::Internal(format!("cannot create {}: {e}", config.data_dir.display()))
     })?;
     let key = HubKey::load_or_create(&config.data_dir.join("hub.key"))?;
-    let db = Db::open(&config.database).await?;
-    let hub = Arc::new(Hub::new(db, clock, key)?);
+    let db = Db::open(&config.database, clock.as_ref()).await?;
+    let doors = Arc::new(crate::controller::HttpDoorController::new()?);
+    let hub = Arc::new(Hub::new(db, clock, key, doors));
     start_with(hub, config).await
 }
 

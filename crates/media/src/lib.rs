@@ -25,7 +25,7 @@ mod switch;
 pub use adaptive::{AdaptivePolicy, AdaptiveStream, Quality};
 pub use decoder::{Codec, created_elements};
 pub use health::{StreamHealth, StreamState};
-pub use pipeline::{live_elements, live_pipelines};
+pub use pipeline::{RAW_CAPS, live_elements, live_pipelines};
 pub use settings::{Backoff, Credentials, DecoderChoice, StreamSettings, Transport};
 pub use slot::{Colorimetry, Frame, FrameSlot};
 pub use stream::Stream;

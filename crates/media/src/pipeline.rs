@@ -41,8 +41,9 @@ pub(crate) struct Shared {
 /// The name of the application message that reports a pipeline-building failure.
 pub(crate) const FAILED_MESSAGE: &str = "watchfloor-media-failed";
 
-/// Planar YUV formats we accept from decoders: exactly what they produce, no conversion.
-const RAW_CAPS: &str =
+/// Planar YUV formats we accept from decoders: exactly what they produce, no conversion, and
+/// exactly what the wall draws (`wall::frame::from_mapped`, its tests keep the two lists equal).
+pub const RAW_CAPS: &str =
     "video/x-raw, format=(string){ I420, NV12, YV12, Y42B, Y444, I420_10LE, P010_10LE }";
 
 /// Every pipeline ever built, weakly: what [`live_pipelines`] counts.

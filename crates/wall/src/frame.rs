@@ -8,6 +8,10 @@ use crate::colour::{ColourSpace, Matrix, Range};
 pub enum PlaneLayout {
     /// Y, then U, then V, chroma at half width and height (I420; YV12 arrives reordered).
     I420,
+    /// Y, then U, then V, chroma at half width and full height (Y42B: MJPEG cameras' 4:2:2).
+    I422,
+    /// Y, then U, then V, all at full size (Y444).
+    I444,
     /// Y, then interleaved UV at half width and height.
     Nv12,
 }
@@ -66,14 +70,20 @@ pub struct YuvFrame<'a> {
 impl YuvFrame<'_> {
     /// Width and height of the chroma planes.
     pub fn chroma_size(&self) -> (u32, u32) {
-        (self.width.div_ceil(2), self.height.div_ceil(2))
+        match self.layout {
+            PlaneLayout::I420 | PlaneLayout::Nv12 => {
+                (self.width.div_ceil(2), self.height.div_ceil(2))
+            }
+            PlaneLayout::I422 => (self.width.div_ceil(2), self.height),
+            PlaneLayout::I444 => (self.width, self.height),
+        }
     }
 }
 
 /// Why a decoded frame cannot be shown.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FrameError {
-    #[error("the wall shows I420, YV12, NV12, I420_10LE and P010 frames, not {0}")]
+    #[error("the wall shows I420, YV12, NV12, Y42B, Y444, I420_10LE and P010 frames, not {0}")]
     UnsupportedFormat(String),
     #[error("a frame without pixels")]
     Empty,
@@ -93,7 +103,9 @@ impl YuvFrame<'_> {
         }
         let (cw, ch) = self.chroma_size();
         let needs: [(u32, u32, u32); 3] = match self.layout {
-            PlaneLayout::I420 => [(self.width, self.height, 1), (cw, ch, 1), (cw, ch, 1)],
+            PlaneLayout::I420 | PlaneLayout::I422 | PlaneLayout::I444 => {
+                [(self.width, self.height, 1), (cw, ch, 1), (cw, ch, 1)]
+            }
             PlaneLayout::Nv12 => [(self.width, self.height, 1), (cw, ch, 2), (0, 0, 0)],
         };
         for (index, (w, h, bytes)) in needs.iter().enumerate() {
@@ -137,12 +149,59 @@ pub fn colour_of(frame: &media::Frame) -> ColourSpace {
     }
 }
 
+/// How the wall draws a decoder's format: its plane layout, sample depth, and which of the
+/// frame's planes are Y, U (or UV) and V. `None` for a format the wall cannot draw; the media
+/// engine asks decoders for exactly the formats that have one (`media::RAW_CAPS`).
+pub fn layout_of(
+    format: gst_video::VideoFormat,
+) -> Option<(PlaneLayout, SampleDepth, [Option<u32>; 3])> {
+    use gst_video::VideoFormat;
+    Some(match format {
+        VideoFormat::I420 => (
+            PlaneLayout::I420,
+            SampleDepth::Eight,
+            [Some(0), Some(1), Some(2)],
+        ),
+        // YV12 is I420 with V before U.
+        VideoFormat::Yv12 => (
+            PlaneLayout::I420,
+            SampleDepth::Eight,
+            [Some(0), Some(2), Some(1)],
+        ),
+        VideoFormat::Nv12 => (
+            PlaneLayout::Nv12,
+            SampleDepth::Eight,
+            [Some(0), Some(1), None],
+        ),
+        VideoFormat::Y42b => (
+            PlaneLayout::I422,
+            SampleDepth::Eight,
+            [Some(0), Some(1), Some(2)],
+        ),
+        VideoFormat::Y444 => (
+            PlaneLayout::I444,
+            SampleDepth::Eight,
+            [Some(0), Some(1), Some(2)],
+        ),
+        VideoFormat::I42010le => (
+            PlaneLayout::I420,
+            SampleDepth::TenLow,
+            [Some(0), Some(1), Some(2)],
+        ),
+        VideoFormat::P01010le => (
+            PlaneLayout::Nv12,
+            SampleDepth::TenHigh,
+            [Some(0), Some(1), None],
+        ),
+        _ => return None,
+    })
+}
+
 /// Borrows a mapped media frame as a [`YuvFrame`].
 pub fn from_mapped<'a>(
     frame: &media::Frame,
     mapped: &'a gst_video::VideoFrameRef<&gst_video::gst::BufferRef>,
 ) -> Result<YuvFrame<'a>, FrameError> {
-    use gst_video::VideoFormat;
     use gst_video::prelude::*;
     let plane = |index: u32| -> Option<Plane<'a>> {
         let stride = usize::try_from(*mapped.plane_stride().get(index as usize)?).ok()?;
@@ -151,35 +210,10 @@ pub fn from_mapped<'a>(
             stride,
         })
     };
-    let (layout, depth, planes) = match frame.format() {
-        VideoFormat::I420 => (
-            PlaneLayout::I420,
-            SampleDepth::Eight,
-            [plane(0), plane(1), plane(2)],
-        ),
-        // YV12 is I420 with V before U.
-        VideoFormat::Yv12 => (
-            PlaneLayout::I420,
-            SampleDepth::Eight,
-            [plane(0), plane(2), plane(1)],
-        ),
-        VideoFormat::Nv12 => (
-            PlaneLayout::Nv12,
-            SampleDepth::Eight,
-            [plane(0), plane(1), None],
-        ),
-        VideoFormat::I42010le => (
-            PlaneLayout::I420,
-            SampleDepth::TenLow,
-            [plane(0), plane(1), plane(2)],
-        ),
-        VideoFormat::P01010le => (
-            PlaneLayout::Nv12,
-            SampleDepth::TenHigh,
-            [plane(0), plane(1), None],
-        ),
-        other => return Err(FrameError::UnsupportedFormat(format!("{other:?}"))),
-    };
+    let format = frame.format();
+    let (layout, depth, indices) =
+        layout_of(format).ok_or_else(|| FrameError::UnsupportedFormat(format!("{format:?}")))?;
+    let planes = indices.map(|p| p.and_then(plane));
     let yuv = YuvFrame {
         layout,
         depth,
@@ -267,5 +301,44 @@ mod tests {
         );
         frame.planes[1] = None;
         assert!(frame.validate().is_err());
+    }
+
+    /// What the media engine asks decoders for is exactly what the wall draws: a format the
+    /// wall cannot draw would otherwise be decoded and then refused on every frame.
+    #[test]
+    fn the_wall_draws_every_format_the_media_engine_accepts() {
+        gst_video::gst::init().expect("GStreamer");
+        let caps = media::RAW_CAPS;
+        let list = caps
+            .split_once('{')
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map(|(list, _)| list)
+            .expect("a format list");
+        let formats: Vec<&str> = list.split(',').map(str::trim).collect();
+        assert!(formats.len() >= 7, "{formats:?}");
+        for name in formats {
+            let format = gst_video::VideoFormat::from_string(name);
+            assert!(
+                layout_of(format).is_some(),
+                "media accepts {name}, the wall cannot draw it"
+            );
+        }
+        assert!(layout_of(gst_video::VideoFormat::Rgba).is_none());
+    }
+
+    #[test]
+    fn chroma_planes_follow_the_subsampling() {
+        let frame = |layout| YuvFrame {
+            layout,
+            width: 65,
+            height: 33,
+            colour: ColourSpace::default(),
+            depth: SampleDepth::Eight,
+            planes: [None, None, None],
+        };
+        assert_eq!(frame(PlaneLayout::I420).chroma_size(), (33, 17));
+        assert_eq!(frame(PlaneLayout::Nv12).chroma_size(), (33, 17));
+        assert_eq!(frame(PlaneLayout::I422).chroma_size(), (33, 33));
+        assert_eq!(frame(PlaneLayout::I444).chroma_size(), (65, 33));
     }
 }

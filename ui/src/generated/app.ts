@@ -62,7 +62,7 @@ demo_available: boolean, };
 /**
  * A sign-in request from the form. The password is `None` to use the remembered one.
  */
-export type SignIn = { hub: string, username: string, password: string | null, remember: boolean, ca_file: string | null, };
+export type SignIn = { hub: string, username: string, password?: string, remember: boolean, ca_file?: string, };
 
 /**
  * A camera as the app needs it: what to call it, where it is, and how to reach its streams.

@@ -138,7 +138,7 @@ export type SiteDetail = { id: string, name: string, floors: Array<Floor>, zones
 /**
  * A camera's streams as the site's recorder or simulator serves them.
  */
-export type CameraStreams = { main_url: string, sub_url: string, credential_ref: string | null, };
+export type CameraStreams = { main_url: string, sub_url: string, credential_ref?: string, };
 
 /**
  * A whole site to create or replace: the site file (see `crates/site`), its floor plans, the
@@ -156,7 +156,7 @@ streams: { [key in string]: CameraStreams },
 /**
  * The controller's base URL; door commands are posted to `{url}/api/v1/doors/commands`.
  */
-controller_url: string | null, };
+controller_url?: string, };
 
 /**
  * A door command from an operator.
@@ -226,11 +226,11 @@ id: string,
 /**
  * When it happened, RFC 3339.
  */
-time: string, site: string, door: string | null, camera: string | null, 
+time: string, site: string, door?: string, camera?: string, 
 /**
  * The ONVIF topic, e.g. `tns1:Door/State/DoorAlarm`.
  */
-topic: string | null, 
+topic?: string, 
 /**
  * `AccessGranted`, `AccessDenied`, `DoorPhysicalState`, `LockPhysicalState`, `DoorAlarm`,
  * `DoorMode`, `Sensor...` or any other type (filed as `system`).
@@ -239,7 +239,7 @@ type: string,
 /**
  * The new state, for state and alarm events (`Open`, `DoorForcedOpen`, ...).
  */
-state: string | null, };
+state?: string, };
 
 /**
  * What became of one ingested event.
@@ -298,7 +298,7 @@ request_id: string, comment: string,
 /**
  * For forwarding: the user name of the operator to forward to.
  */
-to: string | null, };
+to?: string, };
 
 export type IncidentStatus = "open" | "in-progress" | "closed";
 
@@ -377,7 +377,7 @@ export type Tour = { cameras: Array<string>, dwell_s: number, };
  * A wall layout as an operator saves it: where the tiles are, what each shows, which tiles
  * run tours. `shared_site` makes it visible to that site's operators.
  */
-export type LayoutBody = { name: string, shared_site: string | null, 
+export type LayoutBody = { name: string, shared_site?: string, 
 /**
  * The tiles: `{"name":..,"tiles":[{"x":..,"y":..,"w":..,"h":..}],"maximized":..}`, as
  * the wall's layout files say.
@@ -396,7 +396,7 @@ export type SavedLayout = { id: string,
 /**
  * The owner's user name.
  */
-owner: string, owner_id: string, updated_at: string, name: string, shared_site: string | null, 
+owner: string, owner_id: string, updated_at: string, name: string, shared_site?: string, 
 /**
  * The tiles: `{"name":..,"tiles":[{"x":..,"y":..,"w":..,"h":..}],"maximized":..}`, as
  * the wall's layout files say.
@@ -451,3 +451,6 @@ export type ChangeBody = { "kind": "event", "data": Event } | { "kind": "alarm",
  * The id of something that went away.
  */
 export type Removed = { id: string, };
+
+/** What each role may do (`Role::allows`). */
+export const RIGHTS: Record<Role, readonly Right[]> = {"guard":["view","report-view","share-layout","acknowledge-alarm","forward-alarm","write-incident","door-unlock"],"it-admin":["view","report-view","share-layout","read-audit","configure","manage-users","it-settings"],"manager":["view","report-view","share-layout","acknowledge-alarm","forward-alarm","close-alarm","write-incident","manage-incident","delete-incident","read-audit"],"supervisor":["view","report-view","share-layout","acknowledge-alarm","forward-alarm","close-alarm","write-incident","manage-incident","door-unlock","lockdown","read-audit"]};

@@ -81,11 +81,15 @@ async fn demo_hub(data: &std::path::Path) -> (hub::serve::RunningHub, sim::Sim) 
     .await
     .expect("hub");
     let import = || hub::model::site_import(&site::demo_site_path()).expect("import");
-    running.hub.import_site(None, import()).await.expect("site");
+    running
+        .hub
+        .import_site(hub::store::Actor::LocalAdmin, import())
+        .await
+        .expect("site");
     let secret = running
         .hub
         .create_source(
-            None,
+            hub::store::Actor::LocalAdmin,
             hub::model::NewSource {
                 id: "core-doors".into(),
                 site: "demo-hq".into(),
@@ -114,13 +118,13 @@ async fn demo_hub(data: &std::path::Path) -> (hub::serve::RunningHub, sim::Sim) 
         hub::model::streams_from_listing(&serde_json::to_value(sim.listing()).expect("listing"));
     running
         .hub
-        .import_site(None, streams)
+        .import_site(hub::store::Actor::LocalAdmin, streams)
         .await
         .expect("streams");
     running
         .hub
         .create_user(
-            None,
+            hub::store::Actor::LocalAdmin,
             NewUser {
                 id: "u-guard".into(),
                 username: "guard".into(),

@@ -110,8 +110,17 @@ where
 
 /// The logged-in caller, from `Authorization: Bearer <token>` (the app, scripts) or from the
 /// browser console's session cookie.
-#[derive(Debug)]
 pub struct Auth(pub Caller, pub String);
+
+/// The token never shows.
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Auth")
+            .field(&self.0)
+            .field(&"<redacted>")
+            .finish()
+    }
+}
 
 /// The browser console's session cookie: HttpOnly, so scripts never see the token.
 pub const SESSION_COOKIE: &str = "watchfloor_session";

@@ -6,8 +6,9 @@ use super::extract::*;
 use crate::HubError;
 use crate::ingest;
 use crate::model::*;
-use crate::store::AlarmVerb;
+use crate::store::{Actor, AlarmVerb};
 use axum::Json;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -58,7 +59,7 @@ pub(super) async fn browser_login(
         .login(&login.username, &login.password, &peer.0)
         .await?;
     let max_age = chrono::DateTime::parse_from_rfc3339(&session.expires)
-        .map(|e| (e.timestamp() - chrono::Utc::now().timestamp()).max(0))
+        .map(|e| ((e.timestamp_millis() - state.hub.now()) / 1000).max(0))
         .unwrap_or(0);
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/api; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}",
@@ -136,7 +137,9 @@ pub(super) async fn put_site(
     if import.site.get("id").and_then(|v| v.as_str()) != Some(site.as_str()) {
         return Err(HubError::BadRequest("the body's site id must match the path".into()).into());
     }
-    Ok(Json(state.hub.import_site(Some(&caller), import).await?))
+    Ok(Json(
+        state.hub.import_site(Actor::User(&caller), import).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/sites/{site}/floors/{floor}/plan", tag = "sites", security(("bearer" = [])),
@@ -185,7 +188,7 @@ pub(super) async fn put_rules(
 
 #[utoipa::path(post, path = "/api/v1/sites/{site}/doors/{door}/commands", tag = "doors", security(("bearer" = [])),
     params(("site" = String, Path), ("door" = String, Path)), request_body = DoorCommandRequest,
-    responses((status = 200, description = "Sent to the controller"), (status = 502, body = ErrorBody)))]
+    responses((status = 200, description = "Sent to the controller"), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "The site has no door controller")))]
 pub(super) async fn door_command(
     State(state): State<AppState>,
     Auth(caller, _): Auth,
@@ -213,7 +216,7 @@ pub(super) async fn door_command(
 
 #[utoipa::path(post, path = "/api/v1/sites/{site}/lockdown", tag = "doors", security(("bearer" = [])),
     params(("site" = String, Path)), request_body = LockdownRequest,
-    responses((status = 200, description = "Sent to the controller"), (status = 502, body = ErrorBody)))]
+    responses((status = 200, description = "Sent to the controller"), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "The site has no door controller")))]
 pub(super) async fn lockdown(
     State(state): State<AppState>,
     Auth(caller, _): Auth,
@@ -252,13 +255,20 @@ pub(super) async fn list_events(
            ("X-Watchfloor-Timestamp" = String, Header, description = "Unix seconds"),
            ("X-Watchfloor-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of `<timestamp>.<body>` with the source's secret>")),
     request_body(content = [IngestEvent], description = "One event or an array of at most 1000"),
-    responses((status = 200, body = IngestResult), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = IngestResult),
+              (status = 400, body = ErrorBody, description = "Not events"),
+              (status = 403, body = ErrorBody, description = "Unknown source, or a missing or wrong signature"),
+              (status = 413, body = ErrorBody, description = "Larger than the hub takes")))]
 pub(super) async fn ingest_webhook(
     State(state): State<AppState>,
     Path(source): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, BytesRejection>,
 ) -> ApiResult<Json<IngestResult>> {
+    let body = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => HubError::PayloadTooLarge(r.body_text()),
+        _ => HubError::BadRequest(r.body_text()),
+    })?;
     let (site, secret) = state.hub.source(&source).await.map_err(|e| match e {
         HubError::NotFound(_) => HubError::Forbidden("unknown source".into()),
         other => other,
@@ -366,7 +376,7 @@ pub(super) async fn list_incidents(
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", security(("bearer" = [])),
-    request_body = NewIncident, responses((status = 200, body = IncidentDetail)))]
+    request_body = NewIncident, responses((status = 200, body = IncidentDetail), (status = 409, body = ErrorBody, description = "The id is taken by another incident")))]
 pub(super) async fn create_incident(
     State(state): State<AppState>,
     Auth(caller, _): Auth,
@@ -408,7 +418,7 @@ pub(super) async fn delete_incident(
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/notes", tag = "incidents", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = NewNote, responses((status = 200, body = IncidentNote)))]
+    params(("id" = String, Path)), request_body = NewNote, responses((status = 200, body = IncidentNote), (status = 409, body = ErrorBody, description = "The id is taken by another note")))]
 pub(super) async fn add_note(
     State(state): State<AppState>,
     Auth(caller, _): Auth,
@@ -471,13 +481,15 @@ pub(super) async fn list_users(
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
-    request_body = NewUser, responses((status = 200, body = User), (status = 403, body = ErrorBody)))]
+    request_body = NewUser, responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "The id or user name is taken")))]
 pub(super) async fn create_user(
     State(state): State<AppState>,
     Auth(caller, _): Auth,
     Body(new): Body<NewUser>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(state.hub.create_user(Some(&caller), new).await?))
+    Ok(Json(
+        state.hub.create_user(Actor::User(&caller), new).await?,
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}/grants", tag = "users", security(("bearer" = [])),
@@ -526,13 +538,15 @@ pub(super) async fn put_settings(
 }
 
 #[utoipa::path(post, path = "/api/v1/sources", tag = "events", security(("bearer" = [])),
-    request_body = NewSource, responses((status = 200, body = SourceSecret)))]
+    request_body = NewSource, responses((status = 200, body = SourceSecret), (status = 409, body = ErrorBody, description = "The id is taken by another source")))]
 pub(super) async fn create_source(
     State(state): State<AppState>,
     Auth(caller, _): Auth,
     Body(new): Body<NewSource>,
 ) -> ApiResult<Json<SourceSecret>> {
-    Ok(Json(state.hub.create_source(Some(&caller), new).await?))
+    Ok(Json(
+        state.hub.create_source(Actor::User(&caller), new).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/layouts", tag = "layouts", security(("bearer" = [])),
@@ -545,7 +559,7 @@ pub(super) async fn list_layouts(
 }
 
 #[utoipa::path(put, path = "/api/v1/layouts/{id}", tag = "layouts", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = LayoutBody, responses((status = 200, body = SavedLayout)))]
+    params(("id" = String, Path)), request_body = LayoutBody, responses((status = 200, body = SavedLayout), (status = 409, body = ErrorBody, description = "The layout belongs to another user")))]
 pub(super) async fn put_layout(
     State(state): State<AppState>,
     Auth(caller, _): Auth,

@@ -155,3 +155,57 @@ async fn a_body_too_large_is_refused_as_declared() {
     operation.check_answer(status, &text).expect("declared");
     hub.running.stop().await;
 }
+
+/// Conflicts, which the shape probes cannot reach (they stop at unknown ids), are declared
+/// where they happen.
+#[tokio::test(flavor = "multi_thread")]
+async fn conflicts_are_declared_where_they_happen() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let admin = hub.login("it-admin").await;
+    let guard = hub.login("guard").await;
+    let operations = documented(&hub).await;
+    let find = |method: reqwest::Method, path: &str| {
+        operations
+            .iter()
+            .find(|o| o.method == method && o.path == path)
+            .unwrap_or_else(|| panic!("{method} {path} is documented"))
+    };
+    let door = crate::support::first_door();
+    let cases = [
+        (
+            // The test hub's site has no door controller.
+            find(
+                reqwest::Method::POST,
+                "/api/v1/sites/{site}/doors/{door}/commands",
+            ),
+            format!(
+                "/api/v1/sites/{}/doors/{door}/commands",
+                crate::support::SITE
+            ),
+            guard.clone(),
+            serde_json::json!({"request_id": "c-1", "command": "momentary-unlock"}),
+        ),
+        (
+            find(reqwest::Method::POST, "/api/v1/users"),
+            "/api/v1/users".to_owned(),
+            admin.clone(),
+            serde_json::json!({"id": "u-new", "username": "guard", "display_name": "Again",
+                               "password": "a long enough password", "grants": []}),
+        ),
+    ];
+    for (operation, path, token, body) in cases {
+        let response = hub
+            .http
+            .post(hub.url(&path))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .expect("answer");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(status, 409, "{path}: {text}");
+        operation.check_answer(status, &text).expect("declared");
+    }
+    hub.running.stop().await;
+}

@@ -106,7 +106,9 @@ async fn killed_mid_burst_loses_no_acknowledged_write(backend: Backend) {
         .await
         .expect("json");
     assert_eq!(health["status"], "ok");
-    let reopened = hub::db::Db::open(&db).await.expect("open");
+    let reopened = hub::db::Db::open(&db, &hub::SystemClock)
+        .await
+        .expect("open");
     assert_eq!(reopened.integrity_check().await.expect("check"), "ok");
     let mut missing = Vec::new();
     for id in &acknowledged {

@@ -168,3 +168,55 @@ async fn feed_refuses_bad_tokens_and_hides_other_sites(backend: Backend) {
     hub.running.stop().await;
 }
 on_both!(feed_refuses_bad_tokens_and_hides_other_sites);
+
+/// A stored change this hub cannot read (a newer hub's kind, or data of another shape) is
+/// skipped, and a subscriber catching up gets every readable change after it: one bad row must
+/// not stop every feed.
+async fn an_unreadable_stored_change_is_skipped_not_fatal(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let secret = hub.source("feed-src").await;
+    let door = first_door();
+    for id in ["u1", "u2", "u3"] {
+        let (status, _) = hub
+            .post_events(
+                "feed-src",
+                &secret,
+                &door_event(id, &door, "DoorPhysicalState", "Open"),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let pool = hub.running.hub.db.pool();
+    let seqs: Vec<i64> = sqlx::query_scalar("SELECT seq FROM changes ORDER BY seq")
+        .fetch_all(pool)
+        .await
+        .expect("changes");
+    assert!(seqs.len() >= 4, "{seqs:?}");
+    let (unknown, misshapen) = (seqs[seqs.len() - 3], seqs[seqs.len() - 2]);
+    sqlx::query("UPDATE changes SET kind = 'recording' WHERE seq = $1")
+        .bind(unknown)
+        .execute(pool)
+        .await
+        .expect("a newer hub's kind");
+    sqlx::query("UPDATE changes SET kind = 'alarm', body = '{\"id\": 7}' WHERE seq = $1")
+        .bind(misshapen)
+        .execute(pool)
+        .await
+        .expect("data of another shape");
+    let token = hub.login("guard").await;
+    let (mut socket, newest) = subscribe(&hub, &token, Some(0)).await;
+    let mut heard = Vec::new();
+    while heard.last().copied() != Some(newest) {
+        let message = next_json(&mut socket).await.expect("the catch-up goes on");
+        assert_eq!(message["type"], "change", "{message}");
+        heard.push(message["seq"].as_i64().expect("seq"));
+    }
+    let expected: Vec<i64> = seqs
+        .iter()
+        .copied()
+        .filter(|s| *s != unknown && *s != misshapen)
+        .collect();
+    assert_eq!(heard, expected);
+    hub.running.stop().await;
+}
+on_both!(an_unreadable_stored_change_is_skipped_not_fatal);

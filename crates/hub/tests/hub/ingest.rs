@@ -110,7 +110,7 @@ async fn simulator_events_reach_the_hub_and_commands_reach_the_simulator(backend
     import.controller_url = Some(control.clone());
     hub.running
         .hub
-        .import_site(None, import)
+        .import_site(hub::store::Actor::LocalAdmin, import)
         .await
         .expect("controller configured");
     let guard = hub.login("guard").await;

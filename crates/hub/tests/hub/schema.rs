@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 async fn migrations_reach_the_frozen_schema(backend: Backend) {
     let url = database(backend);
-    let db = hub::db::Db::open(&url)
+    let db = hub::db::Db::open(&url, &hub::SystemClock)
         .await
         .expect("migrate an empty database");
     let outline = db.schema_outline().await.expect("outline").join("\n") + "\n";
@@ -35,7 +35,9 @@ async fn migrations_reach_the_frozen_schema(backend: Backend) {
     );
     db.close().await;
 
-    let again = hub::db::Db::open(&url).await.expect("reopen");
+    let again = hub::db::Db::open(&url, &hub::SystemClock)
+        .await
+        .expect("reopen");
     assert_eq!(
         again.schema_outline().await.expect("outline").join("\n") + "\n",
         expected
@@ -47,7 +49,7 @@ async fn migrations_reach_the_frozen_schema(backend: Backend) {
     .await
     .expect("pretend a newer hub migrated it");
     again.close().await;
-    let refused = hub::db::Db::open(&url)
+    let refused = hub::db::Db::open(&url, &hub::SystemClock)
         .await
         .expect_err("a newer schema is refused");
     assert!(
@@ -98,7 +100,9 @@ async fn a_first_release_database_upgrades_with_a_backup(backend: Backend) {
     .expect("a site");
     pool.close().await;
 
-    let db = hub::db::Db::open(&url).await.expect("upgrade");
+    let db = hub::db::Db::open(&url, &hub::SystemClock)
+        .await
+        .expect("upgrade");
     let newest = hub::db::MIGRATIONS.last().expect("migrations").0;
     let version: i64 = sqlx::query("SELECT MAX(version) AS v FROM schema_migrations")
         .fetch_one(db.pool())

@@ -110,10 +110,12 @@ impl TestHub {
         .await
         .expect("hub starts");
         let hub = &running.hub;
-        hub.import_site(None, demo_import()).await.expect("import");
+        hub.import_site(hub::store::Actor::LocalAdmin, demo_import())
+            .await
+            .expect("import");
         for role in [Role::Guard, Role::Supervisor, Role::Manager, Role::ItAdmin] {
             hub.create_user(
-                None,
+                hub::store::Actor::LocalAdmin,
                 NewUser {
                     id: format!("u-{}", role.as_str()),
                     username: role.as_str().into(),
@@ -129,7 +131,7 @@ impl TestHub {
             .expect("user");
         }
         hub.create_user(
-            None,
+            hub::store::Actor::LocalAdmin,
             NewUser {
                 id: "u-other-guard".into(),
                 username: "other-guard".into(),
@@ -195,7 +197,7 @@ impl TestHub {
         self.running
             .hub
             .create_source(
-                None,
+                hub::store::Actor::LocalAdmin,
                 hub::model::NewSource {
                     id: id.into(),
                     site: SITE.into(),

@@ -5,12 +5,18 @@
 use crate::WallError;
 use crate::colour::ColourSpace;
 use crate::frame::{PlaneLayout, SampleDepth, YuvFrame};
-use crate::layout::PixelRect;
 use crate::text::{ATLAS_SIZE, GlyphAtlas};
 use std::collections::HashMap;
 
+mod overlay;
+mod scene;
+
+use overlay::{OverlayInstance, build_overlays};
+use scene::placement;
+pub use scene::{Badge, Fit, FrameUpdate, Scene, TileOverlay, TileScene, Zoom};
+
 /// The WGSL source of both pipelines (validated by naga in the tests).
-pub const SHADER: &str = include_str!("../../../shaders/wall.wgsl");
+pub const SHADER: &str = include_str!("../../../../shaders/wall.wgsl");
 
 /// The format every wall target renders in: plain 8-bit RGBA, values written as computed.
 pub const TARGET_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -22,7 +28,6 @@ const BACKGROUND: wgpu::Color = wgpu::Color {
     b: 0.04,
     a: 1.0,
 };
-const BACKGROUND_RGBA: [f32; 4] = [0.03, 0.035, 0.04, 1.0];
 
 /// A device and queue, and what adapter they run on.
 #[derive(Debug, Clone)]
@@ -68,124 +73,6 @@ impl Gpu {
     }
 }
 
-/// How a frame fills its tile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Fit {
-    /// The whole frame, with bars where the aspect ratios differ.
-    #[default]
-    Contain,
-    /// The whole tile, cropping the frame.
-    Cover,
-}
-
-/// Digital zoom: the part of the frame shown, by its centre (0..1) and magnification (>= 1).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Zoom {
-    pub center: (f32, f32),
-    pub factor: f32,
-}
-
-impl Default for Zoom {
-    fn default() -> Self {
-        Self {
-            center: (0.5, 0.5),
-            factor: 1.0,
-        }
-    }
-}
-
-/// The state badge of a tile: the truth about what the guard is looking at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Badge {
-    Connecting,
-    Live,
-    Stalled,
-    /// "SIGNAL LOST SINCE hh:mm:ss".
-    SignalLost {
-        since: String,
-    },
-    /// Never had a picture, and the camera does not answer.
-    NoSignal,
-    AuthFailed,
-    Failed,
-}
-
-impl Badge {
-    fn text(&self) -> String {
-        match self {
-            Badge::Connecting => "CONNECTING".into(),
-            Badge::Live => "LIVE".into(),
-            Badge::Stalled => "STALLED".into(),
-            Badge::SignalLost { since } => format!("SIGNAL LOST SINCE {since}"),
-            Badge::NoSignal => "NO SIGNAL".into(),
-            Badge::AuthFailed => "AUTH FAILED".into(),
-            Badge::Failed => "FAILED".into(),
-        }
-    }
-
-    /// Background colour; the text always says the state too, never colour alone.
-    fn colour(&self) -> [f32; 4] {
-        match self {
-            Badge::Live => [0.10, 0.55, 0.25, 0.9],
-            Badge::Connecting => [0.35, 0.38, 0.42, 0.9],
-            Badge::Stalled => [0.80, 0.55, 0.05, 0.9],
-            Badge::SignalLost { .. } | Badge::NoSignal | Badge::AuthFailed | Badge::Failed => {
-                [0.75, 0.12, 0.12, 0.92]
-            }
-        }
-    }
-}
-
-/// What the wall draws over a tile.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TileOverlay {
-    pub name: String,
-    /// The frame's time, already formatted (hh:mm:ss).
-    pub time: Option<String>,
-    pub badge: Option<Badge>,
-    /// fps, bitrate, latency; shown when the operator asks for it.
-    pub health: Option<String>,
-    /// Draw the alarm border now (the caller flashes it by toggling).
-    pub alarm: bool,
-    pub selected: bool,
-}
-
-/// What happens to a tile's picture this frame.
-#[derive(Debug, Clone, Copy)]
-pub enum FrameUpdate<'a> {
-    /// Show the last frame uploaded.
-    Keep,
-    /// Upload and show this one.
-    New(YuvFrame<'a>),
-    /// Show no picture.
-    Clear,
-}
-
-/// One tile of the scene.
-#[derive(Debug, Clone)]
-pub struct TileScene<'a> {
-    /// Stable identity across frames: the tile's index in its layout.
-    pub slot: usize,
-    pub rect: PixelRect,
-    pub frame: FrameUpdate<'a>,
-    pub fit: Fit,
-    pub zoom: Zoom,
-    pub overlay: TileOverlay,
-    /// Draw this tile now. Tiles not marked keep what the target already shows, unless the
-    /// scene asks for a full redraw.
-    pub changed: bool,
-}
-
-/// Everything drawn in one frame.
-#[derive(Debug, Clone, Default)]
-pub struct Scene<'a> {
-    pub tiles: Vec<TileScene<'a>>,
-    /// Clear the target and draw every tile (first frame, new layout, resized target). Otherwise
-    /// only tiles marked `changed` are drawn, each within its own rectangle, over what the
-    /// target kept from the last frame.
-    pub full: bool,
-}
-
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct TileUniform {
@@ -195,22 +82,6 @@ struct TileUniform {
     row_g: [f32; 4],
     row_b: [f32; 4],
     params: [f32; 4],
-}
-
-#[repr(C)]
-#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct OverlayInstance {
-    dst: [f32; 4],
-    uv: [f32; 4],
-    colour: [f32; 4],
-    kind: [f32; 4],
-}
-
-/// A tile's overlay instances: its background bars, then its overlays.
-#[derive(Debug, Clone)]
-struct TileDraws {
-    backgrounds: std::ops::Range<u32>,
-    overlays: std::ops::Range<u32>,
 }
 
 const TILE_UNIFORM_SIZE: u64 = std::mem::size_of::<TileUniform>() as u64;
@@ -457,7 +328,21 @@ impl WallRenderer {
                 .copy_from_slice(bytemuck::bytes_of(&uniform));
         }
         self.atlas.begin_frame();
-        let ranges = self.build_overlays(scene, width, height);
+        let tiles = &self.tiles;
+        let picture = |slot: usize| {
+            let planes = tiles.get(&slot)?.planes.as_ref()?;
+            Some((planes.width, planes.height))
+        };
+        let mut instances = std::mem::take(&mut self.overlay_instances);
+        let ranges = build_overlays(
+            scene,
+            picture,
+            &mut self.atlas,
+            width,
+            height,
+            &mut instances,
+        );
+        self.overlay_instances = instances;
         self.upload_glyphs();
         let instances = self.overlay_instances.len() as u64;
         if instances * OVERLAY_INSTANCE_SIZE > self.overlay_buffer.size() {
@@ -561,7 +446,7 @@ impl WallRenderer {
         });
         let (cw, ch) = frame.chroma_size();
         let formats: Vec<(u32, u32, wgpu::TextureFormat)> = match frame.layout {
-            PlaneLayout::I420 => vec![
+            PlaneLayout::I420 | PlaneLayout::I422 | PlaneLayout::I444 => vec![
                 (frame.width, frame.height, wgpu::TextureFormat::R8Unorm),
                 (cw, ch, wgpu::TextureFormat::R8Unorm),
                 (cw, ch, wgpu::TextureFormat::R8Unorm),
@@ -702,169 +587,6 @@ impl WallRenderer {
             );
         }
     }
-
-    /// Builds every tile's overlay quads; returns each tile's ranges of instances.
-    fn build_overlays(&mut self, scene: &Scene<'_>, width: u32, height: u32) -> Vec<TileDraws> {
-        let mut ranges = Vec::with_capacity(scene.tiles.len());
-        let mut out = std::mem::take(&mut self.overlay_instances);
-        out.clear();
-        let (fw, fh) = (width as f32, height as f32);
-        let clip = |x0: f32, y0: f32, x1: f32, y1: f32| {
-            [
-                x0 / fw * 2.0 - 1.0,
-                1.0 - y0 / fh * 2.0,
-                x1 / fw * 2.0 - 1.0,
-                1.0 - y1 / fh * 2.0,
-            ]
-        };
-        let solid = |out: &mut Vec<OverlayInstance>,
-                     x0: f32,
-                     y0: f32,
-                     x1: f32,
-                     y1: f32,
-                     colour: [f32; 4]| {
-            out.push(OverlayInstance {
-                dst: clip(x0, y0, x1, y1),
-                uv: [0.0; 4],
-                colour,
-                kind: [0.0; 4],
-            });
-        };
-        for tile in &scene.tiles {
-            let first = out.len() as u32;
-            let r = tile.rect;
-            let (bx0, by0, bx1, by1) = (
-                r.x as f32,
-                r.y as f32,
-                (r.x + r.w) as f32,
-                (r.y + r.h) as f32,
-            );
-            // Background only where the picture does not cover the tile (its bars): on a
-            // software rasteriser every covered pixel costs.
-            let picture = self
-                .tiles
-                .get(&tile.slot)
-                .and_then(|t| t.planes.as_ref())
-                .map(|p| placement(tile, p.width, p.height).0);
-            match picture {
-                Some([px0, py0, px1, py1]) => {
-                    for [x0, y0, x1, y1] in [
-                        [bx0, by0, bx1, py0],
-                        [bx0, py1, bx1, by1],
-                        [bx0, py0, px0, py1],
-                        [px1, py0, bx1, py1],
-                    ] {
-                        if x1 > x0 && y1 > y0 {
-                            solid(&mut out, x0, y0, x1, y1, BACKGROUND_RGBA);
-                        }
-                    }
-                }
-                None => solid(&mut out, bx0, by0, bx1, by1, BACKGROUND_RGBA),
-            }
-            let backgrounds = out.len() as u32 - first;
-            let (x, y, w, h) = (r.x as f32, r.y as f32, r.w as f32, r.h as f32);
-            let o = &tile.overlay;
-            let px = (h / 16.0).round().clamp(10.0, 22.0) as u32;
-            let pad = (px as f32 / 3.0).round().max(2.0);
-            let mut text = |out: &mut Vec<OverlayInstance>,
-                            s: &str,
-                            left: f32,
-                            top: f32,
-                            max_w: f32,
-                            back: [f32; 4],
-                            fore: [f32; 4],
-                            anchor_right: bool|
-             -> f32 {
-                let line = self.atlas.layout(s, px, (max_w - 2.0 * pad).max(0.0));
-                let box_w = line.width + 2.0 * pad;
-                let box_h = line.height + pad;
-                let x0 = if anchor_right { left - box_w } else { left };
-                solid(out, x0, top, x0 + box_w, top + box_h, back);
-                for g in &line.glyphs {
-                    let gx = x0 + pad + g.x;
-                    let gy = top + pad / 2.0 + g.y;
-                    out.push(OverlayInstance {
-                        dst: clip(
-                            gx,
-                            gy,
-                            gx + g.glyph.width as f32,
-                            gy + g.glyph.height as f32,
-                        ),
-                        uv: g.glyph.uv,
-                        colour: fore,
-                        kind: [1.0, 0.0, 0.0, 0.0],
-                    });
-                }
-                box_h
-            };
-            let shade = [0.0, 0.0, 0.0, 0.6];
-            let white = [0.95, 0.96, 0.97, 1.0];
-            let mut top = y;
-            if !o.name.is_empty() {
-                // At most 45 % of the width: the simulator's stamp lives in the right half.
-                top += text(&mut out, &o.name, x, y, w * 0.45, shade, white, false);
-            }
-            if let Some(health) = &o.health {
-                text(
-                    &mut out,
-                    health,
-                    x,
-                    top,
-                    w * 0.48,
-                    shade,
-                    [0.8, 0.85, 0.9, 1.0],
-                    false,
-                );
-            }
-            let line_h = px as f32 * 1.2 + pad;
-            if let Some(time) = &o.time {
-                text(
-                    &mut out,
-                    time,
-                    x,
-                    y + h - line_h,
-                    w * 0.4,
-                    shade,
-                    white,
-                    false,
-                );
-            }
-            if let Some(badge) = &o.badge {
-                text(
-                    &mut out,
-                    &badge.text(),
-                    x + w,
-                    y + h - line_h,
-                    w * 0.6,
-                    badge.colour(),
-                    white,
-                    true,
-                );
-            }
-            let border = |out: &mut Vec<OverlayInstance>, t: f32, colour: [f32; 4]| {
-                solid(out, x, y, x + w, y + t, colour);
-                solid(out, x, y + h - t, x + w, y + h, colour);
-                solid(out, x, y + t, x + t, y + h - t, colour);
-                solid(out, x + w - t, y + t, x + w, y + h - t, colour);
-            };
-            if o.alarm {
-                border(
-                    &mut out,
-                    (h / 60.0).round().clamp(3.0, 6.0),
-                    [0.9, 0.1, 0.1, 1.0],
-                );
-            }
-            if o.selected {
-                border(&mut out, 2.0, [0.2, 0.65, 1.0, 1.0]);
-            }
-            ranges.push(TileDraws {
-                backgrounds: first..first + backgrounds,
-                overlays: first + backgrounds..out.len() as u32,
-            });
-        }
-        self.overlay_instances = out;
-        ranges
-    }
 }
 
 fn texture_2d(
@@ -923,52 +645,6 @@ fn overlay_buffer(device: &wgpu::Device, instances: usize) -> wgpu::Buffer {
         usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     })
-}
-
-/// Where a tile's frame lands, in pixels (x0, y0, x1, y1), and which part of the frame shows
-/// (u0, v0, u1, v1): digital zoom first, then fit or fill.
-fn placement(tile: &TileScene<'_>, frame_width: u32, frame_height: u32) -> ([f32; 4], [f32; 4]) {
-    let r = tile.rect;
-    let (tw, th) = (r.w as f32, r.h as f32);
-    let frame_aspect = frame_width as f32 / frame_height.max(1) as f32;
-    let tile_aspect = tw / th.max(1.0);
-    let factor = tile.zoom.factor.max(1.0);
-    let half = 0.5 / factor;
-    let cx = tile.zoom.center.0.clamp(half, 1.0 - half);
-    let cy = tile.zoom.center.1.clamp(half, 1.0 - half);
-    let mut src = [cx - half, cy - half, cx + half, cy + half];
-    let (mut x0, mut y0, mut x1, mut y1) = (
-        r.x as f32,
-        r.y as f32,
-        (r.x + r.w) as f32,
-        (r.y + r.h) as f32,
-    );
-    match tile.fit {
-        Fit::Contain => {
-            if frame_aspect > tile_aspect {
-                let shown = tw / frame_aspect;
-                y0 += ((th - shown) / 2.0).round();
-                y1 = y0 + shown.round();
-            } else {
-                let shown = th * frame_aspect;
-                x0 += ((tw - shown) / 2.0).round();
-                x1 = x0 + shown.round();
-            }
-        }
-        Fit::Cover => {
-            let (sw, sh) = (src[2] - src[0], src[3] - src[1]);
-            if frame_aspect > tile_aspect {
-                let keep = sw * tile_aspect / frame_aspect;
-                src[0] += (sw - keep) / 2.0;
-                src[2] = src[0] + keep;
-            } else {
-                let keep = sh * frame_aspect / tile_aspect;
-                src[1] += (sh - keep) / 2.0;
-                src[3] = src[1] + keep;
-            }
-        }
-    }
-    ([x0, y0, x1, y1], src)
 }
 
 /// The uniform for a tile: its placement in clip space, its colour matrix and its taps.
