@@ -7,8 +7,7 @@
 
 mod webdriver;
 
-use hub::model::NewUser;
-use hub::model::{Grant, Role};
+use hub::model::Role;
 use hub::serve::{ServeConfig, Tls};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -106,79 +105,18 @@ fn start_site(data: &Path) -> Site {
     let listen: std::net::SocketAddr = format!("127.0.0.1:{}", testkit::free_port())
         .parse()
         .expect("addr");
-    let running = runtime.block_on(async {
-        let running = hub::serve::start(serve_config(data, listen), Arc::new(hub::SystemClock))
-            .await
-            .expect("hub");
-        for (id, username, password, role) in [
-            ("u-guard", "guard", PASSWORD, Role::Guard),
-            ("u-manager", "manager", MANAGER_PASSWORD, Role::Manager),
-        ] {
-            running
-                .hub
-                .create_user(
-                    hub::store::Actor::LocalAdmin,
-                    NewUser {
-                        id: id.into(),
-                        username: username.into(),
-                        display_name: format!("Demo {username}"),
-                        password: password.into(),
-                        grants: vec![Grant {
-                            site: "demo-hq".into(),
-                            role,
-                        }],
-                    },
-                )
-                .await
-                .expect("user");
-        }
-        running
-    });
-    // The simulator's doors report to the hub through the signed webhook: the site first (its
-    // streams follow once the simulator serves them), then the doors' source.
-    let import = || hub::model::site_import(&site::demo_site_path()).expect("import");
-    runtime
-        .block_on(
-            running
-                .hub
-                .import_site(hub::store::Actor::LocalAdmin, import()),
-        )
-        .expect("site");
-    let secret = runtime
-        .block_on(running.hub.create_source(
-            hub::store::Actor::LocalAdmin,
-            hub::model::NewSource {
-                id: "e2e-doors".into(),
-                site: "demo-hq".into(),
-                name: "Simulated door controllers".into(),
-            },
-        ))
-        .expect("source")
-        .secret
-        .into_bytes();
-    let webhook = sim::Webhook::start(sim::WebhookSettings {
-        hub: running.url.clone(),
-        source: "e2e-doors".into(),
-        secret,
-        ca_pem: running
-            .certificate
-            .as_ref()
-            .map(|c| std::fs::read(c).expect("certificate")),
-    })
-    .expect("webhook");
-    let demo = site::Site::load(&site::demo_site_path()).expect("demo site");
-    let sim =
-        sim::Sim::start(sim::SimConfig::quiet(demo), vec![Box::new(webhook)]).expect("simulator");
-    let mut streams = import();
-    streams.streams =
-        hub::model::streams_from_listing(&serde_json::to_value(sim.listing()).expect("listing"));
-    runtime
-        .block_on(
-            running
-                .hub
-                .import_site(hub::store::Actor::LocalAdmin, streams),
-        )
-        .expect("streams");
+    // The simulator's doors report to the hub through the signed webhook; the site lists the
+    // simulator's streams.
+    let site = runtime.block_on(
+        testsite::DemoHub::builder(serve_config(data, listen))
+            .user("guard", PASSWORD, testsite::SITE, Role::Guard)
+            .user("manager", MANAGER_PASSWORD, testsite::SITE, Role::Manager)
+            .source("e2e-doors")
+            .simulator()
+            .start(),
+    );
+    let running = site.running;
+    let sim = site.sim.expect("the simulator");
     Site {
         sim,
         hub: Some(running),

@@ -13,7 +13,8 @@ export function roleOn(operator: Caller | null, site: string): Role | null {
 /** Whether the operator's role on `site` allows `right`. */
 export function can(operator: Caller | null, site: string, right: Right): boolean {
   const role = roleOn(operator, site);
-  return role !== null && RIGHTS[role].includes(right);
+  // A role this console does not know (a newer hub's) may do nothing here.
+  return role !== null && (RIGHTS[role]?.includes(right) ?? false);
 }
 
 /** Sites the operator may act on with `right` among `sites`. */

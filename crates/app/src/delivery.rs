@@ -107,14 +107,22 @@ impl Delivery {
         self.outbox()?.discard(id)
     }
 
-    /// Sends what waits for `hub` and `username`, by the rules above.
-    pub async fn deliver(&self, writer: &dyn HubWriter, hub: &str, username: &str) -> Pass {
+    /// Sends what waits for the session `signed` gives (the writer, the hub's address and the
+    /// operator), by the rules above. The session is asked for once this pass has its turn: a
+    /// pass that waited behind a slow one must not send with a session that ended meanwhile.
+    pub async fn deliver<W: HubWriter>(
+        &self,
+        signed: impl FnOnce() -> Option<(W, String, String)>,
+    ) -> Pass {
         let mut pass = Pass::default();
         let Some(outbox) = &self.outbox else {
             return pass;
         };
         let _one_pass = self.delivering.lock().await;
-        let pending = match outbox.pending(hub, username) {
+        let Some((writer, hub, username)) = signed() else {
+            return pass;
+        };
+        let pending = match outbox.pending(&hub, &username) {
             Ok(pending) => pending,
             Err(error) => {
                 pass.problem = Some(error.message);
@@ -214,7 +222,7 @@ mod tests {
         }
     }
 
-    impl HubWriter for FakeHub {
+    impl HubWriter for &FakeHub {
         fn write<'a>(
             &'a self,
             _method: &'a str,
@@ -273,13 +281,14 @@ mod tests {
     fn writes_go_in_order_and_a_hub_that_cannot_take_one_now_stops_the_pass() {
         let d = delivery(&[item("a", "/a"), item("b", "/b"), item("c", "/c")]);
         let hub = FakeHub::default().answer("/b", Err(ErrorCode::HubUnreachable));
-        let pass = run(d.deliver(&hub, "https://hub", "guard"));
+        let pass = run(d.deliver(|| Some((&hub, "https://hub".into(), "guard".into()))));
         assert_eq!(pass.delivered, ["a"]);
         assert!(pass.ran && pass.problem.is_none());
         assert_eq!(*hub.sent.lock(), ["/a", "/b"], "c does not overtake b");
         assert_eq!(waiting(&d), [("b".into(), false), ("c".into(), false)]);
         // The hub is back: b, then c.
-        let pass = run(d.deliver(&FakeHub::default(), "https://hub", "guard"));
+        let back = FakeHub::default();
+        let pass = run(d.deliver(|| Some((&back, "https://hub".into(), "guard".into()))));
         assert_eq!(pass.delivered, ["b", "c"]);
         assert!(waiting(&d).is_empty());
     }
@@ -288,13 +297,13 @@ mod tests {
     fn a_refusal_is_kept_as_failed_and_the_pass_goes_on() {
         let d = delivery(&[item("a", "/a"), item("b", "/b")]);
         let hub = FakeHub::default().answer("/a", Err(ErrorCode::HubForbidden));
-        let pass = run(d.deliver(&hub, "https://hub", "guard"));
+        let pass = run(d.deliver(|| Some((&hub, "https://hub".into(), "guard".into()))));
         assert_eq!(pass.delivered, ["b"]);
         assert_eq!(waiting(&d), [("a".into(), true)]);
         // A failed write is not sent again.
         let again = FakeHub::default();
         assert!(
-            run(d.deliver(&again, "https://hub", "guard"))
+            run(d.deliver(|| Some((&again, "https://hub".into(), "guard".into()))))
                 .delivered
                 .is_empty()
         );
@@ -308,7 +317,7 @@ mod tests {
             .answer("/a", Ok(json!({"id": "inc-1"})))
             .answer("/r", Err(ErrorCode::HubBadRequest))
             .answer("/w", Err(ErrorCode::HubTimeout));
-        run(d.deliver(&hub, "https://hub", "guard"));
+        run(d.deliver(|| Some((&hub, "https://hub".into(), "guard".into()))));
         assert_eq!(
             d.outcome("a").expect("delivered"),
             WriteOutcome::Delivered {
@@ -339,7 +348,8 @@ mod tests {
         let mut items = vec![other];
         items.extend((0..KEPT_OUTCOMES + 4).map(|n| item(&format!("n{n:04}"), "/n")));
         let d = delivery(&items);
-        let pass = run(d.deliver(&FakeHub::default(), "https://hub", "guard"));
+        let back = FakeHub::default();
+        let pass = run(d.deliver(|| Some((&back, "https://hub".into(), "guard".into()))));
         assert_eq!(pass.delivered.len(), KEPT_OUTCOMES + 4);
         assert_eq!(
             waiting(&d),
@@ -354,14 +364,23 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_without_a_session_sends_nothing() {
+        let d = delivery(&[item("a", "/a")]);
+        let pass = run(d.deliver(|| None::<(&FakeHub, String, String)>));
+        assert_eq!(pass, Pass::default());
+        assert_eq!(waiting(&d), [("a".into(), false)]);
+    }
+
+    #[test]
     fn without_an_outbox_nothing_is_queued_and_a_pass_does_nothing() {
         let d = Delivery::new(None);
+        let fake = FakeHub::default();
         assert_eq!(
             d.queue(&item("a", "/a")).expect_err("no outbox").code,
             ErrorCode::Storage
         );
         assert_eq!(
-            run(d.deliver(&FakeHub::default(), "https://hub", "guard")),
+            run(d.deliver(|| Some((&fake, "https://hub".into(), "guard".into())))),
             Pass::default()
         );
         assert!(d.view().expect("view").items.is_empty());

@@ -122,7 +122,14 @@ impl AppError {
 
 impl From<crate::keychain::KeychainError> for AppError {
     fn from(error: crate::keychain::KeychainError) -> Self {
-        Self::new(error.code(), error.to_string())
+        use crate::keychain::KeychainError as K;
+        let code = match &error {
+            K::Unavailable(_) => ErrorCode::KeychainUnavailable,
+            K::Locked(_) => ErrorCode::KeychainLocked,
+            K::NoAnswer(_) => ErrorCode::KeychainNoAnswer,
+            K::Failed(_) => ErrorCode::KeychainFailed,
+        };
+        Self::new(code, error.to_string())
     }
 }
 
@@ -148,6 +155,19 @@ mod tests {
                 hub.as_str().map(|h| format!("hub_{h}"))
             );
         }
+    }
+
+    #[test]
+    fn a_keychain_that_does_not_answer_has_its_own_code() {
+        let error = AppError::from(crate::keychain::KeychainError::NoAnswer(
+            std::time::Duration::from_secs(5),
+        ));
+        assert_eq!(error.code, ErrorCode::KeychainNoAnswer);
+        assert!(
+            error.message.contains("did not answer"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

@@ -293,11 +293,6 @@ fn answer_error(status: reqwest::StatusCode, path: &str, bytes: &[u8]) -> AppErr
     }
 }
 
-/// Whether trying the same request later may succeed.
-pub fn is_transient(error: &AppError) -> bool {
-    error.code.is_transient()
-}
-
 /// One path segment, percent-encoded; `.` and `..` would move the request elsewhere.
 pub fn encode(segment: &str) -> String {
     match segment {

@@ -34,18 +34,6 @@ pub enum KeychainError {
     Failed(String),
 }
 
-impl KeychainError {
-    /// A stable code for the UI.
-    pub fn code(&self) -> crate::error::ErrorCode {
-        match self {
-            KeychainError::Unavailable(_) => crate::error::ErrorCode::KeychainUnavailable,
-            KeychainError::Locked(_) => crate::error::ErrorCode::KeychainLocked,
-            KeychainError::NoAnswer(_) => crate::error::ErrorCode::KeychainNoAnswer,
-            KeychainError::Failed(_) => crate::error::ErrorCode::KeychainFailed,
-        }
-    }
-}
-
 fn classify(error: StoreError) -> KeychainError {
     match error {
         StoreError::NoStorageAccess(e) => KeychainError::Locked(e.to_string()),
@@ -229,10 +217,6 @@ mod tests {
             ))),
             KeychainError::Unavailable(_)
         ));
-        assert_eq!(
-            KeychainError::NoAnswer(DEFAULT_TIMEOUT).code(),
-            crate::error::ErrorCode::KeychainNoAnswer
-        );
     }
 
     #[test]

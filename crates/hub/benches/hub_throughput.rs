@@ -32,60 +32,23 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 async fn start(database: String, name: &str) -> Bench {
-    let running = hub::serve::start(
-        ServeConfig {
-            database,
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            data_dir: scratch(name),
-            tls: Tls::Off,
-            cors_origins: Vec::new(),
-            mqtt: None,
-            console: None,
-        },
-        Arc::new(hub::SystemClock),
-    )
-    .await
-    .expect("hub");
-    let import = hub::model::site_import(&site::demo_site_path()).expect("site");
-    let detail = running
-        .hub
-        .import_site(hub::store::Actor::LocalAdmin, import)
-        .await
-        .expect("import");
-    running
-        .hub
-        .create_user(
-            hub::store::Actor::LocalAdmin,
-            hub::model::NewUser {
-                id: "bench".into(),
-                username: "bench".into(),
-                display_name: "Bench".into(),
-                password: "bench password".into(),
-                grants: vec![hub::model::Grant {
-                    site: "*".into(),
-                    role: hub::model::Role::Guard,
-                }],
-            },
-        )
-        .await
-        .expect("user");
-    let secret = running
-        .hub
-        .create_source(
-            hub::store::Actor::LocalAdmin,
-            hub::model::NewSource {
-                id: "bench".into(),
-                site: detail.id.clone(),
-                name: "bench".into(),
-            },
-        )
-        .await
-        .expect("source")
-        .secret
-        .into_bytes();
+    let site = testsite::DemoHub::builder(ServeConfig {
+        database,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: scratch(name),
+        tls: Tls::Off,
+        cors_origins: Vec::new(),
+        mqtt: None,
+        console: None,
+    })
+    .user("bench", "bench password", "*", hub::model::Role::Guard)
+    .source("bench")
+    .start()
+    .await;
+    let (_, secret) = site.source.expect("the bench's source");
     Bench {
-        door: detail.doors[0].id.clone(),
-        running,
+        door: site.site.doors[0].id.clone(),
+        running: site.running,
         secret,
         http: reqwest::Client::new(),
     }

@@ -1,6 +1,9 @@
 //! The door controller driver for the HTTP protocol the simulator's controllers speak: a command
 //! is `POST {controller}/api/v1/doors/commands` with the command as JSON. The domain reaches it
 //! only through [`DoorController`]; a real controller's driver goes beside this one.
+//!
+//! Redirects are not followed: a door command goes to the controller IT configured, never to
+//! wherever an answer points (a redirect is an error that names what the controller said).
 
 use crate::store::{BoxFuture, DoorController};
 use crate::{HubError, Result, clip};

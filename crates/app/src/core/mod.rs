@@ -63,7 +63,6 @@ pub enum AppEvent {
 struct SessionWriter {
     client: HubClient,
     token: crate::hub_client::Token,
-    username: String,
 }
 
 impl HubWriter for SessionWriter {

@@ -107,24 +107,25 @@ impl Core {
 
     /// Sends what waits in the outbox for this session, oldest first, and stops at the first
     /// write the hub could not take now (order is kept). A write the hub refuses for good is
-    /// marked failed and shown; the rest go on. Each outcome waits in `results` for the call
-    /// that queued the write. Returns the outbox ids the hub took in this pass.
+    /// marked failed and shown; the rest go on. Each outcome is kept for the call that queued
+    /// the write (see `Delivery`). Returns the outbox ids the hub took in this pass.
     pub async fn deliver_outbox(&self) -> Vec<String> {
-        let signed = {
+        // The session as it is when this pass has its turn, not when it was asked for.
+        let signed = || {
             let state = self.state.lock();
-            state.session.as_ref().map(|s| SessionWriter {
-                client: s.client.clone(),
-                token: s.session.token.clone(),
-                username: s.session.operator.username.clone(),
+            state.session.as_ref().map(|s| {
+                let writer = SessionWriter {
+                    client: s.client.clone(),
+                    token: s.session.token.clone(),
+                };
+                (
+                    writer,
+                    s.client.address(),
+                    s.session.operator.username.clone(),
+                )
             })
         };
-        let Some(writer) = signed else {
-            return Vec::new();
-        };
-        let pass = self
-            .delivery
-            .deliver(&writer, &writer.client.address(), &writer.username)
-            .await;
+        let pass = self.delivery.deliver(signed).await;
         if let Some(problem) = pass.problem {
             self.report_problem(problem);
         }

@@ -10,7 +10,7 @@ use app::error::ErrorCode;
 use app::keychain::Keychain;
 use app::profile::Profile;
 use app::{AppEvent, Core, Events, SignIn};
-use hub::model::{Grant, NewUser, Role};
+use hub::model::Role;
 use hub::serve::{ServeConfig, Tls};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -73,72 +73,12 @@ fn running_url(running: &hub::serve::RunningHub) -> String {
 /// A hub over TLS on `data` with the demo site (streams from a real simulator whose doors post
 /// to the hub through the signed webhook) and a guard.
 async fn demo_hub(data: &std::path::Path) -> (hub::serve::RunningHub, sim::Sim) {
-    hub::serve::install_crypto();
-    let running = hub::serve::start(
-        config(data, "127.0.0.1:0".parse().expect("addr")),
-        Arc::new(hub::SystemClock),
-    )
-    .await
-    .expect("hub");
-    let import = || hub::model::site_import(&site::demo_site_path()).expect("import");
-    running
-        .hub
-        .import_site(hub::store::Actor::LocalAdmin, import())
-        .await
-        .expect("site");
-    let secret = running
-        .hub
-        .create_source(
-            hub::store::Actor::LocalAdmin,
-            hub::model::NewSource {
-                id: "core-doors".into(),
-                site: "demo-hq".into(),
-                name: "Simulated doors".into(),
-            },
-        )
-        .await
-        .expect("source")
-        .secret
-        .into_bytes();
-    let webhook = sim::Webhook::start(sim::WebhookSettings {
-        hub: running.url.clone(),
-        source: "core-doors".into(),
-        secret,
-        ca_pem: running
-            .certificate
-            .as_ref()
-            .map(|c| std::fs::read(c).expect("certificate")),
-    })
-    .expect("webhook");
-    let demo = site::Site::load(&site::demo_site_path()).expect("demo site");
-    let sim =
-        sim::Sim::start(sim::SimConfig::quiet(demo), vec![Box::new(webhook)]).expect("simulator");
-    let mut streams = import();
-    streams.streams =
-        hub::model::streams_from_listing(&serde_json::to_value(sim.listing()).expect("listing"));
-    running
-        .hub
-        .import_site(hub::store::Actor::LocalAdmin, streams)
-        .await
-        .expect("streams");
-    running
-        .hub
-        .create_user(
-            hub::store::Actor::LocalAdmin,
-            NewUser {
-                id: "u-guard".into(),
-                username: "guard".into(),
-                display_name: "Guard".into(),
-                password: PASSWORD.into(),
-                grants: vec![Grant {
-                    site: "demo-hq".into(),
-                    role: Role::Guard,
-                }],
-            },
-        )
-        .await
-        .expect("guard");
-    (running, sim)
+    let site = testsite::DemoHub::builder(config(data, "127.0.0.1:0".parse().expect("addr")))
+        .user("guard", PASSWORD, testsite::SITE, Role::Guard)
+        .simulator()
+        .start()
+        .await;
+    (site.running, site.sim.expect("the simulator"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,5 @@
-//! Rows to contract types, in one place: the domain and `ingest` both read alarms, events,
-//! doors, audit records and layouts through these.
+//! Rows of alarms, events, doors, audit records and layouts to contract types, each in one
+//! place (`ingest` reads doors through it too).
 
 use super::*;
 

@@ -1,8 +1,7 @@
 //! A hub on a fresh database, served on a free loopback port, with the demo site and one user
 //! per role; and an HTTP client that logs in as them.
 
-use hub::model::NewUser;
-use hub::model::{Grant, Role, SiteImport};
+use hub::model::{Role, SiteImport};
 use hub::serve::{RunningHub, ServeConfig, Tls};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -95,58 +94,25 @@ impl TestHub {
     }
 
     async fn start_full(database: String, mqtt: Option<String>, console: Option<PathBuf>) -> Self {
-        let running = hub::serve::start(
-            ServeConfig {
-                database: database.clone(),
-                listen: "127.0.0.1:0".parse().expect("addr"),
-                data_dir: scratch("data"),
-                tls: Tls::Off,
-                cors_origins: vec!["https://console.example".into()],
-                mqtt,
-                console,
-            },
-            std::sync::Arc::new(hub::SystemClock),
-        )
-        .await
-        .expect("hub starts");
-        let hub = &running.hub;
-        hub.import_site(hub::store::Actor::LocalAdmin, demo_import())
-            .await
-            .expect("import");
+        let config = ServeConfig {
+            database,
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: scratch("data"),
+            tls: Tls::Off,
+            cors_origins: vec!["https://console.example".into()],
+            mqtt,
+            console,
+        };
+        let mut builder = testsite::DemoHub::builder(config);
         for role in [Role::Guard, Role::Supervisor, Role::Manager, Role::ItAdmin] {
-            hub.create_user(
-                hub::store::Actor::LocalAdmin,
-                NewUser {
-                    id: format!("u-{}", role.as_str()),
-                    username: role.as_str().into(),
-                    display_name: format!("Test {}", role.as_str()),
-                    password: PASSWORD.into(),
-                    grants: vec![Grant {
-                        site: "*".into(),
-                        role,
-                    }],
-                },
-            )
-            .await
-            .expect("user");
+            builder = builder.user(role.as_str(), PASSWORD, "*", role);
         }
-        hub.create_user(
-            hub::store::Actor::LocalAdmin,
-            NewUser {
-                id: "u-other-guard".into(),
-                username: "other-guard".into(),
-                display_name: "Guard elsewhere".into(),
-                password: PASSWORD.into(),
-                grants: vec![Grant {
-                    site: "elsewhere".into(),
-                    role: Role::Guard,
-                }],
-            },
-        )
-        .await
-        .expect("user");
+        let site = builder
+            .user("other-guard", PASSWORD, "elsewhere", Role::Guard)
+            .start()
+            .await;
         Self {
-            running,
+            running: site.running,
             http: reqwest::Client::new(),
         }
     }

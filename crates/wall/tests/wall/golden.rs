@@ -73,6 +73,17 @@ fn known_colours_render_exactly_in_bt601_and_bt709_limited_and_full_range() {
     }
 }
 
+/// `frame` filling a 160x90 target.
+fn render_whole(gpu: &Gpu, frame: YuvFrame<'_>) -> Image {
+    let rect = wall::PixelRect {
+        x: 0,
+        y: 0,
+        w: 160,
+        h: 90,
+    };
+    render(gpu, 160, 90, vec![tile(0, rect, frame)])
+}
+
 #[test]
 fn nv12_frames_render_like_i420() {
     let gpu = gpu();
@@ -101,19 +112,74 @@ fn nv12_frames_render_like_i420() {
             None,
         ],
     };
-    let rect = wall::PixelRect {
-        x: 0,
-        y: 0,
-        w: 160,
-        h: 90,
-    };
-    let image = render(&gpu, 160, 90, vec![tile(0, rect, frame)]);
+    let image = render_whole(&gpu, frame);
     let expected = space.to_rgb(y, u, v);
     assert!(
         close(image.pixel(80, 45), expected),
         "{:?} vs {expected:?}",
         image.pixel(80, 45)
     );
+}
+
+/// 4:2:2 (Y42B, what MJPEG cameras often send) and 4:4:4 (Y444) frames: chroma with its own
+/// height (and width) in each half of the picture, top and bottom a different colour. A frame
+/// whose chroma were read as 4:2:0 would show the top colour in both halves.
+#[test]
+fn four_two_two_and_four_four_four_frames_show_each_half_in_its_colour() {
+    let gpu = gpu();
+    let space = ColourSpace {
+        matrix: Matrix::Bt709,
+        range: Range::Limited,
+    };
+    let (top, bottom) = ([200, 40, 40], [40, 60, 200]);
+    let [yt, ut, vt] = space.from_rgb(top);
+    let [yb, ub, vb] = space.from_rgb(bottom);
+    let (width, height) = (64usize, 36usize);
+    let luma: Vec<u8> = (0..height)
+        .flat_map(|row| std::iter::repeat_n(if row < height / 2 { yt } else { yb }, width))
+        .collect();
+    for (layout, chroma_width) in [(PlaneLayout::I422, width / 2), (PlaneLayout::I444, width)] {
+        // Chroma has as many rows as luma in both.
+        let plane = |top: u8, bottom: u8| -> Vec<u8> {
+            (0..height)
+                .flat_map(|row| {
+                    std::iter::repeat_n(if row < height / 2 { top } else { bottom }, chroma_width)
+                })
+                .collect()
+        };
+        let (u, v) = (plane(ut, ub), plane(vt, vb));
+        let frame = YuvFrame {
+            layout,
+            depth: wall::SampleDepth::Eight,
+            width: width as u32,
+            height: height as u32,
+            colour: space,
+            planes: [
+                Some(Plane {
+                    data: &luma,
+                    stride: width,
+                }),
+                Some(Plane {
+                    data: &u,
+                    stride: chroma_width,
+                }),
+                Some(Plane {
+                    data: &v,
+                    stride: chroma_width,
+                }),
+            ],
+        };
+        assert_eq!(frame.validate(), Ok(()), "{layout:?}");
+        let image = render_whole(&gpu, frame);
+        for (y, (yy, uu, vv)) in [(20, (yt, ut, vt)), (70, (yb, ub, vb))] {
+            let expected = space.to_rgb(yy, uu, vv);
+            let got = image.pixel(80, y);
+            assert!(
+                close(got, expected),
+                "{layout:?} at row {y}: {got:?}, expected {expected:?}"
+            );
+        }
+    }
 }
 
 #[test]
