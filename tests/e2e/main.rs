@@ -8,7 +8,7 @@
 mod webdriver;
 
 use hub::model::Role;
-use hub::serve::{ServeConfig, Tls};
+use hub::serve::ServeConfig;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -83,15 +83,11 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The hub of the end-to-end tests: `testsite`'s, also serving the console to browsers.
 fn serve_config(data: &Path, listen: std::net::SocketAddr) -> ServeConfig {
     ServeConfig {
-        database: format!("sqlite://{}/hub.db", data.display()),
-        listen,
-        data_dir: data.to_path_buf(),
-        tls: Tls::SelfSigned,
-        cors_origins: vec![],
-        mqtt: None,
         console: Some(root().join("ui/dist")),
+        ..testsite::tls_config(data, listen)
     }
 }
 

@@ -13,6 +13,20 @@ use std::sync::Arc;
 /// The demo site's id.
 pub const SITE: &str = "demo-hq";
 
+/// A hub on SQLite in `data`, listening on `listen`, over a self-signed TLS certificate it
+/// makes in `data` (`RunningHub::certificate`), serving no console.
+pub fn tls_config(data: &std::path::Path, listen: std::net::SocketAddr) -> ServeConfig {
+    ServeConfig {
+        database: format!("sqlite://{}/hub.db", data.display()),
+        listen,
+        data_dir: data.to_path_buf(),
+        tls: hub::serve::Tls::SelfSigned,
+        cors_origins: Vec::new(),
+        mqtt: None,
+        console: None,
+    }
+}
+
 /// What to start.
 #[derive(Debug)]
 pub struct Builder {

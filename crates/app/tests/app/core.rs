@@ -11,7 +11,7 @@ use app::keychain::Keychain;
 use app::profile::Profile;
 use app::{AppEvent, Core, Events, SignIn};
 use hub::model::Role;
-use hub::serve::{ServeConfig, Tls};
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -53,18 +53,6 @@ async fn until(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-fn config(data: &std::path::Path, listen: std::net::SocketAddr) -> ServeConfig {
-    ServeConfig {
-        database: format!("sqlite://{}/hub.db", data.display()),
-        listen,
-        data_dir: data.to_path_buf(),
-        tls: Tls::SelfSigned,
-        cors_origins: vec![],
-        mqtt: None,
-        console: None,
-    }
-}
-
 /// The hub's address as the app writes it (no trailing slash).
 fn running_url(running: &hub::serve::RunningHub) -> String {
     running.url.trim_end_matches('/').to_owned()
@@ -73,11 +61,14 @@ fn running_url(running: &hub::serve::RunningHub) -> String {
 /// A hub over TLS on `data` with the demo site (streams from a real simulator whose doors post
 /// to the hub through the signed webhook) and a guard.
 async fn demo_hub(data: &std::path::Path) -> (hub::serve::RunningHub, sim::Sim) {
-    let site = testsite::DemoHub::builder(config(data, "127.0.0.1:0".parse().expect("addr")))
-        .user("guard", PASSWORD, testsite::SITE, Role::Guard)
-        .simulator()
-        .start()
-        .await;
+    let site = testsite::DemoHub::builder(testsite::tls_config(
+        data,
+        "127.0.0.1:0".parse().expect("addr"),
+    ))
+    .user("guard", PASSWORD, testsite::SITE, Role::Guard)
+    .simulator()
+    .start()
+    .await;
     (site.running, site.sim.expect("the simulator"))
 }
 
@@ -251,9 +242,12 @@ async fn operator_writes_wait_in_the_outbox_while_the_hub_is_away_and_arrive_onc
     assert_eq!(core.outbox().expect("outbox").items.len(), 2);
 
     // Back: both arrive, in order, once.
-    let again = hub::serve::start(config(&data, address), Arc::new(hub::SystemClock))
-        .await
-        .expect("hub again");
+    let again = hub::serve::start(
+        testsite::tls_config(&data, address),
+        Arc::new(hub::SystemClock),
+    )
+    .await
+    .expect("hub again");
     until("the outbox emptied", || {
         core.outbox().is_ok_and(|o| o.items.is_empty())
     })
@@ -429,9 +423,12 @@ async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
     running.stop().await;
     until("reconnecting", || events.link() == Some(Link::Reconnecting)).await;
     assert_eq!(core.walls().len(), 1);
-    let again = hub::serve::start(config(&data, address), Arc::new(hub::SystemClock))
-        .await
-        .expect("hub again");
+    let again = hub::serve::start(
+        testsite::tls_config(&data, address),
+        Arc::new(hub::SystemClock),
+    )
+    .await
+    .expect("hub again");
     until("back online", || events.link() == Some(Link::Online)).await;
 
     // Signing out and forgetting the password: the next sign-in needs it typed.
