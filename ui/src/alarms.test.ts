@@ -87,6 +87,11 @@ describe("rights", () => {
     expect(can(op([{ site: "hq", role: "supervisor" }]), "depot", "acknowledge-alarm")).toBe(false);
     expect(can(null, "hq", "acknowledge-alarm")).toBe(false);
   });
+  it("gives a role it does not know (a newer hub's) no rights", () => {
+    for (const role of ["auditor", "constructor", "toString"]) {
+      expect(can(op([{ site: "hq", role: role as Caller["grants"][number]["role"] }]), "hq", "view")).toBe(false);
+    }
+  });
 });
 
 describe("outbox", () => {

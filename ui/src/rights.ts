@@ -14,7 +14,7 @@ export function roleOn(operator: Caller | null, site: string): Role | null {
 export function can(operator: Caller | null, site: string, right: Right): boolean {
   const role = roleOn(operator, site);
   // A role this console does not know (a newer hub's) may do nothing here.
-  return role !== null && (RIGHTS[role]?.includes(right) ?? false);
+  return role !== null && Object.hasOwn(RIGHTS, role) && RIGHTS[role].includes(right);
 }
 
 /** Sites the operator may act on with `right` among `sites`. */

@@ -209,6 +209,8 @@ mod tests {
     struct FakeHub {
         answers: BTreeMap<String, std::result::Result<serde_json::Value, ErrorCode>>,
         sent: Mutex<Vec<String>>,
+        /// When set, each write waits for it: a slow hub.
+        gate: Option<std::sync::Arc<tokio::sync::Notify>>,
     }
 
     impl FakeHub {
@@ -235,7 +237,13 @@ mod tests {
                 Some(Err(code)) => Err(AppError::new(*code, format!("{code:?}"))),
                 None => Ok(json!({"path": path})),
             };
-            Box::pin(async move { answer })
+            let gate = self.gate.clone();
+            Box::pin(async move {
+                if let Some(gate) = gate {
+                    gate.notified().await;
+                }
+                answer
+            })
         }
     }
 
@@ -361,6 +369,44 @@ mod tests {
             d.outcome("n0000").expect("known"),
             WriteOutcome::DeliveredWithoutAnswer
         );
+    }
+
+    #[test]
+    fn a_pass_waiting_behind_a_slow_one_asks_for_the_session_only_when_its_turn_comes() {
+        let d = delivery(&[item("a", "/a")]);
+        let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+        let slow = FakeHub {
+            gate: Some(gate.clone()),
+            ..FakeHub::default()
+        };
+        let asked = std::sync::atomic::AtomicBool::new(false);
+        let asked_too_soon = std::sync::atomic::AtomicBool::new(false);
+        run(async {
+            let first = d.deliver(|| Some((&slow, "https://hub".into(), "guard".into())));
+            // Signed out meanwhile: the second pass must see that, not the session it was
+            // started with.
+            let second = d.deliver(|| {
+                asked.store(true, std::sync::atomic::Ordering::SeqCst);
+                None::<(&FakeHub, String, String)>
+            });
+            let meanwhile = async {
+                // The first pass is in its write, the second waits for its turn.
+                tokio::task::yield_now().await;
+                asked_too_soon.store(
+                    asked.load(std::sync::atomic::Ordering::SeqCst),
+                    std::sync::atomic::Ordering::SeqCst,
+                );
+                gate.notify_one();
+            };
+            let (first, second, ()) = tokio::join!(first, second, meanwhile);
+            assert_eq!(first.delivered, ["a"]);
+            assert_eq!(second, Pass::default());
+        });
+        assert!(
+            !asked_too_soon.load(std::sync::atomic::Ordering::SeqCst),
+            "the session was read before the pass had its turn"
+        );
+        assert!(asked.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[test]

@@ -37,7 +37,6 @@ pub struct Builder {
 }
 
 /// A started hub with the demo site.
-#[derive(Debug)]
 pub struct DemoHub {
     pub running: RunningHub,
     /// The demo site as the hub holds it (with the simulator's streams, when there is one).
@@ -46,6 +45,17 @@ pub struct DemoHub {
     pub source: Option<(String, Vec<u8>)>,
     /// The simulator posting to the hub, when asked for.
     pub sim: Option<sim::Sim>,
+}
+
+/// The source's secret never shows.
+impl std::fmt::Debug for DemoHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoHub")
+            .field("url", &self.running.url)
+            .field("site", &self.site.id)
+            .field("source", &self.source.as_ref().map(|(id, _)| id))
+            .finish_non_exhaustive()
+    }
 }
 
 impl DemoHub {

@@ -121,33 +121,32 @@ fn nv12_frames_render_like_i420() {
     );
 }
 
-/// 4:2:2 (Y42B, what MJPEG cameras often send) and 4:4:4 (Y444) frames: chroma with its own
-/// height (and width) in each half of the picture, top and bottom a different colour. A frame
-/// whose chroma were read as 4:2:0 would show the top colour in both halves.
+/// 4:2:2 (Y42B, what MJPEG cameras often send) and 4:4:4 (Y444) frames with a different colour
+/// in each quarter: chroma read with the wrong height (as 4:2:0) or the wrong width (4:4:4 as
+/// 4:2:2) would show another quarter's colour.
 #[test]
-fn four_two_two_and_four_four_four_frames_show_each_half_in_its_colour() {
+fn four_two_two_and_four_four_four_frames_show_each_quarter_in_its_colour() {
     let gpu = gpu();
     let space = ColourSpace {
         matrix: Matrix::Bt709,
         range: Range::Limited,
     };
-    let (top, bottom) = ([200, 40, 40], [40, 60, 200]);
-    let [yt, ut, vt] = space.from_rgb(top);
-    let [yb, ub, vb] = space.from_rgb(bottom);
+    // By (bottom, right).
+    let colours = [[200, 40, 40], [40, 180, 60], [40, 60, 200], [210, 200, 50]];
+    let yuv = colours.map(|c| space.from_rgb(c));
+    let quarter = |bottom: bool, right: bool| yuv[usize::from(bottom) * 2 + usize::from(right)];
     let (width, height) = (64usize, 36usize);
-    let luma: Vec<u8> = (0..height)
-        .flat_map(|row| std::iter::repeat_n(if row < height / 2 { yt } else { yb }, width))
-        .collect();
+    let plane = |component: usize, plane_width: usize| -> Vec<u8> {
+        (0..height)
+            .flat_map(|row| {
+                (0..plane_width)
+                    .map(move |col| quarter(row >= height / 2, col >= plane_width / 2)[component])
+            })
+            .collect()
+    };
+    let luma = plane(0, width);
     for (layout, chroma_width) in [(PlaneLayout::I422, width / 2), (PlaneLayout::I444, width)] {
-        // Chroma has as many rows as luma in both.
-        let plane = |top: u8, bottom: u8| -> Vec<u8> {
-            (0..height)
-                .flat_map(|row| {
-                    std::iter::repeat_n(if row < height / 2 { top } else { bottom }, chroma_width)
-                })
-                .collect()
-        };
-        let (u, v) = (plane(ut, ub), plane(vt, vb));
+        let (u, v) = (plane(1, chroma_width), plane(2, chroma_width));
         let frame = YuvFrame {
             layout,
             depth: wall::SampleDepth::Eight,
@@ -171,12 +170,18 @@ fn four_two_two_and_four_four_four_frames_show_each_half_in_its_colour() {
         };
         assert_eq!(frame.validate(), Ok(()), "{layout:?}");
         let image = render_whole(&gpu, frame);
-        for (y, (yy, uu, vv)) in [(20, (yt, ut, vt)), (70, (yb, ub, vb))] {
+        for (x, y, bottom, right) in [
+            (40, 20, false, false),
+            (120, 20, false, true),
+            (40, 70, true, false),
+            (120, 70, true, true),
+        ] {
+            let [yy, uu, vv] = quarter(bottom, right);
             let expected = space.to_rgb(yy, uu, vv);
-            let got = image.pixel(80, y);
+            let got = image.pixel(x, y);
             assert!(
                 close(got, expected),
-                "{layout:?} at row {y}: {got:?}, expected {expected:?}"
+                "{layout:?} at ({x}, {y}): {got:?}, expected {expected:?}"
             );
         }
     }
