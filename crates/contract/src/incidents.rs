@@ -84,7 +84,9 @@ pub struct AuditRecord {
     pub action: String,
     pub site: Option<String>,
     pub target: Option<String>,
-    #[schema(value_type = Object)]
+    /// What the action was about; its shape depends on the action (an object, or a list for
+    /// rules).
+    #[schema(value_type = Value)]
     #[ts(type = "unknown")]
     pub detail: serde_json::Value,
 }

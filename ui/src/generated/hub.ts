@@ -320,7 +320,12 @@ export type IncidentDetail = { notes: Array<IncidentNote>,
  */
 history: Array<AuditRecord>, id: string, site: string, title: string, status: IncidentStatus, priority: number, assignee: string | null, created_by: string, created: string, updated: string, links: Array<IncidentLink>, };
 
-export type AuditRecord = { seq: number, time: string, user: string | null, action: string, site: string | null, target: string | null, detail: unknown, };
+export type AuditRecord = { seq: number, time: string, user: string | null, action: string, site: string | null, target: string | null, 
+/**
+ * What the action was about; its shape depends on the action (an object, or a list for
+ * rules).
+ */
+detail: unknown, };
 
 export type NewIncident = { 
 /**
