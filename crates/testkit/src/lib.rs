@@ -92,11 +92,15 @@ fn wait_for_port(port: u16, what: &str, within: Duration) -> Result<(), String> 
 
 /// Checks a file the UI takes from Rust (under `ui/src/generated/`, committed) against what the
 /// code generates now: a test fails on drift. With `WATCHFLOOR_CODEGEN=write` (what
-/// `cargo xtask codegen` sets) it writes the file instead. `relative` is from the repository root.
+/// `cargo xtask codegen` sets) it writes the file instead. `relative` is from the repository root;
+/// the calling test's package must be `crates/<name>`.
 pub fn generated(relative: &str, text: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(relative);
+    // The calling test's package (`crates/<name>`), as cargo says now: a path compiled into
+    // this crate may be another clone's, since clones share one build folder.
+    let Some(package) = std::env::var_os("CARGO_MANIFEST_DIR") else {
+        panic!("cargo test sets CARGO_MANIFEST_DIR");
+    };
+    let path = Path::new(&package).join("../..").join(relative);
     if std::env::var_os("WATCHFLOOR_CODEGEN").is_some_and(|v| v == "write") {
         if let Err(error) = std::fs::write(&path, text) {
             panic!("cannot write {}: {error}", path.display());
