@@ -343,7 +343,8 @@ export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
   };
 }
 
-/** A hub site as the camera tree shows it: floors with their cameras. */
+/** A hub site as the camera tree shows it: floors with their cameras (as the core's
+ *  `SiteTree::from_hub` reads it). */
 export function siteTree(site: SiteDetail): SiteTree {
   return {
     id: site.id,
@@ -353,18 +354,15 @@ export function siteTree(site: SiteDetail): SiteTree {
       name: f.name,
       cameras: site.cameras
         .filter((c) => c.floor === f.id)
-        .map((c) => {
-          const full = c as typeof c & Partial<{ main_url: string; sub_url: string; credential_ref: string | null }>;
-          return {
-            id: c.id,
-            floor: c.floor,
-            name: c.name,
-            main_url: full.main_url ?? "",
-            sub_url: full.sub_url ?? "",
-            credential_ref: full.credential_ref ?? null,
-            doors: c.doors,
-          };
-        }),
+        .map((c) => ({
+          id: c.id,
+          floor: c.floor,
+          name: c.name,
+          main_url: c.main_url,
+          sub_url: c.sub_url,
+          credential_ref: c.credential_ref,
+          doors: c.doors,
+        })),
     })),
   };
 }

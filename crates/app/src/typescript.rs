@@ -3,19 +3,13 @@
 //! the contract). A unit test fails when the committed file differs; `cargo xtask codegen`
 //! writes it anew.
 
-use contract::typescript::{HEADER, config, declaration, hub_type_names};
-
-macro_rules! declarations {
-    ($cfg:expr; $($t:ty),* $(,)?) => {
-        [$(declaration::<$t>($cfg)),*].join("\n")
-    };
-}
+use contract::typescript::{HEADER, config, hub_type_names};
 
 /// `ui/src/generated/app.ts`.
 pub fn app_ts() -> String {
     use crate::walls::*;
     let cfg = config();
-    let body = declarations!(&cfg;
+    let (body, _) = contract::declarations!(&cfg;
         crate::error::ErrorCode, crate::error::AppError,
         crate::connection::Link, crate::connection::ConnectionState,
         crate::profile::LastSignIn, crate::core::Startup, crate::core::SignIn,

@@ -126,6 +126,18 @@ impl ChangeBody {
     ];
 }
 
+impl ChangeBody {
+    /// A change's body from its `kind` and `data` as they travel (and as the hub stores them):
+    /// a known kind with the wrong data is an error; an unknown kind (a newer hub's) is
+    /// [`ChangeBody::Unknown`].
+    pub fn from_parts(kind: &str, data: serde_json::Value) -> serde_json::Result<Self> {
+        if !Self::KINDS.contains(&kind) {
+            return Ok(ChangeBody::Unknown);
+        }
+        ChangeBody::deserialize(serde_json::json!({ "kind": kind, "data": data }))
+    }
+}
+
 /// A change as it travels, before its kind is looked at.
 #[derive(Deserialize)]
 struct RawChange {
@@ -143,12 +155,7 @@ struct RawChange {
 impl<'de> Deserialize<'de> for Change {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = RawChange::deserialize(deserializer)?;
-        let body = if ChangeBody::KINDS.contains(&raw.kind.as_str()) {
-            let tagged = serde_json::json!({ "kind": raw.kind, "data": raw.data });
-            ChangeBody::deserialize(tagged).map_err(serde::de::Error::custom)?
-        } else {
-            ChangeBody::Unknown
-        };
+        let body = ChangeBody::from_parts(&raw.kind, raw.data).map_err(serde::de::Error::custom)?;
         Ok(Change {
             seq: raw.seq,
             at: raw.at,

@@ -26,11 +26,19 @@ pub fn declaration<T: TS + ?Sized>(cfg: &Config) -> String {
     text
 }
 
+/// The name `T` is declared under.
+pub fn ident<T: TS + ?Sized>(cfg: &Config) -> String {
+    T::ident(cfg)
+}
+
+/// The declarations of the types given, one after another, and their names:
+/// `declarations!(&cfg; A, B, C)`. Every generated file is made with it.
+#[macro_export]
 macro_rules! declarations {
     ($cfg:expr; $($t:ty),* $(,)?) => {
         (
-            [$(declaration::<$t>($cfg)),*].join("\n"),
-            vec![$(<$t as TS>::ident($cfg)),*],
+            [$($crate::typescript::declaration::<$t>($cfg)),*].join("\n"),
+            vec![$($crate::typescript::ident::<$t>($cfg)),*],
         )
     };
 }
@@ -63,7 +71,7 @@ pub fn hub_ts() -> String {
 fn hub_declarations() -> (String, Vec<String>) {
     use crate::*;
     let cfg = config();
-    declarations!(&cfg;
+    crate::declarations!(&cfg;
         ErrorCode, ErrorBody,
         Role, Right, RightsRow, Grant, Caller,
         Health, Login, Session, BrowserSession, User, NewUser, GrantsBody, NewSource,

@@ -158,11 +158,12 @@ impl Db {
                 // A stored change this hub cannot read (a newer hub wrote it before a
                 // downgrade) is skipped, its number kept: one bad row must not stop every
                 // subscriber's catch-up.
-                let body = serde_json::from_str::<serde_json::Value>(&body)
+                let body = serde_json::from_str(&body)
+                    .and_then(|data| ChangeBody::from_parts(&kind, data))
                     .map_err(|e| e.to_string())
-                    .and_then(|data| {
-                        serde_json::from_value(serde_json::json!({"kind": kind, "data": data}))
-                            .map_err(|e| e.to_string())
+                    .and_then(|body| match body {
+                        ChangeBody::Unknown => Err("a kind this hub does not know".to_owned()),
+                        known => Ok(known),
                     })
                     .unwrap_or_else(|error| {
                         tracing::warn!(seq, %kind, %error, "a stored change this hub cannot read; skipped");
