@@ -128,6 +128,17 @@ pub const ELEMENTS: &[Element] = &[
     always("avdec_mjpeg", "libav", Some("gstreamer1.0-libav"), F_LIBAV),
     always("jpegdec", "jpeg", GOOD, F_GOOD),
     always("appsink", "app", BASE, F_BASE),
+    // The recorder: segments of MP4 written on key frames, read back as one stream, and
+    // exports remuxed into files.
+    always("mp4mux", "isomp4", GOOD, F_GOOD),
+    always("splitmuxsink", "multifile", GOOD, F_GOOD),
+    always("splitmuxsrc", "multifile", GOOD, F_GOOD),
+    always(
+        "filesink",
+        "coreelements",
+        Some("libgstreamer1.0-0"),
+        Some(("gstreamer1", FedoraRepo::Fedora)),
+    ),
     // Hardware decoders, preferred when present.
     when_present("nvh264dec", "nvcodec", BAD),
     when_present("nvh265dec", "nvcodec", BAD),

@@ -32,7 +32,7 @@ impl Codec {
         }
     }
 
-    pub(crate) fn depayloader(self) -> &'static str {
+    pub fn depayloader(self) -> &'static str {
         match self {
             Codec::H264 => "rtph264depay",
             Codec::H265 => "rtph265depay",
@@ -40,7 +40,7 @@ impl Codec {
         }
     }
 
-    pub(crate) fn parser(self) -> Option<&'static str> {
+    pub fn parser(self) -> Option<&'static str> {
         match self {
             Codec::H264 => Some("h264parse"),
             Codec::H265 => Some("h265parse"),

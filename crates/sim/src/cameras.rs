@@ -19,24 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Which of a camera's two streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StreamKind {
-    Main,
-    Sub,
-}
-
-impl StreamKind {
-    pub const ALL: [StreamKind; 2] = [StreamKind::Main, StreamKind::Sub];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamKind::Main => "main",
-            StreamKind::Sub => "sub",
-        }
-    }
-}
+pub use site::StreamKind;
 
 /// A fault to apply to one camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -495,6 +478,15 @@ fn media_factory(state: &Arc<CameraState>, kind: StreamKind) -> gst_rtsp_server:
     let state = state.clone();
     factory.connect_media_configure(move |_, media| {
         let element = media.element();
+        // Sender reports map an RTP time to the wall-clock time it was captured (RFC 3550),
+        // as cameras do, not to when the packet was sent: a recorder dates frames by them.
+        if let Some(pipeline) = element.parent().and_then(|p| p.downcast::<gst::Bin>().ok()) {
+            pipeline.connect_element_added(|_, added| {
+                if added.factory().is_some_and(|f| f.name() == "rtpbin") {
+                    added.set_property("rtcp-sync-send-time", false);
+                }
+            });
+        }
         let Some(bin) = element.downcast_ref::<gst::Bin>() else {
             return;
         };

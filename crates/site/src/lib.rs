@@ -197,6 +197,30 @@ impl StreamSpec {
     }
 }
 
+/// Which of a camera's two streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamKind {
+    Main,
+    Sub,
+}
+
+impl StreamKind {
+    pub const ALL: [StreamKind; 2] = [StreamKind::Main, StreamKind::Sub];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Main => "main",
+            StreamKind::Sub => "sub",
+        }
+    }
+
+    /// From [`StreamKind::as_str`]'s names.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
 /// Why a site could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {

@@ -115,6 +115,28 @@ pub fn generated(relative: &str, text: &str) {
     );
 }
 
+/// Checks a systemd unit with `systemd-analyze verify`, its installed binary path
+/// (`installed`) pointed at the one cargo built (`built`); fails naming what systemd said.
+pub fn verify_systemd_unit(unit: &Path, installed: &str, built: &str) {
+    let text = std::fs::read_to_string(unit)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", unit.display()));
+    let dir = scratch("systemd-unit");
+    let name = unit.file_name().expect("a unit file name");
+    let path = dir.join(name);
+    std::fs::write(&path, text.replace(installed, built)).expect("write the unit");
+    let output = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze (package systemd)");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && said.trim().is_empty(),
+        "systemd-analyze verify {}: {said}",
+        unit.display()
+    );
+}
+
 /// A new, empty folder for one test's files, named after `kind`, unique to this process and
 /// call (tests run in parallel). Left behind for a look after a failure; the system's temporary
 /// folder is cleaned by the system.

@@ -115,7 +115,10 @@ fn the_code_creates_exactly_the_elements_the_table_knows() {
     let simulator = Codec::ALL
         .into_iter()
         .flat_map(sim::cameras::stream_elements);
-    let created: BTreeSet<&str> = simulator.chain(media::created_elements()).collect();
+    let created: BTreeSet<&str> = simulator
+        .chain(media::created_elements())
+        .chain(recorder::created_elements())
+        .collect();
     let known: BTreeSet<&str> = ELEMENTS.iter().map(|e| e.name).collect();
     let unknown: Vec<_> = created.difference(&known).collect();
     assert!(

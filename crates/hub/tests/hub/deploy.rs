@@ -14,24 +14,10 @@ fn deploy(file: &str) -> PathBuf {
 
 #[test]
 fn the_systemd_unit_verifies() {
-    let dir = scratch("unit");
-    let unit = std::fs::read_to_string(deploy("watchfloor-hub.service")).expect("unit");
-    // The installed binary's path, here: the one cargo built.
-    let unit = unit.replace(
+    testkit::verify_systemd_unit(
+        &deploy("watchfloor-hub.service"),
         "/usr/bin/watchfloor-hub",
         env!("CARGO_BIN_EXE_watchfloor-hub"),
-    );
-    let path = dir.join("watchfloor-hub.service");
-    std::fs::write(&path, unit).expect("write");
-    let output = Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .expect("systemd-analyze (package systemd)");
-    let said = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && said.trim().is_empty(),
-        "systemd-analyze verify: {said}"
     );
 }
 

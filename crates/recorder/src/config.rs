@@ -1,0 +1,386 @@
+//! The recorder's configuration file (TOML), read once at start. Every key is documented in
+//! `docs/recorder.md`; what the file may not hold is as important: camera passwords live in
+//! the sealed credential store ([`crate::credentials`]), never here.
+
+pub use media::Transport;
+use serde::Deserialize;
+pub use site::StreamKind;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Which of a camera's streams are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Record {
+    /// The main (full resolution) stream: what evidence needs. The default.
+    #[default]
+    Main,
+    Sub,
+    Both,
+}
+
+impl Record {
+    /// Whether `kind` is recorded under this choice.
+    pub fn includes(self, kind: StreamKind) -> bool {
+        matches!(
+            (self, kind),
+            (Record::Both, _) | (Record::Main, StreamKind::Main) | (Record::Sub, StreamKind::Sub)
+        )
+    }
+}
+
+/// Limits on what is kept: the oldest unlocked video goes first when one is passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    pub max_age: Option<Duration>,
+    pub quota_bytes: Option<u64>,
+}
+
+/// One camera as the recorder sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CameraConfig {
+    pub id: String,
+    pub main: String,
+    pub sub: Option<String>,
+    pub record: Record,
+    pub transport: Transport,
+    pub limits: Limits,
+}
+
+impl CameraConfig {
+    /// The URL of one of the camera's streams, if it has that stream.
+    pub fn url(&self, kind: StreamKind) -> Option<&str> {
+        match kind {
+            StreamKind::Main => Some(&self.main),
+            StreamKind::Sub => self.sub.as_deref(),
+        }
+    }
+
+    /// The streams this camera records.
+    pub fn recorded(&self) -> impl Iterator<Item = StreamKind> + '_ {
+        StreamKind::ALL
+            .into_iter()
+            .filter(|&k| self.record.includes(k) && self.url(k).is_some())
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// This recorder's name on the hub.
+    pub id: String,
+    /// Where the index, the keys, the sealed credentials and the video live.
+    pub data_dir: PathBuf,
+    /// The length of a segment (cut at the first key frame after it).
+    pub segment: Duration,
+    /// How long a camera may send nothing before it counts as offline.
+    pub stall_timeout: Duration,
+    /// The longest wait between two attempts to reach an offline camera.
+    pub reconnect_max: Duration,
+    /// Limits over all cameras together.
+    pub limits: Limits,
+    /// Space always left free on the video's file system.
+    pub min_free_bytes: u64,
+    /// How often retention runs (it also runs when a write fails for lack of space).
+    pub retention_interval: Duration,
+    pub cameras: Vec<CameraConfig>,
+}
+
+/// A configuration file that cannot be used, with the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    id: String,
+    data_dir: PathBuf,
+    #[serde(default)]
+    segment: Option<String>,
+    #[serde(default)]
+    stall_timeout: Option<String>,
+    #[serde(default)]
+    reconnect_max: Option<String>,
+    #[serde(default)]
+    retention: RetentionFile,
+    #[serde(default)]
+    cameras: Vec<CameraFile>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RetentionFile {
+    max_age: Option<String>,
+    quota: Option<String>,
+    min_free: Option<String>,
+    interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CameraFile {
+    id: String,
+    main: String,
+    sub: Option<String>,
+    #[serde(default)]
+    record: Record,
+    transport: Option<String>,
+    max_age: Option<String>,
+    quota: Option<String>,
+}
+
+impl Config {
+    /// Reads and checks the file at `path`; a relative `data_dir` is taken from the file's
+    /// folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut config = Self::parse(&text).map_err(|reason| ConfigError::Invalid {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        if config.data_dir.is_relative() {
+            let base = path.parent().unwrap_or(Path::new("."));
+            config.data_dir = base.join(&config.data_dir);
+        }
+        Ok(config)
+    }
+
+    /// Reads a configuration from its text; the error names the key at fault.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        check_id("id", &file.id)?;
+        let mut cameras: Vec<CameraConfig> = Vec::new();
+        for camera in file.cameras {
+            check_id("cameras.id", &camera.id)?;
+            if cameras.iter().any(|c| c.id == camera.id) {
+                return Err(format!("camera `{}` is configured twice", camera.id));
+            }
+            let key = |name: &str| format!("cameras.{name} of `{}`", camera.id);
+            check_url(&key("main"), &camera.main)?;
+            if let Some(sub) = &camera.sub {
+                check_url(&key("sub"), sub)?;
+            }
+            if camera.record != Record::Main && camera.sub.is_none() {
+                return Err(format!(
+                    "{}: records the sub-stream but none is configured",
+                    key("record")
+                ));
+            }
+            let transport = camera
+                .transport
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| format!("{}: {e}", key("transport")))?
+                .unwrap_or_default();
+            cameras.push(CameraConfig {
+                limits: Limits {
+                    max_age: duration(&key("max_age"), camera.max_age.as_deref())?,
+                    quota_bytes: camera
+                        .quota
+                        .as_deref()
+                        .map(|q| size(&key("quota"), q))
+                        .transpose()?,
+                },
+                id: camera.id,
+                main: camera.main,
+                sub: camera.sub,
+                record: camera.record,
+                transport,
+            });
+        }
+        let retention = file.retention;
+        Ok(Self {
+            id: file.id,
+            data_dir: file.data_dir,
+            segment: duration("segment", file.segment.as_deref())?
+                .unwrap_or(Duration::from_secs(10)),
+            stall_timeout: duration("stall_timeout", file.stall_timeout.as_deref())?
+                .unwrap_or(Duration::from_secs(5)),
+            reconnect_max: duration("reconnect_max", file.reconnect_max.as_deref())?
+                .unwrap_or(Duration::from_secs(1)),
+            limits: Limits {
+                max_age: duration("retention.max_age", retention.max_age.as_deref())?,
+                quota_bytes: retention
+                    .quota
+                    .as_deref()
+                    .map(|q| size("retention.quota", q))
+                    .transpose()?,
+            },
+            min_free_bytes: retention
+                .min_free
+                .as_deref()
+                .map(|q| size("retention.min_free", q))
+                .transpose()?
+                .unwrap_or(1 << 30),
+            retention_interval: duration("retention.interval", retention.interval.as_deref())?
+                .unwrap_or(Duration::from_secs(60)),
+            cameras,
+        })
+    }
+
+    /// The configured camera `id`.
+    pub fn camera(&self, id: &str) -> Option<&CameraConfig> {
+        self.cameras.iter().find(|c| c.id == id)
+    }
+
+    /// The index database.
+    pub fn index_path(&self) -> PathBuf {
+        self.data_dir.join("index.db")
+    }
+
+    /// The folder of one stream's segments.
+    pub fn video_dir(&self) -> PathBuf {
+        self.data_dir.join("video")
+    }
+}
+
+/// Ids become folder names and URL parts: letters, digits, `-`, `_` and `.`, not starting
+/// with a dot.
+fn check_id(key: &str, id: &str) -> Result<(), String> {
+    let fine = !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if fine {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key}: `{id}` must be 1 to 64 letters, digits, `-`, `_` or `.`, not starting with `.`"
+        ))
+    }
+}
+
+/// A camera URL: `rtsp://` or `rtsps://`, and never with a password in it.
+fn check_url(key: &str, text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{key}: not a URL ({e})"))?;
+    if !matches!(url.scheme(), "rtsp" | "rtsps") {
+        return Err(format!("{key}: must be an rtsp:// or rtsps:// URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{key}: holds a user name or password; store credentials with \
+             `watchfloor-recorder credentials set` instead"
+        ));
+    }
+    Ok(())
+}
+
+fn duration(key: &str, text: Option<&str>) -> Result<Option<Duration>, String> {
+    text.map(|t| {
+        humantime::parse_duration(t)
+            .map_err(|e| format!("{key}: `{t}` is not a duration like `30d` or `10s` ({e})"))
+    })
+    .transpose()
+}
+
+/// A size like `500GiB`, `2 GB`, `750MiB` or a plain number of bytes.
+pub fn size(key: &str, text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{key}: `{text}` is not a size like `500GiB`"))?;
+    let scale: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "KB" | "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("{key}: unknown unit `{other}` in `{text}`")),
+    };
+    Ok((number * scale).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+        id = "rec-1"
+        data_dir = "/var/lib/watchfloor-recorder"
+        segment = "4s"
+        [retention]
+        max_age = "30d"
+        quota = "500GiB"
+        min_free = "2GB"
+        [[cameras]]
+        id = "cam-01"
+        main = "rtsp://10.0.0.5/main"
+        sub = "rtsp://10.0.0.5/sub"
+        record = "both"
+        max_age = "7d"
+        quota = "50 GiB"
+        [[cameras]]
+        id = "cam-02"
+        main = "rtsps://10.0.0.6/main"
+    "#;
+
+    #[test]
+    fn the_example_reads_key_by_key() {
+        let config = Config::parse(EXAMPLE).expect("parses");
+        assert_eq!(config.segment, Duration::from_secs(4));
+        assert_eq!(config.stall_timeout, Duration::from_secs(5));
+        assert_eq!(config.limits.quota_bytes, Some(500 << 30));
+        assert_eq!(config.min_free_bytes, 2_000_000_000);
+        let cam = config.camera("cam-01").expect("cam-01");
+        assert_eq!(cam.limits.max_age, Some(Duration::from_secs(7 * 86_400)));
+        assert_eq!(cam.limits.quota_bytes, Some(50 << 30));
+        assert_eq!(
+            cam.recorded().collect::<Vec<_>>(),
+            vec![StreamKind::Main, StreamKind::Sub]
+        );
+        let other = config.camera("cam-02").expect("cam-02");
+        assert_eq!(other.recorded().collect::<Vec<_>>(), vec![StreamKind::Main]);
+        assert_eq!(other.transport, Transport::Tcp);
+    }
+
+    #[test]
+    fn bad_files_name_the_key_at_fault() {
+        let cases = [
+            (
+                EXAMPLE.replace("rtsp://10.0.0.5/main", "rtsp://admin:secret@10.0.0.5/main"),
+                "cameras.main of `cam-01`: holds a user name or password",
+            ),
+            (
+                EXAMPLE.replace("rtsps://10.0.0.6/main", "http://10.0.0.6/"),
+                "must be an rtsp:// or rtsps:// URL",
+            ),
+            (EXAMPLE.replace("\"30d\"", "\"soon\""), "retention.max_age"),
+            (EXAMPLE.replace("\"500GiB\"", "\"lots\""), "retention.quota"),
+            (EXAMPLE.replace("cam-02", "cam-01"), "configured twice"),
+            (EXAMPLE.replace("cam-02", "../etc"), "cameras.id"),
+            (
+                EXAMPLE.replace("segment = \"4s\"", "segmnt = \"4s\""),
+                "unknown field",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = Config::parse(&text).expect_err(expected);
+            assert!(error.contains(expected), "{error} should say {expected}");
+        }
+        let sub_only = "id = \"r\"\ndata_dir = \"d\"\n[[cameras]]\nid = \"c\"\nmain = \"rtsp://h/m\"\nrecord = \"sub\"\n";
+        assert!(
+            Config::parse(sub_only)
+                .expect_err("no sub")
+                .contains("none is configured")
+        );
+    }
+}

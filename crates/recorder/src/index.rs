@@ -1,0 +1,677 @@
+//! The recorder's index: which segment files exist, which stream and time span each holds,
+//! which ranges are locked as evidence, and when each stream was offline. SQLite, in the
+//! recorder's data folder, one writer.
+//!
+//! The invariant the rest of the recorder keeps: **the index never names data that is not on
+//! disk.** A segment's row is added only after its file is complete and synced
+//! ([`crate::recording`]), and removed before its file is unlinked ([`crate::retention`]).
+//! A crash between the two leaves at worst a file the index does not name, which the start-up
+//! check ([`Index::reconcile`]) deletes.
+
+use crate::config::StreamKind;
+use parking_lot::Mutex;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Schema steps, one per version; a database at version N runs steps N+1.. at open.
+const MIGRATIONS: &[&str] = &[
+    // 1: streams, segments, evidence locks, outages.
+    "CREATE TABLE streams (
+         id INTEGER PRIMARY KEY,
+         camera TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         UNIQUE (camera, kind)
+     );
+     CREATE TABLE segments (
+         id INTEGER PRIMARY KEY,
+         stream INTEGER NOT NULL REFERENCES streams (id),
+         file TEXT NOT NULL UNIQUE,
+         start_us INTEGER NOT NULL,
+         end_us INTEGER NOT NULL,
+         bytes INTEGER NOT NULL,
+         clock TEXT NOT NULL,
+         codec TEXT NOT NULL,
+         run INTEGER NOT NULL
+     );
+     CREATE INDEX segments_by_time ON segments (stream, start_us);
+     CREATE TABLE locks (
+         id TEXT PRIMARY KEY,
+         camera TEXT NOT NULL,
+         start_us INTEGER NOT NULL,
+         end_us INTEGER NOT NULL,
+         reason TEXT NOT NULL,
+         created_by TEXT NOT NULL,
+         created_us INTEGER NOT NULL
+     );
+     CREATE TABLE outages (
+         id INTEGER PRIMARY KEY,
+         stream INTEGER NOT NULL REFERENCES streams (id),
+         start_us INTEGER NOT NULL,
+         end_us INTEGER,
+         reason TEXT NOT NULL
+     );",
+];
+
+/// Where a segment's times come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The camera's own clock, from RTCP sender reports (NTP time of its RTP timestamps).
+    Camera,
+    /// The recorder's wall clock when the first frame arrived: the camera gave no timing.
+    Local,
+}
+
+impl Clock {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clock::Camera => "camera",
+            Clock::Local => "local",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        if text == "camera" {
+            Clock::Camera
+        } else {
+            Clock::Local
+        }
+    }
+}
+
+/// A segment about to be indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSegment {
+    pub camera: String,
+    pub kind: StreamKind,
+    /// The file, relative to the video folder.
+    pub file: String,
+    pub start_us: i64,
+    pub end_us: i64,
+    pub bytes: u64,
+    pub clock: Clock,
+    pub codec: String,
+    /// The connection it was recorded in: segments of one run follow each other without a gap.
+    pub run: i64,
+}
+
+/// A segment in the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub id: i64,
+    pub camera: String,
+    pub kind: StreamKind,
+    pub file: String,
+    pub start_us: i64,
+    pub end_us: i64,
+    pub bytes: u64,
+    pub clock: Clock,
+    pub codec: String,
+    pub run: i64,
+}
+
+/// An evidence lock: a camera's range kept until released, whatever retention says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lock {
+    pub id: String,
+    pub camera: String,
+    pub start_us: i64,
+    pub end_us: i64,
+    pub reason: String,
+    pub created_by: String,
+    pub created_us: i64,
+}
+
+/// A time a stream was not recording, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outage {
+    pub camera: String,
+    pub kind: StreamKind,
+    pub start_us: i64,
+    pub end_us: Option<i64>,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("recorder index {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("recorder index {0} is from a newer recorder (schema {1}, this one knows {2})")]
+    TooNew(String, i64, usize),
+}
+
+/// What [`Index::reconcile`] found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Files on disk the index did not name (segments being written at a crash): deleted.
+    pub orphan_files: Vec<PathBuf>,
+    /// Rows whose file was gone (deleted by hand): removed, and worth a warning.
+    pub missing_files: Vec<String>,
+    /// Outages left open by a crash: closed at the last segment's end.
+    pub closed_outages: usize,
+}
+
+/// The index, behind one connection.
+#[derive(Debug)]
+pub struct Index {
+    path: String,
+    conn: Mutex<Connection>,
+}
+
+type Result<T> = std::result::Result<T, IndexError>;
+
+const SEGMENT_COLUMNS: &str = "s.id, st.camera, st.kind, s.file, s.start_us, s.end_us, s.bytes, \
+                               s.clock, s.codec, s.run";
+
+fn segment_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Segment> {
+    let kind: String = row.get(2)?;
+    let clock: String = row.get(7)?;
+    Ok(Segment {
+        id: row.get(0)?,
+        camera: row.get(1)?,
+        kind: StreamKind::parse(&kind).unwrap_or(StreamKind::Main),
+        file: row.get(3)?,
+        start_us: row.get(4)?,
+        end_us: row.get(5)?,
+        bytes: row.get::<_, i64>(6)?.max(0) as u64,
+        clock: Clock::parse(&clock),
+        codec: row.get(8)?,
+        run: row.get(9)?,
+    })
+}
+
+impl Index {
+    /// Opens (or creates) the index at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let name = path.display().to_string();
+        let sqlite = |source| IndexError::Sqlite {
+            path: name.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut conn = Connection::open(path).map_err(sqlite)?;
+        // WAL for readers beside the writer; FULL so that a committed row survives power loss
+        // (a segment is written every few seconds per stream: the cost is small).
+        conn.pragma_update(None, "journal_mode", "wal")
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "synchronous", "full")
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(sqlite)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sqlite)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sqlite)?;
+        if version as usize > MIGRATIONS.len() {
+            return Err(IndexError::TooNew(name, version, MIGRATIONS.len()));
+        }
+        for (step, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction().map_err(sqlite)?;
+            tx.execute_batch(sql).map_err(sqlite)?;
+            tx.pragma_update(None, "user_version", step as i64 + 1)
+                .map_err(sqlite)?;
+            tx.commit().map_err(sqlite)?;
+        }
+        Ok(Self {
+            path: name,
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn error(&self, source: rusqlite::Error) -> IndexError {
+        IndexError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn stream_id(conn: &Connection, camera: &str, kind: StreamKind) -> rusqlite::Result<i64> {
+        conn.execute(
+            "INSERT INTO streams (camera, kind) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![camera, kind.as_str()],
+        )?;
+        conn.query_row(
+            "SELECT id FROM streams WHERE camera = ?1 AND kind = ?2",
+            params![camera, kind.as_str()],
+            |r| r.get(0),
+        )
+    }
+
+    /// A run number no segment has used yet.
+    pub fn next_run(&self) -> Result<i64> {
+        let conn = self.conn.lock();
+        conn.query_row("SELECT COALESCE(MAX(run), 0) + 1 FROM segments", [], |r| {
+            r.get(0)
+        })
+        .map_err(|e| self.error(e))
+    }
+
+    /// Adds a segment whose file is complete and synced.
+    pub fn add_segment(&self, segment: &NewSegment) -> Result<i64> {
+        let conn = self.conn.lock();
+        let add = || -> rusqlite::Result<i64> {
+            let stream = Self::stream_id(&conn, &segment.camera, segment.kind)?;
+            conn.execute(
+                "INSERT INTO segments (stream, file, start_us, end_us, bytes, clock, codec, run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    stream,
+                    segment.file,
+                    segment.start_us,
+                    segment.end_us,
+                    segment.bytes as i64,
+                    segment.clock.as_str(),
+                    segment.codec,
+                    segment.run
+                ],
+            )?;
+            Ok(conn.last_insert_rowid())
+        };
+        add().map_err(|e| self.error(e))
+    }
+
+    /// The segments of one stream that overlap `[from_us, to_us)`, oldest first.
+    pub fn segments(
+        &self,
+        camera: &str,
+        kind: StreamKind,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<Vec<Segment>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Vec<Segment>> {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
+                 WHERE st.camera = ?1 AND st.kind = ?2 AND s.end_us > ?3 AND s.start_us < ?4
+                 ORDER BY s.start_us, s.id"
+            ))?;
+            statement
+                .query_map(params![camera, kind.as_str(), from_us, to_us], segment_of)?
+                .collect()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// The segments recorded after `segment` in the same run, in the order they were
+    /// recorded.
+    pub fn rest_of_run(&self, segment: &Segment) -> Result<Vec<Segment>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Vec<Segment>> {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
+                 WHERE s.stream = (SELECT stream FROM segments WHERE id = ?1)
+                   AND s.run = ?2 AND s.id > ?1
+                 ORDER BY s.id"
+            ))?;
+            statement
+                .query_map(params![segment.id, segment.run], segment_of)?
+                .collect()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// The oldest segments of `camera` (all cameras when `None`) that no lock covers, up to
+    /// `limit`.
+    pub fn oldest_unlocked(&self, camera: Option<&str>, limit: usize) -> Result<Vec<Segment>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Vec<Segment>> {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
+                 WHERE (?1 IS NULL OR st.camera = ?1)
+                   AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.camera = st.camera
+                                   AND l.start_us < s.end_us AND l.end_us > s.start_us)
+                 ORDER BY s.start_us LIMIT ?2"
+            ))?;
+            statement
+                .query_map(params![camera, limit as i64], segment_of)?
+                .collect()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// Bytes stored per camera, locked or not.
+    pub fn usage(&self) -> Result<Vec<(String, u64)>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Vec<(String, u64)>> {
+            let mut statement = conn.prepare_cached(
+                "SELECT st.camera, COALESCE(SUM(s.bytes), 0) FROM streams st
+                 LEFT JOIN segments s ON s.stream = st.id GROUP BY st.camera ORDER BY st.camera",
+            )?;
+            statement
+                .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
+                .collect()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// Removes a segment's row; its file is unlinked after (never before).
+    pub fn remove_segment(&self, id: i64) -> Result<()> {
+        let conn = self.conn.lock();
+        conn.execute("DELETE FROM segments WHERE id = ?1", params![id])
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Every file the index names.
+    pub fn files(&self) -> Result<BTreeSet<String>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<BTreeSet<String>> {
+            let mut statement = conn.prepare("SELECT file FROM segments")?;
+            statement.query_map([], |r| r.get(0))?.collect()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// Makes the index and the video folder agree after a crash or a start: deletes files the
+    /// index does not name, drops rows whose file is gone, and closes outages left open.
+    pub fn reconcile(&self, video_dir: &Path, now_us: i64) -> Result<Reconciled> {
+        let mut found = Reconciled::default();
+        let named = self.files()?;
+        let mut on_disk = BTreeSet::new();
+        for file in walk(video_dir) {
+            let Ok(relative) = file.strip_prefix(video_dir) else {
+                continue;
+            };
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            if named.contains(&relative) {
+                on_disk.insert(relative);
+            } else if std::fs::remove_file(&file).is_ok() {
+                found.orphan_files.push(file);
+            }
+        }
+        let conn = self.conn.lock();
+        for file in named.difference(&on_disk) {
+            conn.execute("DELETE FROM segments WHERE file = ?1", params![file])
+                .map_err(|e| self.error(e))?;
+            found.missing_files.push(file.clone());
+        }
+        found.closed_outages = conn
+            .execute(
+                "UPDATE outages SET end_us = COALESCE(
+                     (SELECT MAX(s.end_us) FROM segments s WHERE s.stream = outages.stream
+                      AND s.end_us > outages.start_us), ?1)
+                 WHERE end_us IS NULL",
+                params![now_us],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(found)
+    }
+
+    /// Adds an evidence lock.
+    pub fn add_lock(&self, lock: &Lock) -> Result<()> {
+        let conn = self.conn.lock();
+        conn.execute(
+            "INSERT INTO locks (id, camera, start_us, end_us, reason, created_by, created_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                lock.id,
+                lock.camera,
+                lock.start_us,
+                lock.end_us,
+                lock.reason,
+                lock.created_by,
+                lock.created_us
+            ],
+        )
+        .map(|_| ())
+        .map_err(|e| self.error(e))
+    }
+
+    /// Releases a lock; whether there was one.
+    pub fn remove_lock(&self, id: &str) -> Result<bool> {
+        let conn = self.conn.lock();
+        conn.execute("DELETE FROM locks WHERE id = ?1", params![id])
+            .map(|n| n > 0)
+            .map_err(|e| self.error(e))
+    }
+
+    /// The locks on `camera` overlapping `[from_us, to_us)`.
+    pub fn locks(&self, camera: &str, from_us: i64, to_us: i64) -> Result<Vec<Lock>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Vec<Lock>> {
+            let mut statement = conn.prepare_cached(
+                "SELECT id, camera, start_us, end_us, reason, created_by, created_us FROM locks
+                 WHERE camera = ?1 AND end_us > ?2 AND start_us < ?3 ORDER BY start_us",
+            )?;
+            statement
+                .query_map(params![camera, from_us, to_us], |r| {
+                    Ok(Lock {
+                        id: r.get(0)?,
+                        camera: r.get(1)?,
+                        start_us: r.get(2)?,
+                        end_us: r.get(3)?,
+                        reason: r.get(4)?,
+                        created_by: r.get(5)?,
+                        created_us: r.get(6)?,
+                    })
+                })?
+                .collect()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// Opens an outage of one stream (unless one is open already).
+    pub fn open_outage(
+        &self,
+        camera: &str,
+        kind: StreamKind,
+        start_us: i64,
+        reason: &str,
+    ) -> Result<()> {
+        let conn = self.conn.lock();
+        let open = || -> rusqlite::Result<()> {
+            let stream = Self::stream_id(&conn, camera, kind)?;
+            let already: Option<i64> = conn
+                .query_row(
+                    "SELECT id FROM outages WHERE stream = ?1 AND end_us IS NULL",
+                    params![stream],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if already.is_none() {
+                conn.execute(
+                    "INSERT INTO outages (stream, start_us, reason) VALUES (?1, ?2, ?3)",
+                    params![stream, start_us, reason],
+                )?;
+            }
+            Ok(())
+        };
+        open().map_err(|e| self.error(e))
+    }
+
+    /// Closes a stream's open outage, if any.
+    pub fn close_outage(&self, camera: &str, kind: StreamKind, end_us: i64) -> Result<()> {
+        let conn = self.conn.lock();
+        let close = || -> rusqlite::Result<()> {
+            let stream = Self::stream_id(&conn, camera, kind)?;
+            conn.execute(
+                "UPDATE outages SET end_us = ?2 WHERE stream = ?1 AND end_us IS NULL",
+                params![stream, end_us],
+            )?;
+            Ok(())
+        };
+        close().map_err(|e| self.error(e))
+    }
+
+    /// One stream's outages overlapping `[from_us, to_us)` (open ones included).
+    pub fn outages(
+        &self,
+        camera: &str,
+        kind: StreamKind,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<Vec<Outage>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Vec<Outage>> {
+            let mut statement = conn.prepare_cached(
+                "SELECT o.start_us, o.end_us, o.reason FROM outages o
+                 JOIN streams st ON st.id = o.stream
+                 WHERE st.camera = ?1 AND st.kind = ?2 AND o.start_us < ?4
+                   AND (o.end_us IS NULL OR o.end_us > ?3)
+                 ORDER BY o.start_us",
+            )?;
+            statement
+                .query_map(params![camera, kind.as_str(), from_us, to_us], |r| {
+                    Ok(Outage {
+                        camera: camera.to_owned(),
+                        kind,
+                        start_us: r.get(0)?,
+                        end_us: r.get(1)?,
+                        reason: r.get(2)?,
+                    })
+                })?
+                .collect()
+        };
+        query().map_err(|e| self.error(e))
+    }
+}
+
+/// Every file under `dir`, depth first; unreadable folders are skipped.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => pending.push(path),
+                Ok(t) if t.is_file() => files.push(path),
+                _ => {}
+            }
+        }
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rec-index-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch");
+        dir
+    }
+
+    fn segment(file: &str, start_s: i64, end_s: i64) -> NewSegment {
+        NewSegment {
+            camera: "cam-01".into(),
+            kind: StreamKind::Main,
+            file: file.into(),
+            start_us: start_s * 1_000_000,
+            end_us: end_s * 1_000_000,
+            bytes: 100,
+            clock: Clock::Camera,
+            codec: "h264".into(),
+            run: 1,
+        }
+    }
+
+    #[test]
+    fn segments_are_found_by_overlap_and_locked_ones_are_never_offered_for_deletion() {
+        let dir = scratch("overlap");
+        let index = Index::open(&dir.join("index.db")).expect("open");
+        for (n, start) in [0, 10, 20, 30].into_iter().enumerate() {
+            index
+                .add_segment(&segment(&format!("s{n}.mp4"), start, start + 10))
+                .expect("add");
+        }
+        let found = index
+            .segments("cam-01", StreamKind::Main, 15_000_000, 25_000_000)
+            .expect("query");
+        assert_eq!(
+            found.iter().map(|s| s.file.as_str()).collect::<Vec<_>>(),
+            ["s1.mp4", "s2.mp4"]
+        );
+        index
+            .add_lock(&Lock {
+                id: "lock-1".into(),
+                camera: "cam-01".into(),
+                start_us: 5_000_000,
+                end_us: 12_000_000,
+                reason: "incident 7".into(),
+                created_by: "alice".into(),
+                created_us: 0,
+            })
+            .expect("lock");
+        let oldest = index.oldest_unlocked(None, 10).expect("oldest");
+        assert_eq!(
+            oldest.iter().map(|s| s.file.as_str()).collect::<Vec<_>>(),
+            ["s2.mp4", "s3.mp4"]
+        );
+        assert!(index.remove_lock("lock-1").expect("release"));
+        assert_eq!(
+            index.oldest_unlocked(None, 1).expect("oldest")[0].file,
+            "s0.mp4"
+        );
+        assert_eq!(index.usage().expect("usage"), vec![("cam-01".into(), 400)]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn reconcile_deletes_unindexed_files_and_forgets_missing_ones() {
+        let dir = scratch("reconcile");
+        let video = dir.join("video");
+        std::fs::create_dir_all(video.join("cam-01/main")).expect("dirs");
+        std::fs::write(video.join("cam-01/main/kept.mp4"), b"x").expect("kept");
+        std::fs::write(video.join("cam-01/main/partial.mp4"), b"x").expect("partial");
+        let index = Index::open(&dir.join("index.db")).expect("open");
+        index
+            .add_segment(&segment("cam-01/main/kept.mp4", 0, 10))
+            .expect("add");
+        index
+            .add_segment(&segment("cam-01/main/gone.mp4", 10, 20))
+            .expect("add");
+        index
+            .open_outage("cam-01", StreamKind::Main, 15_000_000, "camera stopped")
+            .expect("outage");
+        let found = index.reconcile(&video, 99_000_000).expect("reconcile");
+        assert_eq!(
+            found.orphan_files,
+            vec![video.join("cam-01/main/partial.mp4")]
+        );
+        assert_eq!(found.missing_files, vec!["cam-01/main/gone.mp4".to_owned()]);
+        assert_eq!(found.closed_outages, 1);
+        assert!(!video.join("cam-01/main/partial.mp4").exists());
+        assert_eq!(
+            index
+                .files()
+                .expect("files")
+                .into_iter()
+                .collect::<Vec<_>>(),
+            vec!["cam-01/main/kept.mp4".to_owned()]
+        );
+        let outages = index
+            .outages("cam-01", StreamKind::Main, 0, i64::MAX)
+            .expect("outages");
+        assert_eq!(outages[0].end_us, Some(99_000_000));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_index_from_a_newer_recorder_is_refused() {
+        let dir = scratch("newer");
+        let path = dir.join("index.db");
+        {
+            let conn = Connection::open(&path).expect("db");
+            conn.pragma_update(None, "user_version", 99)
+                .expect("version");
+        }
+        assert!(matches!(
+            Index::open(&path),
+            Err(IndexError::TooNew(_, 99, _))
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

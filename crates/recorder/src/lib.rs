@@ -1,0 +1,195 @@
+//! The Watchfloor recorder: one service per site (or per few hundred cameras) that
+//!
+//! - holds the cameras' passwords, sealed at rest ([`credentials`]), and is the only part of
+//!   Watchfloor that ever does;
+//! - keeps one connection per camera stream and records it without transcoding into key-frame
+//!   segments of MP4 ([`recording`]), named in a crash-safe SQLite index
+//!   ([`index`]) only once they are on disk;
+//! - deletes the oldest unlocked video by age, quota and free space, never evidence
+//!   ([`retention`]);
+//! - answers what was recorded when, and plays and exports it ([`playback`], [`export`]).
+//!
+//! Configuration is a TOML file ([`config`]); `watchfloor-recorder` is the binary.
+
+pub mod config;
+pub mod credentials;
+pub mod export;
+pub mod index;
+pub mod playback;
+pub mod recording;
+pub mod retention;
+
+pub use config::{Config, StreamKind};
+pub use index::Index;
+
+use parking_lot::Mutex;
+use recording::{Shared, StreamEvent, StreamRecorder, StreamStatus};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Every element the recorder creates by name, for the `elements` crate's guard.
+pub fn created_elements() -> Vec<&'static str> {
+    let mut names = recording::created_elements();
+    names.extend(playback::created_elements());
+    names.extend(export::created_elements());
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// A recorder that cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Index(#[from] index::IndexError),
+    #[error(transparent)]
+    Credentials(#[from] credentials::CredentialError),
+    #[error(transparent)]
+    Elements(#[from] elements::MissingElements),
+    #[error("GStreamer: {0}")]
+    Gstreamer(String),
+    #[error("cannot start a thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// A running recorder: every configured stream recording, and retention running. Dropping it
+/// stops everything, finishing each segment being written.
+#[derive(Debug)]
+pub struct Recorder {
+    config: Config,
+    index: Arc<Index>,
+    streams: Vec<StreamRecorder>,
+    events: Mutex<std::sync::mpsc::Receiver<StreamEvent>>,
+    stop: Arc<AtomicBool>,
+    retention: Option<std::thread::JoinHandle<()>>,
+    starved: Arc<AtomicBool>,
+}
+
+impl Recorder {
+    /// Checks the index against the disk (a crash's partial segments are deleted), then starts
+    /// recording every configured stream.
+    pub fn start(config: Config) -> Result<Self, StartError> {
+        gst::init().map_err(|e| StartError::Gstreamer(e.to_string()))?;
+        elements::require(created_elements())?;
+        std::fs::create_dir_all(config.video_dir())?;
+        let index = Arc::new(Index::open(&config.index_path())?);
+        let found = index.reconcile(&config.video_dir(), recording::now_us())?;
+        if !found.orphan_files.is_empty() {
+            tracing::info!(
+                "deleted {} unfinished segment(s) left by the last run",
+                found.orphan_files.len()
+            );
+        }
+        for file in &found.missing_files {
+            tracing::warn!("the index named {file}, which is gone from disk; forgotten");
+        }
+        let credentials = credentials::CredentialStore::open(&config.data_dir)?;
+        // Read once now, so that a store the key cannot open fails the start, not each stream.
+        credentials.all()?;
+        let (events_tx, events) = std::sync::mpsc::sync_channel(1024);
+        let space_wanted = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared {
+            index: index.clone(),
+            credentials,
+            video_dir: config.video_dir(),
+            segment: config.segment,
+            stall_timeout: config.stall_timeout,
+            backoff: media::Backoff {
+                initial: Duration::from_millis(250).min(config.reconnect_max),
+                max: config.reconnect_max,
+                jitter: 0.2,
+            },
+            events: events_tx,
+            space_wanted: space_wanted.clone(),
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let starved = Arc::new(AtomicBool::new(false));
+        let retention = {
+            let (index, stop, starved) = (index.clone(), stop.clone(), starved.clone());
+            let retention = retention::Retention::new(&config);
+            let interval = config.retention_interval;
+            std::thread::Builder::new()
+                .name("retention".into())
+                .spawn(move || {
+                    let mut next = Instant::now();
+                    while !stop.load(Ordering::SeqCst) {
+                        if Instant::now() >= next || space_wanted.swap(false, Ordering::SeqCst) {
+                            match retention.run(&index, recording::now_us()) {
+                                Ok(pass) => {
+                                    if pass.deleted > 0 {
+                                        tracing::info!(
+                                            "retention deleted {} segment(s), {} bytes",
+                                            pass.deleted,
+                                            pass.freed_bytes
+                                        );
+                                    }
+                                    if pass.starved && !starved.swap(true, Ordering::SeqCst) {
+                                        tracing::error!(
+                                            "storage is over its limits and everything left is \
+                                             locked as evidence"
+                                        );
+                                    }
+                                    if !pass.starved {
+                                        starved.store(false, Ordering::SeqCst);
+                                    }
+                                }
+                                Err(e) => tracing::error!("retention: {e}"),
+                            }
+                            next = Instant::now() + interval;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                })?
+        };
+        let mut streams = Vec::new();
+        for camera in &config.cameras {
+            for kind in camera.recorded() {
+                streams.push(StreamRecorder::start(shared.clone(), camera, kind)?);
+            }
+        }
+        Ok(Self {
+            config,
+            index,
+            streams,
+            events: Mutex::new(events),
+            stop,
+            retention: Some(retention),
+            starved,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn index(&self) -> &Arc<Index> {
+        &self.index
+    }
+
+    /// Every stream's status.
+    pub fn status(&self) -> Vec<StreamStatus> {
+        self.streams.iter().map(StreamRecorder::status).collect()
+    }
+
+    /// Whether storage is over its limits with only locked video left.
+    pub fn starved(&self) -> bool {
+        self.starved.load(Ordering::SeqCst)
+    }
+
+    /// The events since the last call (offline, online, disk full), oldest first.
+    pub fn events(&self) -> Vec<StreamEvent> {
+        self.events.lock().try_iter().collect()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        // Streams first (each finishes its segment), then retention.
+        self.streams.clear();
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.retention.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Retention: what is deleted, oldest first, when video is older than its camera's (or the
+//! recorder's) `max_age`, when a camera or the recorder passes its quota, or when the disk has
+//! less than `min_free` left. Video under an evidence lock is never deleted; when only locked
+//! video is left and space is still short, retention says so ([`Pass::starved`]) and the
+//! recorder raises the alarm instead of deleting it.
+//!
+//! Each segment's row leaves the index before its file leaves the disk, so the index never
+//! names a missing file; a crash in between leaves a file that start-up deletes.
+
+use crate::config::{Config, Limits};
+use crate::index::{Index, IndexError, Segment};
+use std::path::{Path, PathBuf};
+
+/// What one pass deleted, and whether it had to stop short.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub deleted: usize,
+    pub freed_bytes: u64,
+    /// A limit is still passed and everything left is locked.
+    pub starved: bool,
+}
+
+/// Retention over one recorder's index and video folder.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    video_dir: PathBuf,
+    limits: Limits,
+    cameras: Vec<(String, Limits)>,
+    min_free_bytes: u64,
+}
+
+/// Free bytes for an unprivileged writer on the file system holding `path`.
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let stat = rustix::fs::statvfs(path).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Deletes per batch, between checks.
+const BATCH: usize = 16;
+
+impl Retention {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            video_dir: config.video_dir(),
+            limits: config.limits,
+            cameras: config
+                .cameras
+                .iter()
+                .map(|c| (c.id.clone(), c.limits))
+                .collect(),
+            min_free_bytes: config.min_free_bytes,
+        }
+    }
+
+    /// One pass over every limit, at `now_us`.
+    pub fn run(&self, index: &Index, now_us: i64) -> Result<Pass, IndexError> {
+        let mut pass = Pass::default();
+        // Age, per camera (its own limit, else the recorder's).
+        for (camera, limits) in &self.cameras {
+            let Some(max_age) = limits.max_age.or(self.limits.max_age) else {
+                continue;
+            };
+            let cutoff = now_us - max_age.as_micros() as i64;
+            loop {
+                let oldest = index.oldest_unlocked(Some(camera), BATCH)?;
+                let expired: Vec<&Segment> = oldest.iter().filter(|s| s.end_us <= cutoff).collect();
+                if expired.is_empty() {
+                    break;
+                }
+                for segment in expired {
+                    self.delete(index, segment, &mut pass)?;
+                }
+            }
+        }
+        // Quota, per camera.
+        for (camera, limits) in &self.cameras {
+            let Some(quota) = limits.quota_bytes else {
+                continue;
+            };
+            let used = |index: &Index| -> Result<u64, IndexError> {
+                Ok(index
+                    .usage()?
+                    .into_iter()
+                    .find(|(c, _)| c == camera)
+                    .map_or(0, |(_, b)| b))
+            };
+            pass.starved |= self.shrink(index, Some(camera), &mut pass, |index| {
+                Ok(used(index)? > quota)
+            })?;
+        }
+        // Quota over all cameras.
+        if let Some(quota) = self.limits.quota_bytes {
+            pass.starved |= self.shrink(index, None, &mut pass, |index| {
+                Ok(index.usage()?.iter().map(|(_, b)| b).sum::<u64>() > quota)
+            })?;
+        }
+        // Free space on the disk.
+        if free_bytes(&self.video_dir).is_some() {
+            let min_free = self.min_free_bytes;
+            let dir = self.video_dir.clone();
+            pass.starved |= self.shrink(index, None, &mut pass, move |_| {
+                Ok(free_bytes(&dir).is_some_and(|free| free < min_free))
+            })?;
+        }
+        Ok(pass)
+    }
+
+    /// Deletes the oldest unlocked segments (of `camera`, or of all) while `over` holds;
+    /// whether it still holds with nothing left to delete.
+    fn shrink(
+        &self,
+        index: &Index,
+        camera: Option<&str>,
+        pass: &mut Pass,
+        over: impl Fn(&Index) -> Result<bool, IndexError>,
+    ) -> Result<bool, IndexError> {
+        while over(index)? {
+            let oldest = index.oldest_unlocked(camera, 1)?;
+            let Some(segment) = oldest.first() else {
+                return Ok(true);
+            };
+            self.delete(index, segment, pass)?;
+        }
+        Ok(false)
+    }
+
+    fn delete(&self, index: &Index, segment: &Segment, pass: &mut Pass) -> Result<(), IndexError> {
+        index.remove_segment(segment.id)?;
+        let path = self.video_dir.join(&segment.file);
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot delete {}: {e}", path.display());
+        }
+        pass.deleted += 1;
+        pass.freed_bytes += segment.bytes;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StreamKind;
+    use crate::index::{Clock, Lock, NewSegment};
+
+    fn setup(name: &str, extra: &str) -> (PathBuf, Config, Index) {
+        let dir = std::env::temp_dir().join(format!("rec-ret-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = format!(
+            "id = \"r\"\ndata_dir = \"{}\"\n[retention]\nmin_free = \"0\"\n{extra}\n\
+             [[cameras]]\nid = \"a\"\nmain = \"rtsp://h/a\"\n[[cameras]]\nid = \"b\"\nmain = \"rtsp://h/b\"\n",
+            dir.display()
+        );
+        let config = Config::parse(&text).expect("config");
+        let index = Index::open(&config.index_path()).expect("index");
+        (dir, config, index)
+    }
+
+    fn add(config: &Config, index: &Index, camera: &str, start_s: i64) {
+        let file = format!("{camera}/main/{start_s}.mp4");
+        let path = config.video_dir().join(&file);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(&path, [0u8; 100]).expect("file");
+        index
+            .add_segment(&NewSegment {
+                camera: camera.into(),
+                kind: StreamKind::Main,
+                file,
+                start_us: start_s * 1_000_000,
+                end_us: (start_s + 10) * 1_000_000,
+                bytes: 100,
+                clock: Clock::Camera,
+                codec: "h264".into(),
+                run: 1,
+            })
+            .expect("add");
+    }
+
+    fn left(index: &Index, camera: &str) -> Vec<i64> {
+        index
+            .segments(camera, StreamKind::Main, i64::MIN, i64::MAX)
+            .expect("segments")
+            .iter()
+            .map(|s| s.start_us / 1_000_000)
+            .collect()
+    }
+
+    #[test]
+    fn a_quota_deletes_the_oldest_first_and_never_locked_video() {
+        let (dir, config, index) = setup("quota", "quota = \"500\"");
+        for start in [0, 10, 20, 30] {
+            add(&config, &index, "a", start);
+            add(&config, &index, "b", start + 5);
+        }
+        index
+            .add_lock(&Lock {
+                id: "l".into(),
+                camera: "a".into(),
+                start_us: 0,
+                end_us: 1,
+                reason: "evidence".into(),
+                created_by: "alice".into(),
+                created_us: 0,
+            })
+            .expect("lock");
+        let pass = Retention::new(&config)
+            .run(&index, 100_000_000)
+            .expect("run");
+        assert_eq!(pass.deleted, 3);
+        assert!(!pass.starved);
+        // a@0 is locked; then b@5, a@10, b@15 are the oldest.
+        assert_eq!(left(&index, "a"), [0, 20, 30]);
+        assert_eq!(left(&index, "b"), [25, 35]);
+        assert!(!config.video_dir().join("a/main/10.mp4").exists());
+        assert!(config.video_dir().join("a/main/0.mp4").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn age_limits_are_per_camera_and_a_quota_of_locked_video_starves() {
+        let (dir, mut config, index) = setup("age", "max_age = \"60s\"");
+        config.cameras[1].limits.max_age = Some(std::time::Duration::from_secs(1000));
+        config.cameras[0].limits.quota_bytes = Some(100);
+        for start in [0, 50, 100] {
+            add(&config, &index, "a", start);
+            add(&config, &index, "b", start);
+        }
+        for (n, start) in [50, 100].into_iter().enumerate() {
+            index
+                .add_lock(&Lock {
+                    id: format!("l{n}"),
+                    camera: "a".into(),
+                    start_us: start * 1_000_000,
+                    end_us: start * 1_000_000 + 1,
+                    reason: "evidence".into(),
+                    created_by: "alice".into(),
+                    created_us: 0,
+                })
+                .expect("lock");
+        }
+        let pass = Retention::new(&config)
+            .run(&index, 120_000_000)
+            .expect("run");
+        // a@0 is past 60 s; a@50 and a@100 are locked and over a's quota: starved.
+        assert_eq!(left(&index, "a"), [50, 100]);
+        assert_eq!(left(&index, "b"), [0, 50, 100]);
+        assert!(pass.starved);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
