@@ -84,6 +84,7 @@ fn hub_declarations() -> (String, Vec<String>) {
         AuditRecord, NewIncident, IncidentPatch, NewAttachment, NewNote, IncidentFilter,
         AuditFilter,
         Tour, LayoutBody, SavedLayout,
+        Recorder, CameraRecorder, StreamName, TicketRequest, StreamTicket,
         ClientMessage, FeedMessage, Change, ChangeBody, Removed,
     )
 }

@@ -139,6 +139,20 @@ pub const ELEMENTS: &[Element] = &[
         Some("libgstreamer1.0-0"),
         Some(("gstreamer1", FedoraRepo::Fedora)),
     ),
+    // The recorder's live restream: the recording split to viewers, each fed by an appsrc.
+    always(
+        "tee",
+        "coreelements",
+        Some("libgstreamer1.0-0"),
+        Some(("gstreamer1", FedoraRepo::Fedora)),
+    ),
+    always(
+        "queue",
+        "coreelements",
+        Some("libgstreamer1.0-0"),
+        Some(("gstreamer1", FedoraRepo::Fedora)),
+    ),
+    always("appsrc", "app", BASE, F_BASE),
     // Hardware decoders, preferred when present.
     when_present("nvh264dec", "nvcodec", BAD),
     when_present("nvh265dec", "nvcodec", BAD),

@@ -174,6 +174,27 @@ pub fn verify(public_hex: &str, message: &[u8], signature_hex: &str) -> bool {
         .is_ok()
 }
 
+/// A signed token: `payload` and the signer's signature of it, as
+/// `base64url(payload).base64url(signature)` (no padding), safe in a header or a password.
+pub fn sign_token(signer: &SigningKey, payload: &[u8]) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(payload),
+        URL_SAFE_NO_PAD.encode(signer.sign(payload))
+    )
+}
+
+/// The payload of a [`sign_token`] token, if `public_hex`'s key signed it; `None` for anything
+/// malformed, altered or signed by another key.
+pub fn open_token(public_hex: &str, token: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (payload, signature) = token.split_once('.')?;
+    let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    verify(public_hex, &payload, &hex::encode(signature)).then_some(payload)
+}
+
 /// Writes a file only its owner can read (created that way, not narrowed afterwards), and
 /// syncs it to disk.
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), KeyError> {
@@ -246,6 +267,29 @@ mod tests {
             Err(KeyError::Malformed { .. })
         ));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_token_opens_only_unaltered_and_with_its_signer_key() {
+        let signer = SigningKey::ephemeral();
+        let token = sign_token(&signer, b"{\"camera\":\"cam01\"}");
+        assert_eq!(
+            open_token(&signer.public_hex(), &token).as_deref(),
+            Some(&b"{\"camera\":\"cam01\"}"[..])
+        );
+        assert!(open_token(&SigningKey::ephemeral().public_hex(), &token).is_none());
+        let (payload, signature) = token.split_once('.').expect("two parts");
+        let forged = sign_token(&signer, b"{\"camera\":\"cam02\"}");
+        let (other_payload, _) = forged.split_once('.').expect("two parts");
+        assert!(
+            open_token(
+                &signer.public_hex(),
+                &format!("{other_payload}.{signature}")
+            )
+            .is_none()
+        );
+        assert!(open_token(&signer.public_hex(), payload).is_none());
+        assert!(open_token(&signer.public_hex(), "!.!").is_none());
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct Config {
     pub id: String,
     /// Where the index, the keys, the sealed credentials and the video live.
     pub data_dir: PathBuf,
+    /// Where the video goes, when not `data_dir/video`: a disk of its own, so that a full
+    /// video disk never stops the index (nor the system).
+    pub video_dir: Option<PathBuf>,
     /// The length of a segment (cut at the first key frame after it).
     pub segment: Duration,
     /// How long a camera may send nothing before it counts as offline.
@@ -83,7 +86,18 @@ pub struct Config {
     pub min_free_bytes: u64,
     /// How often retention runs (it also runs when a write fails for lack of space).
     pub retention_interval: Duration,
+    /// The live restream, when configured.
+    pub restream: Option<RestreamConfig>,
     pub cameras: Vec<CameraConfig>,
+}
+
+/// Where the restream serves, and whose tickets it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestreamConfig {
+    pub host: String,
+    pub port: u16,
+    /// The hub's ticket key (Ed25519 public key, 64 hex digits): `watchfloor-hub ticket-key`.
+    pub hub_key: String,
 }
 
 /// A configuration file that cannot be used, with the key at fault.
@@ -101,6 +115,8 @@ struct File {
     id: String,
     data_dir: PathBuf,
     #[serde(default)]
+    video_dir: Option<PathBuf>,
+    #[serde(default)]
     segment: Option<String>,
     #[serde(default)]
     stall_timeout: Option<String>,
@@ -110,6 +126,14 @@ struct File {
     retention: RetentionFile,
     #[serde(default)]
     cameras: Vec<CameraFile>,
+    restream: Option<RestreamFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestreamFile {
+    listen: String,
+    hub_key: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -146,9 +170,14 @@ impl Config {
             path: path.display().to_string(),
             reason,
         })?;
+        let base = path.parent().unwrap_or(Path::new("."));
         if config.data_dir.is_relative() {
-            let base = path.parent().unwrap_or(Path::new("."));
             config.data_dir = base.join(&config.data_dir);
+        }
+        if let Some(video) = config.video_dir.as_mut()
+            && video.is_relative()
+        {
+            *video = base.join(&*video);
         }
         Ok(config)
     }
@@ -198,17 +227,82 @@ impl Config {
             });
         }
         let retention = file.retention;
-        Ok(Self {
+        let bounded = |key: &str, value: Option<Duration>, min: Duration, max: Duration| match value
+        {
+            Some(v) if v < min || v > max => Err(format!(
+                "{key}: must be between {} and {}",
+                humantime::format_duration(min),
+                humantime::format_duration(max)
+            )),
+            _ => Ok(value),
+        };
+        const YEAR: Duration = Duration::from_secs(365 * 86_400);
+        let segment = bounded(
+            "segment",
+            duration("segment", file.segment.as_deref())?,
+            Duration::from_secs(1),
+            Duration::from_secs(600),
+        )?;
+        let stall_timeout = bounded(
+            "stall_timeout",
+            duration("stall_timeout", file.stall_timeout.as_deref())?,
+            Duration::from_secs(1),
+            Duration::from_secs(600),
+        )?;
+        let reconnect_max = bounded(
+            "reconnect_max",
+            duration("reconnect_max", file.reconnect_max.as_deref())?,
+            Duration::from_millis(100),
+            Duration::from_secs(600),
+        )?;
+        let max_age = bounded(
+            "retention.max_age",
+            duration("retention.max_age", retention.max_age.as_deref())?,
+            Duration::from_secs(60),
+            Duration::from_secs(100) * YEAR.as_secs() as u32,
+        )?;
+        for camera in &cameras {
+            bounded(
+                &format!("cameras.max_age of `{}`", camera.id),
+                camera.limits.max_age,
+                Duration::from_secs(60),
+                Duration::from_secs(100) * YEAR.as_secs() as u32,
+            )?;
+            if camera.limits.quota_bytes.is_some_and(|q| q < 1 << 20) {
+                return Err(format!("cameras.quota of `{}`: at least 1MiB", camera.id));
+            }
+        }
+        let restream = file
+            .restream
+            .map(|r| {
+                let (host, port) = r
+                    .listen
+                    .rsplit_once(':')
+                    .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
+                    .ok_or_else(|| format!("restream.listen: `{}` is not HOST:PORT", r.listen))?;
+                let key = r.hub_key.trim().to_ascii_lowercase();
+                if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err("restream.hub_key: the hub's ticket key is 64 hex digits \
+                                (`watchfloor-hub ticket-key` prints it)"
+                        .to_owned());
+                }
+                Ok(RestreamConfig {
+                    host: host.to_owned(),
+                    port,
+                    hub_key: key,
+                })
+            })
+            .transpose()?;
+        let config = Self {
+            restream,
             id: file.id,
             data_dir: file.data_dir,
-            segment: duration("segment", file.segment.as_deref())?
-                .unwrap_or(Duration::from_secs(10)),
-            stall_timeout: duration("stall_timeout", file.stall_timeout.as_deref())?
-                .unwrap_or(Duration::from_secs(5)),
-            reconnect_max: duration("reconnect_max", file.reconnect_max.as_deref())?
-                .unwrap_or(Duration::from_secs(1)),
+            video_dir: file.video_dir,
+            segment: segment.unwrap_or(Duration::from_secs(10)),
+            stall_timeout: stall_timeout.unwrap_or(Duration::from_secs(5)),
+            reconnect_max: reconnect_max.unwrap_or(Duration::from_secs(1)),
             limits: Limits {
-                max_age: duration("retention.max_age", retention.max_age.as_deref())?,
+                max_age,
                 quota_bytes: retention
                     .quota
                     .as_deref()
@@ -224,7 +318,11 @@ impl Config {
             retention_interval: duration("retention.interval", retention.interval.as_deref())?
                 .unwrap_or(Duration::from_secs(60)),
             cameras,
-        })
+        };
+        if config.limits.quota_bytes.is_some_and(|q| q < 1 << 20) {
+            return Err("retention.quota: at least 1MiB".into());
+        }
+        Ok(config)
     }
 
     /// The configured camera `id`.
@@ -239,7 +337,9 @@ impl Config {
 
     /// The folder of one stream's segments.
     pub fn video_dir(&self) -> PathBuf {
-        self.data_dir.join("video")
+        self.video_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("video"))
     }
 }
 
@@ -364,6 +464,18 @@ mod tests {
                 "must be an rtsp:// or rtsps:// URL",
             ),
             (EXAMPLE.replace("\"30d\"", "\"soon\""), "retention.max_age"),
+            (
+                EXAMPLE.replace("\"30d\"", "\"0s\""),
+                "retention.max_age: must be between",
+            ),
+            (
+                EXAMPLE.replace("\"4s\"", "\"0s\""),
+                "segment: must be between",
+            ),
+            (
+                EXAMPLE.replace("\"500GiB\"", "\"10\""),
+                "retention.quota: at least",
+            ),
             (EXAMPLE.replace("\"500GiB\"", "\"lots\""), "retention.quota"),
             (EXAMPLE.replace("cam-02", "cam-01"), "configured twice"),
             (EXAMPLE.replace("cam-02", "../etc"), "cameras.id"),

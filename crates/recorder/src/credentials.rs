@@ -131,7 +131,48 @@ impl CredentialStore {
         let _ = std::fs::remove_file(&next);
         keys::write_private(&next, sealed.as_bytes())?;
         std::fs::rename(&next, &self.path)
-            .map_err(|e| CredentialError::Write(self.path.display().to_string(), e.to_string()))
+            .map_err(|e| CredentialError::Write(self.path.display().to_string(), e.to_string()))?;
+        self.give_to_owner()
+    }
+
+    /// Run as root (`sudo watchfloor-recorder credentials set ...`), the files it made belong
+    /// to root and the service could not read them: hand them to the data folder's owner.
+    fn give_to_owner(&self) -> Result<(), CredentialError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let Some(dir) = self.path.parent() else {
+                return Ok(());
+            };
+            let owner = std::fs::metadata(dir)
+                .map_err(|e| CredentialError::Write(dir.display().to_string(), e.to_string()))?;
+            for file in [self.path.clone(), dir.join("recorder.key")] {
+                let meta = match std::fs::metadata(&file) {
+                    Ok(meta) => meta,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        return Err(CredentialError::Write(
+                            file.display().to_string(),
+                            e.to_string(),
+                        ));
+                    }
+                };
+                if meta.uid() != owner.uid() || meta.gid() != owner.gid() {
+                    std::os::unix::fs::chown(&file, Some(owner.uid()), Some(owner.gid())).map_err(
+                        |e| {
+                            CredentialError::Write(
+                                file.display().to_string(),
+                                format!(
+                                    "cannot give it to the data folder's owner ({e}); run the \
+                                     command as that user"
+                                ),
+                            )
+                        },
+                    )?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -152,6 +152,8 @@ pub fn export(
         .map(|f| format!("{}  {}\n", f.sha256, f.name))
         .collect();
     write("SHA256SUMS", sums.as_bytes())?;
+    // Signed too, so that `sha256sum -c` plus `openssl` prove the files without Watchfloor.
+    write("SHA256SUMS.sig", &signer.sign(sums.as_bytes()))?;
     write("README.txt", readme(&manifest).as_bytes())?;
     Ok(manifest)
 }
@@ -281,10 +283,17 @@ fn readme(manifest: &Manifest) -> String {
          Compare that key with the one your Watchfloor hub lists for the recorder: a matching\n\
          signature proves the manifest is the recorder's only if the key is.\n\n\
          To verify with Watchfloor:\n\n    watchfloor-recorder verify .\n\n\
-         To verify without it (coreutils and OpenSSL 3):\n\n    \
-         sha256sum -c SHA256SUMS\n    \
+         To verify without it (coreutils and OpenSSL 3), first that the list of hashes is the\n\
+         recorder's, then that the files match it:\n\n    \
          openssl pkeyutl -verify -pubin -inkey recorder-key.pem -rawin \\\n        \
-         -in manifest.json -sigfile manifest.sig\n",
+         -in SHA256SUMS -sigfile SHA256SUMS.sig\n    \
+         sha256sum -c SHA256SUMS\n\n\
+         and that the manifest is:\n\n    \
+         openssl pkeyutl -verify -pubin -inkey recorder-key.pem -rawin \\\n        \
+         -in manifest.json -sigfile manifest.sig\n\n\
+         The key in recorder-key.pem must be the one your hub lists for the recorder:\n\n    \
+         openssl pkey -pubin -in recorder-key.pem -text -noout\n\n\
+         prints it (the 32 bytes after `pub:`); it must read {key}.\n",
         recorder = manifest.recorder,
         who = manifest.requested_by,
         reason = manifest.reason,
@@ -305,6 +314,8 @@ pub enum VerifyError {
     WrongKey { expected: String, found: String },
     #[error("{name} was changed: {reason}")]
     FileChanged { name: String, reason: String },
+    #[error("{0} does not match the signed manifest")]
+    Inconsistent(&'static str),
 }
 
 /// Checks an export folder offline: the manifest's signature (with `expected_key` when given,
@@ -325,6 +336,9 @@ pub fn verify(dir: &Path, expected_key: Option<&str>) -> Result<Manifest, Verify
             manifest.format
         )));
     }
+    if manifest.files.is_empty() {
+        return Err(VerifyError::Malformed("it lists no files".into()));
+    }
     let key = expected_key.unwrap_or(&manifest.recorder_key);
     if !keys::verify(key, &text, &hex::encode(signature)) {
         return Err(if key != manifest.recorder_key {
@@ -335,6 +349,21 @@ pub fn verify(dir: &Path, expected_key: Option<&str>) -> Result<Manifest, Verify
         } else {
             VerifyError::BadSignature
         });
+    }
+    // The offline helpers must tell the same story as the manifest.
+    let sums: String = manifest
+        .files
+        .iter()
+        .map(|f| format!("{}  {}\n", f.sha256, f.name))
+        .collect();
+    if read("SHA256SUMS")? != sums.as_bytes() {
+        return Err(VerifyError::Inconsistent("SHA256SUMS"));
+    }
+    if !keys::verify(key, sums.as_bytes(), &hex::encode(read("SHA256SUMS.sig")?)) {
+        return Err(VerifyError::Inconsistent("SHA256SUMS.sig"));
+    }
+    if read("recorder-key.pem")? != public_key_pem(&manifest.recorder_key).as_bytes() {
+        return Err(VerifyError::Inconsistent("recorder-key.pem"));
     }
     for file in &manifest.files {
         if file.name.contains('/') || file.name.contains('\\') || file.name.starts_with('.') {

@@ -32,9 +32,15 @@ const MIGRATIONS: &[&str] = &[
          bytes INTEGER NOT NULL,
          clock TEXT NOT NULL,
          codec TEXT NOT NULL,
-         run INTEGER NOT NULL
+         run INTEGER NOT NULL,
+         seq INTEGER NOT NULL
      );
      CREATE INDEX segments_by_time ON segments (stream, start_us);
+     CREATE INDEX segments_by_age ON segments (start_us);
+     CREATE INDEX segments_by_run ON segments (run, seq);
+     CREATE TABLE pending (
+         file TEXT PRIMARY KEY
+     );
      CREATE TABLE locks (
          id TEXT PRIMARY KEY,
          camera TEXT NOT NULL,
@@ -91,8 +97,11 @@ pub struct NewSegment {
     pub bytes: u64,
     pub clock: Clock,
     pub codec: String,
-    /// The connection it was recorded in: segments of one run follow each other without a gap.
+    /// The connection it was recorded in.
     pub run: i64,
+    /// Its place in the run: segments whose `seq` follow each other in one run follow each other
+    /// without a gap.
+    pub seq: i64,
 }
 
 /// A segment in the index.
@@ -108,6 +117,7 @@ pub struct Segment {
     pub clock: Clock,
     pub codec: String,
     pub run: i64,
+    pub seq: i64,
 }
 
 /// An evidence lock: a camera's range kept until released, whatever retention says.
@@ -142,12 +152,24 @@ pub enum IndexError {
     },
     #[error("recorder index {0} is from a newer recorder (schema {1}, this one knows {2})")]
     TooNew(String, i64, usize),
+    #[error(
+        "{missing} of the {named} segment files of `{stream}` the index names are missing from \
+         {dir}: is the video disk mounted? Nothing was deleted; start again once it is"
+    )]
+    VideoMissing {
+        stream: String,
+        missing: usize,
+        named: usize,
+        dir: String,
+    },
+    #[error("cannot check {0}: {1}")]
+    Disk(String, String),
 }
 
 /// What [`Index::reconcile`] found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reconciled {
-    /// Files on disk the index did not name (segments being written at a crash): deleted.
+    /// Files that were being written at a crash (named as pending, never indexed): deleted.
     pub orphan_files: Vec<PathBuf>,
     /// Rows whose file was gone (deleted by hand): removed, and worth a warning.
     pub missing_files: Vec<String>,
@@ -165,7 +187,7 @@ pub struct Index {
 type Result<T> = std::result::Result<T, IndexError>;
 
 const SEGMENT_COLUMNS: &str = "s.id, st.camera, st.kind, s.file, s.start_us, s.end_us, s.bytes, \
-                               s.clock, s.codec, s.run";
+                               s.clock, s.codec, s.run, s.seq";
 
 fn segment_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Segment> {
     let kind: String = row.get(2)?;
@@ -181,6 +203,7 @@ fn segment_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Segment> {
         clock: Clock::parse(&clock),
         codec: row.get(8)?,
         run: row.get(9)?,
+        seq: row.get(10)?,
     })
 }
 
@@ -253,14 +276,35 @@ impl Index {
         .map_err(|e| self.error(e))
     }
 
-    /// Adds a segment whose file is complete and synced.
-    pub fn add_segment(&self, segment: &NewSegment) -> Result<i64> {
+    /// Notes that `file` is about to be written: if the recorder dies before it is indexed,
+    /// the next start deletes it. Only such files are ever deleted at start.
+    pub fn begin_file(&self, file: &str) -> Result<()> {
         let conn = self.conn.lock();
-        let add = || -> rusqlite::Result<i64> {
-            let stream = Self::stream_id(&conn, &segment.camera, segment.kind)?;
-            conn.execute(
-                "INSERT INTO segments (stream, file, start_us, end_us, bytes, clock, codec, run)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        conn.execute(
+            "INSERT INTO pending (file) VALUES (?1) ON CONFLICT DO NOTHING",
+            params![file],
+        )
+        .map(|_| ())
+        .map_err(|e| self.error(e))
+    }
+
+    /// Forgets a pending file that was deleted without being indexed.
+    pub fn abandon_file(&self, file: &str) -> Result<()> {
+        let conn = self.conn.lock();
+        conn.execute("DELETE FROM pending WHERE file = ?1", params![file])
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Adds a segment whose file is complete and synced (and is no longer pending).
+    pub fn add_segment(&self, segment: &NewSegment) -> Result<i64> {
+        let mut conn = self.conn.lock();
+        let mut add = || -> rusqlite::Result<i64> {
+            let tx = conn.transaction()?;
+            let stream = Self::stream_id(&tx, &segment.camera, segment.kind)?;
+            tx.execute(
+                "INSERT INTO segments (stream, file, start_us, end_us, bytes, clock, codec, run, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     stream,
                     segment.file,
@@ -269,10 +313,14 @@ impl Index {
                     segment.bytes as i64,
                     segment.clock.as_str(),
                     segment.codec,
-                    segment.run
+                    segment.run,
+                    segment.seq
                 ],
             )?;
-            Ok(conn.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            tx.execute("DELETE FROM pending WHERE file = ?1", params![segment.file])?;
+            tx.commit()?;
+            Ok(id)
         };
         add().map_err(|e| self.error(e))
     }
@@ -299,22 +347,29 @@ impl Index {
         query().map_err(|e| self.error(e))
     }
 
-    /// The segments recorded after `segment` in the same run, in the order they were
-    /// recorded.
+    /// The segments recorded right after `segment` in the same run, in order, up to the first
+    /// one missing (deleted by retention, or never indexed): what plays on without a gap.
     pub fn rest_of_run(&self, segment: &Segment) -> Result<Vec<Segment>> {
         let conn = self.conn.lock();
         let query = || -> rusqlite::Result<Vec<Segment>> {
             let mut statement = conn.prepare_cached(&format!(
                 "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
-                 WHERE s.stream = (SELECT stream FROM segments WHERE id = ?1)
-                   AND s.run = ?2 AND s.id > ?1
-                 ORDER BY s.id"
+                 WHERE s.run = ?1 AND s.seq > ?2
+                   AND s.stream = (SELECT stream FROM segments WHERE id = ?3)
+                 ORDER BY s.seq"
             ))?;
             statement
-                .query_map(params![segment.id, segment.run], segment_of)?
+                .query_map(params![segment.run, segment.seq, segment.id], segment_of)?
                 .collect()
         };
-        query().map_err(|e| self.error(e))
+        let mut rest = query().map_err(|e| self.error(e))?;
+        let unbroken = rest
+            .iter()
+            .zip(segment.seq + 1..)
+            .take_while(|(s, expected)| s.seq == *expected)
+            .count();
+        rest.truncate(unbroken);
+        Ok(rest)
     }
 
     /// The oldest segments of `camera` (all cameras when `None`) that no lock covers, up to
@@ -351,12 +406,20 @@ impl Index {
         query().map_err(|e| self.error(e))
     }
 
-    /// Removes a segment's row; its file is unlinked after (never before).
-    pub fn remove_segment(&self, id: i64) -> Result<()> {
+    /// Removes a segment's row unless a lock covers it now (checked in the same statement, so
+    /// a lock made meanwhile wins); whether it was removed. Its file is unlinked after, never
+    /// before.
+    pub fn remove_unlocked_segment(&self, id: i64) -> Result<bool> {
         let conn = self.conn.lock();
-        conn.execute("DELETE FROM segments WHERE id = ?1", params![id])
-            .map(|_| ())
-            .map_err(|e| self.error(e))
+        conn.execute(
+            "DELETE FROM segments WHERE id = ?1 AND NOT EXISTS (
+                 SELECT 1 FROM locks l JOIN streams st ON st.camera = l.camera
+                 WHERE st.id = segments.stream
+                   AND l.start_us < segments.end_us AND l.end_us > segments.start_us)",
+            params![id],
+        )
+        .map(|n| n > 0)
+        .map_err(|e| self.error(e))
     }
 
     /// Every file the index names.
@@ -369,34 +432,102 @@ impl Index {
         query().map_err(|e| self.error(e))
     }
 
-    /// Makes the index and the video folder agree after a crash or a start: deletes files the
-    /// index does not name, drops rows whose file is gone, and closes outages left open.
+    /// Makes the index and the video folder agree at start, after a clean stop or a crash:
+    /// deletes the files that were being written (pending, never indexed), forgets segments
+    /// whose file is gone (by `stat`: only "not found" counts), and closes outages left open.
+    /// Files the index knows nothing of are left alone. Refuses, deleting nothing, when many of
+    /// a stream's files are missing: a video disk that is not mounted must not empty the index.
     pub fn reconcile(&self, video_dir: &Path, now_us: i64) -> Result<Reconciled> {
         let mut found = Reconciled::default();
-        let named = self.files()?;
-        let mut on_disk = BTreeSet::new();
-        for file in walk(video_dir) {
-            let Ok(relative) = file.strip_prefix(video_dir) else {
-                continue;
+        let pending: Vec<String> = {
+            let conn = self.conn.lock();
+            let mut statement = conn
+                .prepare("SELECT file FROM pending")
+                .map_err(|e| self.error(e))?;
+            statement
+                .query_map([], |r| r.get(0))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+                .map_err(|e| self.error(e))?
+        };
+        for file in pending {
+            let path = video_dir.join(&file);
+            match std::fs::remove_file(&path) {
+                Ok(()) => found.orphan_files.push(path),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(IndexError::Disk(path.display().to_string(), e.to_string())),
+            }
+            self.abandon_file(&file)?;
+        }
+        // Each stream's oldest and newest files first; all of a stream's only when one of
+        // those is missing (a start must not stat millions of files).
+        let streams: Vec<(i64, String)> = {
+            let conn = self.conn.lock();
+            let mut statement = conn
+                .prepare("SELECT id, camera || '/' || kind FROM streams")
+                .map_err(|e| self.error(e))?;
+            statement
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(|e| self.error(e))?
+        };
+        let exists = |file: &str| -> Result<bool> {
+            let path = video_dir.join(file);
+            match std::fs::metadata(&path) {
+                Ok(_) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(IndexError::Disk(path.display().to_string(), e.to_string())),
+            }
+        };
+        for (stream, name) in streams {
+            let files = |query: &str| -> Result<Vec<String>> {
+                let conn = self.conn.lock();
+                let mut statement = conn.prepare(query).map_err(|e| self.error(e))?;
+                statement
+                    .query_map(params![stream], |r| r.get(0))
+                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+                    .map_err(|e| self.error(e))
             };
-            let relative = relative.to_string_lossy().replace('\\', "/");
-            if named.contains(&relative) {
-                on_disk.insert(relative);
-            } else if std::fs::remove_file(&file).is_ok() {
-                found.orphan_files.push(file);
+            let ends = files(
+                "SELECT file FROM (SELECT file FROM segments WHERE stream = ?1 ORDER BY start_us LIMIT 1)
+                 UNION ALL
+                 SELECT file FROM (SELECT file FROM segments WHERE stream = ?1 ORDER BY start_us DESC LIMIT 1)",
+            )?;
+            let mut intact = true;
+            for file in &ends {
+                intact &= exists(file)?;
+            }
+            if intact {
+                continue;
+            }
+            let all = files("SELECT file FROM segments WHERE stream = ?1")?;
+            let mut missing = Vec::new();
+            for file in &all {
+                if !exists(file)? {
+                    missing.push(file.clone());
+                }
+            }
+            if missing.len() > 16 && missing.len() * 10 > all.len() {
+                return Err(IndexError::VideoMissing {
+                    stream: name,
+                    missing: missing.len(),
+                    named: all.len(),
+                    dir: video_dir.display().to_string(),
+                });
+            }
+            let conn = self.conn.lock();
+            for file in missing {
+                conn.execute("DELETE FROM segments WHERE file = ?1", params![file])
+                    .map_err(|e| self.error(e))?;
+                found.missing_files.push(file);
             }
         }
+        // An outage left open by a crash ends where its stream's video starts again, or now.
         let conn = self.conn.lock();
-        for file in named.difference(&on_disk) {
-            conn.execute("DELETE FROM segments WHERE file = ?1", params![file])
-                .map_err(|e| self.error(e))?;
-            found.missing_files.push(file.clone());
-        }
         found.closed_outages = conn
             .execute(
                 "UPDATE outages SET end_us = COALESCE(
-                     (SELECT MAX(s.end_us) FROM segments s WHERE s.stream = outages.stream
-                      AND s.end_us > outages.start_us), ?1)
+                     (SELECT MIN(s.start_us) FROM segments s WHERE s.stream = outages.stream
+                      AND s.start_us >= outages.start_us), ?1)
                  WHERE end_us IS NULL",
                 params![now_us],
             )
@@ -533,26 +664,6 @@ impl Index {
     }
 }
 
-/// Every file under `dir`, depth first; unreadable folders are skipped.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.file_type() {
-                Ok(t) if t.is_dir() => pending.push(path),
-                Ok(t) if t.is_file() => files.push(path),
-                _ => {}
-            }
-        }
-    }
-    files
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,6 +686,7 @@ mod tests {
             clock: Clock::Camera,
             codec: "h264".into(),
             run: 1,
+            seq: start_s,
         }
     }
 
@@ -620,42 +732,105 @@ mod tests {
     }
 
     #[test]
-    fn reconcile_deletes_unindexed_files_and_forgets_missing_ones() {
+    fn reconcile_deletes_pending_files_forgets_missing_ones_and_leaves_strangers_alone() {
         let dir = scratch("reconcile");
         let video = dir.join("video");
         std::fs::create_dir_all(video.join("cam-01/main")).expect("dirs");
-        std::fs::write(video.join("cam-01/main/kept.mp4"), b"x").expect("kept");
-        std::fs::write(video.join("cam-01/main/partial.mp4"), b"x").expect("partial");
+        for name in ["0", "10", "20", "partial", "stranger"] {
+            std::fs::write(video.join(format!("cam-01/main/{name}.mp4")), b"x").expect("file");
+        }
         let index = Index::open(&dir.join("index.db")).expect("open");
+        for start in [0, 10, 20, 30] {
+            index
+                .add_segment(&segment(
+                    &format!("cam-01/main/{start}.mp4"),
+                    start,
+                    start + 10,
+                ))
+                .expect("add");
+        }
         index
-            .add_segment(&segment("cam-01/main/kept.mp4", 0, 10))
-            .expect("add");
-        index
-            .add_segment(&segment("cam-01/main/gone.mp4", 10, 20))
-            .expect("add");
+            .begin_file("cam-01/main/partial.mp4")
+            .expect("pending");
         index
             .open_outage("cam-01", StreamKind::Main, 15_000_000, "camera stopped")
             .expect("outage");
+        // The newest file (30) is gone: its stream is checked whole.
         let found = index.reconcile(&video, 99_000_000).expect("reconcile");
         assert_eq!(
             found.orphan_files,
             vec![video.join("cam-01/main/partial.mp4")]
         );
-        assert_eq!(found.missing_files, vec!["cam-01/main/gone.mp4".to_owned()]);
+        assert_eq!(found.missing_files, vec!["cam-01/main/30.mp4".to_owned()]);
         assert_eq!(found.closed_outages, 1);
         assert!(!video.join("cam-01/main/partial.mp4").exists());
+        assert!(
+            video.join("cam-01/main/stranger.mp4").exists(),
+            "not ours to delete"
+        );
         assert_eq!(
             index
                 .files()
                 .expect("files")
                 .into_iter()
                 .collect::<Vec<_>>(),
-            vec!["cam-01/main/kept.mp4".to_owned()]
+            [
+                "cam-01/main/0.mp4",
+                "cam-01/main/10.mp4",
+                "cam-01/main/20.mp4"
+            ]
         );
+        // The outage ends where the stream's video starts again.
         let outages = index
             .outages("cam-01", StreamKind::Main, 0, i64::MAX)
             .expect("outages");
-        assert_eq!(outages[0].end_us, Some(99_000_000));
+        assert_eq!(outages[0].end_us, Some(20_000_000));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_run_plays_on_only_over_consecutive_segments() {
+        let dir = scratch("run");
+        let index = Index::open(&dir.join("index.db")).expect("open");
+        for start in 0..5 {
+            index
+                .add_segment(&NewSegment {
+                    seq: start,
+                    ..segment(&format!("{start}.mp4"), start * 10, start * 10 + 10)
+                })
+                .expect("add");
+        }
+        let all = index
+            .segments("cam-01", StreamKind::Main, i64::MIN, i64::MAX)
+            .expect("all");
+        // Retention took the third away (a lock kept the ones around it).
+        assert!(index.remove_unlocked_segment(all[2].id).expect("remove"));
+        let rest = index.rest_of_run(&all[0]).expect("rest");
+        assert_eq!(rest.iter().map(|s| s.seq).collect::<Vec<_>>(), [1]);
+        let rest = index.rest_of_run(&all[3]).expect("rest");
+        assert_eq!(rest.iter().map(|s| s.seq).collect::<Vec<_>>(), [4]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_unmounted_video_disk_deletes_nothing_and_refuses_to_start() {
+        let dir = scratch("unmounted");
+        let index = Index::open(&dir.join("index.db")).expect("open");
+        for start in 0..40 {
+            index
+                .add_segment(&segment(
+                    &format!("cam-01/main/{start}.mp4"),
+                    start * 10,
+                    start * 10 + 10,
+                ))
+                .expect("add");
+        }
+        let error = index.reconcile(&dir.join("video"), 0).expect_err("refused");
+        assert!(
+            error.to_string().contains("is the video disk mounted"),
+            "{error}"
+        );
+        assert_eq!(index.files().expect("files").len(), 40, "nothing forgotten");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

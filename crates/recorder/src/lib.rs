@@ -17,7 +17,9 @@ pub mod export;
 pub mod index;
 pub mod playback;
 pub mod recording;
+pub mod restream;
 pub mod retention;
+pub mod tickets;
 
 pub use config::{Config, StreamKind};
 pub use index::Index;
@@ -33,6 +35,7 @@ pub fn created_elements() -> Vec<&'static str> {
     let mut names = recording::created_elements();
     names.extend(playback::created_elements());
     names.extend(export::created_elements());
+    names.extend(restream::created_elements());
     names.sort_unstable();
     names.dedup();
     names
@@ -51,6 +54,10 @@ pub enum StartError {
     Gstreamer(String),
     #[error("cannot start a thread: {0}")]
     Thread(#[from] std::io::Error),
+    #[error(transparent)]
+    Restream(#[from] restream::RestreamError),
+    #[error("another recorder is running on {0}")]
+    Busy(String),
 }
 
 /// A running recorder: every configured stream recording, and retention running. Dropping it
@@ -60,10 +67,29 @@ pub struct Recorder {
     config: Config,
     index: Arc<Index>,
     streams: Vec<StreamRecorder>,
+    restream: Option<restream::Restream>,
     events: Mutex<std::sync::mpsc::Receiver<StreamEvent>>,
     stop: Arc<AtomicBool>,
     retention: Option<std::thread::JoinHandle<()>>,
     starved: Arc<AtomicBool>,
+    /// Held while recording: a second recorder on the same data folder would delete this
+    /// one's open segments at its start.
+    _lock: std::fs::File,
+}
+
+/// Takes the data folder's lock, or says who holds it.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("recorder.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    #[cfg(unix)]
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        .map_err(|_| StartError::Busy(dir.display().to_string()))?;
+    Ok(file)
 }
 
 impl Recorder {
@@ -72,6 +98,7 @@ impl Recorder {
     pub fn start(config: Config) -> Result<Self, StartError> {
         gst::init().map_err(|e| StartError::Gstreamer(e.to_string()))?;
         elements::require(created_elements())?;
+        let lock = lock_data_dir(&config.data_dir)?;
         std::fs::create_dir_all(config.video_dir())?;
         let index = Arc::new(Index::open(&config.index_path())?);
         let found = index.reconcile(&config.video_dir(), recording::now_us())?;
@@ -142,20 +169,44 @@ impl Recorder {
                     }
                 })?
         };
+        // One connection per stream: recorded as configured, and restreamed when the
+        // restream is on (every stream with a URL then, so that viewers need no camera
+        // connection of their own).
         let mut streams = Vec::new();
+        let mut feeds = Vec::new();
         for camera in &config.cameras {
-            for kind in camera.recorded() {
-                streams.push(StreamRecorder::start(shared.clone(), camera, kind)?);
+            for kind in StreamKind::ALL {
+                let record = camera.recorded().any(|k| k == kind);
+                let live = (config.restream.is_some() && camera.url(kind).is_some())
+                    .then(|| restream::LiveFeed::new(&camera.id, kind));
+                if !record && live.is_none() {
+                    continue;
+                }
+                feeds.extend(live.clone());
+                streams.push(StreamRecorder::start(
+                    shared.clone(),
+                    camera,
+                    kind,
+                    record,
+                    live,
+                )?);
             }
         }
+        let restream = config
+            .restream
+            .as_ref()
+            .map(|r| restream::Restream::start(&r.host, r.port, &r.hub_key, &feeds))
+            .transpose()?;
         Ok(Self {
             config,
             index,
             streams,
+            restream,
             events: Mutex::new(events),
             stop,
             retention: Some(retention),
             starved,
+            _lock: lock,
         })
     }
 
@@ -177,6 +228,11 @@ impl Recorder {
         self.starved.load(Ordering::SeqCst)
     }
 
+    /// The restream, when configured.
+    pub fn restream(&self) -> Option<&restream::Restream> {
+        self.restream.as_ref()
+    }
+
     /// The events since the last call (offline, online, disk full), oldest first.
     pub fn events(&self) -> Vec<StreamEvent> {
         self.events.lock().try_iter().collect()
@@ -185,7 +241,12 @@ impl Recorder {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        // Streams first (each finishes its segment), then retention.
+        // Viewers first, then streams (all asked at once, each finishing its segment), then
+        // retention.
+        self.restream = None;
+        for stream in &self.streams {
+            stream.request_stop();
+        }
         self.streams.clear();
         self.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.retention.take() {

@@ -163,17 +163,21 @@ fn run(args: Args) -> Result<()> {
             let manifest = export::verify(&dir, key.as_deref())
                 .with_context(|| format!("{} does not verify", dir.display()))?;
             println!(
-                "{}: verified, {} file(s) signed by recorder `{}` ({}){}",
+                "{}: intact: {} file(s) and the manifest as recorder `{}` signed them",
                 dir.display(),
                 manifest.files.len(),
                 manifest.recorder,
-                manifest.recorder_key,
-                if key.is_none() {
-                    "; compare this key with the hub's"
-                } else {
-                    ""
-                }
             );
+            if key.is_none() {
+                println!(
+                    "NOT authenticated: the signing key is the one the export itself carries \
+                     ({}); give the key your hub lists for the recorder with --key to prove \
+                     where it comes from",
+                    manifest.recorder_key
+                );
+            } else {
+                println!("authenticated: signed by the given key");
+            }
             Ok(())
         }
     }

@@ -58,15 +58,16 @@ pub fn timeline(
     from_us: i64,
     to_us: i64,
 ) -> Result<Timeline, IndexError> {
-    let mut spans: Vec<(Span, i64)> = Vec::new();
+    let mut spans: Vec<(Span, (i64, i64))> = Vec::new();
     for segment in index.segments(camera, kind, from_us, to_us)? {
         match spans.last_mut() {
-            // One run's segments follow each other whatever their times say (the clock may
-            // change from the recorder's to the camera's between two of them).
-            Some((last, run))
-                if *run == segment.run || segment.start_us - last.end_us <= JOIN_US =>
+            // Consecutive segments of one run follow each other whatever their times say (the
+            // clock may change from the recorder's to the camera's between two of them).
+            Some((last, (run, seq)))
+                if (*run == segment.run && segment.seq == *seq + 1)
+                    || segment.start_us.saturating_sub(last.end_us) <= JOIN_US =>
             {
-                *run = segment.run;
+                (*run, *seq) = (segment.run, segment.seq);
                 last.end_us = last.end_us.max(segment.end_us);
                 // A span is only as well timed as its least well timed segment.
                 if segment.clock == Clock::Local {
@@ -79,7 +80,7 @@ pub fn timeline(
                     end_us: segment.end_us,
                     clock: segment.clock,
                 },
-                segment.run,
+                (segment.run, segment.seq),
             )),
         }
     }
@@ -93,7 +94,7 @@ pub fn timeline(
         .chain(std::iter::once((to_us, to_us)))
     {
         let (start, end) = (cursor, span.0.min(to_us));
-        if end - start > JOIN_US {
+        if end.saturating_sub(start) > JOIN_US {
             let reason = outages
                 .iter()
                 .find(|o| o.start_us < end && o.end_us.is_none_or(|e| e > start))
@@ -209,7 +210,10 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let index = Index::open(&dir.join("index.db")).expect("index");
         let s = 1_000_000;
-        for (start, end, run) in [(0, 10, 1), (10, 20, 1), (40, 50, 2), (50, 60, 2)] {
+        for (seq, (start, end, run)) in [(0, 10, 1), (10, 20, 1), (40, 50, 2), (50, 60, 2)]
+            .into_iter()
+            .enumerate()
+        {
             index
                 .add_segment(&NewSegment {
                     camera: "c".into(),
@@ -221,6 +225,7 @@ mod tests {
                     clock: Clock::Camera,
                     codec: "h264".into(),
                     run,
+                    seq: seq as i64,
                 })
                 .expect("add");
         }

@@ -17,6 +17,7 @@
 use crate::config::{CameraConfig, StreamKind, Transport};
 use crate::credentials::{CredentialStore, Credentials};
 use crate::index::{Clock, Index, NewSegment};
+use crate::restream::LiveFeed;
 use gst::prelude::*;
 use media::{Backoff, Codec};
 use parking_lot::Mutex;
@@ -99,7 +100,7 @@ pub struct Shared {
     pub segment: Duration,
     pub stall_timeout: Duration,
     pub backoff: Backoff,
-    /// Events for the hub; a full queue drops the oldest news, never blocks recording.
+    /// Events for the hub; a full queue drops the newest (never blocks recording).
     pub events: std::sync::mpsc::SyncSender<StreamEvent>,
     /// Asks retention to free space now (a write failed for lack of it).
     pub space_wanted: Arc<AtomicBool>,
@@ -115,10 +116,14 @@ pub struct StreamRecorder {
 
 impl StreamRecorder {
     /// Starts recording `kind` of `camera`.
+    /// Connects to `kind` of `camera`; records it when `record`, and feeds `live` (the
+    /// restream) when given.
     pub fn start(
         shared: Arc<Shared>,
         camera: &CameraConfig,
         kind: StreamKind,
+        record: bool,
+        live: Option<Arc<LiveFeed>>,
     ) -> std::io::Result<Self> {
         let url = camera.url(kind).unwrap_or_default().to_owned();
         let status = Arc::new(Mutex::new(StreamStatus {
@@ -137,6 +142,8 @@ impl StreamRecorder {
             kind,
             url,
             transport: camera.transport,
+            record,
+            live,
         };
         let thread = {
             let (status, stop) = (status.clone(), stop.clone());
@@ -153,6 +160,12 @@ impl StreamRecorder {
 
     pub fn status(&self) -> StreamStatus {
         self.status.lock().clone()
+    }
+
+    /// Asks it to stop, without waiting: a recorder asks all its streams first, so that they
+    /// finish their segments together, not one after another.
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
     }
 }
 
@@ -172,6 +185,8 @@ struct Target {
     kind: StreamKind,
     url: String,
     transport: Transport,
+    record: bool,
+    live: Option<Arc<LiveFeed>>,
 }
 
 impl Target {
@@ -215,40 +230,47 @@ fn supervise(
             Ended::Failed(reason) => (reason, false),
             Ended::DiskFull(reason) => (reason, true),
         };
-        let mut status = status.lock();
-        let was_down = matches!(status.state, State::Offline { .. } | State::DiskFull { .. });
-        let since_us = status.recorded_until_us.unwrap_or(now);
+        let (was_offline, was_full, since_us) = {
+            let status = status.lock();
+            (
+                matches!(status.state, State::Offline { .. }),
+                matches!(status.state, State::DiskFull { .. }),
+                status.recorded_until_us.unwrap_or(now),
+            )
+        };
+        // The event goes out before the state changes: whoever sees the new state finds the
+        // event already queued.
         if full {
             tracing::error!(stream = %target.label(), "no space left for video: {reason}");
             shared.space_wanted.store(true, Ordering::SeqCst);
-            status.state = State::DiskFull { since_us };
+            if !was_full {
+                let _ = shared.events.try_send(StreamEvent::DiskFull {
+                    camera: target.camera.clone(),
+                    kind: target.kind,
+                    at_us: now,
+                });
+            }
         } else {
             tracing::warn!(stream = %target.label(), "not recording: {reason}");
-            status.state = State::Offline {
-                since_us,
-                reason: reason.clone(),
-            };
+            if !was_offline && !was_full {
+                let _ = shared.events.try_send(StreamEvent::Offline {
+                    camera: target.camera.clone(),
+                    kind: target.kind,
+                    at_us: now,
+                    reason: reason.clone(),
+                });
+            }
         }
-        drop(status);
-        if !was_down {
+        if target.record && !was_offline && !was_full {
             let _ = shared
                 .index
                 .open_outage(&target.camera, target.kind, since_us, &reason);
-            let _ = shared.events.try_send(if full {
-                StreamEvent::DiskFull {
-                    camera: target.camera.clone(),
-                    kind: target.kind,
-                    at_us: now,
-                }
-            } else {
-                StreamEvent::Offline {
-                    camera: target.camera.clone(),
-                    kind: target.kind,
-                    at_us: now,
-                    reason,
-                }
-            });
         }
+        status.lock().state = if full {
+            State::DiskFull { since_us }
+        } else {
+            State::Offline { since_us, reason }
+        };
         attempt = if outcome.recorded { 1 } else { attempt + 1 };
         wait(stop, shared.backoff.delay(attempt, rand::random()));
     }
@@ -286,9 +308,35 @@ struct Timing {
     camera: Option<i64>,
     /// The same from the recorder's clock at the first buffer.
     local: Option<i64>,
+    /// A report was too far off: the camera's clock is not used.
+    distrusted: bool,
 }
 
+/// How far a camera's clock may be from the recorder's before it is not believed: a camera
+/// whose clock was reset to 2000 must not date its video 26 years back (and have it deleted
+/// by age at once).
+const CAMERA_CLOCK_TRUSTED_US: i64 = 2_000_000;
+
 impl Timing {
+    /// A sender report's offset: kept if it agrees with the recorder's clock, else the stream
+    /// is timed by the recorder's clock (said once).
+    fn camera_report(&mut self, offset: i64) {
+        let Some(local) = self.local else {
+            return;
+        };
+        if !self.distrusted && (offset - local).abs() <= CAMERA_CLOCK_TRUSTED_US {
+            self.camera = Some(offset);
+        } else if !self.distrusted {
+            self.distrusted = true;
+            self.camera = None;
+            tracing::warn!(
+                "the camera's clock is {:.1} s away from the recorder's: its video is dated by \
+                 the recorder's clock",
+                (offset - local) as f64 / 1e6
+            );
+        }
+    }
+
     fn unix_us(&self, running_ns: u64) -> (i64, Clock) {
         let running_us = (running_ns / 1000) as i64;
         match (self.camera, self.local) {
@@ -305,6 +353,10 @@ impl Timing {
 #[derive(Debug, Clone)]
 struct Open {
     start_ns: u64,
+    /// The file, relative to the video folder (as the index names it).
+    file: String,
+    /// Its place in the run.
+    seq: i64,
 }
 
 /// What the pipeline's threads share with the loop that watches it.
@@ -318,6 +370,8 @@ struct Live {
     bytes: AtomicU64,
     /// The end (running time, ns) of the last buffer, for the final segment's end.
     last_end_ns: AtomicU64,
+    /// The next segment's place in the run.
+    next_seq: std::sync::atomic::AtomicI64,
     failure: Mutex<Option<String>>,
 }
 
@@ -424,8 +478,9 @@ fn record_once(
     finish(shared, target, run, &pipeline, &bus, &live, &mut on_segment);
     let _ = pipeline.set_state(gst::State::Null);
     // A segment that could not be finished stays unindexed: delete its file now.
-    for (location, _) in live.open.lock().drain() {
+    for (location, open) in live.open.lock().drain() {
         let _ = std::fs::remove_file(location);
+        let _ = shared.index.abandon_file(&open.file);
     }
     let total = live.bytes.load(Ordering::Relaxed);
     let mut s = status.lock();
@@ -482,7 +537,6 @@ fn classify(error: &gst::glib::Error, debug: Option<&str>) -> Ended {
     }
     let reason = if error.matches(gst::ResourceError::NotAuthorized)
         || text.contains("Unauthorized")
-        || text.contains("401")
     {
         "the camera refused the credentials (check `watchfloor-recorder credentials`)".to_owned()
     } else if error.matches(gst::ResourceError::OpenRead)
@@ -516,8 +570,9 @@ fn element_message(
     match index_segment(shared, target, run, live, &location, &open, end_ns) {
         Ok(segment) => segment,
         Err(e) => {
-            tracing::error!(stream = %target.label(), "cannot index {location}: {e}");
-            let _ = std::fs::remove_file(&location);
+            // The file stays, named as pending: the next start deletes it. This connection
+            // ends, so that the failure shows (an event, the stream's state) and is retried.
+            *live.failure.lock() = Some(format!("cannot index {}: {e}", open.file));
             None
         }
     }
@@ -545,6 +600,10 @@ fn index_segment(
     let duration_us = (end_ns.saturating_sub(open.start_ns) / 1000) as i64;
     if bytes == 0 || duration_us <= 0 {
         let _ = std::fs::remove_file(path);
+        shared
+            .index
+            .abandon_file(&open.file)
+            .map_err(|e| e.to_string())?;
         return Ok(None);
     }
     // Each segment keeps the start its own first frame maps to, even where that overlaps the
@@ -552,15 +611,10 @@ fn index_segment(
     // camera's between them): playback seeks within a file by that start.
     let (start_us, clock) = live.timing.lock().unix_us(open.start_ns);
     let end_us = start_us + duration_us;
-    let relative = path
-        .strip_prefix(&shared.video_dir)
-        .map_err(|_| format!("{location} is outside the video folder"))?
-        .to_string_lossy()
-        .replace('\\', "/");
     let segment = NewSegment {
         camera: target.camera.clone(),
         kind: target.kind,
-        file: relative,
+        file: open.file.clone(),
         start_us,
         end_us,
         bytes,
@@ -571,6 +625,7 @@ fn index_segment(
             .map(|c| c.name().to_owned())
             .unwrap_or_default(),
         run,
+        seq: open.seq,
     };
     shared
         .index
@@ -647,7 +702,7 @@ fn watch_sender_reports(src: &gst::Element, live: &Arc<Live>) {
                     .and_then(|v| v.get::<gst::Structure>().ok())
                     .and_then(|s| camera_offset_us(&s))
                 {
-                    live.timing.lock().camera = Some(offset);
+                    live.timing.lock().camera_report(offset);
                 }
                 None
             });
@@ -729,41 +784,60 @@ fn link(
     };
     let depay = make(codec.depayloader())?;
     let parse = codec.parser().map(make).transpose()?;
-    // A plain MP4 per segment, its index (moov) written when it closes. Fragmented MP4 was
-    // tried: GStreamer 1.22's splitmuxsrc then misreads the parts' durations and accurate
-    // seeks show frames from before the instant asked for.
-    let muxer = gst::ElementFactory::make("mp4mux")
-        .build()
-        .map_err(|_| elements::MissingElements::one("mp4mux").to_string())?;
-    let segments = gst::ElementFactory::make("splitmuxsink")
-        .name("segments")
-        .property("max-size-time", shared.segment.as_nanos() as u64)
-        .property("muxer", &muxer)
-        .property("send-keyframe-requests", false)
-        .build()
-        .map_err(|_| elements::MissingElements::one("splitmuxsink").to_string())?;
-    {
-        let (shared, target, live) = (shared.clone(), target.clone(), live.clone());
-        segments.connect("format-location-full", false, move |values| {
-            let sample = values.get(2)?.get::<gst::Sample>().ok()?;
-            let pts = sample.buffer().and_then(|b| b.pts()).map(|t| t.nseconds());
-            let location = open_segment(&shared, &target, &live, pts)?;
-            Some(location.to_value())
-        });
-    }
+    let tee = make("tee")?;
     let mut chain: Vec<gst::Element> = vec![depay];
     chain.extend(parse);
+    let last = chain.last().cloned().ok_or("empty chain")?;
+    chain.push(tee.clone());
     pipeline.add_many(&chain).map_err(|e| e.to_string())?;
-    pipeline.add(&segments).map_err(|e| e.to_string())?;
     gst::Element::link_many(&chain).map_err(|e| e.to_string())?;
-    let last = chain.last().ok_or("empty chain")?;
-    let video = segments
-        .request_pad_simple("video")
-        .ok_or("splitmuxsink has no video pad")?;
-    last.static_pad("src")
-        .ok_or("parser without source pad")?
-        .link(&video)
-        .map_err(|e| format!("cannot link the segmenter: {e:?}"))?;
+    // Each branch behind a queue of its own: a slow disk never holds the viewers back, nor
+    // viewers the disk.
+    let mut branches: Vec<gst::Element> = Vec::new();
+    if target.record {
+        let queue = make("queue")?;
+        let segments = segmenter(shared, target, live)?;
+        pipeline
+            .add_many([&queue, &segments])
+            .map_err(|e| e.to_string())?;
+        tee.link(&queue).map_err(|e| e.to_string())?;
+        let video = segments
+            .request_pad_simple("video")
+            .ok_or("splitmuxsink has no video pad")?;
+        queue
+            .static_pad("src")
+            .ok_or("queue without source pad")?
+            .link(&video)
+            .map_err(|e| format!("cannot link the segmenter: {e:?}"))?;
+        branches.extend([queue, segments]);
+    }
+    if let Some(feed) = &target.live {
+        let queue = gst::ElementFactory::make("queue")
+            .property_from_str("leaky", "downstream")
+            .property("max-size-buffers", 200u32)
+            .property("max-size-time", 0u64)
+            .property("max-size-bytes", 0u32)
+            .build()
+            .map_err(|_| elements::MissingElements::one("queue").to_string())?;
+        let sink = gst_app::AppSink::builder().sync(false).build();
+        let feed = feed.clone();
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    if let (Some(buffer), Some(caps)) = (sample.buffer_owned(), sample.caps()) {
+                        feed.push(codec, caps, buffer);
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        pipeline
+            .add_many([&queue, sink.upcast_ref()])
+            .map_err(|e| e.to_string())?;
+        gst::Element::link_many([&tee, &queue, sink.upcast_ref()]).map_err(|e| e.to_string())?;
+        branches.extend([queue, sink.upcast()]);
+    }
     if let Some(src) = last.static_pad("src") {
         let live = live.clone();
         src.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
@@ -784,10 +858,7 @@ fn link(
             gst::PadProbeReturn::Ok
         });
     }
-    segments
-        .sync_state_with_parent()
-        .map_err(|e| e.to_string())?;
-    for element in &chain {
+    for element in branches.iter().chain(&chain) {
         element
             .sync_state_with_parent()
             .map_err(|e| e.to_string())?;
@@ -798,6 +869,39 @@ fn link(
     pad.link(&sink)
         .map_err(|e| format!("cannot link the camera's stream: {e:?}"))?;
     Ok(())
+}
+
+/// The segmenter: MP4 files cut on key frames, named by [`open_segment`].
+fn segmenter(
+    shared: &Arc<Shared>,
+    target: &Target,
+    live: &Arc<Live>,
+) -> Result<gst::Element, String> {
+    // A plain MP4 per segment, its index (moov) written when it closes. Fragmented MP4 was
+    // tried: GStreamer 1.22's splitmuxsrc then misreads the parts' durations and accurate
+    // seeks show frames from before the instant asked for.
+    let muxer = gst::ElementFactory::make("mp4mux")
+        .build()
+        .map_err(|_| elements::MissingElements::one("mp4mux").to_string())?;
+    let segments = gst::ElementFactory::make("splitmuxsink")
+        .name("segments")
+        .property("max-size-time", shared.segment.as_nanos() as u64)
+        .property("muxer", &muxer)
+        .property("send-keyframe-requests", false)
+        .build()
+        .map_err(|_| elements::MissingElements::one("splitmuxsink").to_string())?;
+    {
+        let (shared, target, live) = (shared.clone(), target.clone(), live.clone());
+        segments.connect("format-location-full", false, move |values| {
+            let sample = values.get(2)?.get::<gst::Sample>().ok()?;
+            let pts = sample.buffer().and_then(|b| b.pts()).map(|t| t.nseconds());
+            // A `None` here would abort the process inside GStreamer: a failure is a null
+            // location (splitmuxsink then fails the pipeline) and `live.failure` says why.
+            let location = open_segment(&shared, &target, &live, pts);
+            Some(location.to_value())
+        });
+    }
+    Ok(segments)
 }
 
 /// Names a new segment's file from its start time, and remembers when it starts.
@@ -812,14 +916,19 @@ fn open_segment(
         None => now_us(),
     };
     let day = start_us.div_euclid(86_400_000_000);
-    let dir = shared
+    let stream_dir = shared
         .video_dir
         .join(&target.camera)
-        .join(target.kind.as_str())
-        .join(format!("{day}"));
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        *live.failure.lock() = Some(format!("cannot create {}: {e}", dir.display()));
-        return None;
+        .join(target.kind.as_str());
+    let dir = stream_dir.join(format!("{day}"));
+    if !dir.exists() {
+        // A new folder is durable only once its parent is synced too.
+        let made = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::File::open(&stream_dir)?.sync_all());
+        if let Err(e) = made {
+            *live.failure.lock() = Some(format!("cannot create {}: {e}", dir.display()));
+            return None;
+        }
     }
     let mut name = dir.join(format!("{start_us}.mp4"));
     let mut n = 1;
@@ -828,10 +937,22 @@ fn open_segment(
         n += 1;
     }
     let location = name.to_string_lossy().into_owned();
+    let file = name
+        .strip_prefix(&shared.video_dir)
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    // Named as pending before a byte is written: after a crash, start-up deletes exactly
+    // these files and nothing else.
+    if let Err(e) = shared.index.begin_file(&file) {
+        *live.failure.lock() = Some(e.to_string());
+        return None;
+    }
     live.open.lock().insert(
         location.clone(),
         Open {
             start_ns: pts_ns.unwrap_or(0),
+            file,
+            seq: live.next_seq.fetch_add(1, Ordering::SeqCst),
         },
     );
     Some(location)
@@ -876,9 +997,15 @@ mod tests {
         let mut timing = Timing {
             camera: None,
             local: Some(1_000_000),
+            distrusted: false,
         };
         assert_eq!(timing.unix_us(2_000_000_000), (3_000_000, Clock::Local));
-        timing.camera = Some(5_000_000);
-        assert_eq!(timing.unix_us(2_000_000_000), (7_000_000, Clock::Camera));
+        timing.camera_report(1_500_000);
+        assert_eq!(timing.unix_us(2_000_000_000), (3_500_000, Clock::Camera));
+        // A camera whose clock is far off is not believed, ever again on this connection.
+        timing.camera_report(-946_684_800_000_000);
+        assert_eq!(timing.unix_us(2_000_000_000), (3_000_000, Clock::Local));
+        timing.camera_report(1_500_000);
+        assert_eq!(timing.unix_us(2_000_000_000), (3_000_000, Clock::Local));
     }
 }

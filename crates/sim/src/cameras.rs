@@ -119,6 +119,9 @@ pub struct CameraListing {
     /// The source number in this camera's pixel stamps.
     pub stamp_source: u16,
     pub auth: bool,
+    /// RTSP connections open to this camera now (a recorder should be the only one per
+    /// stream).
+    pub clients: usize,
     pub stopped: bool,
     pub stalled: bool,
     pub corrupt_per_mille: u32,
@@ -128,10 +131,8 @@ pub struct CameraListing {
 /// The RTSP server and its cameras. Dropping it stops the server.
 #[derive(Debug)]
 pub struct CameraServer {
-    server: gst_rtsp_server::RTSPServer,
-    main_loop: glib::MainLoop,
-    thread: Option<std::thread::JoinHandle<()>>,
-    source: Option<glib::SourceId>,
+    /// Held: dropping it stops serving.
+    _serving: rtsp_serve::Serving,
     cameras: BTreeMap<String, Arc<CameraState>>,
     host: String,
     port: u16,
@@ -213,31 +214,12 @@ impl CameraServer {
             });
         });
 
-        let context = glib::MainContext::new();
-        let main_loop = glib::MainLoop::new(Some(&context), false);
-        let source = server
-            .attach(Some(&context))
-            .map_err(|e| SimError::Bind(format!("{host}:{port}: {e}")))?;
-        let bound = u16::try_from(server.bound_port())
-            .map_err(|_| SimError::Bind(format!("{host}:{port}: no bound port")))?;
-        let thread = {
-            let main_loop = main_loop.clone();
-            std::thread::Builder::new()
-                .name("sim-rtsp".into())
-                .spawn(move || {
-                    let context = main_loop.context();
-                    let _ = context.with_thread_default(|| main_loop.run());
-                })
-                .map_err(|e| SimError::Gstreamer(format!("cannot start RTSP thread: {e}")))?
-        };
+        let serving = rtsp_serve::serve(server, "sim-rtsp").map_err(SimError::Bind)?;
         Ok(Self {
-            server,
-            main_loop,
-            thread: Some(thread),
-            source: Some(source),
+            port: serving.port(),
+            _serving: serving,
             cameras: states,
             host: host.to_owned(),
-            port: bound,
             auth: credentials.is_some(),
         })
     }
@@ -270,6 +252,17 @@ impl CameraServer {
             name: camera.name.clone(),
             stamp_source: state.source,
             auth: self.auth,
+            clients: {
+                let mut clients = state.clients.lock();
+                clients.retain(|c| c.upgrade().is_some());
+                let mut open: Vec<gst_rtsp_server::RTSPClient> = Vec::new();
+                for client in clients.iter().filter_map(|c| c.upgrade()) {
+                    if !open.contains(&client) {
+                        open.push(client);
+                    }
+                }
+                open.len()
+            },
             stopped: state.stopped.load(Ordering::SeqCst),
             stalled: state.stalled.load(Ordering::SeqCst),
             corrupt_per_mille: state.corrupt_per_mille.load(Ordering::SeqCst),
@@ -316,27 +309,6 @@ impl CameraServer {
         }
         tracing::info!(camera = id, ?fault, "fault applied");
         Ok(self.listing_of(state))
-    }
-}
-
-impl Drop for CameraServer {
-    fn drop(&mut self) {
-        self.server
-            .client_filter(Some(&mut |_, _| gst_rtsp_server::RTSPFilterResult::Remove));
-        // The source lives on our own context, where `SourceId::remove` cannot find it.
-        if let Some(source) = self
-            .source
-            .take()
-            .and_then(|id| self.main_loop.context().find_source_by_id(&id))
-        {
-            source.destroy();
-        }
-        // Quit from inside the loop: a quit before the thread reaches `run()` would be lost.
-        let main_loop = self.main_loop.clone();
-        self.main_loop.context().invoke(move || main_loop.quit());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -417,6 +417,47 @@ cameras: Array<string | null>,
 tours: Array<Tour | null>, };
 
 /**
+ * A recorder the hub knows.
+ */
+export type Recorder = { id: string, name: string, 
+/**
+ * Where clients reach its restream: `rtsp://host:port`; a camera's streams are at
+ * `/<camera>/main` and `/<camera>/sub` below it.
+ */
+rtsp_url: string, 
+/**
+ * Its Ed25519 public key (64 hex digits): it signs the recorder's exports.
+ */
+public_key: string, };
+
+/**
+ * `PUT /api/v1/sites/{site}/cameras/{camera}/recorder`: which recorder serves a camera
+ * (`null`: none, clients open the camera's own URL).
+ */
+export type CameraRecorder = { recorder: string | null, };
+
+/**
+ * One of a camera's two streams.
+ */
+export type StreamName = "main" | "sub";
+
+/**
+ * `POST /api/v1/sites/{site}/cameras/{camera}/ticket`.
+ */
+export type TicketRequest = { stream: StreamName, };
+
+/**
+ * A ticket to open one stream of one camera through its recorder: give `user` and `ticket`
+ * as the RTSP Basic credentials of `url`. It opens the stream only before `expires`; a stream
+ * already playing goes on.
+ */
+export type StreamTicket = { url: string, user: string, ticket: string, 
+/**
+ * RFC 3339.
+ */
+expires: string, };
+
+/**
  * What a client sends: first and only, `subscribe`.
  */
 export type ClientMessage = { "type": "subscribe", 

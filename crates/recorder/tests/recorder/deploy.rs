@@ -19,6 +19,7 @@ fn the_documented_configuration_reads_as_documented() {
         config.data_dir,
         PathBuf::from("/var/lib/watchfloor-recorder")
     );
+    assert_eq!(config.video_dir(), PathBuf::from("/srv/watchfloor-video"));
     assert_eq!(config.segment, Duration::from_secs(10));
     assert_eq!(config.limits.quota_bytes, Some(2 << 40));
     assert_eq!(config.min_free_bytes, 20 << 30);

@@ -77,6 +77,27 @@ fn an_export_verifies_offline_and_a_changed_byte_fails() {
         String::from_utf8_lossy(&cli.stderr)
     );
     // Without Watchfloor: the README's commands.
+    let openssl = |input: &str, signature: &str| {
+        Command::new("openssl")
+            .args([
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                "recorder-key.pem",
+                "-rawin",
+                "-in",
+                input,
+                "-sigfile",
+                signature,
+            ])
+            .current_dir(&copy)
+            .output()
+            .expect("openssl (cargo xtask setup installs it)")
+            .status
+            .success()
+    };
+    assert!(openssl("SHA256SUMS", "SHA256SUMS.sig"));
     let sums = Command::new("sha256sum")
         .args(["-c", "SHA256SUMS"])
         .current_dir(&copy)
@@ -87,28 +108,7 @@ fn an_export_verifies_offline_and_a_changed_byte_fails() {
         "{}",
         String::from_utf8_lossy(&sums.stdout)
     );
-    let openssl = Command::new("openssl")
-        .args([
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            "recorder-key.pem",
-            "-rawin",
-            "-in",
-            "manifest.json",
-            "-sigfile",
-            "manifest.sig",
-        ])
-        .current_dir(&copy)
-        .output()
-        .expect("openssl (cargo xtask setup installs it)");
-    assert!(
-        openssl.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&openssl.stdout),
-        String::from_utf8_lossy(&openssl.stderr)
-    );
+    assert!(openssl("manifest.json", "manifest.sig"));
 
     // One changed byte in the video.
     let video = copy.join(&manifest.files[0].name);
@@ -138,6 +138,33 @@ fn an_export_verifies_offline_and_a_changed_byte_fails() {
         Err(VerifyError::BadSignature)
     );
     std::fs::write(&path, &text).expect("restore");
+    // A changed video with SHA256SUMS changed to match: the list's signature fails.
+    let sums_path = copy.join("SHA256SUMS");
+    let sums = std::fs::read_to_string(&sums_path).expect("sums");
+    std::fs::write(
+        &sums_path,
+        sums.replacen(&manifest.files[0].sha256, &"0".repeat(64), 1),
+    )
+    .expect("write");
+    assert!(!openssl("SHA256SUMS", "SHA256SUMS.sig"));
+    assert_eq!(
+        export::verify(&copy, Some(&signer.public_hex())),
+        Err(VerifyError::Inconsistent("SHA256SUMS"))
+    );
+    std::fs::write(&sums_path, &sums).expect("restore");
+    // Another key's PEM beside the manifest.
+    let pem_path = copy.join("recorder-key.pem");
+    let pem = std::fs::read(&pem_path).expect("pem");
+    std::fs::write(
+        &pem_path,
+        b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+    )
+    .expect("write");
+    assert_eq!(
+        export::verify(&copy, None),
+        Err(VerifyError::Inconsistent("recorder-key.pem"))
+    );
+    std::fs::write(&pem_path, pem).expect("restore");
     // Signed, but by another key than the hub lists for the recorder.
     let other = keys::SigningKey::ephemeral().public_hex();
     assert!(matches!(

@@ -8,4 +8,5 @@ mod deploy;
 mod export;
 mod outage;
 mod recording;
+mod restream;
 mod storage;
