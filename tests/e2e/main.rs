@@ -64,6 +64,8 @@ fn read_png(path: &Path) -> wall::Image {
 /// The demo site on a real simulator whose doors report to a hub on TLS (SQLite), with a
 /// guard and a manager; the hub also serves the web console to browsers.
 struct Site {
+    /// Held: the one connection to the cameras, serving the app with the hub's tickets.
+    _recorder: Option<recorder::Recorder>,
     sim: sim::Sim,
     hub: Option<hub::serve::RunningHub>,
     runtime: tokio::runtime::Runtime,
@@ -91,7 +93,9 @@ fn serve_config(data: &Path, listen: std::net::SocketAddr) -> ServeConfig {
     }
 }
 
-fn start_site(data: &Path) -> Site {
+/// The hub and the simulated site; with `recorder`, its cameras behind a password only a
+/// recorder holds, every camera watched through it with the hub's tickets.
+fn start_site(data: &Path, recorder: bool) -> Site {
     hub::serve::install_crypto();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -103,17 +107,20 @@ fn start_site(data: &Path) -> Site {
         .expect("addr");
     // The simulator's doors report to the hub through the signed webhook; the site lists the
     // simulator's streams.
-    let site = runtime.block_on(
-        testsite::DemoHub::builder(serve_config(data, listen))
-            .user("guard", PASSWORD, testsite::SITE, Role::Guard)
-            .user("manager", MANAGER_PASSWORD, testsite::SITE, Role::Manager)
-            .source("e2e-doors")
-            .simulator()
-            .start(),
-    );
+    let builder = testsite::DemoHub::builder(serve_config(data, listen))
+        .user("guard", PASSWORD, testsite::SITE, Role::Guard)
+        .user("manager", MANAGER_PASSWORD, testsite::SITE, Role::Manager)
+        .source("e2e-doors");
+    let builder = if recorder {
+        builder.recorder()
+    } else {
+        builder.simulator()
+    };
+    let site = runtime.block_on(builder.start());
     let running = site.running;
     let sim = site.sim.expect("the simulator");
     Site {
+        _recorder: site.recorder,
         sim,
         hub: Some(running),
         runtime,
@@ -262,17 +269,25 @@ fn tab(session: &Session, name: &str) {
 
 fn sign_in(session: &Session, hub: &str, certificate: &Path) {
     let field = |name: &str| session.wait(&format!("input[name={name}]"), Duration::from_secs(60));
-    let hub_field = field("hub");
-    session.clear(&hub_field);
-    session.type_text(&hub_field, hub);
-    let user = field("username");
-    session.clear(&user);
-    session.type_text(&user, "guard");
-    session.type_text(&field("password"), PASSWORD);
+    // The console fills the form from the last sign-in once it has read the profile, which on
+    // a busy machine can land between a clear and the typing: type until the field says it.
+    let fill = |name: &str, text: &str| {
+        for _ in 0..20 {
+            let element = field(name);
+            session.clear(&element);
+            session.type_text(&element, text);
+            if session.property(&element, "value").as_deref() == Some(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("the {name} field never read `{text}`");
+    };
+    fill("hub", hub);
+    fill("username", "guard");
+    fill("password", PASSWORD);
     session.click(&session.wait("details summary", Duration::from_secs(5)));
-    let ca = field("ca_file");
-    session.clear(&ca);
-    session.type_text(&ca, &certificate.to_string_lossy());
+    fill("ca_file", &certificate.to_string_lossy());
     session.click(&session.wait("button[type=submit]", Duration::from_secs(5)));
 }
 
@@ -298,6 +313,12 @@ fn put_camera(session: &Session, tile: usize, camera: &str) {
 
 /// Snapshots of the wall until tile `tile` of a `preset` wall shows camera `number`.
 fn wall_shows(session: &Session, preset: wall::Preset, tile: usize, number: u16) {
+    wall_shows_each(session, preset, &[(tile, number)]);
+}
+
+/// Waits until one snapshot of the wall shows, on each `(tile, number)`, the pixel stamp of
+/// camera `number`.
+fn wall_shows_each(session: &Session, preset: wall::Preset, expected: &[(usize, u16)]) {
     let button = session.wait("button[data-action=snapshot]", Duration::from_secs(5));
     let deadline = Instant::now() + Duration::from_secs(40);
     let mut last = String::new();
@@ -311,18 +332,27 @@ fn wall_shows(session: &Session, preset: wall::Preset, tile: usize, number: u16)
             last = path.clone();
             let image = read_png(Path::new(&path));
             let rects = wall::WallLayout::preset(preset).pixel_rects(image.width, image.height, 2);
-            let (_, rect) = rects
+            let wrong: Vec<String> = expected
                 .iter()
-                .find(|(i, _)| *i == tile)
-                .expect("tile on the wall");
-            match image.stamp_in(*rect) {
-                Some(stamp) if stamp.source == number => return,
-                seen => eprintln!("tile {tile} shows {seen:?} so far ({path})"),
+                .filter_map(|&(tile, number)| {
+                    let (_, rect) = rects
+                        .iter()
+                        .find(|(i, _)| *i == tile)
+                        .expect("tile on the wall");
+                    match image.stamp_in(*rect) {
+                        Some(stamp) if stamp.source == number => None,
+                        seen => Some(format!("tile {tile} shows {seen:?}, not camera {number}")),
+                    }
+                })
+                .collect();
+            if wrong.is_empty() {
+                return;
             }
+            eprintln!("so far ({path}): {}", wrong.join("; "));
         }
         assert!(
             Instant::now() < deadline,
-            "tile {tile} never showed camera {number}; last snapshot {last}"
+            "the wall never showed {expected:?}; last snapshot {last}"
         );
     }
 }
@@ -330,7 +360,7 @@ fn wall_shows(session: &Session, preset: wall::Preset, tile: usize, number: u16)
 #[test]
 fn a_guard_signs_in_puts_a_camera_on_the_wall_and_keeps_a_saved_layout() {
     let _one = one_at_a_time();
-    let site = start_site(&scratch("hub"));
+    let site = start_site(&scratch("hub"), true);
     let (certificate, hub_url) = (site.certificate(), site.url());
     let desktop = Desktop::start();
     let profile = scratch("profile");
@@ -465,7 +495,7 @@ fn now_ms() -> u128 {
 #[test]
 fn a_forced_door_pops_its_camera_and_a_managers_browser_reads_the_guards_note() {
     let _one = one_at_a_time();
-    let site = start_site(&scratch("alarm-hub"));
+    let site = start_site(&scratch("alarm-hub"), false);
     let desktop = Desktop::start();
     let session = desktop.signed_in(&scratch("alarm-profile"), &site);
 
@@ -578,7 +608,7 @@ fn a_forced_door_pops_its_camera_and_a_managers_browser_reads_the_guards_note() 
 #[test]
 fn a_note_written_while_the_hub_is_away_reaches_it_once_after_the_app_is_killed() {
     let _one = one_at_a_time();
-    let mut site = start_site(&scratch("outbox-hub"));
+    let mut site = start_site(&scratch("outbox-hub"), false);
     let incident_id = "inc-outbox-e2e";
     site.runtime.block_on(async {
         let hub = &site.running().hub;
@@ -652,7 +682,8 @@ fn a_first_start_offers_the_demo_which_brings_a_live_site() {
     // Nothing configured: the form asks for a hub, and offers the demo beside it.
     session.wait("input[name=hub]", Duration::from_secs(60));
     session.click(&session.wait("button[data-action=start-demo]", Duration::from_secs(10)));
-    // The app starts the installed hub and simulator and signs in as the demo guard.
+    // The app starts the installed hub, simulator and recorder and signs in as the demo
+    // guard.
     session.wait("[data-link=online]", Duration::from_secs(90));
     let deadline = Instant::now() + Duration::from_secs(30);
     while session.all("li.camera").len() < 16 {
@@ -662,17 +693,64 @@ fn a_first_start_offers_the_demo_which_brings_a_live_site() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    // Its cameras play on the wall: the first tile shows camera 1.
+    // Its cameras play on the wall, every one through the recorder (the cameras ask for a
+    // password only the recorder holds; the app brings the hub's tickets).
     tab(&session, "wall");
     session.wait(
         "button[data-tile='0'][data-camera=cam01]",
         Duration::from_secs(20),
     );
-    wall_shows(&session, wall::Preset::Grid(4), 0, 1);
+    let every: Vec<(usize, u16)> = (0..16).map(|tile| (tile, tile as u16 + 1)).collect();
+    wall_shows_each(&session, wall::Preset::Grid(4), &every);
+    // The cameras' password is nowhere but with the simulated cameras and, sealed, the
+    // recorder: not in the app's profile, the hub's database, any file the demo wrote, nor
+    // any process's command line.
+    let data = profile.join("demo");
+    let auth = std::fs::read_to_string(data.join("cameras.auth")).expect("the cameras' password");
+    let password = auth
+        .trim_end()
+        .split_once(':')
+        .expect("user:password")
+        .1
+        .to_owned();
+    assert!(password.len() >= 16);
+    let mut pending = vec![profile.clone()];
+    let mut files = 0;
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path != data.join("cameras.auth") {
+                files += 1;
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                assert!(
+                    !bytes
+                        .windows(password.len())
+                        .any(|w| w == password.as_bytes()),
+                    "the cameras' password is in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(
+        files > 5,
+        "the profile, the hub's database and the recorder's files were read"
+    );
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        assert!(
+            !cmdline
+                .windows(password.len())
+                .any(|w| w == password.as_bytes()),
+            "the cameras' password is on the command line of process {:?}",
+            entry.file_name()
+        );
+    }
     session.end();
     // The demo's processes end with the app.
     let deadline = Instant::now() + Duration::from_secs(20);
-    let data = profile.join("demo");
     while Command::new("pgrep")
         .args(["-f"])
         .arg(data.join("tls").as_os_str())

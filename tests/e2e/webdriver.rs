@@ -129,6 +129,17 @@ impl Session {
         .map(str::to_owned)
     }
 
+    /// A DOM property (an input's current `value`, not its initial attribute).
+    pub fn property(&self, element: &str, name: &str) -> Option<String> {
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{element}/property/{name}"),
+            None,
+        )
+        .as_str()
+        .map(str::to_owned)
+    }
+
     pub fn text(&self, element: &str) -> String {
         self.call(
             reqwest::Method::GET,

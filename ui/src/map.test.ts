@@ -27,8 +27,8 @@ const site: SiteDetail = {
   ],
   zones: [],
   cameras: [
-    { id: "cam1", floor: "ground", name: "Lobby", main_url: "rtsp://sim/cam", sub_url: "", credential_ref: null, position: [50, 50], direction_deg: 90, fov_deg: 90, doors: [] },
-    { id: "cam2", floor: "first", name: "Office", main_url: "rtsp://sim/cam", sub_url: "", credential_ref: null, position: [10, 10], direction_deg: 0, fov_deg: 60, doors: [] },
+    { id: "cam1", floor: "ground", name: "Lobby", main_url: "rtsp://sim/cam", sub_url: "", credential_ref: null, recorder: null, position: [50, 50], direction_deg: 90, fov_deg: 90, doors: [] },
+    { id: "cam2", floor: "first", name: "Office", main_url: "rtsp://sim/cam", sub_url: "", credential_ref: null, recorder: null, position: [10, 10], direction_deg: 0, fov_deg: 60, doors: [] },
   ],
   doors: [door("d1"), door("d2", { floor: "first" })],
 };

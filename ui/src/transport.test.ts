@@ -156,7 +156,7 @@ describe("browser transport", () => {
       name: "HQ",
       floors: [{ id: "g", name: "Ground", width: 10, height: 10, plan_url: "" }],
       zones: [],
-      cameras: [{ id: "c1", floor: "g", name: "Lobby", main_url: "rtsp://sim/cam", sub_url: "", credential_ref: null, position: [0, 0], direction_deg: 0, fov_deg: 60, doors: ["d1"] }],
+      cameras: [{ id: "c1", floor: "g", name: "Lobby", main_url: "rtsp://sim/cam", sub_url: "", credential_ref: null, recorder: null, position: [0, 0], direction_deg: 0, fov_deg: 60, doors: ["d1"] }],
       doors: [],
     };
     const page = fakePage({

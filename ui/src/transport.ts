@@ -361,6 +361,9 @@ export function siteTree(site: SiteDetail): SiteTree {
           main_url: c.main_url,
           sub_url: c.sub_url,
           credential_ref: c.credential_ref,
+          site: site.id,
+          // The browser plays no video (yet): where the recorder restreams does not matter here.
+          recorder_url: null,
           doors: c.doors,
         })),
     })),

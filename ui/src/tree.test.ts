@@ -11,6 +11,8 @@ const camera = (id: string, name: string, floor: string) => ({
   main_url: "",
   sub_url: "",
   credential_ref: null,
+  site: "hq",
+  recorder_url: null,
   doors: [],
 });
 

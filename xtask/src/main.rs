@@ -203,6 +203,8 @@ fn build_bins() -> Result<()> {
         "-p",
         "hub",
         "-p",
+        "recorder",
+        "-p",
         "watchfloor",
         "--bins",
     ]))
@@ -257,7 +259,8 @@ fn demo(args: &[String]) -> Result<()> {
         console: Some(root().join("ui/dist")),
         sim_args: args.to_vec(),
     };
-    // The hub and the simulator stop when `stack` drops: after the app, or on an error.
+    // The hub, the simulator and the recorder stop when `stack` drops: after the app, or on
+    // an error.
     let stack = demo::DemoStack::start(&places, demo::DemoPorts::STANDARD, &|step| {
         eprintln!("{step}")
     })
@@ -265,11 +268,14 @@ fn demo(args: &[String]) -> Result<()> {
     let (cert, password) = (&stack.certificate, &stack.password_file);
     eprintln!(
         "hub: {} (certificate {}), user `guard`, password in {}\n\
-         browser console for managers: {}/ (user `manager`, same password)",
+         browser console for managers: {}/ (user `manager`, same password)\n\
+         recorder: restream on {}, `watchfloor-recorder status --config {}`",
         stack.hub_url,
         cert.display(),
         password.display(),
         stack.hub_url,
+        stack.recorder_url,
+        stack.recorder_config.display(),
     );
     // On a desktop (or under Xvfb), the app signed in as the demo guard, the site's sixteen
     // cameras on a 4x4 wall; without a display, their health in the terminal.
@@ -310,11 +316,16 @@ fn demo(args: &[String]) -> Result<()> {
         eprintln!("the app ended ({status}); stopping the hub and the simulator");
         Ok(())
     } else {
-        let urls: Vec<String> = (1..=16)
-            .map(|n| format!("rtsp://127.0.0.1:8554/cam{n:02}/sub"))
-            .collect();
-        eprintln!("no DISPLAY: printing stream health instead of opening the app");
-        run(Command::new(bin.join("watchfloor-probe")).args(&urls))
+        // The cameras ask for a password only the recorder holds: what it records is the
+        // site's health.
+        eprintln!("no DISPLAY: printing what the recorder records instead of opening the app");
+        loop {
+            run(Command::new(bin.join("watchfloor-recorder"))
+                .arg("status")
+                .arg("--config")
+                .arg(&stack.recorder_config))?;
+            std::thread::sleep(std::time::Duration::from_secs(10));
+        }
     }
 }
 

@@ -17,13 +17,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The binaries the packages ship beside the app: the wall's and the media engine's command
-/// lines, for IT (snapshots, stream health), and the hub and the simulator that the embedded
-/// demo runs on a first start.
+/// lines, for IT (snapshots, stream health), and the hub, the simulator and the recorder that
+/// the embedded demo runs on a first start (and a site runs as services).
 const TOOLS: &[&str] = &[
     "watchfloor-wall",
     "watchfloor-probe",
     "watchfloor-hub",
     "watchfloor-sim",
+    "watchfloor-recorder",
 ];
 
 /// Where the .deb and .rpm put the app's resources (the demo site).

@@ -20,6 +20,13 @@ pub struct KnownCamera {
     /// The keychain entry holding the camera's password, if it has one.
     #[serde(default)]
     pub credential_ref: Option<String>,
+    /// The site it belongs to (for its stream tickets).
+    #[serde(default)]
+    pub site: String,
+    /// Its recorder's restream (`rtsp://host:port`), when a recorder serves it: the wall then
+    /// opens `<recorder>/<camera>/<main|sub>` with a ticket from the hub, never the camera.
+    #[serde(default)]
+    pub recorder_url: Option<String>,
     /// Doors this camera watches.
     #[serde(default)]
     pub doors: Vec<String>,
@@ -41,8 +48,8 @@ pub struct SiteTree {
 }
 
 impl SiteTree {
-    /// A site as the hub details it, floor by floor.
-    pub fn from_hub(detail: &contract::SiteDetail) -> Self {
+    /// A site as the hub details it, floor by floor, with its recorders.
+    pub fn from_hub(detail: &contract::SiteDetail, recorders: &[contract::Recorder]) -> Self {
         let floors = detail
             .floors
             .iter()
@@ -60,6 +67,13 @@ impl SiteTree {
                         main_url: c.main_url.clone(),
                         sub_url: c.sub_url.clone(),
                         credential_ref: c.credential_ref.clone(),
+                        site: detail.id.clone(),
+                        recorder_url: c.recorder.as_ref().and_then(|id| {
+                            recorders
+                                .iter()
+                                .find(|r| &r.id == id)
+                                .map(|r| r.rtsp_url.clone())
+                        }),
                         doors: c.doors.clone(),
                     })
                     .collect(),
@@ -101,17 +115,33 @@ mod tests {
             "cameras": [
                 {"id": "c1", "floor": "f2", "name": "Lift", "main_url": "rtsp://h/c1",
                  "sub_url": "rtsp://h/c1s", "credential_ref": null, "position": [1.0, 2.0],
-                 "direction_deg": 0.0, "fov_deg": 90.0, "doors": ["d1"]}
+                 "direction_deg": 0.0, "fov_deg": 90.0, "doors": ["d1"]},
+                {"id": "c2", "floor": "f1", "name": "Gate", "main_url": "", "sub_url": "",
+                 "credential_ref": null, "recorder": "rec-1", "position": [1.0, 2.0],
+                 "direction_deg": 0.0, "fov_deg": 90.0, "doors": []}
             ],
             "doors": []
         }))
         .expect("a site detail");
-        let tree = SiteTree::from_hub(&detail);
+        let recorders = [contract::Recorder {
+            id: "rec-1".into(),
+            name: "Main".into(),
+            rtsp_url: "rtsp://10.0.0.9:8556".into(),
+            public_key: "00".repeat(32),
+        }];
+        let tree = SiteTree::from_hub(&detail, &recorders);
         assert_eq!(tree.floors.len(), 2);
-        assert!(tree.floors[0].cameras.is_empty());
+        assert_eq!(tree.floors[0].cameras[0].id, "c2");
         assert_eq!(tree.floors[1].cameras[0].doors, ["d1"]);
         let cameras = index(&[tree]);
         assert_eq!(cameras["c1"].sub_url, "rtsp://h/c1s");
+        assert_eq!(cameras["c1"].recorder_url, None, "opened directly");
+        assert_eq!(cameras["c2"].site, "hq");
+        assert_eq!(
+            cameras["c2"].recorder_url.as_deref(),
+            Some("rtsp://10.0.0.9:8556"),
+            "watched through its recorder"
+        );
     }
 
     #[test]

@@ -126,6 +126,32 @@ impl HubClient {
             .await
     }
 
+    /// A site's recorders.
+    pub async fn recorders(&self, token: &Token, site: &str) -> Result<Vec<contract::Recorder>> {
+        let path = format!("/api/v1/sites/{}/recorders", encode(site));
+        self.send(reqwest::Method::GET, &path, Some(token), None)
+            .await
+    }
+
+    /// A ticket to open one stream of a camera through its recorder.
+    pub async fn stream_ticket(
+        &self,
+        token: &Token,
+        site: &str,
+        camera: &str,
+        stream: contract::StreamName,
+    ) -> Result<contract::StreamTicket> {
+        let path = format!(
+            "/api/v1/sites/{}/cameras/{}/ticket",
+            encode(site),
+            encode(camera)
+        );
+        let body = serde_json::to_value(contract::TicketRequest { stream })
+            .map_err(|e| AppError::bad_input(format!("cannot encode the request: {e}")))?;
+        self.send(reqwest::Method::POST, &path, Some(token), Some(&body))
+            .await
+    }
+
     pub async fn layouts(&self, token: &Token) -> Result<Vec<SavedLayout>> {
         self.send(reqwest::Method::GET, "/api/v1/layouts", Some(token), None)
             .await

@@ -87,6 +87,9 @@ pub struct TicketClaims {
     /// The user it was issued to (the hub's user id).
     pub user: String,
     pub site: String,
+    /// The recorder it is for: every recorder trusts the same hub key, and camera ids are
+    /// unique only within a site.
+    pub recorder: String,
     pub camera: String,
     pub stream: StreamName,
     /// Unix milliseconds.

@@ -38,6 +38,10 @@ pub struct Camera {
     pub sub_url: String,
     /// The name under which the client's keychain holds the camera's password, if any.
     pub credential_ref: Option<String>,
+    /// The recorder that serves it (`GET /api/v1/sites/{site}/recorders`): clients watch it
+    /// through the recorder with a stream ticket. `null`: they open `main_url`/`sub_url`.
+    #[serde(default)]
+    pub recorder: Option<String>,
     pub position: [f64; 2],
     pub direction_deg: f64,
     pub fov_deg: f64,
@@ -80,6 +84,11 @@ pub struct CameraStreams {
     #[serde(default)]
     #[ts(optional)]
     pub credential_ref: Option<String>,
+    /// The registered recorder that serves the camera. When absent, a camera keeps the recorder
+    /// it had.
+    #[serde(default)]
+    #[ts(optional)]
+    pub recorder: Option<String>,
 }
 
 /// A whole site to create or replace: the site file (see `crates/site`), its floor plans, the

@@ -1,7 +1,9 @@
-//! The embedded demo: a hub on an SQLite file and a simulated site (sixteen RTSP cameras, eight
-//! doors posting signed events to the hub) started as child processes of whoever asks: the
-//! app on a first start with no hub, or `cargo xtask demo`. It runs the same binaries a site
-//! would (`watchfloor-hub`, `watchfloor-sim`), so the demo shows the real thing.
+//! The embedded demo: a hub on an SQLite file, a simulated site (sixteen RTSP cameras behind a
+//! password, eight doors posting signed events to the hub) and a recorder (the one connection
+//! to each camera, the only holder of their password, restreaming them to the clients the hub
+//! gives tickets to) started as child processes of whoever asks: the app on a first start with
+//! no hub, or `cargo xtask demo`. It runs the same binaries a site would (`watchfloor-hub`,
+//! `watchfloor-sim`, `watchfloor-recorder`), so the demo shows the real thing.
 //!
 //! Standard library only (xtask builds it in seconds). It knows the hub's and the simulator's
 //! command lines, nothing of their code.
@@ -28,7 +30,7 @@ type Result<T> = std::result::Result<T, DemoError>;
 /// Where the demo's parts are and where it keeps its state.
 #[derive(Debug, Clone)]
 pub struct DemoPlaces {
-    /// The folder holding `watchfloor-hub` and `watchfloor-sim`.
+    /// The folder holding `watchfloor-hub`, `watchfloor-sim` and `watchfloor-recorder`.
     pub bin_dir: PathBuf,
     /// The demo site's `site.json` (its floor plans beside it).
     pub site: PathBuf,
@@ -46,6 +48,8 @@ pub struct DemoPorts {
     pub hub: u16,
     pub rtsp: u16,
     pub control: u16,
+    /// The recorder's restream.
+    pub recorder: u16,
 }
 
 impl DemoPorts {
@@ -54,9 +58,10 @@ impl DemoPorts {
         hub: 8443,
         rtsp: 8554,
         control: 8555,
+        recorder: 8556,
     };
 
-    /// Three ports free now (the app's demo must not collide with anything running).
+    /// Four ports free now (the app's demo must not collide with anything running).
     pub fn free() -> Result<Self> {
         let one = || -> Result<u16> {
             TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -68,6 +73,7 @@ impl DemoPorts {
             hub: one()?,
             rtsp: one()?,
             control: one()?,
+            recorder: one()?,
         })
     }
 }
@@ -76,6 +82,7 @@ impl DemoPorts {
 #[derive(Debug)]
 pub struct DemoStack {
     sim: Option<Kept>,
+    recorder: Option<Kept>,
     hub: Option<Kept>,
     pub hub_url: String,
     /// The hub's self-signed certificate, for the clients to trust.
@@ -85,6 +92,12 @@ pub struct DemoStack {
     /// The simulator's control API (faults, door commands).
     pub control_url: String,
     pub site_id: String,
+    /// The cameras' password (held by the simulator, as cameras do, and by the recorder,
+    /// sealed); never by the hub or the app.
+    pub camera_password_file: PathBuf,
+    /// The recorder's configuration file and its restream.
+    pub recorder_config: PathBuf,
+    pub recorder_url: String,
 }
 
 impl DemoStack {
@@ -92,7 +105,7 @@ impl DemoStack {
     /// is stopped, then starts the simulator and the hub, and returns once both listen.
     /// `say` hears each step, for a log or a terminal.
     pub fn start(places: &DemoPlaces, ports: DemoPorts, say: &dyn Fn(&str)) -> Result<Self> {
-        for binary in ["watchfloor-hub", "watchfloor-sim"] {
+        for binary in ["watchfloor-hub", "watchfloor-sim", "watchfloor-recorder"] {
             let path = executable(&places.bin_dir, binary);
             if !path.is_file() {
                 return Err(DemoError(format!(
@@ -162,14 +175,33 @@ impl DemoStack {
         let hub_url = format!("https://127.0.0.1:{}", ports.hub);
         let control_url = format!("http://127.0.0.1:{}", ports.control);
 
+        // The cameras' password: the simulator's cameras ask for it, as real ones do.
+        let camera_password_file = data.join("cameras.auth");
+        if !camera_password_file.exists() {
+            let mut text = String::from("demo:");
+            for byte in random_bytes()? {
+                text.push_str(&format!("{byte:02x}"));
+            }
+            write(&camera_password_file, text.as_bytes())?;
+        }
+        let recorder_data = data.join("recorder");
+        std::fs::create_dir_all(&recorder_data)
+            .map_err(|e| DemoError(format!("cannot create {}: {e}", recorder_data.display())))?;
+        let recorder_config = recorder_data.join("recorder.toml");
+        let recorder_url = format!("rtsp://127.0.0.1:{}", ports.recorder);
+
         let mut stack = Self {
             sim: None,
+            recorder: None,
             hub: None,
             hub_url: hub_url.clone(),
             certificate: certificate.clone(),
             password_file,
             control_url: control_url.clone(),
             site_id: "demo-hq".into(),
+            camera_password_file: camera_password_file.clone(),
+            recorder_config: recorder_config.clone(),
+            recorder_url: recorder_url.clone(),
         };
         say(&format!(
             "demo: the simulated site (RTSP on {}, control API on {control_url})",
@@ -185,6 +217,8 @@ impl DemoStack {
             .arg(&secret)
             .arg("--hub-ca")
             .arg(&certificate)
+            .arg("--auth-file")
+            .arg(&camera_password_file)
             .args(&places.sim_args);
         stack.sim = Some(Kept::start(&sim)?);
         wait_for_port(ports.control, Duration::from_secs(30))?;
@@ -195,6 +229,18 @@ impl DemoStack {
             "--streams-from",
             &control_url,
         ]))?;
+        say(&format!(
+            "demo: the recorder (restream on {recorder_url}), the only holder of the cameras' password"
+        ));
+        stack.recorder = Some(prepare_recorder(
+            places,
+            &hub,
+            &recorder_config,
+            &recorder_url,
+            &camera_password_file,
+            ports.recorder,
+        )?);
+        wait_for_port(ports.recorder, Duration::from_secs(30))?;
         say(&format!("demo: the hub on {hub_url}"));
         let mut serve = hub(&["serve", "--listen", &format!("127.0.0.1:{}", ports.hub)]);
         if let Some(console) = &places.console {
@@ -205,9 +251,13 @@ impl DemoStack {
         Ok(stack)
     }
 
-    /// Stops the simulator and the hub (SIGTERM, so the hub closes its database cleanly).
+    /// Stops the simulator, the recorder and the hub (SIGTERM: the recorder finishes its
+    /// segments, the hub closes its database cleanly).
     pub fn stop(&mut self) {
-        for kept in [self.sim.take(), self.hub.take()].into_iter().flatten() {
+        for kept in [self.sim.take(), self.recorder.take(), self.hub.take()]
+            .into_iter()
+            .flatten()
+        {
             kept.stop();
         }
     }
@@ -217,6 +267,108 @@ impl Drop for DemoStack {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Writes the recorder's configuration, registers the recorder with the hub (which must not
+/// be running: one process owns its database) and gives it the site's cameras, stores the
+/// cameras' password with the recorder (from the file, never a command line), and starts it.
+fn prepare_recorder(
+    places: &DemoPlaces,
+    hub: &dyn Fn(&[&str]) -> Command,
+    config: &Path,
+    recorder_url: &str,
+    camera_password_file: &Path,
+    port: u16,
+) -> Result<Kept> {
+    let recorder = |args: &[&str]| {
+        let mut command = Command::new(executable(&places.bin_dir, "watchfloor-recorder"));
+        command
+            .args(args)
+            .arg("--config")
+            .arg(config)
+            .env_remove("WATCHFLOOR_RECORDER_CONFIG");
+        command
+    };
+    let hub_key = output(&mut hub(&["ticket-key"]))?;
+    let header = format!(
+        "# Written by the demo at each start.\n\
+         id = \"demo-recorder\"\n\
+         data_dir = \".\"\n\
+         segment = \"10s\"\n\
+         # The sub-streams, to stay light on a laptop; a site records its main streams.\n\
+         record = \"sub\"\n\n\
+         [retention]\n\
+         max_age = \"1d\"\n\
+         quota = \"4GiB\"\n\
+         min_free = \"1GiB\"\n\n\
+         [restream]\n\
+         listen = \"127.0.0.1:{port}\"\n\
+         hub_key = \"{}\"\n",
+        hub_key.trim()
+    );
+    write(config, header.as_bytes())?;
+    let public_key = output(&mut recorder(&["key"]))?;
+    run(&mut hub(&[
+        "recorder-put",
+        "--site",
+        "demo-hq",
+        "--id",
+        "demo-recorder",
+        "--name",
+        "Demo recorder",
+        "--rtsp-url",
+        recorder_url,
+        "--public-key",
+        public_key.trim(),
+    ]))?;
+    run(&mut hub(&[
+        "camera-recorder",
+        "--site",
+        "demo-hq",
+        "--all",
+        "--recorder",
+        "demo-recorder",
+    ]))?;
+    let cameras = output(&mut hub(&[
+        "recorder-config",
+        "--site",
+        "demo-hq",
+        "--recorder",
+        "demo-recorder",
+    ]))?;
+    write(config, format!("{header}\n{cameras}").as_bytes())?;
+    // The password file holds `user:password` (the simulated cameras' own setting): the user
+    // goes on the command line, the password through standard input.
+    let auth = std::fs::read_to_string(camera_password_file).map_err(|e| {
+        DemoError(format!(
+            "cannot read {}: {e}",
+            camera_password_file.display()
+        ))
+    })?;
+    let (user, camera_password) = auth
+        .trim_end()
+        .split_once(':')
+        .ok_or_else(|| DemoError("the cameras' password file is not user:password".into()))?;
+    let mut child = recorder(&["credentials", "set", "--all", "--user", user])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| DemoError(format!("cannot run watchfloor-recorder: {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        std::io::Write::write_all(&mut stdin, camera_password.as_bytes())
+            .map_err(|e| DemoError(format!("cannot hand the recorder the password: {e}")))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| DemoError(format!("watchfloor-recorder credentials: {e}")))?;
+    if !out.status.success() {
+        return Err(DemoError(format!(
+            "watchfloor-recorder credentials failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Kept::start(&recorder(&["serve"]))
 }
 
 /// A demo process that cannot outlive whoever started it. On Unix it runs under a small `sh`
@@ -280,12 +432,17 @@ fn executable(dir: &Path, name: &str) -> PathBuf {
 }
 
 fn run(command: &mut Command) -> Result<()> {
+    output(command).map(drop)
+}
+
+/// Runs `command` and returns what it printed.
+fn output(command: &mut Command) -> Result<String> {
     let out = command
         .stdin(Stdio::null())
         .output()
         .map_err(|e| DemoError(format!("cannot run {:?}: {e}", command.get_program())))?;
     if out.status.success() {
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(DemoError(format!(
             "{:?} {:?} failed: {}",
@@ -411,5 +568,6 @@ mod tests {
     fn free_ports_differ() {
         let ports = DemoPorts::free().expect("ports");
         assert!(ports.hub != ports.rtsp && ports.rtsp != ports.control);
+        assert!(ports.recorder != ports.control && ports.recorder != ports.hub);
     }
 }

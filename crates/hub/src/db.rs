@@ -19,6 +19,11 @@ use tokio::sync::{Mutex, OwnedMutexGuard, broadcast};
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "layouts", include_str!("../migrations/0002_layouts.sql")),
+    (
+        3,
+        "recorders",
+        include_str!("../migrations/0003_recorders.sql"),
+    ),
 ];
 
 /// Which SQL server is behind the pool.

@@ -140,6 +140,56 @@ enum Command {
         #[arg(long)]
         secret_file: Option<PathBuf>,
     },
+    /// Print the hub's stream-ticket key (made now when missing): the `hub_key` of every
+    /// recorder's `[restream]` table.
+    TicketKey {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Register (or update) a site's recorder: where viewers reach its restream, and its public
+    /// key (`watchfloor-recorder key` prints it).
+    RecorderPut {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// `rtsp://host:port` of its restream.
+        #[arg(long)]
+        rtsp_url: String,
+        /// Its Ed25519 public key, 64 hex digits.
+        #[arg(long)]
+        public_key: String,
+    },
+    /// Say which recorder serves a camera, or every camera of the site with `--all`
+    /// (`--none`: clients open the camera itself).
+    CameraRecorder {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        site: String,
+        #[arg(long, required_unless_present = "all")]
+        camera: Option<String>,
+        #[arg(long, conflicts_with = "camera")]
+        all: bool,
+        #[arg(long, required_unless_present = "none")]
+        recorder: Option<String>,
+        #[arg(long, conflicts_with = "recorder")]
+        none: bool,
+    },
+    /// Print the `[[cameras]]` tables of a recorder's configuration file: the cameras the hub
+    /// says it serves, with their stream URLs (their passwords stay with the recorder).
+    RecorderConfig {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        recorder: String,
+    },
     /// Make the development self-signed certificate now (serve makes it when missing), and
     /// print where it is, for clients to trust.
     TlsSelfSigned {
@@ -166,12 +216,12 @@ async fn open(db: &Resolved) -> Result<Arc<hub::store::Hub>> {
     let key = hub::secrets::HubKey::load_or_create(&db.data_dir.join("hub.key"))?;
     let database = hub::db::Db::open(&db.db, &hub::SystemClock).await?;
     let doors = Arc::new(hub::controller::HttpDoorController::new()?);
-    Ok(Arc::new(hub::store::Hub::new(
-        database,
-        Arc::new(hub::SystemClock),
-        key,
-        doors,
-    )))
+    // The key the recorders trust: the same one for every command and for `serve`.
+    let tickets = keys::SigningKey::load_or_create(&db.data_dir.join("ticket.key"))?;
+    Ok(Arc::new(
+        hub::store::Hub::new(database, Arc::new(hub::SystemClock), key, doors)
+            .with_ticket_key(tickets),
+    ))
 }
 
 async fn run(command: Command) -> Result<()> {
@@ -301,6 +351,84 @@ async fn run(command: Command) -> Result<()> {
                 detail.cameras.len(),
                 detail.doors.len()
             );
+            Ok(())
+        }
+        Command::TicketKey { db } => {
+            let resolved = db.resolve()?;
+            let key = keys::SigningKey::load_or_create(&resolved.data_dir.join("ticket.key"))?;
+            println!("{}", key.public_hex());
+            Ok(())
+        }
+        Command::RecorderPut {
+            db,
+            site,
+            id,
+            name,
+            rtsp_url,
+            public_key,
+        } => {
+            let hub = open(&db.resolve()?).await?;
+            let recorder = hub
+                .put_recorder(
+                    Actor::LocalAdmin,
+                    &site,
+                    hub::model::Recorder {
+                        name: name.unwrap_or_else(|| id.clone()),
+                        id,
+                        rtsp_url,
+                        public_key,
+                    },
+                )
+                .await?;
+            println!(
+                "recorder {} of site {site} registered at {}",
+                recorder.id, recorder.rtsp_url
+            );
+            Ok(())
+        }
+        Command::CameraRecorder {
+            db,
+            site,
+            camera,
+            all,
+            recorder,
+            none,
+        } => {
+            let hub = open(&db.resolve()?).await?;
+            let recorder = if none { None } else { recorder };
+            let cameras = match camera {
+                Some(camera) if !all => vec![camera],
+                _ => hub.site_camera_ids(Actor::LocalAdmin, &site).await?,
+            };
+            for camera in &cameras {
+                hub.set_camera_recorder(
+                    Actor::LocalAdmin,
+                    &site,
+                    camera,
+                    hub::model::CameraRecorder {
+                        recorder: recorder.clone(),
+                    },
+                )
+                .await?;
+            }
+            match recorder {
+                Some(r) => println!("{} camera(s) served by recorder {r}", cameras.len()),
+                None => println!("{} camera(s) opened directly", cameras.len()),
+            }
+            Ok(())
+        }
+        Command::RecorderConfig { db, site, recorder } => {
+            let hub = open(&db.resolve()?).await?;
+            let cameras = hub
+                .recorder_cameras(Actor::LocalAdmin, &site, &recorder)
+                .await?;
+            println!("# The cameras recorder `{recorder}` serves, as the hub lists them.");
+            for (id, main, sub) in cameras {
+                println!("\n[[cameras]]\nid = {id:?}\nmain = {main:?}");
+                if !sub.is_empty() && sub != main {
+                    println!("sub = {sub:?}");
+                }
+            }
             Ok(())
         }
         Command::SourceAdd {

@@ -3,7 +3,8 @@
 //! inputs into them.
 
 pub use contract::{
-    alarms::*, auth::*, error::*, events::*, feed::*, incidents::*, layouts::*, rights::*, site::*,
+    alarms::*, auth::*, error::*, events::*, feed::*, incidents::*, layouts::*, recorders::*,
+    rights::*, site::*,
 };
 
 /// A site file and its floor plans (read from beside it), without streams or controller.
@@ -57,6 +58,7 @@ pub fn streams_from_listing(
                     main_url,
                     sub_url,
                     credential_ref: None,
+                    recorder: None,
                 },
             );
         }

@@ -109,7 +109,8 @@ pub async fn start(config: ServeConfig, clock: SharedClock) -> Result<RunningHub
     let key = HubKey::load_or_create(&config.data_dir.join("hub.key"))?;
     let db = Db::open(&config.database, clock.as_ref()).await?;
     let doors = Arc::new(crate::controller::HttpDoorController::new()?);
-    let hub = Arc::new(Hub::new(db, clock, key, doors));
+    let tickets = keys::SigningKey::load_or_create(&config.data_dir.join("ticket.key"))?;
+    let hub = Arc::new(Hub::new(db, clock, key, doors).with_ticket_key(tickets));
     start_with(hub, config).await
 }
 

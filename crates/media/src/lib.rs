@@ -26,7 +26,9 @@ pub use adaptive::{AdaptivePolicy, AdaptiveStream, Quality};
 pub use decoder::{Codec, created_elements};
 pub use health::{StreamHealth, StreamState};
 pub use pipeline::{RAW_CAPS, live_elements, live_pipelines};
-pub use settings::{Backoff, Credentials, DecoderChoice, StreamSettings, Transport};
+pub use settings::{
+    Backoff, CredentialSource, Credentials, DecoderChoice, StreamSettings, Transport,
+};
 pub use slot::{Colorimetry, Frame, FrameSlot};
 pub use stream::Stream;
 pub use switch::StreamSwitch;

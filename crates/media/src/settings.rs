@@ -19,6 +19,20 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// Credentials fetched afresh before each connection attempt: a recorder's stream ticket,
+/// good for a couple of minutes, is asked of the hub again at every reconnect. Called on the
+/// stream's own thread (never an async runtime's); an error is retried with backoff.
+#[derive(Clone)]
+pub struct CredentialSource(
+    pub std::sync::Arc<dyn Fn() -> Result<Credentials, String> + Send + Sync>,
+);
+
+impl std::fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CredentialSource(..)")
+    }
+}
+
 /// How RTP travels from the camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Transport {
@@ -89,6 +103,9 @@ pub struct StreamSettings {
     /// A label for logs and health, usually the camera's name.
     pub label: String,
     pub credentials: Option<Credentials>,
+    /// When set, asked for the credentials before each connection (they win over
+    /// `credentials`).
+    pub credential_source: Option<CredentialSource>,
     pub transport: Transport,
     /// RTP jitter buffer size; small for live viewing.
     pub latency: Duration,
@@ -113,6 +130,7 @@ impl StreamSettings {
             label: crate::redact::redact_url(&url),
             url,
             credentials,
+            credential_source: None,
             transport: Transport::Tcp,
             latency: Duration::from_millis(50),
             decoder: DecoderChoice::Auto,

@@ -284,18 +284,43 @@ fn supervise(inner: &Arc<Inner>, limiter: &Arc<ConnectLimiter>) {
     let mut attempt: u32 = 0;
     let mut rng = rand::rngs::StdRng::from_os_rng();
     loop {
-        let Some(permit) = limiter.acquire(&inner.stop) else {
-            break;
-        };
         if attempt == 0 {
             set_state(inner, StreamState::Connecting);
         }
+        // Fresh credentials (a recorder's ticket from the hub) before the connection slot:
+        // a slow hub must not hold up cameras that need none.
+        let settings = match &inner.settings.credential_source {
+            Some(source) => match (source.0)() {
+                Ok(credentials) => {
+                    let mut settings = inner.settings.clone();
+                    settings.credentials = Some(credentials);
+                    std::borrow::Cow::Owned(settings)
+                }
+                Err(reason) => {
+                    attempt += 1;
+                    let reason = format!("no credentials to connect with: {reason}");
+                    tracing::warn!(stream = %inner.settings.label, %reason, "stream waits");
+                    set_state(inner, StreamState::Reconnecting { attempt, reason });
+                    if inner
+                        .stop
+                        .sleep(inner.settings.backoff.delay(attempt, rng.random()))
+                    {
+                        break;
+                    }
+                    continue;
+                }
+            },
+            None => std::borrow::Cow::Borrowed(&inner.settings),
+        };
+        let Some(permit) = limiter.acquire(&inner.stop) else {
+            break;
+        };
         inner
             .shared
             .counters
             .attempts
             .fetch_add(1, Ordering::Relaxed);
-        let (outcome, live_for) = run_once(inner, permit);
+        let (outcome, live_for) = run_once(inner, &settings, permit);
         // A camera that delivers a frame and drops again must not reset its backoff.
         if live_for.is_some_and(|d| d >= STABLE) {
             attempt = 0;
@@ -342,8 +367,12 @@ fn supervise(inner: &Arc<Inner>, limiter: &Arc<ConnectLimiter>) {
 
 /// One connection: build, play, watch until it ends, and say how long it was live, if at all.
 /// Always leaves the pipeline in Null.
-fn run_once(inner: &Arc<Inner>, mut permit: ConnectPermit) -> (Outcome, Option<Duration>) {
-    let pipeline = match pipeline::build(&inner.settings, &inner.shared) {
+fn run_once(
+    inner: &Arc<Inner>,
+    settings: &StreamSettings,
+    mut permit: ConnectPermit,
+) -> (Outcome, Option<Duration>) {
+    let pipeline = match pipeline::build(settings, &inner.shared) {
         Ok(pipeline) => pipeline,
         Err(error) => return (Outcome::Fatal(error.to_string()), None),
     };

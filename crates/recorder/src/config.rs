@@ -127,6 +127,8 @@ struct File {
     #[serde(default)]
     cameras: Vec<CameraFile>,
     restream: Option<RestreamFile>,
+    /// What cameras record when they do not say.
+    record: Option<Record>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,8 +153,7 @@ struct CameraFile {
     id: String,
     main: String,
     sub: Option<String>,
-    #[serde(default)]
-    record: Record,
+    record: Option<Record>,
     transport: Option<String>,
     max_age: Option<String>,
     quota: Option<String>,
@@ -197,12 +198,21 @@ impl Config {
             if let Some(sub) = &camera.sub {
                 check_url(&key("sub"), sub)?;
             }
-            if camera.record != Record::Main && camera.sub.is_none() {
-                return Err(format!(
-                    "{}: records the sub-stream but none is configured",
-                    key("record")
-                ));
-            }
+            let record = match camera.record {
+                Some(record) if record != Record::Main && camera.sub.is_none() => {
+                    return Err(format!(
+                        "{}: records the sub-stream but none is configured",
+                        key("record")
+                    ));
+                }
+                Some(record) => record,
+                // The recorder's default; a camera without a sub-stream records its main one.
+                None => match file.record.unwrap_or_default() {
+                    Record::Main => Record::Main,
+                    _ if camera.sub.is_none() => Record::Main,
+                    other => other,
+                },
+            };
             let transport = camera
                 .transport
                 .as_deref()
@@ -222,7 +232,7 @@ impl Config {
                 id: camera.id,
                 main: camera.main,
                 sub: camera.sub,
-                record: camera.record,
+                record,
                 transport,
             });
         }

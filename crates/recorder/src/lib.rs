@@ -41,6 +41,58 @@ pub fn created_elements() -> Vec<&'static str> {
     names
 }
 
+/// How long a stream that is not recorded stays connected after its last viewer left.
+const IDLE: Duration = Duration::from_secs(10);
+
+/// A stream restreamed but not recorded: connected at start (to learn its codec and mount
+/// it), while someone watches, and let go [`IDLE`] after its last viewer left; a new viewer
+/// connects it again (the client waits for its first frame).
+#[derive(Debug)]
+struct OnDemand {
+    camera: config::CameraConfig,
+    kind: StreamKind,
+    feed: Arc<restream::LiveFeed>,
+    running: Option<StreamRecorder>,
+    idle_since: Option<Instant>,
+}
+
+/// Connects the on-demand streams someone watches and lets go of the others.
+fn watch_demand(on_demand: &Mutex<Vec<OnDemand>>, shared: &Arc<Shared>, stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        let mut idle = Vec::new();
+        for demand in on_demand.lock().iter_mut() {
+            let watched = demand.feed.viewers() > 0;
+            if watched {
+                demand.idle_since = None;
+                if demand.running.is_none() {
+                    match StreamRecorder::start(
+                        shared.clone(),
+                        &demand.camera,
+                        demand.kind,
+                        false,
+                        Some(demand.feed.clone()),
+                    ) {
+                        Ok(running) => demand.running = Some(running),
+                        Err(e) => tracing::error!("cannot connect a watched stream: {e}"),
+                    }
+                }
+            } else if demand.running.is_some() && demand.feed.codec().is_some() {
+                let since = *demand.idle_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= IDLE {
+                    idle.extend(demand.running.take());
+                    demand.idle_since = None;
+                }
+            }
+        }
+        // Stopped outside the lock: each finishes within a couple of seconds.
+        for stream in &idle {
+            stream.request_stop();
+        }
+        drop(idle);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A recorder that cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -67,6 +119,9 @@ pub struct Recorder {
     config: Config,
     index: Arc<Index>,
     streams: Vec<StreamRecorder>,
+    /// Streams restreamed but not recorded.
+    on_demand: Arc<Mutex<Vec<OnDemand>>>,
+    demand: Option<std::thread::JoinHandle<()>>,
     restream: Option<restream::Restream>,
     events: Mutex<std::sync::mpsc::Receiver<StreamEvent>>,
     stop: Arc<AtomicBool>,
@@ -171,36 +226,60 @@ impl Recorder {
         };
         // One connection per stream: recorded as configured, and restreamed when the
         // restream is on (every stream with a URL then, so that viewers need no camera
-        // connection of their own).
-        let mut streams = Vec::new();
-        let mut feeds = Vec::new();
+        // connection of their own). The restream serves before the streams connect, so that
+        // it hears each stream's codec as it comes.
+        let mut plan = Vec::new();
         for camera in &config.cameras {
             for kind in StreamKind::ALL {
                 let record = camera.recorded().any(|k| k == kind);
                 let live = (config.restream.is_some() && camera.url(kind).is_some())
                     .then(|| restream::LiveFeed::new(&camera.id, kind));
-                if !record && live.is_none() {
-                    continue;
+                if record || live.is_some() {
+                    plan.push((camera, kind, record, live));
                 }
-                feeds.extend(live.clone());
-                streams.push(StreamRecorder::start(
-                    shared.clone(),
-                    camera,
-                    kind,
-                    record,
-                    live,
-                )?);
             }
         }
+        let feeds: Vec<_> = plan
+            .iter()
+            .filter_map(|(_, _, _, live)| live.clone())
+            .collect();
         let restream = config
             .restream
             .as_ref()
-            .map(|r| restream::Restream::start(&r.host, r.port, &r.hub_key, &feeds))
+            .map(|r| restream::Restream::start(&r.host, r.port, &r.hub_key, &config.id, &feeds))
+            .transpose()?;
+        // Recorded streams stay connected; the others are connected while someone watches.
+        let mut streams = Vec::new();
+        let mut on_demand = Vec::new();
+        for (camera, kind, record, live) in plan {
+            let running =
+                StreamRecorder::start(shared.clone(), camera, kind, record, live.clone())?;
+            match live {
+                Some(feed) if !record => on_demand.push(OnDemand {
+                    camera: camera.clone(),
+                    kind,
+                    feed,
+                    running: Some(running),
+                    idle_since: None,
+                }),
+                _ => streams.push(running),
+            }
+        }
+        let on_demand = Arc::new(Mutex::new(on_demand));
+        let demand = (!on_demand.lock().is_empty())
+            .then(|| {
+                let (on_demand, shared, stop) = (on_demand.clone(), shared.clone(), stop.clone());
+                std::thread::Builder::new()
+                    .name("on-demand".into())
+                    .spawn(move || watch_demand(&on_demand, &shared, &stop))
+            })
             .transpose()?;
         Ok(Self {
             config,
             index,
             streams,
+            on_demand,
+            demand,
             restream,
             events: Mutex::new(events),
             stop,
@@ -218,9 +297,25 @@ impl Recorder {
         &self.index
     }
 
-    /// Every stream's status.
+    /// Every recorded stream's status, and those of the watched ones.
     pub fn status(&self) -> Vec<StreamStatus> {
-        self.streams.iter().map(StreamRecorder::status).collect()
+        let mut all: Vec<StreamStatus> = self.streams.iter().map(StreamRecorder::status).collect();
+        all.extend(
+            self.on_demand
+                .lock()
+                .iter()
+                .filter_map(|d| d.running.as_ref().map(StreamRecorder::status)),
+        );
+        all
+    }
+
+    /// How many streams that are not recorded are connected now (while watched).
+    pub fn connected_on_demand(&self) -> usize {
+        self.on_demand
+            .lock()
+            .iter()
+            .filter(|d| d.running.is_some())
+            .count()
     }
 
     /// Whether storage is over its limits with only locked video left.
@@ -244,11 +339,21 @@ impl Drop for Recorder {
         // Viewers first, then streams (all asked at once, each finishing its segment), then
         // retention.
         self.restream = None;
-        for stream in &self.streams {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.demand.take() {
+            let _ = thread.join();
+        }
+        let watched: Vec<StreamRecorder> = self
+            .on_demand
+            .lock()
+            .iter_mut()
+            .filter_map(|d| d.running.take())
+            .collect();
+        for stream in self.streams.iter().chain(&watched) {
             stream.request_stop();
         }
         self.streams.clear();
-        self.stop.store(true, Ordering::SeqCst);
+        drop(watched);
         if let Some(thread) = self.retention.take() {
             let _ = thread.join();
         }

@@ -65,6 +65,12 @@ enum Command {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Print the recorder's public key (its signing key is made now when missing): what the
+    /// hub registers for it (`watchfloor-hub recorder-put --public-key`).
+    Key {
+        #[arg(long, env = "WATCHFLOOR_RECORDER_CONFIG")]
+        config: PathBuf,
+    },
     /// Check an export folder offline: signature, then every file's size and SHA-256.
     Verify {
         dir: PathBuf,
@@ -82,7 +88,12 @@ enum CredentialsCommand {
     Set {
         #[arg(long, env = "WATCHFLOOR_RECORDER_CONFIG")]
         config: PathBuf,
-        camera: String,
+        /// The camera (or `--all`).
+        #[arg(required_unless_present = "all")]
+        camera: Option<String>,
+        /// The same credentials for every configured camera.
+        #[arg(long, conflicts_with = "camera")]
+        all: bool,
         #[arg(long)]
         user: String,
         /// A file holding the password (`-` for standard input, the default).
@@ -157,6 +168,12 @@ fn run(args: Args) -> Result<()> {
                 "signed by {} ({})",
                 manifest.recorder, manifest.recorder_key
             );
+            Ok(())
+        }
+        Command::Key { config } => {
+            let config = Config::load(&config)?;
+            let signer = keys::SigningKey::load_or_create(&config.data_dir.join("signing.key"))?;
+            println!("{}", signer.public_hex());
             Ok(())
         }
         Command::Verify { dir, key } => {
@@ -252,18 +269,29 @@ fn manage_credentials(command: CredentialsCommand) -> Result<()> {
         CredentialsCommand::Set {
             config,
             camera,
+            all,
             user,
             password_file,
         } => {
             let config = Config::load(&config)?;
-            if config.camera(&camera).is_none() {
-                bail!("camera `{camera}` is not in the configuration");
-            }
+            let cameras: Vec<String> = match camera {
+                Some(camera) if !all => {
+                    if config.camera(&camera).is_none() {
+                        bail!("camera `{camera}` is not in the configuration");
+                    }
+                    vec![camera]
+                }
+                _ => config.cameras.iter().map(|c| c.id.clone()).collect(),
+            };
             let text = read_secret(&password_file)?;
             let credentials = credentials::from_text(&user, &text).map_err(anyhow::Error::msg)?;
-            CredentialStore::open(&config.data_dir)?.set(&camera, Some(credentials))?;
+            let store = CredentialStore::open(&config.data_dir)?;
+            for camera in &cameras {
+                store.set(camera, Some(credentials.clone()))?;
+            }
             println!(
-                "credentials of `{camera}` set; the recorder uses them at its next connection"
+                "credentials of {} camera(s) set; the recorder uses them at its next connection",
+                cameras.len()
             );
             Ok(())
         }

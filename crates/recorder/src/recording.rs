@@ -387,6 +387,9 @@ fn record_once(
 ) -> Outcome {
     let epoch = Instant::now();
     let live = Arc::new(Live::default());
+    if let Some(feed) = &target.live {
+        feed.reset();
+    }
     let mut outcome = Outcome {
         ended: Ended::Stopped,
         recorded: false,

@@ -25,7 +25,6 @@ const GOP_MAX_BUFFERS: usize = 600;
 const GOP_MAX_BYTES: usize = 32 << 20;
 
 /// One stream's live frames, as its recording pipeline parses them.
-#[derive(Debug)]
 pub struct LiveFeed {
     camera: String,
     kind: StreamKind,
@@ -46,12 +45,28 @@ impl std::fmt::Debug for OnCodec {
     }
 }
 
-#[derive(Debug, Default)]
+impl std::fmt::Debug for LiveFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state.lock();
+        f.debug_struct("LiveFeed")
+            .field("camera", &self.camera)
+            .field("kind", &self.kind)
+            .field("codec", &state.codec)
+            .field("gop_frames", &state.gop.len())
+            .field("viewers", &state.viewers.len())
+            .finish()
+    }
+}
+
+#[derive(Default)]
 struct FeedState {
     caps: Option<gst::Caps>,
     codec: Option<Codec>,
     gop: VecDeque<gst::Buffer>,
     gop_bytes: usize,
+    /// The group outgrew the cache: nothing is cached until the next key frame (a new viewer
+    /// must never start on a group missing its beginning).
+    gop_broken: bool,
     viewers: Vec<Viewer>,
 }
 
@@ -74,6 +89,13 @@ impl Viewer {
     /// The time `buffer` gets in the viewer's pipeline. Until it plays, frames are squeezed
     /// just after the anchor; then they keep their real spacing, from the pipeline's now.
     fn time_of(&mut self, src: &gst_app::AppSrc, t: i64) -> i64 {
+        // The camera's times jumped (a reconnect starts them again near zero): anchor anew.
+        if let Some(offset) = self.offset_ns {
+            let ts = t + offset;
+            if ts < self.last_ns - 1_000_000_000 || ts > self.last_ns + 5_000_000_000 {
+                self.offset_ns = None;
+            }
+        }
         let ts = match self.offset_ns {
             Some(offset) => t + offset,
             None => match src.current_running_time() {
@@ -143,8 +165,14 @@ impl LiveFeed {
             if !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
                 state.gop.clear();
                 state.gop_bytes = 0;
+                state.gop_broken = false;
             }
-            if state.gop.len() < GOP_MAX_BUFFERS && state.gop_bytes < GOP_MAX_BYTES {
+            if state.gop.len() >= GOP_MAX_BUFFERS || state.gop_bytes >= GOP_MAX_BYTES {
+                state.gop.clear();
+                state.gop_bytes = 0;
+                state.gop_broken = true;
+            }
+            if !state.gop_broken {
                 state.gop_bytes += buffer.size();
                 state.gop.push_back(buffer.clone());
             }
@@ -160,6 +188,18 @@ impl LiveFeed {
         };
         if first_codec && let Some(callback) = self.on_codec.lock().as_ref() {
             (callback.0)(self, codec);
+        }
+    }
+
+    /// A new connection to the camera: its frames start anew (times from zero, perhaps new
+    /// parameters). The cached group is dropped and every viewer re-anchors its times.
+    pub fn reset(&self) {
+        let mut state = self.state.lock();
+        state.gop.clear();
+        state.gop_bytes = 0;
+        state.gop_broken = true;
+        for viewer in &mut state.viewers {
+            viewer.offset_ns = None;
         }
     }
 
@@ -231,6 +271,7 @@ pub fn created_elements() -> Vec<&'static str> {
 /// A ticket refused by the restream, for the hub's audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
+    /// The camera and stream the request or the ticket named (empty when neither could say).
     pub camera: String,
     pub kind: StreamKind,
     /// The user the ticket names, when it could be read.
@@ -243,6 +284,8 @@ pub struct Refused {
 #[derive(Debug)]
 struct Checker {
     hub_key: String,
+    /// This recorder's id: tickets for other recorders are refused.
+    recorder: String,
     refusals: Mutex<VecDeque<Refused>>,
 }
 
@@ -250,7 +293,7 @@ struct Checker {
 const REFUSALS_KEPT: usize = 1000;
 
 impl Checker {
-    fn refuse(&self, camera: &str, kind: StreamKind, reason: Refusal) {
+    fn refuse(&self, camera: &str, kind: StreamKind, user: Option<String>, reason: Refusal) {
         tracing::warn!(
             camera,
             stream = kind.as_str(),
@@ -263,23 +306,20 @@ impl Checker {
         refusals.push_back(Refused {
             camera: camera.to_owned(),
             kind,
-            user: None,
+            user,
             reason,
             at_ms: crate::recording::now_us() / 1000,
         });
     }
 
-    /// Checks the request in `ctx`; the token that lets it through, if it may.
+    /// Checks the request in `ctx`; the token that lets it through, if it may. The token's
+    /// role opens the ticket's own stream's factory and no other (see [`tickets::role_of`]).
     fn authenticate(
         &self,
         ctx: &gst_rtsp_server::RTSPContext,
     ) -> Option<gst_rtsp_server::RTSPToken> {
-        let path = ctx
-            .uri()
-            .map(|u| u.request_uri().to_string())
-            .and_then(|u| url::Url::parse(&u).ok())
-            .map(|u| u.path().to_owned())?;
-        let (camera, kind) = tickets::stream_of_path(&path)?;
+        let uri = ctx.uri().map(|u| u.request_uri().to_string())?;
+        let asked = tickets::stream_of_path(tickets::raw_path(&uri));
         let ticket = ctx.request().and_then(|request| {
             request
                 .parse_auth_credentials()
@@ -292,19 +332,40 @@ impl Checker {
             // challenge and comes back with them. Not a refusal worth reporting.
             return None;
         };
+        let (camera, kind) = asked
+            .as_ref()
+            .map(|(c, k)| (c.clone(), *k))
+            .unwrap_or_else(|_| (String::new(), StreamKind::Main));
         let now_ms = crate::recording::now_us() / 1000;
-        match tickets::check(&self.hub_key, &ticket, &camera, kind, now_ms) {
-            Ok(claims) => Some(
-                gst_rtsp_server::RTSPToken::builder()
-                    .field("media.factory.role", "viewer")
-                    .field("watchfloor.user", claims.user)
-                    .build(),
-            ),
+        let claims = match tickets::check(&self.hub_key, &self.recorder, &ticket, now_ms) {
+            Ok(claims) => claims,
             Err(reason) => {
-                self.refuse(&camera, kind, reason);
-                None
+                self.refuse(&camera, kind, None, reason);
+                return None;
             }
+        };
+        let granted = (claims.camera.clone(), tickets::kind_of(claims.stream));
+        let refusal = match asked {
+            Ok(asked) if asked == granted => None,
+            Ok(_) => Some(Refusal::OtherStream {
+                ticket: format!("{}/{}", granted.0, granted.1.as_str()),
+                asked: format!("{camera}/{}", kind.as_str()),
+            }),
+            Err(reason) => Some(reason),
+        };
+        if let Some(reason) = refusal {
+            self.refuse(&camera, kind, Some(claims.user), reason);
+            return None;
         }
+        Some(
+            gst_rtsp_server::RTSPToken::builder()
+                .field(
+                    "media.factory.role",
+                    tickets::role_of(&granted.0, granted.1),
+                )
+                .field("watchfloor.user", claims.user)
+                .build(),
+        )
     }
 }
 
@@ -394,6 +455,7 @@ impl Restream {
         host: &str,
         port: u16,
         hub_key: &str,
+        recorder: &str,
         feeds: &[Arc<LiveFeed>],
     ) -> Result<Self, RestreamError> {
         let server = gst_rtsp_server::RTSPServer::new();
@@ -401,6 +463,7 @@ impl Restream {
         server.set_service(&port.to_string());
         let checker = Arc::new(Checker {
             hub_key: hub_key.to_owned(),
+            recorder: recorder.to_owned(),
             refusals: Mutex::default(),
         });
         server.set_auth(Some(&TicketAuth::new(checker.clone())));
@@ -463,15 +526,20 @@ impl Drop for Restream {
 /// The media factory of one stream: a media per viewer, fed by the stream's [`LiveFeed`].
 fn factory(feed: &Arc<LiveFeed>, codec: Codec) -> gst_rtsp_server::RTSPMediaFactory {
     let factory = gst_rtsp_server::RTSPMediaFactory::new();
+    // Room for a whole cached group (the key frame first: a queue that dropped it would
+    // start the viewer on a smear), and leaky beyond, never blocking the camera's feed.
     factory.set_launch(&format!(
         "( appsrc name=src is-live=true format=time do-timestamp=false \
-           max-buffers=600 leaky-type=downstream ! {} )",
+           max-buffers={} max-bytes={} max-time=0 leaky-type=downstream ! {} )",
+        GOP_MAX_BUFFERS * 2,
+        GOP_MAX_BYTES * 2,
         payloading(codec)
     ));
     // A media per viewer: each starts on the last key frame at once.
     factory.set_shared(false);
+    // Only a ticket for this very stream opens it.
     factory.add_role_from_structure(
-        &gst::Structure::builder("viewer")
+        &gst::Structure::builder(tickets::role_of(feed.camera(), feed.kind()))
             .field("media.factory.access", true)
             .field("media.factory.construct", true)
             .build(),

@@ -2,6 +2,10 @@
 //! A ticket is the hub's signed [`contract::TicketClaims`] (`keys::sign_token`), given as the
 //! RTSP Basic password; the recorder checks it with the hub's public key alone, so a viewer
 //! costs no database lookup and no call to the hub. Pure: the time is passed in.
+//!
+//! What a valid ticket opens is its own stream only: the restream gives each stream's media
+//! factory a role of its own ([`role_of`]) and the ticket's token that one role, so a request
+//! that names one stream in its path and another in its control URL gets nothing.
 
 use crate::config::StreamKind;
 use contract::{StreamName, TicketClaims};
@@ -15,23 +19,27 @@ pub enum Refusal {
     Forged,
     #[error("the ticket is not a stream ticket")]
     Malformed,
+    #[error("the ticket is for recorder `{0}`, not this one")]
+    OtherRecorder(String),
     #[error("the ticket expired {0} s ago")]
     Expired(i64),
     #[error("the ticket is issued in the future (clocks differ by {0} s)")]
     NotYetValid(i64),
     #[error("the ticket is for {ticket}, not {asked}")]
     OtherStream { ticket: String, asked: String },
+    #[error("the request's path is not a stream's: {0}")]
+    BadPath(String),
 }
 
 /// How far the hub's and the recorder's clocks may disagree.
 pub const CLOCK_SKEW_MS: i64 = 30_000;
 
-/// Checks `ticket` for opening `kind` of `camera` at `now_ms`; the claims when it may.
+/// Checks `ticket`'s signature, recorder and time at `now_ms`; its claims when it is good.
+/// Which stream it opens is the claims' (see [`role_of`]).
 pub fn check(
     hub_key: &str,
+    recorder: &str,
     ticket: &str,
-    camera: &str,
-    kind: StreamKind,
     now_ms: i64,
 ) -> Result<TicketClaims, Refusal> {
     if ticket.is_empty() {
@@ -39,38 +47,63 @@ pub fn check(
     }
     let payload = keys::open_token(hub_key, ticket).ok_or(Refusal::Forged)?;
     let claims: TicketClaims = serde_json::from_slice(&payload).map_err(|_| Refusal::Malformed)?;
+    if claims.recorder != recorder {
+        return Err(Refusal::OtherRecorder(claims.recorder));
+    }
     if now_ms >= claims.expires_ms + CLOCK_SKEW_MS {
         return Err(Refusal::Expired((now_ms - claims.expires_ms) / 1000));
     }
     if claims.issued_ms > now_ms + CLOCK_SKEW_MS {
         return Err(Refusal::NotYetValid((claims.issued_ms - now_ms) / 1000));
     }
-    let stream = match kind {
-        StreamKind::Main => StreamName::Main,
-        StreamKind::Sub => StreamName::Sub,
-    };
-    if claims.camera != camera || claims.stream != stream {
-        return Err(Refusal::OtherStream {
-            ticket: format!("{}/{}", claims.camera, claims.stream.as_str()),
-            asked: format!("{camera}/{}", kind.as_str()),
-        });
-    }
     Ok(claims)
 }
 
-/// The camera and stream an RTSP request path names: `/<camera>/<main|sub>`, with an
-/// optional control suffix (`/stream=0`) as SETUP requests carry.
-pub fn stream_of_path(path: &str) -> Option<(String, StreamKind)> {
-    let mut parts = path.trim_start_matches('/').split('/');
-    let camera = parts.next().filter(|c| !c.is_empty())?;
-    let kind = StreamKind::parse(parts.next()?)?;
-    match parts.next() {
-        None => Some((camera.to_owned(), kind)),
-        Some(control) if control.starts_with("stream=") && parts.next().is_none() => {
-            Some((camera.to_owned(), kind))
-        }
-        Some(_) => None,
+/// The stream a ticket opens, as its [`StreamKind`].
+pub fn kind_of(stream: StreamName) -> StreamKind {
+    match stream {
+        StreamName::Main => StreamKind::Main,
+        StreamName::Sub => StreamKind::Sub,
     }
+}
+
+/// The role that opens one stream's media factory (a GStreamer structure name).
+pub fn role_of(camera: &str, kind: StreamKind) -> String {
+    format!("view:{camera}/{}", kind.as_str())
+}
+
+/// The camera and stream a raw RTSP request path names: `/<camera>/<main|sub>`, with an
+/// optional control suffix `/stream=<n>`. Dot segments and percent-escapes are refused, not
+/// resolved: the server matches the raw path.
+pub fn stream_of_path(path: &str) -> Result<(String, StreamKind), Refusal> {
+    let bad = || Refusal::BadPath(path.chars().take(200).collect());
+    if path.contains('%') || path.contains('?') || path.contains('#') {
+        return Err(bad());
+    }
+    let mut parts = path.strip_prefix('/').ok_or_else(bad)?.split('/');
+    let camera = parts
+        .next()
+        .filter(|c| !c.is_empty() && *c != "." && *c != "..")
+        .ok_or_else(bad)?;
+    let kind = parts.next().and_then(StreamKind::parse).ok_or_else(bad)?;
+    match parts.next() {
+        None => Ok((camera.to_owned(), kind)),
+        Some(control)
+            if control
+                .strip_prefix("stream=")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                && parts.next().is_none() =>
+        {
+            Ok((camera.to_owned(), kind))
+        }
+        Some(_) => Err(bad()),
+    }
+}
+
+/// The path of a raw request URI (`rtsp://host:port/path`), unresolved.
+pub fn raw_path(uri: &str) -> &str {
+    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    rest.find('/').map_or("/", |at| &rest[at..])
 }
 
 #[cfg(test)]
@@ -78,19 +111,14 @@ mod tests {
     use super::*;
     use keys::SigningKey;
 
-    fn ticket(
-        hub: &SigningKey,
-        camera: &str,
-        stream: StreamName,
-        issued: i64,
-        expires: i64,
-    ) -> String {
+    fn ticket(hub: &SigningKey, recorder: &str, issued: i64, expires: i64) -> String {
         let claims = TicketClaims {
             id: "t-1".into(),
             user: "u-guard".into(),
             site: "demo".into(),
-            camera: camera.into(),
-            stream,
+            recorder: recorder.into(),
+            camera: "cam01".into(),
+            stream: StreamName::Main,
             issued_ms: issued,
             expires_ms: expires,
         };
@@ -98,65 +126,66 @@ mod tests {
     }
 
     #[test]
-    fn a_ticket_opens_only_its_stream_until_it_expires() {
+    fn a_ticket_opens_only_on_its_recorder_until_it_expires() {
         let hub = SigningKey::ephemeral();
         let key = hub.public_hex();
         let now = 1_800_000_000_000;
-        let good = ticket(&hub, "cam01", StreamName::Main, now, now + 120_000);
-        let claims = check(&key, &good, "cam01", StreamKind::Main, now + 1000).expect("opens");
+        let good = ticket(&hub, "rec-1", now, now + 120_000);
+        let claims = check(&key, "rec-1", &good, now + 1000).expect("opens");
         assert_eq!(claims.user, "u-guard");
         assert_eq!(
-            check(&key, &good, "cam01", StreamKind::Main, now + 200_000),
+            role_of(&claims.camera, kind_of(claims.stream)),
+            "view:cam01/main"
+        );
+        assert_eq!(
+            check(&key, "rec-1", &good, now + 200_000),
             Err(Refusal::Expired(80))
         );
-        assert!(matches!(
-            check(&key, &good, "cam02", StreamKind::Main, now),
-            Err(Refusal::OtherStream { .. })
-        ));
-        assert!(matches!(
-            check(&key, &good, "cam01", StreamKind::Sub, now),
-            Err(Refusal::OtherStream { .. })
-        ));
-        let other_hub = SigningKey::ephemeral();
-        let forged = ticket(&other_hub, "cam01", StreamName::Main, now, now + 120_000);
         assert_eq!(
-            check(&key, &forged, "cam01", StreamKind::Main, now),
-            Err(Refusal::Forged)
+            check(&key, "rec-2", &good, now),
+            Err(Refusal::OtherRecorder("rec-1".into()))
         );
-        let future = ticket(
-            &hub,
-            "cam01",
-            StreamName::Main,
-            now + 600_000,
-            now + 700_000,
-        );
+        let forged = ticket(&SigningKey::ephemeral(), "rec-1", now, now + 120_000);
+        assert_eq!(check(&key, "rec-1", &forged, now), Err(Refusal::Forged));
+        let future = ticket(&hub, "rec-1", now + 600_000, now + 700_000);
         assert!(matches!(
-            check(&key, &future, "cam01", StreamKind::Main, now),
+            check(&key, "rec-1", &future, now),
             Err(Refusal::NotYetValid(_))
         ));
         let not_claims = keys::sign_token(&hub, b"[1,2,3]");
         assert_eq!(
-            check(&key, &not_claims, "cam01", StreamKind::Main, now),
+            check(&key, "rec-1", &not_claims, now),
             Err(Refusal::Malformed)
         );
-        assert_eq!(
-            check(&key, "", "cam01", StreamKind::Main, now),
-            Err(Refusal::Missing)
-        );
+        assert_eq!(check(&key, "rec-1", "", now), Err(Refusal::Missing));
     }
 
     #[test]
-    fn request_paths_name_a_camera_stream() {
+    fn request_paths_name_a_camera_stream_and_tricks_are_refused() {
         assert_eq!(
             stream_of_path("/cam01/main"),
-            Some(("cam01".into(), StreamKind::Main))
+            Ok(("cam01".into(), StreamKind::Main))
         );
         assert_eq!(
             stream_of_path("/cam01/sub/stream=0"),
-            Some(("cam01".into(), StreamKind::Sub))
+            Ok(("cam01".into(), StreamKind::Sub))
         );
-        assert_eq!(stream_of_path("/cam01/other"), None);
-        assert_eq!(stream_of_path("/cam01/main/x/y"), None);
-        assert_eq!(stream_of_path("/"), None);
+        for bad in [
+            "/cam01/other",
+            "/cam01/main/x/y",
+            "/",
+            "/cam02/main/stream=0/../../../cam01/main/stream=0",
+            "/cam01/main/stream=0x",
+            "/%63am01/main",
+            "/../main",
+            "cam01/main",
+        ] {
+            assert!(stream_of_path(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            raw_path("rtsp://127.0.0.1:8556/cam01/main/stream=0"),
+            "/cam01/main/stream=0"
+        );
+        assert_eq!(raw_path("rtsp://h"), "/");
     }
 }

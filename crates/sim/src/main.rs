@@ -27,9 +27,13 @@ struct Args {
     /// Control API port (0 picks a free one).
     #[arg(long, default_value_t = 8555)]
     control_port: u16,
-    /// Require RTSP digest authentication on every camera, as USER:PASS.
-    #[arg(long, value_name = "USER:PASS")]
+    /// Require RTSP digest authentication on every camera, as USER:PASS (shows in `ps`:
+    /// prefer --auth-file).
+    #[arg(long, value_name = "USER:PASS", conflicts_with = "auth_file")]
     auth: Option<String>,
+    /// Like --auth, read from a file holding USER:PASS (one line).
+    #[arg(long, value_name = "FILE")]
+    auth_file: Option<std::path::PathBuf>,
     /// Serve every stream with this codec (h264, h265, mjpeg) instead of the site's.
     #[arg(long)]
     codec: Option<Codec>,
@@ -88,7 +92,16 @@ fn main() -> Result<()> {
             camera.sub.codec = codec;
         }
     }
-    let credentials = match &args.auth {
+    let from_file = args
+        .auth_file
+        .as_ref()
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))
+                .map(|text| text.trim_end_matches(['\n', '\r']).to_owned())
+        })
+        .transpose()?;
+    let credentials = match from_file.as_ref().or(args.auth.as_ref()) {
         Some(auth) => {
             let (user, password) = auth.split_once(':').context("--auth takes USER:PASS")?;
             Some(Credentials {

@@ -3,7 +3,9 @@
 //! benchmarks only: every step that fails panics with what failed.
 //!
 //! `DemoHub::builder(config).user("guard", PASSWORD, SITE, Role::Guard).simulator().start()`
-//! gives a hub on `config` with the demo site, a guard, and a simulator posting to it.
+//! gives a hub on `config` with the demo site, a guard, and a simulator posting to it;
+//! `.recorder()` puts the simulator's cameras behind a password that only a recorder holds,
+//! and the hub sends every viewer through that recorder with stream tickets.
 
 use hub::model::{Grant, NewSource, NewUser, Role, SiteDetail};
 use hub::serve::{RunningHub, ServeConfig};
@@ -34,7 +36,12 @@ pub struct Builder {
     users: Vec<NewUser>,
     source: Option<String>,
     simulator: bool,
+    recorder: bool,
 }
+
+/// The password the simulator's cameras ask for when a recorder serves them: only the
+/// recorder is given it (tests look for it where it must never be).
+pub const CAMERA_PASSWORD: &str = "cam-pw-7d1e-only-in-the-recorder";
 
 /// A started hub with the demo site.
 pub struct DemoHub {
@@ -45,6 +52,8 @@ pub struct DemoHub {
     pub source: Option<(String, Vec<u8>)>,
     /// The simulator posting to the hub, when asked for.
     pub sim: Option<sim::Sim>,
+    /// The recorder serving the simulator's cameras, when asked for.
+    pub recorder: Option<recorder::Recorder>,
 }
 
 /// The source's secret never shows.
@@ -67,6 +76,7 @@ impl DemoHub {
             users: Vec::new(),
             source: None,
             simulator: false,
+            recorder: false,
         }
     }
 }
@@ -104,8 +114,17 @@ impl Builder {
         self
     }
 
+    /// With the simulator: its cameras ask for [`CAMERA_PASSWORD`], a recorder (in this
+    /// process, its data beside the hub's) holds it and restreams them, and the hub says the
+    /// recorder serves every camera.
+    pub fn recorder(mut self) -> Self {
+        self.recorder = true;
+        self.simulator()
+    }
+
     pub async fn start(self) -> DemoHub {
         hub::serve::install_crypto();
+        let hub_data = self.config.data_dir.clone();
         let running = hub::serve::start(self.config, Arc::new(hub::SystemClock))
             .await
             .expect("the hub starts");
@@ -155,8 +174,18 @@ impl Builder {
             })
             .expect("the webhook output");
             let demo = site::Site::load(&site::demo_site_path()).expect("the demo site");
-            let sim = sim::Sim::start(sim::SimConfig::quiet(demo), vec![Box::new(webhook)])
-                .expect("the simulator starts");
+            let credentials = self.recorder.then(|| sim::Credentials {
+                user: "recorder".into(),
+                password: CAMERA_PASSWORD.into(),
+            });
+            let sim = sim::Sim::start(
+                sim::SimConfig {
+                    credentials,
+                    ..sim::SimConfig::quiet(demo)
+                },
+                vec![Box::new(webhook)],
+            )
+            .expect("the simulator starts");
             let mut streams = import();
             streams.streams = hub::model::streams_from_listing(
                 &serde_json::to_value(sim.listing()).expect("the listing"),
@@ -168,11 +197,105 @@ impl Builder {
                 .expect("the simulator's streams import");
             simulator = Some(sim);
         }
+        let mut recorded = None;
+        if self.recorder {
+            let (started, detail) = start_recorder(&running, &hub_data).await;
+            recorded = Some(started);
+            site = detail;
+        }
         DemoHub {
             running,
             site,
             source,
             sim: simulator,
+            recorder: recorded,
         }
+    }
+}
+
+/// A recorder for the site's cameras as the hub lists them, holding their password, with its
+/// restream trusting the hub's tickets; registered with the hub as serving every camera.
+async fn start_recorder(
+    running: &RunningHub,
+    hub_data: &std::path::Path,
+) -> (recorder::Recorder, SiteDetail) {
+    let hub = &running.hub;
+    let data = hub_data.join("recorder");
+    std::fs::create_dir_all(&data).expect("the recorder's folder");
+    let public_key = keys::SigningKey::load_or_create(&data.join("signing.key"))
+        .expect("the recorder's key")
+        .public_hex();
+    let mut text = format!(
+        "id = \"test-recorder\"\ndata_dir = \"{}\"\nsegment = \"4s\"\nrecord = \"sub\"\n\
+         [restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{}\"\n",
+        data.display(),
+        hub.ticket_key()
+    );
+    let detail = hub
+        .site_detail(&local_admin(), SITE)
+        .await
+        .expect("the demo site");
+    for camera in &detail.cameras {
+        text.push_str(&format!(
+            "[[cameras]]\nid = \"{}\"\nmain = \"{}\"\nsub = \"{}\"\n",
+            camera.id, camera.main_url, camera.sub_url
+        ));
+    }
+    let config = recorder::Config::parse(&text).expect("the recorder's configuration");
+    let store = recorder::credentials::CredentialStore::open(&data).expect("credentials");
+    for camera in &detail.cameras {
+        store
+            .set(
+                &camera.id,
+                Some(recorder::credentials::Credentials {
+                    user: "recorder".into(),
+                    password: CAMERA_PASSWORD.into(),
+                }),
+            )
+            .expect("a camera's credentials");
+    }
+    let started = recorder::Recorder::start(config).expect("the recorder starts");
+    let port = started.restream().expect("the restream").port();
+    hub.put_recorder(
+        Actor::LocalAdmin,
+        SITE,
+        hub::model::Recorder {
+            id: "test-recorder".into(),
+            name: "Test recorder".into(),
+            rtsp_url: format!("rtsp://127.0.0.1:{port}"),
+            public_key,
+        },
+    )
+    .await
+    .expect("the recorder registers");
+    for camera in &detail.cameras {
+        hub.set_camera_recorder(
+            Actor::LocalAdmin,
+            SITE,
+            &camera.id,
+            hub::model::CameraRecorder {
+                recorder: Some("test-recorder".into()),
+            },
+        )
+        .await
+        .expect("the camera's recorder");
+    }
+    let detail = hub
+        .site_detail(&local_admin(), SITE)
+        .await
+        .expect("the demo site");
+    (started, detail)
+}
+
+/// An all-sites IT admin, for reading what the hub holds.
+fn local_admin() -> hub::model::Caller {
+    hub::model::Caller {
+        user_id: "testsite".into(),
+        username: "testsite".into(),
+        display_name: "testsite".into(),
+        grants: vec![Grant {
+            site: "*".into(),
+            role: Role::ItAdmin,
+        }],
     }
 }

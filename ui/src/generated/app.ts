@@ -73,6 +73,15 @@ export type KnownCamera = { id: string, floor: string, name: string, main_url: s
  */
 credential_ref: string | null, 
 /**
+ * The site it belongs to (for its stream tickets).
+ */
+site: string, 
+/**
+ * Its recorder's restream (`rtsp://host:port`), when a recorder serves it: the wall then
+ * opens `<recorder>/<camera>/<main|sub>` with a ticket from the hub, never the camera.
+ */
+recorder_url: string | null, 
+/**
  * Doors this camera watches.
  */
 doors: Array<string>, };

@@ -122,7 +122,12 @@ export type Camera = { id: string, floor: string, name: string, main_url: string
 /**
  * The name under which the client's keychain holds the camera's password, if any.
  */
-credential_ref: string | null, position: [number, number], direction_deg: number, fov_deg: number, 
+credential_ref: string | null, 
+/**
+ * The recorder that serves it (`GET /api/v1/sites/{site}/recorders`): clients watch it
+ * through the recorder with a stream ticket. `null`: they open `main_url`/`sub_url`.
+ */
+recorder: string | null, position: [number, number], direction_deg: number, fov_deg: number, 
 /**
  * Doors this camera watches.
  */
@@ -138,7 +143,12 @@ export type SiteDetail = { id: string, name: string, floors: Array<Floor>, zones
 /**
  * A camera's streams as the site's recorder or simulator serves them.
  */
-export type CameraStreams = { main_url: string, sub_url: string, credential_ref?: string, };
+export type CameraStreams = { main_url: string, sub_url: string, credential_ref?: string, 
+/**
+ * The registered recorder that serves the camera. When absent, a camera keeps the recorder
+ * it had.
+ */
+recorder?: string, };
 
 /**
  * A whole site to create or replace: the site file (see `crates/site`), its floor plans, the

@@ -14,7 +14,9 @@ use crate::keychain::{Account, Keychain, KeychainError};
 use crate::outbox::{Outbox, OutboxItem, OutboxView};
 use crate::profile::{LastSignIn, Profile, ProfileState, WindowPlace};
 use crate::walls::TileTour;
-use crate::walls::{AlarmPop, TileHealth, TileSource, WallState, WallView, Walls, live_tile};
+use crate::walls::{
+    AlarmPop, TicketFetcher, TileHealth, TileSource, WallState, WallView, Walls, live_tile,
+};
 use contract::{Alarm, AlarmState, Caller, Change, ChangeBody, LayoutBody, SavedLayout};
 use media::MediaEngine;
 use parking_lot::Mutex;
@@ -140,6 +142,8 @@ struct SignedIn {
     generation: u64,
     client: HubClient,
     session: Session,
+    /// The runtime the session lives on: media threads ask the hub for stream tickets on it.
+    runtime: tokio::runtime::Handle,
     _feed: Option<Feed>,
 }
 
@@ -165,6 +169,9 @@ pub struct Core {
     delivery: Delivery,
     /// Alarms already put on the wall (a forwarded alarm stays `new` and must not pop again).
     popped_alarms: Mutex<std::collections::HashSet<String>>,
+    /// Stream tickets fetched lately, reused for a minute (a ticket opens its stream for two):
+    /// a wall of sixteen reconnecting tiles asks the hub sixteen times, not again and again.
+    tickets: Mutex<std::collections::HashMap<TicketKey, (u64, Instant, media::Credentials)>>,
     /// Where the embedded demo's parts are, when this installation has them.
     demo_places: Mutex<Option<demo::DemoPlaces>>,
     /// The embedded demo, while it runs (it stops when the core goes).
@@ -180,18 +187,22 @@ impl std::fmt::Debug for Core {
     }
 }
 
+/// A stream ticket's site, camera and stream.
+type TicketKey = (String, String, contract::StreamName);
+
 /// The gap between tiles, in pixels (the wall's own default).
 const TILE_GAP: u32 = 2;
 
 struct Source<'a> {
     engine: Option<&'a MediaEngine>,
     cameras: &'a Cameras,
+    tickets: &'a TicketFetcher,
 }
 
 impl TileSource for Source<'_> {
     fn tile(&self, camera: &str) -> Option<LiveTile> {
         let camera = self.cameras.get(camera)?;
-        Some(live_tile(self.engine?, camera, None))
+        Some(live_tile(self.engine?, camera, None, Some(self.tickets)))
     }
 }
 
@@ -255,6 +266,7 @@ impl Core {
             walls: Mutex::new(walls),
             delivery: Delivery::new(outbox),
             popped_alarms: Mutex::new(Default::default()),
+            tickets: Mutex::default(),
             demo_places: Mutex::new(None),
             demo: Mutex::new(None),
             me: me.clone(),

@@ -130,6 +130,7 @@ impl Core {
                 generation: state.generation,
                 client: client.clone(),
                 session: session.clone(),
+                runtime: tokio::runtime::Handle::current(),
                 _feed: None,
             });
             state.generation
@@ -201,6 +202,49 @@ impl Core {
 
     pub fn connection(&self) -> ConnectionState {
         self.state.lock().connection.clone()
+    }
+
+    /// A stream ticket for a camera served by a recorder, as the media engine's credentials.
+    /// Blocks: called on a stream's own thread before each connection, never on the runtime.
+    pub(crate) fn stream_ticket_blocking(
+        &self,
+        site: &str,
+        camera: &str,
+        stream: contract::StreamName,
+    ) -> std::result::Result<media::Credentials, String> {
+        let (client, token, runtime, generation) = {
+            let state = self.state.lock();
+            let signed = state
+                .session
+                .as_ref()
+                .ok_or_else(|| "not signed in to the hub".to_owned())?;
+            (
+                signed.client.clone(),
+                signed.session.token.clone(),
+                signed.runtime.clone(),
+                signed.generation,
+            )
+        };
+        let key = (site.to_owned(), camera.to_owned(), stream);
+        if let Some((made_for, at, credentials)) = self.tickets.lock().get(&key)
+            && *made_for == generation
+            && at.elapsed() < std::time::Duration::from_secs(60)
+        {
+            return Ok(credentials.clone());
+        }
+        let ticket = runtime
+            .block_on(client.stream_ticket(&token, site, camera, stream))
+            .map_err(|e| e.to_string())?;
+        let credentials = media::Credentials {
+            user: ticket.user,
+            password: ticket.ticket,
+        };
+        let mut tickets = self.tickets.lock();
+        tickets.retain(|_, (made_for, at, _)| {
+            *made_for == generation && at.elapsed() < std::time::Duration::from_secs(60)
+        });
+        tickets.insert(key, (generation, Instant::now(), credentials.clone()));
+        Ok(credentials)
     }
 
     pub(super) fn signed(&self) -> Result<(HubClient, crate::hub_client::Token)> {

@@ -18,9 +18,16 @@ impl Core {
     /// not held while streams are made).
     pub(super) fn with_source<T>(&self, work: impl FnOnce(&mut Walls, &Source<'_>) -> T) -> T {
         let cameras = self.state.lock().cameras.clone();
+        let core = self.me.clone();
+        let tickets: TicketFetcher = Arc::new(move |site, camera, stream| {
+            core.upgrade()
+                .ok_or_else(|| "the app is closing".to_owned())?
+                .stream_ticket_blocking(site, camera, stream)
+        });
         let source = Source {
             engine: self.engine.as_ref(),
             cameras: &cameras,
+            tickets: &tickets,
         };
         work(&mut self.walls.lock(), &source)
     }

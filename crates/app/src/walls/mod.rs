@@ -6,11 +6,13 @@
 
 use crate::cameras::KnownCamera;
 use crate::error::{AppError, ErrorCode, Result};
+use contract::StreamName;
 use media::{
     AdaptivePolicy, AdaptiveStream, Credentials, MediaEngine, StreamHealth, StreamSettings,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ts_rs::TS;
 use wall::{LiveTile, LiveWall, RenderThread, WallCommand, WallLayout};
@@ -207,26 +209,52 @@ fn tile_index(state: &WallState, tile: usize) -> Result<usize> {
     }
 }
 
+/// Asks the hub for a ticket to one stream of a camera (site, camera, stream), blocking: it
+/// runs on the stream's own thread before each connection.
+pub type TicketFetcher =
+    Arc<dyn Fn(&str, &str, StreamName) -> std::result::Result<Credentials, String> + Send + Sync>;
+
 /// A tile's stream for `camera`: the sub-stream while the tile is small, the main stream
-/// when it is big.
+/// when it is big. A camera served by a recorder is opened through the recorder's restream,
+/// with a ticket `tickets` fetches before each connection; never the camera itself.
 pub fn live_tile(
     engine: &MediaEngine,
     camera: &KnownCamera,
     credentials: Option<Credentials>,
+    tickets: Option<&TicketFetcher>,
 ) -> LiveTile {
-    let settings = |url: &str| {
+    let settings = |url: &str, stream: StreamName| {
         let mut settings = StreamSettings::new(url);
         settings.label = camera.name.clone();
         if credentials.is_some() {
             settings.credentials = credentials.clone();
         }
+        if let (Some(_), Some(fetch)) = (&camera.recorder_url, tickets) {
+            let (fetch, site, id) = (fetch.clone(), camera.site.clone(), camera.id.clone());
+            settings.credential_source = Some(media::CredentialSource(Arc::new(move || {
+                fetch(&site, &id, stream)
+            })));
+        }
         settings
     };
-    let sub = (!camera.sub_url.is_empty() && camera.sub_url != camera.main_url)
-        .then(|| settings(&camera.sub_url));
+    // The recorder restreams the sub-stream only of a camera that has one.
+    let has_sub = !camera.sub_url.is_empty() && camera.sub_url != camera.main_url;
+    let (main_url, sub_url) = match &camera.recorder_url {
+        Some(recorder) => (
+            format!("{recorder}/{}/main", camera.id),
+            if has_sub {
+                format!("{recorder}/{}/sub", camera.id)
+            } else {
+                String::new()
+            },
+        ),
+        None => (camera.main_url.clone(), camera.sub_url.clone()),
+    };
+    let sub =
+        (!sub_url.is_empty() && sub_url != main_url).then(|| settings(&sub_url, StreamName::Sub));
     let stream = AdaptiveStream::new(
         engine,
-        settings(&camera.main_url),
+        settings(&main_url, StreamName::Main),
         sub,
         AdaptivePolicy::for_sub_height(360),
     );

@@ -18,10 +18,12 @@ impl TileSource for Known {
             main_url: format!("rtsp://127.0.0.1:9/{camera}"),
             sub_url: String::new(),
             credential_ref: None,
+            site: "hq".into(),
+            recorder_url: None,
             doors: vec![],
         };
         camera.sub_url = camera.main_url.clone();
-        Some(live_tile(&engine, &camera, None))
+        Some(live_tile(&engine, &camera, None, None))
     }
 }
 

@@ -597,3 +597,70 @@ pub(super) async fn changes(
         .max_message_size(64 * 1024)
         .on_upgrade(move |socket| crate::feed::serve(state.hub, socket, cookie)))
 }
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/recorders", tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path)), responses((status = 200, body = [Recorder])))]
+pub(super) async fn list_recorders(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(site): Path<String>,
+) -> ApiResult<Json<Vec<Recorder>>> {
+    Ok(Json(state.hub.recorders(&caller, &site).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/sites/{site}/recorders/{recorder}", tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path), ("recorder" = String, Path)), request_body = Recorder,
+    responses((status = 200, body = Recorder),
+              (status = 409, body = ErrorBody, description = "The id is another site's recorder")))]
+pub(super) async fn put_recorder(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((site, recorder)): Path<(String, String)>,
+    Body(body): Body<Recorder>,
+) -> ApiResult<Json<Recorder>> {
+    if body.id != recorder {
+        return Err(HubError::BadRequest("the body's id must match the path".into()).into());
+    }
+    Ok(Json(
+        state
+            .hub
+            .put_recorder(Actor::User(&caller), &site, body)
+            .await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/sites/{site}/cameras/{camera}/recorder", tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path), ("camera" = String, Path)), request_body = CameraRecorder,
+    responses((status = 200, body = CameraRecorder)))]
+pub(super) async fn put_camera_recorder(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((site, camera)): Path<(String, String)>,
+    Body(choice): Body<CameraRecorder>,
+) -> ApiResult<Json<CameraRecorder>> {
+    Ok(Json(
+        state
+            .hub
+            .set_camera_recorder(Actor::User(&caller), &site, &camera, choice)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{site}/cameras/{camera}/ticket", tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path), ("camera" = String, Path)), request_body = TicketRequest,
+    responses((status = 200, body = StreamTicket,
+               description = "Open `url` with RTSP Basic credentials `user`/`ticket` before `expires`"),
+              (status = 409, body = ErrorBody, description = "The camera has no recorder: open it directly")))]
+pub(super) async fn stream_ticket(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((site, camera)): Path<(String, String)>,
+    Body(request): Body<TicketRequest>,
+) -> ApiResult<Json<StreamTicket>> {
+    Ok(Json(
+        state
+            .hub
+            .stream_ticket(&caller, &site, &camera, request)
+            .await?,
+    ))
+}

@@ -19,6 +19,7 @@ mod doors;
 mod events;
 mod incidents;
 mod layouts;
+mod recorders;
 pub(crate) mod rows;
 mod sites;
 mod sources;
@@ -27,6 +28,7 @@ mod users;
 pub use alarms::AlarmVerb;
 pub use doors::{BoxFuture, DoorController};
 use incidents::check_priority;
+pub use recorders::TICKET_LIFETIME_MS;
 pub(crate) use rows::*;
 pub use sites::default_rules;
 pub(crate) use sites::rules_on;
@@ -43,6 +45,8 @@ pub struct Hub {
     hashing: tokio::sync::Semaphore,
     /// Where door commands go.
     doors: Arc<dyn DoorController>,
+    /// Signs stream tickets (`recorders.rs`).
+    tickets: Arc<keys::SigningKey>,
 }
 
 impl From<Refusal> for HubError {
@@ -135,7 +139,15 @@ impl Hub {
             limiter: LoginLimiter::default(),
             hashing: tokio::sync::Semaphore::new(4),
             doors,
+            tickets: Arc::new(keys::SigningKey::ephemeral()),
         }
+    }
+
+    /// The hub with `key` signing its stream tickets (`ticket.key` in its data folder; an
+    /// ephemeral key otherwise, which recorders configured earlier would not know).
+    pub fn with_ticket_key(mut self, key: keys::SigningKey) -> Self {
+        self.tickets = Arc::new(key);
+        self
     }
 
     pub fn now(&self) -> i64 {

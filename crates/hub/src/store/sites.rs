@@ -57,6 +57,29 @@ impl Hub {
         .bind(now)
         .execute(tx.conn())
         .await?;
+        // Which recorder served which camera survives a re-import that does not say.
+        let recorders: std::collections::BTreeMap<String, Option<String>> =
+            sqlx::query("SELECT id, recorder_id FROM cameras WHERE site_id = $1")
+                .bind(&site.id)
+                .fetch_all(tx.conn())
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("recorder_id")?)))
+                .collect::<Result<_>>()?;
+        for recorder in import.streams.values().filter_map(|s| s.recorder.as_ref()) {
+            let known = sqlx::query("SELECT id FROM recorders WHERE id = $1 AND site_id = $2")
+                .bind(recorder)
+                .bind(&site.id)
+                .fetch_optional(tx.conn())
+                .await?;
+            if known.is_none() {
+                return Err(HubError::BadRequest(format!(
+                    "streams name recorder `{}`, which is not registered on site `{}`",
+                    clip(recorder),
+                    site.id
+                )));
+            }
+        }
         for table in ["floors", "zones", "cameras", "door_cameras"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE site_id = $1"))
                 .bind(&site.id)
@@ -94,8 +117,8 @@ impl Hub {
             let streams = import.streams.get(&camera.id);
             sqlx::query(
                 "INSERT INTO cameras (site_id, id, floor_id, name, main_url, sub_url, credential_ref, \
-                 x, y, direction_deg, fov_deg, ordinal) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 x, y, direction_deg, fov_deg, ordinal, recorder_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(&site.id)
             .bind(&camera.id)
@@ -109,6 +132,11 @@ impl Hub {
             .bind(camera.direction_deg)
             .bind(camera.fov_deg)
             .bind(ordinal as i64)
+            .bind(
+                streams
+                    .and_then(|s| s.recorder.clone())
+                    .or_else(|| recorders.get(&camera.id).cloned().flatten()),
+            )
             .execute(tx.conn())
             .await?;
         }
@@ -261,8 +289,8 @@ impl Hub {
             .map(|r| Ok((r.try_get::<String, _>("door_id")?, r.try_get::<String, _>("camera_id")?)))
             .collect::<Result<Vec<_>>>()?;
         let cameras = sqlx::query(
-            "SELECT id, floor_id, name, main_url, sub_url, credential_ref, x, y, direction_deg, fov_deg \
-             FROM cameras WHERE site_id = $1 ORDER BY ordinal",
+            "SELECT id, floor_id, name, main_url, sub_url, credential_ref, recorder_id, x, y, \
+             direction_deg, fov_deg FROM cameras WHERE site_id = $1 ORDER BY ordinal",
         )
         .bind(site)
         .fetch_all(pool)
@@ -271,13 +299,18 @@ impl Hub {
         .map(|r| {
             let id: String = r.try_get("id")?;
             Ok(Camera {
-                doors: links.iter().filter(|(_, c)| *c == id).map(|(d, _)| d.clone()).collect(),
+                doors: links
+                    .iter()
+                    .filter(|(_, c)| *c == id)
+                    .map(|(d, _)| d.clone())
+                    .collect(),
                 id,
                 floor: r.try_get("floor_id")?,
                 name: r.try_get("name")?,
                 main_url: r.try_get("main_url")?,
                 sub_url: r.try_get("sub_url")?,
                 credential_ref: r.try_get("credential_ref")?,
+                recorder: r.try_get("recorder_id")?,
                 position: [r.try_get("x")?, r.try_get("y")?],
                 direction_deg: r.try_get("direction_deg")?,
                 fov_deg: r.try_get("fov_deg")?,

@@ -9,6 +9,7 @@ mod feed;
 mod hostile;
 mod ingest;
 mod layouts;
+mod recorders;
 mod replay;
 mod rights;
 mod schema;

@@ -12,11 +12,22 @@ use recorder::tickets::Refusal;
 use std::time::Duration;
 
 fn ticket(hub: &SigningKey, camera: &str, stream: StreamName, expires_in_ms: i64) -> String {
+    ticket_for(hub, "rec-test", camera, stream, expires_in_ms)
+}
+
+fn ticket_for(
+    hub: &SigningKey,
+    recorder: &str,
+    camera: &str,
+    stream: StreamName,
+    expires_in_ms: i64,
+) -> String {
     let now = now_us() / 1000;
     let claims = TicketClaims {
         id: format!("t-{camera}-{expires_in_ms}"),
         user: "u-guard".into(),
         site: "sim".into(),
+        recorder: recorder.into(),
         camera: camera.into(),
         stream,
         issued_ms: now,
@@ -85,14 +96,38 @@ fn viewers_watch_through_the_recorder_with_tickets_and_bad_tickets_are_refused()
             "no frame lost on the way: {health:?}"
         );
     }
-    // The camera sees the recorder only: one connection per stream (main and sub).
-    let cam01 = sim
-        .cameras()
-        .listing()
-        .into_iter()
-        .find(|c| c.id == "cam01")
-        .expect("cam01");
-    assert_eq!(cam01.clients, 2, "one connection per stream: {cam01:?}");
+    // The camera sees the recorder only: one connection for the main stream however many
+    // watch it. The sub-stream, recorded by nobody, is let go once it has no viewer ...
+    let clients = |camera: &str| {
+        sim.cameras()
+            .listing()
+            .into_iter()
+            .find(|c| c.id == camera)
+            .expect("the camera")
+            .clients
+    };
+    assert!(
+        wait_for(Duration::from_secs(30), || recorder.connected_on_demand()
+            == 0
+            && clients("cam01") == 1),
+        "the idle sub-streams let go: {} connected, cam01 has {} clients",
+        recorder.connected_on_demand(),
+        clients("cam01")
+    );
+    // ... and connected again for a viewer, who sees it at once.
+    let mut sub = StreamSettings::new(format!("rtsp://127.0.0.1:{port}/cam01/sub"));
+    sub.credentials = Some(media::Credentials {
+        user: TICKET_USER.into(),
+        password: ticket(&hub, "cam01", StreamName::Sub, 60_000),
+    });
+    let sub = engine.open(sub).expect("open");
+    assert!(
+        wait_for(Duration::from_secs(20), || sub.health().frames >= 10),
+        "the sub-stream on demand: {:?}",
+        sub.health()
+    );
+    assert_eq!(clients("cam01"), 2, "main and sub, one connection each");
+    drop(sub);
 
     // Refused: expired, forged, for another camera, none at all.
     let bad = [
@@ -126,6 +161,18 @@ fn viewers_watch_through_the_recorder_with_tickets_and_bad_tickets_are_refused()
             Some(ticket(&hub, "cam01", StreamName::Sub, 60_000)),
         ),
         watch(&engine, port, "cam01", None),
+        watch(
+            &engine,
+            port,
+            "cam01",
+            Some(ticket_for(
+                &hub,
+                "another-recorder",
+                "cam01",
+                StreamName::Main,
+                60_000,
+            )),
+        ),
     ];
     assert!(
         wait_for(Duration::from_secs(20), || bad
@@ -155,6 +202,60 @@ fn viewers_watch_through_the_recorder_with_tickets_and_bad_tickets_are_refused()
             .iter()
             .all(|r| r.camera == "cam01" && r.kind == StreamKind::Main)
     );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| matches!(r, Refusal::OtherRecorder(_))),
+        "{reasons:?}"
+    );
+
+    // By hand, as an attacker would: a good ticket for cam01 does not set up cam02, whether
+    // the path says so plainly or hides it behind dot segments.
+    let good = ticket(&hub, "cam01", StreamName::Main, 60_000);
+    let base = format!("rtsp://127.0.0.1:{port}");
+    assert_eq!(
+        rtsp(port, "DESCRIBE", &format!("{base}/cam01/main"), &good),
+        200
+    );
+    for url in [
+        format!("{base}/cam02/main/stream=0"),
+        format!("{base}/cam02/main/stream=0/../../../cam01/main/stream=0"),
+        format!("{base}/cam01/main/stream=0/../../../cam02/main/stream=0"),
+        format!("{base}/cam02/%6dain/stream=0"),
+    ] {
+        let status = rtsp(port, "SETUP", &url, &good);
+        assert!(
+            status == 401 || status == 404 || status == 403,
+            "{url}: {status}"
+        );
+    }
     drop(bad);
     drop(viewers);
+}
+
+/// One RTSP request on a fresh connection with `ticket` as the Basic password; the status.
+fn rtsp(port: u16, method: &str, url: &str, ticket: &str) -> u16 {
+    use base64::Engine;
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{TICKET_USER}:{ticket}"));
+    let mut request =
+        format!("{method} {url} RTSP/1.0\r\nCSeq: 1\r\nAuthorization: Basic {basic}\r\n");
+    if method == "SETUP" {
+        request.push_str("Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
+    } else {
+        request.push_str("Accept: application/sdp\r\n");
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = [0u8; 512];
+    let n = stream.read(&mut answer).expect("an answer");
+    let text = String::from_utf8_lossy(&answer[..n]);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an RTSP answer: {text}"))
 }

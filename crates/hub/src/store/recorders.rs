@@ -1,0 +1,332 @@
+//! A site's recorders, which camera each serves, and stream tickets: a user who may view a
+//! camera gets a short-lived ticket, signed with the hub's ticket key, that the camera's
+//! recorder checks with the hub's public key alone. Every ticket issued, and every one refused,
+//! is in the audit trail: who watched which camera when.
+
+use super::*;
+use contract::{
+    CameraRecorder, Recorder, StreamName, StreamTicket, TICKET_USER, TicketClaims, TicketRequest,
+};
+
+/// How long a ticket opens its stream (a stream already playing goes on).
+pub const TICKET_LIFETIME_MS: i64 = 120_000;
+
+impl Hub {
+    /// The hub's ticket key, public half (hex): what recorders are configured with.
+    pub fn ticket_key(&self) -> String {
+        self.tickets.public_hex()
+    }
+
+    /// Registers (or updates) a recorder of `site`.
+    pub async fn put_recorder(
+        &self,
+        actor: Actor<'_>,
+        site: &str,
+        new: Recorder,
+    ) -> Result<Recorder> {
+        check_id("site", site)?;
+        check_id("id", &new.id)?;
+        check_text("name", &new.name, 200)?;
+        actor.require(site, Right::Configure)?;
+        let url = url::Url::parse(&new.rtsp_url)
+            .map_err(|e| HubError::BadRequest(format!("rtsp_url: {e}")))?;
+        if !matches!(url.scheme(), "rtsp" | "rtsps") || url.host_str().is_none() {
+            return Err(HubError::BadRequest(
+                "rtsp_url: an rtsp:// or rtsps:// address with a host".into(),
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(HubError::BadRequest(
+                "rtsp_url: no user or password in it; viewers bring tickets".into(),
+            ));
+        }
+        let key = new.public_key.trim().to_ascii_lowercase();
+        if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(HubError::BadRequest(
+                "public_key: the recorder's Ed25519 public key, 64 hex digits".into(),
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        if sqlx::query("SELECT id FROM sites WHERE id = $1")
+            .bind(site)
+            .fetch_optional(tx.conn())
+            .await?
+            .is_none()
+        {
+            return Err(HubError::NotFound(format!("site `{site}`")));
+        }
+        if let Some(row) = sqlx::query("SELECT site_id FROM recorders WHERE id = $1")
+            .bind(&new.id)
+            .fetch_optional(tx.conn())
+            .await?
+        {
+            let other: String = row.try_get("site_id")?;
+            if other != site {
+                return Err(HubError::Conflict(format!(
+                    "recorder `{}` belongs to another site",
+                    new.id
+                )));
+            }
+        }
+        let rtsp_url = new.rtsp_url.trim_end_matches('/').to_owned();
+        sqlx::query(
+            "INSERT INTO recorders (id, site_id, name, rtsp_url, public_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
+             name = excluded.name, rtsp_url = excluded.rtsp_url, public_key = excluded.public_key",
+        )
+        .bind(&new.id)
+        .bind(site)
+        .bind(&new.name)
+        .bind(&rtsp_url)
+        .bind(&key)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        // Clients read the site again: a moved restream is opened at its new address.
+        site_changed(&mut tx, now, site).await?;
+        tx.audit(AuditEntry {
+            at: now,
+            user: actor.user_id(),
+            action: "recorder.put",
+            site: Some(site),
+            target: Some(&new.id),
+            detail: json!({"name": new.name, "rtsp_url": rtsp_url, "public_key": key}),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Recorder {
+            id: new.id,
+            name: new.name,
+            rtsp_url,
+            public_key: key,
+        })
+    }
+
+    /// The recorders of `site`.
+    pub async fn recorders(&self, caller: &Caller, site: &str) -> Result<Vec<Recorder>> {
+        check_id("site", site)?;
+        caller.require(site, Right::View)?;
+        sqlx::query(
+            "SELECT id, name, rtsp_url, public_key FROM recorders WHERE site_id = $1 ORDER BY id",
+        )
+        .bind(site)
+        .fetch_all(self.db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Recorder {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                rtsp_url: r.try_get("rtsp_url")?,
+                public_key: r.try_get("public_key")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Says which recorder serves a camera (`None`: clients open the camera itself).
+    pub async fn set_camera_recorder(
+        &self,
+        actor: Actor<'_>,
+        site: &str,
+        camera: &str,
+        choice: CameraRecorder,
+    ) -> Result<CameraRecorder> {
+        check_id("site", site)?;
+        check_id("camera", camera)?;
+        actor.require(site, Right::Configure)?;
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        if let Some(recorder) = &choice.recorder {
+            check_id("recorder", recorder)?;
+            let found = sqlx::query("SELECT id FROM recorders WHERE id = $1 AND site_id = $2")
+                .bind(recorder)
+                .bind(site)
+                .fetch_optional(tx.conn())
+                .await?;
+            if found.is_none() {
+                return Err(HubError::NotFound(format!("recorder `{recorder}`")));
+            }
+        }
+        let changed =
+            sqlx::query("UPDATE cameras SET recorder_id = $1 WHERE site_id = $2 AND id = $3")
+                .bind(&choice.recorder)
+                .bind(site)
+                .bind(camera)
+                .execute(tx.conn())
+                .await?
+                .rows_affected();
+        if changed == 0 {
+            return Err(HubError::NotFound(format!("camera `{camera}`")));
+        }
+        tx.audit(AuditEntry {
+            at: now,
+            user: actor.user_id(),
+            action: "camera.recorder",
+            site: Some(site),
+            target: Some(camera),
+            detail: json!({"recorder": choice.recorder}),
+        })
+        .await?;
+        // Clients read the site again, and open the camera the new way.
+        site_changed(&mut tx, now, site).await?;
+        tx.commit().await?;
+        Ok(choice)
+    }
+
+    /// The ids of a site's cameras, in the site's order (for the command line).
+    pub async fn site_camera_ids(&self, actor: Actor<'_>, site: &str) -> Result<Vec<String>> {
+        check_id("site", site)?;
+        actor.require(site, Right::Configure)?;
+        sqlx::query("SELECT id FROM cameras WHERE site_id = $1 ORDER BY ordinal")
+            .bind(site)
+            .fetch_all(self.db.pool())
+            .await?
+            .iter()
+            .map(|r| Ok(r.try_get("id")?))
+            .collect()
+    }
+
+    /// The cameras `recorder` serves, with their own stream URLs: the `[[cameras]]` of the
+    /// recorder's configuration file (`watchfloor-hub recorder-config`). Configuration rights:
+    /// the URLs are the cameras' own.
+    pub async fn recorder_cameras(
+        &self,
+        actor: Actor<'_>,
+        site: &str,
+        recorder: &str,
+    ) -> Result<Vec<(String, String, String)>> {
+        check_id("site", site)?;
+        check_id("recorder", recorder)?;
+        actor.require(site, Right::Configure)?;
+        sqlx::query(
+            "SELECT id, main_url, sub_url FROM cameras WHERE site_id = $1 AND recorder_id = $2 \
+             ORDER BY ordinal",
+        )
+        .bind(site)
+        .bind(recorder)
+        .fetch_all(self.db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("main_url")?,
+                r.try_get("sub_url")?,
+            ))
+        })
+        .collect()
+    }
+
+    /// A ticket to open one stream of `camera` through its recorder, for a caller who may view
+    /// its site. Issued and refused tickets both leave an audit line.
+    pub async fn stream_ticket(
+        &self,
+        caller: &Caller,
+        site: &str,
+        camera: &str,
+        request: TicketRequest,
+    ) -> Result<StreamTicket> {
+        check_id("site", site)?;
+        check_id("camera", camera)?;
+        match self
+            .issue_ticket(caller, site, camera, request.stream)
+            .await
+        {
+            Ok(ticket) => Ok(ticket),
+            Err(error) => {
+                let reason = error.to_string();
+                let mut tx = self.db.write().await?;
+                tx.audit(AuditEntry {
+                    at: self.now(),
+                    user: Some(&caller.user_id),
+                    action: "camera.ticket.refused",
+                    site: Some(site),
+                    target: Some(camera),
+                    detail: json!({"stream": request.stream.as_str(), "reason": reason}),
+                })
+                .await?;
+                tx.commit().await?;
+                Err(error)
+            }
+        }
+    }
+
+    async fn issue_ticket(
+        &self,
+        caller: &Caller,
+        site: &str,
+        camera: &str,
+        stream: StreamName,
+    ) -> Result<StreamTicket> {
+        caller.require(site, Right::View)?;
+        let row = sqlx::query(
+            "SELECT r.rtsp_url AS rtsp_url, r.id AS recorder FROM cameras c \
+             LEFT JOIN recorders r ON r.id = c.recorder_id \
+             WHERE c.site_id = $1 AND c.id = $2",
+        )
+        .bind(site)
+        .bind(camera)
+        .fetch_optional(self.db.pool())
+        .await?
+        .ok_or_else(|| HubError::NotFound(format!("camera `{camera}`")))?;
+        let rtsp_url: Option<String> = row.try_get("rtsp_url")?;
+        let recorder: Option<String> = row.try_get("recorder")?;
+        let (Some(rtsp_url), Some(recorder)) = (rtsp_url, recorder) else {
+            return Err(HubError::Conflict(format!(
+                "camera `{camera}` has no recorder: clients open it directly"
+            )));
+        };
+        let now = self.now();
+        let claims = TicketClaims {
+            id: crate::new_id("ticket"),
+            user: caller.user_id.clone(),
+            site: site.to_owned(),
+            recorder,
+            camera: camera.to_owned(),
+            stream,
+            issued_ms: now,
+            expires_ms: now + TICKET_LIFETIME_MS,
+        };
+        let payload =
+            serde_json::to_vec(&claims).map_err(|e| HubError::Internal(format!("ticket: {e}")))?;
+        let ticket = keys::sign_token(&self.tickets, &payload);
+        let mut tx = self.db.write().await?;
+        tx.audit(AuditEntry {
+            at: now,
+            user: Some(&caller.user_id),
+            action: "camera.ticket",
+            site: Some(site),
+            target: Some(camera),
+            detail: json!({"stream": stream.as_str(), "ticket": claims.id}),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(StreamTicket {
+            url: format!("{rtsp_url}/{camera}/{}", stream.as_str()),
+            user: TICKET_USER.to_owned(),
+            ticket,
+            expires: crate::rfc3339(claims.expires_ms),
+        })
+    }
+}
+
+/// Tells every client that `site` changed (they read it again).
+async fn site_changed(tx: &mut crate::db::WriteTx, now: i64, site: &str) -> Result<()> {
+    let name: String = sqlx::query("SELECT name FROM sites WHERE id = $1")
+        .bind(site)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("name")?;
+    tx.change(
+        now,
+        Some(site),
+        ChangeBody::Site(SiteSummary {
+            id: site.to_owned(),
+            name,
+        }),
+    )
+    .await?;
+    Ok(())
+}
