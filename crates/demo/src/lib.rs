@@ -239,6 +239,7 @@ impl DemoStack {
             &recorder_url,
             &camera_password_file,
             ports.recorder,
+            (&hub_url, &certificate),
         )?);
         wait_for_port(ports.recorder, Duration::from_secs(30))?;
         say(&format!("demo: the hub on {hub_url}"));
@@ -251,10 +252,11 @@ impl DemoStack {
         Ok(stack)
     }
 
-    /// Stops the simulator, the recorder and the hub (SIGTERM: the recorder finishes its
+    /// Stops the recorder, the simulator and the hub (SIGTERM: the recorder finishes its
     /// segments, the hub closes its database cleanly).
     pub fn stop(&mut self) {
-        for kept in [self.sim.take(), self.recorder.take(), self.hub.take()]
+        // The recorder first: cameras going away under it would be reported as offline.
+        for kept in [self.recorder.take(), self.sim.take(), self.hub.take()]
             .into_iter()
             .flatten()
         {
@@ -279,6 +281,7 @@ fn prepare_recorder(
     recorder_url: &str,
     camera_password_file: &Path,
     port: u16,
+    (hub_url, certificate): (&str, &Path),
 ) -> Result<Kept> {
     let recorder = |args: &[&str]| {
         let mut command = Command::new(executable(&places.bin_dir, "watchfloor-recorder"));
@@ -290,6 +293,18 @@ fn prepare_recorder(
         command
     };
     let hub_key = output(&mut hub(&["ticket-key"]))?;
+    // It reports cameras going offline (and refused tickets) to the hub as a source of events.
+    let secret = config.with_file_name("hub.secret");
+    let _ = std::fs::remove_file(&secret);
+    run(&mut hub(&[
+        "source-add",
+        "--id",
+        "demo-recorder",
+        "--site",
+        "demo-hq",
+        "--secret-file",
+        &secret.to_string_lossy(),
+    ]))?;
     let header = format!(
         "# Written by the demo at each start.\n\
          id = \"demo-recorder\"\n\
@@ -303,8 +318,16 @@ fn prepare_recorder(
          min_free = \"1GiB\"\n\n\
          [restream]\n\
          listen = \"127.0.0.1:{port}\"\n\
-         hub_key = \"{}\"\n",
-        hub_key.trim()
+         hub_key = \"{}\"\n\n\
+         [hub]\n\
+         url = \"{hub_url}\"\n\
+         site = \"demo-hq\"\n\
+         source = \"demo-recorder\"\n\
+         secret_file = \"{}\"\n\
+         ca_file = \"{}\"\n",
+        hub_key.trim(),
+        secret.display(),
+        certificate.display()
     );
     write(config, header.as_bytes())?;
     let public_key = output(&mut recorder(&["key"]))?;

@@ -346,17 +346,23 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                 r.event_type == event.event_type
                     && (r.state.is_none() || r.state.as_deref() == event.state.as_deref())
             }) {
-                let (door_name, cameras) = event
+                let (door_name, mut cameras) = event
                     .door
                     .as_ref()
                     .and_then(|d| site.doors.get(d))
                     .cloned()
                     .unwrap_or_else(|| (String::new(), Vec::new()));
+                // An event about a camera (a recorder's "offline") shows that camera.
+                if event.door.is_none()
+                    && let Some(camera) = &event.camera
+                {
+                    cameras = vec![camera.clone()];
+                }
                 let id = new_id("alarm");
-                let title = if door_name.is_empty() {
-                    rule.name.clone()
-                } else {
-                    format!("{}: {door_name}", rule.name)
+                let title = match (door_name.is_empty(), &event.camera) {
+                    (false, _) => format!("{}: {door_name}", rule.name),
+                    (true, Some(camera)) => format!("{}: {camera}", rule.name),
+                    (true, None) => rule.name.clone(),
                 };
                 sqlx::query(
                     "INSERT INTO alarms (id, site_id, rule_id, event_id, door_id, title, priority, procedure_text, \

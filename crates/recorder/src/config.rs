@@ -88,6 +88,8 @@ pub struct Config {
     pub retention_interval: Duration,
     /// The live restream, when configured.
     pub restream: Option<RestreamConfig>,
+    /// Where the recorder reports to the hub, when configured.
+    pub hub: Option<HubConfig>,
     pub cameras: Vec<CameraConfig>,
 }
 
@@ -98,6 +100,24 @@ pub struct RestreamConfig {
     pub port: u16,
     /// The hub's ticket key (Ed25519 public key, 64 hex digits): `watchfloor-hub ticket-key`.
     pub hub_key: String,
+}
+
+/// How the recorder reports to the hub: through the signed webhook of an event source the IT
+/// admin registered for it (`watchfloor-hub source-add`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    /// `https://host:port`.
+    pub url: String,
+    /// The site its cameras belong to.
+    pub site: String,
+    /// The event source's id.
+    pub source: String,
+    /// A file holding the source's secret (readable by the recorder only).
+    pub secret_file: PathBuf,
+    /// A PEM certificate to trust for the hub (its self-signed one), when not a public one.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A configuration file that cannot be used, with the key at fault.
@@ -127,6 +147,8 @@ struct File {
     #[serde(default)]
     cameras: Vec<CameraFile>,
     restream: Option<RestreamFile>,
+    #[serde(default)]
+    hub: Option<HubConfig>,
     /// What cameras record when they do not say.
     record: Option<Record>,
 }
@@ -303,8 +325,27 @@ impl Config {
                 })
             })
             .transpose()?;
+        if let Some(hub) = &file.hub {
+            check_id("hub.site", &hub.site)?;
+            check_id("hub.source", &hub.source)?;
+            let url = url::Url::parse(&hub.url).map_err(|e| format!("hub.url: {e}"))?;
+            let loopback = match url.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                _ => false,
+            };
+            let fine = url.username().is_empty()
+                && url.password().is_none()
+                && (url.scheme() == "https" || (url.scheme() == "http" && loopback));
+            if !fine {
+                return Err(
+                    "hub.url: an https:// address (http:// only to a loopback address)".into(),
+                );
+            }
+        }
         let config = Self {
             restream,
+            hub: file.hub,
             id: file.id,
             data_dir: file.data_dir,
             video_dir: file.video_dir,

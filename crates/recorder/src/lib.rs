@@ -17,6 +17,7 @@ pub mod export;
 pub mod index;
 pub mod playback;
 pub mod recording;
+pub mod report;
 pub mod restream;
 pub mod retention;
 pub mod tickets;
@@ -110,6 +111,8 @@ pub enum StartError {
     Restream(#[from] restream::RestreamError),
     #[error("another recorder is running on {0}")]
     Busy(String),
+    #[error("reporting to the hub: {0}")]
+    Hub(String),
 }
 
 /// A running recorder: every configured stream recording, and retention running. Dropping it
@@ -122,6 +125,8 @@ pub struct Recorder {
     /// Streams restreamed but not recorded.
     on_demand: Arc<Mutex<Vec<OnDemand>>>,
     demand: Option<std::thread::JoinHandle<()>>,
+    /// Reports to the hub, when one is configured.
+    reporter: Option<std::thread::JoinHandle<()>>,
     restream: Option<restream::Restream>,
     events: Mutex<std::sync::mpsc::Receiver<StreamEvent>>,
     stop: Arc<AtomicBool>,
@@ -154,6 +159,8 @@ impl Recorder {
         gst::init().map_err(|e| StartError::Gstreamer(e.to_string()))?;
         elements::require(created_elements())?;
         let lock = lock_data_dir(&config.data_dir)?;
+        // What can fail does so before any thread starts.
+        let mut poster = config.hub.as_ref().map(report::poster).transpose()?;
         std::fs::create_dir_all(config.video_dir())?;
         let index = Arc::new(Index::open(&config.index_path())?);
         let found = index.reconcile(&config.video_dir(), recording::now_us())?;
@@ -274,12 +281,36 @@ impl Recorder {
                     .spawn(move || watch_demand(&on_demand, &shared, &stop))
             })
             .transpose()?;
+        // With a hub, what happens goes there first, then to whoever reads `events()`.
+        let (events, reporter) = match (&config.hub, poster.take()) {
+            (Some(hub), Some(poster)) => {
+                let (forward, local) = std::sync::mpsc::sync_channel(1024);
+                let refusals = restream.as_ref().map(restream::Restream::refusal_log);
+                let (recorder_id, site, stop) = (config.id.clone(), hub.site.clone(), stop.clone());
+                let thread = std::thread::Builder::new()
+                    .name("hub-report".into())
+                    .spawn(move || {
+                        report::run(
+                            &poster,
+                            &recorder_id,
+                            &site,
+                            &events,
+                            &forward,
+                            refusals.as_ref(),
+                            &stop,
+                        )
+                    })?;
+                (local, Some(thread))
+            }
+            _ => (events, None),
+        };
         Ok(Self {
             config,
             index,
             streams,
             on_demand,
             demand,
+            reporter,
             restream,
             events: Mutex::new(events),
             stop,
@@ -354,6 +385,9 @@ impl Drop for Recorder {
         }
         self.streams.clear();
         drop(watched);
+        if let Some(thread) = self.reporter.take() {
+            let _ = thread.join();
+        }
         if let Some(thread) = self.retention.take() {
             let _ = thread.join();
         }

@@ -243,7 +243,7 @@ fn supervise(
         if full {
             tracing::error!(stream = %target.label(), "no space left for video: {reason}");
             shared.space_wanted.store(true, Ordering::SeqCst);
-            if !was_full {
+            if !was_full && target.record {
                 let _ = shared.events.try_send(StreamEvent::DiskFull {
                     camera: target.camera.clone(),
                     kind: target.kind,
@@ -252,7 +252,8 @@ fn supervise(
             }
         } else {
             tracing::warn!(stream = %target.label(), "not recording: {reason}");
-            if !was_offline && !was_full {
+            // Only recorded streams report: one watched on demand has no outage to end.
+            if !was_offline && !was_full && target.record {
                 let _ = shared.events.try_send(StreamEvent::Offline {
                     camera: target.camera.clone(),
                     kind: target.kind,

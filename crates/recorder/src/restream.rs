@@ -289,6 +289,17 @@ struct Checker {
     refusals: Mutex<VecDeque<Refused>>,
 }
 
+/// A handle on a restream's refused tickets.
+#[derive(Debug, Clone)]
+pub struct RefusalLog(Arc<Checker>);
+
+impl RefusalLog {
+    /// The tickets refused since the last call, oldest first.
+    pub fn drain(&self) -> Vec<Refused> {
+        self.0.refusals.lock().drain(..).collect()
+    }
+}
+
 /// Refusals kept for the hub, oldest dropped first.
 const REFUSALS_KEPT: usize = 1000;
 
@@ -502,6 +513,11 @@ impl Restream {
     /// The tickets refused since the last call, oldest first.
     pub fn refusals(&self) -> Vec<Refused> {
         self.checker.refusals.lock().drain(..).collect()
+    }
+
+    /// The refusals, for a thread of their own (the report to the hub).
+    pub fn refusal_log(&self) -> RefusalLog {
+        RefusalLog(self.checker.clone())
     }
 
     /// Viewers per stream now.

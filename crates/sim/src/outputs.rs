@@ -7,8 +7,7 @@
 
 use crate::DoorEvent;
 use std::io::Write;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// One destination for door events.
 pub trait EventOutput: Send {
@@ -54,50 +53,20 @@ impl Dropped {
     }
 }
 
-/// Posts events to the hub's webhook, signed with the source's secret, in batches, retrying
-/// with backoff until the hub has them (the hub drops duplicates by event id).
+/// Posts events to the hub's webhook, signed with the source's secret (the `webhook` crate:
+/// batched, retried until the hub has them).
 #[derive(Debug)]
 pub struct Webhook {
-    url: String,
-    queue: SyncSender<DoorEvent>,
+    poster: webhook::Webhook<DoorEvent>,
     dropped: Dropped,
 }
 
-/// Where the webhook posts and how it proves who it is.
-#[derive(Debug, Clone)]
-pub struct WebhookSettings {
-    /// The hub's base URL (`https://host:port`).
-    pub hub: String,
-    pub source: String,
-    pub secret: Vec<u8>,
-    /// A PEM certificate to trust besides none (the hub's self-signed one in development).
-    pub ca_pem: Option<Vec<u8>>,
-}
+pub use webhook::WebhookSettings;
 
 impl Webhook {
     pub fn start(settings: WebhookSettings) -> Result<Self, String> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10));
-        if let Some(pem) = &settings.ca_pem {
-            let certificate = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| format!("hub CA certificate: {e}"))?;
-            builder = builder.add_root_certificate(certificate);
-        }
-        let client = builder.build().map_err(|e| format!("HTTP client: {e}"))?;
-        let url = format!(
-            "{}/api/v1/ingest/{}",
-            settings.hub.trim_end_matches('/'),
-            settings.source
-        );
-        let (queue, events) = sync_channel(QUEUE);
-        let thread_url = url.clone();
-        std::thread::Builder::new()
-            .name("sim-webhook".into())
-            .spawn(move || post_loop(client, thread_url, settings.secret, events))
-            .map_err(|e| format!("cannot start webhook thread: {e}"))?;
         Ok(Self {
-            url,
-            queue,
+            poster: webhook::Webhook::start(settings, "sim-webhook")?,
             dropped: Dropped::default(),
         })
     }
@@ -105,95 +74,16 @@ impl Webhook {
 
 impl EventOutput for Webhook {
     fn name(&self) -> String {
-        format!("webhook {}", self.url)
+        format!("webhook {}", self.poster.url())
     }
     fn deliver(&mut self, event: &DoorEvent) -> Result<(), String> {
-        match self.queue.try_send(event.clone()) {
+        match self.poster.post(event.clone()) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => {
+            Err(webhook::NotTaken::Full) => {
                 self.dropped.one("webhook");
                 Ok(())
             }
-            Err(TrySendError::Disconnected(_)) => Err("webhook thread stopped".into()),
-        }
-    }
-}
-
-fn post_loop(client: reqwest::Client, url: String, secret: Vec<u8>, events: Receiver<DoorEvent>) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            tracing::error!(%error, "webhook: cannot start a runtime");
-            return;
-        }
-    };
-    while let Ok(first) = events.recv() {
-        let mut batch = vec![first];
-        while batch.len() < 200 {
-            match events.try_recv() {
-                Ok(event) => batch.push(event),
-                Err(_) => break,
-            }
-        }
-        let body = match serde_json::to_vec(&batch) {
-            Ok(body) => body,
-            Err(error) => {
-                tracing::error!(%error, "webhook: cannot encode events");
-                continue;
-            }
-        };
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            let timestamp = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0)
-                .to_string();
-            let signature = events::sign(&secret, &timestamp, &body);
-            let sent = runtime.block_on(async {
-                client
-                    .post(&url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header(events::TIMESTAMP_HEADER, &timestamp)
-                    .header(events::SIGNATURE_HEADER, signature)
-                    .body(body.clone())
-                    .send()
-                    .await
-            });
-            match sent {
-                Ok(response) if response.status().is_success() => {
-                    if let Ok(answer) =
-                        runtime.block_on(async { response.json::<serde_json::Value>().await })
-                    {
-                        for result in answer["results"].as_array().into_iter().flatten() {
-                            if result["status"] == "rejected" {
-                                tracing::warn!(id = %result["id"], reason = %result["reason"], "hub rejected a door event");
-                            }
-                        }
-                    }
-                    break;
-                }
-                Ok(response) if response.status().is_client_error() => {
-                    // Retrying would be refused the same way: say so and move on.
-                    let status = response.status();
-                    let text = runtime
-                        .block_on(async { response.text().await })
-                        .unwrap_or_default();
-                    tracing::error!(%status, %text, events = batch.len(), "hub refused door events");
-                    break;
-                }
-                Ok(response) => {
-                    tracing::warn!(status = %response.status(), "hub busy; retrying door events");
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "hub unreachable; retrying door events");
-                }
-            }
-            std::thread::sleep(backoff);
-            backoff = (backoff * 2).min(Duration::from_secs(10));
+            Err(webhook::NotTaken::Stopped) => Err("webhook thread stopped".into()),
         }
     }
 }

@@ -424,6 +424,29 @@ pub fn default_rules() -> Vec<AlarmRule> {
                 .into(),
         },
         AlarmRule {
+            id: "recorder-disk-full".into(),
+            name: "Recorder out of space".into(),
+            event_type: "RecorderStorage".into(),
+            state: Some("Full".into()),
+            priority: 1,
+            procedure: "1. The recorder keeps only video under evidence locks and records \
+                        nothing new on this camera.\n2. Tell IT: release locks that are no longer \
+                        needed, or give the recorder more disk.\n3. Acknowledge; close once \
+                        recording is back."
+                .into(),
+        },
+        AlarmRule {
+            id: "camera-offline".into(),
+            name: "Camera offline".into(),
+            event_type: "CameraStream".into(),
+            state: Some("Offline".into()),
+            priority: 2,
+            procedure: "1. The recorder lost the camera: nothing of it is recorded now.\n\
+                        2. Check the area with the cameras nearby.\n3. Tell IT (power, network, \
+                        tampering?) and acknowledge."
+                .into(),
+        },
+        AlarmRule {
             id: "door-open-too-long".into(),
             name: "Door held open".into(),
             event_type: "DoorAlarm".into(),

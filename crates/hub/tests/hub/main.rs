@@ -9,6 +9,7 @@ mod feed;
 mod hostile;
 mod ingest;
 mod layouts;
+mod recorder_reports;
 mod recorders;
 mod replay;
 mod rights;
