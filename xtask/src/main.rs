@@ -373,6 +373,9 @@ fn bench(args: &[String]) -> Result<()> {
     run(cargo()
         .args(["bench", "-p", "hub", "--bench", "hub_throughput", "--"])
         .args(args))?;
+    run(cargo()
+        .args(["bench", "-p", "recorder", "--bench", "record_cost", "--"])
+        .args(args))?;
     // The console's event list with 50,000 rows in Chromium: frame times while scrolling.
     build_ui()?;
     run(Command::new("node")

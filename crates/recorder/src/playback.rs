@@ -160,6 +160,14 @@ pub fn replay_from(
 }
 
 impl Replay {
+    /// The first `segments` files only: `splitmuxsrc` reads every part it is given before it
+    /// plays (to know their durations), so interactive playback opens a short window from the
+    /// instant and moves on, while an export takes the whole run.
+    pub fn window(mut self, segments: usize) -> Self {
+        self.files.truncate(segments.max(1));
+        self
+    }
+
     /// The position of the instant in the run's own timeline.
     pub fn offset(&self) -> gst::ClockTime {
         gst::ClockTime::from_useconds((self.at_us - self.start_us).max(0) as u64)

@@ -88,6 +88,17 @@ impl Simulator {
         Simulator(child, serde_json::from_str(&line).expect("listing JSON"))
     }
 
+    /// The main-stream URLs of the first `n` cameras.
+    pub fn main_urls(&self, n: usize) -> Vec<String> {
+        self.1["cameras"]
+            .as_array()
+            .expect("cameras")
+            .iter()
+            .take(n)
+            .map(|c| c["streams"][0]["url"].as_str().expect("url").to_owned())
+            .collect()
+    }
+
     /// The sub-stream URLs of the first `n` cameras.
     pub fn sub_urls(&self, n: usize) -> Vec<String> {
         self.1["cameras"]
