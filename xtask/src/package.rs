@@ -27,6 +27,28 @@ const TOOLS: &[&str] = &[
     "watchfloor-recorder",
 ];
 
+/// What a server needs beside its binary, from `deploy/`: the hardened systemd units (not
+/// enabled: IT decides which machine runs which service) and the documented configuration
+/// files, as examples.
+const DEPLOY: &[(&str, &str)] = &[
+    (
+        "/usr/lib/systemd/system/watchfloor-hub.service",
+        "deploy/hub/watchfloor-hub.service",
+    ),
+    (
+        "/usr/lib/systemd/system/watchfloor-recorder.service",
+        "deploy/recorder/watchfloor-recorder.service",
+    ),
+    (
+        "/usr/share/doc/watchfloor/examples/hub.toml",
+        "deploy/hub/hub.toml",
+    ),
+    (
+        "/usr/share/doc/watchfloor/examples/recorder.toml",
+        "deploy/recorder/recorder.toml",
+    ),
+];
+
 /// Where the .deb and .rpm put the app's resources (the demo site).
 const RESOURCES: &str = "/usr/lib/Watchfloor";
 
@@ -43,6 +65,12 @@ pub fn build() -> Result<(PathBuf, PathBuf)> {
                 bin.join(t).to_string_lossy().into_owned(),
             )
         })
+        .chain(DEPLOY.iter().map(|(installed, source)| {
+            (
+                (*installed).to_owned(),
+                root().join(source).to_string_lossy().into_owned(),
+            )
+        }))
         .collect();
     let files = serde_like::object(&files);
     let config = format!(
@@ -183,6 +211,7 @@ pub fn verify(deb: &Path, rpm: &Path) -> Result<()> {
     )?;
     let files = output(Command::new("rpm").args(["-qpl"]).arg(rpm))?;
     let mut wanted: Vec<String> = TOOLS.iter().map(|t| format!("/usr/bin/{t}")).collect();
+    wanted.extend(DEPLOY.iter().map(|(installed, _)| (*installed).to_owned()));
     wanted.extend([
         "/usr/bin/watchfloor".to_owned(),
         "/usr/share/applications/Watchfloor.desktop".to_owned(),
