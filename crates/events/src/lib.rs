@@ -19,6 +19,16 @@ pub const TIMESTAMP_HEADER: &str = "x-watchfloor-timestamp";
 pub const SIGNATURE_HEADER: &str = "x-watchfloor-signature";
 pub const MAX_SKEW_S: i64 = 300;
 
+/// Whether `text` is an identifier the hub takes (event, site, camera and door ids): 1 to 128
+/// letters, digits, `.`, `_`, `-` or `:`.
+pub fn is_id(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 128
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'))
+}
+
 /// The MQTT topic filter that matches every site's events.
 pub const MQTT_ALL_SITES: &str = "watchfloor/v1/sites/+/events";
 

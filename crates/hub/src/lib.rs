@@ -127,12 +127,7 @@ pub fn clip(text: &str) -> String {
 
 /// Identifiers made by clients and sources: letters, digits, `.`, `_`, `-`, `:`, 1 to 128.
 pub fn check_id(what: &str, id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'));
-    ok.then_some(()).ok_or_else(|| {
+    events::is_id(id).then_some(()).ok_or_else(|| {
         HubError::BadRequest(format!(
             "{what} `{}` must be 1 to 128 letters, digits, `.`, `_`, `-` or `:`",
             clip(id)

@@ -221,9 +221,7 @@ fn rfc3339_us(text: &str) -> Result<i64> {
 }
 
 fn rfc3339(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_else(|| us.to_string())
+    recorder::report::rfc3339(us).unwrap_or_else(|| us.to_string())
 }
 
 fn serve(config: &Config) -> Result<()> {

@@ -33,19 +33,12 @@ fn event_id(parts: &[&str], at_us: i64) -> String {
     format!("rec-{at_us}-{}", &hex::encode(digest)[..24])
 }
 
-/// Whether the hub takes `text` as an id.
-fn is_id(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 128
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'))
-}
+use events::is_id;
 
-fn rfc3339(us: i64) -> String {
+/// A Unix time in microseconds as RFC 3339 (milliseconds, UTC), if it is one.
+pub fn rfc3339(us: i64) -> Option<String> {
     chrono::DateTime::from_timestamp_micros(us)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_default()
 }
 
 /// A recorded stream's change as the hub's event.
@@ -77,7 +70,7 @@ pub fn stream_event(recorder: &str, site: &str, event: &StreamEvent) -> IngestEv
     };
     IngestEvent {
         id: event_id(&[recorder, camera, kind.as_str(), state], at_us),
-        time: rfc3339(at_us),
+        time: rfc3339(at_us).unwrap_or_default(),
         site: site.to_owned(),
         door: None,
         camera: Some(camera.clone()),
@@ -99,7 +92,7 @@ pub fn refusal_event(recorder: &str, site: &str, refused: &Refused, n: u64) -> I
     let at_us = refused.at_ms.saturating_mul(1000);
     IngestEvent {
         id: event_id(&[recorder, "refused", &n.to_string()], at_us),
-        time: rfc3339(at_us),
+        time: rfc3339(at_us).unwrap_or_default(),
         site: site.to_owned(),
         door: None,
         // What a stranger put in the path is named only when the hub would take it.
