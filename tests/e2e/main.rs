@@ -11,7 +11,7 @@ use hub::model::Role;
 use hub::serve::ServeConfig;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use webdriver::Session;
 
@@ -28,6 +28,13 @@ impl Drop for Group {
         std::thread::sleep(Duration::from_millis(300));
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
+    }
+}
+
+impl Group {
+    /// Its standard error, when piped (once).
+    fn stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.0.stderr.take()
     }
 }
 
@@ -196,6 +203,9 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 struct Desktop {
     driver: String,
     app: PathBuf,
+    /// Everything the driver, the app and the processes the app starts write to their
+    /// standard error (their logs), kept here as well as shown.
+    log: Arc<Mutex<Vec<u8>>>,
     // Dropped in order: the driver (and the app) before the display.
     _driver: Group,
     _xvfb: testkit::Xvfb,
@@ -209,7 +219,7 @@ impl Desktop {
         let display = xvfb.display.clone();
         let port = testkit::free_port();
         let runtime_dir = scratch("runtime");
-        let driver = spawn_group(
+        let mut driver = spawn_group(
             Command::new("dbus-run-session")
                 .args([
                     "--",
@@ -225,12 +235,37 @@ impl Desktop {
                 .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
                 // GTK's accessibility bus would outlive the session bus.
                 .env("NO_AT_BRIDGE", "1")
-                .env("RUST_LOG", "warn,watchfloor=info,app=info")
-                .stdout(Stdio::null()),
+                // Our crates that touch credentials log in detail: the logs are searched for
+                // the cameras' password.
+                .env(
+                    "RUST_LOG",
+                    "warn,watchfloor=info,app=info,hub=info,watchfloor_hub=info,media=debug,\
+                     recorder=debug,watchfloor_recorder=debug,sim=info,watchfloor_sim=info",
+                )
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped()),
         );
+        // The logs go on to the test's own standard error, and are kept.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut stderr) = driver.stderr() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 8192];
+                while let Ok(n) = std::io::Read::read(&mut stderr, &mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    let _ = std::io::Write::write_all(&mut std::io::stderr(), &chunk[..n]);
+                    log.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend_from_slice(&chunk[..n]);
+                }
+            });
+        }
         Self {
             driver: format!("http://127.0.0.1:{port}"),
             app: PathBuf::from(env!("CARGO_BIN_EXE_watchfloor")),
+            log,
             _driver: driver,
             _xvfb: xvfb,
         }
@@ -251,6 +286,28 @@ impl Desktop {
 
 /// Opens a console tab. A click can land on something else while the page's layout moves
 /// (an alarm banner appearing pushes the tabs down), so it clicks until the tab is selected.
+/// Ends `session` and waits until its app, on `profile`, has exited: WebDriver's answer comes
+/// before the process is gone, and an app started on the same profile meanwhile finds the
+/// profile still held and gives up.
+fn end_and_wait(session: Session, profile: &Path) {
+    session.end();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Command::new("pgrep")
+        .arg("-f")
+        .arg(profile.as_os_str())
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the app on {} did not exit",
+            profile.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn tab(session: &Session, name: &str) {
     let button = format!("button[role=tab][data-tab={name}]");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -395,7 +452,7 @@ fn a_guard_signs_in_puts_a_camera_on_the_wall_and_keeps_a_saved_layout() {
     // Then the wall moves on: camera 9 on tile 4.
     tab(&session, "wall");
     put_camera(&session, 3, "cam09");
-    session.end();
+    end_and_wait(session, &profile);
 
     // A restart: the wall shows what it showed (camera 9 on tile 4); the saved layout is
     // still there and brings camera 5 back.
@@ -652,7 +709,7 @@ fn a_note_written_while_the_hub_is_away_reaches_it_once_after_the_app_is_killed(
         .status()
         .expect("pkill");
     assert!(killed.success(), "the app was not found to kill");
-    session.end();
+    end_and_wait(session, &profile);
     site.restart_hub();
     let session = desktop.signed_in(&profile, &site);
     session.wait("[data-outbox-count='0']", Duration::from_secs(30));
@@ -737,6 +794,21 @@ fn a_first_start_offers_the_demo_which_brings_a_live_site() {
     assert!(
         files > 5,
         "the profile, the hub's database and the recorder's files were read"
+    );
+    let logs = desktop
+        .log
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&logs).contains("watchfloor_recorder"),
+        "the demo's logs were read (the recorder's among them)"
+    );
+    assert!(
+        !logs
+            .windows(password.len())
+            .any(|w| w == password.as_bytes()),
+        "the cameras' password is in a log"
     );
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();

@@ -146,7 +146,7 @@ impl HubClient {
             encode(site),
             encode(camera)
         );
-        let body = serde_json::to_value(contract::TicketRequest { stream })
+        let body = serde_json::to_value(contract::TicketRequest { stream, mode: None })
             .map_err(|e| AppError::bad_input(format!("cannot encode the request: {e}")))?;
         self.send(reqwest::Method::POST, &path, Some(token), Some(&body))
             .await

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// A recorder the hub knows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
@@ -47,10 +47,37 @@ impl StreamName {
     }
 }
 
+/// What a ticket opens: the stream as it happens, or its recording.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, TS,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamMode {
+    /// The restream: `<recorder>/<camera>/<stream>`.
+    #[default]
+    Live,
+    /// Recorded video, with ONVIF Profile G replay semantics (`Range: clock=`, `Scale`):
+    /// `<recorder>/<camera>/<stream>/replay`.
+    Replay,
+}
+
+impl StreamMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamMode::Live => "live",
+            StreamMode::Replay => "replay",
+        }
+    }
+}
+
 /// `POST /api/v1/sites/{site}/cameras/{camera}/ticket`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 pub struct TicketRequest {
     pub stream: StreamName,
+    /// Live when left out.
+    #[serde(default)]
+    #[ts(optional)]
+    pub mode: Option<StreamMode>,
 }
 
 /// A ticket to open one stream of one camera through its recorder: give `user` and `ticket`
@@ -92,8 +119,160 @@ pub struct TicketClaims {
     pub recorder: String,
     pub camera: String,
     pub stream: StreamName,
+    /// Live or recorded: a ticket for one never opens the other.
+    #[serde(default)]
+    pub mode: StreamMode,
     /// Unix milliseconds.
     pub issued_ms: i64,
     /// Unix milliseconds; a recorder refuses the ticket from then on.
     pub expires_ms: i64,
+}
+
+/// An evidence lock: a camera's recorded range that its recorder keeps, whatever retention
+/// says, until someone releases it. Made and released through the hub (each an audit line);
+/// the camera's recorder learns of it at its next sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct EvidenceLock {
+    pub id: String,
+    pub site: String,
+    pub camera: String,
+    /// RFC 3339.
+    pub from: String,
+    /// RFC 3339.
+    pub to: String,
+    pub reason: String,
+    /// The user who made it.
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339; `None` while it holds.
+    #[ts(optional)]
+    pub released_at: Option<String>,
+    #[ts(optional)]
+    pub released_by: Option<String>,
+}
+
+/// `GET /api/v1/sites/{site}/locks`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, IntoParams, TS)]
+#[into_params(parameter_in = Query)]
+pub struct LockFilter {
+    /// One camera's only.
+    pub camera: Option<String>,
+}
+
+/// `POST /api/v1/sites/{site}/locks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct NewEvidenceLock {
+    pub camera: String,
+    /// RFC 3339.
+    pub from: String,
+    /// RFC 3339.
+    pub to: String,
+    pub reason: String,
+}
+
+/// The header naming the recorder that signs a sync.
+pub const RECORDER_HEADER: &str = "x-watchfloor-recorder";
+/// The header carrying the recorder's Ed25519 signature (hex) of `<recorder>.<timestamp>.<body>`
+/// (the timestamp in Unix milliseconds, in [`RECORDER_TIMESTAMP_HEADER`]).
+pub const RECORDER_SIGNATURE_HEADER: &str = "x-watchfloor-recorder-signature";
+pub const RECORDER_TIMESTAMP_HEADER: &str = "x-watchfloor-timestamp";
+
+/// What a recorder signs for a sync.
+pub fn recorder_signed_message(recorder: &str, timestamp_ms: &str, body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(recorder.len() + timestamp_ms.len() + body.len() + 2);
+    message.extend_from_slice(recorder.as_bytes());
+    message.push(b'.');
+    message.extend_from_slice(timestamp_ms.as_bytes());
+    message.push(b'.');
+    message.extend_from_slice(body);
+    message
+}
+
+/// How one recorded stream is doing, as its recorder reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingState {
+    Connecting,
+    Recording,
+    Offline,
+    /// No space left, everything left is locked as evidence.
+    DiskFull,
+}
+
+/// One stream in a recorder's health report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct StreamHealthReport {
+    pub camera: String,
+    pub stream: StreamName,
+    pub state: RecordingState,
+    /// Why it is offline, in words.
+    #[ts(optional)]
+    pub reason: Option<String>,
+    /// Bits per second recorded over the last minutes (0 when nothing was).
+    pub bitrate_bps: u64,
+    /// RFC 3339: the end of the last recorded segment.
+    #[ts(optional)]
+    pub recorded_until: Option<String>,
+    /// Outages over the last 24 hours, and their seconds.
+    pub gaps_24h: u32,
+    pub gap_seconds_24h: u64,
+}
+
+/// A recorder's storage in its health report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct StorageReport {
+    /// Bytes of video kept (locked or not).
+    pub used_bytes: u64,
+    /// Bytes free on the video's disk.
+    pub free_bytes: u64,
+    /// Bytes of video under evidence locks.
+    pub locked_bytes: u64,
+}
+
+/// A stream ticket the recorder refused, for the hub's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct RefusedTicket {
+    /// RFC 3339.
+    pub at: String,
+    /// The camera the request named, when it named one the hub would take.
+    #[ts(optional)]
+    pub camera: Option<String>,
+    pub stream: StreamName,
+    pub mode: StreamMode,
+    /// The user the ticket names, when it could be read.
+    #[ts(optional)]
+    pub user: Option<String>,
+    pub reason: String,
+}
+
+/// `POST /api/v1/recorders/{recorder}/sync`, signed by the recorder: how it is doing and what
+/// it refused since the last sync. The answer is [`RecorderSync`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct RecorderReport {
+    /// RFC 3339.
+    pub at: String,
+    pub storage: StorageReport,
+    pub streams: Vec<StreamHealthReport>,
+    #[serde(default)]
+    pub refused: Vec<RefusedTicket>,
+}
+
+/// The hub's answer to a sync: the evidence locks that hold on the recorder's site (camera ids
+/// are the site's), and the ids of those released over the last 90 days. A recorder releases a
+/// lock only when it is named released, never because it is missing: a hub restored from an
+/// old backup cannot release evidence by forgetting it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct RecorderSync {
+    pub locks: Vec<EvidenceLock>,
+    pub released: Vec<String>,
+}
+
+/// A recorder and its last health report, as IT sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct RecorderHealth {
+    pub recorder: String,
+    /// RFC 3339: when the hub last heard from it.
+    pub seen_at: String,
+    pub report: RecorderReport,
 }

@@ -84,7 +84,9 @@ fn hub_declarations() -> (String, Vec<String>) {
         AuditRecord, NewIncident, IncidentPatch, NewAttachment, NewNote, IncidentFilter,
         AuditFilter,
         Tour, LayoutBody, SavedLayout,
-        Recorder, CameraRecorder, StreamName, TicketRequest, StreamTicket,
+        Recorder, CameraRecorder, StreamName, StreamMode, TicketRequest, StreamTicket,
+        EvidenceLock, NewEvidenceLock, LockFilter, RecordingState, StreamHealthReport,
+        StorageReport, RefusedTicket, RecorderReport, RecorderSync, RecorderHealth,
         ClientMessage, FeedMessage, Change, ChangeBody, Removed,
     )
 }

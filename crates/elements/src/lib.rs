@@ -133,6 +133,8 @@ pub const ELEMENTS: &[Element] = &[
     always("mp4mux", "isomp4", GOOD, F_GOOD),
     always("splitmuxsink", "multifile", GOOD, F_GOOD),
     always("splitmuxsrc", "multifile", GOOD, F_GOOD),
+    // The recorder's ONVIF replay: each RTP packet stamped with its frame's capture time.
+    always("rtponviftimestamp", "rtponvif", BAD, F_BAD),
     always(
         "filesink",
         "coreelements",

@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "recorders",
         include_str!("../migrations/0003_recorders.sql"),
     ),
+    (
+        4,
+        "evidence",
+        include_str!("../migrations/0004_evidence.sql"),
+    ),
 ];
 
 /// Which SQL server is behind the pool.

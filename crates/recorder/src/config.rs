@@ -118,6 +118,12 @@ pub struct HubConfig {
     /// A PEM certificate to trust for the hub (its self-signed one), when not a public one.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// How often it syncs with the hub (its health out, the evidence locks in), as written.
+    #[serde(default, rename = "sync_interval")]
+    sync_interval_text: Option<String>,
+    /// The same, read (30 s when not given).
+    #[serde(skip)]
+    pub sync_interval: Duration,
 }
 
 /// A configuration file that cannot be used, with the key at fault.
@@ -343,9 +349,22 @@ impl Config {
                 );
             }
         }
+        let hub = match file.hub {
+            Some(mut hub) => {
+                hub.sync_interval = bounded(
+                    "hub.sync_interval",
+                    duration("hub.sync_interval", hub.sync_interval_text.as_deref())?,
+                    Duration::from_millis(100),
+                    Duration::from_secs(3600),
+                )?
+                .unwrap_or(Duration::from_secs(30));
+                Some(hub)
+            }
+            None => None,
+        };
         let config = Self {
             restream,
-            hub: file.hub,
+            hub,
             id: file.id,
             data_dir: file.data_dir,
             video_dir: file.video_dir,

@@ -57,6 +57,8 @@ const MIGRATIONS: &[&str] = &[
          end_us INTEGER,
          reason TEXT NOT NULL
      );",
+    // 2: where a lock comes from: the hub (replaced at each sync) or this machine.
+    "ALTER TABLE locks ADD COLUMN origin TEXT NOT NULL DEFAULT 'local';",
 ];
 
 /// Where a segment's times come from.
@@ -207,6 +209,32 @@ fn segment_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Segment> {
     })
 }
 
+/// Adds `lock` from `origin`, or changes the one with its id; how many rows changed (0 when it
+/// was there as it is).
+fn upsert_lock(conn: &Connection, lock: &Lock, origin: &str) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT INTO locks (id, camera, start_us, end_us, reason, created_by, created_us, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET camera = excluded.camera, start_us = excluded.start_us,
+             end_us = excluded.end_us, reason = excluded.reason,
+             created_by = excluded.created_by, created_us = excluded.created_us,
+             origin = excluded.origin
+         WHERE locks.camera != excluded.camera OR locks.start_us != excluded.start_us
+            OR locks.end_us != excluded.end_us OR locks.reason != excluded.reason
+            OR locks.origin != excluded.origin",
+        params![
+            lock.id,
+            lock.camera,
+            lock.start_us,
+            lock.end_us,
+            lock.reason,
+            lock.created_by,
+            lock.created_us,
+            origin
+        ],
+    )
+}
+
 impl Index {
     /// Opens (or creates) the index at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
@@ -347,19 +375,92 @@ impl Index {
         query().map_err(|e| self.error(e))
     }
 
+    /// The segment of one stream that holds `at_us` (the latest to start at or before it,
+    /// when clock changes make two overlap), else the first one after it.
+    pub fn segment_at(
+        &self,
+        camera: &str,
+        kind: StreamKind,
+        at_us: i64,
+    ) -> Result<Option<Segment>> {
+        let conn = self.conn.lock();
+        let query = |sql: &str| -> rusqlite::Result<Option<Segment>> {
+            conn.prepare_cached(sql)?
+                .query_row(params![camera, kind.as_str(), at_us], segment_of)
+                .optional()
+        };
+        let holding = format!(
+            "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
+             WHERE st.camera = ?1 AND st.kind = ?2 AND s.start_us <= ?3 AND s.end_us > ?3
+             ORDER BY s.start_us DESC, s.id DESC LIMIT 1"
+        );
+        let after = format!(
+            "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
+             WHERE st.camera = ?1 AND st.kind = ?2 AND s.start_us > ?3
+             ORDER BY s.start_us, s.id LIMIT 1"
+        );
+        let found = match query(&holding) {
+            Ok(None) => query(&after),
+            other => other,
+        };
+        found.map_err(|e| self.error(e))
+    }
+
+    /// The newest segment of one stream.
+    pub fn newest_segment(&self, camera: &str, kind: StreamKind) -> Result<Option<Segment>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Option<Segment>> {
+            conn.prepare_cached(&format!(
+                "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
+                 WHERE st.camera = ?1 AND st.kind = ?2 ORDER BY s.start_us DESC, s.id DESC LIMIT 1"
+            ))?
+            .query_row(params![camera, kind.as_str()], segment_of)
+            .optional()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// The segment of the same stream that plays after `segment`: the next of its run, else the
+    /// first to start after it.
+    pub fn next_segment(&self, segment: &Segment) -> Result<Option<Segment>> {
+        if let Some(next) = self.rest_of_run(segment, 1)?.pop() {
+            return Ok(Some(next));
+        }
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Option<Segment>> {
+            conn.prepare_cached(&format!(
+                "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
+                 WHERE s.stream = (SELECT stream FROM segments WHERE id = ?1)
+                   AND s.start_us >= ?2 AND s.id != ?1 AND NOT (s.run = ?3 AND s.seq <= ?4)
+                 ORDER BY s.start_us, s.id LIMIT 1"
+            ))?
+            .query_row(
+                params![segment.id, segment.end_us - 1, segment.run, segment.seq],
+                segment_of,
+            )
+            .optional()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
     /// The segments recorded right after `segment` in the same run, in order, up to the first
-    /// one missing (deleted by retention, or never indexed): what plays on without a gap.
-    pub fn rest_of_run(&self, segment: &Segment) -> Result<Vec<Segment>> {
+    /// one missing (deleted by retention, or never indexed) and at most `limit`: what plays on
+    /// without a gap.
+    pub fn rest_of_run(&self, segment: &Segment, limit: usize) -> Result<Vec<Segment>> {
         let conn = self.conn.lock();
         let query = || -> rusqlite::Result<Vec<Segment>> {
             let mut statement = conn.prepare_cached(&format!(
                 "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
                  WHERE s.run = ?1 AND s.seq > ?2
                    AND s.stream = (SELECT stream FROM segments WHERE id = ?3)
-                 ORDER BY s.seq"
+                 ORDER BY s.seq LIMIT ?4"
             ))?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             statement
-                .query_map(params![segment.run, segment.seq, segment.id], segment_of)?
+                .query_map(
+                    params![segment.run, segment.seq, segment.id, limit],
+                    segment_of,
+                )?
                 .collect()
         };
         let mut rest = query().map_err(|e| self.error(e))?;
@@ -535,24 +636,72 @@ impl Index {
         Ok(found)
     }
 
-    /// Adds an evidence lock.
+    /// Adds an evidence lock of this machine's own (or changes the one with its id).
     pub fn add_lock(&self, lock: &Lock) -> Result<()> {
         let conn = self.conn.lock();
-        conn.execute(
-            "INSERT INTO locks (id, camera, start_us, end_us, reason, created_by, created_us)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                lock.id,
-                lock.camera,
-                lock.start_us,
-                lock.end_us,
-                lock.reason,
-                lock.created_by,
-                lock.created_us
-            ],
-        )
-        .map(|_| ())
-        .map_err(|e| self.error(e))
+        upsert_lock(&conn, lock, "local")
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Keeps the hub's `holding` locks (new ones added, changed ones updated) and removes the
+    /// hub locks named in `released`, in one transaction; this machine's own locks and hub
+    /// locks named in neither stay. How many were added or changed, and how many removed.
+    pub fn sync_hub_locks(&self, holding: &[Lock], released: &[String]) -> Result<(usize, usize)> {
+        let mut conn = self.conn.lock();
+        let mut sync = || -> rusqlite::Result<(usize, usize)> {
+            let tx = conn.transaction()?;
+            let mut changed = 0;
+            for lock in holding {
+                changed += upsert_lock(&tx, lock, "hub")?;
+            }
+            let mut removed = 0;
+            for id in released {
+                removed += tx.execute(
+                    "DELETE FROM locks WHERE id = ?1 AND origin = 'hub'",
+                    params![id],
+                )?;
+            }
+            tx.commit()?;
+            Ok((changed, removed))
+        };
+        sync().map_err(|e| self.error(e))
+    }
+
+    /// The bytes recorded of one stream in segments ending after `since_us`, and the time they
+    /// span (µs): its recent bitrate.
+    pub fn recent_bytes(
+        &self,
+        camera: &str,
+        kind: StreamKind,
+        since_us: i64,
+    ) -> Result<(u64, i64)> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<(u64, i64)> {
+            conn.prepare_cached(
+                "SELECT COALESCE(SUM(s.bytes), 0), COALESCE(MAX(s.end_us) - MIN(s.start_us), 0)
+                 FROM segments s JOIN streams st ON st.id = s.stream
+                 WHERE st.camera = ?1 AND st.kind = ?2 AND s.end_us > ?3",
+            )?
+            .query_row(params![camera, kind.as_str(), since_us], |r| {
+                Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?))
+            })
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// Bytes of video that a lock covers.
+    pub fn locked_bytes(&self) -> Result<u64> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<i64> {
+            conn.prepare_cached(
+                "SELECT COALESCE(SUM(s.bytes), 0) FROM segments s JOIN streams st ON st.id = s.stream
+                 WHERE EXISTS (SELECT 1 FROM locks l WHERE l.camera = st.camera
+                               AND l.start_us < s.end_us AND l.end_us > s.start_us)",
+            )?
+            .query_row([], |r| r.get(0))
+        };
+        query().map(|b| b.max(0) as u64).map_err(|e| self.error(e))
     }
 
     /// Releases a lock; whether there was one.
@@ -805,10 +954,29 @@ mod tests {
             .expect("all");
         // Retention took the third away (a lock kept the ones around it).
         assert!(index.remove_unlocked_segment(all[2].id).expect("remove"));
-        let rest = index.rest_of_run(&all[0]).expect("rest");
+        let rest = index.rest_of_run(&all[0], usize::MAX).expect("rest");
         assert_eq!(rest.iter().map(|s| s.seq).collect::<Vec<_>>(), [1]);
-        let rest = index.rest_of_run(&all[3]).expect("rest");
+        let rest = index.rest_of_run(&all[3], usize::MAX).expect("rest");
         assert_eq!(rest.iter().map(|s| s.seq).collect::<Vec<_>>(), [4]);
+        assert!(index.rest_of_run(&all[3], 0).expect("rest").is_empty());
+        // Playback goes on past the hole, from the next segment there is.
+        let seq = |s: Option<Segment>| s.map(|s| s.seq);
+        let next = index.next_segment(&all[1]).expect("next");
+        assert_eq!(seq(next), Some(3));
+        assert_eq!(seq(index.next_segment(&all[4]).expect("next")), None);
+        let at = |t: i64| {
+            seq(index
+                .segment_at("cam-01", StreamKind::Main, t * 1_000_000)
+                .expect("at"))
+        };
+        assert_eq!(at(35), Some(3));
+        assert_eq!(at(25), Some(3), "in the hole: the next one");
+        assert_eq!(at(-5), Some(0));
+        assert_eq!(at(55), None);
+        let newest = index
+            .newest_segment("cam-01", StreamKind::Main)
+            .expect("newest");
+        assert_eq!(seq(newest), Some(4));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

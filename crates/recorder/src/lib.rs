@@ -14,9 +14,11 @@
 pub mod config;
 pub mod credentials;
 pub mod export;
+pub mod hub_sync;
 pub mod index;
 pub mod playback;
 pub mod recording;
+pub mod replay;
 pub mod report;
 pub mod restream;
 pub mod retention;
@@ -37,6 +39,7 @@ pub fn created_elements() -> Vec<&'static str> {
     names.extend(playback::created_elements());
     names.extend(export::created_elements());
     names.extend(restream::created_elements());
+    names.extend(replay::created_elements());
     names.sort_unstable();
     names.dedup();
     names
@@ -127,6 +130,8 @@ pub struct Recorder {
     demand: Option<std::thread::JoinHandle<()>>,
     /// Reports to the hub, when one is configured.
     reporter: Option<std::thread::JoinHandle<()>>,
+    /// Syncs with the hub, when one is configured.
+    syncer: Option<std::thread::JoinHandle<()>>,
     restream: Option<restream::Restream>,
     events: Mutex<std::sync::mpsc::Receiver<StreamEvent>>,
     stop: Arc<AtomicBool>,
@@ -135,6 +140,73 @@ pub struct Recorder {
     /// Held while recording: a second recorder on the same data folder would delete this
     /// one's open segments at its start.
     _lock: std::fs::File,
+}
+
+/// Syncs with the hub every `interval` until `stop`: the locks it answers replace the index's
+/// hub locks; when it cannot be reached they stay as they are.
+fn run_sync(
+    sync: &mut hub_sync::HubSync,
+    index: &Index,
+    statuses: &[Arc<Mutex<recording::StreamStatus>>],
+    refusals: Option<&restream::RefusalLog>,
+    video_dir: &std::path::Path,
+    interval: Duration,
+    stop: &AtomicBool,
+) {
+    let mut failing = false;
+    let mut unsent: Vec<restream::Refused> = Vec::new();
+    let mut next = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        if Instant::now() < next {
+            std::thread::sleep(Duration::from_millis(50).min(interval));
+            continue;
+        }
+        next = Instant::now() + interval;
+        unsent.extend(
+            refusals
+                .map(restream::RefusalLog::drain)
+                .unwrap_or_default(),
+        );
+        // Bounded: what the hub could not take for long is dropped oldest first (and said).
+        if unsent.len() > 1000 {
+            let dropped = unsent.len() - 1000;
+            tracing::warn!("{dropped} refused ticket(s) were never reported to the hub");
+            unsent.drain(..dropped);
+        }
+        let now_us = recording::now_us();
+        let current: Vec<_> = statuses.iter().map(|s| s.lock().clone()).collect();
+        let free = retention::free_bytes(video_dir).unwrap_or(0);
+        let report = hub_sync::report(index, &current, free, unsent.clone(), now_us);
+        match sync.sync(&report, now_us / 1000) {
+            Ok(answer) => {
+                unsent.clear();
+                if failing {
+                    tracing::info!("the hub is reachable again");
+                    failing = false;
+                }
+                let kept = hub_sync::locks_of(&answer)
+                    .map_err(|e| e.to_string())
+                    .and_then(|locks| {
+                        index
+                            .sync_hub_locks(&locks, &answer.released)
+                            .map_err(|e| e.to_string())
+                    });
+                match kept {
+                    Ok((0, 0)) => {}
+                    Ok((changed, removed)) => tracing::info!(
+                        "evidence locks from the hub: {changed} new or changed, {removed} released"
+                    ),
+                    Err(e) => tracing::error!("cannot keep the hub's evidence locks: {e}"),
+                }
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!("cannot sync with the hub (the locks kept stay): {e}");
+                    failing = true;
+                }
+            }
+        }
+    }
 }
 
 /// Takes the data folder's lock, or says who holds it.
@@ -161,6 +233,15 @@ impl Recorder {
         let lock = lock_data_dir(&config.data_dir)?;
         // What can fail does so before any thread starts.
         let mut poster = config.hub.as_ref().map(report::poster).transpose()?;
+        let hub_sync = config
+            .hub
+            .as_ref()
+            .map(|hub| {
+                let signer = keys::SigningKey::load_or_create(&config.data_dir.join("signing.key"))
+                    .map_err(|e| StartError::Hub(format!("the recorder's signing key: {e}")))?;
+                hub_sync::HubSync::new(hub, &config.id, signer).map_err(StartError::Hub)
+            })
+            .transpose()?;
         std::fs::create_dir_all(config.video_dir())?;
         let index = Arc::new(Index::open(&config.index_path())?);
         let found = index.reconcile(&config.video_dir(), recording::now_us())?;
@@ -253,7 +334,20 @@ impl Recorder {
         let restream = config
             .restream
             .as_ref()
-            .map(|r| restream::Restream::start(&r.host, r.port, &r.hub_key, &config.id, &feeds))
+            .map(|r| {
+                // Every recorded stream can be replayed, live or not.
+                let recorded: Vec<replay::Recorded> = plan
+                    .iter()
+                    .filter(|(_, _, record, _)| *record)
+                    .map(|(camera, kind, _, _)| replay::Recorded {
+                        index: index.clone(),
+                        video_dir: config.video_dir(),
+                        camera: camera.id.clone(),
+                        kind: *kind,
+                    })
+                    .collect();
+                restream::Restream::start(&r.host, r.port, &r.hub_key, &config.id, &feeds, recorded)
+            })
             .transpose()?;
         // Recorded streams stay connected; the others are connected while someone watches.
         let mut streams = Vec::new();
@@ -285,24 +379,44 @@ impl Recorder {
         let (events, reporter) = match (&config.hub, poster.take()) {
             (Some(hub), Some(poster)) => {
                 let (forward, local) = std::sync::mpsc::sync_channel(1024);
-                let refusals = restream.as_ref().map(restream::Restream::refusal_log);
                 let (recorder_id, site, stop) = (config.id.clone(), hub.site.clone(), stop.clone());
                 let thread = std::thread::Builder::new()
                     .name("hub-report".into())
                     .spawn(move || {
-                        report::run(
-                            &poster,
-                            &recorder_id,
-                            &site,
-                            &events,
-                            &forward,
-                            refusals.as_ref(),
-                            &stop,
-                        )
+                        report::run(&poster, &recorder_id, &site, &events, &forward, &stop)
                     })?;
                 (local, Some(thread))
             }
             _ => (events, None),
+        };
+        // And it syncs: health and refused tickets out, evidence locks in.
+        let syncer = match (hub_sync, &config.hub) {
+            (Some(mut sync), Some(hub)) => {
+                let statuses: Vec<_> = streams.iter().map(StreamRecorder::status_handle).collect();
+                let refusals = restream.as_ref().map(restream::Restream::refusal_log);
+                let (index, stop, interval, video_dir) = (
+                    index.clone(),
+                    stop.clone(),
+                    hub.sync_interval,
+                    config.video_dir(),
+                );
+                Some(
+                    std::thread::Builder::new()
+                        .name("hub-sync".into())
+                        .spawn(move || {
+                            run_sync(
+                                &mut sync,
+                                &index,
+                                &statuses,
+                                refusals.as_ref(),
+                                &video_dir,
+                                interval,
+                                &stop,
+                            )
+                        })?,
+                )
+            }
+            _ => None,
         };
         Ok(Self {
             config,
@@ -311,6 +425,7 @@ impl Recorder {
             on_demand,
             demand,
             reporter,
+            syncer,
             restream,
             events: Mutex::new(events),
             stop,
@@ -386,6 +501,9 @@ impl Drop for Recorder {
         self.streams.clear();
         drop(watched);
         if let Some(thread) = self.reporter.take() {
+            let _ = thread.join();
+        }
+        if let Some(thread) = self.syncer.take() {
             let _ = thread.join();
         }
         if let Some(thread) = self.retention.take() {

@@ -134,15 +134,10 @@ pub fn replay_from(
     kind: StreamKind,
     at_us: i64,
 ) -> Result<Replay, PlaybackError> {
-    let segments = index.segments(camera, kind, at_us, i64::MAX)?;
-    // The segment holding the instant; where two hold it (they overlap by a few milliseconds
-    // where the clock changed from the recorder's to the camera's), the later, better timed
-    // one. Else the first one after it.
-    let chosen = segments
-        .iter()
-        .rposition(|s| s.start_us <= at_us)
-        .unwrap_or(0);
-    let Some(first) = segments.get(chosen) else {
+    // The segment holding the instant (the later, better timed one where two hold it: they
+    // overlap by a few milliseconds where the clock changed from the recorder's to the
+    // camera's), else the first one after it.
+    let Some(first) = index.segment_at(camera, kind, at_us)? else {
         return Err(PlaybackError::NotRecorded {
             camera: camera.to_owned(),
             kind: kind.as_str(),
@@ -150,7 +145,7 @@ pub fn replay_from(
     };
     // The run goes on in the order it was recorded.
     let mut run = vec![first.clone()];
-    run.extend(index.rest_of_run(first)?);
+    run.extend(index.rest_of_run(&first, usize::MAX)?);
     Ok(Replay {
         files: run.iter().map(|s| video_dir.join(&s.file)).collect(),
         start_us: first.start_us,
@@ -160,14 +155,6 @@ pub fn replay_from(
 }
 
 impl Replay {
-    /// The first `segments` files only: `splitmuxsrc` reads every part it is given before it
-    /// plays (to know their durations), so interactive playback opens a short window from the
-    /// instant and moves on, while an export takes the whole run.
-    pub fn window(mut self, segments: usize) -> Self {
-        self.files.truncate(segments.max(1));
-        self
-    }
-
     /// The position of the instant in the run's own timeline.
     pub fn offset(&self) -> gst::ClockTime {
         gst::ClockTime::from_useconds((self.at_us - self.start_us).max(0) as u64)

@@ -162,6 +162,11 @@ impl StreamRecorder {
         self.status.lock().clone()
     }
 
+    /// Its status as it changes, for a thread of its own (the sync with the hub).
+    pub fn status_handle(&self) -> Arc<Mutex<StreamStatus>> {
+        self.status.clone()
+    }
+
     /// Asks it to stop, without waiting: a recorder asks all its streams first, so that they
     /// finish their segments together, not one after another.
     pub fn request_stop(&self) {

@@ -1,20 +1,18 @@
-//! What the recorder tells the hub: a camera stream going offline and coming back, a disk full
-//! of locked video, and stream tickets it refused. Posted as events through the hub's signed
+//! What the recorder tells the hub as it happens: a camera stream going offline and coming
+//! back, and a disk full of locked video (its health and refused tickets go by the periodic
+//! sync, [`crate::hub_sync`]). Posted as events through the hub's signed
 //! webhook (a source the IT admin registers for the recorder), so that the hub keeps them with
 //! the site's other events and its alarm rules can raise an alarm on them (a camera offline, a
 //! recorder out of space). Each event's id is unique per recorder and instant: the hub drops
 //! a repeated one.
 
 use crate::recording::StreamEvent;
-use crate::restream::Refused;
 use contract::IngestEvent;
 
 /// The event type of a stream going offline or online (`state`: `Offline`, `Online`).
 pub const CAMERA_STREAM: &str = "CameraStream";
 /// The event type of a recorder's storage (`state`: `Full`).
 pub const RECORDER_STORAGE: &str = "RecorderStorage";
-/// The event type of a stream ticket the recorder refused (`state`: why, in words).
-pub const TICKET_REFUSED: &str = "StreamTicketRefused";
 
 /// At most `max` bytes of `text`, cut at a character boundary.
 fn clip(text: &str, max: usize) -> String {
@@ -32,8 +30,6 @@ fn event_id(parts: &[&str], at_us: i64) -> String {
     let digest = Sha256::digest(parts.join("\u{1f}").as_bytes());
     format!("rec-{at_us}-{}", &hex::encode(digest)[..24])
 }
-
-use events::is_id;
 
 /// A Unix time in microseconds as RFC 3339 (milliseconds, UTC), if it is one.
 pub fn rfc3339(us: i64) -> Option<String> {
@@ -87,28 +83,6 @@ pub fn stream_event(recorder: &str, site: &str, event: &StreamEvent) -> IngestEv
     }
 }
 
-/// A refused ticket as the hub's event.
-pub fn refusal_event(recorder: &str, site: &str, refused: &Refused, n: u64) -> IngestEvent {
-    let at_us = refused.at_ms.saturating_mul(1000);
-    IngestEvent {
-        id: event_id(&[recorder, "refused", &n.to_string()], at_us),
-        time: rfc3339(at_us).unwrap_or_default(),
-        site: site.to_owned(),
-        door: None,
-        // What a stranger put in the path is named only when the hub would take it.
-        camera: is_id(&refused.camera).then(|| refused.camera.clone()),
-        topic: Some(clip(
-            &match &refused.user {
-                Some(user) => format!("{} stream, ticket of {user}", refused.kind.as_str()),
-                None => format!("{} stream", refused.kind.as_str()),
-            },
-            250,
-        )),
-        event_type: TICKET_REFUSED.to_owned(),
-        state: Some(clip(&refused.reason.to_string(), 250)),
-    }
-}
-
 /// The webhook poster for `hub`.
 pub fn poster(
     hub: &crate::config::HubConfig,
@@ -136,18 +110,15 @@ pub fn poster(
     .map_err(crate::StartError::Hub)
 }
 
-/// Posts each stream event and refused ticket to the hub, and hands the events on to
-/// `forward`, until `stop`.
+/// Posts each stream event to the hub, and hands the events on to `forward`, until `stop`.
 pub fn run(
     poster: &webhook::Webhook<IngestEvent>,
     recorder: &str,
     site: &str,
     events: &std::sync::mpsc::Receiver<StreamEvent>,
     forward: &std::sync::mpsc::SyncSender<StreamEvent>,
-    refusals: Option<&crate::restream::RefusalLog>,
     stop: &std::sync::atomic::AtomicBool,
 ) {
-    let mut refused = 0u64;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         match events.recv_timeout(std::time::Duration::from_millis(200)) {
             Ok(event) => {
@@ -166,10 +137,6 @@ pub fn run(
                 let _ = forward.try_send(event);
             }
         }
-        for refusal in refusals.map(|r| r.drain()).unwrap_or_default() {
-            refused += 1;
-            let _ = poster.post(refusal_event(recorder, site, &refusal, refused));
-        }
     }
 }
 
@@ -177,6 +144,7 @@ pub fn run(
 mod tests {
     use super::*;
     use crate::config::StreamKind;
+    use events::is_id;
 
     #[test]
     fn events_carry_the_camera_the_state_and_a_unique_id() {
@@ -207,23 +175,5 @@ mod tests {
                 .unwrap_or_default()
                 .contains("ended the stream")
         );
-        let refused = refusal_event(
-            "rec-1",
-            "hq",
-            &Refused {
-                camera: "cam02".into(),
-                kind: StreamKind::Sub,
-                user: Some("u-guard".into()),
-                reason: crate::tickets::Refusal::Expired(80),
-                at_ms: 1_800_000_000_000,
-            },
-            7,
-        );
-        assert_eq!(refused.event_type, TICKET_REFUSED);
-        assert_eq!(
-            refused.state.as_deref(),
-            Some("the ticket expired 80 s ago")
-        );
-        assert_ne!(refused.id, offline.id);
     }
 }

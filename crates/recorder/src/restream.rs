@@ -12,6 +12,7 @@
 
 use crate::config::StreamKind;
 use crate::tickets::{self, Refusal};
+use contract::StreamMode;
 use gst::glib;
 use gst::prelude::*;
 use gst_rtsp_server::prelude::*;
@@ -274,6 +275,7 @@ pub struct Refused {
     /// The camera and stream the request or the ticket named (empty when neither could say).
     pub camera: String,
     pub kind: StreamKind,
+    pub mode: StreamMode,
     /// The user the ticket names, when it could be read.
     pub user: Option<String>,
     pub reason: Refusal,
@@ -304,10 +306,18 @@ impl RefusalLog {
 const REFUSALS_KEPT: usize = 1000;
 
 impl Checker {
-    fn refuse(&self, camera: &str, kind: StreamKind, user: Option<String>, reason: Refusal) {
+    fn refuse(
+        &self,
+        camera: &str,
+        kind: StreamKind,
+        mode: StreamMode,
+        user: Option<String>,
+        reason: Refusal,
+    ) {
         tracing::warn!(
             camera,
             stream = kind.as_str(),
+            mode = mode.as_str(),
             "stream ticket refused: {reason}"
         );
         let mut refusals = self.refusals.lock();
@@ -317,6 +327,7 @@ impl Checker {
         refusals.push_back(Refused {
             camera: camera.to_owned(),
             kind,
+            mode,
             user,
             reason,
             at_ms: crate::recording::now_us() / 1000,
@@ -343,36 +354,48 @@ impl Checker {
             // challenge and comes back with them. Not a refusal worth reporting.
             return None;
         };
-        let (camera, kind) = asked
+        let (camera, kind, mode) = asked
             .as_ref()
-            .map(|(c, k)| (c.clone(), *k))
-            .unwrap_or_else(|_| (String::new(), StreamKind::Main));
+            .map(|a| (a.camera.clone(), a.kind, a.mode))
+            .unwrap_or_else(|_| (String::new(), StreamKind::Main, StreamMode::Live));
         let now_ms = crate::recording::now_us() / 1000;
         let claims = match tickets::check(&self.hub_key, &self.recorder, &ticket, now_ms) {
             Ok(claims) => claims,
             Err(reason) => {
-                self.refuse(&camera, kind, None, reason);
+                self.refuse(&camera, kind, mode, None, reason);
                 return None;
             }
         };
-        let granted = (claims.camera.clone(), tickets::kind_of(claims.stream));
+        let granted = tickets::Asked {
+            camera: claims.camera.clone(),
+            kind: tickets::kind_of(claims.stream),
+            mode: claims.mode,
+        };
+        let name = |a: &tickets::Asked| {
+            let replay = if a.mode == StreamMode::Replay {
+                " (recorded)"
+            } else {
+                ""
+            };
+            format!("{}/{}{replay}", a.camera, a.kind.as_str())
+        };
         let refusal = match asked {
             Ok(asked) if asked == granted => None,
-            Ok(_) => Some(Refusal::OtherStream {
-                ticket: format!("{}/{}", granted.0, granted.1.as_str()),
-                asked: format!("{camera}/{}", kind.as_str()),
+            Ok(asked) => Some(Refusal::OtherStream {
+                ticket: name(&granted),
+                asked: name(&asked),
             }),
             Err(reason) => Some(reason),
         };
         if let Some(reason) = refusal {
-            self.refuse(&camera, kind, Some(claims.user), reason);
+            self.refuse(&camera, kind, mode, Some(claims.user), reason);
             return None;
         }
         Some(
             gst_rtsp_server::RTSPToken::builder()
                 .field(
                     "media.factory.role",
-                    tickets::role_of(&granted.0, granted.1),
+                    tickets::role_of(&granted.camera, granted.kind, granted.mode),
                 )
                 .field("watchfloor.user", claims.user)
                 .build(),
@@ -458,18 +481,23 @@ pub struct Restream {
     serving: rtsp_serve::Serving,
     checker: Arc<Checker>,
     feeds: BTreeMap<(String, StreamKind), Arc<LiveFeed>>,
+    /// The replay mounts' paths.
+    replays: Vec<String>,
 }
 
 impl Restream {
-    /// Serves `feeds` on `host:port` (port 0 picks one), allowing what `hub_key` signed.
+    /// Serves `feeds` live and `recorded` replayed on `host:port` (port 0 picks one),
+    /// allowing what `hub_key` signed.
     pub fn start(
         host: &str,
         port: u16,
         hub_key: &str,
         recorder: &str,
         feeds: &[Arc<LiveFeed>],
+        recorded: Vec<crate::replay::Recorded>,
     ) -> Result<Self, RestreamError> {
-        let server = gst_rtsp_server::RTSPServer::new();
+        // The ONVIF server: it understands `Require: onvif-replay` and its play modes.
+        let server: gst_rtsp_server::RTSPServer = gst_rtsp_server::RTSPOnvifServer::new().upcast();
         server.set_address(host);
         server.set_service(&port.to_string());
         let checker = Arc::new(Checker {
@@ -493,11 +521,18 @@ impl Restream {
             }
             *feed.on_codec.lock() = Some(OnCodec(Box::new(mount)));
         }
+        let mut replays = Vec::new();
+        for recorded in recorded {
+            let path = format!("/{}/{}/replay", recorded.camera, recorded.kind.as_str());
+            replays.push(path.clone());
+            mounts.add_factory(&path, crate::replay::ReplayFactory::new(recorded));
+        }
         let serving = rtsp_serve::serve(server, "restream")
             .map_err(|e| RestreamError::Bind(format!("{host}:{port}"), e))?;
         Ok(Self {
             serving,
             checker,
+            replays,
             feeds: feeds
                 .iter()
                 .map(|f| ((f.camera().to_owned(), f.kind()), f.clone()))
@@ -535,6 +570,9 @@ impl Drop for Restream {
             for (camera, kind) in self.feeds.keys() {
                 mounts.remove_factory(&format!("/{camera}/{}", kind.as_str()));
             }
+            for path in &self.replays {
+                mounts.remove_factory(path);
+            }
         }
     }
 }
@@ -555,10 +593,14 @@ fn factory(feed: &Arc<LiveFeed>, codec: Codec) -> gst_rtsp_server::RTSPMediaFact
     factory.set_shared(false);
     // Only a ticket for this very stream opens it.
     factory.add_role_from_structure(
-        &gst::Structure::builder(tickets::role_of(feed.camera(), feed.kind()))
-            .field("media.factory.access", true)
-            .field("media.factory.construct", true)
-            .build(),
+        &gst::Structure::builder(tickets::role_of(
+            feed.camera(),
+            feed.kind(),
+            StreamMode::Live,
+        ))
+        .field("media.factory.access", true)
+        .field("media.factory.construct", true)
+        .build(),
     );
     let feed = Arc::downgrade(feed);
     factory.connect_media_configure(move |_, media| {

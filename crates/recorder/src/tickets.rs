@@ -8,7 +8,7 @@
 //! that names one stream in its path and another in its control URL gets nothing.
 
 use crate::config::StreamKind;
-use contract::{StreamName, TicketClaims};
+use contract::{StreamMode, StreamName, TicketClaims};
 
 /// Why a ticket was refused, in words for the hub's audit trail and the recorder's log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,15 +67,25 @@ pub fn kind_of(stream: StreamName) -> StreamKind {
     }
 }
 
-/// The role that opens one stream's media factory (a GStreamer structure name).
-pub fn role_of(camera: &str, kind: StreamKind) -> String {
-    format!("view:{camera}/{}", kind.as_str())
+/// The role that opens one stream's live or recorded media factory (a GStreamer structure
+/// name).
+pub fn role_of(camera: &str, kind: StreamKind, mode: StreamMode) -> String {
+    format!("{}:{camera}/{}", mode.as_str(), kind.as_str())
 }
 
-/// The camera and stream a raw RTSP request path names: `/<camera>/<main|sub>`, with an
-/// optional control suffix `/stream=<n>`. Dot segments and percent-escapes are refused, not
-/// resolved: the server matches the raw path.
-pub fn stream_of_path(path: &str) -> Result<(String, StreamKind), Refusal> {
+/// What a request asks for: a camera's stream, live or recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    pub camera: String,
+    pub kind: StreamKind,
+    pub mode: StreamMode,
+}
+
+/// The stream a raw RTSP request path names: `/<camera>/<main|sub>` (live) or
+/// `/<camera>/<main|sub>/replay` (recorded), with an optional control suffix `/stream=<n>`.
+/// Dot segments and percent-escapes are refused, not resolved: the server matches the raw
+/// path.
+pub fn stream_of_path(path: &str) -> Result<Asked, Refusal> {
     let bad = || Refusal::BadPath(path.chars().take(200).collect());
     if path.contains('%') || path.contains('?') || path.contains('#') {
         return Err(bad());
@@ -86,18 +96,27 @@ pub fn stream_of_path(path: &str) -> Result<(String, StreamKind), Refusal> {
         .filter(|c| !c.is_empty() && *c != "." && *c != "..")
         .ok_or_else(bad)?;
     let kind = parts.next().and_then(StreamKind::parse).ok_or_else(bad)?;
-    match parts.next() {
-        None => Ok((camera.to_owned(), kind)),
-        Some(control)
-            if control
-                .strip_prefix("stream=")
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-                && parts.next().is_none() =>
-        {
-            Ok((camera.to_owned(), kind))
-        }
-        Some(_) => Err(bad()),
+    let mut rest: Vec<&str> = parts.collect();
+    let mode = if rest.first() == Some(&"replay") {
+        rest.remove(0);
+        StreamMode::Replay
+    } else {
+        StreamMode::Live
+    };
+    let control = |part: &str| {
+        part.strip_prefix("stream=")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match rest.as_slice() {
+        [] => {}
+        [part] if control(part) => {}
+        _ => return Err(bad()),
     }
+    Ok(Asked {
+        camera: camera.to_owned(),
+        kind,
+        mode,
+    })
 }
 
 /// The path of a raw request URI (`rtsp://host:port/path`), unresolved.
@@ -119,6 +138,7 @@ mod tests {
             recorder: recorder.into(),
             camera: "cam01".into(),
             stream: StreamName::Main,
+            mode: contract::StreamMode::Live,
             issued_ms: issued,
             expires_ms: expires,
         };
@@ -134,8 +154,8 @@ mod tests {
         let claims = check(&key, "rec-1", &good, now + 1000).expect("opens");
         assert_eq!(claims.user, "u-guard");
         assert_eq!(
-            role_of(&claims.camera, kind_of(claims.stream)),
-            "view:cam01/main"
+            role_of(&claims.camera, kind_of(claims.stream), claims.mode),
+            "live:cam01/main"
         );
         assert_eq!(
             check(&key, "rec-1", &good, now + 200_000),
@@ -162,17 +182,34 @@ mod tests {
 
     #[test]
     fn request_paths_name_a_camera_stream_and_tricks_are_refused() {
+        let asked = |camera: &str, kind, mode| {
+            Ok(Asked {
+                camera: camera.into(),
+                kind,
+                mode,
+            })
+        };
         assert_eq!(
             stream_of_path("/cam01/main"),
-            Ok(("cam01".into(), StreamKind::Main))
+            asked("cam01", StreamKind::Main, StreamMode::Live)
         );
         assert_eq!(
             stream_of_path("/cam01/sub/stream=0"),
-            Ok(("cam01".into(), StreamKind::Sub))
+            asked("cam01", StreamKind::Sub, StreamMode::Live)
+        );
+        assert_eq!(
+            stream_of_path("/cam01/sub/replay"),
+            asked("cam01", StreamKind::Sub, StreamMode::Replay)
+        );
+        assert_eq!(
+            stream_of_path("/cam01/main/replay/stream=0"),
+            asked("cam01", StreamKind::Main, StreamMode::Replay)
         );
         for bad in [
             "/cam01/other",
             "/cam01/main/x/y",
+            "/cam01/main/replay/replay",
+            "/cam01/main/stream=0/replay",
             "/",
             "/cam02/main/stream=0/../../../cam01/main/stream=0",
             "/cam01/main/stream=0x",

@@ -41,6 +41,23 @@ pub enum NotTaken {
     Stopped,
 }
 
+/// The authorities to trust for the hub: the system's (a hub with a public certificate) and
+/// the one given (its self-signed one). Installs the TLS crypto provider first.
+pub fn hub_roots(ca_pem: Option<&[u8]>) -> Result<Vec<reqwest::Certificate>, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots: Vec<reqwest::Certificate> = rustls_native_certs::load_native_certs()
+        .certs
+        .iter()
+        .filter_map(|c| reqwest::Certificate::from_der(c.as_ref()).ok())
+        .collect();
+    if let Some(pem) = ca_pem {
+        roots.push(
+            reqwest::Certificate::from_pem(pem).map_err(|e| format!("hub CA certificate: {e}"))?,
+        );
+    }
+    Ok(roots)
+}
+
 /// A running webhook poster for events of type `T`.
 #[derive(Debug)]
 pub struct Webhook<T> {
@@ -51,17 +68,8 @@ pub struct Webhook<T> {
 impl<T: Serialize + Send + 'static> Webhook<T> {
     /// Starts the posting thread, named `name`.
     pub fn start(settings: WebhookSettings, name: &str) -> Result<Self, String> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10));
-        // The system's authorities (a hub with a public certificate), and the one given.
-        for certificate in rustls_native_certs::load_native_certs().certs {
-            if let Ok(certificate) = reqwest::Certificate::from_der(certificate.as_ref()) {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
-        if let Some(pem) = &settings.ca_pem {
-            let certificate = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| format!("hub CA certificate: {e}"))?;
+        for certificate in hub_roots(settings.ca_pem.as_deref())? {
             builder = builder.add_root_certificate(certificate);
         }
         let client = builder.build().map_err(|e| format!("HTTP client: {e}"))?;

@@ -452,9 +452,18 @@ export type CameraRecorder = { recorder: string | null, };
 export type StreamName = "main" | "sub";
 
 /**
+ * What a ticket opens: the stream as it happens, or its recording.
+ */
+export type StreamMode = "live" | "replay";
+
+/**
  * `POST /api/v1/sites/{site}/cameras/{camera}/ticket`.
  */
-export type TicketRequest = { stream: StreamName, };
+export type TicketRequest = { stream: StreamName, 
+/**
+ * Live when left out.
+ */
+mode?: StreamMode, };
 
 /**
  * A ticket to open one stream of one camera through its recorder: give `user` and `ticket`
@@ -466,6 +475,142 @@ export type StreamTicket = { url: string, user: string, ticket: string,
  * RFC 3339.
  */
 expires: string, };
+
+/**
+ * An evidence lock: a camera's recorded range that its recorder keeps, whatever retention
+ * says, until someone releases it. Made and released through the hub (each an audit line);
+ * the camera's recorder learns of it at its next sync.
+ */
+export type EvidenceLock = { id: string, site: string, camera: string, 
+/**
+ * RFC 3339.
+ */
+from: string, 
+/**
+ * RFC 3339.
+ */
+to: string, reason: string, 
+/**
+ * The user who made it.
+ */
+created_by: string, 
+/**
+ * RFC 3339.
+ */
+created_at: string, 
+/**
+ * RFC 3339; `None` while it holds.
+ */
+released_at?: string, released_by?: string, };
+
+/**
+ * `POST /api/v1/sites/{site}/locks`.
+ */
+export type NewEvidenceLock = { camera: string, 
+/**
+ * RFC 3339.
+ */
+from: string, 
+/**
+ * RFC 3339.
+ */
+to: string, reason: string, };
+
+/**
+ * `GET /api/v1/sites/{site}/locks`.
+ */
+export type LockFilter = { 
+/**
+ * One camera's only.
+ */
+camera: string | null, };
+
+/**
+ * How one recorded stream is doing, as its recorder reports it.
+ */
+export type RecordingState = "connecting" | "recording" | "offline" | "disk_full";
+
+/**
+ * One stream in a recorder's health report.
+ */
+export type StreamHealthReport = { camera: string, stream: StreamName, state: RecordingState, 
+/**
+ * Why it is offline, in words.
+ */
+reason?: string, 
+/**
+ * Bits per second recorded over the last minutes (0 when nothing was).
+ */
+bitrate_bps: number, 
+/**
+ * RFC 3339: the end of the last recorded segment.
+ */
+recorded_until?: string, 
+/**
+ * Outages over the last 24 hours, and their seconds.
+ */
+gaps_24h: number, gap_seconds_24h: number, };
+
+/**
+ * A recorder's storage in its health report.
+ */
+export type StorageReport = { 
+/**
+ * Bytes of video kept (locked or not).
+ */
+used_bytes: number, 
+/**
+ * Bytes free on the video's disk.
+ */
+free_bytes: number, 
+/**
+ * Bytes of video under evidence locks.
+ */
+locked_bytes: number, };
+
+/**
+ * A stream ticket the recorder refused, for the hub's audit trail.
+ */
+export type RefusedTicket = { 
+/**
+ * RFC 3339.
+ */
+at: string, 
+/**
+ * The camera the request named, when it named one the hub would take.
+ */
+camera?: string, stream: StreamName, mode: StreamMode, 
+/**
+ * The user the ticket names, when it could be read.
+ */
+user?: string, reason: string, };
+
+/**
+ * `POST /api/v1/recorders/{recorder}/sync`, signed by the recorder: how it is doing and what
+ * it refused since the last sync. The answer is [`RecorderSync`].
+ */
+export type RecorderReport = { 
+/**
+ * RFC 3339.
+ */
+at: string, storage: StorageReport, streams: Array<StreamHealthReport>, refused: Array<RefusedTicket>, };
+
+/**
+ * The hub's answer to a sync: the evidence locks that hold on the recorder's site (camera ids
+ * are the site's), and the ids of those released over the last 90 days. A recorder releases a
+ * lock only when it is named released, never because it is missing: a hub restored from an
+ * old backup cannot release evidence by forgetting it.
+ */
+export type RecorderSync = { locks: Array<EvidenceLock>, released: Array<string>, };
+
+/**
+ * A recorder and its last health report, as IT sees it.
+ */
+export type RecorderHealth = { recorder: string, 
+/**
+ * RFC 3339: when the hub last heard from it.
+ */
+seen_at: string, report: RecorderReport, };
 
 /**
  * What a client sends: first and only, `subscribe`.

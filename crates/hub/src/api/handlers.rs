@@ -249,6 +249,25 @@ pub(super) async fn list_events(
     Ok(Json(state.hub.list_events(&caller, filter).await?))
 }
 
+/// A signed request's raw body (its signature is over these bytes), or why it cannot be read.
+fn raw_body(
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<axum::body::Bytes, HubError> {
+    body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => HubError::PayloadTooLarge(r.body_text()),
+        _ => HubError::BadRequest(r.body_text()),
+    })
+}
+
+/// A header a signed request must carry; without it the request is refused.
+fn signed_header(headers: &HeaderMap, name: &str) -> Result<String, HubError> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| HubError::Forbidden(format!("missing {name}")))
+}
+
 /// Access-control events from a registered source, signed with its secret.
 #[utoipa::path(post, path = "/api/v1/ingest/{source}", tag = "events",
     params(("source" = String, Path),
@@ -265,21 +284,12 @@ pub(super) async fn ingest_webhook(
     headers: HeaderMap,
     body: Result<axum::body::Bytes, BytesRejection>,
 ) -> ApiResult<Json<IngestResult>> {
-    let body = body.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => HubError::PayloadTooLarge(r.body_text()),
-        _ => HubError::BadRequest(r.body_text()),
-    })?;
+    let body = raw_body(body)?;
     let (site, secret) = state.hub.source(&source).await.map_err(|e| match e {
         HubError::NotFound(_) => HubError::Forbidden("unknown source".into()),
         other => other,
     })?;
-    let header_text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| HubError::Forbidden(format!("missing {name}")))
-    };
+    let header_text = |name: &str| signed_header(&headers, name);
     ingest::verify_signature(
         &secret,
         &header_text(events::TIMESTAMP_HEADER)?,
@@ -661,6 +671,100 @@ pub(super) async fn stream_ticket(
         state
             .hub
             .stream_ticket(&caller, &site, &camera, request)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/locks", tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path), LockFilter),
+    responses((status = 200, body = [EvidenceLock], description = "Those that hold first, newest first")))]
+pub(super) async fn list_locks(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(site): Path<String>,
+    Query(filter): Query<LockFilter>,
+) -> ApiResult<Json<Vec<EvidenceLock>>> {
+    Ok(Json(
+        state
+            .hub
+            .locks(&caller, &site, filter.camera.as_deref())
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{site}/locks", tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path)), request_body = NewEvidenceLock,
+    responses((status = 200, body = EvidenceLock,
+               description = "The camera's recorder keeps the range from its next sync on"),
+              (status = 409, body = ErrorBody, description = "Too many locks hold on the site")))]
+pub(super) async fn create_lock(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(site): Path<String>,
+    Body(new): Body<NewEvidenceLock>,
+) -> ApiResult<Json<EvidenceLock>> {
+    Ok(Json(
+        state
+            .hub
+            .create_lock(Actor::User(&caller), &site, new)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{site}/locks/{lock}/release", tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path), ("lock" = String, Path)),
+    responses((status = 200, body = EvidenceLock),
+              (status = 409, body = ErrorBody, description = "Already released")))]
+pub(super) async fn release_lock(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((site, lock)): Path<(String, String)>,
+) -> ApiResult<Json<EvidenceLock>> {
+    Ok(Json(
+        state
+            .hub
+            .release_lock(Actor::User(&caller), &site, &lock)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/recorders/health", tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path)), responses((status = 200, body = [RecorderHealth])))]
+pub(super) async fn recorder_health(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(site): Path<String>,
+) -> ApiResult<Json<Vec<RecorderHealth>>> {
+    Ok(Json(state.hub.recorder_health(&caller, &site).await?))
+}
+
+/// A recorder's health in, the evidence locks of its site out; signed with its own key.
+#[utoipa::path(post, path = "/api/v1/recorders/{recorder}/sync", tag = "recorders",
+    params(("recorder" = String, Path),
+           ("X-Watchfloor-Timestamp" = String, Header, description = "Unix milliseconds"),
+           ("X-Watchfloor-Recorder-Signature" = String, Header, description = "hex Ed25519 signature of `<recorder>.<timestamp>.<body>` with the recorder's key")),
+    request_body = RecorderReport,
+    responses((status = 200, body = RecorderSync),
+              (status = 400, body = ErrorBody, description = "Not a report"),
+              (status = 403, body = ErrorBody, description = "Unknown recorder, a wrong signature, a stale time or a replay"),
+              (status = 413, body = ErrorBody, description = "Larger than the hub takes")))]
+pub(super) async fn recorder_sync(
+    State(state): State<AppState>,
+    Path(recorder): Path<String>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> ApiResult<Json<RecorderSync>> {
+    let body = raw_body(body)?;
+    let header_text = |name: &str| signed_header(&headers, name);
+    Ok(Json(
+        state
+            .hub
+            .recorder_sync(
+                &recorder,
+                &header_text(contract::RECORDER_TIMESTAMP_HEADER)?,
+                &header_text(contract::RECORDER_SIGNATURE_HEADER)?,
+                &body,
+            )
             .await?,
     ))
 }

@@ -17,6 +17,7 @@ mod alarms;
 mod audit;
 mod doors;
 mod events;
+mod evidence;
 mod incidents;
 mod layouts;
 mod recorders;
@@ -27,6 +28,7 @@ mod users;
 
 pub use alarms::AlarmVerb;
 pub use doors::{BoxFuture, DoorController};
+pub use evidence::MAX_LOCK_MS;
 use incidents::check_priority;
 pub use recorders::TICKET_LIFETIME_MS;
 pub(crate) use rows::*;

@@ -5,7 +5,8 @@
 
 use super::*;
 use contract::{
-    CameraRecorder, Recorder, StreamName, StreamTicket, TICKET_USER, TicketClaims, TicketRequest,
+    CameraRecorder, Recorder, StreamMode, StreamName, StreamTicket, TICKET_USER, TicketClaims,
+    TicketRequest,
 };
 
 /// How long a ticket opens its stream (a stream already playing goes on).
@@ -230,8 +231,9 @@ impl Hub {
     ) -> Result<StreamTicket> {
         check_id("site", site)?;
         check_id("camera", camera)?;
+        let mode = request.mode.unwrap_or_default();
         match self
-            .issue_ticket(caller, site, camera, request.stream)
+            .issue_ticket(caller, site, camera, request.stream, mode)
             .await
         {
             Ok(ticket) => Ok(ticket),
@@ -244,7 +246,11 @@ impl Hub {
                     action: "camera.ticket.refused",
                     site: Some(site),
                     target: Some(camera),
-                    detail: json!({"stream": request.stream.as_str(), "reason": reason}),
+                    detail: json!({
+                        "stream": request.stream.as_str(),
+                        "mode": mode.as_str(),
+                        "reason": reason,
+                    }),
                 })
                 .await?;
                 tx.commit().await?;
@@ -259,7 +265,9 @@ impl Hub {
         site: &str,
         camera: &str,
         stream: StreamName,
+        mode: StreamMode,
     ) -> Result<StreamTicket> {
+        // Recorded video is for whoever may see the site live.
         caller.require(site, Right::View)?;
         let row = sqlx::query(
             "SELECT r.rtsp_url AS rtsp_url, r.id AS recorder FROM cameras c \
@@ -286,6 +294,7 @@ impl Hub {
             recorder,
             camera: camera.to_owned(),
             stream,
+            mode,
             issued_ms: now,
             expires_ms: now + TICKET_LIFETIME_MS,
         };
@@ -299,12 +308,15 @@ impl Hub {
             action: "camera.ticket",
             site: Some(site),
             target: Some(camera),
-            detail: json!({"stream": stream.as_str(), "ticket": claims.id}),
+            detail: json!({"stream": stream.as_str(), "mode": mode.as_str(), "ticket": claims.id}),
         })
         .await?;
         tx.commit().await?;
         Ok(StreamTicket {
-            url: format!("{rtsp_url}/{camera}/{}", stream.as_str()),
+            url: match mode {
+                StreamMode::Live => format!("{rtsp_url}/{camera}/{}", stream.as_str()),
+                StreamMode::Replay => format!("{rtsp_url}/{camera}/{}/replay", stream.as_str()),
+            },
             user: TICKET_USER.to_owned(),
             ticket,
             expires: crate::rfc3339(claims.expires_ms),

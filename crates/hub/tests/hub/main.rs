@@ -5,6 +5,7 @@ mod console;
 mod deploy;
 mod document;
 mod durability;
+mod evidence;
 mod feed;
 mod hostile;
 mod ingest;

@@ -11,19 +11,6 @@ use serde_json::{Value, json};
 
 const RECORDER_KEY: &str = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29";
 
-async fn audit(hub: &TestHub, token: &str, action: &str) -> Vec<Value> {
-    let (status, lines) = hub
-        .call(
-            Method::GET,
-            &format!("/api/v1/audit?action={action}"),
-            token,
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{lines}");
-    lines.as_array().cloned().unwrap_or_default()
-}
-
 async fn ticket(hub: &TestHub, token: &str, camera: &str, stream: &str) -> (u16, Value) {
     hub.call(
         Method::POST,
@@ -102,17 +89,46 @@ async fn tickets_are_signed_for_viewers_and_refused_to_others(backend: Backend) 
         hub::store::TICKET_LIFETIME_MS
     );
     assert!(keys::open_token(&keys::SigningKey::ephemeral().public_hex(), token).is_none());
+    assert_eq!(claims.mode, contract::StreamMode::Live, "live unless asked");
+
+    // A ticket to its recording: the replay address, and a claim that opens nothing live.
+    let (status, answer) = hub
+        .call(
+            Method::POST,
+            &format!("/api/v1/sites/{SITE}/cameras/cam01/ticket"),
+            &guard,
+            Some(json!({"stream": "main", "mode": "replay"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["url"], "rtsp://10.0.0.9:8556/cam01/main/replay");
+    let payload = keys::open_token(
+        &hub.running.hub.ticket_key(),
+        answer["ticket"].as_str().expect("ticket"),
+    )
+    .expect("signed");
+    let claims: TicketClaims = serde_json::from_slice(&payload).expect("claims");
+    assert_eq!(claims.mode, contract::StreamMode::Replay);
 
     // A guard of another site is refused as if the site did not exist, and that is audited.
     let (status, _) = ticket(&hub, &stranger, "cam01", "main").await;
     assert_eq!(status, 404);
     let (status, _) = ticket(&hub, &guard, "no-such-camera", "main").await;
     assert_eq!(status, 404);
-    let issued = audit(&hub, &admin, "camera.ticket").await;
-    assert_eq!(issued.len(), 1, "{issued:?}");
-    assert_eq!(issued[0]["target"], "cam01");
-    assert_eq!(issued[0]["detail"]["stream"], "sub");
-    let refused = audit(&hub, &admin, "camera.ticket.refused").await;
+    let issued = hub.audit(&admin, "camera.ticket").await;
+    assert_eq!(issued.len(), 2, "{issued:?}");
+    assert!(issued.iter().all(|i| i["target"] == "cam01"), "{issued:?}");
+    assert!(
+        issued
+            .iter()
+            .any(|i| i["detail"]["stream"] == "sub" && i["detail"]["mode"] == "live")
+    );
+    assert!(
+        issued
+            .iter()
+            .any(|i| i["detail"]["stream"] == "main" && i["detail"]["mode"] == "replay")
+    );
+    let refused = hub.audit(&admin, "camera.ticket.refused").await;
     assert_eq!(refused.len(), 3, "{refused:?}");
     assert!(
         refused

@@ -158,6 +158,20 @@ impl TestHub {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// The audit lines of `action`, as `token` may read them.
+    pub async fn audit(&self, token: &str, action: &str) -> Vec<Value> {
+        let (status, lines) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/audit?action={action}"),
+                token,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{lines}");
+        lines.as_array().cloned().unwrap_or_default()
+    }
+
     /// Registers a webhook source for the demo site and returns its secret.
     pub async fn source(&self, id: &str) -> Vec<u8> {
         self.running

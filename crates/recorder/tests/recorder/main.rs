@@ -8,5 +8,6 @@ mod deploy;
 mod export;
 mod outage;
 mod recording;
+mod replay;
 mod restream;
 mod storage;

@@ -3,37 +3,22 @@
 //! forged, wrong-camera and missing tickets are refused and reported.
 
 use crate::support::*;
-use contract::{StreamName, TICKET_USER, TicketClaims};
+use contract::{StreamMode, StreamName, TICKET_USER};
 use keys::SigningKey;
 use media::{EngineSettings, MediaEngine, StreamSettings, StreamState};
 use recorder::config::StreamKind;
-use recorder::recording::now_us;
 use recorder::tickets::Refusal;
 use std::time::Duration;
 
 fn ticket(hub: &SigningKey, camera: &str, stream: StreamName, expires_in_ms: i64) -> String {
-    ticket_for(hub, "rec-test", camera, stream, expires_in_ms)
-}
-
-fn ticket_for(
-    hub: &SigningKey,
-    recorder: &str,
-    camera: &str,
-    stream: StreamName,
-    expires_in_ms: i64,
-) -> String {
-    let now = now_us() / 1000;
-    let claims = TicketClaims {
-        id: format!("t-{camera}-{expires_in_ms}"),
-        user: "u-guard".into(),
-        site: "sim".into(),
-        recorder: recorder.into(),
-        camera: camera.into(),
+    ticket_for(
+        hub,
+        "rec-test",
+        camera,
         stream,
-        issued_ms: now,
-        expires_ms: now + expires_in_ms,
-    };
-    keys::sign_token(hub, &serde_json::to_vec(&claims).expect("claims"))
+        StreamMode::Live,
+        expires_in_ms,
+    )
 }
 
 fn watch(engine: &MediaEngine, port: u16, camera: &str, ticket: Option<String>) -> media::Stream {
@@ -170,6 +155,7 @@ fn viewers_watch_through_the_recorder_with_tickets_and_bad_tickets_are_refused()
                 "another-recorder",
                 "cam01",
                 StreamName::Main,
+                StreamMode::Live,
                 60_000,
             )),
         ),

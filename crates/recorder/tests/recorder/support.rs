@@ -199,7 +199,7 @@ pub fn decode_file(path: &std::path::Path) -> Vec<stamp::Stamp> {
 }
 
 /// The pixel stamp of a decoded I420 sample.
-fn stamp_of(sample: &gst::Sample) -> Option<stamp::Stamp> {
+pub fn stamp_of(sample: &gst::Sample) -> Option<stamp::Stamp> {
     let buffer = sample.buffer().expect("buffer");
     let info = gst_video::VideoInfo::from_caps(sample.caps().expect("caps")).expect("info");
     let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).expect("map");
@@ -208,4 +208,28 @@ fn stamp_of(sample: &gst::Sample) -> Option<stamp::Stamp> {
         frame.plane_data(0).expect("luma"),
         frame.plane_stride()[0] as usize,
     )
+}
+
+/// A stream ticket as the hub would sign it, for user `u-guard`.
+pub fn ticket_for(
+    hub: &keys::SigningKey,
+    recorder: &str,
+    camera: &str,
+    stream: contract::StreamName,
+    mode: contract::StreamMode,
+    expires_in_ms: i64,
+) -> String {
+    let now = recorder::recording::now_us() / 1000;
+    let claims = contract::TicketClaims {
+        id: format!("t-{camera}-{expires_in_ms}"),
+        user: "u-guard".into(),
+        site: "sim".into(),
+        recorder: recorder.into(),
+        camera: camera.into(),
+        stream,
+        mode,
+        issued_ms: now,
+        expires_ms: now + expires_in_ms,
+    };
+    keys::sign_token(hub, &serde_json::to_vec(&claims).expect("claims"))
 }

@@ -1,0 +1,378 @@
+//! Recorded video over RTSP with ONVIF Profile G replay semantics, played by GStreamer's own
+//! ONVIF client (`rtspsrc onvif-mode`): `Range: clock=` starts at the key frame before the
+//! instant, every packet carries the frame's capture time, and frames run on across segments.
+
+use crate::support::*;
+use contract::{StreamMode, StreamName};
+use gst::prelude::*;
+use keys::SigningKey;
+use parking_lot::Mutex;
+use recorder::config::StreamKind;
+use recorder::replay::{ntp_ns_of_unix_us, unix_us_of_ntp_ns};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What the ONVIF replay header extension of one RTP packet says.
+#[derive(Debug, Clone, Copy)]
+struct Replayed {
+    rtp_time: u32,
+    ntp_ns: u64,
+    clean_point: bool,
+    discontinuity: bool,
+}
+
+/// Reads the ONVIF replay extension (profile 0xABAC) of an RTP packet, by hand: the client's
+/// view of what the server sent, independent of the server's code.
+fn replay_extension(packet: &[u8]) -> Option<Replayed> {
+    if packet.len() < 12 || packet[0] & 0x10 == 0 {
+        return None;
+    }
+    let csrcs = usize::from(packet[0] & 0x0f);
+    let at = 12 + 4 * csrcs;
+    let header = packet.get(at..at + 4)?;
+    if u16::from_be_bytes([header[0], header[1]]) != 0xABAC {
+        return None;
+    }
+    let data = packet.get(at + 4..at + 4 + 12)?;
+    let ntp = u64::from_be_bytes(data[0..8].try_into().ok()?);
+    // NTP: 32 bits of seconds, 32 of fraction.
+    let ntp_ns = (ntp >> 32) * 1_000_000_000 + (((ntp & 0xffff_ffff) * 1_000_000_000) >> 32);
+    Some(Replayed {
+        rtp_time: u32::from_be_bytes(packet[4..8].try_into().ok()?),
+        ntp_ns,
+        clean_point: data[8] & 0x80 != 0,
+        discontinuity: data[8] & 0x20 != 0,
+    })
+}
+
+struct Client {
+    pipeline: gst::Pipeline,
+    sink: gst_app::AppSink,
+    packets: Arc<Mutex<Vec<Replayed>>>,
+    /// Set before a seek: the next section's first packet clears the log.
+    armed: Arc<AtomicBool>,
+}
+
+/// GStreamer's ONVIF client on `path`, decoding; with `from_us`, it then plays from there.
+fn onvif_client(port: u16, path: &str, ticket: &str, from_us: Option<i64>) -> Client {
+    let pipeline = gst::parse::launch(&format!(
+        "rtspsrc name=src onvif-mode=true latency=0 \
+           location=rtsp://127.0.0.1:{port}{path} user-id=ticket user-pw={ticket} \
+         ! rtph264depay name=depay ! h264parse ! avdec_h264 ! video/x-raw,format=I420 \
+         ! appsink name=sink sync=false max-buffers=1000"
+    ))
+    .expect("client pipeline")
+    .downcast::<gst::Pipeline>()
+    .expect("a pipeline");
+    let sink = pipeline
+        .by_name("sink")
+        .expect("sink")
+        .downcast::<gst_app::AppSink>()
+        .expect("appsink");
+    let packets = Arc::new(Mutex::new(Vec::new()));
+    let armed = Arc::new(AtomicBool::new(false));
+    let (seen, arming) = (packets.clone(), armed.clone());
+    pipeline
+        .by_name("depay")
+        .expect("depay")
+        .static_pad("sink")
+        .expect("pad")
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let packet = match &info.data {
+                Some(gst::PadProbeData::Buffer(buffer)) => buffer
+                    .map_readable()
+                    .ok()
+                    .and_then(|m| replay_extension(&m)),
+                _ => None,
+            };
+            if let Some(packet) = packet {
+                let mut seen = seen.lock();
+                if packet.discontinuity && arming.swap(false, Ordering::SeqCst) {
+                    seen.clear();
+                }
+                seen.push(packet);
+            }
+            gst::PadProbeReturn::Ok
+        });
+    pipeline.set_state(gst::State::Playing).expect("play");
+    let client = Client {
+        pipeline,
+        sink,
+        packets,
+        armed,
+    };
+    if let Some(from_us) = from_us {
+        // Playing (from the oldest recording, paced) for a moment, then a seek: a seek while
+        // `rtspsrc` still waits for its first `PLAY`'s answer is not sent.
+        let _ = client.pipeline.state(gst::ClockTime::from_seconds(10));
+        assert_eq!(client.frames(5).len(), 5, "the replay plays");
+        client.seek(from_us, 1.0, gst::SeekFlags::empty());
+    }
+    client
+}
+
+impl Client {
+    /// `PLAY` with `Range: clock=<from>-`, `Scale: <rate>` (and `Frames: intra` for a key-unit
+    /// trick mode). The packet log and the frames decoded before start again at the first
+    /// packet of the new section (the D bit).
+    fn seek(&self, from_us: i64, rate: f64, flags: gst::SeekFlags) {
+        self.seek_range(from_us, None, rate, flags);
+    }
+
+    /// The same, to `to_us` when given (`Range: clock=<from>-<to>`).
+    fn seek_range(&self, from_us: i64, to_us: Option<i64>, rate: f64, flags: gst::SeekFlags) {
+        self.armed.store(true, Ordering::SeqCst);
+        let (stop_type, stop) = match to_us {
+            Some(to) => (
+                gst::SeekType::Set,
+                gst::ClockTime::from_nseconds(ntp_ns_of_unix_us(to)).into(),
+            ),
+            None => (gst::SeekType::None, gst::ClockTime::NONE),
+        };
+        self.pipeline
+            .seek(
+                rate,
+                gst::SeekFlags::FLUSH | flags,
+                gst::SeekType::Set,
+                gst::ClockTime::from_nseconds(ntp_ns_of_unix_us(from_us)),
+                stop_type,
+                stop,
+            )
+            .expect("seek");
+    }
+
+    /// The section's packets and its decoded frames, at least `count` of them, from the first
+    /// frame decoded after the section's first packet came whose capture time is within a
+    /// group of pictures of `target_us` (frames still on their way from before the seek are
+    /// dropped).
+    fn section(&self, target_us: i64, count: usize) -> (Vec<Replayed>, Vec<stamp::Stamp>) {
+        let mut frames: Vec<stamp::Stamp> = Vec::new();
+        let mut started = false;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while frames.len() < count && std::time::Instant::now() < deadline {
+            let Some(frame) = self.frames(1).pop() else {
+                break;
+            };
+            if !started {
+                started = !self.armed.load(Ordering::SeqCst)
+                    && frame.latency_ms((target_us / 1000) as u64).abs() <= 2_500;
+            }
+            if started {
+                frames.push(frame);
+            }
+        }
+        (self.packets.lock().clone(), frames)
+    }
+
+    /// The stamps of the next `count` decoded frames.
+    fn frames(&self, count: usize) -> Vec<stamp::Stamp> {
+        let mut stamps = Vec::new();
+        while stamps.len() < count {
+            let Some(sample) = self.sink.try_pull_sample(gst::ClockTime::from_seconds(15)) else {
+                break;
+            };
+            stamps.extend(stamp_of(&sample));
+        }
+        stamps
+    }
+
+    /// Whether the client fails (the server refused it) before any frame.
+    fn refused(&self) -> bool {
+        let bus = self.pipeline.bus().expect("bus");
+        let message = bus.timed_pop_filtered(
+            gst::ClockTime::from_seconds(15),
+            &[gst::MessageType::Error, gst::MessageType::Eos],
+        );
+        matches!(
+            message.as_ref().map(|m| m.view()),
+            Some(gst::MessageView::Error(_))
+        ) && self.sink.try_pull_sample(gst::ClockTime::ZERO).is_none()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+#[test]
+fn a_clock_range_replays_from_the_key_frame_before_the_instant_with_capture_times() {
+    let hub = SigningKey::ephemeral();
+    let sim = site(1);
+    let config = config(
+        &sim,
+        "replay",
+        &format!(
+            "[restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{}\"",
+            hub.public_hex()
+        ),
+        "main",
+    );
+    let recorder = record_until(&config, StreamKind::Main, 5);
+    // The first seconds are timed by the recorder's clock, the rest by the camera's (its
+    // sender reports), which is what the pixel stamps carry.
+    let timed = 2;
+    let port = recorder.restream().expect("restream").port();
+    let segments = segments(&config, "cam01", StreamKind::Main);
+    let replay_ticket = ticket_for(
+        &hub,
+        "rec-test",
+        "cam01",
+        StreamName::Main,
+        StreamMode::Replay,
+        60_000,
+    );
+
+    // From an instant inside a segment.
+    let at_us = segments[timed].start_us + 700_000;
+    let viewer = onvif_client(port, "/cam01/main/replay", &replay_ticket, Some(at_us));
+    let (packets, frames) = viewer.section(at_us, 125);
+    assert!(frames.len() >= 125, "{} frames", frames.len());
+    let first = packets
+        .first()
+        .copied()
+        .expect("replay extensions on the packets");
+    assert!(first.clean_point, "starts on a key frame: {first:?}");
+    assert!(first.discontinuity, "a new section: {first:?}");
+    let first_us = unix_us_of_ntp_ns(first.ntp_ns);
+    assert!(
+        first_us <= at_us && at_us - first_us <= 2_100_000,
+        "the key frame at or before the instant: {} µs before",
+        at_us - first_us
+    );
+    // The packet's time is the capture time of the frame it carries.
+    let frame_us = 40_000;
+    let error_us = -frames[0].latency_ms((first_us / 1000) as u64) * 1000;
+    assert!(
+        error_us.abs() <= frame_us,
+        "the first frame's stamp is its packet's time, off by {error_us} µs: {:?}",
+        frames[0]
+    );
+    // What a client shows from the instant on is the frame captured then.
+    let shown = frames
+        .iter()
+        .find(|f| f.latency_ms((at_us / 1000) as u64) <= 0)
+        .expect("a frame at the instant");
+    let error_us = -shown.latency_ms((at_us / 1000) as u64) * 1000;
+    assert!(error_us <= frame_us, "off by {error_us} µs: {shown:?}");
+    // Frames run on across segments (and the reader's windows of them): no frame lost.
+    for pair in frames.windows(2) {
+        assert_eq!(pair[1].frames_since(&pair[0]), 1, "no frame lost");
+    }
+    // From the instant on (the frames before it are sent at once), every packet's time moves
+    // with its RTP time (90 kHz): one timeline.
+    let after: Vec<Replayed> = packets
+        .iter()
+        .copied()
+        .filter(|p| unix_us_of_ntp_ns(p.ntp_ns) > at_us + 50_000)
+        .collect();
+    assert!(
+        after.len() > 100,
+        "{} packets after the instant",
+        after.len()
+    );
+    for pair in after.windows(2) {
+        let rtp_us = i64::from(pair[1].rtp_time.wrapping_sub(pair[0].rtp_time) as i32) * 1000 / 90;
+        let ntp_us = unix_us_of_ntp_ns(pair[1].ntp_ns) - unix_us_of_ntp_ns(pair[0].ntp_ns);
+        assert!((rtp_us - ntp_us).abs() <= 2_000, "{pair:?}");
+    }
+
+    // Four times as fast: paced by the server at the `Scale`.
+    let started = std::time::Instant::now();
+    viewer.seek(segments[timed].start_us, 4.0, gst::SeekFlags::empty());
+    let (_, fast) = viewer.section(segments[timed].start_us, 100);
+    let took = started.elapsed();
+    assert!(fast.len() >= 100, "{} frames", fast.len());
+    for pair in fast.windows(2) {
+        assert_eq!(pair[1].frames_since(&pair[0]), 1, "no frame lost at 4x");
+    }
+    // Paced at 1x, 4 s of video would take 4 s.
+    assert!(
+        took < std::time::Duration::from_millis(3_500),
+        "4 s of video at 4x took {took:?}"
+    );
+    // Key frames only (`Frames: intra`): one a group of pictures.
+    viewer.seek(
+        segments[timed].start_us,
+        1.0,
+        gst::SeekFlags::TRICKMODE | gst::SeekFlags::TRICKMODE_KEY_UNITS,
+    );
+    let (packets, keys) = viewer.section(segments[timed].start_us, 3);
+    assert!(keys.len() >= 3, "{} key frames", keys.len());
+    // Every packet belongs to a key frame (the first packet of each carries the C bit).
+    let key_frames: std::collections::HashSet<u32> = packets
+        .iter()
+        .filter(|p| p.clean_point)
+        .map(|p| p.rtp_time)
+        .collect();
+    assert!(
+        packets.iter().all(|p| key_frames.contains(&p.rtp_time)),
+        "key frames only"
+    );
+    for pair in keys.windows(2) {
+        assert!(pair[1].frames_since(&pair[0]) > 10, "{pair:?}");
+    }
+
+    // It follows the recording: from the newest segment, frames keep coming past what was
+    // recorded when the replay began, as the recording goes on.
+    let newest = recorder
+        .index()
+        .newest_segment("cam01", StreamKind::Main)
+        .expect("index")
+        .expect("a segment");
+    viewer.seek(newest.start_us, 1.0, gst::SeekFlags::empty());
+    let (_, followed) = viewer.section(newest.start_us, 150);
+    assert!(
+        followed.len() >= 150,
+        "{} frames from a segment of 2 s",
+        followed.len()
+    );
+    for pair in followed.windows(2) {
+        assert_eq!(pair[1].frames_since(&pair[0]), 1, "no frame lost following");
+    }
+    // An end time: the frames stop there (and the replay ends).
+    let (from, to) = (
+        segments[timed].start_us,
+        segments[timed].start_us + 1_500_000,
+    );
+    viewer.seek_range(from, Some(to), 1.0, gst::SeekFlags::empty());
+    let (_, ranged) = viewer.section(from, 1);
+    assert_eq!(ranged.len(), 1, "the range plays");
+    let mut last = ranged[0];
+    while let Some(sample) = viewer.sink.try_pull_sample(gst::ClockTime::from_seconds(4)) {
+        if let Some(stamp) = stamp_of(&sample) {
+            last = stamp;
+        }
+    }
+    let past_ms = -last.latency_ms((to / 1000) as u64);
+    assert!(
+        (-80..=40).contains(&past_ms),
+        "the last frame is at the end time: {past_ms} ms past it"
+    );
+
+    drop(viewer);
+
+    // A live ticket does not open the recording, nor a replay ticket the live stream.
+    let live_ticket = ticket_for(
+        &hub,
+        "rec-test",
+        "cam01",
+        StreamName::Main,
+        StreamMode::Live,
+        60_000,
+    );
+    let refused = onvif_client(port, "/cam01/main/replay", &live_ticket, None);
+    assert!(refused.refused(), "a live ticket replays nothing");
+    drop(refused);
+    let refused = onvif_client(port, "/cam01/main", &replay_ticket, None);
+    assert!(refused.refused(), "a replay ticket shows nothing live");
+    drop(refused);
+    let refusals = recorder.restream().expect("restream").refusals();
+    assert!(
+        refusals
+            .iter()
+            .any(|r| r.mode == StreamMode::Replay && r.user.as_deref() == Some("u-guard")),
+        "{refusals:?}"
+    );
+}
