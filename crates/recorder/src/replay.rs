@@ -508,13 +508,24 @@ fn feed(viewer: &Arc<Viewer>, src: &glib::WeakRef<gst_app::AppSrc>) {
             }
             continue;
         };
+        // Still wanted: no new seek, and the media's source is active (a media being torn
+        // down, or not yet prepared, has its pad flushing). A reader stuck on a file then lets
+        // the thread go round, where it ends once the media is gone.
+        let src_pad = src.static_pad("src");
         let wanted = || {
             let now = viewer.request.lock();
-            now.generation == request.generation && !now.closed
+            now.generation == request.generation
+                && !now.closed
+                && src_pad.as_ref().is_some_and(|pad| {
+                    pad.is_active() && !pad.pad_flags().contains(gst::PadFlags::FLUSHING)
+                })
         };
         let sample = match current.reader.next(&wanted) {
             Ok(Next::Frame(sample)) => sample,
-            Ok(Next::Abandoned) => continue,
+            Ok(Next::Abandoned) => {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
             Ok(Next::End) => {
                 match follow(recorded, viewer.codec, current) {
                     Ok(true) => {}

@@ -226,7 +226,22 @@ fn a_clock_range_replays_from_the_key_frame_before_the_instant_with_capture_time
 
     // From an instant inside a segment.
     let at_us = segments[timed].start_us + 700_000;
+    // The replay's feeder threads, by name.
+    let feeders = || {
+        std::fs::read_dir("/proc/self/task")
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .filter(|t| {
+                        std::fs::read_to_string(t.path().join("comm"))
+                            .is_ok_and(|name| name.trim() == "replay-cam01")
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    };
     let viewer = onvif_client(port, "/cam01/main/replay", &replay_ticket, Some(at_us));
+    assert!(feeders() >= 1, "a feeder for the viewer");
     let (packets, frames) = viewer.section(at_us, 125);
     assert!(frames.len() >= 125, "{} frames", frames.len());
     let first = packets
@@ -368,6 +383,12 @@ fn a_clock_range_replays_from_the_key_frame_before_the_instant_with_capture_time
     let refused = onvif_client(port, "/cam01/main", &replay_ticket, None);
     assert!(refused.refused(), "a replay ticket shows nothing live");
     drop(refused);
+    // Every viewer's feeder ended with its media.
+    assert!(
+        wait_for(std::time::Duration::from_secs(10), || feeders() == 0),
+        "{} replay feeders outlived their viewers",
+        feeders()
+    );
     let refusals = recorder.restream().expect("restream").refusals();
     assert!(
         refusals
