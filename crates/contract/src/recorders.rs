@@ -276,3 +276,45 @@ pub struct RecorderHealth {
     pub seen_at: String,
     pub report: RecorderReport,
 }
+
+/// `GET <recorder>/v1/{camera}/{stream}/timeline?from=&to=` (RFC 3339; a replay ticket as
+/// `Authorization: Bearer`): what one stream holds over a range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct RecordingTimeline {
+    pub spans: Vec<RecordedSpan>,
+    pub gaps: Vec<RecordingGap>,
+    pub locks: Vec<RecordingLock>,
+}
+
+/// A stretch recorded without a break.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct RecordedSpan {
+    /// RFC 3339.
+    pub from: String,
+    pub to: String,
+    /// Timed by the camera's own clock (its RTCP sender reports) throughout, rather than by
+    /// the recorder's when the frames arrived.
+    pub camera_clock: bool,
+}
+
+/// A stretch with no video, and why when the recorder knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct RecordingGap {
+    pub from: String,
+    pub to: String,
+    #[ts(optional)]
+    pub reason: Option<String>,
+}
+
+/// An evidence lock over part of the range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct RecordingLock {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+/// The header of a recorder's media answer: the capture time (RFC 3339) of its first frame,
+/// the key frame at or before the instant asked for.
+pub const MEDIA_START_HEADER: &str = "x-watchfloor-start";

@@ -87,6 +87,7 @@ fn hub_declarations() -> (String, Vec<String>) {
         Recorder, CameraRecorder, StreamName, StreamMode, TicketRequest, StreamTicket,
         EvidenceLock, NewEvidenceLock, LockFilter, RecordingState, StreamHealthReport,
         StorageReport, RefusedTicket, RecorderReport, RecorderSync, RecorderHealth,
+        RecordingTimeline, RecordedSpan, RecordingGap, RecordingLock,
         ClientMessage, FeedMessage, Change, ChangeBody, Removed,
     )
 }

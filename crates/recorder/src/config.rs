@@ -100,6 +100,8 @@ pub struct RestreamConfig {
     pub port: u16,
     /// The hub's ticket key (Ed25519 public key, 64 hex digits): `watchfloor-hub ticket-key`.
     pub hub_key: String,
+    /// Where recorded video is also served over HTTP (timeline and fragmented MP4), when set.
+    pub http: Option<(String, u16)>,
 }
 
 /// How the recorder reports to the hub: through the signed webhook of an event source the IT
@@ -164,6 +166,8 @@ struct File {
 struct RestreamFile {
     listen: String,
     hub_key: String,
+    #[serde(default)]
+    http_listen: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -313,11 +317,22 @@ impl Config {
         let restream = file
             .restream
             .map(|r| {
-                let (host, port) = r
-                    .listen
-                    .rsplit_once(':')
-                    .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
-                    .ok_or_else(|| format!("restream.listen: `{}` is not HOST:PORT", r.listen))?;
+                let address = |key: &str, text: &str| {
+                    text.rsplit_once(':')
+                        .and_then(|(h, p)| {
+                            Some((
+                                h.trim_matches(['[', ']']).to_owned(),
+                                p.parse::<u16>().ok()?,
+                            ))
+                        })
+                        .ok_or_else(|| format!("restream.{key}: `{text}` is not HOST:PORT"))
+                };
+                let (host, port) = address("listen", &r.listen)?;
+                let http = r
+                    .http_listen
+                    .as_deref()
+                    .map(|text| address("http_listen", text))
+                    .transpose()?;
                 let key = r.hub_key.trim().to_ascii_lowercase();
                 if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err("restream.hub_key: the hub's ticket key is 64 hex digits \
@@ -325,9 +340,10 @@ impl Config {
                         .to_owned());
                 }
                 Ok(RestreamConfig {
-                    host: host.to_owned(),
+                    host,
                     port,
                     hub_key: key,
+                    http,
                 })
             })
             .transpose()?;

@@ -195,17 +195,24 @@ fn remux(replay: &playback::Replay, to_us: i64, path: &Path) -> Result<(), Expor
         })?;
         let start = replay.offset();
         let stop = start + gst::ClockTime::from_useconds((to_us - replay.at_us).max(0) as u64);
-        // From the key frame at or before the start (a player needs it), to the end.
-        pipeline
-            .seek(
-                1.0,
-                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT | gst::SeekFlags::SNAP_BEFORE,
-                gst::SeekType::Set,
-                start,
-                gst::SeekType::Set,
-                stop,
-            )
-            .map_err(|e| format!("cannot seek: {e}"))?;
+        // From the key frame at or before the start (a player needs it), to the end. Sent to
+        // the source's pad: through the pipeline it would also reach the muxer, which has no
+        // time to seek in.
+        let seek = gst::event::Seek::new(
+            1.0,
+            gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT | gst::SeekFlags::SNAP_BEFORE,
+            gst::SeekType::Set,
+            start,
+            gst::SeekType::Set,
+            stop,
+        );
+        source
+            .src_pads()
+            .first()
+            .ok_or("the recording has no stream")?
+            .send_event(seek)
+            .then_some(())
+            .ok_or_else(|| "cannot seek: the recording refused the seek".to_owned())?;
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|e| e.to_string())?;

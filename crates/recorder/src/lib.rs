@@ -14,6 +14,7 @@
 pub mod config;
 pub mod credentials;
 pub mod export;
+pub mod http_playback;
 pub mod hub_sync;
 pub mod index;
 pub mod playback;
@@ -40,6 +41,7 @@ pub fn created_elements() -> Vec<&'static str> {
     names.extend(export::created_elements());
     names.extend(restream::created_elements());
     names.extend(replay::created_elements());
+    names.extend(http_playback::created_elements());
     names.sort_unstable();
     names.dedup();
     names
@@ -346,7 +348,15 @@ impl Recorder {
                         kind: *kind,
                     })
                     .collect();
-                restream::Restream::start(&r.host, r.port, &r.hub_key, &config.id, &feeds, recorded)
+                restream::Restream::start(
+                    &r.host,
+                    r.port,
+                    &r.hub_key,
+                    &config.id,
+                    &feeds,
+                    recorded,
+                    r.http.as_ref().map(|(host, port)| (host.as_str(), *port)),
+                )
             })
             .transpose()?;
         // Recorded streams stay connected; the others are connected while someone watches.

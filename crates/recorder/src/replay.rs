@@ -307,17 +307,17 @@ fn watch_seeks(viewer: &Arc<Viewer>, src: &gst_app::AppSrc) {
 }
 
 /// A window of one run's segments, played by `splitmuxsrc` into an `appsink`.
-struct Reader {
+pub(crate) struct Reader {
     pipeline: gst::Pipeline,
     sink: gst_app::AppSink,
     /// The window's segments, in order.
-    segments: Vec<Segment>,
+    pub(crate) segments: Vec<Segment>,
 }
 
 impl Reader {
     /// Opens `segments` (one run's, in order) and, when `offset` is past the start, seeks to the
     /// key frame at or before it.
-    fn open(
+    pub(crate) fn open(
         video_dir: &std::path::Path,
         segments: Vec<Segment>,
         offset: gst::ClockTime,
@@ -396,7 +396,7 @@ impl Reader {
     }
 
     /// The next frame of the window, unless `wanted` says the viewer no longer wants it.
-    fn next(&self, wanted: &dyn Fn() -> bool) -> Result<Next, String> {
+    pub(crate) fn next(&self, wanted: &dyn Fn() -> bool) -> Result<Next, String> {
         loop {
             if !wanted() {
                 return Ok(Next::Abandoned);
@@ -417,8 +417,22 @@ impl Reader {
     }
 }
 
+/// A frame's capture time (Unix ns): where its window starts plus its place in the window, its
+/// stream time (`splitmuxsrc` runs its parts on a timeline of its own and says how in the
+/// segment).
+pub(crate) fn capture_ns(window_start_us: i64, sample: &gst::Sample) -> Option<i128> {
+    let buffer = sample.buffer()?;
+    let position = buffer.pts().or(buffer.dts()).and_then(|t| {
+        match sample.segment().map(|s| s.downcast_ref::<gst::ClockTime>()) {
+            Some(Some(segment)) => segment.to_stream_time(t),
+            _ => Some(t),
+        }
+    })?;
+    Some(i128::from(window_start_us) * 1000 + i128::from(position.nseconds()))
+}
+
 /// What a reader gives next.
-enum Next {
+pub(crate) enum Next {
     Frame(gst::Sample),
     /// The end of its window.
     End,
@@ -542,18 +556,9 @@ fn feed(viewer: &Arc<Viewer>, src: &glib::WeakRef<gst_app::AppSrc>) {
         let Some(buffer) = sample.buffer() else {
             continue;
         };
-        // The frame's place in the window: its stream time (`splitmuxsrc` runs its parts on a
-        // timeline of its own and says how in the segment).
-        let position = buffer.pts().or(buffer.dts()).and_then(|t| {
-            match sample.segment().map(|s| s.downcast_ref::<gst::ClockTime>()) {
-                Some(Some(segment)) => segment.to_stream_time(t),
-                _ => Some(t),
-            }
-        });
-        let Some(position) = position else {
+        let Some(frame_ns) = capture_ns(current.window_start_us, &sample) else {
             continue;
         };
-        let frame_ns = i128::from(current.window_start_us) * 1000 + i128::from(position.nseconds());
         if request
             .to_us
             .is_some_and(|to_us| frame_ns >= i128::from(to_us) * 1000)

@@ -282,9 +282,9 @@ pub struct Refused {
     pub at_ms: i64,
 }
 
-/// What the ticket check needs, shared with the RTSP server's threads.
+/// What the ticket check needs, shared with the RTSP server's threads and the HTTP playback.
 #[derive(Debug)]
-struct Checker {
+pub(crate) struct Checker {
     hub_key: String,
     /// This recorder's id: tickets for other recorders are refused.
     recorder: String,
@@ -354,12 +354,31 @@ impl Checker {
             // challenge and comes back with them. Not a refusal worth reporting.
             return None;
         };
+        let claims = self.check(&ticket, asked)?;
+        Some(
+            gst_rtsp_server::RTSPToken::builder()
+                .field(
+                    "media.factory.role",
+                    tickets::role_of(&claims.camera, tickets::kind_of(claims.stream), claims.mode),
+                )
+                .field("watchfloor.user", claims.user)
+                .build(),
+        )
+    }
+
+    /// Checks `ticket` for what the request `asked` (the RTSP restream's or the HTTP
+    /// playback's); its claims when it opens exactly that, else the refusal is kept.
+    pub(crate) fn check(
+        &self,
+        ticket: &str,
+        asked: Result<tickets::Asked, Refusal>,
+    ) -> Option<contract::TicketClaims> {
         let (camera, kind, mode) = asked
             .as_ref()
             .map(|a| (a.camera.clone(), a.kind, a.mode))
             .unwrap_or_else(|_| (String::new(), StreamKind::Main, StreamMode::Live));
         let now_ms = crate::recording::now_us() / 1000;
-        let claims = match tickets::check(&self.hub_key, &self.recorder, &ticket, now_ms) {
+        let claims = match tickets::check(&self.hub_key, &self.recorder, ticket, now_ms) {
             Ok(claims) => claims,
             Err(reason) => {
                 self.refuse(&camera, kind, mode, None, reason);
@@ -391,15 +410,7 @@ impl Checker {
             self.refuse(&camera, kind, mode, Some(claims.user), reason);
             return None;
         }
-        Some(
-            gst_rtsp_server::RTSPToken::builder()
-                .field(
-                    "media.factory.role",
-                    tickets::role_of(&granted.camera, granted.kind, granted.mode),
-                )
-                .field("watchfloor.user", claims.user)
-                .build(),
-        )
+        Some(claims)
     }
 }
 
@@ -473,6 +484,8 @@ pub enum RestreamError {
     Bind(String, String),
     #[error("GStreamer: {0}")]
     Gstreamer(String),
+    #[error("HTTP playback: {0}")]
+    Http(String),
 }
 
 /// The restream's RTSP server; dropping it stops serving.
@@ -483,6 +496,8 @@ pub struct Restream {
     feeds: BTreeMap<(String, StreamKind), Arc<LiveFeed>>,
     /// The replay mounts' paths.
     replays: Vec<String>,
+    /// Recorded video over HTTP, when configured.
+    http: Option<crate::http_playback::HttpPlayback>,
 }
 
 impl Restream {
@@ -495,6 +510,7 @@ impl Restream {
         recorder: &str,
         feeds: &[Arc<LiveFeed>],
         recorded: Vec<crate::replay::Recorded>,
+        http: Option<(&str, u16)>,
     ) -> Result<Self, RestreamError> {
         // The ONVIF server: it understands `Require: onvif-replay` and its play modes.
         let server: gst_rtsp_server::RTSPServer = gst_rtsp_server::RTSPOnvifServer::new().upcast();
@@ -521,6 +537,17 @@ impl Restream {
             }
             *feed.on_codec.lock() = Some(OnCodec(Box::new(mount)));
         }
+        let http = http
+            .map(|(host, port)| {
+                crate::http_playback::HttpPlayback::start(
+                    host,
+                    port,
+                    checker.clone(),
+                    recorded.clone(),
+                )
+                .map_err(RestreamError::Http)
+            })
+            .transpose()?;
         let mut replays = Vec::new();
         for recorded in recorded {
             let path = format!("/{}/{}/replay", recorded.camera, recorded.kind.as_str());
@@ -533,6 +560,7 @@ impl Restream {
             serving,
             checker,
             replays,
+            http,
             feeds: feeds
                 .iter()
                 .map(|f| ((f.camera().to_owned(), f.kind()), f.clone()))
@@ -543,6 +571,13 @@ impl Restream {
     /// The port it serves on.
     pub fn port(&self) -> u16 {
         self.serving.port()
+    }
+
+    /// The port of the HTTP playback, when it serves one.
+    pub fn http_port(&self) -> Option<u16> {
+        self.http
+            .as_ref()
+            .map(crate::http_playback::HttpPlayback::port)
     }
 
     /// The tickets refused since the last call, oldest first.

@@ -613,6 +613,36 @@ export type RecorderHealth = { recorder: string,
 seen_at: string, report: RecorderReport, };
 
 /**
+ * `GET <recorder>/v1/{camera}/{stream}/timeline?from=&to=` (RFC 3339; a replay ticket as
+ * `Authorization: Bearer`): what one stream holds over a range.
+ */
+export type RecordingTimeline = { spans: Array<RecordedSpan>, gaps: Array<RecordingGap>, locks: Array<RecordingLock>, };
+
+/**
+ * A stretch recorded without a break.
+ */
+export type RecordedSpan = { 
+/**
+ * RFC 3339.
+ */
+from: string, to: string, 
+/**
+ * Timed by the camera's own clock (its RTCP sender reports) throughout, rather than by
+ * the recorder's when the frames arrived.
+ */
+camera_clock: boolean, };
+
+/**
+ * A stretch with no video, and why when the recorder knows.
+ */
+export type RecordingGap = { from: string, to: string, reason?: string, };
+
+/**
+ * An evidence lock over part of the range.
+ */
+export type RecordingLock = { id: string, from: string, to: string, reason: string, };
+
+/**
  * What a client sends: first and only, `subscribe`.
  */
 export type ClientMessage = { "type": "subscribe", 

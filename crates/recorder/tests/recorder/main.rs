@@ -6,6 +6,7 @@ mod support;
 mod crash;
 mod deploy;
 mod export;
+mod http;
 mod outage;
 mod recording;
 mod replay;

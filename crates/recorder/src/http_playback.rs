@@ -1,0 +1,690 @@
+//! Recorded video over HTTP, for browsers (through the hub, which holds their session; a browser
+//! never holds a ticket): a stream's timeline as JSON, and its media from an instant as
+//! fragmented MP4 that a browser's Media Source Extensions play.
+//!
+//! - `GET /v1/{camera}/{stream}/timeline?from=&to=`: [`contract::RecordingTimeline`].
+//! - `GET /v1/{camera}/{stream}/media?from=[&to=]`: `video/mp4`, fragmented (a fragment a
+//!   second), remuxed and never re-encoded, from the key frame at or before `from` to `to`
+//!   (ten minutes on when left out, at most an hour) or the end of that recording run; the
+//!   capture time of its first frame in `X-Watchfloor-Start`, so that a player shows from
+//!   `from` on. A player asks again from where an answer ended.
+//!
+//! Each request carries a replay ticket for that very stream as `Authorization: Bearer`; the
+//! check and its refusals are the restream's ([`crate::restream`]).
+
+use crate::config::StreamKind;
+use crate::index::Segment;
+use crate::replay::{Next, Reader, Recorded, capture_ns};
+use crate::restream::Checker;
+use crate::tickets::{self, Asked};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use contract::{RecordedSpan, RecordingGap, RecordingLock, RecordingTimeline, StreamMode};
+use gst::prelude::*;
+use media::Codec;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest media answer and the longest timeline.
+const MAX_MEDIA_US: i64 = 3600 * 1_000_000;
+const DEFAULT_MEDIA_US: i64 = 600 * 1_000_000;
+const MAX_TIMELINE_US: i64 = 31 * 86_400 * 1_000_000;
+/// Chunks of MP4 waiting for a slow client before the muxer waits.
+const QUEUED_CHUNKS: usize = 16;
+/// Media answers made at once; beyond, 503.
+const MAX_ANSWERS: usize = 16;
+/// How long a client may take no chunk at all before its answer is given up.
+const CLIENT_STALL: Duration = Duration::from_secs(30);
+
+struct Playback {
+    checker: Arc<Checker>,
+    streams: BTreeMap<(String, StreamKind), Recorded>,
+    /// Media answers being made at once: each is a thread and two pipelines.
+    answering: Arc<tokio::sync::Semaphore>,
+}
+
+/// The HTTP playback, serving on a thread of its own; dropping it stops it.
+#[derive(Debug)]
+pub struct HttpPlayback {
+    port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HttpPlayback {
+    /// Serves `recorded` on `host:port` (port 0 picks one), letting through what `checker`
+    /// lets through.
+    pub(crate) fn start(
+        host: &str,
+        port: u16,
+        checker: Arc<Checker>,
+        recorded: Vec<Recorded>,
+    ) -> Result<Self, String> {
+        let listener = std::net::TcpListener::bind((host, port))
+            .map_err(|e| format!("cannot serve HTTP on {host}:{port}: {e}"))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| format!("HTTP listener: {e}"))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| format!("HTTP listener: {e}"))?
+            .port();
+        let state = Arc::new(Playback {
+            checker,
+            streams: recorded
+                .into_iter()
+                .map(|r| ((r.camera.clone(), r.kind), r))
+                .collect(),
+            answering: Arc::new(tokio::sync::Semaphore::new(MAX_ANSWERS)),
+        });
+        let app = axum::Router::new()
+            .route(
+                "/v1/{camera}/{stream}/timeline",
+                axum::routing::get(timeline),
+            )
+            .route("/v1/{camera}/{stream}/media", axum::routing::get(media))
+            .with_state(state);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("http-playback")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("HTTP runtime: {e}"))?;
+        let thread = std::thread::Builder::new()
+            .name("http-playback".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        tracing::error!("the HTTP playback cannot listen");
+                        return;
+                    };
+                    // Not a graceful shutdown: an answer may stream for an hour, or to a
+                    // client that stopped reading, and the recorder's stop must not wait for it.
+                    tokio::select! {
+                        served = axum::serve(listener, app) => {
+                            if let Err(e) = served {
+                                tracing::error!("the HTTP playback stopped: {e}");
+                            }
+                        }
+                        _ = stopped => {}
+                    }
+                });
+                // The connections still open are dropped with the runtime; their muxing
+                // threads see their client gone and end.
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            })
+            .map_err(|e| format!("cannot start the HTTP thread: {e}"))?;
+        Ok(Self {
+            port,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for HttpPlayback {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// An error answer, `{code, message}` like the hub's.
+struct Refused {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refused {
+    Refused {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            axum::Json(serde_json::json!({"code": self.code, "message": self.message})),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"watchfloor-recorder\""),
+            );
+        }
+        response
+    }
+}
+
+/// The range a request asks for: `from` and `to` (RFC 3339), either left out as `default`
+/// says, `to` after `from` and at most `longest` after it.
+fn range(
+    query: &BTreeMap<String, String>,
+    default: impl FnOnce(Option<i64>, Option<i64>) -> Result<(i64, i64), Refused>,
+    longest: i64,
+) -> Result<(i64, i64), Refused> {
+    let (from, to) = default(instant(query, "from")?, instant(query, "to")?)?;
+    if to <= from || to - from > longest {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "to: after from, and at most {} after it",
+                humantime::format_duration(Duration::from_micros(longest as u64))
+            ),
+        ));
+    }
+    Ok((from, to))
+}
+
+/// The stream a request names, once its ticket opens exactly that stream's recording.
+fn authorised<'a>(
+    playback: &'a Playback,
+    headers: &HeaderMap,
+    camera: &str,
+    stream: &str,
+) -> Result<&'a Recorded, Refused> {
+    let ticket = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, ticket)| ticket.trim())
+        });
+    let Some(ticket) = ticket else {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a replay ticket from the hub, as `Authorization: Bearer`",
+        ));
+    };
+    let asked = StreamKind::parse(stream)
+        .filter(|_| events::is_id(camera))
+        .map(|kind| Asked {
+            camera: camera.to_owned(),
+            kind,
+            mode: StreamMode::Replay,
+        })
+        .ok_or_else(|| tickets::Refusal::BadPath(format!("/{camera}/{stream}")));
+    let kind = asked.as_ref().map(|a| a.kind).ok();
+    if playback.checker.check(ticket, asked).is_none() {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the ticket does not open this stream's recording",
+        ));
+    }
+    kind.and_then(|kind| playback.streams.get(&(camera.to_owned(), kind)))
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{camera}/{stream} is not recorded here"),
+            )
+        })
+}
+
+/// A query's time, in Unix µs.
+fn instant(query: &BTreeMap<String, String>, key: &str) -> Result<Option<i64>, Refused> {
+    query
+        .get(key)
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| t.timestamp_micros())
+                .map_err(|e| {
+                    refuse(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        format!("{key}: an RFC 3339 time ({e})"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+fn rfc3339(us: i64) -> String {
+    crate::report::rfc3339(us).unwrap_or_default()
+}
+
+async fn timeline(
+    State(playback): State<Arc<Playback>>,
+    Path((camera, stream)): Path<(String, String)>,
+    Query(query): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let asked = authorised(&playback, &headers, &camera, &stream).and_then(|recorded| {
+        let now = crate::recording::now_us();
+        let (from, to) = range(
+            &query,
+            |from, to| {
+                let to = to.unwrap_or(now);
+                Ok((from.unwrap_or(to - 3600 * 1_000_000), to))
+            },
+            MAX_TIMELINE_US,
+        )?;
+        Ok((recorded.clone(), from, to))
+    });
+    let (recorded, from, to) = match asked {
+        Ok(asked) => asked,
+        Err(refused) => return refused.into_response(),
+    };
+    let read = tokio::task::spawn_blocking(move || {
+        crate::playback::timeline(&recorded.index, &recorded.camera, recorded.kind, from, to)
+    })
+    .await;
+    match read {
+        Ok(Ok(timeline)) => axum::Json(RecordingTimeline {
+            spans: timeline
+                .spans
+                .iter()
+                .map(|s| RecordedSpan {
+                    from: rfc3339(s.start_us),
+                    to: rfc3339(s.end_us),
+                    camera_clock: s.clock == crate::index::Clock::Camera,
+                })
+                .collect(),
+            gaps: timeline
+                .gaps
+                .iter()
+                .map(|g| RecordingGap {
+                    from: rfc3339(g.start_us),
+                    to: rfc3339(g.end_us),
+                    reason: g.reason.clone(),
+                })
+                .collect(),
+            locks: timeline
+                .locks
+                .iter()
+                .map(|l| RecordingLock {
+                    id: l.id.clone(),
+                    from: rfc3339(l.start_us),
+                    to: rfc3339(l.end_us),
+                    reason: l.reason.clone(),
+                })
+                .collect(),
+        })
+        .into_response(),
+        Ok(Err(e)) => {
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()).into_response()
+        }
+        Err(e) => {
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()).into_response()
+        }
+    }
+}
+
+async fn media(
+    State(playback): State<Arc<Playback>>,
+    Path((camera, stream)): Path<(String, String)>,
+    Query(query): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let asked = authorised(&playback, &headers, &camera, &stream).and_then(|recorded| {
+        let (from, to) = range(
+            &query,
+            |from, to| match from {
+                Some(from) => Ok((from, to.unwrap_or(from + DEFAULT_MEDIA_US))),
+                None => Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "from: required",
+                )),
+            },
+            MAX_MEDIA_US,
+        )?;
+        Ok((recorded.clone(), from, to))
+    });
+    let (recorded, from, to) = match asked {
+        Ok(asked) => asked,
+        Err(refused) => return refused.into_response(),
+    };
+    let Ok(permit) = playback.answering.clone().try_acquire_owned() else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("{MAX_ANSWERS} answers are being made already; ask again shortly"),
+        )
+        .into_response();
+    };
+    let (chunks, body) = tokio::sync::mpsc::channel::<Vec<u8>>(QUEUED_CHUNKS);
+    let (started_tx, started) = tokio::sync::oneshot::channel::<Result<i64, MediaError>>();
+    tokio::task::spawn_blocking(move || {
+        mux(&recorded, from, to, started_tx, chunks);
+        drop(permit);
+    });
+    let first_us = match started.await {
+        Ok(Ok(first_us)) => first_us,
+        Ok(Err(MediaError::NotRecorded)) => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "nothing is recorded from that instant to the end asked for",
+            )
+            .into_response();
+        }
+        Ok(Err(MediaError::Failed(e))) => {
+            tracing::warn!(camera, "HTTP playback: {e}");
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e).into_response();
+        }
+        Err(_) => {
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the recording could not be read",
+            )
+            .into_response();
+        }
+    };
+    let stream = futures_util::stream::unfold(body, |mut body| async move {
+        body.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::io::Error>(chunk), body))
+    });
+    let mut response = axum::body::Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(value) = HeaderValue::from_str(&rfc3339(first_us)) {
+        headers.insert(contract::MEDIA_START_HEADER, value);
+    }
+    response
+}
+
+enum MediaError {
+    NotRecorded,
+    Failed(String),
+}
+
+/// Segments a reader opens at once (`splitmuxsrc` reads every part it is given first).
+const WINDOW: usize = 3;
+
+/// The first window: the segment holding `from` (or the first after it, if it starts before
+/// `to`) and the rest of its run, at most [`WINDOW`].
+fn first_window(recorded: &Recorded, from: i64, to: i64) -> Result<Vec<Segment>, MediaError> {
+    let index = &recorded.index;
+    let failed = |e: crate::index::IndexError| MediaError::Failed(e.to_string());
+    let first = index
+        .segment_at(&recorded.camera, recorded.kind, from)
+        .map_err(failed)?
+        .filter(|s| s.start_us < to)
+        .ok_or(MediaError::NotRecorded)?;
+    let mut window = vec![first.clone()];
+    window.extend(index.rest_of_run(&first, WINDOW - 1).map_err(failed)?);
+    Ok(window)
+}
+
+/// Remuxes `[from, to)` of `recorded` into fragmented MP4 chunks on `chunks`, telling
+/// `started` the capture time of the first frame (or why there is none) first. One recording
+/// run: the answer ends where the run does.
+fn mux(
+    recorded: &Recorded,
+    from: i64,
+    to: i64,
+    started: tokio::sync::oneshot::Sender<Result<i64, MediaError>>,
+    chunks: tokio::sync::mpsc::Sender<Vec<u8>>,
+) {
+    let window = match first_window(recorded, from, to) {
+        Ok(window) => window,
+        Err(e) => {
+            let _ = started.send(Err(e));
+            return;
+        }
+    };
+    let Some(codec) = Codec::ALL.into_iter().find(|c| c.name() == window[0].codec) else {
+        let _ = started.send(Err(MediaError::Failed(format!(
+            "recorded in {}, which cannot be served",
+            window[0].codec
+        ))));
+        return;
+    };
+    let offset = gst::ClockTime::from_useconds((from - window[0].start_us).max(0) as u64);
+    let mut window_start_us = window[0].start_us;
+    let mut reader = match Reader::open(&recorded.video_dir, window, offset) {
+        Ok(reader) => reader,
+        Err(e) => {
+            let _ = started.send(Err(MediaError::Failed(e)));
+            return;
+        }
+    };
+    let wanted = || !chunks.is_closed();
+    // The first frame: the key frame at or before `from`.
+    let first = match reader.next(&wanted) {
+        Ok(Next::Frame(sample)) => sample,
+        Ok(_) => {
+            let _ = started.send(Err(MediaError::NotRecorded));
+            return;
+        }
+        Err(e) => {
+            let _ = started.send(Err(MediaError::Failed(e)));
+            return;
+        }
+    };
+    let Some(first_ns) = capture_ns(window_start_us, &first) else {
+        let _ = started.send(Err(MediaError::Failed("a frame without a time".into())));
+        return;
+    };
+    let muxer = match Muxer::start(codec, chunks.clone()) {
+        Ok(muxer) => muxer,
+        Err(e) => {
+            let _ = started.send(Err(MediaError::Failed(e)));
+            return;
+        }
+    };
+    if started.send(Ok((first_ns / 1000) as i64)).is_err() {
+        return;
+    }
+    // Until `to`, the end of the run, an error, or the client goes. Times only go forward
+    // (a window's indexed start may differ from where the last one ended by a little).
+    let mut next = Some(first);
+    let mut last_ns: Option<u64> = None;
+    while let Some(sample) = next.take() {
+        match capture_ns(window_start_us, &sample) {
+            Some(frame_ns) if frame_ns >= i128::from(to) * 1000 => break,
+            Some(frame_ns) => {
+                let at = u64::try_from(frame_ns - first_ns).unwrap_or(0);
+                let at = last_ns.map_or(at, |last| at.max(last + 1_000));
+                last_ns = Some(at);
+                if !muxer.push(&sample, at) {
+                    break;
+                }
+            }
+            None => {}
+        }
+        next = match reader.next(&wanted) {
+            Ok(Next::Frame(sample)) => Some(sample),
+            Ok(Next::Abandoned) => None,
+            // The run goes on in its next segments, if they are recorded yet.
+            Ok(Next::End) => match next_window(recorded, &reader) {
+                Some((start_us, opened)) => {
+                    window_start_us = start_us;
+                    reader = opened;
+                    match reader.next(&wanted) {
+                        Ok(Next::Frame(sample)) => Some(sample),
+                        _ => None,
+                    }
+                }
+                None => None,
+            },
+            Err(e) => {
+                tracing::warn!(camera = recorded.camera, "HTTP playback: {e}");
+                None
+            }
+        };
+    }
+    muxer.finish();
+}
+
+/// A reader on the segments of the same run after `reader`'s, and where they start.
+fn next_window(recorded: &Recorded, reader: &Reader) -> Option<(i64, Reader)> {
+    let last = reader.segments.last()?;
+    let rest = recorded.index.rest_of_run(last, WINDOW).ok()?;
+    let start_us = rest.first()?.start_us;
+    match Reader::open(&recorded.video_dir, rest, gst::ClockTime::ZERO) {
+        Ok(reader) => Some((start_us, reader)),
+        Err(e) => {
+            tracing::warn!(camera = recorded.camera, "HTTP playback: {e}");
+            None
+        }
+    }
+}
+
+/// Hands `bytes` to the client's answer, waiting while it is full for at most
+/// [`CLIENT_STALL`]; whether the client took it (false: gone, or stalled too long).
+fn send_chunk(chunks: &tokio::sync::mpsc::Sender<Vec<u8>>, bytes: Vec<u8>) -> bool {
+    let deadline = std::time::Instant::now() + CLIENT_STALL;
+    let mut bytes = bytes;
+    loop {
+        match chunks.try_send(bytes) {
+            Ok(()) => return true,
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return false,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(back)) => {
+                if std::time::Instant::now() >= deadline {
+                    tracing::info!("HTTP playback: a client read nothing for 30 s; given up");
+                    return false;
+                }
+                bytes = back;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// `appsrc → parser → mp4mux (fragmented, streamable) → appsink`, its output sent as chunks.
+struct Muxer {
+    pipeline: gst::Pipeline,
+    src: gst_app::AppSrc,
+}
+
+impl Muxer {
+    fn start(codec: Codec, chunks: tokio::sync::mpsc::Sender<Vec<u8>>) -> Result<Self, String> {
+        let make = |name: &str| {
+            gst::ElementFactory::make(name)
+                .build()
+                .map_err(|_| format!("the GStreamer element `{name}` is missing"))
+        };
+        let src = gst_app::AppSrc::builder()
+            .format(gst::Format::Time)
+            .is_live(false)
+            .block(true)
+            .max_buffers(QUEUED_CHUNKS as u64)
+            .build();
+        // JPEG needs no parser.
+        let parser = codec.parser().map(make).transpose()?;
+        let mux = make("mp4mux")?;
+        mux.set_property("fragment-duration", 1000u32);
+        mux.set_property("streamable", true);
+        let sink = gst_app::AppSink::builder()
+            .sync(false)
+            .callbacks(
+                gst_app::AppSinkCallbacks::builder()
+                    .new_sample(move |sink| {
+                        let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                        let bytes = sample
+                            .buffer()
+                            .and_then(|b| b.map_readable().ok().map(|m| m.to_vec()))
+                            .unwrap_or_default();
+                        // Waits for a slow client, a while; a client gone ends the muxing.
+                        if send_chunk(&chunks, bytes) {
+                            Ok(gst::FlowSuccess::Ok)
+                        } else {
+                            Err(gst::FlowError::Eos)
+                        }
+                    })
+                    .build(),
+            )
+            .build();
+        let pipeline = gst::Pipeline::new();
+        let mut chain: Vec<&gst::Element> = vec![src.upcast_ref()];
+        chain.extend(parser.as_ref());
+        chain.push(&mux);
+        chain.push(sink.upcast_ref());
+        pipeline.add_many(&chain).map_err(|e| e.to_string())?;
+        gst::Element::link_many(&chain).map_err(|e| e.to_string())?;
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| format!("cannot start muxing: {e}"))?;
+        Ok(Self { pipeline, src })
+    }
+
+    /// Pushes `sample` at `at_ns` from the answer's start (the decoding time kept as far
+    /// before it as it was); whether the muxer took it (its error is logged when not).
+    fn push(&self, sample: &gst::Sample, at_ns: u64) -> bool {
+        let Some(buffer) = sample.buffer() else {
+            return true;
+        };
+        let reordered = match (buffer.pts(), buffer.dts()) {
+            (Some(pts), Some(dts)) => pts.nseconds().saturating_sub(dts.nseconds()),
+            _ => 0,
+        };
+        let mut out = buffer.copy();
+        {
+            let out = out.make_mut();
+            out.set_pts(gst::ClockTime::from_nseconds(at_ns));
+            out.set_dts(gst::ClockTime::from_nseconds(
+                at_ns.saturating_sub(reordered),
+            ));
+            out.unset_flags(gst::BufferFlags::DISCONT);
+        }
+        let caps = sample.caps_owned();
+        let out = gst::Sample::builder()
+            .buffer(&out)
+            .caps_if_some(caps.as_ref())
+            .build();
+        let taken = self.src.push_sample(&out).is_ok();
+        if !taken
+            && let Some(bus) = self.pipeline.bus()
+            && let Some(message) = bus.pop_filtered(&[gst::MessageType::Error])
+            && let gst::MessageView::Error(e) = message.view()
+        {
+            tracing::warn!("HTTP playback: muxing: {}", e.error());
+        }
+        taken
+    }
+
+    /// Ends the file and waits for the muxer to write its last fragment (a client that
+    /// reads nothing for a while gives it up, see [`send_chunk`]).
+    fn finish(self) {
+        let _ = self.src.end_of_stream();
+        if let Some(bus) = self.pipeline.bus() {
+            let _ = bus.timed_pop_filtered(
+                gst::ClockTime::from_seconds(CLIENT_STALL.as_secs() + 5),
+                &[gst::MessageType::Eos, gst::MessageType::Error],
+            );
+        }
+    }
+}
+
+impl Drop for Muxer {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// Every element the HTTP playback creates by name.
+pub fn created_elements() -> Vec<&'static str> {
+    vec![
+        "splitmuxsrc",
+        "appsrc",
+        "h264parse",
+        "h265parse",
+        "mp4mux",
+        "appsink",
+    ]
+}

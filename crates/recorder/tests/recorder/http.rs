@@ -1,0 +1,206 @@
+//! Recorded video over HTTP, for browsers: fragmented MP4 from the key frame before an instant
+//! to an end, the first frame's capture time in a header, the timeline as JSON; only a replay
+//! ticket for that very stream opens either.
+
+use crate::support::*;
+use contract::{RecordingTimeline, StreamMode, StreamName};
+use keys::SigningKey;
+use recorder::config::StreamKind;
+
+fn rfc3339(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .expect("a time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[test]
+fn a_browser_gets_fragmented_mp4_from_an_instant_and_the_timeline_with_a_replay_ticket() {
+    let hub = SigningKey::ephemeral();
+    let sim = site(1);
+    let config = config(
+        &sim,
+        "http",
+        &format!(
+            "[restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{}\"\nhttp_listen = \"127.0.0.1:0\"",
+            hub.public_hex()
+        ),
+        "main",
+    );
+    let recorder = record_until(&config, StreamKind::Main, 8);
+    let port = recorder
+        .restream()
+        .and_then(|r| r.http_port())
+        .expect("the HTTP playback");
+    let segments = segments(&config, "cam01", StreamKind::Main);
+    let ticket =
+        |camera: &str, stream, mode| ticket_for(&hub, "rec-test", camera, stream, mode, 60_000);
+    let replay = ticket("cam01", StreamName::Main, StreamMode::Replay);
+    // reqwest's TLS wants a crypto provider even for plain HTTP; the hub's roots install it.
+    webhook::hub_roots(None).expect("a TLS provider");
+    let http = reqwest::blocking::Client::new();
+    let base = format!("http://127.0.0.1:{port}/v1/cam01/main");
+    let get = |path: &str, bearer: Option<&str>| {
+        let mut request = http.get(format!("{base}{path}"));
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        request.send().expect("an answer")
+    };
+
+    // From an instant inside a camera-timed segment, across the reader's windows of three
+    // segments.
+    let from = segments[2].start_us + 700_000;
+    let to = from + 6_500_000;
+    let answer = get(
+        &format!("/media?from={}&to={}", rfc3339(from), rfc3339(to)),
+        Some(&replay),
+    );
+    assert_eq!(answer.status(), 200, "{:?}", answer.text());
+    assert_eq!(answer.headers()["content-type"], "video/mp4");
+    let start = answer.headers()[contract::MEDIA_START_HEADER]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    let start_us = chrono::DateTime::parse_from_rfc3339(&start)
+        .expect("RFC 3339")
+        .timestamp_micros();
+    assert!(
+        start_us <= from && from - start_us <= 2_100_000,
+        "starts at the key frame at or before the instant: {} µs before",
+        from - start_us
+    );
+    let body = answer.bytes().expect("the body");
+    assert!(
+        body.windows(4).any(|w| w == b"moof"),
+        "fragmented, for Media Source Extensions"
+    );
+    let file = testkit::scratch("recorder-http-body").join("answer.mp4");
+    std::fs::write(&file, &body).expect("write");
+    let stamps = decode_file(&file);
+    let first = stamps.first().expect("frames");
+    let last = stamps.last().expect("frames");
+    let frame_us = 40_000;
+    let error_us = -first.latency_ms((start_us / 1000) as u64) * 1000;
+    assert!(
+        error_us.abs() <= frame_us,
+        "the header's time is the first frame's capture time, off by {error_us} µs"
+    );
+    let past_ms = -last.latency_ms((to / 1000) as u64);
+    // (Within a frame interval: a window's frames are dated from its first segment's indexed
+    // start, which may be that far from its first frame's capture.)
+    assert!(
+        (-80..=40).contains(&past_ms),
+        "ends at the end asked for: {past_ms} ms past it"
+    );
+    for pair in stamps.windows(2) {
+        assert_eq!(pair[1].frames_since(&pair[0]), 1, "no frame lost");
+    }
+
+    // The timeline of what was recorded.
+    let answer = get(
+        &format!(
+            "/timeline?from={}&to={}",
+            rfc3339(segments[0].start_us - 10_000_000),
+            rfc3339(segments[4].end_us)
+        ),
+        Some(&replay),
+    );
+    assert_eq!(answer.status(), 200);
+    let timeline: RecordingTimeline = answer.json().expect("a timeline");
+    assert_eq!(timeline.spans.len(), 1, "{timeline:?}");
+    assert_eq!(
+        timeline.spans[0].camera_clock,
+        segments[..5]
+            .iter()
+            .all(|s| s.clock == recorder::index::Clock::Camera),
+        "a span is camera-timed when all its segments are"
+    );
+    assert_eq!(
+        timeline.gaps.len(),
+        1,
+        "before the recording began: {timeline:?}"
+    );
+
+    // Refused: no ticket, a live ticket, another stream's, and malformed or empty asks.
+    let media = format!("/media?from={}", rfc3339(from));
+    let answer = get(&media, None);
+    assert_eq!(answer.status(), 401);
+    assert!(answer.headers().contains_key("www-authenticate"));
+    let other_camera = ticket("cam02", StreamName::Main, StreamMode::Replay);
+    assert_eq!(get(&media, Some(&other_camera)).status(), 403);
+    let expired = ticket_for(
+        &hub,
+        "rec-test",
+        "cam01",
+        StreamName::Main,
+        StreamMode::Replay,
+        -120_000,
+    );
+    assert_eq!(get(&media, Some(&expired)).status(), 403);
+    let other_recorder = ticket_for(
+        &hub,
+        "rec-other",
+        "cam01",
+        StreamName::Main,
+        StreamMode::Replay,
+        60_000,
+    );
+    assert_eq!(get(&media, Some(&other_recorder)).status(), 403);
+    let live = ticket("cam01", StreamName::Main, StreamMode::Live);
+    assert_eq!(get(&media, Some(&live)).status(), 403);
+    let sub = ticket("cam01", StreamName::Sub, StreamMode::Replay);
+    assert_eq!(get(&media, Some(&sub)).status(), 403);
+    assert_eq!(get(&media, Some("forged")).status(), 403);
+    assert_eq!(get("/media?from=yesterday", Some(&replay)).status(), 400);
+    let long = format!(
+        "/media?from={}&to={}",
+        rfc3339(from),
+        rfc3339(from + 7_200_000_000)
+    );
+    assert_eq!(get(&long, Some(&replay)).status(), 400, "at most an hour");
+    let later = recorder::recording::now_us() + 600_000_000;
+    let nothing = format!(
+        "/media?from={}&to={}",
+        rfc3339(later),
+        rfc3339(later + 1_000_000)
+    );
+    assert_eq!(get(&nothing, Some(&replay)).status(), 404);
+    let refusals = recorder.restream().expect("restream").refusals();
+    assert!(
+        refusals
+            .iter()
+            .filter(|r| r.mode == StreamMode::Replay && r.camera == "cam01")
+            .count()
+            >= 6,
+        "kept for the hub: {refusals:?}"
+    );
+    assert!(
+        refusals.iter().any(|r| r.user.as_deref() == Some("u-guard")
+            && matches!(r.reason, recorder::tickets::Refusal::OtherStream { .. })),
+        "{refusals:?}"
+    );
+
+    // A client that stops reading holds up neither the other answers nor the recorder's stop.
+    let long = format!(
+        "/media?from={}&to={}",
+        rfc3339(segments[0].start_us),
+        rfc3339(segments[0].start_us + 3_000_000_000)
+    );
+    let mut stalled = get(&long, Some(&replay));
+    assert_eq!(stalled.status(), 200);
+    let mut some = [0u8; 64];
+    std::io::Read::read_exact(&mut stalled, &mut some).expect("a first chunk");
+    assert_eq!(
+        get(&media, Some(&replay)).status(),
+        200,
+        "another answer meanwhile"
+    );
+    let stopping = std::time::Instant::now();
+    drop(recorder);
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_secs(10),
+        "the recorder stopped in {:?} with an answer in flight",
+        stopping.elapsed()
+    );
+    drop(stalled);
+}
