@@ -259,13 +259,29 @@ pub struct RecorderReport {
 }
 
 /// The hub's answer to a sync: the evidence locks that hold on the recorder's site (camera ids
-/// are the site's), and the ids of those released over the last 90 days. A recorder releases a
+/// are the site's), the ids of those released over the last 90 days, and the recent events
+/// that name the recorder's cameras. A recorder releases a
 /// lock only when it is named released, never because it is missing: a hub restored from an
 /// old backup cannot release evidence by forgetting it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 pub struct RecorderSync {
     pub locks: Vec<EvidenceLock>,
     pub released: Vec<String>,
+    /// The events (received over the last ten minutes) and alarms that name a camera this
+    /// recorder serves, newest first: a camera recorded "around events" keeps its video near
+    /// them.
+    #[serde(default)]
+    pub events: Vec<CameraEvent>,
+}
+
+/// An event (or an alarm) that names a camera, as a recorder hears of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct CameraEvent {
+    /// The event's or the alarm's id.
+    pub id: String,
+    pub camera: String,
+    /// RFC 3339.
+    pub at: String,
 }
 
 /// A recorder and its last health report, as IT sees it.

@@ -86,7 +86,7 @@ fn hub_declarations() -> (String, Vec<String>) {
         Tour, LayoutBody, SavedLayout,
         Recorder, CameraRecorder, StreamName, StreamMode, TicketRequest, StreamTicket,
         EvidenceLock, NewEvidenceLock, LockFilter, RecordingState, StreamHealthReport,
-        StorageReport, RefusedTicket, RecorderReport, RecorderSync, RecorderHealth,
+        StorageReport, RefusedTicket, RecorderReport, RecorderSync, RecorderHealth, CameraEvent,
         RecordingTimeline, RecordedSpan, RecordingGap, RecordingLock,
         ClientMessage, FeedMessage, Change, ChangeBody, Removed,
     )

@@ -45,6 +45,16 @@ pub struct CameraConfig {
     pub record: Record,
     pub transport: Transport,
     pub limits: Limits,
+    /// `None`: recorded continuously. Else kept only around events (the hub's events and
+    /// alarms that name the camera): from `pre_roll` before to `post_roll` after each.
+    pub events: Option<EventWindow>,
+}
+
+/// The video kept around an event of a camera recorded "around events".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventWindow {
+    pub pre_roll: Duration,
+    pub post_roll: Duration,
 }
 
 impl CameraConfig {
@@ -86,6 +96,9 @@ pub struct Config {
     pub min_free_bytes: u64,
     /// How often retention runs (it also runs when a write fails for lack of space).
     pub retention_interval: Duration,
+    /// How long video of cameras recorded around events is kept when no event is near it:
+    /// long enough for the hub to tell of an event (a sync) and for the pre-roll.
+    pub unmarked: Duration,
     /// The live restream, when configured.
     pub restream: Option<RestreamConfig>,
     /// Where the recorder reports to the hub, when configured.
@@ -177,6 +190,7 @@ struct RetentionFile {
     quota: Option<String>,
     min_free: Option<String>,
     interval: Option<String>,
+    unmarked: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,6 +203,10 @@ struct CameraFile {
     transport: Option<String>,
     max_age: Option<String>,
     quota: Option<String>,
+    /// "continuous" (the default) or "events".
+    mode: Option<String>,
+    pre_roll: Option<String>,
+    post_roll: Option<String>,
 }
 
 impl Config {
@@ -252,7 +270,39 @@ impl Config {
                 .transpose()
                 .map_err(|e| format!("{}: {e}", key("transport")))?
                 .unwrap_or_default();
+            let events = match camera.mode.as_deref() {
+                None | Some("continuous") => {
+                    if camera.pre_roll.is_some() || camera.post_roll.is_some() {
+                        return Err(format!(
+                            "{}: pre_roll and post_roll are for mode = \"events\"",
+                            key("mode")
+                        ));
+                    }
+                    None
+                }
+                Some("events") => {
+                    let roll = |name: &str, text: Option<&str>, default: u64| {
+                        let value =
+                            duration(&key(name), text)?.unwrap_or(Duration::from_secs(default));
+                        if value > Duration::from_secs(3600) {
+                            return Err(format!("{}: at most 1h", key(name)));
+                        }
+                        Ok::<_, String>(value)
+                    };
+                    Some(EventWindow {
+                        pre_roll: roll("pre_roll", camera.pre_roll.as_deref(), 10)?,
+                        post_roll: roll("post_roll", camera.post_roll.as_deref(), 30)?,
+                    })
+                }
+                Some(other) => {
+                    return Err(format!(
+                        "{}: `{other}` is neither \"continuous\" nor \"events\"",
+                        key("mode")
+                    ));
+                }
+            };
             cameras.push(CameraConfig {
+                events,
                 limits: Limits {
                     max_age: duration(&key("max_age"), camera.max_age.as_deref())?,
                     quota_bytes: camera
@@ -378,6 +428,12 @@ impl Config {
             }
             None => None,
         };
+        let unmarked = bounded(
+            "retention.unmarked",
+            duration("retention.unmarked", retention.unmarked.as_deref())?,
+            Duration::from_secs(10),
+            Duration::from_secs(86_400),
+        )?;
         let config = Self {
             restream,
             hub,
@@ -403,10 +459,39 @@ impl Config {
                 .unwrap_or(1 << 30),
             retention_interval: duration("retention.interval", retention.interval.as_deref())?
                 .unwrap_or(Duration::from_secs(60)),
+            unmarked: unmarked.unwrap_or(Duration::from_secs(600)),
             cameras,
         };
         if config.limits.quota_bytes.is_some_and(|q| q < 1 << 20) {
             return Err("retention.quota: at least 1MiB".into());
+        }
+        // Cameras recorded around events hear of events from the hub, often enough, and keep
+        // their video long enough for an event to be heard of and its pre-roll kept.
+        if let Some(longest) = config
+            .cameras
+            .iter()
+            .filter_map(|c| c.events.map(|w| w.pre_roll))
+            .max()
+        {
+            let Some(hub) = &config.hub else {
+                return Err(
+                    "cameras.mode = \"events\" needs a [hub] table: events come from the hub"
+                        .into(),
+                );
+            };
+            if hub.sync_interval > Duration::from_secs(300) {
+                return Err(
+                    "hub.sync_interval: at most 5m with cameras recorded around events".into(),
+                );
+            }
+            let needed = hub.sync_interval + longest + Duration::from_secs(10);
+            if config.unmarked < needed {
+                return Err(format!(
+                    "retention.unmarked: at least {} (the sync's interval, the longest pre_roll \
+                     and 10s) with cameras recorded around events",
+                    humantime::format_duration(needed)
+                ));
+            }
         }
         Ok(config)
     }
@@ -572,6 +657,34 @@ mod tests {
         ];
         for (text, expected) in cases {
             let error = Config::parse(&text).expect_err(expected);
+            assert!(error.contains(expected), "{error} should say {expected}");
+        }
+        let camera = |extra: &str| {
+            format!(
+                "id = \"r\"\ndata_dir = \"d\"\n[[cameras]]\nid = \"c\"\nmain = \"rtsp://h/m\"\n{extra}\n"
+            )
+        };
+        let hub = "[hub]\nurl = \"https://hub.example.org\"\nsite = \"s\"\nsource = \"r\"\n\
+                   secret_file = \"f\"";
+        let around = Config::parse(&camera(&format!(
+            "mode = \"events\"\npre_roll = \"5s\"\n{hub}"
+        )))
+        .expect("events");
+        assert_eq!(
+            around.cameras[0].events,
+            Some(EventWindow {
+                pre_roll: Duration::from_secs(5),
+                post_roll: Duration::from_secs(30)
+            })
+        );
+        assert_eq!(around.unmarked, Duration::from_secs(600));
+        for (extra, expected) in [
+            ("mode = \"sometimes\"", "neither"),
+            ("pre_roll = \"5s\"", "are for mode = \"events\""),
+            ("mode = \"events\"\npost_roll = \"2h\"", "at most 1h"),
+            ("mode = \"events\"", "needs a [hub] table"),
+        ] {
+            let error = Config::parse(&camera(extra)).expect_err(expected);
             assert!(error.contains(expected), "{error} should say {expected}");
         }
         let sub_only = "id = \"r\"\ndata_dir = \"d\"\n[[cameras]]\nid = \"c\"\nmain = \"rtsp://h/m\"\nrecord = \"sub\"\n";

@@ -234,6 +234,30 @@ pub fn locks_of(sync: &RecorderSync) -> Result<Vec<Lock>, SyncError> {
         .collect()
 }
 
+/// The ranges the cameras recorded around events keep for the events in `sync`: `(mark id,
+/// camera, start, end)`, from each camera's pre-roll before the event to its post-roll after.
+pub fn marks_of(
+    sync: &RecorderSync,
+    around_events: &std::collections::BTreeMap<String, crate::config::EventWindow>,
+) -> Vec<(String, String, i64, i64)> {
+    sync.events
+        .iter()
+        .filter_map(|event| {
+            let window = around_events.get(&event.camera)?;
+            let at_us = chrono::DateTime::parse_from_rfc3339(&event.at)
+                .ok()?
+                .timestamp_micros();
+            let us = |d: std::time::Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
+            Some((
+                format!("{}:{}", event.id, event.camera),
+                event.camera.clone(),
+                at_us.saturating_sub(us(window.pre_roll)),
+                at_us.saturating_add(us(window.post_roll)),
+            ))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,6 +59,14 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 2: where a lock comes from: the hub (replaced at each sync) or this machine.
     "ALTER TABLE locks ADD COLUMN origin TEXT NOT NULL DEFAULT 'local';",
+    // 3: the ranges around events that cameras recorded "around events" keep.
+    "CREATE TABLE marks (
+         id TEXT PRIMARY KEY,
+         camera TEXT NOT NULL,
+         start_us INTEGER NOT NULL,
+         end_us INTEGER NOT NULL
+     );
+     CREATE INDEX marks_by_camera ON marks (camera, start_us);",
 ];
 
 /// Where a segment's times come from.
@@ -517,6 +525,90 @@ impl Index {
                  SELECT 1 FROM locks l JOIN streams st ON st.camera = l.camera
                  WHERE st.id = segments.stream
                    AND l.start_us < segments.end_us AND l.end_us > segments.start_us)",
+            params![id],
+        )
+        .map(|n| n > 0)
+        .map_err(|e| self.error(e))
+    }
+
+    /// Marks `[start_us, end_us)` of `camera` as around an event (`id` names the event and
+    /// the camera: a mark made twice is one); whether it is new.
+    pub fn add_mark(&self, id: &str, camera: &str, start_us: i64, end_us: i64) -> Result<bool> {
+        let conn = self.conn.lock();
+        conn.execute(
+            "INSERT INTO marks (id, camera, start_us, end_us) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO NOTHING",
+            params![id, camera, start_us, end_us],
+        )
+        .map(|n| n > 0)
+        .map_err(|e| self.error(e))
+    }
+
+    /// Forgets the marks on `camera` that end before its oldest video.
+    pub fn prune_marks(&self, camera: &str) -> Result<usize> {
+        let conn = self.conn.lock();
+        conn.execute(
+            "DELETE FROM marks WHERE camera = ?1 AND end_us < (
+                 SELECT COALESCE(MIN(s.start_us), 0) FROM segments s
+                 JOIN streams st ON st.id = s.stream WHERE st.camera = ?1)",
+            params![camera],
+        )
+        .map_err(|e| self.error(e))
+    }
+
+    /// The marks on `camera`, oldest first: `(start_us, end_us)`.
+    pub fn marks(&self, camera: &str) -> Result<Vec<(i64, i64)>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Vec<(i64, i64)>> {
+            conn.prepare_cached(
+                "SELECT start_us, end_us FROM marks WHERE camera = ?1 ORDER BY start_us",
+            )?
+            .query_map(params![camera], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// The oldest segments of `camera` that end before `before_us` and that neither a mark nor
+    /// a lock covers, up to `limit`: what a camera recorded around events does not keep.
+    pub fn oldest_unmarked(
+        &self,
+        camera: &str,
+        before_us: i64,
+        limit: usize,
+    ) -> Result<Vec<Segment>> {
+        let conn = self.conn.lock();
+        let query = || -> rusqlite::Result<Vec<Segment>> {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream
+                 WHERE st.camera = ?1 AND s.end_us < ?2
+                   AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.camera = st.camera
+                                   AND l.start_us < s.end_us AND l.end_us > s.start_us)
+                   AND NOT EXISTS (SELECT 1 FROM marks m WHERE m.camera = st.camera
+                                   AND m.start_us < s.end_us AND m.end_us > s.start_us)
+                 ORDER BY s.start_us LIMIT ?3"
+            ))?;
+            statement
+                .query_map(params![camera, before_us, limit as i64], segment_of)?
+                .collect()
+        };
+        query().map_err(|e| self.error(e))
+    }
+
+    /// Removes a segment's row unless a lock or a mark covers it now (checked in the same
+    /// statement, so a mark made meanwhile wins); whether it was removed.
+    pub fn remove_unmarked_segment(&self, id: i64) -> Result<bool> {
+        let conn = self.conn.lock();
+        conn.execute(
+            "DELETE FROM segments WHERE id = ?1
+               AND NOT EXISTS (
+                 SELECT 1 FROM locks l JOIN streams st ON st.camera = l.camera
+                 WHERE st.id = segments.stream
+                   AND l.start_us < segments.end_us AND l.end_us > segments.start_us)
+               AND NOT EXISTS (
+                 SELECT 1 FROM marks m JOIN streams st ON st.camera = m.camera
+                 WHERE st.id = segments.stream
+                   AND m.start_us < segments.end_us AND m.end_us > segments.start_us)",
             params![id],
         )
         .map(|n| n > 0)

@@ -30,6 +30,7 @@ pub use index::Index;
 
 use parking_lot::Mutex;
 use recording::{Shared, StreamEvent, StreamRecorder, StreamStatus};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -144,17 +145,46 @@ pub struct Recorder {
     _lock: std::fs::File,
 }
 
-/// Syncs with the hub every `interval` until `stop`: the locks it answers replace the index's
-/// hub locks; when it cannot be reached they stay as they are.
-fn run_sync(
-    sync: &mut hub_sync::HubSync,
-    index: &Index,
-    statuses: &[Arc<Mutex<recording::StreamStatus>>],
-    refusals: Option<&restream::RefusalLog>,
-    video_dir: &std::path::Path,
+/// What the syncing thread works with.
+struct Syncing {
+    sync: hub_sync::HubSync,
+    index: Arc<Index>,
+    statuses: Vec<Arc<Mutex<recording::StreamStatus>>>,
+    refusals: Option<restream::RefusalLog>,
+    around_events: BTreeMap<String, config::EventWindow>,
+    video_dir: std::path::PathBuf,
     interval: Duration,
-    stop: &AtomicBool,
-) {
+    /// Told to retention: until when the site's events are known.
+    known_until: Arc<std::sync::atomic::AtomicI64>,
+}
+
+/// How far back the hub's answer names the site's events (its `RECENT_EVENTS_MS`), less a
+/// margin: a longer time between two syncs may have missed events.
+const EVENTS_TOLD_US: i64 = 9 * 60 * 1_000_000;
+
+/// Syncs with the hub every `interval` until `stop`: the locks it answers replace the index's
+/// hub locks; when it cannot be reached they stay as they are. Marks the video around the
+/// events it names for the cameras recorded around events, and tells retention until when
+/// events are known.
+fn run_sync(syncing: Syncing, stop: &AtomicBool) {
+    let Syncing {
+        mut sync,
+        index,
+        statuses,
+        refusals,
+        around_events,
+        video_dir,
+        interval,
+        known_until,
+    } = syncing;
+    let longest_pre_roll = around_events
+        .values()
+        .map(|w| i64::try_from(w.pre_roll.as_micros()).unwrap_or(i64::MAX))
+        .max()
+        .unwrap_or(0);
+    let mut last_ok_us: Option<i64> = None;
+    let (index, refusals, video_dir) = (&*index, refusals.as_ref(), video_dir.as_path());
+    let around_events = &around_events;
     let mut failing = false;
     let mut unsent: Vec<restream::Refused> = Vec::new();
     let mut next = Instant::now();
@@ -199,6 +229,32 @@ fn run_sync(
                         "evidence locks from the hub: {changed} new or changed, {removed} released"
                     ),
                     Err(e) => tracing::error!("cannot keep the hub's evidence locks: {e}"),
+                }
+                let mut marks = hub_sync::marks_of(&answer, around_events);
+                // A longer silence than the hub's answer covers may hide events: its video is
+                // kept as if marked.
+                if let Some(last) = last_ok_us
+                    && now_us - last > EVENTS_TOLD_US
+                {
+                    for camera in around_events.keys() {
+                        marks.push((
+                            format!("unheard:{last}:{camera}"),
+                            camera.clone(),
+                            last - longest_pre_roll,
+                            now_us - EVENTS_TOLD_US,
+                        ));
+                    }
+                }
+                let mut marked = true;
+                for (id, camera, start_us, end_us) in marks {
+                    if let Err(e) = index.add_mark(&id, &camera, start_us, end_us) {
+                        tracing::error!("cannot keep the video around an event: {e}");
+                        marked = false;
+                    }
+                }
+                if marked {
+                    last_ok_us = Some(now_us);
+                    known_until.store(now_us.saturating_sub(longest_pre_roll), Ordering::SeqCst);
                 }
             }
             Err(e) => {
@@ -277,9 +333,11 @@ impl Recorder {
         });
         let stop = Arc::new(AtomicBool::new(false));
         let starved = Arc::new(AtomicBool::new(false));
+        let known_until;
         let retention = {
             let (index, stop, starved) = (index.clone(), stop.clone(), starved.clone());
             let retention = retention::Retention::new(&config);
+            known_until = retention.known_until();
             let interval = config.retention_interval;
             std::thread::Builder::new()
                 .name("retention".into())
@@ -399,31 +457,28 @@ impl Recorder {
             }
             _ => (events, None),
         };
-        // And it syncs: health and refused tickets out, evidence locks in.
+        // And it syncs: health and refused tickets out, evidence locks and events in.
         let syncer = match (hub_sync, &config.hub) {
-            (Some(mut sync), Some(hub)) => {
-                let statuses: Vec<_> = streams.iter().map(StreamRecorder::status_handle).collect();
-                let refusals = restream.as_ref().map(restream::Restream::refusal_log);
-                let (index, stop, interval, video_dir) = (
-                    index.clone(),
-                    stop.clone(),
-                    hub.sync_interval,
-                    config.video_dir(),
-                );
+            (Some(sync), Some(hub)) => {
+                let syncing = Syncing {
+                    sync,
+                    index: index.clone(),
+                    statuses: streams.iter().map(StreamRecorder::status_handle).collect(),
+                    refusals: restream.as_ref().map(restream::Restream::refusal_log),
+                    around_events: config
+                        .cameras
+                        .iter()
+                        .filter_map(|c| c.events.map(|window| (c.id.clone(), window)))
+                        .collect(),
+                    video_dir: config.video_dir(),
+                    interval: hub.sync_interval,
+                    known_until: known_until.clone(),
+                };
+                let stop = stop.clone();
                 Some(
                     std::thread::Builder::new()
                         .name("hub-sync".into())
-                        .spawn(move || {
-                            run_sync(
-                                &mut sync,
-                                &index,
-                                &statuses,
-                                refusals.as_ref(),
-                                &video_dir,
-                                interval,
-                                &stop,
-                            )
-                        })?,
+                        .spawn(move || run_sync(syncing, &stop))?,
                 )
             }
             _ => None,

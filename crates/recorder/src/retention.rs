@@ -27,6 +27,13 @@ pub struct Retention {
     limits: Limits,
     cameras: Vec<(String, Limits)>,
     min_free_bytes: u64,
+    /// Cameras recorded around events, and how long their video away from events is kept.
+    around_events: Vec<String>,
+    unmarked: std::time::Duration,
+    /// Until when the recorder knows the site's events (Unix µs of its last successful sync
+    /// with the hub, less the longest pre-roll; 0 before one): unmarked video after it may yet
+    /// be marked, so it is never deleted.
+    known_until_us: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// Free bytes for an unprivileged writer on the file system holding `path`.
@@ -57,12 +64,53 @@ impl Retention {
                 .map(|c| (c.id.clone(), c.limits))
                 .collect(),
             min_free_bytes: config.min_free_bytes,
+            around_events: config
+                .cameras
+                .iter()
+                .filter(|c| c.events.is_some())
+                .map(|c| c.id.clone())
+                .collect(),
+            unmarked: config.unmarked,
+            known_until_us: std::sync::Arc::default(),
         }
+    }
+
+    /// Where the sync tells retention until when the site's events are known.
+    pub fn known_until(&self) -> std::sync::Arc<std::sync::atomic::AtomicI64> {
+        self.known_until_us.clone()
     }
 
     /// One pass over every limit, at `now_us`.
     pub fn run(&self, index: &Index, now_us: i64) -> Result<Pass, IndexError> {
         let mut pass = Pass::default();
+        // Cameras recorded around events: what no event is near, once older than `unmarked`
+        // and only up to where the events are known (nothing while the hub is not heard).
+        let cutoff = now_us
+            .saturating_sub(i64::try_from(self.unmarked.as_micros()).unwrap_or(i64::MAX))
+            .min(
+                self.known_until_us
+                    .load(std::sync::atomic::Ordering::SeqCst),
+            );
+        for camera in &self.around_events {
+            loop {
+                let away = index.oldest_unmarked(camera, cutoff, BATCH)?;
+                if away.is_empty() {
+                    break;
+                }
+                let mut gone = 0;
+                for segment in &away {
+                    if index.remove_unmarked_segment(segment.id)? {
+                        self.unlink(segment, &mut pass);
+                        gone += 1;
+                    }
+                }
+                if gone == 0 {
+                    break;
+                }
+            }
+            // Marks whose video is all gone (by age or quota) mark nothing any more.
+            index.prune_marks(camera)?;
+        }
         // Age, per camera (its own limit, else the recorder's).
         for (camera, limits) in &self.cameras {
             let Some(max_age) = limits.max_age.or(self.limits.max_age) else {
@@ -146,6 +194,12 @@ impl Retention {
         if !index.remove_unlocked_segment(segment.id)? {
             return Ok(false);
         }
+        self.unlink(segment, pass);
+        Ok(true)
+    }
+
+    /// Deletes the file of a segment whose row is gone.
+    fn unlink(&self, segment: &Segment, pass: &mut Pass) {
         let path = self.video_dir.join(&segment.file);
         if let Err(e) = std::fs::remove_file(&path)
             && e.kind() != std::io::ErrorKind::NotFound
@@ -154,7 +208,6 @@ impl Retention {
         }
         pass.deleted += 1;
         pass.freed_bytes += segment.bytes;
-        Ok(true)
     }
 }
 
@@ -269,6 +322,54 @@ mod tests {
         assert_eq!(left(&index, "a"), [50, 100]);
         assert_eq!(left(&index, "b"), [0, 50, 100]);
         assert!(pass.starved);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn video_around_events_goes_only_where_no_event_marks_it_and_only_once_events_are_known() {
+        let (dir, mut config, index) = setup("events", "unmarked = \"60s\"");
+        config.cameras[0].events = Some(crate::config::EventWindow {
+            pre_roll: std::time::Duration::from_secs(5),
+            post_roll: std::time::Duration::from_secs(5),
+        });
+        for start in (0..100).step_by(10) {
+            add(&config, &index, "a", start);
+            add(&config, &index, "b", start);
+        }
+        // An event at 42 s: 37 s to 47 s kept.
+        index
+            .add_mark("e1:a", "a", 37_000_000, 47_000_000)
+            .expect("mark");
+        let retention = Retention::new(&config);
+        let now = 200 * 1_000_000;
+        // The hub not heard yet: nothing goes.
+        let pass = retention.run(&index, now).expect("run");
+        assert_eq!(pass.deleted, 0);
+        // Events known until 85 s: what ends before 85 s (and before 140 s: now less 60 s)
+        // goes, but for the marked 30-40 and 40-50; camera b records continuously.
+        retention
+            .known_until()
+            .store(85 * 1_000_000, std::sync::atomic::Ordering::SeqCst);
+        retention.run(&index, now).expect("run");
+        let left: Vec<i64> = index
+            .segments("a", StreamKind::Main, i64::MIN, i64::MAX)
+            .expect("segments")
+            .iter()
+            .map(|s| s.start_us / 1_000_000)
+            .collect();
+        assert_eq!(left, [30, 40, 80, 90]);
+        assert_eq!(
+            index
+                .segments("b", StreamKind::Main, i64::MIN, i64::MAX)
+                .expect("segments")
+                .len(),
+            10
+        );
+        assert_eq!(
+            index.marks("a").expect("marks").len(),
+            1,
+            "its video is still there"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -597,11 +597,18 @@ at: string, storage: StorageReport, streams: Array<StreamHealthReport>, refused:
 
 /**
  * The hub's answer to a sync: the evidence locks that hold on the recorder's site (camera ids
- * are the site's), and the ids of those released over the last 90 days. A recorder releases a
+ * are the site's), the ids of those released over the last 90 days, and the recent events
+ * that name the recorder's cameras. A recorder releases a
  * lock only when it is named released, never because it is missing: a hub restored from an
  * old backup cannot release evidence by forgetting it.
  */
-export type RecorderSync = { locks: Array<EvidenceLock>, released: Array<string>, };
+export type RecorderSync = { locks: Array<EvidenceLock>, released: Array<string>, 
+/**
+ * The events (received over the last ten minutes) and alarms that name a camera this
+ * recorder serves, newest first: a camera recorded "around events" keeps its video near
+ * them.
+ */
+events: Array<CameraEvent>, };
 
 /**
  * A recorder and its last health report, as IT sees it.
@@ -611,6 +618,19 @@ export type RecorderHealth = { recorder: string,
  * RFC 3339: when the hub last heard from it.
  */
 seen_at: string, report: RecorderReport, };
+
+/**
+ * An event (or an alarm) that names a camera, as a recorder hears of it.
+ */
+export type CameraEvent = { 
+/**
+ * The event's or the alarm's id.
+ */
+id: string, camera: string, 
+/**
+ * RFC 3339.
+ */
+at: string, };
 
 /**
  * `GET <recorder>/v1/{camera}/{stream}/timeline?from=&to=` (RFC 3339; a replay ticket as

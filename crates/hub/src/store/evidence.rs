@@ -9,7 +9,7 @@
 
 use super::*;
 use contract::{
-    EvidenceLock, NewEvidenceLock, RecorderHealth, RecorderReport, RecorderSync, Right,
+    CameraEvent, EvidenceLock, NewEvidenceLock, RecorderHealth, RecorderReport, RecorderSync, Right,
 };
 
 /// The longest range one lock may hold.
@@ -19,6 +19,9 @@ const SYNC_SKEW_MS: i64 = 5 * 60 * 1000;
 /// How long a release is told to recorders: one that syncs less often keeps the lock (its
 /// video stays, which is the safe side).
 const RELEASES_KEPT_MS: i64 = 90 * 24 * 3600 * 1000;
+/// How far back a sync's answer names the site's events: several syncs' worth, so a recorder
+/// that missed one still hears of them.
+const RECENT_EVENTS_MS: i64 = 10 * 60 * 1000;
 /// How far ahead a lock may reach: video not yet recorded can be kept for the next day.
 const LOCK_AHEAD_MS: i64 = 24 * 3600 * 1000;
 /// Locks that hold at once on one site: beyond, old ones must be released first.
@@ -350,7 +353,62 @@ impl Hub {
         .map(|row| row.try_get("id").map_err(HubError::from))
         .collect::<Result<Vec<String>>>()?;
         tx.commit().await?;
-        Ok(RecorderSync { locks, released })
+        // What lately names a camera this recorder serves: its events (by when the hub heard of
+        // them, so late deliveries are told too), and the alarms that list it. Newest first.
+        let since = now - RECENT_EVENTS_MS;
+        let served: std::collections::BTreeSet<String> =
+            sqlx::query("SELECT id FROM cameras WHERE site_id = $1 AND recorder_id = $2")
+                .bind(&site)
+                .bind(recorder)
+                .fetch_all(self.db.pool())
+                .await?
+                .iter()
+                .map(|row| row.try_get("id"))
+                .collect::<std::result::Result<_, _>>()?;
+        let mut events = Vec::new();
+        for row in sqlx::query(
+            "SELECT e.id AS id, e.camera_id AS camera_id, e.at AS at FROM events e \
+             JOIN cameras c ON c.site_id = e.site_id AND c.id = e.camera_id \
+             WHERE e.site_id = $1 AND c.recorder_id = $2 AND e.received_at > $3 \
+             ORDER BY e.received_at DESC LIMIT 5000",
+        )
+        .bind(&site)
+        .bind(recorder)
+        .bind(since)
+        .fetch_all(self.db.pool())
+        .await?
+        {
+            events.push(CameraEvent {
+                id: row.try_get("id")?,
+                camera: row.try_get("camera_id")?,
+                at: rfc3339(row.try_get("at")?),
+            });
+        }
+        for row in sqlx::query(
+            "SELECT id, cameras, raised_at FROM alarms \
+             WHERE site_id = $1 AND raised_at > $2 ORDER BY raised_at DESC LIMIT 5000",
+        )
+        .bind(&site)
+        .bind(since)
+        .fetch_all(self.db.pool())
+        .await?
+        {
+            let id: String = row.try_get("id")?;
+            let at = rfc3339(row.try_get("raised_at")?);
+            let cameras: Vec<String> = json_column(&row, "cameras").unwrap_or_default();
+            for camera in cameras.into_iter().filter(|c| served.contains(c)) {
+                events.push(CameraEvent {
+                    id: id.clone(),
+                    camera,
+                    at: at.clone(),
+                });
+            }
+        }
+        Ok(RecorderSync {
+            locks,
+            released,
+            events,
+        })
     }
 
     /// The recorders of `site` with their last health report.

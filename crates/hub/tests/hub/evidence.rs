@@ -369,3 +369,120 @@ fn base64_basic(user: &str, password: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_camera_recorded_around_events_keeps_only_the_video_near_an_event() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let admin = hub.login("it-admin").await;
+    let secret = hub.source("rec-1-events").await;
+    let sim = sim::Sim::start(
+        sim::SimConfig::quiet(site::Site::with_cameras(1)),
+        Vec::new(),
+    )
+    .expect("the simulator");
+    let data = scratch("events-recorder");
+    std::fs::write(data.join("hub.secret"), &secret).expect("secret");
+    let key = keys::SigningKey::load_or_create(&data.join("signing.key")).expect("key");
+    register(&hub, &admin, "rec-1", &key).await;
+    let text = format!(
+        "id = \"rec-1\"\ndata_dir = \"{dir}\"\nsegment = \"1s\"\nrecord = \"sub\"\n\
+         [retention]\ninterval = \"1s\"\nunmarked = \"13s\"\n\
+         [hub]\nurl = \"{url}\"\nsite = \"{SITE}\"\nsource = \"rec-1-events\"\n\
+         secret_file = \"{dir}/hub.secret\"\nsync_interval = \"300ms\"\n\
+         [[cameras]]\nid = \"cam01\"\nmain = \"{main}\"\nsub = \"{sub}\"\n\
+         mode = \"events\"\npre_roll = \"2s\"\npost_roll = \"2s\"\n",
+        dir = data.display(),
+        url = hub.running.url,
+        main = sim.cameras().url("cam01", sim::StreamKind::Main),
+        sub = sim.cameras().url("cam01", sim::StreamKind::Sub),
+    );
+    let config = recorder::Config::parse(&text).expect("configuration");
+    let recorder = recorder::Recorder::start(config).expect("the recorder starts");
+    let index = recorder.index().clone();
+    let segments = || {
+        index
+            .segments("cam01", recorder::StreamKind::Sub, i64::MIN, i64::MAX)
+            .expect("segments")
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while segments().len() < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "recording: {:?}",
+            recorder.status()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let first = segments()[0].clone();
+
+    // Something happens on camera 1, seen by a source of the hub.
+    // (The hub keeps event times in milliseconds.)
+    let at_us = (chrono::Utc::now().timestamp_micros() - 1_500_000) / 1000 * 1000;
+    let event = json!([{"id": "motion-1", "time": chrono::DateTime::from_timestamp_micros(at_us)
+                            .expect("time").to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        "site": SITE, "camera": "cam01", "type": "Motion", "state": "Active"}]);
+    let body = serde_json::to_vec(&event).expect("json");
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let posted = reqwest::Client::new()
+        .post(hub.url("/api/v1/ingest/rec-1-events"))
+        .header("content-type", "application/json")
+        .header(events::TIMESTAMP_HEADER, &timestamp)
+        .header(
+            events::SIGNATURE_HEADER,
+            events::sign(&secret, &timestamp, &body),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("ingest");
+    assert_eq!(posted.status(), 200, "{:?}", posted.text().await);
+
+    // The recorder hears of it at its next sync and keeps 2 s before to 2 s after.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mark = loop {
+        if let Some(mark) = index.marks("cam01").expect("marks").first().copied() {
+            break mark;
+        }
+        assert!(Instant::now() < deadline, "no mark around the event");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(mark, (at_us - 2_000_000, at_us + 2_000_000));
+    // Video away from it goes once 10 s old; the video near it stays, every segment of it.
+    let near = |s: &recorder::index::Segment| s.start_us < mark.1 && s.end_us > mark.0;
+    while chrono::Utc::now().timestamp_micros() < mark.1 + 1_500_000 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let kept: Vec<i64> = segments()
+        .iter()
+        .filter(|s| near(s))
+        .map(|s| s.id)
+        .collect();
+    assert!(kept.len() >= 2, "{} segments near the event", kept.len());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let now_us = chrono::Utc::now().timestamp_micros();
+        let old: Vec<_> = segments()
+            .into_iter()
+            .filter(|s| s.end_us < now_us - 12_000_000)
+            .collect();
+        let first_gone = segments().iter().all(|s| s.id != first.id) || near(&first);
+        if first_gone && !old.is_empty() && old.iter().all(near) && now_us > mark.1 + 12_000_000 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "old video kept away from the event: {:?}",
+            old.iter()
+                .filter(|s| !near(s))
+                .map(|s| (s.start_us, s.end_us))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let left: Vec<i64> = segments().iter().map(|s| s.id).collect();
+    assert!(
+        kept.iter().all(|id| left.contains(id)),
+        "a segment near the event was deleted"
+    );
+    drop(recorder);
+}
