@@ -6,7 +6,7 @@
 //! health.
 
 use crate::on_both;
-use crate::support::{Backend, SITE, TestHub, scratch};
+use crate::support::{Backend, SITE, TestHub};
 use contract::{RecorderReport, StorageReport};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -217,31 +217,20 @@ async fn a_real_recorder_keeps_a_locked_range_until_it_is_released_and_reports_i
     let admin = hub.login("it-admin").await;
     let guard = hub.login("guard").await;
     let manager = hub.login("manager").await;
-    let secret = hub.source("rec-1-events").await;
-    let sim = sim::Sim::start(
-        sim::SimConfig::quiet(site::Site::with_cameras(1)),
-        Vec::new(),
-    )
-    .expect("the simulator");
-    let data = scratch("syncing-recorder");
-    std::fs::write(data.join("hub.secret"), &secret).expect("secret");
+    let beside = hub.recorder_beside("syncing-recorder").await;
     // The key the recorder signs with, registered before it starts.
-    let key = keys::SigningKey::load_or_create(&data.join("signing.key")).expect("key");
+    let key = keys::SigningKey::load_or_create(&beside.data.join("signing.key")).expect("key");
     register(&hub, &admin, "rec-1", &key).await;
-    let text = format!(
-        "id = \"rec-1\"\ndata_dir = \"{dir}\"\nsegment = \"1s\"\nrecord = \"sub\"\n\
-         [restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{hub_key}\"\n\
-         [hub]\nurl = \"{url}\"\nsite = \"{SITE}\"\nsource = \"rec-1-events\"\n\
-         secret_file = \"{dir}/hub.secret\"\nsync_interval = \"300ms\"\n\
-         [[cameras]]\nid = \"cam01\"\nmain = \"{main}\"\nsub = \"{sub}\"\n",
-        dir = data.display(),
-        hub_key = hub.running.hub.ticket_key(),
-        url = hub.running.url,
-        main = sim.cameras().url("cam01", sim::StreamKind::Main),
-        sub = sim.cameras().url("cam01", sim::StreamKind::Sub),
+    let config = beside.config(
+        &format!(
+            "segment = \"1s\"\nrecord = \"sub\"\n\
+             [restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{}\"",
+            hub.running.hub.ticket_key()
+        ),
+        "sync_interval = \"300ms\"",
+        "",
     );
-    let config = recorder::Config::parse(&text).expect("configuration");
-    let recorder = recorder::Recorder::start(config.clone()).expect("the recorder starts");
+    let recorder = recorder::Recorder::start(config).expect("the recorder starts");
     let index = recorder.index().clone();
     let wait =
         |what: &str, limit: u64| (what.to_owned(), Instant::now() + Duration::from_secs(limit));
@@ -374,29 +363,15 @@ fn base64_basic(user: &str, password: &str) -> String {
 async fn a_camera_recorded_around_events_keeps_only_the_video_near_an_event() {
     let hub = TestHub::start(Backend::Sqlite).await;
     let admin = hub.login("it-admin").await;
-    let secret = hub.source("rec-1-events").await;
-    let sim = sim::Sim::start(
-        sim::SimConfig::quiet(site::Site::with_cameras(1)),
-        Vec::new(),
-    )
-    .expect("the simulator");
-    let data = scratch("events-recorder");
-    std::fs::write(data.join("hub.secret"), &secret).expect("secret");
-    let key = keys::SigningKey::load_or_create(&data.join("signing.key")).expect("key");
+    let beside = hub.recorder_beside("events-recorder").await;
+    let secret = &beside.secret;
+    let key = keys::SigningKey::load_or_create(&beside.data.join("signing.key")).expect("key");
     register(&hub, &admin, "rec-1", &key).await;
-    let text = format!(
-        "id = \"rec-1\"\ndata_dir = \"{dir}\"\nsegment = \"1s\"\nrecord = \"sub\"\n\
-         [retention]\ninterval = \"1s\"\nunmarked = \"13s\"\n\
-         [hub]\nurl = \"{url}\"\nsite = \"{SITE}\"\nsource = \"rec-1-events\"\n\
-         secret_file = \"{dir}/hub.secret\"\nsync_interval = \"300ms\"\n\
-         [[cameras]]\nid = \"cam01\"\nmain = \"{main}\"\nsub = \"{sub}\"\n\
-         mode = \"events\"\npre_roll = \"2s\"\npost_roll = \"2s\"\n",
-        dir = data.display(),
-        url = hub.running.url,
-        main = sim.cameras().url("cam01", sim::StreamKind::Main),
-        sub = sim.cameras().url("cam01", sim::StreamKind::Sub),
+    let config = beside.config(
+        "segment = \"1s\"\nrecord = \"sub\"\n[retention]\ninterval = \"1s\"\nunmarked = \"13s\"",
+        "sync_interval = \"300ms\"",
+        "mode = \"events\"\npre_roll = \"2s\"\npost_roll = \"2s\"",
     );
-    let config = recorder::Config::parse(&text).expect("configuration");
     let recorder = recorder::Recorder::start(config).expect("the recorder starts");
     let index = recorder.index().clone();
     let segments = || {
@@ -429,7 +404,7 @@ async fn a_camera_recorded_around_events_keeps_only_the_video_near_an_event() {
         .header(events::TIMESTAMP_HEADER, &timestamp)
         .header(
             events::SIGNATURE_HEADER,
-            events::sign(&secret, &timestamp, &body),
+            events::sign(secret, &timestamp, &body),
         )
         .body(body)
         .send()

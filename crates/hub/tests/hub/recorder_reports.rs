@@ -2,7 +2,7 @@
 //! `CameraStream` `Offline` event on the hub and, through the default rules, a "Camera
 //! offline" alarm; its return an `Online` event.
 
-use crate::support::{Backend, SITE, TestHub, scratch};
+use crate::support::{Backend, SITE, TestHub};
 use reqwest::Method;
 use std::time::{Duration, Instant};
 
@@ -10,26 +10,13 @@ use std::time::{Duration, Instant};
 async fn a_stopped_camera_becomes_an_offline_event_and_an_alarm_on_the_hub() {
     let hub = TestHub::start(Backend::Sqlite).await;
     let admin = hub.login("it-admin").await;
-    let secret = hub.source("rec-1-events").await;
-    let sim = sim::Sim::start(
-        sim::SimConfig::quiet(site::Site::with_cameras(1)),
-        Vec::new(),
-    )
-    .expect("the simulator");
-    let data = scratch("reporting-recorder");
-    std::fs::write(data.join("hub.secret"), &secret).expect("secret");
-    let text = format!(
-        "id = \"rec-1\"\ndata_dir = \"{dir}\"\nsegment = \"2s\"\nstall_timeout = \"2s\"\n\
-         reconnect_max = \"500ms\"\nrecord = \"sub\"\n\
-         [hub]\nurl = \"{url}\"\nsite = \"{SITE}\"\nsource = \"rec-1-events\"\n\
-         secret_file = \"{dir}/hub.secret\"\n\
-         [[cameras]]\nid = \"cam01\"\nmain = \"{main}\"\nsub = \"{sub}\"\n",
-        dir = data.display(),
-        url = hub.running.url,
-        main = sim.cameras().url("cam01", sim::StreamKind::Main),
-        sub = sim.cameras().url("cam01", sim::StreamKind::Sub),
+    let beside = hub.recorder_beside("reporting-recorder").await;
+    let sim = &beside.sim;
+    let config = beside.config(
+        "segment = \"2s\"\nstall_timeout = \"2s\"\nreconnect_max = \"500ms\"\nrecord = \"sub\"",
+        "",
+        "",
     );
-    let config = recorder::Config::parse(&text).expect("configuration");
     let recorder = recorder::Recorder::start(config).expect("the recorder starts");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !recorder

@@ -342,3 +342,51 @@ impl Operation {
         Ok(())
     }
 }
+
+/// A simulated camera `cam01` and the data folder of a recorder `rec-1` that reports to a test
+/// hub through its source `rec-1-events` (whose secret is written there as `hub.secret`).
+pub struct RecorderBeside {
+    pub sim: sim::Sim,
+    pub data: PathBuf,
+    /// The source's secret.
+    pub secret: Vec<u8>,
+    url: String,
+}
+
+impl TestHub {
+    /// The simulator and the recorder's folder (named after `name`), the source registered.
+    pub async fn recorder_beside(&self, name: &str) -> RecorderBeside {
+        let secret = self.source("rec-1-events").await;
+        let sim = sim::Sim::start(
+            sim::SimConfig::quiet(site::Site::with_cameras(1)),
+            Vec::new(),
+        )
+        .expect("the simulator");
+        let data = scratch(name);
+        std::fs::write(data.join("hub.secret"), &secret).expect("secret");
+        RecorderBeside {
+            sim,
+            data,
+            secret,
+            url: self.running.url.clone(),
+        }
+    }
+}
+
+impl RecorderBeside {
+    /// The recorder's configuration: `head` (its keys and tables before `[hub]`), the `[hub]`
+    /// table with `hub` lines added, and camera `cam01` with `camera` lines added.
+    pub fn config(&self, head: &str, hub: &str, camera: &str) -> recorder::Config {
+        let text = format!(
+            "id = \"rec-1\"\ndata_dir = \"{dir}\"\n{head}\n\
+             [hub]\nurl = \"{url}\"\nsite = \"{SITE}\"\nsource = \"rec-1-events\"\n\
+             secret_file = \"{dir}/hub.secret\"\n{hub}\n\
+             [[cameras]]\nid = \"cam01\"\nmain = \"{main}\"\nsub = \"{sub}\"\n{camera}\n",
+            dir = self.data.display(),
+            url = self.url,
+            main = self.sim.cameras().url("cam01", sim::StreamKind::Main),
+            sub = self.sim.cameras().url("cam01", sim::StreamKind::Sub),
+        );
+        recorder::Config::parse(&text).expect("configuration")
+    }
+}
