@@ -412,22 +412,14 @@ enum MediaError {
     Failed(String),
 }
 
-/// Segments a reader opens at once (`splitmuxsrc` reads every part it is given first).
-const WINDOW: usize = 3;
-
-/// The first window: the segment holding `from` (or the first after it, if it starts before
-/// `to`) and the rest of its run, at most [`WINDOW`].
-fn first_window(recorded: &Recorded, from: i64, to: i64) -> Result<Vec<Segment>, MediaError> {
-    let index = &recorded.index;
-    let failed = |e: crate::index::IndexError| MediaError::Failed(e.to_string());
-    let first = index
+/// The segment holding `from` (or the first after it, if it starts before `to`).
+fn first_segment(recorded: &Recorded, from: i64, to: i64) -> Result<Segment, MediaError> {
+    recorded
+        .index
         .segment_at(&recorded.camera, recorded.kind, from)
-        .map_err(failed)?
+        .map_err(|e| MediaError::Failed(e.to_string()))?
         .filter(|s| s.start_us < to)
-        .ok_or(MediaError::NotRecorded)?;
-    let mut window = vec![first.clone()];
-    window.extend(index.rest_of_run(&first, WINDOW - 1).map_err(failed)?);
-    Ok(window)
+        .ok_or(MediaError::NotRecorded)
 }
 
 /// Remuxes `[from, to)` of `recorded` into fragmented MP4 chunks on `chunks`, telling
@@ -440,23 +432,23 @@ fn mux(
     started: tokio::sync::oneshot::Sender<Result<i64, MediaError>>,
     chunks: tokio::sync::mpsc::Sender<Vec<u8>>,
 ) {
-    let window = match first_window(recorded, from, to) {
-        Ok(window) => window,
+    let first = match first_segment(recorded, from, to) {
+        Ok(first) => first,
         Err(e) => {
             let _ = started.send(Err(e));
             return;
         }
     };
-    let Some(codec) = Codec::ALL.into_iter().find(|c| c.name() == window[0].codec) else {
+    let Some(codec) = Codec::ALL.into_iter().find(|c| c.name() == first.codec) else {
         let _ = started.send(Err(MediaError::Failed(format!(
             "recorded in {}, which cannot be served",
-            window[0].codec
+            first.codec
         ))));
         return;
     };
-    let offset = gst::ClockTime::from_useconds((from - window[0].start_us).max(0) as u64);
-    let mut window_start_us = window[0].start_us;
-    let mut reader = match Reader::open(&recorded.video_dir, window, offset) {
+    let offset = gst::ClockTime::from_useconds((from - first.start_us).max(0) as u64);
+    let mut window_start_us = first.start_us;
+    let mut reader = match Reader::window(recorded, first, offset) {
         Ok(reader) => reader,
         Err(e) => {
             let _ = started.send(Err(MediaError::Failed(e)));
@@ -534,9 +526,9 @@ fn mux(
 /// A reader on the segments of the same run after `reader`'s, and where they start.
 fn next_window(recorded: &Recorded, reader: &Reader) -> Option<(i64, Reader)> {
     let last = reader.segments.last()?;
-    let rest = recorded.index.rest_of_run(last, WINDOW).ok()?;
-    let start_us = rest.first()?.start_us;
-    match Reader::open(&recorded.video_dir, rest, gst::ClockTime::ZERO) {
+    let next = recorded.index.rest_of_run(last, 1).ok()?.pop()?;
+    let start_us = next.start_us;
+    match Reader::window(recorded, next, gst::ClockTime::ZERO) {
         Ok(reader) => Some((start_us, reader)),
         Err(e) => {
             tracing::warn!(camera = recorded.camera, "HTTP playback: {e}");

@@ -315,9 +315,25 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
+    /// Opens the window from `first`: it and the segments that follow it in its run, at most
+    /// [`WINDOW`], from `offset` into `first` (the key frame at or before it).
+    pub(crate) fn window(
+        recorded: &Recorded,
+        first: Segment,
+        offset: gst::ClockTime,
+    ) -> Result<Self, String> {
+        let rest = recorded
+            .index
+            .rest_of_run(&first, WINDOW - 1)
+            .map_err(|e| e.to_string())?;
+        let mut segments = vec![first];
+        segments.extend(rest);
+        Self::open(&recorded.video_dir, segments, offset)
+    }
+
     /// Opens `segments` (one run's, in order) and, when `offset` is past the start, seeks to the
     /// key frame at or before it.
-    pub(crate) fn open(
+    fn open(
         video_dir: &std::path::Path,
         segments: Vec<Segment>,
         offset: gst::ClockTime,
@@ -669,20 +685,15 @@ fn start(recorded: &Recorded, codec: Codec, request: &Request) -> Result<Option<
     }
     let show_from_us = at_us.max(first.start_us);
     let offset = gst::ClockTime::from_useconds((show_from_us - first.start_us).max(0) as u64);
-    let mut segments = vec![first.clone()];
-    segments.extend(
-        index
-            .rest_of_run(&first, WINDOW - 1)
-            .map_err(|e| e.to_string())?,
-    );
-    let reader = Reader::open(&recorded.video_dir, segments, offset)?;
+    let window_start_us = first.start_us;
+    let reader = Reader::window(recorded, first, offset)?;
     // The instant asked for is shown `START_DELAY` after the media's origin, and the frames
     // before it (from the key frame) are sent at once then.
     let first_ns = i128::from(request.origin_ns) + START_DELAY_NS;
     let shift_ns = i128::from(show_from_us) * 1000 - first_ns;
     Ok(Some(Cursor {
         reader,
-        window_start_us: first.start_us,
+        window_start_us,
         shift_ns,
         last_media_ns: u64::try_from(first_ns - RTP_TICK_NS).unwrap_or(0),
         last_key_frame_ns: None,
@@ -710,13 +721,7 @@ fn follow(recorded: &Recorded, codec: Codec, cursor: &mut Cursor) -> Result<bool
         ));
     }
     let same_run = next.run == last.run && next.seq == last.seq + 1;
-    let mut segments = vec![next.clone()];
-    segments.extend(
-        index
-            .rest_of_run(&next, WINDOW - 1)
-            .map_err(|e| e.to_string())?,
-    );
-    let reader = Reader::open(&recorded.video_dir, segments, gst::ClockTime::ZERO)?;
+    let reader = Reader::window(recorded, next.clone(), gst::ClockTime::ZERO)?;
     if !same_run {
         // The gap is skipped: the new run starts a frame interval after the last frame.
         let next_ns = i128::from(next.start_us) * 1000;

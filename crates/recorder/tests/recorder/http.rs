@@ -8,9 +8,7 @@ use keys::SigningKey;
 use recorder::config::StreamKind;
 
 fn rfc3339(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .expect("a time")
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    recorder::report::rfc3339(us).expect("a time")
 }
 
 #[test]

@@ -55,20 +55,12 @@ struct Client {
 
 /// GStreamer's ONVIF client on `path`, decoding; with `from_us`, it then plays from there.
 fn onvif_client(port: u16, path: &str, ticket: &str, from_us: Option<i64>) -> Client {
-    let pipeline = gst::parse::launch(&format!(
+    let (pipeline, sink) = launch_to_sink(&format!(
         "rtspsrc name=src onvif-mode=true latency=0 \
            location=rtsp://127.0.0.1:{port}{path} user-id=ticket user-pw={ticket} \
          ! rtph264depay name=depay ! h264parse ! avdec_h264 ! video/x-raw,format=I420 \
          ! appsink name=sink sync=false max-buffers=1000"
-    ))
-    .expect("client pipeline")
-    .downcast::<gst::Pipeline>()
-    .expect("a pipeline");
-    let sink = pipeline
-        .by_name("sink")
-        .expect("sink")
-        .downcast::<gst_app::AppSink>()
-        .expect("appsink");
+    ));
     let packets = Arc::new(Mutex::new(Vec::new()));
     let armed = Arc::new(AtomicBool::new(false));
     let (seen, arming) = (packets.clone(), armed.clone());

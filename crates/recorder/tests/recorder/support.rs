@@ -174,21 +174,27 @@ pub fn segments(config: &Config, camera: &str, kind: StreamKind) -> Vec<recorder
         .expect("segments")
 }
 
-/// The stamps of every frame of an MP4 file, in order.
-pub fn decode_file(path: &std::path::Path) -> Vec<stamp::Stamp> {
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location=\"{}\" ! qtdemux ! h264parse ! avdec_h264 ! video/x-raw,format=I420 \
-         ! appsink name=sink sync=false",
-        path.display()
-    ))
-    .expect("pipeline")
-    .downcast::<gst::Pipeline>()
-    .expect("a pipeline");
+/// A pipeline from a launch line that ends in an `appsink` named `sink`, and that sink.
+pub fn launch_to_sink(line: &str) -> (gst::Pipeline, gst_app::AppSink) {
+    let pipeline = gst::parse::launch(line)
+        .expect("pipeline")
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
     let sink = pipeline
         .by_name("sink")
         .expect("sink")
         .downcast::<gst_app::AppSink>()
         .expect("appsink");
+    (pipeline, sink)
+}
+
+/// The stamps of every frame of an MP4 file, in order.
+pub fn decode_file(path: &std::path::Path) -> Vec<stamp::Stamp> {
+    let (pipeline, sink) = launch_to_sink(&format!(
+        "filesrc location=\"{}\" ! qtdemux ! h264parse ! avdec_h264 ! video/x-raw,format=I420 \
+         ! appsink name=sink sync=false",
+        path.display()
+    ));
     pipeline.set_state(gst::State::Playing).expect("play");
     let mut stamps = Vec::new();
     while let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_seconds(10)) {
