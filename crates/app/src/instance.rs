@@ -51,8 +51,12 @@ pub fn start(profile: &Path) -> Result<Started> {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
             // Another instance runs; it may still be writing its port: ask for a few seconds.
+            // Or it is just ending (a restart): the lock comes free, and this one is first.
             let deadline = std::time::Instant::now() + Duration::from_secs(5);
             loop {
+                if lock.try_lock().is_ok() {
+                    break;
+                }
                 if let Ok(text) = std::fs::read_to_string(&file)
                     && let Some((port, key)) = text.trim().split_once(' ')
                     && let Ok(port) = port.parse::<u16>()
@@ -183,5 +187,25 @@ mod tests {
         assert_eq!(shown.load(Ordering::SeqCst), 1);
         drop(lock);
         assert!(!dir.join(FILE).exists());
+    }
+
+    #[test]
+    fn a_start_while_the_last_instance_is_ending_becomes_the_first() {
+        let dir = std::env::temp_dir().join(format!("wf-instance-ending-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let Started::First(ending) = start(&dir).expect("first") else {
+            panic!("the first instance");
+        };
+        // It holds the profile and answers no one, and is gone a moment later.
+        let leaving = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(600));
+            drop(ending);
+        });
+        assert!(
+            matches!(start(&dir).expect("the next start"), Started::First(_)),
+            "a restart takes the profile once the last instance let it go"
+        );
+        leaving.join().expect("joined");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
