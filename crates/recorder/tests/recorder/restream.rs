@@ -111,6 +111,8 @@ fn viewers_watch_through_the_recorder_with_tickets_and_bad_tickets_are_refused()
         "the sub-stream on demand: {:?}",
         sub.health()
     );
+    // (The simulator counts a connection once its session is set up: a moment after frames.)
+    wait_for(Duration::from_secs(5), || clients("cam01") == 2);
     assert_eq!(clients("cam01"), 2, "main and sub, one connection each");
     drop(sub);
 
