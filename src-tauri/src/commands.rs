@@ -29,6 +29,10 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         wall_select,
         wall_maximize,
         wall_tour,
+        wall_replay,
+        wall_live,
+        alarm_replay,
+        instant_replay_set,
         wall_snapshot,
         stream_health,
         layouts,
@@ -118,6 +122,28 @@ fn wall_maximize(core: CoreState<'_>, wall: String, tile: Option<usize>) -> Resu
 #[tauri::command]
 fn wall_tour(core: CoreState<'_>, wall: String, tile: usize, tour: Option<TileTour>) -> Result<()> {
     core.set_tour(&wall, tile, tour)
+}
+
+/// Replays the tile's camera from `from_ms` (Unix ms), or instant replay's reach ago.
+#[tauri::command]
+fn wall_replay(core: CoreState<'_>, wall: String, tile: usize, from_ms: Option<i64>) -> Result<()> {
+    core.replay_tile(&wall, tile, from_ms)
+}
+
+#[tauri::command]
+fn wall_live(core: CoreState<'_>, wall: String, tile: usize) -> Result<()> {
+    core.live_again(&wall, tile)
+}
+
+/// Replays an alarm's cameras from ten seconds before it; answers the tiles (wall, tile).
+#[tauri::command]
+async fn alarm_replay(core: CoreState<'_>, alarm: String) -> Result<Vec<(String, usize)>> {
+    core.replay_alarm(&alarm).await
+}
+
+#[tauri::command]
+fn instant_replay_set(core: CoreState<'_>, seconds: u32) -> Result<()> {
+    core.set_instant_replay_s(seconds)
 }
 
 /// Reading the wall back waits for the GPU: off the async workers.

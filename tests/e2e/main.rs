@@ -176,6 +176,19 @@ impl Site {
         self.hub = Some(running);
     }
 
+    /// When the hub raised alarm `id`, Unix ms.
+    fn alarm_raised_ms(&self, id: &str) -> i64 {
+        let hub = &self.running().hub;
+        let alarm = self.runtime.block_on(async {
+            let session = hub.login("guard", PASSWORD, "e2e").await.expect("login");
+            let caller = hub.authenticate(&session.token).await.expect("caller");
+            hub.alarm(&caller, id).await.expect("alarm")
+        });
+        chrono::DateTime::parse_from_rfc3339(&alarm.raised)
+            .expect("a time")
+            .timestamp_millis()
+    }
+
     /// The hub's own view of an incident, as the guard.
     fn incident(&self, id: &str) -> hub::model::IncidentDetail {
         let hub = &self.running().hub;
@@ -375,28 +388,63 @@ fn wall_shows(session: &Session, preset: wall::Preset, tile: usize, number: u16)
 
 /// Waits until one snapshot of the wall shows, on each `(tile, number)`, the pixel stamp of
 /// camera `number`.
-fn wall_shows_each(session: &Session, preset: wall::Preset, expected: &[(usize, u16)]) {
+/// A new snapshot of the wall (its file differs from `last`, which it updates), if one came.
+fn new_snapshot(session: &Session, last: &mut String) -> Option<(String, wall::Image)> {
     let button = session.wait("button[data-action=snapshot]", Duration::from_secs(5));
+    session.click(&button);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        if let Some(element) = session.all("[data-snapshot]").into_iter().next()
+            && let Some(path) = session.attribute(&element, "data-snapshot")
+            && path != *last
+        {
+            last.clone_from(&path);
+            let image = read_png(Path::new(&path));
+            return Some((path, image));
+        }
+    }
+    None
+}
+
+/// The pixel stamp tile `tile` of a `preset` wall shows in `image`.
+fn stamp_on(image: &wall::Image, preset: wall::Preset, tile: usize) -> Option<stamp::Stamp> {
+    let rects = wall::WallLayout::preset(preset).pixel_rects(image.width, image.height, 2);
+    let (_, rect) = rects.iter().find(|(i, _)| *i == tile)?;
+    image.stamp_in(*rect)
+}
+
+/// Whether tile `tile` of a `preset` wall shows a picture in `image`: its middle (under the
+/// stamp, above the overlays) has light and dark, not one flat black or grey.
+fn has_picture(image: &wall::Image, preset: wall::Preset, tile: usize) -> bool {
+    let rects = wall::WallLayout::preset(preset).pixel_rects(image.width, image.height, 2);
+    let Some((_, rect)) = rects.iter().find(|(i, _)| *i == tile) else {
+        return false;
+    };
+    let (mut darkest, mut lightest) = (u8::MAX, 0u8);
+    for y in rect.y + rect.h / 6..rect.y + rect.h * 4 / 5 {
+        for x in (rect.x..rect.x + rect.w).step_by(2) {
+            let [r, g, b] = image.pixel(x, y);
+            let luma =
+                ((u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114) / 1000) as u8;
+            darkest = darkest.min(luma);
+            lightest = lightest.max(luma);
+        }
+    }
+    lightest.saturating_sub(darkest) > 60
+}
+
+fn wall_shows_each(session: &Session, preset: wall::Preset, expected: &[(usize, u16)]) {
     let deadline = Instant::now() + Duration::from_secs(40);
     let mut last = String::new();
     loop {
-        session.click(&button);
-        std::thread::sleep(Duration::from_millis(700));
-        if let Some(element) = session.all("[data-snapshot]").into_iter().next()
-            && let Some(path) = session.attribute(&element, "data-snapshot")
-            && path != last
-        {
-            last = path.clone();
-            let image = read_png(Path::new(&path));
+        if let Some((path, image)) = new_snapshot(session, &mut last) {
             let rects = wall::WallLayout::preset(preset).pixel_rects(image.width, image.height, 2);
             let wrong: Vec<String> = expected
                 .iter()
                 .filter_map(|&(tile, number)| {
-                    let (_, rect) = rects
-                        .iter()
-                        .find(|(i, _)| *i == tile)
-                        .expect("tile on the wall");
-                    match image.stamp_in(*rect) {
+                    assert!(rects.iter().any(|(i, _)| *i == tile), "tile on the wall");
+                    match stamp_on(&image, preset, tile) {
                         Some(stamp) if stamp.source == number => None,
                         seen => Some(format!("tile {tile} shows {seen:?}, not camera {number}")),
                     }
@@ -542,6 +590,11 @@ impl Drop for Manager {
     }
 }
 
+/// The alarm list's row of alarm `id`.
+fn row_of(id: &str) -> String {
+    format!("li.alarm[data-alarm-id='{id}']")
+}
+
 fn now_ms() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -550,11 +603,14 @@ fn now_ms() -> u128 {
 }
 
 #[test]
-fn a_forced_door_pops_its_camera_and_a_managers_browser_reads_the_guards_note() {
+fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_reads_the_note() {
     let _one = one_at_a_time();
-    let site = start_site(&scratch("alarm-hub"), false);
+    let site = start_site(&scratch("alarm-hub"), true);
+    let recording_since = Instant::now();
     let desktop = Desktop::start();
     let session = desktop.signed_in(&scratch("alarm-profile"), &site);
+    // Ten seconds before the alarm are on the recorder.
+    std::thread::sleep(Duration::from_secs(15).saturating_sub(recording_since.elapsed()));
 
     // The simulator forces the main entrance open: an urgent alarm on the hub.
     site.sim
@@ -581,7 +637,7 @@ fn a_forced_door_pops_its_camera_and_a_managers_browser_reads_the_guards_note() 
 
     // The guard acknowledges it with a comment and opens an incident from it.
     tab(&session, "alarms");
-    let row = format!("li.alarm[data-alarm-id='{alarm_id}']");
+    let row = row_of(&alarm_id);
     session.click(&session.wait(&row, Duration::from_secs(5)));
     let comment = session.wait(
         &format!("{row} input[name=comment]"),
@@ -596,6 +652,93 @@ fn a_forced_door_pops_its_camera_and_a_managers_browser_reads_the_guards_note() 
         &format!("li.alarm[data-alarm-id='{alarm_id}'][data-state=acknowledged]"),
         Duration::from_secs(10),
     );
+
+    // Acknowledged (the border stops flashing), the guard replays the alarm from ten seconds
+    // before it: the tile's first recorded frame is the one captured then, and the tile never
+    // goes black or grey on the way.
+    let from_ms = site.alarm_raised_ms(&alarm_id) - 10_000;
+    let frame_ms = 1000
+        / site
+            .sim
+            .listing()
+            .cameras
+            .iter()
+            .find(|c| c.id == "cam01")
+            .and_then(|c| c.streams.iter().map(|s| i64::from(s.fps)).min())
+            .expect("cam01's frame rate");
+    session.click(&session.wait(
+        &format!("{} button[data-action=replay-alarm]", row_of(&alarm_id)),
+        Duration::from_secs(5),
+    ));
+    tab(&session, "wall");
+    session.wait(
+        &format!("button[data-tile='15'][data-replay-from='{from_ms}']"),
+        Duration::from_secs(10),
+    );
+    // How far behind live tile 15 is, when its stamp reads (small tiles' stamps do not
+    // always); and that it shows a picture, never a black or grey one.
+    let behind = |image: &wall::Image| {
+        let stamp = stamp_on(image, wall::Preset::Grid(4), 15)?;
+        (stamp.source == 1).then(|| stamp.latency_ms(now_ms() as u64))
+    };
+    let pictured = |path: &str, image: &wall::Image| {
+        assert!(
+            has_picture(image, wall::Preset::Grid(4), 15),
+            "tile 15 shows no picture in {path}"
+        );
+    };
+    let mut last = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let Some((path, image)) = new_snapshot(&session, &mut last) else {
+            continue;
+        };
+        // Live (a moment behind) until the replay's first frame, then ten seconds and more.
+        pictured(&path, &image);
+        if behind(&image).is_some_and(|b| b > 5_000) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the tile never replayed: {path}");
+    }
+    tab(&session, "health");
+    let first_row = session.wait(
+        "tr[data-tile='15'][data-replay-first-stamp]",
+        Duration::from_secs(10),
+    );
+    let first_stamp_ms: u32 = session
+        .attribute(&first_row, "data-replay-first-stamp")
+        .and_then(|v| v.parse().ok())
+        .expect("the first frame's stamp");
+    let off_ms = i64::from(first_stamp_ms.wrapping_sub(from_ms as u32) as i32);
+    eprintln!("the replay's first frame was captured {off_ms} ms after the instant asked for");
+    assert!(
+        (0..frame_ms).contains(&off_ms),
+        "the first replayed frame is {off_ms} ms from the instant (a frame is {frame_ms} ms)"
+    );
+    // Back to live, again with a picture all the way.
+    tab(&session, "wall");
+    session.click(&session.wait("button[data-tile='15']", Duration::from_secs(5)));
+    session.click(&session.wait("button[data-action=live]", Duration::from_secs(5)));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let Some((path, image)) = new_snapshot(&session, &mut last) else {
+            continue;
+        };
+        pictured(&path, &image);
+        if behind(&image).is_some_and(|b| b < 2_000) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the tile never went live: {path}"
+        );
+    }
+    session.wait(
+        "button[data-tile='15']:not([data-replay-from])",
+        Duration::from_secs(5),
+    );
+
+    tab(&session, "alarms");
     session.click(&session.wait(
         &format!("{row} button[data-action=incident]"),
         Duration::from_secs(5),

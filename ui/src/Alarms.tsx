@@ -39,6 +39,8 @@ export function Alarms(props: {
   onChanged: (alarm: Alarm) => void;
   onQueued: (alarmId: string, action: string) => void;
   onCreateIncident: (alarm: Alarm) => void;
+  /** Replays the alarm's cameras on the wall from ten seconds before it (the app only). */
+  onReplay?: (alarm: Alarm) => Promise<void>;
   doorName?: (site: string, door: string) => string;
   /** The alarm shown expanded (its procedure and actions). */
   expanded: string | null;
@@ -76,6 +78,7 @@ function AlarmRow(props: {
   onChanged: (alarm: Alarm) => void;
   onQueued: (alarmId: string, action: string) => void;
   onCreateIncident: (alarm: Alarm) => void;
+  onReplay?: (alarm: Alarm) => Promise<void>;
   doorName?: (site: string, door: string) => string;
 }) {
   const { alarm, operator } = props;
@@ -165,6 +168,21 @@ function AlarmRow(props: {
             <div className="row">
               <button type="button" data-action="incident" disabled={busy} onClick={() => props.onCreateIncident(alarm)}>
                 Create incident
+              </button>
+            </div>
+          )}
+          {props.onReplay && alarm.cameras.length > 0 && (
+            <div className="row">
+              <button
+                type="button"
+                data-action="replay-alarm"
+                disabled={busy}
+                onClick={() => {
+                  setError(null);
+                  props.onReplay?.(alarm).catch((e: unknown) => setError(e as AppError));
+                }}
+              >
+                Replay from 10 s before
               </button>
             </div>
           )}

@@ -231,6 +231,7 @@ export function Console({ transport }: { transport: Transport }) {
                 onChanged={(a) => setAlarms((list) => upsertAlarm(list, a))}
                 onQueued={() => undefined}
                 onCreateIncident={(a) => void createIncident(a)}
+                onReplay={transport.hasWalls ? async (a) => void (await transport.call("alarm_replay", { alarm: a.id })) : undefined}
               />
             </div>
           )}
@@ -299,6 +300,10 @@ export function Console({ transport }: { transport: Transport }) {
                 onClear={(tile) => void act("wall_assign", { wall: id, tile, camera: null })}
                 onMaximize={(tile) => void act("wall_maximize", { wall: id, tile })}
                 onAlarmTiles={transport.hasWalls ? (tiles) => void act("wall_alarm_tiles", { wall: id, tiles }) : undefined}
+                onReplay={transport.hasWalls ? (tile) => void act("wall_replay", { wall: id, tile, fromMs: null }) : undefined}
+                onLive={transport.hasWalls ? (tile) => void act("wall_live", { wall: id, tile }) : undefined}
+                onReplayAlarm={transport.hasWalls ? (alarm) => void act("alarm_replay", { alarm }) : undefined}
+                replaySeconds={startup?.instant_replay_s}
               />
               <TourEditor
                 key={`${id}-${wall.selected}`}

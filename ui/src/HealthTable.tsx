@@ -1,9 +1,11 @@
 import { useEffect, useState } from "react";
 import { healthRow } from "./status";
+import { clock } from "./time";
 import type { Transport } from "./transport";
 import type { TileHealth } from "./generated/app";
 
-/** Every stream on every wall: state, frame rate, bitrate, drops, reconnects, latency. */
+/** Every stream on every wall: state, frame rate, bitrate, drops, reconnects, latency, and
+ *  for recorded video where it started and where it is. */
 export function HealthTable(props: { transport: Transport; names: Map<string, string> }) {
   const [rows, setRows] = useState<TileHealth[]>([]);
   useEffect(() => {
@@ -39,13 +41,22 @@ export function HealthTable(props: { transport: Transport; names: Map<string, st
             <th>Dropped</th>
             <th>Reconnects</th>
             <th>Latency</th>
+            <th>Replay</th>
           </tr>
         </thead>
         <tbody>
           {rows.map((r) => {
             const row = healthRow(r.health);
             return (
-              <tr key={`${r.wall}-${r.tile}`} className={row.problem ? "problem" : ""}>
+              <tr
+                key={`${r.wall}-${r.tile}`}
+                className={row.problem ? "problem" : ""}
+                data-wall={r.wall}
+                data-tile={r.tile}
+                data-replay-from={r.replay?.from_ms ?? undefined}
+                data-replay-first-stamp={r.replay?.first_stamp_ms ?? undefined}
+                data-replay-first-capture={r.replay?.first_capture_ms ?? undefined}
+              >
                 <td>{r.camera ? props.names.get(r.camera) ?? r.camera : r.health.label}</td>
                 <td>
                   {r.wall} · {r.tile + 1}
@@ -61,16 +72,22 @@ export function HealthTable(props: { transport: Transport; names: Map<string, st
                 <td>{r.health.dropped}</td>
                 <td>{r.health.reconnects}</td>
                 <td>{row.latency}</td>
+                <td>{r.replay ? replayText(r.replay.from_ms, r.replay.now_capture_ms) : "live"}</td>
               </tr>
             );
           })}
           {rows.length === 0 && (
             <tr>
-              <td colSpan={10}>No stream is playing on a wall.</td>
+              <td colSpan={11}>No stream is playing on a wall.</td>
             </tr>
           )}
         </tbody>
       </table>
     </section>
   );
+}
+
+/** "from hh:mm:ss, at hh:mm:ss": where a replay started and the capture time it shows now. */
+function replayText(fromMs: number, nowMs: number | null): string {
+  return `from ${clock(fromMs)}${nowMs === null ? "" : `, at ${clock(nowMs)}`}`;
 }

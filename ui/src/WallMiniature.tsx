@@ -2,6 +2,7 @@ import type { DragEvent, KeyboardEvent } from "react";
 import { CAMERA_MIME } from "./CameraTree";
 import { PRESETS, neighbour, placement, type Direction } from "./layouts";
 import type { WallView } from "./generated/app";
+import { clock } from "./time";
 
 const KEYS: Record<string, Direction> = {
   ArrowLeft: "left",
@@ -11,7 +12,8 @@ const KEYS: Record<string, Direction> = {
 };
 
 /** The wall in miniature: pick a preset; drop a camera on a tile; select a tile with the
- *  mouse or arrow keys; Enter maximises and restores it; Delete empties it. */
+ *  mouse or arrow keys; Enter maximises and restores it; Delete empties it; R replays the
+ *  last seconds of its camera and L takes it back to live. */
 export function WallMiniature(props: {
   wall: WallView;
   names: Map<string, string>;
@@ -22,6 +24,13 @@ export function WallMiniature(props: {
   onMaximize: (tile: number | null) => void;
   /** Sets which tiles alarms take over. */
   onAlarmTiles?: (tiles: number[]) => void;
+  /** Instant replay of a tile, and back to live (walls in the app only). */
+  onReplay?: (tile: number) => void;
+  onLive?: (tile: number) => void;
+  /** Replays the alarm holding a tile from ten seconds before it. */
+  onReplayAlarm?: (alarm: string) => void;
+  /** How far back instant replay goes, in seconds. */
+  replaySeconds?: number;
 }) {
   const { wall } = props;
   const tiles = wall.layout.tiles;
@@ -29,6 +38,9 @@ export function WallMiniature(props: {
   const selected = wall.selected;
   const alarmTiles = wall.alarm_tiles ?? [];
   const flashing = wall.flashing ?? [];
+  const replaying = new Map((wall.replaying ?? []).map((r) => [r.tile, r.from_ms]));
+  const selectedCamera = wall.cameras[selected] ?? null;
+  const selectedAlarm = wall.alarm_holds?.[selected]?.alarm ?? null;
   const toggleAlarmTile = () =>
     props.onAlarmTiles?.(
       alarmTiles.includes(selected) ? alarmTiles.filter((t) => t !== selected) : [...alarmTiles, selected].sort((a, b) => a - b),
@@ -44,6 +56,10 @@ export function WallMiniature(props: {
       props.onClear(selected);
     } else if (event.key === "a" && props.onAlarmTiles) {
       toggleAlarmTile();
+    } else if (event.key === "r" && props.onReplay && selectedCamera) {
+      props.onReplay(selected);
+    } else if (event.key === "l" && props.onLive && replaying.has(selected)) {
+      props.onLive(selected);
     } else if (/^[1-9]$/.test(event.key) && Number(event.key) <= tiles.length) {
       props.onSelect(Number(event.key) - 1);
     } else {
@@ -80,19 +96,21 @@ export function WallMiniature(props: {
           const tour = wall.tours[index] ?? null;
           const alarm = alarmTiles.includes(index);
           const flash = flashing.includes(index);
+          const replayFrom = replaying.get(index);
           return (
             <button
               key={index}
               type="button"
               role="gridcell"
-              className={`tile${camera ? " filled" : ""}${alarm ? " alarm-tile" : ""}${flash ? " flashing" : ""}`}
+              className={`tile${camera ? " filled" : ""}${alarm ? " alarm-tile" : ""}${flash ? " flashing" : ""}${replayFrom !== undefined ? " replaying" : ""}`}
               data-tile={index}
               data-camera={camera ?? ""}
               data-alarm-tile={alarm || undefined}
               data-flashing={flash || undefined}
+              data-replay-from={replayFrom}
               style={placement(tile)}
               aria-selected={index === selected}
-              aria-label={`Tile ${index + 1}: ${camera ? props.names.get(camera) ?? camera : "empty"}${tour ? ", tour" : ""}${alarm ? ", alarm tile" : ""}${flash ? ", alarm!" : ""}`}
+              aria-label={`Tile ${index + 1}: ${camera ? props.names.get(camera) ?? camera : "empty"}${tour ? ", tour" : ""}${alarm ? ", alarm tile" : ""}${flash ? ", alarm!" : ""}${replayFrom !== undefined ? `, replay from ${clock(replayFrom)}` : ""}`}
               onClick={() => props.onSelect(index)}
               onDoubleClick={() => props.onMaximize(maximized === null ? index : null)}
               onDragOver={(e) => {
@@ -104,6 +122,7 @@ export function WallMiniature(props: {
               <span className="tile-number">
                 {index + 1}
                 {alarm && <span className="tile-alarm">{flash ? " ⬣ ALARM" : " ⬣ alarm tile"}</span>}
+                {replayFrom !== undefined && <span className="tile-replay"> ◀ REPLAY {clock(replayFrom)}</span>}
               </span>
               <span className="tile-camera">
                 {camera ? props.names.get(camera) ?? camera : ""}
@@ -117,6 +136,31 @@ export function WallMiniature(props: {
         Tile {selected + 1} of {tiles.length}
         {maximized !== null ? " (maximised)" : ""} · drop a camera on a tile · arrows move · Enter maximises · Delete empties
         {props.onAlarmTiles ? " · A makes it an alarm tile" : ""}
+        {props.onReplay ? ` · R replays the last ${props.replaySeconds ?? 30} s · L back to live` : ""}
+        {props.onReplay && selectedCamera && !replaying.has(selected) && (
+          <>
+            {" "}
+            <button type="button" className="quiet" data-action="replay" onClick={() => props.onReplay?.(selected)}>
+              Tile {selected + 1}: replay {props.replaySeconds ?? 30} s
+            </button>
+          </>
+        )}
+        {props.onReplayAlarm && selectedAlarm && (
+          <>
+            {" "}
+            <button type="button" className="quiet" data-action="replay-alarm-tile" onClick={() => props.onReplayAlarm?.(selectedAlarm)}>
+              Tile {selected + 1}: replay the alarm from 10 s before
+            </button>
+          </>
+        )}
+        {props.onLive && replaying.has(selected) && (
+          <>
+            {" "}
+            <button type="button" className="quiet" data-action="live" onClick={() => props.onLive?.(selected)}>
+              Tile {selected + 1}: back to live
+            </button>
+          </>
+        )}
         {props.onAlarmTiles && (
           <>
             {" "}

@@ -78,6 +78,10 @@ const WALL_COMMANDS = new Set([
   "wall_select",
   "wall_maximize",
   "wall_tour",
+  "wall_replay",
+  "wall_live",
+  "alarm_replay",
+  "instant_replay_set",
   "wall_alarm_tiles",
   "layout_open",
   "layout_save",
@@ -278,6 +282,7 @@ export function httpTransport(deps: BrowserDeps = browserDeps()): Transport {
         keychain: "not available in a browser",
         demo_available: false,
         problems,
+        instant_replay_s: 0,
       };
       return startup;
     },

@@ -55,6 +55,8 @@ pub enum ErrorCode {
     Demo,
     NoDemo,
     AlreadyRunning,
+    /// A replay asked of a camera no recorder records.
+    NotRecorded,
 }
 
 impl ErrorCode {

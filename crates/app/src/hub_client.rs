@@ -140,14 +140,18 @@ impl HubClient {
         site: &str,
         camera: &str,
         stream: contract::StreamName,
+        mode: contract::StreamMode,
     ) -> Result<contract::StreamTicket> {
         let path = format!(
             "/api/v1/sites/{}/cameras/{}/ticket",
             encode(site),
             encode(camera)
         );
-        let body = serde_json::to_value(contract::TicketRequest { stream, mode: None })
-            .map_err(|e| AppError::bad_input(format!("cannot encode the request: {e}")))?;
+        let body = serde_json::to_value(contract::TicketRequest {
+            stream,
+            mode: Some(mode),
+        })
+        .map_err(|e| AppError::bad_input(format!("cannot encode the request: {e}")))?;
         self.send(reqwest::Method::POST, &path, Some(token), Some(&body))
             .await
     }

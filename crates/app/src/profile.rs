@@ -35,7 +35,7 @@ pub struct LastSignIn {
     pub remember: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileState {
     #[serde(default)]
     pub sign_in: Option<LastSignIn>,
@@ -49,6 +49,28 @@ pub struct ProfileState {
     /// URLs carry no passwords (the hub refuses such URLs).
     #[serde(default)]
     pub sites: Vec<SiteTree>,
+    /// How far back instant replay goes, in seconds.
+    #[serde(default = "default_instant_replay_s")]
+    pub instant_replay_s: u32,
+}
+
+/// Instant replay's reach unless the operator chose another.
+pub const INSTANT_REPLAY_S: u32 = 30;
+
+fn default_instant_replay_s() -> u32 {
+    INSTANT_REPLAY_S
+}
+
+impl Default for ProfileState {
+    fn default() -> Self {
+        Self {
+            sign_in: None,
+            windows: BTreeMap::new(),
+            walls: BTreeMap::new(),
+            sites: Vec::new(),
+            instant_replay_s: INSTANT_REPLAY_S,
+        }
+    }
 }
 
 /// The profile folder and its state file.

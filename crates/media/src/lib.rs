@@ -27,7 +27,8 @@ pub use decoder::{Codec, created_elements};
 pub use health::{StreamHealth, StreamState};
 pub use pipeline::{RAW_CAPS, live_elements, live_pipelines};
 pub use settings::{
-    Backoff, CredentialSource, Credentials, DecoderChoice, StreamSettings, Transport,
+    Backoff, CredentialSource, Credentials, DecoderChoice, REPLAY_STALL, Replay, StreamSettings,
+    Transport,
 };
 pub use slot::{Colorimetry, Frame, FrameSlot};
 pub use stream::Stream;

@@ -36,7 +36,64 @@ pub(crate) struct Shared {
     pub epoch: Instant,
     /// What the previous frames' stamps said, for latency and gap counting.
     pub stamps: Mutex<StampTracker>,
+    /// Replayed video: the capture times its packets carry.
+    pub captures: Mutex<Captures>,
 }
+
+/// Frames remembered by presentation time until decoded: a decoder holds a few.
+const CAPTURES_KEPT: usize = 64;
+
+/// What the ONVIF replay header extension says of a replay's recent frames.
+#[derive(Debug, Default)]
+pub(crate) struct Captures {
+    /// (presentation time, capture time in Unix µs) of the latest frames, oldest first.
+    recent: std::collections::VecDeque<(gst::ClockTime, i64)>,
+    /// Frames captured before this are decoded (from the key frame before) but not shown.
+    show_from_us: Option<i64>,
+    /// The last frame shown: a reconnect goes on after it.
+    last_shown_us: Option<i64>,
+}
+
+impl Captures {
+    fn note(&mut self, pts: gst::ClockTime, capture_us: i64) {
+        if self.recent.back().is_some_and(|(p, _)| *p == pts) {
+            return; // Another packet of the same frame.
+        }
+        if self.recent.len() == CAPTURES_KEPT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((pts, capture_us));
+    }
+
+    fn capture_of(&self, pts: gst::ClockTime) -> Option<i64> {
+        self.recent
+            .iter()
+            .rev()
+            .find(|(p, _)| *p == pts)
+            .map(|(_, c)| *c)
+    }
+}
+
+/// The capture time (Unix µs) in an RTP packet's ONVIF replay header extension (profile
+/// 0xABAC: an NTP timestamp, then flags), if it carries one.
+pub(crate) fn onvif_capture_us(packet: &[u8]) -> Option<i64> {
+    if packet.len() < 12 || packet[0] & 0x10 == 0 {
+        return None;
+    }
+    let at = 12 + 4 * usize::from(packet[0] & 0x0f);
+    let header = packet.get(at..at + 4)?;
+    if u16::from_be_bytes([header[0], header[1]]) != 0xABAC {
+        return None;
+    }
+    let ntp = u64::from_be_bytes(packet.get(at + 4..at + 12)?.try_into().ok()?);
+    // 32 bits of seconds since 1900, 32 of fraction.
+    let seconds = i64::try_from(ntp >> 32).ok()? - NTP_UNIX_OFFSET_S;
+    let micros = i64::try_from(((ntp & 0xffff_ffff) * 1_000_000) >> 32).ok()?;
+    Some(seconds * 1_000_000 + micros)
+}
+
+/// Seconds from 1900 (NTP) to 1970 (Unix).
+const NTP_UNIX_OFFSET_S: i64 = 2_208_988_800;
 
 /// The name of the application message that reports a pipeline-building failure.
 pub(crate) const FAILED_MESSAGE: &str = "watchfloor-media-failed";
@@ -86,9 +143,25 @@ pub(crate) fn build(
         pipelines.retain(|p| p.upgrade().is_some());
         pipelines.push(pipeline.downgrade());
     }
+    let location = match settings.replay {
+        None => settings.url.clone(),
+        Some(replay) => {
+            let mut captures = shared.captures.lock();
+            let from_us = match captures.last_shown_us {
+                Some(last) => replay.from_us.max(last + 1),
+                None => replay.from_us,
+            };
+            captures.show_from_us = Some(from_us);
+            captures.recent.clear();
+            let join = if settings.url.contains('?') { '&' } else { '?' };
+            format!("{}{join}from={from_us}", settings.url)
+        }
+    };
     let mut src = gst::ElementFactory::make("rtspsrc")
         .name("src")
-        .property("location", &settings.url)
+        .property("location", &location)
+        // An ONVIF replay client: `Require: onvif-replay`, clock ranges.
+        .property("onvif-mode", settings.replay.is_some())
         .property(
             "latency",
             settings.latency.as_millis().min(u128::from(u32::MAX)) as u32,
@@ -243,6 +316,25 @@ fn link_video(
         );
     }
 
+    // Replayed video: each frame's capture time, from its packets.
+    if settings.replay.is_some()
+        && let Some(depay_sink) = depay.static_pad("sink")
+    {
+        let shared = shared.clone();
+        depay_sink.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(gst::PadProbeData::Buffer(buffer)) = &info.data
+                && let Some(pts) = buffer.pts()
+                && let Some(capture_us) = buffer
+                    .map_readable()
+                    .ok()
+                    .and_then(|m| onvif_capture_us(&m))
+            {
+                shared.captures.lock().note(pts, capture_us);
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
+
     let mut chain: Vec<gst::Element> = vec![depay];
     chain.extend(parse);
     chain.push(decoder);
@@ -317,10 +409,25 @@ fn frame_callbacks(shared: Arc<Shared>) -> gst_app::AppSinkCallbacks {
                 now.duration_since(shared.epoch).as_millis().max(1) as u64,
                 Ordering::Relaxed,
             );
+            // A replay shows from its instant on (and notes where it is).
+            let capture_us = buffer.pts().and_then(|pts| {
+                let mut captures = shared.captures.lock();
+                let capture_us = captures.capture_of(pts)?;
+                if captures.show_from_us.is_some_and(|from| capture_us < from) {
+                    return Some(Err(()));
+                }
+                captures.last_shown_us = Some(capture_us);
+                Some(Ok(capture_us))
+            });
+            let capture_us = match capture_us {
+                Some(Err(())) => return Ok(gst::FlowSuccess::Ok),
+                Some(Ok(capture_us)) => Some(capture_us),
+                None => None,
+            };
             let sequence = shared.sequence.fetch_add(1, Ordering::Relaxed) + 1;
-            shared
-                .slot
-                .put(Frame::new(buffer, info.clone(), sequence, now, stamp));
+            let mut frame = Frame::new(buffer, info.clone(), sequence, now, stamp);
+            frame.capture_us = capture_us;
+            shared.slot.put(frame);
             Ok(gst::FlowSuccess::Ok)
         })
         .build()
@@ -336,4 +443,45 @@ fn read_stamp(buffer: &gst::Buffer, info: &gst_video::VideoInfo) -> Option<stamp
         return None;
     }
     geometry.read_luma(luma, stride)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_onvif_replay_extension_gives_the_capture_time() {
+        // RTP header with the extension bit, then profile 0xABAC, 3 words: NTP, flags.
+        let mut packet = vec![0x90, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xAB, 0xAC, 0, 3];
+        let unix_us: i64 = 1_795_839_261_121_715;
+        let seconds = (unix_us / 1_000_000 + NTP_UNIX_OFFSET_S) as u64;
+        let fraction = (((unix_us % 1_000_000) as u64) << 32) / 1_000_000 + 1;
+        packet.extend_from_slice(&((seconds << 32) | fraction).to_be_bytes());
+        packet.extend_from_slice(&[0x80, 0, 0, 0]);
+        assert_eq!(onvif_capture_us(&packet), Some(unix_us));
+        // No extension, another profile, or cut short: nothing.
+        let mut plain = packet.clone();
+        plain[0] = 0x80;
+        assert_eq!(onvif_capture_us(&plain), None);
+        let mut other = packet.clone();
+        other[12] = 0xBE;
+        assert_eq!(onvif_capture_us(&other), None);
+        assert_eq!(onvif_capture_us(&packet[..20]), None);
+    }
+
+    #[test]
+    fn capture_times_are_found_by_presentation_time_and_bounded() {
+        let mut captures = Captures::default();
+        for n in 0..100u64 {
+            let pts = gst::ClockTime::from_mseconds(40 * n);
+            captures.note(pts, 1_000 * n as i64);
+            captures.note(pts, 1_000 * n as i64); // a second packet of the frame
+        }
+        assert_eq!(captures.recent.len(), CAPTURES_KEPT);
+        assert_eq!(
+            captures.capture_of(gst::ClockTime::from_mseconds(40 * 99)),
+            Some(99_000)
+        );
+        assert_eq!(captures.capture_of(gst::ClockTime::ZERO), None);
+    }
 }

@@ -95,6 +95,17 @@ pub enum DecoderChoice {
     Named(String),
 }
 
+/// Recorded video instead of live: the stream is an ONVIF replay (Profile G) of a recording,
+/// shown from an instant on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replay {
+    /// The first instant to show, Unix µs. The URL names it (`?from=<µs>`, Watchfloor's
+    /// recorder: `rtspsrc` sends no `Range` of its own choosing with its first `PLAY`); frames
+    /// captured before it (from the key frame before) are decoded, not shown. A reconnect goes
+    /// on after the last frame shown.
+    pub from_us: i64,
+}
+
 /// Everything that decides how one stream is opened and kept alive.
 #[derive(Debug, Clone)]
 pub struct StreamSettings {
@@ -119,6 +130,8 @@ pub struct StreamSettings {
     pub backoff: Backoff,
     /// After an authentication failure, wait this long before trying again (no retry storm).
     pub auth_retry: Duration,
+    /// Recorded video from an instant, instead of live.
+    pub replay: Option<Replay>,
 }
 
 impl StreamSettings {
@@ -139,9 +152,22 @@ impl StreamSettings {
             connect_timeout: Duration::from_secs(6),
             backoff: Backoff::default(),
             auth_retry: Duration::from_secs(60),
+            replay: None,
         }
     }
+
+    /// The same stream's recording from `from_us` (Unix µs) on. A replay that has shown
+    /// everything recorded waits for the recorder's next segment: it is stalled only after
+    /// `REPLAY_STALL`.
+    pub fn replay_from(mut self, from_us: i64) -> Self {
+        self.replay = Some(Replay { from_us });
+        self.stall_timeout = self.stall_timeout.max(REPLAY_STALL);
+        self
+    }
 }
+
+/// How long a replay may go without a frame: a recorder's segment (10 s by default) and some.
+pub const REPLAY_STALL: Duration = Duration::from_secs(16);
 
 /// Splits `user:pass@` off a URL, percent-decoded.
 fn split_userinfo(url: String) -> (String, Option<Credentials>) {

@@ -30,6 +30,9 @@ pub struct Frame {
     pub decoded_at: Instant,
     /// The simulator's pixel stamp, when the source writes one.
     pub stamp: Option<Stamp>,
+    /// When the camera captured it, Unix µs: known for replayed video (the ONVIF replay header
+    /// extension of its packets).
+    pub capture_us: Option<i64>,
 }
 
 impl Frame {
@@ -48,6 +51,7 @@ impl Frame {
             pts,
             decoded_at,
             stamp,
+            capture_us: None,
         }
     }
 

@@ -162,6 +162,7 @@ impl Stream {
                 sequence: AtomicU64::new(0),
                 epoch: Instant::now(),
                 stamps: Mutex::new(Default::default()),
+                captures: Mutex::new(crate::pipeline::Captures::default()),
             }),
             settings,
             state: Mutex::new(StreamState::Connecting),

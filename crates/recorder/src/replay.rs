@@ -16,6 +16,11 @@
 //! recorded the feeder waits for the next segment, so a replay catches up with the recording.
 //!
 //! Reverse playback is refused (the seek fails and the client is answered with an error).
+//!
+//! A client may also name the first instant in the URL it describes,
+//! `/<camera>/<stream>/replay?from=<Unix µs>`: GStreamer's `rtspsrc` sends no `Range` with its
+//! first `PLAY`, and a seek before that `PLAY` is answered is lost, so a wall tile asking for
+//! "the last 30 seconds" would otherwise start at the oldest recording and seek after.
 
 use crate::config::StreamKind;
 use crate::index::{Index, Segment};
@@ -97,6 +102,8 @@ struct SeekTerms {
 struct Viewer {
     recorded: Recorded,
     codec: Codec,
+    /// The first instant the URL names (`?from=`), Unix µs.
+    url_from_us: Option<i64>,
     request: Mutex<Request>,
     changed: Condvar,
     terms: Mutex<SeekTerms>,
@@ -292,9 +299,16 @@ fn watch_seeks(viewer: &Arc<Viewer>, src: &gst_app::AppSrc) {
                     return false;
                 }
                 let mut request = viewer.request.lock();
+                // `rtspsrc` asks for about the start of time (`clock=19000101T000000.06Z-`,
+                // its position) with its `PLAY`s until told otherwise: where the URL names an
+                // instant, time starts there.
+                let asked_us = unix_us_of_ntp_ns(offset);
                 request.generation += 1;
                 request.origin_ns = offset;
-                request.from_us = Some(unix_us_of_ntp_ns(offset));
+                request.from_us = match viewer.url_from_us {
+                    Some(url_from_us) if asked_us < 0 => Some(url_from_us),
+                    _ => Some(asked_us),
+                };
                 request.to_us = terms.stop_ns.map(unix_us_of_ntp_ns);
                 request.key_frames_only = terms.key_frames_only;
                 request.key_frame_interval = terms.key_frame_interval.filter(|i| !i.is_zero());
@@ -755,9 +769,16 @@ mod imp {
     impl ObjectImpl for ReplayFactory {}
 
     impl RTSPMediaFactoryImpl for ReplayFactory {
-        fn create_element(&self, _url: &gst_rtsp::RTSPUrl) -> Option<gst::Element> {
+        fn create_element(&self, url: &gst_rtsp::RTSPUrl) -> Option<gst::Element> {
             let recorded = self.recorded.get()?;
-            let viewer = match Viewer::new(recorded) {
+            let from_us = match super::from_of(&url.request_uri()) {
+                Ok(from_us) => from_us,
+                Err(e) => {
+                    tracing::info!(camera = recorded.camera, "replay: {e}");
+                    return None;
+                }
+            };
+            let viewer = match Viewer::new(recorded, from_us) {
                 Ok(viewer) => viewer,
                 Err(e) => {
                     tracing::info!(camera = recorded.camera, "replay: {e}");
@@ -786,8 +807,9 @@ glib::wrapper! {
 }
 
 impl Viewer {
-    /// A viewer of `recorded`, in the codec of its newest recording.
-    fn new(recorded: &Recorded) -> Result<Arc<Self>, String> {
+    /// A viewer of `recorded`, in the codec of its newest recording, from `from_us` (the
+    /// oldest recording when `None`) until it seeks.
+    fn new(recorded: &Recorded, from_us: Option<i64>) -> Result<Arc<Self>, String> {
         let newest = recorded
             .index
             .newest_segment(&recorded.camera, recorded.kind)
@@ -806,10 +828,11 @@ impl Viewer {
         Ok(Arc::new(Self {
             recorded: recorded.clone(),
             codec,
+            url_from_us: from_us,
             request: Mutex::new(Request {
                 generation: 0,
                 origin_ns: 0,
-                from_us: None,
+                from_us,
                 to_us: None,
                 key_frames_only: false,
                 key_frame_interval: None,
@@ -822,6 +845,17 @@ impl Viewer {
             }),
         }))
     }
+}
+
+/// The first instant a replay URL names (`?from=<Unix µs>`), if it names one.
+fn from_of(uri: &str) -> Result<Option<i64>, String> {
+    let url = url::Url::parse(uri).map_err(|e| format!("the URL `{uri}` is not valid: {e}"))?;
+    let Some((_, from)) = url.query_pairs().find(|(key, _)| key == "from") else {
+        return Ok(None);
+    };
+    from.parse::<i64>()
+        .map(Some)
+        .map_err(|_| format!("`from={from}` is not an instant in Unix microseconds"))
 }
 
 impl ReplayFactory {
@@ -869,6 +903,16 @@ pub fn created_elements() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replay_url_names_its_first_instant_in_unix_microseconds() {
+        assert_eq!(from_of("rtsp://h:1/cam01/main/replay"), Ok(None));
+        assert_eq!(
+            from_of("rtsp://h:1/cam01/main/replay?from=1700000000123456"),
+            Ok(Some(1_700_000_000_123_456))
+        );
+        assert!(from_of("rtsp://h:1/cam01/main/replay?from=yesterday").is_err());
+    }
 
     #[test]
     fn ntp_and_unix_times_convert_both_ways() {

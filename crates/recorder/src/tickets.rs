@@ -82,15 +82,26 @@ pub struct Asked {
 }
 
 /// The stream a raw RTSP request path names: `/<camera>/<main|sub>` (live) or
-/// `/<camera>/<main|sub>/replay` (recorded), with an optional control suffix `/stream=<n>`.
+/// `/<camera>/<main|sub>/replay` (recorded), with an optional control suffix `/stream=<n>`;
+/// a recorded stream's may name its first instant, `?from=<Unix µs>` and nothing else.
 /// Dot segments and percent-escapes are refused, not resolved: the server matches the raw
 /// path.
 pub fn stream_of_path(path: &str) -> Result<Asked, Refusal> {
     let bad = || Refusal::BadPath(path.chars().take(200).collect());
-    if path.contains('%') || path.contains('?') || path.contains('#') {
+    let (path_only, query) = match path.split_once('?') {
+        Some((path_only, query)) => (path_only, Some(query)),
+        None => (path, None),
+    };
+    let instant = |q: &str| {
+        q.strip_prefix("from=").is_some_and(|n| {
+            let digits = n.strip_prefix('-').unwrap_or(n);
+            (1..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    if path.contains('%') || path.contains('#') || query.is_some_and(|q| !instant(q)) {
         return Err(bad());
     }
-    let mut parts = path.strip_prefix('/').ok_or_else(bad)?.split('/');
+    let mut parts = path_only.strip_prefix('/').ok_or_else(bad)?.split('/');
     let camera = parts
         .next()
         .filter(|c| !c.is_empty() && *c != "." && *c != "..")
@@ -111,6 +122,9 @@ pub fn stream_of_path(path: &str) -> Result<Asked, Refusal> {
         [] => {}
         [part] if control(part) => {}
         _ => return Err(bad()),
+    }
+    if query.is_some() && (mode != StreamMode::Replay || !rest.is_empty()) {
+        return Err(bad());
     }
     Ok(Asked {
         camera: camera.to_owned(),
@@ -205,7 +219,16 @@ mod tests {
             stream_of_path("/cam01/main/replay/stream=0"),
             asked("cam01", StreamKind::Main, StreamMode::Replay)
         );
+        assert_eq!(
+            stream_of_path("/cam01/main/replay?from=1795839261121715"),
+            asked("cam01", StreamKind::Main, StreamMode::Replay)
+        );
         for bad in [
+            "/cam01/main?from=1795839261121715",
+            "/cam01/main/replay/stream=0?from=1",
+            "/cam01/main/replay?from=1&x=2",
+            "/cam01/main/replay?from=",
+            "/cam01/main/replay?to=1",
             "/cam01/other",
             "/cam01/main/x/y",
             "/cam01/main/replay/replay",

@@ -24,7 +24,7 @@ pub mod window;
 pub use colour::{ColourSpace, Matrix, Range};
 pub use frame::{FrameError, OwnedI420, Plane, PlaneLayout, SampleDepth, YuvFrame};
 pub use layout::{NormRect, PixelRect, Preset, WallLayout};
-pub use live::{Drawn, LiveTile, LiveWall, RedrawSignal};
+pub use live::{Drawn, LiveTile, LiveWall, RedrawSignal, ShownFrame, TileReplay, TileReport};
 pub use render_thread::{RenderThread, SendError, WallCommand};
 pub use renderer::{
     Badge, Fit, FrameUpdate, Gpu, Scene, TileOverlay, TileScene, WallRenderer, Zoom,

@@ -43,6 +43,43 @@ pub struct Drawn {
     pub decoded_at: Vec<Instant>,
 }
 
+/// A frame a tile showed: its pixel stamp (simulated cameras) and capture time (replays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownFrame {
+    pub stamp: Option<stamp::Stamp>,
+    /// Unix µs.
+    pub capture_us: Option<i64>,
+}
+
+/// Recorded video on a tile: from which instant, and what it showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileReplay {
+    /// The instant asked for, Unix µs.
+    pub from_us: i64,
+    /// The first frame the tile showed.
+    pub first: Option<ShownFrame>,
+    /// The frame it shows now.
+    pub now: Option<ShownFrame>,
+}
+
+impl TileReplay {
+    pub fn from(from_us: i64) -> Self {
+        Self {
+            from_us,
+            first: None,
+            now: None,
+        }
+    }
+}
+
+/// One tile's stream and what it shows, as [`WallCommand::Health`](crate::WallCommand) tells.
+#[derive(Debug, Clone)]
+pub struct TileReport {
+    pub tile: usize,
+    pub health: media::StreamHealth,
+    pub replay: Option<TileReplay>,
+}
+
 /// What one tile shows.
 #[derive(Debug)]
 pub struct LiveTile {
@@ -55,6 +92,8 @@ pub struct LiveTile {
     pub zoom: Zoom,
     pub alarm: bool,
     pub show_health: bool,
+    /// Recorded video, not live: its own badge, border and clock.
+    pub replay: Option<TileReplay>,
 }
 
 impl LiveTile {
@@ -67,6 +106,33 @@ impl LiveTile {
             zoom: Zoom::default(),
             alarm: false,
             show_health: false,
+            replay: None,
+        }
+    }
+
+    /// The same tile showing recorded video from `from_us` (Unix µs).
+    pub fn replaying(mut self, from_us: i64) -> Self {
+        self.replay = Some(TileReplay::from(from_us));
+        self
+    }
+
+    /// A frame is shown: what a replay remembers of it.
+    fn shown(&mut self, frame: &media::Frame) {
+        if let Some(replay) = self.replay.as_mut() {
+            let shown = ShownFrame {
+                stamp: frame.stamp,
+                capture_us: frame.capture_us,
+            };
+            replay.first.get_or_insert(shown);
+            replay.now = Some(shown);
+        }
+    }
+
+    /// The time shown on the tile: when a live frame arrived, when a replayed one was captured.
+    fn clock(&self) -> Option<String> {
+        match self.replay.and_then(|r| r.now?.capture_us) {
+            Some(capture_us) => Some(clock(unix_time(capture_us))),
+            None => self.last_frame.map(clock),
         }
     }
 
@@ -81,7 +147,15 @@ impl LiveTile {
             return Badge::Connecting;
         };
         match stream.state() {
-            StreamState::Live => Badge::Live,
+            StreamState::Live => match self.replay.and_then(|r| r.now?.capture_us) {
+                Some(capture_us) => Badge::Replay {
+                    behind: behind(SystemTime::now(), unix_time(capture_us)),
+                },
+                None if self.replay.is_some() => Badge::Replay {
+                    behind: "--:--".into(),
+                },
+                None => Badge::Live,
+            },
             StreamState::Connecting => Badge::Connecting,
             StreamState::Stalled => Badge::Stalled,
             StreamState::Reconnecting { .. } | StreamState::Stopped
@@ -109,6 +183,24 @@ fn flash_on(at: SystemTime) -> bool {
     ms % ALARM_FLASH.as_millis() < ALARM_FLASH.as_millis() / 2
 }
 
+/// A Unix time in µs as a `SystemTime`.
+fn unix_time(unix_us: i64) -> SystemTime {
+    match u64::try_from(unix_us) {
+        Ok(us) => SystemTime::UNIX_EPOCH + Duration::from_micros(us),
+        Err(_) => SystemTime::UNIX_EPOCH,
+    }
+}
+
+/// How far `then` is behind `now`, as mm:ss (h:mm:ss past an hour).
+fn behind(now: SystemTime, then: SystemTime) -> String {
+    let s = now.duration_since(then).map(|d| d.as_secs()).unwrap_or(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
 /// Local wall-clock time as hh:mm:ss.
 pub fn clock(at: SystemTime) -> String {
     chrono::DateTime::<chrono::Local>::from(at)
@@ -127,6 +219,8 @@ pub struct LiveWall {
     drawn: Vec<Option<(TileOverlay, Fit, Zoom)>>,
     /// Tiles whose camera was replaced: their old picture must go.
     replaced: Vec<usize>,
+    /// Each tile's next stream, until it shows its first frame (the old one shows till then).
+    incoming: Vec<Option<LiveTile>>,
     /// Where the tiles were last drawn; any change (size, layout, maximise) draws everything.
     drawn_rects: Option<Vec<(usize, PixelRect)>>,
     signal: Arc<RedrawSignal>,
@@ -142,20 +236,29 @@ impl LiveWall {
             gap: 2,
             drawn: (0..count).map(|_| None).collect(),
             replaced: Vec::new(),
+            incoming: (0..count).map(|_| None).collect(),
             drawn_rects: None,
             signal: Arc::default(),
         }
     }
 
-    /// Puts `tile` at `index`; its new frames will wake [`LiveWall::signal`].
-    pub fn set_tile(&mut self, index: usize, tile: LiveTile) {
+    /// Makes `tile`'s new frames wake [`LiveWall::signal`].
+    fn wake_on_frames(&self, tile: &mut LiveTile) {
         let signal = Arc::downgrade(&self.signal);
-        let mut tile = tile;
         tile.camera.set_waker(Some(Arc::new(move || {
             if let Some(signal) = signal.upgrade() {
                 signal.notify();
             }
         })));
+    }
+
+    /// Puts `tile` at `index`; its new frames will wake [`LiveWall::signal`].
+    pub fn set_tile(&mut self, index: usize, tile: LiveTile) {
+        let mut tile = tile;
+        self.wake_on_frames(&mut tile);
+        if let Some(Some(mut abandoned)) = self.incoming.get_mut(index).map(Option::take) {
+            abandoned.camera.hide();
+        }
         // The previous camera's last picture must not show under the new name.
         if let Some(place) = self.tiles.get_mut(index)
             && place.replace(tile).is_some()
@@ -164,11 +267,28 @@ impl LiveWall {
         }
     }
 
+    /// Changes what tile `index` shows (live to replay, replay to live) without a black
+    /// frame: the tile shows its old stream until the new one has a frame (or has failed).
+    pub fn switch_tile(&mut self, index: usize, tile: LiveTile) {
+        if self.tiles.get(index).is_none_or(Option::is_none) {
+            self.set_tile(index, tile);
+            return;
+        }
+        let mut tile = tile;
+        self.wake_on_frames(&mut tile);
+        tile.alarm = self.tiles[index].as_ref().is_some_and(|t| t.alarm);
+        if let Some(Some(mut abandoned)) = self.incoming.get_mut(index).map(|i| i.replace(tile)) {
+            abandoned.camera.hide();
+        }
+    }
+
     /// Changes the layout, keeping the cameras on the tiles that remain; the others close.
     pub fn set_layout(&mut self, layout: WallLayout) {
         let count = layout.tiles.len();
         self.tiles.truncate(count);
         self.tiles.resize_with(count, || None);
+        self.incoming.truncate(count);
+        self.incoming.resize_with(count, || None);
         self.drawn = (0..count).map(|_| None).collect();
         self.replaced.retain(|i| *i < count);
         self.selected = self.selected.filter(|s| *s < count);
@@ -178,6 +298,9 @@ impl LiveWall {
 
     /// Takes the camera off tile `index`; the tile is drawn empty.
     pub fn remove_tile(&mut self, index: usize) -> Option<LiveTile> {
+        if let Some(Some(mut abandoned)) = self.incoming.get_mut(index).map(Option::take) {
+            abandoned.camera.hide();
+        }
         let removed = self.tiles.get_mut(index)?.take();
         // A full redraw clears the canvas where the tile was.
         self.invalidate();
@@ -216,6 +339,47 @@ impl LiveWall {
     ) -> Result<Drawn, WallError> {
         let now = SystemTime::now();
         let rects = self.layout.pixel_rects(width, height, self.gap);
+        // A tile's next stream takes over once it has a frame to show (or has failed).
+        let mut switched: Vec<(usize, media::Frame)> = Vec::new();
+        for (index, place) in self.incoming.iter_mut().enumerate() {
+            let Some(incoming) = place.as_mut() else {
+                continue;
+            };
+            let Some((_, rect)) = rects.iter().find(|(i, _)| *i == index) else {
+                // Hidden: nothing to wait for.
+                if let (Some(next), Some(current)) = (place.take(), self.tiles.get_mut(index)) {
+                    if let Some(mut old) = current.replace(next) {
+                        old.camera.hide();
+                    }
+                    self.replaced.push(index);
+                }
+                continue;
+            };
+            if let Err(error) = incoming.camera.show_at(rect.h) {
+                tracing::warn!(tile = index, %error, "cannot open the camera's stream");
+            }
+            let frame = incoming.camera.take_frame();
+            let failed = incoming.camera.current().is_some_and(|s| {
+                matches!(
+                    s.state(),
+                    StreamState::AuthFailed
+                        | StreamState::Failed { .. }
+                        | StreamState::Reconnecting { .. }
+                )
+            });
+            if frame.is_none() && !failed {
+                continue;
+            }
+            if let (Some(next), Some(current)) = (place.take(), self.tiles.get_mut(index)) {
+                if let Some(mut old) = current.replace(next) {
+                    old.camera.hide();
+                }
+                match frame {
+                    Some(frame) => switched.push((index, frame)),
+                    None => self.replaced.push(index),
+                }
+            }
+        }
         // Decode what shows, at the quality its size needs; nothing for hidden tiles.
         for (index, tile) in self.tiles.iter_mut().enumerate() {
             let Some(tile) = tile.as_mut() else {
@@ -235,8 +399,12 @@ impl LiveWall {
             .iter()
             .filter_map(|(index, _)| {
                 let tile = self.tiles.get_mut(*index)?.as_mut()?;
-                let frame = tile.camera.take_frame()?;
+                let frame = match switched.iter().position(|(i, _)| i == index) {
+                    Some(at) => switched.swap_remove(at).1,
+                    None => tile.camera.take_frame()?,
+                };
                 tile.last_frame = Some(now);
+                tile.shown(&frame);
                 Some((*index, frame))
             })
             .collect();
@@ -291,13 +459,19 @@ impl LiveWall {
                         h.latency_ms.map(|l| format!(" {l}ms")).unwrap_or_default()
                     )
                 });
+            let switching = self.incoming.get(*index).is_some_and(Option::is_some);
             let overlay = TileOverlay {
                 name: tile.name.clone(),
-                time: tile.last_frame.map(clock),
-                badge: Some(tile.badge()),
+                time: tile.clock(),
+                badge: Some(if switching {
+                    Badge::Switching
+                } else {
+                    tile.badge()
+                }),
                 health,
                 alarm: tile.alarm && flash_on(now),
                 selected: self.selected == Some(*index),
+                replay: tile.replay.is_some(),
             };
             let new_frame = !matches!(frame, FrameUpdate::Keep);
             let state = (overlay.clone(), tile.fit, tile.zoom);

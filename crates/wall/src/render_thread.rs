@@ -3,7 +3,7 @@
 //! changed. Whoever owns the window (winit in `watchfloor-wall show`, Tauri in the app) sends
 //! [`WallCommand`]s; the thread owns the [`LiveWall`], the renderer and the surface.
 
-use crate::live::{LiveTile, LiveWall, RedrawSignal};
+use crate::live::{LiveTile, LiveWall, RedrawSignal, TileReport};
 use crate::renderer::{Gpu, WallRenderer};
 use crate::target::Image;
 use crate::window::WindowTarget;
@@ -29,12 +29,15 @@ pub enum WallCommand {
     Layout(WallLayout),
     /// A camera onto a tile, or the tile emptied.
     Tile(usize, Option<Box<LiveTile>>),
+    /// The same tile's camera from another stream (live to replay and back): the old picture
+    /// stays until the new stream has a frame.
+    Switch(usize, Box<LiveTile>),
     /// Flash a tile's border (an alarm on its camera).
     Alarm(usize, bool),
     /// Read back what the window shows.
     Snapshot(SyncSender<Result<Image, WallError>>),
-    /// The health of each tile's stream now.
-    Health(SyncSender<Vec<(usize, media::StreamHealth)>>),
+    /// The health of each tile's stream now, and what replaying tiles show.
+    Health(SyncSender<Vec<TileReport>>),
 }
 
 /// How many commands may wait before senders are told the wall is busy.
@@ -111,7 +114,7 @@ impl RenderThread {
     }
 
     /// Asks for each tile's stream health; the answer arrives on the returned channel.
-    pub fn request_health(&self) -> Result<Receiver<Vec<(usize, media::StreamHealth)>>, SendError> {
+    pub fn request_health(&self) -> Result<Receiver<Vec<TileReport>>, SendError> {
         let (reply, answer) = sync_channel(1);
         self.send(WallCommand::Health(reply))?;
         Ok(answer)
@@ -214,6 +217,7 @@ fn apply(wall: &mut LiveWall, target: &mut WindowTarget, gpu: &Gpu, command: Wal
         }
         WallCommand::Layout(layout) => wall.set_layout(layout),
         WallCommand::Tile(index, Some(tile)) => wall.set_tile(index, *tile),
+        WallCommand::Switch(index, tile) => wall.switch_tile(index, *tile),
         WallCommand::Tile(index, None) => {
             wall.remove_tile(index);
         }
@@ -227,7 +231,14 @@ fn apply(wall: &mut LiveWall, target: &mut WindowTarget, gpu: &Gpu, command: Wal
                 .tiles
                 .iter()
                 .enumerate()
-                .filter_map(|(i, t)| Some((i, t.as_ref()?.camera.current()?.health())))
+                .filter_map(|(tile, t)| {
+                    let t = t.as_ref()?;
+                    Some(TileReport {
+                        tile,
+                        health: t.camera.current()?.health(),
+                        replay: t.replay,
+                    })
+                })
                 .collect();
             let _ = reply.send(health);
         }

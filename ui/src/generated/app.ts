@@ -6,7 +6,7 @@ import type { Caller, Change } from "./hub";
  * What went wrong, for the console to act on. `hub_*` codes the hub gave (one per
  * [`contract::ErrorCode`]) or met on the way to it; the rest are the app's own.
  */
-export type AppErrorCode = "hub_bad_request" | "hub_unauthenticated" | "hub_forbidden" | "hub_not_found" | "hub_method_not_allowed" | "hub_conflict" | "hub_payload_too_large" | "hub_unsupported_media_type" | "hub_rate_limited" | "hub_upstream" | "hub_database" | "hub_internal" | "hub_unreachable" | "hub_timeout" | "hub_certificate" | "hub_answer" | "hub_refused" | "hub_client" | "offline" | "outcome_unknown" | "not_signed_in" | "superseded" | "no_password" | "bad_input" | "storage" | "keychain_unavailable" | "keychain_locked" | "keychain_no_answer" | "keychain_failed" | "wall" | "window" | "demo" | "no_demo" | "already_running";
+export type AppErrorCode = "hub_bad_request" | "hub_unauthenticated" | "hub_forbidden" | "hub_not_found" | "hub_method_not_allowed" | "hub_conflict" | "hub_payload_too_large" | "hub_unsupported_media_type" | "hub_rate_limited" | "hub_upstream" | "hub_database" | "hub_internal" | "hub_unreachable" | "hub_timeout" | "hub_certificate" | "hub_answer" | "hub_refused" | "hub_client" | "offline" | "outcome_unknown" | "not_signed_in" | "superseded" | "no_password" | "bad_input" | "storage" | "keychain_unavailable" | "keychain_locked" | "keychain_no_answer" | "keychain_failed" | "wall" | "window" | "demo" | "no_demo" | "already_running" | "not_recorded";
 
 export type AppError = { code: AppErrorCode, message: string, };
 
@@ -57,7 +57,11 @@ problems: Array<string>,
 /**
  * Whether this installation can run the embedded demo (hub and simulated site).
  */
-demo_available: boolean, };
+demo_available: boolean, 
+/**
+ * How far back instant replay goes, in seconds.
+ */
+instant_replay_s: number, };
 
 /**
  * A sign-in request from the form. The password is `None` to use the remembered one.
@@ -146,6 +150,15 @@ alarm_tiles: Array<number>,
 alarm_holds?: { [key in number]: AlarmHold }, };
 
 /**
+ * A tile showing recorded video (never saved: a restart shows live again).
+ */
+export type TileReplayView = { tile: number, 
+/**
+ * The instant the replay started from, Unix ms.
+ */
+from_ms: number, };
+
+/**
  * A wall as the console sees it.
  */
 export type WallView = { id: string, 
@@ -156,7 +169,11 @@ on_screen: boolean,
 /**
  * Tiles flashing for an alarm nobody has acknowledged yet.
  */
-flashing: Array<number>, layout: WallLayout, 
+flashing: Array<number>, 
+/**
+ * Tiles showing recorded video, and from when.
+ */
+replaying: Array<TileReplayView>, layout: WallLayout, 
 /**
  * One entry per tile: the camera it shows.
  */
@@ -226,9 +243,23 @@ source_gaps: number, since_last_frame_ms: number | null,
 latency_ms: number | null, } & ({ "state": "connecting" } | { "state": "live" } | { "state": "stalled" } | { "state": "reconnecting", attempt: number, reason: string, } | { "state": "auth_failed" } | { "state": "failed", reason: string, } | { "state": "stopped" });
 
 /**
+ * What a replaying tile shows: the first frame it showed and the one it shows now, each as
+ * its capture time and (simulated cameras) its pixel stamp's time, Unix ms.
+ */
+export type ReplayShown = { from_ms: number, first_capture_ms: number | null, 
+/**
+ * The pixel stamp's capture time (modulo 2^32 ms, as the stamp holds it).
+ */
+first_stamp_ms: number | null, now_capture_ms: number | null, now_stamp_ms: number | null, };
+
+/**
  * Health of the stream on one tile.
  */
-export type TileHealth = { wall: string, tile: number, camera: string | null, health: StreamHealth, };
+export type TileHealth = { wall: string, tile: number, camera: string | null, health: StreamHealth, 
+/**
+ * What a tile showing recorded video shows.
+ */
+replay: ReplayShown | null, };
 
 /**
  * A wall picture written to disk, with where its tiles are.

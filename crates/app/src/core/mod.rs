@@ -16,6 +16,7 @@ use crate::profile::{LastSignIn, Profile, ProfileState, WindowPlace};
 use crate::walls::TileTour;
 use crate::walls::{
     AlarmPop, TicketFetcher, TileHealth, TileSource, WallState, WallView, Walls, live_tile,
+    replay_tile,
 };
 use contract::{Alarm, AlarmState, Caller, Change, ChangeBody, LayoutBody, SavedLayout};
 use media::MediaEngine;
@@ -29,6 +30,7 @@ use wall::{LiveTile, LiveWall, RenderThread, WallLayout};
 
 mod alarms;
 mod cameras;
+mod replay;
 mod session;
 mod shared;
 mod walls;
@@ -98,6 +100,8 @@ pub struct Startup {
     pub problems: Vec<String>,
     /// Whether this installation can run the embedded demo (hub and simulated site).
     pub demo_available: bool,
+    /// How far back instant replay goes, in seconds.
+    pub instant_replay_s: u32,
 }
 
 /// A sign-in request from the form. The password is `None` to use the remembered one.
@@ -187,8 +191,8 @@ impl std::fmt::Debug for Core {
     }
 }
 
-/// A stream ticket's site, camera and stream.
-type TicketKey = (String, String, contract::StreamName);
+/// A stream ticket's site, camera, stream and mode.
+type TicketKey = (String, String, contract::StreamName, contract::StreamMode);
 
 /// The gap between tiles, in pixels (the wall's own default).
 const TILE_GAP: u32 = 2;
@@ -203,6 +207,11 @@ impl TileSource for Source<'_> {
     fn tile(&self, camera: &str) -> Option<LiveTile> {
         let camera = self.cameras.get(camera)?;
         Some(live_tile(self.engine?, camera, None, Some(self.tickets)))
+    }
+
+    fn replay_tile(&self, camera: &str, from_us: i64) -> Option<LiveTile> {
+        let camera = self.cameras.get(camera)?;
+        replay_tile(self.engine?, camera, Some(self.tickets), from_us)
     }
 }
 
@@ -286,6 +295,7 @@ impl Core {
             keychain: self.keychain.as_ref().err().map(ToString::to_string),
             problems: state.problems.clone(),
             demo_available: self.demo_places.lock().is_some(),
+            instant_replay_s: state.saved.instant_replay_s,
         }
     }
 

@@ -211,6 +211,7 @@ impl Core {
         site: &str,
         camera: &str,
         stream: contract::StreamName,
+        mode: contract::StreamMode,
     ) -> std::result::Result<media::Credentials, String> {
         let (client, token, runtime, generation) = {
             let state = self.state.lock();
@@ -225,7 +226,7 @@ impl Core {
                 signed.generation,
             )
         };
-        let key = (site.to_owned(), camera.to_owned(), stream);
+        let key = (site.to_owned(), camera.to_owned(), stream, mode);
         if let Some((made_for, at, credentials)) = self.tickets.lock().get(&key)
             && *made_for == generation
             && at.elapsed() < std::time::Duration::from_secs(60)
@@ -233,7 +234,7 @@ impl Core {
             return Ok(credentials.clone());
         }
         let ticket = runtime
-            .block_on(client.stream_ticket(&token, site, camera, stream))
+            .block_on(client.stream_ticket(&token, site, camera, stream, mode))
             .map_err(|e| e.to_string())?;
         let credentials = media::Credentials {
             user: ticket.user,

@@ -19,10 +19,10 @@ impl Core {
     pub(super) fn with_source<T>(&self, work: impl FnOnce(&mut Walls, &Source<'_>) -> T) -> T {
         let cameras = self.state.lock().cameras.clone();
         let core = self.me.clone();
-        let tickets: TicketFetcher = Arc::new(move |site, camera, stream| {
+        let tickets: TicketFetcher = Arc::new(move |site, camera, stream, mode| {
             core.upgrade()
                 .ok_or_else(|| "the app is closing".to_owned())?
-                .stream_ticket_blocking(site, camera, stream)
+                .stream_ticket_blocking(site, camera, stream, mode)
         });
         let source = Source {
             engine: self.engine.as_ref(),

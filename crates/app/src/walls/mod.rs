@@ -6,7 +6,7 @@
 
 use crate::cameras::KnownCamera;
 use crate::error::{AppError, ErrorCode, Result};
-use contract::StreamName;
+use contract::{StreamMode, StreamName};
 use media::{
     AdaptivePolicy, AdaptiveStream, Credentials, MediaEngine, StreamHealth, StreamSettings,
 };
@@ -120,6 +120,17 @@ pub struct WallView {
     pub on_screen: bool,
     /// Tiles flashing for an alarm nobody has acknowledged yet.
     pub flashing: Vec<usize>,
+    /// Tiles showing recorded video, and from when.
+    pub replaying: Vec<TileReplayView>,
+}
+
+/// A tile showing recorded video (never saved: a restart shows live again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct TileReplayView {
+    pub tile: usize,
+    /// The instant the replay started from, Unix ms.
+    #[ts(type = "number")]
+    pub from_ms: i64,
 }
 
 /// A monitor a wall window can go on (physical pixels on the desktop).
@@ -140,6 +151,37 @@ pub struct TileHealth {
     pub tile: usize,
     pub camera: Option<String>,
     pub health: StreamHealth,
+    /// What a tile showing recorded video shows.
+    pub replay: Option<ReplayShown>,
+}
+
+/// What a replaying tile shows: the first frame it showed and the one it shows now, each as
+/// its capture time and (simulated cameras) its pixel stamp's time, Unix ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct ReplayShown {
+    #[ts(type = "number")]
+    pub from_ms: i64,
+    #[ts(type = "number | null")]
+    pub first_capture_ms: Option<i64>,
+    /// The pixel stamp's capture time (modulo 2^32 ms, as the stamp holds it).
+    pub first_stamp_ms: Option<u32>,
+    #[ts(type = "number | null")]
+    pub now_capture_ms: Option<i64>,
+    pub now_stamp_ms: Option<u32>,
+}
+
+impl From<wall::TileReplay> for ReplayShown {
+    fn from(replay: wall::TileReplay) -> Self {
+        let capture = |f: Option<wall::ShownFrame>| f?.capture_us.map(|us| us.div_euclid(1000));
+        let stamp = |f: Option<wall::ShownFrame>| f?.stamp.map(|s| s.capture_ms);
+        Self {
+            from_ms: replay.from_us.div_euclid(1000),
+            first_capture_ms: capture(replay.first),
+            first_stamp_ms: stamp(replay.first),
+            now_capture_ms: capture(replay.now),
+            now_stamp_ms: stamp(replay.now),
+        }
+    }
 }
 
 /// Where a tour stands.
@@ -172,6 +214,8 @@ struct Wall {
     state: WallState,
     renderer: Option<RenderThread>,
     tours: Vec<Option<TourPosition>>,
+    /// Tiles showing recorded video: from when (Unix µs).
+    replaying: BTreeMap<usize, i64>,
 }
 
 /// Tours start (again) at their first camera: after a restart, a layout change or a layout
@@ -209,10 +253,13 @@ fn tile_index(state: &WallState, tile: usize) -> Result<usize> {
     }
 }
 
-/// Asks the hub for a ticket to one stream of a camera (site, camera, stream), blocking: it
-/// runs on the stream's own thread before each connection.
-pub type TicketFetcher =
-    Arc<dyn Fn(&str, &str, StreamName) -> std::result::Result<Credentials, String> + Send + Sync>;
+/// Asks the hub for a ticket to one stream of a camera (site, camera, stream, live or
+/// recorded), blocking: it runs on the stream's own thread before each connection.
+pub type TicketFetcher = Arc<
+    dyn Fn(&str, &str, StreamName, StreamMode) -> std::result::Result<Credentials, String>
+        + Send
+        + Sync,
+>;
 
 /// A tile's stream for `camera`: the sub-stream while the tile is small, the main stream
 /// when it is big. A camera served by a recorder is opened through the recorder's restream,
@@ -223,6 +270,33 @@ pub fn live_tile(
     credentials: Option<Credentials>,
     tickets: Option<&TicketFetcher>,
 ) -> LiveTile {
+    camera_tile(engine, camera, credentials, tickets, None)
+}
+
+/// A tile showing `camera`'s recording from `from_us` (Unix µs) on, through its recorder's
+/// ONVIF replay with a replay ticket; `None` when no recorder serves the camera.
+pub fn replay_tile(
+    engine: &MediaEngine,
+    camera: &KnownCamera,
+    tickets: Option<&TicketFetcher>,
+    from_us: i64,
+) -> Option<LiveTile> {
+    camera.recorder_url.as_ref()?;
+    Some(camera_tile(engine, camera, None, tickets, Some(from_us)))
+}
+
+/// The tile of `camera`, live or (`replay_from_us`) recorded.
+fn camera_tile(
+    engine: &MediaEngine,
+    camera: &KnownCamera,
+    credentials: Option<Credentials>,
+    tickets: Option<&TicketFetcher>,
+    replay_from_us: Option<i64>,
+) -> LiveTile {
+    let mode = match replay_from_us {
+        Some(_) => StreamMode::Replay,
+        None => StreamMode::Live,
+    };
     let settings = |url: &str, stream: StreamName| {
         let mut settings = StreamSettings::new(url);
         settings.label = camera.name.clone();
@@ -232,18 +306,26 @@ pub fn live_tile(
         if let (Some(_), Some(fetch)) = (&camera.recorder_url, tickets) {
             let (fetch, site, id) = (fetch.clone(), camera.site.clone(), camera.id.clone());
             settings.credential_source = Some(media::CredentialSource(Arc::new(move || {
-                fetch(&site, &id, stream)
+                fetch(&site, &id, stream, mode)
             })));
         }
-        settings
+        match replay_from_us {
+            Some(from_us) => settings.replay_from(from_us),
+            None => settings,
+        }
     };
-    // The recorder restreams the sub-stream only of a camera that has one.
+    // The recorder restreams (and records) the sub-stream only of a camera that has one.
     let has_sub = !camera.sub_url.is_empty() && camera.sub_url != camera.main_url;
+    let suffix = if replay_from_us.is_some() {
+        "/replay"
+    } else {
+        ""
+    };
     let (main_url, sub_url) = match &camera.recorder_url {
         Some(recorder) => (
-            format!("{recorder}/{}/main", camera.id),
+            format!("{recorder}/{}/main{suffix}", camera.id),
             if has_sub {
-                format!("{recorder}/{}/sub", camera.id)
+                format!("{recorder}/{}/sub{suffix}", camera.id)
             } else {
                 String::new()
             },
@@ -258,12 +340,18 @@ pub fn live_tile(
         sub,
         AdaptivePolicy::for_sub_height(360),
     );
-    LiveTile::new(camera.name.clone(), stream)
+    let tile = LiveTile::new(camera.name.clone(), stream);
+    match replay_from_us {
+        Some(from_us) => tile.replaying(from_us),
+        None => tile,
+    }
 }
 
 /// How a tile gets its stream: the media engine, the cameras, and their passwords.
 pub trait TileSource {
     fn tile(&self, camera: &str) -> Option<LiveTile>;
+    /// The camera's recording from `from_us` (Unix µs); `None` when it is not recorded.
+    fn replay_tile(&self, camera: &str, from_us: i64) -> Option<LiveTile>;
 }
 
 impl Walls {
@@ -290,6 +378,7 @@ impl Walls {
                 state,
                 renderer: None,
                 tours,
+                replaying: BTreeMap::new(),
             },
         );
     }
@@ -340,6 +429,14 @@ impl Walls {
                     .filter(|(_, p)| p.flashing)
                     .map(|(t, _)| *t)
                     .collect(),
+                replaying: w
+                    .replaying
+                    .iter()
+                    .map(|(tile, from_us)| TileReplayView {
+                        tile: *tile,
+                        from_ms: from_us.div_euclid(1000),
+                    })
+                    .collect(),
             })
             .collect()
     }
@@ -365,6 +462,8 @@ impl Walls {
         source: &dyn TileSource,
     ) -> Result<()> {
         let wall = self.wall(id)?;
+        // A window opened again shows live video.
+        wall.replaying.clear();
         let mut live = LiveWall::new(wall.state.layout.clone());
         live.selected = Some(wall.state.selected);
         for (index, camera) in wall.state.cameras.iter().enumerate() {
@@ -444,6 +543,7 @@ impl Walls {
             if changed {
                 let tile = camera.as_deref().and_then(|c| source.tile(c)).map(Box::new);
                 Self::send(wall, WallCommand::Tile(index, tile))?;
+                wall.replaying.remove(&index);
             }
         }
         Self::send(wall, WallCommand::Maximize(state.layout.maximized))?;
@@ -455,6 +555,8 @@ impl Walls {
             }
         }
         wall.tours = positions(&state.tours, Instant::now());
+        wall.replaying
+            .retain(|tile, _| *tile < state.layout.tiles.len());
         wall.state = state;
         Ok(())
     }
@@ -519,6 +621,7 @@ impl Walls {
             );
             wall.state.cameras[tile] = Some(camera.clone());
             wall.tours[tile] = None;
+            wall.replaying.remove(&tile);
             used.push(tile);
         }
         Ok(used)
@@ -589,6 +692,7 @@ impl Walls {
                     tracing::warn!(%error, tile, "alarm tile not restored on the wall");
                 }
                 wall.state.cameras[tile] = popped.before;
+                wall.replaying.remove(&tile);
                 wall.tours[tile] = popped.before_tour.as_ref().map(|t| TourPosition {
                     index: 0,
                     next: Instant::now() + Duration::from_secs(u64::from(t.dwell_s)),
@@ -643,7 +747,65 @@ impl Walls {
         wall.state.cameras[tile] = camera.map(str::to_owned);
         wall.state.tours[tile] = None;
         wall.tours[tile] = None;
+        wall.replaying.remove(&tile);
         Ok(())
+    }
+
+    /// Tile `tile` of wall `id` shows its camera's recording from `from_us` (Unix µs); the
+    /// live picture stays until the first recorded frame. A tour on the tile waits.
+    pub fn replay(
+        &mut self,
+        id: &str,
+        tile: usize,
+        from_us: i64,
+        source: &dyn TileSource,
+    ) -> Result<()> {
+        let wall = self.wall(id)?;
+        let tile = tile_index(&wall.state, tile)?;
+        let camera = wall.state.cameras[tile]
+            .clone()
+            .ok_or_else(|| AppError::bad_input(format!("tile {} shows no camera", tile + 1)))?;
+        let replay = source.replay_tile(&camera, from_us).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NotRecorded,
+                format!("no recorder records `{camera}`: there is nothing to replay"),
+            )
+        })?;
+        // The wall keeps the tile's alarm flash on whatever it switches to.
+        Self::send(wall, WallCommand::Switch(tile, Box::new(replay)))?;
+        wall.replaying.insert(tile, from_us);
+        Ok(())
+    }
+
+    /// Tile `tile` of wall `id` shows its camera live again (the recorded picture stays until
+    /// the first live frame); its tour goes on.
+    pub fn go_live(&mut self, id: &str, tile: usize, source: &dyn TileSource) -> Result<()> {
+        let wall = self.wall(id)?;
+        let tile = tile_index(&wall.state, tile)?;
+        if wall.replaying.remove(&tile).is_none() {
+            return Ok(());
+        }
+        if let Some(camera) = wall.state.cameras[tile].clone()
+            && let Some(live) = source.tile(&camera)
+        {
+            Self::send(wall, WallCommand::Switch(tile, Box::new(live)))?;
+        }
+        Ok(())
+    }
+
+    /// The tiles of every wall showing `camera`: (wall, tile).
+    pub fn tiles_showing(&self, camera: &str) -> Vec<(String, usize)> {
+        self.walls
+            .iter()
+            .flat_map(|(id, w)| {
+                w.state
+                    .cameras
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.as_deref() == Some(camera))
+                    .map(|(tile, _)| (id.clone(), tile))
+            })
+            .collect()
     }
 
     pub fn select(&mut self, id: &str, tile: usize) -> Result<()> {
@@ -714,7 +876,8 @@ impl Walls {
                 else {
                     continue;
                 };
-                if now < position.next {
+                // A tour waits while its tile replays.
+                if now < position.next || wall.replaying.contains_key(&tile) {
                     continue;
                 }
                 position.index = (position.index + 1) % tour.cameras.len();
@@ -781,7 +944,7 @@ pub type SnapshotAnswer =
 pub struct HealthAnswer {
     wall: String,
     cameras: Vec<Option<String>>,
-    answer: std::sync::mpsc::Receiver<Vec<(usize, StreamHealth)>>,
+    answer: std::sync::mpsc::Receiver<Vec<wall::TileReport>>,
 }
 
 impl HealthAnswer {
@@ -790,11 +953,12 @@ impl HealthAnswer {
         let tiles = self.answer.recv_timeout(timeout).unwrap_or_default();
         tiles
             .into_iter()
-            .map(|(tile, health)| TileHealth {
+            .map(|report| TileHealth {
                 wall: self.wall.clone(),
-                tile,
-                camera: self.cameras.get(tile).cloned().flatten(),
-                health,
+                tile: report.tile,
+                camera: self.cameras.get(report.tile).cloned().flatten(),
+                health: report.health,
+                replay: report.replay.map(ReplayShown::from),
             })
             .collect()
     }

@@ -25,6 +25,10 @@ impl TileSource for Known {
         camera.sub_url = camera.main_url.clone();
         Some(live_tile(&engine, &camera, None, None))
     }
+
+    fn replay_tile(&self, camera: &str, from_us: i64) -> Option<LiveTile> {
+        self.tile(camera).map(|t| t.replaying(from_us))
+    }
 }
 
 fn walls() -> Walls {
@@ -249,4 +253,69 @@ fn a_saved_state_is_made_to_fit_its_layout() {
     assert_eq!(state.tours.len(), 4);
     assert_eq!(state.selected, 3);
     assert_eq!(state.layout.maximized, None);
+}
+
+#[test]
+fn a_tile_replays_its_camera_until_it_goes_live_or_shows_another() {
+    let mut walls = walls();
+    let known = Known(vec!["cam01", "cam02"]);
+    walls
+        .assign("wall-1", 0, Some("cam01"), &known)
+        .expect("assign");
+    assert!(
+        walls.replay("wall-1", 1, 1_000_000, &known).is_err(),
+        "an empty tile has nothing to replay"
+    );
+    walls
+        .replay("wall-1", 0, 1_795_000_000_123_456, &known)
+        .expect("replay");
+    let view = walls.view("wall-1").expect("wall");
+    assert_eq!(
+        view.replaying,
+        vec![TileReplayView {
+            tile: 0,
+            from_ms: 1_795_000_000_123
+        }]
+    );
+    // The camera stays the tile's; back to live.
+    assert_eq!(view.state.cameras[0].as_deref(), Some("cam01"));
+    walls.go_live("wall-1", 0, &known).expect("live");
+    assert!(walls.view("wall-1").expect("wall").replaying.is_empty());
+    // Another camera on the tile ends its replay.
+    walls.replay("wall-1", 0, 1_000, &known).expect("replay");
+    walls
+        .assign("wall-1", 0, Some("cam02"), &known)
+        .expect("assign");
+    assert!(walls.view("wall-1").expect("wall").replaying.is_empty());
+    // A replay is never saved: the profile's walls have no trace of it.
+    walls.replay("wall-1", 0, 1_000, &known).expect("replay");
+    let saved = serde_json::to_string(&walls.states()).expect("json");
+    assert!(!saved.contains("replay"), "{saved}");
+}
+
+#[test]
+fn a_tour_waits_while_its_tile_replays() {
+    let mut walls = walls();
+    let known = Known(vec!["cam01", "cam02"]);
+    let start = Instant::now();
+    let tour = TileTour {
+        cameras: vec!["cam01".into(), "cam02".into()],
+        dwell_s: 5,
+    };
+    walls
+        .set_tour("wall-1", 0, Some(tour), start, &known)
+        .expect("tour");
+    walls.replay("wall-1", 0, 1_000, &known).expect("replay");
+    let later = start + Duration::from_secs(6);
+    assert!(!walls.tick(later, &known), "no step while replaying");
+    assert_eq!(
+        walls.view("wall-1").expect("wall").state.cameras[0].as_deref(),
+        Some("cam01")
+    );
+    walls.go_live("wall-1", 0, &known).expect("live");
+    assert!(walls.tick(later, &known), "the tour goes on");
+    assert_eq!(
+        walls.view("wall-1").expect("wall").state.cameras[0].as_deref(),
+        Some("cam02")
+    );
 }

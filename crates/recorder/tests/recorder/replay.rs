@@ -360,6 +360,33 @@ fn a_clock_range_replays_from_the_key_frame_before_the_instant_with_capture_time
 
     drop(viewer);
 
+    // The first instant named in the URL: the first frame is the key frame before it, with no
+    // seek (and no detour through the oldest recording).
+    let direct = onvif_client(
+        port,
+        &format!("/cam01/main/replay?from={at_us}"),
+        &replay_ticket,
+        None,
+    );
+    let first = direct.frames(1);
+    let before_ms = first
+        .first()
+        .expect("the replay from the URL's instant plays")
+        .latency_ms((at_us / 1000) as u64);
+    assert!(
+        (0..=2_100).contains(&before_ms),
+        "the first frame is {before_ms} ms before the instant"
+    );
+    drop(direct);
+    let bad = onvif_client(
+        port,
+        "/cam01/main/replay?from=yesterday",
+        &replay_ticket,
+        None,
+    );
+    assert!(bad.refused(), "an instant that is not one is refused");
+    drop(bad);
+
     // A live ticket does not open the recording, nor a replay ticket the live stream.
     let live_ticket = ticket_for(
         &hub,

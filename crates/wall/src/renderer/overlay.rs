@@ -157,6 +157,13 @@ pub(super) fn build_overlays(
             solid(out, x, y + t, x + t, y + h - t, colour);
             solid(out, x + w - t, y + t, x + w, y + h - t, colour);
         };
+        if o.replay {
+            border(
+                out,
+                (h / 80.0).round().clamp(2.0, 5.0),
+                super::scene::REPLAY_COLOUR,
+            );
+        }
         if o.alarm {
             border(
                 out,
@@ -274,5 +281,20 @@ mod tests {
         assert_eq!(quads.len(), 8, "four sides each");
         assert!(quads[..4].iter().all(|q| q.colour == [0.9, 0.1, 0.1, 1.0]));
         assert!(quads[4..].iter().all(|q| q.colour == [0.2, 0.65, 1.0, 1.0]));
+        // Replayed video has its border, in a colour of its own, under an alarm's.
+        let replayed = TileOverlay {
+            replay: true,
+            alarm: true,
+            ..TileOverlay::default()
+        };
+        let (out, ranges) = build(&scene(replayed), Some((1280, 720)));
+        let quads = &out[ranges[0].overlays.start as usize..ranges[0].overlays.end as usize];
+        assert_eq!(quads.len(), 8, "four sides each");
+        assert!(
+            quads[..4]
+                .iter()
+                .all(|q| q.colour == crate::renderer::scene::REPLAY_COLOUR)
+        );
+        assert!(quads[4..].iter().all(|q| q.colour == [0.9, 0.1, 0.1, 1.0]));
     }
 }

@@ -44,6 +44,12 @@ pub enum Badge {
     NoSignal,
     AuthFailed,
     Failed,
+    /// Recorded video: "REPLAY -mm:ss", how far behind live the picture is.
+    Replay {
+        behind: String,
+    },
+    /// Waiting for the tile's next stream (live or replay) to show its first frame.
+    Switching,
 }
 
 impl Badge {
@@ -56,6 +62,8 @@ impl Badge {
             Badge::NoSignal => "NO SIGNAL".into(),
             Badge::AuthFailed => "AUTH FAILED".into(),
             Badge::Failed => "FAILED".into(),
+            Badge::Replay { behind } => format!("REPLAY -{behind}"),
+            Badge::Switching => "SWITCHING".into(),
         }
     }
 
@@ -63,7 +71,8 @@ impl Badge {
     pub(super) fn colour(&self) -> [f32; 4] {
         match self {
             Badge::Live => [0.10, 0.55, 0.25, 0.9],
-            Badge::Connecting => [0.35, 0.38, 0.42, 0.9],
+            Badge::Connecting | Badge::Switching => [0.35, 0.38, 0.42, 0.9],
+            Badge::Replay { .. } => REPLAY_COLOUR,
             Badge::Stalled => [0.80, 0.55, 0.05, 0.9],
             Badge::SignalLost { .. } | Badge::NoSignal | Badge::AuthFailed | Badge::Failed => {
                 [0.75, 0.12, 0.12, 0.92]
@@ -71,6 +80,9 @@ impl Badge {
         }
     }
 }
+
+/// Replayed video's badge and border: a colour no live state uses.
+pub(super) const REPLAY_COLOUR: [f32; 4] = [0.52, 0.22, 0.78, 0.95];
 
 /// What the wall draws over a tile.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -84,6 +96,8 @@ pub struct TileOverlay {
     /// Draw the alarm border now (the caller flashes it by toggling).
     pub alarm: bool,
     pub selected: bool,
+    /// Recorded video: a border of its own, always.
+    pub replay: bool,
 }
 
 /// What happens to a tile's picture this frame.

@@ -366,6 +366,7 @@ fn overlays_appear_where_they_should() {
         health: None,
         alarm: true,
         selected: false,
+        replay: false,
     };
     let image = render(&gpu, 640, 360, vec![marked]);
     image
@@ -410,6 +411,31 @@ fn overlays_appear_where_they_should() {
     assert!(time.iter().any(|p| p[0] > 220 && p[1] > 220), "time text");
     // Without overlays those places show the frame.
     assert!(close(plain.pixel(20, 20), base) && close(plain.pixel(600, 340), base));
+
+    // Recorded video: a purple border and a purple "REPLAY" badge, never live's green.
+    let mut replayed = tile(0, rect, frame.as_frame());
+    replayed.overlay = TileOverlay {
+        name: "Lobby entrance".into(),
+        time: Some("12:34:56".into()),
+        badge: Some(Badge::Replay {
+            behind: "00:30".into(),
+        }),
+        replay: true,
+        ..TileOverlay::default()
+    };
+    let image = render(&gpu, 640, 360, vec![replayed]);
+    let purple = |p: [u8; 3]| p[2] > 150 && p[0] > 100 && p[1] < 90;
+    let edge = image.pixel(320, 1);
+    assert!(purple(edge), "replay border {edge:?}");
+    let badge: Vec<[u8; 3]> = (330..352)
+        .flat_map(|y| (400..630).map(move |x| (x, y)))
+        .map(|(x, y)| image.pixel(x, y))
+        .collect();
+    assert!(
+        badge.iter().filter(|p| purple(**p)).count() > 500,
+        "purple badge"
+    );
+    assert_eq!(image.pixel(320, 180), base);
 }
 
 #[test]
