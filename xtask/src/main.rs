@@ -376,6 +376,10 @@ fn bench(args: &[String]) -> Result<()> {
     run(cargo()
         .args(["bench", "-p", "recorder", "--bench", "record_cost", "--"])
         .args(args))?;
+    run(cargo()
+        .args(["bench", "-p", "app", "--bench", "replay_latency", "--"])
+        .args(args)
+        .env("XDG_RUNTIME_DIR", runtime_dir()?))?;
     // The console's event list with 50,000 rows in Chromium: frame times while scrolling.
     build_ui()?;
     run(Command::new("node")
