@@ -11,6 +11,7 @@ import { Layouts } from "./Layouts";
 import { SignIn } from "./SignIn";
 import { StatusBar } from "./StatusBar";
 import { TourEditor } from "./TourEditor";
+import { VideoGrid } from "./VideoGrid";
 import { WallMiniature } from "./WallMiniature";
 import { cameraNames } from "./tree";
 import { perSite, type Transport } from "./transport";
@@ -18,13 +19,14 @@ import { useSiteIds } from "./useSiteIds";
 import type { Alarm, Caller, IncidentDetail, SavedLayout } from "./generated/hub";
 import type { AppError, ConnectionState, Monitor, OutboxView, SiteTree, Startup, TileTour, WallView } from "./generated/app";
 
-type Tab = "alarms" | "events" | "map" | "incidents" | "wall" | "layouts" | "health";
+type Tab = "alarms" | "events" | "map" | "incidents" | "video" | "wall" | "layouts" | "health";
 
 const TAB_NAMES: Record<Tab, string> = {
   alarms: "Alarms",
   events: "Events",
   map: "Map",
   incidents: "Incidents",
+  video: "Video",
   wall: "Wall",
   layouts: "Layouts",
   health: "Stream health",
@@ -158,7 +160,7 @@ export function Console({ transport }: { transport: Transport }) {
   const id = wall?.id ?? wallId;
   const tabs: Tab[] = transport.hasWalls
     ? ["wall", "alarms", "events", "map", "incidents", "layouts", "health"]
-    : ["alarms", "events", "map", "incidents"];
+    : ["alarms", "events", "map", "incidents", "video"];
   const shows = (t: Tab) => visited.has(t) || tab === t;
 
   const createIncident = async (alarm: Alarm) => {
@@ -248,6 +250,11 @@ export function Console({ transport }: { transport: Transport }) {
                 sites={siteList}
                 onPutCamera={transport.hasWalls && wall ? (camera) => void act("wall_assign", { wall: id, tile: wall.selected, camera }) : undefined}
               />
+            </div>
+          )}
+          {shows("video") && (
+            <div hidden={tab !== "video"}>
+              <VideoGrid sites={sites} />
             </div>
           )}
           {shows("incidents") && (

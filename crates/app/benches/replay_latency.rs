@@ -81,11 +81,9 @@ fn main() {
         .and_then(|r| r.restream())
         .expect("the recorder's restream")
         .port();
-    let client = app::hub_client::HubClient::new(
-        &site.running.url,
-        site.running.certificate.as_deref(),
-    )
-    .expect("client");
+    let client =
+        app::hub_client::HubClient::new(&site.running.url, site.running.certificate.as_deref())
+            .expect("client");
     let session = runtime
         .block_on(client.sign_in("guard", PASSWORD))
         .expect("sign in");
@@ -141,31 +139,21 @@ fn main() {
             .expect("render");
         let asked = Instant::now();
         live.set_tile(0, live_tile(&engine, &camera, None, Some(&tickets)));
-        opened.push(until_shown(
-            &mut live,
-            &mut renderer,
-            &target,
-            asked,
-            |w| w.tiles[0].as_ref().is_some_and(|t| t.has_shown()),
-        ));
+        opened.push(until_shown(&mut live, &mut renderer, &target, asked, |w| {
+            w.tiles[0].as_ref().is_some_and(|t| t.has_shown())
+        }));
         // Let the live picture run a moment, then instant replay.
         std::thread::sleep(Duration::from_millis(500));
         let asked = Instant::now();
         let tile = replay_tile(&engine, &camera, Some(&tickets), now_us() - 30_000_000)
             .expect("a recorded camera");
         live.switch_tile(0, tile);
-        replayed.push(until_shown(
-            &mut live,
-            &mut renderer,
-            &target,
-            asked,
-            |w| {
-                w.tiles[0]
-                    .as_ref()
-                    .and_then(|t| t.replay)
-                    .is_some_and(|r| r.first.is_some())
-            },
-        ));
+        replayed.push(until_shown(&mut live, &mut renderer, &target, asked, |w| {
+            w.tiles[0]
+                .as_ref()
+                .and_then(|t| t.replay)
+                .is_some_and(|r| r.first.is_some())
+        }));
         std::thread::sleep(Duration::from_millis(500));
         let asked = Instant::now();
         live.switch_tile(0, live_tile(&engine, &camera, None, Some(&tickets)));

@@ -128,6 +128,7 @@ mod tests {
             name: "Main".into(),
             rtsp_url: "rtsp://10.0.0.9:8556".into(),
             public_key: "00".repeat(32),
+            playback_url: None,
         }];
         let tree = SiteTree::from_hub(&detail, &recorders);
         assert_eq!(tree.floors.len(), 2);

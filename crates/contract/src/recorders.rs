@@ -21,6 +21,12 @@ pub struct Recorder {
     pub rtsp_url: String,
     /// Its Ed25519 public key (64 hex digits): it signs the recorder's exports.
     pub public_key: String,
+    /// Where the hub reaches its recorded video over HTTP (`http://host:port`, the
+    /// recorder's `[restream] http_listen`): browsers watch through the hub, never from the
+    /// recorder. `None`: recorded video plays in the desktop app only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub playback_url: Option<String>,
 }
 
 /// `PUT /api/v1/sites/{site}/cameras/{camera}/recorder`: which recorder serves a camera
@@ -158,6 +164,19 @@ pub struct EvidenceLock {
 pub struct LockFilter {
     /// One camera's only.
     pub camera: Option<String>,
+}
+
+/// `GET /api/v1/sites/{site}/cameras/{camera}/recording/{stream}/timeline` and `…/media`:
+/// the stretch of recorded video asked for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, IntoParams, TS)]
+#[into_params(parameter_in = Query)]
+pub struct RecordingRange {
+    /// RFC 3339. The timeline's start (an hour before `to` when left out); the media's first
+    /// instant (required: it starts at the key frame at or before it).
+    pub from: Option<String>,
+    /// RFC 3339. The timeline's end (now when left out); the media's end (ten minutes after
+    /// `from` when left out, at most an hour, and at the end of that recording run).
+    pub to: Option<String>,
 }
 
 /// `POST /api/v1/sites/{site}/locks`.
@@ -334,3 +353,6 @@ pub struct RecordingLock {
 /// The header of a recorder's media answer: the capture time (RFC 3339) of its first frame,
 /// the key frame at or before the instant asked for.
 pub const MEDIA_START_HEADER: &str = "x-watchfloor-start";
+
+/// The header of a recorded-media answer naming its video codec (`h264`, `h265`, `jpeg`).
+pub const MEDIA_CODEC_HEADER: &str = "x-watchfloor-codec";

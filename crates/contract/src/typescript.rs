@@ -85,7 +85,7 @@ fn hub_declarations() -> (String, Vec<String>) {
         AuditFilter,
         Tour, LayoutBody, SavedLayout,
         Recorder, CameraRecorder, StreamName, StreamMode, TicketRequest, StreamTicket,
-        EvidenceLock, NewEvidenceLock, LockFilter, RecordingState, StreamHealthReport,
+        EvidenceLock, NewEvidenceLock, LockFilter, RecordingRange, RecordingState, StreamHealthReport,
         StorageReport, RefusedTicket, RecorderReport, RecorderSync, RecorderHealth, CameraEvent,
         RecordingTimeline, RecordedSpan, RecordingGap, RecordingLock,
         ClientMessage, FeedMessage, Change, ChangeBody, Removed,

@@ -50,6 +50,8 @@ pub struct DemoPorts {
     pub control: u16,
     /// The recorder's restream.
     pub recorder: u16,
+    /// The recorder's recorded video over HTTP (the hub fetches it for browsers).
+    pub playback: u16,
 }
 
 impl DemoPorts {
@@ -59,6 +61,7 @@ impl DemoPorts {
         rtsp: 8554,
         control: 8555,
         recorder: 8556,
+        playback: 8557,
     };
 
     /// Four ports free now (the app's demo must not collide with anything running).
@@ -74,6 +77,7 @@ impl DemoPorts {
             rtsp: one()?,
             control: one()?,
             recorder: one()?,
+            playback: one()?,
         })
     }
 }
@@ -238,7 +242,7 @@ impl DemoStack {
             &recorder_config,
             &recorder_url,
             &camera_password_file,
-            ports.recorder,
+            (ports.recorder, ports.playback),
             (&hub_url, &certificate),
         )?);
         wait_for_port(ports.recorder, Duration::from_secs(30))?;
@@ -280,7 +284,7 @@ fn prepare_recorder(
     config: &Path,
     recorder_url: &str,
     camera_password_file: &Path,
-    port: u16,
+    (port, playback_port): (u16, u16),
     (hub_url, certificate): (&str, &Path),
 ) -> Result<Kept> {
     let recorder = |args: &[&str]| {
@@ -318,6 +322,7 @@ fn prepare_recorder(
          min_free = \"1GiB\"\n\n\
          [restream]\n\
          listen = \"127.0.0.1:{port}\"\n\
+         http_listen = \"127.0.0.1:{playback_port}\"\n\
          hub_key = \"{}\"\n\n\
          [hub]\n\
          url = \"{hub_url}\"\n\
@@ -343,6 +348,8 @@ fn prepare_recorder(
         recorder_url,
         "--public-key",
         public_key.trim(),
+        "--playback-url",
+        &format!("http://127.0.0.1:{playback_port}"),
     ]))?;
     run(&mut hub(&[
         "camera-recorder",

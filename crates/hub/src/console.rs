@@ -9,9 +9,10 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::path::{Component, Path, PathBuf};
 
-/// What the console's pages may load: only themselves and the hub (WebSocket included).
+/// What the console's pages may load: only themselves and the hub (WebSocket included); video
+/// plays from the page's own Media Source (`blob:`), fed from the hub.
 const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; \
+     img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; \
      base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// Serves `request_path` from `dir`: the file itself, or `index.html` for a path without a file

@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "evidence",
         include_str!("../migrations/0004_evidence.sql"),
     ),
+    (
+        5,
+        "recorder_playback",
+        include_str!("../migrations/0005_recorder_playback.sql"),
+    ),
 ];
 
 /// Which SQL server is behind the pool.

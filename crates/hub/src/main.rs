@@ -163,6 +163,10 @@ enum Command {
         /// Its Ed25519 public key, 64 hex digits.
         #[arg(long)]
         public_key: String,
+        /// `http://host:port` of its HTTP playback (its `http_listen`): browsers then play its
+        /// recorded video through the hub.
+        #[arg(long)]
+        playback_url: Option<String>,
     },
     /// Say which recorder serves a camera, or every camera of the site with `--all`
     /// (`--none`: clients open the camera itself).
@@ -366,6 +370,7 @@ async fn run(command: Command) -> Result<()> {
             name,
             rtsp_url,
             public_key,
+            playback_url,
         } => {
             let hub = open(&db.resolve()?).await?;
             let recorder = hub
@@ -377,6 +382,7 @@ async fn run(command: Command) -> Result<()> {
                         id,
                         rtsp_url,
                         public_key,
+                        playback_url,
                     },
                 )
                 .await?;

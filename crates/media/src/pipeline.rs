@@ -48,8 +48,11 @@ const CAPTURES_KEPT: usize = 64;
 pub(crate) struct Captures {
     /// (presentation time, capture time in Unix µs) of the latest frames, oldest first.
     recent: std::collections::VecDeque<(gst::ClockTime, i64)>,
-    /// Frames captured before this are decoded (from the key frame before) but not shown.
+    /// The instant to show first: the frame at or before it is the first shown; those before
+    /// it (from the key frame before) are decoded, not shown. `None` once it shows.
     show_from_us: Option<i64>,
+    /// The capture time of the frame decoded last, to tell the frame interval.
+    decoded_us: Option<i64>,
     /// The last frame shown: a reconnect goes on after it.
     last_shown_us: Option<i64>,
 }
@@ -63,6 +66,25 @@ impl Captures {
             self.recent.pop_front();
         }
         self.recent.push_back((pts, capture_us));
+    }
+
+    /// Whether the frame captured at `capture_us` (in decode order) is shown: from the frame
+    /// at or before the instant asked for on. A frame before the instant is that frame when
+    /// the next one (a frame interval later, as the last two were apart) is past the instant.
+    fn shows(&mut self, capture_us: i64) -> bool {
+        let interval_us = self
+            .decoded_us
+            .map(|previous| capture_us - previous)
+            .filter(|i| *i > 0)
+            .unwrap_or(0);
+        self.decoded_us = Some(capture_us);
+        match self.show_from_us {
+            Some(from) if capture_us + interval_us <= from => false,
+            _ => {
+                self.show_from_us = None;
+                true
+            }
+        }
     }
 
     fn capture_of(&self, pts: gst::ClockTime) -> Option<i64> {
@@ -152,6 +174,7 @@ pub(crate) fn build(
                 None => replay.from_us,
             };
             captures.show_from_us = Some(from_us);
+            captures.decoded_us = None;
             captures.recent.clear();
             let join = if settings.url.contains('?') { '&' } else { '?' };
             format!("{}{join}from={from_us}", settings.url)
@@ -413,7 +436,7 @@ fn frame_callbacks(shared: Arc<Shared>) -> gst_app::AppSinkCallbacks {
             let capture_us = buffer.pts().and_then(|pts| {
                 let mut captures = shared.captures.lock();
                 let capture_us = captures.capture_of(pts)?;
-                if captures.show_from_us.is_some_and(|from| capture_us < from) {
+                if !captures.shows(capture_us) {
                     return Some(Err(()));
                 }
                 captures.last_shown_us = Some(capture_us);
@@ -467,6 +490,31 @@ mod tests {
         other[12] = 0xBE;
         assert_eq!(onvif_capture_us(&other), None);
         assert_eq!(onvif_capture_us(&packet[..20]), None);
+    }
+
+    #[test]
+    fn a_replay_shows_from_the_frame_at_or_before_its_instant() {
+        // Frames 40 ms apart from a key frame at 0; the instant is 130 ms: the frame at 120
+        // is the first shown, then every one after.
+        let mut captures = Captures {
+            show_from_us: Some(130_000),
+            ..Captures::default()
+        };
+        let shown: Vec<i64> = (0..6)
+            .map(|n| n * 40_000)
+            .filter(|c| captures.shows(*c))
+            .collect();
+        assert_eq!(shown, vec![120_000, 160_000, 200_000]);
+        // An instant on a frame shows that frame first.
+        let mut captures = Captures {
+            show_from_us: Some(80_000),
+            ..Captures::default()
+        };
+        let shown: Vec<i64> = (0..4)
+            .map(|n| n * 40_000)
+            .filter(|c| captures.shows(*c))
+            .collect();
+        assert_eq!(shown, vec![80_000, 120_000]);
     }
 
     #[test]

@@ -99,10 +99,11 @@ pub enum DecoderChoice {
 /// shown from an instant on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Replay {
-    /// The first instant to show, Unix µs. The URL names it (`?from=<µs>`, Watchfloor's
-    /// recorder: `rtspsrc` sends no `Range` of its own choosing with its first `PLAY`); frames
-    /// captured before it (from the key frame before) are decoded, not shown. A reconnect goes
-    /// on after the last frame shown.
+    /// The instant to show first, Unix µs. The URL names it (`?from=<µs>`, Watchfloor's
+    /// recorder: `rtspsrc` sends no `Range` of its own choosing with its first `PLAY`); the
+    /// frame at or before it (the one on screen at that instant) is the first shown, those
+    /// before it (from the key frame before) are decoded, not shown. A reconnect goes on after
+    /// the last frame shown.
     pub from_us: i64,
 }
 

@@ -7,7 +7,8 @@
 //!   second), remuxed and never re-encoded, from the key frame at or before `from` to `to`
 //!   (ten minutes on when left out, at most an hour) or the end of that recording run; the
 //!   capture time of its first frame in `X-Watchfloor-Start`, so that a player shows from
-//!   `from` on. A player asks again from where an answer ended.
+//!   `from` on, and its codec in `X-Watchfloor-Codec` (`h264`, `h265`, `jpeg`), so that a
+//!   player can say it cannot decode it. A player asks again from where an answer ended.
 //!
 //! Each request carries a replay ticket for that very stream as `Authorization: Bearer`; the
 //! check and its refusals are the restream's ([`crate::restream`]).
@@ -364,13 +365,13 @@ async fn media(
         .into_response();
     };
     let (chunks, body) = tokio::sync::mpsc::channel::<Vec<u8>>(QUEUED_CHUNKS);
-    let (started_tx, started) = tokio::sync::oneshot::channel::<Result<i64, MediaError>>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<Result<(i64, Codec), MediaError>>();
     tokio::task::spawn_blocking(move || {
         mux(&recorded, from, to, started_tx, chunks);
         drop(permit);
     });
-    let first_us = match started.await {
-        Ok(Ok(first_us)) => first_us,
+    let (first_us, codec) = match started.await {
+        Ok(Ok(started)) => started,
         Ok(Err(MediaError::NotRecorded)) => {
             return refuse(
                 StatusCode::NOT_FOUND,
@@ -404,6 +405,10 @@ async fn media(
     if let Ok(value) = HeaderValue::from_str(&rfc3339(first_us)) {
         headers.insert(contract::MEDIA_START_HEADER, value);
     }
+    headers.insert(
+        contract::MEDIA_CODEC_HEADER,
+        HeaderValue::from_static(codec.name()),
+    );
     response
 }
 
@@ -429,7 +434,7 @@ fn mux(
     recorded: &Recorded,
     from: i64,
     to: i64,
-    started: tokio::sync::oneshot::Sender<Result<i64, MediaError>>,
+    started: tokio::sync::oneshot::Sender<Result<(i64, Codec), MediaError>>,
     chunks: tokio::sync::mpsc::Sender<Vec<u8>>,
 ) {
     let first = match first_segment(recorded, from, to) {
@@ -479,7 +484,7 @@ fn mux(
             return;
         }
     };
-    if started.send(Ok((first_ns / 1000) as i64)).is_err() {
+    if started.send(Ok(((first_ns / 1000) as i64, codec))).is_err() {
         return;
     }
     // Until `to`, the end of the run, an error, or the client goes. Times only go forward

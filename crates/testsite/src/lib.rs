@@ -227,7 +227,7 @@ async fn start_recorder(
         .public_hex();
     let mut text = format!(
         "id = \"test-recorder\"\ndata_dir = \"{}\"\nsegment = \"4s\"\nrecord = \"sub\"\n\
-         [restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{}\"\n",
+         [restream]\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\nhub_key = \"{}\"\n",
         data.display(),
         hub.ticket_key()
     );
@@ -255,7 +255,8 @@ async fn start_recorder(
             .expect("a camera's credentials");
     }
     let started = recorder::Recorder::start(config).expect("the recorder starts");
-    let port = started.restream().expect("the restream").port();
+    let restream = started.restream().expect("the restream");
+    let (port, http_port) = (restream.port(), restream.http_port());
     hub.put_recorder(
         Actor::LocalAdmin,
         SITE,
@@ -264,6 +265,7 @@ async fn start_recorder(
             name: "Test recorder".into(),
             rtsp_url: format!("rtsp://127.0.0.1:{port}"),
             public_key,
+            playback_url: http_port.map(|port| format!("http://127.0.0.1:{port}")),
         },
     )
     .await

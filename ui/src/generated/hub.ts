@@ -438,7 +438,13 @@ rtsp_url: string,
 /**
  * Its Ed25519 public key (64 hex digits): it signs the recorder's exports.
  */
-public_key: string, };
+public_key: string, 
+/**
+ * Where the hub reaches its recorded video over HTTP (`http://host:port`, the
+ * recorder's `[restream] http_listen`): browsers watch through the hub, never from the
+ * recorder. `None`: recorded video plays in the desktop app only.
+ */
+playback_url?: string, };
 
 /**
  * `PUT /api/v1/sites/{site}/cameras/{camera}/recorder`: which recorder serves a camera
@@ -524,6 +530,22 @@ export type LockFilter = {
  * One camera's only.
  */
 camera: string | null, };
+
+/**
+ * `GET /api/v1/sites/{site}/cameras/{camera}/recording/{stream}/timeline` and `…/media`:
+ * the stretch of recorded video asked for.
+ */
+export type RecordingRange = { 
+/**
+ * RFC 3339. The timeline's start (an hour before `to` when left out); the media's first
+ * instant (required: it starts at the key frame at or before it).
+ */
+from: string | null, 
+/**
+ * RFC 3339. The timeline's end (now when left out); the media's end (ten minutes after
+ * `from` when left out, at most an hour, and at the end of that recording run).
+ */
+to: string | null, };
 
 /**
  * How one recorded stream is doing, as its recorder reports it.

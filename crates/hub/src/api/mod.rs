@@ -5,6 +5,7 @@
 mod doc;
 mod extract;
 mod handlers;
+mod recordings;
 
 pub use extract::{
     ApiError, ApiResult, Auth, Body, CONSOLE_HEADER, Path, Peer, Query, SESSION_COOKIE,
@@ -20,6 +21,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use handlers::*;
+use recordings::*;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -69,6 +71,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(put_recorder))
         .routes(routes!(put_camera_recorder))
         .routes(routes!(stream_ticket))
+        .routes(routes!(recording_timeline))
+        .routes(routes!(recording_media))
         .routes(routes!(recorder_health))
         .routes(routes!(recorder_sync))
         .routes(routes!(list_locks, create_lock))

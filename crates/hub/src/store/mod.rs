@@ -30,7 +30,7 @@ pub use alarms::AlarmVerb;
 pub use doors::{BoxFuture, DoorController};
 pub use evidence::MAX_LOCK_MS;
 use incidents::check_priority;
-pub use recorders::TICKET_LIFETIME_MS;
+pub use recorders::{RecordingSource, TICKET_LIFETIME_MS};
 pub(crate) use rows::*;
 pub use sites::default_rules;
 pub(crate) use sites::rules_on;

@@ -9,6 +9,14 @@ use contract::{
     TicketRequest,
 };
 
+/// Where the hub fetches a camera's recorded stream for a browser: the recorder's HTTP
+/// playback of that stream (`…/timeline`, `…/media` below it) and the ticket to bring.
+#[derive(Debug, Clone)]
+pub struct RecordingSource {
+    pub url: String,
+    pub ticket: String,
+}
+
 /// How long a ticket opens its stream (a stream already playing goes on).
 pub const TICKET_LIFETIME_MS: i64 = 120_000;
 
@@ -41,6 +49,27 @@ impl Hub {
                 "rtsp_url: no user or password in it; viewers bring tickets".into(),
             ));
         }
+        let playback_url = new
+            .playback_url
+            .as_deref()
+            .map(|text| {
+                let url = url::Url::parse(text)
+                    .map_err(|e| HubError::BadRequest(format!("playback_url: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https")
+                    || url.host_str().is_none()
+                    || !url.username().is_empty()
+                    || url.password().is_some()
+                    || url.query().is_some()
+                {
+                    return Err(HubError::BadRequest(
+                        "playback_url: an http:// or https:// address with a host and nothing \
+                         else (no user, password or query)"
+                            .into(),
+                    ));
+                }
+                Ok(text.trim_end_matches('/').to_owned())
+            })
+            .transpose()?;
         let key = new.public_key.trim().to_ascii_lowercase();
         if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(HubError::BadRequest(
@@ -72,9 +101,10 @@ impl Hub {
         }
         let rtsp_url = new.rtsp_url.trim_end_matches('/').to_owned();
         sqlx::query(
-            "INSERT INTO recorders (id, site_id, name, rtsp_url, public_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
-             name = excluded.name, rtsp_url = excluded.rtsp_url, public_key = excluded.public_key",
+            "INSERT INTO recorders (id, site_id, name, rtsp_url, public_key, created_at, \
+             playback_url) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
+             name = excluded.name, rtsp_url = excluded.rtsp_url, \
+             public_key = excluded.public_key, playback_url = excluded.playback_url",
         )
         .bind(&new.id)
         .bind(site)
@@ -82,6 +112,7 @@ impl Hub {
         .bind(&rtsp_url)
         .bind(&key)
         .bind(now)
+        .bind(&playback_url)
         .execute(tx.conn())
         .await?;
         // Clients read the site again: a moved restream is opened at its new address.
@@ -92,7 +123,12 @@ impl Hub {
             action: "recorder.put",
             site: Some(site),
             target: Some(&new.id),
-            detail: json!({"name": new.name, "rtsp_url": rtsp_url, "public_key": key}),
+            detail: json!({
+                "name": new.name,
+                "rtsp_url": rtsp_url,
+                "public_key": key,
+                "playback_url": playback_url,
+            }),
         })
         .await?;
         tx.commit().await?;
@@ -101,6 +137,7 @@ impl Hub {
             name: new.name,
             rtsp_url,
             public_key: key,
+            playback_url,
         })
     }
 
@@ -109,7 +146,8 @@ impl Hub {
         check_id("site", site)?;
         caller.require(site, Right::View)?;
         sqlx::query(
-            "SELECT id, name, rtsp_url, public_key FROM recorders WHERE site_id = $1 ORDER BY id",
+            "SELECT id, name, rtsp_url, public_key, playback_url FROM recorders \
+             WHERE site_id = $1 ORDER BY id",
         )
         .bind(site)
         .fetch_all(self.db.pool())
@@ -121,6 +159,7 @@ impl Hub {
                 name: r.try_get("name")?,
                 rtsp_url: r.try_get("rtsp_url")?,
                 public_key: r.try_get("public_key")?,
+                playback_url: r.try_get("playback_url")?,
             })
         })
         .collect()
@@ -257,6 +296,55 @@ impl Hub {
                 Err(error)
             }
         }
+    }
+
+    /// Where the hub fetches `camera`'s recorded `stream` for a browser, and the replay ticket
+    /// (audited like any other) it fetches it with: the browser holds its session, never a
+    /// ticket. `None` for the address when the camera's recorder serves no recorded video over
+    /// HTTP.
+    pub async fn recording_source(
+        &self,
+        caller: &Caller,
+        site: &str,
+        camera: &str,
+        stream: StreamName,
+    ) -> Result<RecordingSource> {
+        check_id("site", site)?;
+        check_id("camera", camera)?;
+        // The ticket first: it checks the caller's rights, and audits a refusal.
+        let ticket = self
+            .stream_ticket(
+                caller,
+                site,
+                camera,
+                TicketRequest {
+                    stream,
+                    mode: Some(StreamMode::Replay),
+                },
+            )
+            .await?;
+        let playback_url: Option<String> = sqlx::query(
+            "SELECT r.playback_url AS playback_url FROM cameras c \
+             LEFT JOIN recorders r ON r.id = c.recorder_id \
+             WHERE c.site_id = $1 AND c.id = $2",
+        )
+        .bind(site)
+        .bind(camera)
+        .fetch_optional(self.db.pool())
+        .await?
+        .map(|row| row.try_get("playback_url"))
+        .transpose()?
+        .flatten();
+        let base = playback_url.ok_or_else(|| {
+            HubError::Conflict(format!(
+                "the recorder of camera `{camera}` serves no recorded video to browsers \
+                 (its playback_url is not set): use the desktop app"
+            ))
+        })?;
+        Ok(RecordingSource {
+            url: format!("{base}/v1/{camera}/{}", stream.as_str()),
+            ticket: ticket.ticket,
+        })
     }
 
     async fn issue_ticket(

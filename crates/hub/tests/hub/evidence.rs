@@ -15,26 +15,9 @@ use std::time::{Duration, Instant};
 /// Registers recorder `id` with `key`'s public half and gives it camera `cam01`.
 async fn register(hub: &TestHub, admin: &str, id: &str, key: &keys::SigningKey) {
     let (status, saved) = hub
-        .call(
-            Method::PUT,
-            &format!("/api/v1/sites/{SITE}/recorders/{id}"),
-            admin,
-            Some(
-                json!({"id": id, "name": id, "rtsp_url": "rtsp://127.0.0.1:8556",
-                        "public_key": key.public_hex()}),
-            ),
-        )
+        .register_recorder(admin, id, &key.public_hex(), None)
         .await;
     assert_eq!(status, 200, "{saved}");
-    let (status, _) = hub
-        .call(
-            Method::PUT,
-            &format!("/api/v1/sites/{SITE}/cameras/cam01/recorder"),
-            admin,
-            Some(json!({"recorder": id})),
-        )
-        .await;
-    assert_eq!(status, 200);
 }
 
 /// Posts a sync of `report` as recorder `id`, signed with `key` at `timestamp_ms`.

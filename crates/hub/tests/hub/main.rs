@@ -12,6 +12,7 @@ mod ingest;
 mod layouts;
 mod recorder_reports;
 mod recorders;
+mod recordings;
 mod replay;
 mod rights;
 mod schema;

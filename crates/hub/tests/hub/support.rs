@@ -140,6 +140,57 @@ impl TestHub {
             .to_owned()
     }
 
+    /// A browser's session: the `name=value` of the cookie the browser log-in sets.
+    pub async fn browser_cookie(&self, username: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/browser-login"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), 200, "browser log-in as {username}");
+        response.headers()[reqwest::header::SET_COOKIE]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("pair")
+            .to_owned()
+    }
+
+    /// Registers recorder `id` (its public key `key`, its HTTP playback at `playback` if
+    /// given) as `admin` and gives it camera `cam01`; returns the hub's answer.
+    pub async fn register_recorder(
+        &self,
+        admin: &str,
+        id: &str,
+        key: &str,
+        playback: Option<&str>,
+    ) -> (u16, Value) {
+        let mut body = json!({"id": id, "name": id, "rtsp_url": "rtsp://127.0.0.1:8556",
+                              "public_key": key});
+        if let Some(url) = playback {
+            body["playback_url"] = json!(url);
+        }
+        let path = format!("/api/v1/sites/{SITE}/recorders/{id}");
+        let answer = self
+            .call(reqwest::Method::PUT, &path, admin, Some(body))
+            .await;
+        if answer.0 == 200 {
+            let (status, _) = self
+                .call(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/sites/{SITE}/cameras/cam01/recorder"),
+                    admin,
+                    Some(json!({"recorder": id})),
+                )
+                .await;
+            assert_eq!(status, 200, "cam01 to recorder {id}");
+        }
+        answer
+    }
+
     /// Sends a request as `token` and returns the status and JSON body (Null when empty).
     pub async fn call(
         &self,

@@ -55,6 +55,7 @@ fn a_browser_gets_fragmented_mp4_from_an_instant_and_the_timeline_with_a_replay_
     );
     assert_eq!(answer.status(), 200, "{:?}", answer.text());
     assert_eq!(answer.headers()["content-type"], "video/mp4");
+    assert_eq!(answer.headers()[contract::MEDIA_CODEC_HEADER], "h264");
     let start = answer.headers()[contract::MEDIA_START_HEADER]
         .to_str()
         .expect("text")

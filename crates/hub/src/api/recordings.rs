@@ -1,0 +1,140 @@
+//! Recorded video for browsers: the hub asks the camera's recorder (its HTTP playback) with a
+//! replay ticket it issues itself, and streams the answer back to the browser, which holds only
+//! its session cookie. The domain decides who may see what and audits the ticket
+//! ([`crate::store::Hub::recording_source`]); this is transport.
+
+use super::AppState;
+use super::extract::*;
+use crate::HubError;
+use crate::model::*;
+use crate::store::RecordingSource;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// How long the recorder may take to connect, and to send anything at all.
+const CONNECT: Duration = Duration::from_secs(5);
+const SILENCE: Duration = Duration::from_secs(30);
+
+/// One client for every recorder (connections are kept between requests).
+fn client() -> Result<&'static reqwest::Client, HubError> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(CONNECT)
+                .read_timeout(SILENCE)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| HubError::Internal(format!("HTTP client for recorders: {e}")))
+}
+
+/// Asks the recorder for `what` (`timeline` or `media`) of the source over `range`; its
+/// refusals become the hub's.
+async fn ask(
+    source: &RecordingSource,
+    what: &str,
+    range: &RecordingRange,
+) -> Result<reqwest::Response, HubError> {
+    let mut url = url::Url::parse(&format!("{}/{what}", source.url))
+        .map_err(|e| HubError::Internal(format!("the recorder's playback address: {e}")))?;
+    {
+        let mut query = url.query_pairs_mut();
+        for (key, value) in [("from", &range.from), ("to", &range.to)] {
+            if let Some(value) = value {
+                query.append_pair(key, value);
+            }
+        }
+    }
+    let answer = client()?
+        .get(url)
+        .bearer_auth(&source.ticket)
+        .send()
+        .await
+        .map_err(|e| HubError::Upstream(format!("the camera's recorder cannot be reached: {e}")))?;
+    if answer.status().is_success() {
+        return Ok(answer);
+    }
+    let status = answer.status();
+    let message = answer
+        .json::<ErrorBody>()
+        .await
+        .map(|body| body.message)
+        .unwrap_or_else(|_| format!("the recorder answered {status}"));
+    Err(match status.as_u16() {
+        400 => HubError::BadRequest(message),
+        404 => HubError::NotFound(message),
+        _ => HubError::Upstream(format!("the camera's recorder: {message}")),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/cameras/{camera}/recording/{stream}/timeline",
+    tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path), ("camera" = String, Path), ("stream" = StreamName, Path),
+           RecordingRange),
+    responses((status = 200, body = RecordingTimeline,
+               description = "What the camera's recorder holds of the stream: spans, gaps, locks"),
+              (status = 409, body = ErrorBody,
+               description = "The camera has no recorder, or its recorder serves no video to browsers"),
+              (status = 502, body = ErrorBody, description = "The recorder cannot be reached")))]
+pub(super) async fn recording_timeline(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((site, camera, stream)): Path<(String, String, StreamName)>,
+    Query(range): Query<RecordingRange>,
+) -> ApiResult<Json<RecordingTimeline>> {
+    let source = state
+        .hub
+        .recording_source(&caller, &site, &camera, stream)
+        .await?;
+    let answer = ask(&source, "timeline", &range).await?;
+    let timeline = answer.json::<RecordingTimeline>().await.map_err(|e| {
+        HubError::Upstream(format!("the recorder's timeline could not be read: {e}"))
+    })?;
+    Ok(Json(timeline))
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/cameras/{camera}/recording/{stream}/media",
+    tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path), ("camera" = String, Path), ("stream" = StreamName, Path),
+           RecordingRange),
+    responses((status = 200, content_type = "video/mp4",
+               description = "Fragmented MP4 (a fragment a second, never re-encoded) from the key \
+                              frame at or before `from`; `X-Watchfloor-Start` is the capture time \
+                              of its first frame (RFC 3339), `X-Watchfloor-Codec` its codec (`h264`, \
+                              `h265`, `jpeg`). Ask again from where it ended."),
+              (status = 409, body = ErrorBody,
+               description = "The camera has no recorder, or its recorder serves no video to browsers"),
+              (status = 502, body = ErrorBody,
+               description = "The recorder cannot be reached, or is busy")))]
+pub(super) async fn recording_media(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((site, camera, stream)): Path<(String, String, StreamName)>,
+    Query(range): Query<RecordingRange>,
+) -> ApiResult<Response> {
+    let source = state
+        .hub
+        .recording_source(&caller, &site, &camera, stream)
+        .await?;
+    let answer = ask(&source, "media", &range).await?;
+    let start = answer.headers().get(MEDIA_START_HEADER).cloned();
+    let codec = answer.headers().get(MEDIA_CODEC_HEADER).cloned();
+    let mut response = axum::body::Body::from_stream(answer.bytes_stream()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(start) = start {
+        headers.insert(MEDIA_START_HEADER, start);
+    }
+    if let Some(codec) = codec {
+        headers.insert(MEDIA_CODEC_HEADER, codec);
+    }
+    Ok(response)
+}

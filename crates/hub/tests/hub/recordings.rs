@@ -1,0 +1,129 @@
+//! Recorded video for browsers through the hub: a manager's browser, holding only its session
+//! cookie, reads a camera's timeline and plays its video from an instant; the hub fetches both
+//! from the camera's real recorder with a replay ticket it issues (and audits) itself. A
+//! recorder without a playback address, a user of another site, and a malformed instant are
+//! each refused.
+
+use crate::support::{Backend, SITE, TestHub};
+use reqwest::Method;
+use reqwest::header::COOKIE;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_plays_recorded_video_through_the_hub_with_its_session_alone() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let admin = hub.login("it-admin").await;
+    let beside = hub.recorder_beside("playback-recorder").await;
+    let key = keys::SigningKey::load_or_create(&beside.data.join("signing.key")).expect("key");
+    let config = beside.config(
+        &format!(
+            "segment = \"1s\"\nrecord = \"sub\"\n\
+             [restream]\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\nhub_key = \"{}\"",
+            hub.running.hub.ticket_key()
+        ),
+        "",
+        "",
+    );
+    let recorder = recorder::Recorder::start(config).expect("the recorder starts");
+    let http_port = recorder
+        .restream()
+        .and_then(|r| r.http_port())
+        .expect("the recorder's HTTP playback");
+    let key = key.public_hex();
+    let (status, saved) = hub.register_recorder(&admin, "rec-1", &key, None).await;
+    assert_eq!(status, 200, "{saved}");
+
+    // The manager's browser: a session cookie, nothing else.
+    let cookie = hub.browser_cookie("manager").await;
+    let http = &hub.http;
+    let get = |path: String| {
+        let request = http.get(hub.url(&path)).header(COOKIE, &cookie);
+        async move { request.send().await.expect("answer") }
+    };
+    let base = format!("/api/v1/sites/{SITE}/cameras/cam01/recording/sub");
+
+    // Its recorder serves no video to browsers yet: said in words.
+    let refused = get(format!("{base}/timeline")).await;
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("desktop app")),
+        "{body}"
+    );
+    let playback = format!("http://127.0.0.1:{http_port}");
+    let (status, saved) = hub
+        .register_recorder(&admin, "rec-1", &key, Some(&playback))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["playback_url"], playback);
+    let (status, refused) = hub
+        .register_recorder(&admin, "rec-1", &key, Some("http://user:pw@127.0.0.1:1"))
+        .await;
+    assert_eq!(status, 400, "no credentials in the address: {refused}");
+
+    // A few seconds recorded, then the timeline and the video from an instant inside them.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let span = loop {
+        let answer = get(format!("{base}/timeline")).await;
+        assert_eq!(answer.status(), 200);
+        let timeline: contract::RecordingTimeline = answer.json().await.expect("timeline");
+        let long = timeline.spans.iter().find(|s| {
+            let from = chrono::DateTime::parse_from_rfc3339(&s.from).expect("from");
+            let to = chrono::DateTime::parse_from_rfc3339(&s.to).expect("to");
+            to - from > chrono::TimeDelta::seconds(3)
+        });
+        if let Some(span) = long {
+            break span.clone();
+        }
+        assert!(Instant::now() < deadline, "no 3 s recorded: {timeline:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let from = chrono::DateTime::parse_from_rfc3339(&span.from).expect("from")
+        + chrono::TimeDelta::milliseconds(1500);
+    let from_text = from.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let media = get(format!(
+        "{base}/media?from={}",
+        url::form_urlencoded::byte_serialize(from_text.as_bytes()).collect::<String>()
+    ))
+    .await;
+    assert_eq!(media.status(), 200);
+    assert_eq!(media.headers()["content-type"], "video/mp4");
+    assert_eq!(media.headers()[contract::MEDIA_CODEC_HEADER], "h264");
+    let start = media.headers()[contract::MEDIA_START_HEADER]
+        .to_str()
+        .expect("start")
+        .to_owned();
+    let start = chrono::DateTime::parse_from_rfc3339(&start).expect("an instant");
+    assert!(
+        start <= from && from - start < chrono::TimeDelta::seconds(3),
+        "the first frame ({start}) is the key frame before {from}"
+    );
+    let bytes = media.bytes().await.expect("the video");
+    let has = |kind: &[u8]| bytes.windows(4).any(|w| w == kind);
+    assert!(
+        has(b"ftyp") && has(b"moof") && has(b"mdat"),
+        "fragmented MP4: {} bytes",
+        bytes.len()
+    );
+
+    // Not an instant: refused; a guard of another site sees nothing.
+    let bad = get(format!("{base}/media?from=yesterday")).await;
+    assert_eq!(bad.status(), 400);
+    let outsider = hub.login("other-guard").await;
+    let (status, _) = hub
+        .call(Method::GET, &format!("{base}/timeline"), &outsider, None)
+        .await;
+    assert_eq!(status, 404, "another site's cameras are not even there");
+    // Each look is a replay ticket in the audit trail, in the manager's name.
+    let tickets = hub.audit(&admin, "camera.ticket").await;
+    assert!(
+        tickets
+            .iter()
+            .any(|t| t["user"] == "u-manager" && t["detail"]["mode"] == "replay"),
+        "{tickets:?}"
+    );
+    drop(recorder);
+}

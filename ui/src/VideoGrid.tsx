@@ -1,0 +1,165 @@
+import { useEffect, useMemo, useRef, useState } from "react";
+import { PlayerError, RecordingPlayer, mediaPath } from "./player";
+import { clock, when } from "./time";
+import type { SiteTree } from "./generated/app";
+
+/** A camera as the video grid lists it. */
+interface Choice {
+  site: string;
+  id: string;
+  name: string;
+}
+
+/** How far behind "now" the near-live view starts: the recorder's newest segment is about ten
+ *  seconds old. */
+const NEAR_LIVE_MS = 15_000;
+
+/** `Date` as a `datetime-local` value (the browser's local time, to the second). */
+function localInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 19);
+}
+
+/** Video in the browser (managers without the desktop app): up to 2x2 cameras, each recorded
+ *  from a chosen instant or near live, through the hub with the session alone. */
+export function VideoGrid(props: { sites: SiteTree[] }) {
+  const cameras = useMemo<Choice[]>(
+    () => props.sites.flatMap((s) => s.floors.flatMap((f) => f.cameras.map((c) => ({ site: s.id, id: c.id, name: c.name })))),
+    [props.sites],
+  );
+  const [grid, setGrid] = useState<1 | 4>(1);
+  return (
+    <section className="panel video-grid" aria-labelledby="video-title">
+      <h2 id="video-title">Video</h2>
+      <div className="presets" role="toolbar" aria-label="Video layout">
+        <button type="button" aria-pressed={grid === 1} data-grid="1" onClick={() => setGrid(1)}>
+          1
+        </button>
+        <button type="button" aria-pressed={grid === 4} data-grid="4" onClick={() => setGrid(4)}>
+          2x2
+        </button>
+      </div>
+      <div className={`video-cells grid-${grid}`}>
+        {Array.from({ length: grid }, (_, i) => (
+          <VideoCell key={i} index={i} cameras={cameras} single={grid === 1} />
+        ))}
+      </div>
+      <p className="hint">Recorded video comes from the camera's recorder through the hub; near live is about ten seconds behind.</p>
+    </section>
+  );
+}
+
+function VideoCell(props: { index: number; cameras: Choice[]; single: boolean }) {
+  const video = useRef<HTMLVideoElement>(null);
+  const player = useRef<RecordingPlayer | null>(null);
+  const [camera, setCamera] = useState(props.cameras[props.index]?.id ?? "");
+  const [at, setAt] = useState(() => localInput(Date.now() - 60_000));
+  const [status, setStatus] = useState<string>("Choose a camera and an instant.");
+  const [problem, setProblem] = useState<string | null>(null);
+  const [shownMs, setShownMs] = useState<number | null>(null);
+  const [captureMs, setCaptureMs] = useState<number | null>(null);
+  const [playing, setPlaying] = useState(false);
+
+  useEffect(() => () => player.current?.close(), []);
+  useEffect(() => {
+    const element = video.current;
+    if (!element) return;
+    const tick = () => setCaptureMs(player.current?.captureNow() ?? null);
+    element.addEventListener("timeupdate", tick);
+    element.addEventListener("seeked", tick);
+    return () => {
+      element.removeEventListener("timeupdate", tick);
+      element.removeEventListener("seeked", tick);
+    };
+  }, []);
+
+  const show = async (fromMs: number, thenPlay: boolean) => {
+    const choice = props.cameras.find((c) => c.id === camera);
+    const element = video.current;
+    if (!choice || !element) return;
+    player.current?.close();
+    setProblem(null);
+    setShownMs(null);
+    setPlaying(false);
+    setStatus(`Loading ${choice.name} from ${when(fromMs)}…`);
+    // The main stream where it is recorded, else the sub-stream.
+    for (const stream of ["main", "sub"]) {
+      const next = new RecordingPlayer(element, (from) => mediaPath(choice.site, choice.id, stream, from));
+      player.current = next;
+      try {
+        await next.open(fromMs);
+        setShownMs(fromMs);
+        setStatus(`${choice.name} (${stream} stream), recorded`);
+        if (thenPlay) {
+          await element.play();
+          setPlaying(true);
+        }
+        return;
+      } catch (e) {
+        next.close();
+        const error = e instanceof PlayerError ? e : new PlayerError("unexpected", String(e));
+        if (error.code === "not_found" && stream === "main") continue;
+        setProblem(error.message);
+        setStatus(`${choice.name}: no video`);
+        return;
+      }
+    }
+  };
+
+  const toggle = async () => {
+    const element = video.current;
+    if (!element || shownMs === null) return;
+    if (element.paused) {
+      await element.play();
+      setPlaying(true);
+    } else {
+      element.pause();
+      setPlaying(false);
+    }
+  };
+
+  return (
+    <div className="video-cell" data-cell={props.index}>
+      <div className="row">
+        <select aria-label={`Camera of view ${props.index + 1}`} name="camera" value={camera} onChange={(e) => setCamera(e.target.value)}>
+          <option value="">Camera…</option>
+          {props.cameras.map((c) => (
+            <option key={`${c.site}/${c.id}`} value={c.id}>
+              {c.name}
+            </option>
+          ))}
+        </select>
+        <input type="datetime-local" step="1" name="at" aria-label="Recorded at" value={at} onChange={(e) => setAt(e.target.value)} />
+        <button type="button" data-action="show" disabled={!camera || !at} onClick={() => void show(new Date(at).getTime(), false)}>
+          Show
+        </button>
+        <button type="button" data-action="near-live" disabled={!camera} onClick={() => void show(Date.now() - NEAR_LIVE_MS, true)}>
+          Near live
+        </button>
+        <button type="button" data-action="play" disabled={shownMs === null} onClick={() => void toggle()}>
+          {playing ? "Pause" : "Play"}
+        </button>
+      </div>
+      <video
+        ref={video}
+        muted
+        playsInline
+        className={props.single ? "native" : ""}
+        data-shown-ms={shownMs ?? undefined}
+        aria-label={status}
+        onLoadedMetadata={(e) => {
+          if (props.single) e.currentTarget.style.width = `${e.currentTarget.videoWidth}px`;
+        }}
+      />
+      <p className="note" data-status>
+        {status}
+        {captureMs !== null ? ` · captured ${clock(captureMs)}` : ""}
+      </p>
+      {problem && (
+        <p className="error" role="alert" data-problem>
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { cannotPlay, captureAt, mediaPath, mimeOf } from "./player";
+
+describe("the recording player", () => {
+  it("names the MSE type of each codec and says in words what this browser cannot play", () => {
+    expect(mimeOf("h264")).toContain("avc1");
+    expect(mimeOf("jpeg")).toBeNull();
+    const onlyH264 = (mime: string) => mime.includes("avc1");
+    expect(cannotPlay("h264", onlyH264)).toBeNull();
+    expect(cannotPlay("h265", onlyH264)).toMatch(/cannot decode .*H\.265.*desktop app/);
+    expect(cannotPlay("jpeg", () => true)).toMatch(/Motion JPEG/);
+  });
+
+  it("asks the hub for a camera's recording from an instant", () => {
+    expect(mediaPath("hq", "cam 1", "sub", Date.UTC(2026, 10, 28, 4, 0, 0, 250))).toBe(
+      "/api/v1/sites/hq/cameras/cam%201/recording/sub/media?from=2026-11-28T04%3A00%3A00.250Z",
+    );
+  });
+
+  it("turns a media time into the capture time of the answer it belongs to", () => {
+    const pieces = [
+      { mediaStart: 0, captureStart: 1_000_000 },
+      { mediaStart: 10, captureStart: 5_000_000 },
+    ];
+    expect(captureAt(pieces, 2.5)).toBe(1_002_500);
+    expect(captureAt(pieces, 10)).toBe(5_000_000);
+    expect(captureAt(pieces, 12)).toBe(5_002_000);
+    expect(captureAt([], 1)).toBeNull();
+  });
+});

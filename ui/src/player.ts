@@ -1,0 +1,204 @@
+// Recorded video in the browser: fragmented MP4 from the hub (which fetches it from the
+// camera's recorder with the browser's session alone), played through Media Source
+// Extensions. The hub's answer says when its first frame was captured and in which codec; the
+// player shows the instant asked for, says in words when this browser cannot decode the codec,
+// and asks again from where an answer ended, so playback runs on across answers and up to the
+// recording's newest segment.
+
+const API = "/api/v1";
+
+/** The MSE type for a recording's codec, as the hub names it; `null` when there is none. */
+export function mimeOf(codec: string): string | null {
+  switch (codec) {
+    case "h264":
+      return 'video/mp4; codecs="avc1.42E01E"';
+    case "h265":
+      return 'video/mp4; codecs="hvc1.1.6.L93.B0"';
+    default:
+      return null;
+  }
+}
+
+/** A codec as people name it. */
+export function codecName(codec: string): string {
+  return { h264: "H.264", h265: "H.265 (HEVC)", jpeg: "Motion JPEG" }[codec] ?? codec;
+}
+
+/** Why this browser cannot play `codec`, in words; `null` when it can. */
+export function cannotPlay(codec: string, supported: (mime: string) => boolean): string | null {
+  const mime = mimeOf(codec);
+  if (mime && supported(mime)) return null;
+  return `This browser cannot decode this camera's ${codecName(codec)} video. Play it in the Watchfloor desktop app${
+    codec === "h265" ? ", or in a browser that decodes H.265 (Safari; Edge or Chrome with the system's HEVC decoder)" : ""
+  }.`;
+}
+
+/** The hub's path of a camera's recorded stream from `fromMs` (Unix ms). */
+export function mediaPath(site: string, camera: string, stream: string, fromMs: number): string {
+  const e = encodeURIComponent;
+  return `${API}/sites/${e(site)}/cameras/${e(camera)}/recording/${stream}/media?from=${e(new Date(fromMs).toISOString())}`;
+}
+
+/** Where an answer's frames sit on the video element's timeline. */
+export interface Piece {
+  /** Media time (s) of the answer's first frame. */
+  mediaStart: number;
+  /** When that frame was captured (Unix ms). */
+  captureStart: number;
+}
+
+/** The capture time (Unix ms) shown at media time `t`, from the pieces appended so far. */
+export function captureAt(pieces: Piece[], t: number): number | null {
+  let found: Piece | null = null;
+  for (const piece of pieces) if (piece.mediaStart <= t + 1e-6) found = piece;
+  return found ? found.captureStart + (t - found.mediaStart) * 1000 : null;
+}
+
+/** A refusal from the hub, in words. */
+export class PlayerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function refusal(response: Response): Promise<PlayerError> {
+  try {
+    const body = (await response.json()) as { code?: string; message?: string };
+    return new PlayerError(body.code ?? String(response.status), body.message ?? `the hub answered ${response.status}`);
+  } catch {
+    return new PlayerError(String(response.status), `the hub answered ${response.status}`);
+  }
+}
+
+/** Resolves when `video` next presents a frame (or after half a second, when the frame on
+ *  screen was already the one asked for and none comes). */
+function nextFrame(video: HTMLVideoElement): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 500);
+    if ("requestVideoFrameCallback" in video) {
+      video.requestVideoFrameCallback(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }
+  });
+}
+
+const once = (target: EventTarget, name: string) => new Promise<void>((resolve) => target.addEventListener(name, () => resolve(), { once: true }));
+
+/** One video element playing one camera's recording. */
+export class RecordingPlayer {
+  private readonly stop = new AbortController();
+  readonly pieces: Piece[] = [];
+  private source: MediaSource | null = null;
+
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private readonly path: (fromMs: number) => string,
+  ) {}
+
+  /** Loads the recording from `fromMs` and shows the frame captured then, paused; resolves
+   *  once it shows. Later answers keep coming in the background. */
+  async open(fromMs: number): Promise<void> {
+    const first = await this.fetch(fromMs);
+    const codec = first.headers.get("x-watchfloor-codec") ?? "h264";
+    const problem = cannotPlay(codec, (m) => typeof MediaSource !== "undefined" && MediaSource.isTypeSupported(m));
+    if (problem) {
+      this.close();
+      throw new PlayerError("codec", problem);
+    }
+    const source = new MediaSource();
+    this.source = source;
+    this.video.src = URL.createObjectURL(source);
+    await once(source, "sourceopen");
+    const buffer = source.addSourceBuffer(mimeOf(codec) ?? "");
+    // Answers follow each other on the element's timeline; gaps between runs take no time.
+    buffer.mode = "sequence";
+    const shown = this.pump(first, buffer, fromMs);
+    await shown;
+  }
+
+  /** The capture time (Unix ms) of what the element shows now. */
+  captureNow(): number | null {
+    return captureAt(this.pieces, this.video.currentTime);
+  }
+
+  close(): void {
+    this.stop.abort();
+    if (this.source?.readyState === "open") {
+      try {
+        this.source.endOfStream();
+      } catch {
+        // Already ending.
+      }
+    }
+    this.video.removeAttribute("src");
+    this.video.load();
+  }
+
+  private async fetch(fromMs: number): Promise<Response> {
+    const response = await fetch(this.path(fromMs), { credentials: "same-origin", signal: this.stop.signal });
+    if (!response.ok) throw await refusal(response);
+    return response;
+  }
+
+  /** Appends `answer` and the answers after it; resolves once the frame at `showMs` shows. */
+  private pump(answer: Response, buffer: SourceBuffer, showMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let shown = false;
+      const run = async () => {
+        let current: Response | null = answer;
+        while (current && !this.stop.signal.aborted) {
+          const captureStart = Date.parse(current.headers.get("x-watchfloor-start") ?? "");
+          const mediaStart = buffer.buffered.length ? buffer.buffered.end(buffer.buffered.length - 1) : 0;
+          let started = false;
+          let lastCapture = captureStart;
+          const reader = current.body?.getReader();
+          for (;;) {
+            const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
+            if (chunk.done) break;
+            buffer.appendBuffer(chunk.value);
+            await once(buffer, "updateend");
+            if (!started && buffer.buffered.length) {
+              started = true;
+              const at = buffer.buffered.start(buffer.buffered.length - 1);
+              this.pieces.push({ mediaStart: Math.max(at, mediaStart), captureStart });
+            }
+            const piece = this.pieces[this.pieces.length - 1];
+            if (piece && buffer.buffered.length) {
+              lastCapture = piece.captureStart + (buffer.buffered.end(buffer.buffered.length - 1) - piece.mediaStart) * 1000;
+            }
+            if (!shown && piece && lastCapture >= showMs) {
+              shown = true;
+              const presented = nextFrame(this.video);
+              this.video.currentTime = piece.mediaStart + Math.max(0, showMs - piece.captureStart) / 1000;
+              await once(this.video, "seeked");
+              // Seeked is not yet shown: wait for the frame to reach the screen.
+              await presented;
+              resolve();
+            }
+          }
+          // The next answer from where this one ended; nothing recorded yet: look again soon.
+          current = null;
+          while (!current && !this.stop.signal.aborted) {
+            try {
+              current = await this.fetch(lastCapture + 1);
+            } catch (e) {
+              if (e instanceof PlayerError && e.code === "not_found") {
+                await new Promise((r) => setTimeout(r, 2000));
+              } else {
+                throw e;
+              }
+            }
+          }
+        }
+      };
+      run().catch((e: unknown) => {
+        if (!shown) reject(e instanceof Error ? e : new Error(String(e)));
+      });
+    });
+  }
+}
