@@ -126,8 +126,13 @@ fn wall_tour(core: CoreState<'_>, wall: String, tile: usize, tour: Option<TileTo
 
 /// Replays the tile's camera from `from_ms` (Unix ms), or instant replay's reach ago.
 #[tauri::command]
-fn wall_replay(core: CoreState<'_>, wall: String, tile: usize, from_ms: Option<i64>) -> Result<()> {
-    core.replay_tile(&wall, tile, from_ms)
+async fn wall_replay(
+    core: CoreState<'_>,
+    wall: String,
+    tile: usize,
+    from_ms: Option<i64>,
+) -> Result<()> {
+    core.replay_tile(&wall, tile, from_ms).await
 }
 
 #[tauri::command]

@@ -209,6 +209,18 @@ impl Site {
             .timestamp_millis()
     }
 
+    /// The site's bookmarks, as the guard sees them.
+    fn bookmarks(&self) -> Vec<hub::model::Bookmark> {
+        let hub = &self.running().hub;
+        self.runtime.block_on(async {
+            let session = hub.login("guard", PASSWORD, "e2e").await.expect("login");
+            let caller = hub.authenticate(&session.token).await.expect("caller");
+            hub.bookmarks(&caller, testsite::SITE, &Default::default())
+                .await
+                .expect("bookmarks")
+        })
+    }
+
     /// The hub's own view of an incident, as the guard.
     fn incident(&self, id: &str) -> hub::model::IncidentDetail {
         let hub = &self.running().hub;
@@ -703,6 +715,7 @@ fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_rea
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let Some((path, image)) = new_snapshot(&session, &mut last) else {
+            assert!(Instant::now() < deadline, "no snapshot of the wall");
             continue;
         };
         // Live (a moment behind) until the replay's first frame, then ten seconds and more.
@@ -728,6 +741,44 @@ fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_rea
         off_ms.abs() < frame_ms,
         "the first replayed frame is {off_ms} ms from the instant (a frame is {frame_ms} ms)"
     );
+    // The guard bookmarks what the replaying tile shows: the hub has it at the replayed
+    // instant (seconds after the alarm's start, not now), in the guard's name.
+    tab(&session, "wall");
+    session.click(&session.wait("button[data-tile='15']", Duration::from_secs(5)));
+    session.click(&session.wait("button[data-action=bookmark]", Duration::from_secs(5)));
+    let note = session.wait("input[name=bookmark-note]", Duration::from_secs(5));
+    session.type_text(&note, "Someone at the main entrance");
+    session.click(&session.wait("button[data-action=save-bookmark]", Duration::from_secs(5)));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let bookmark = loop {
+        if let Some(found) = site.bookmarks().into_iter().next() {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "no bookmark on the hub");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(
+        (
+            bookmark.camera.as_str(),
+            bookmark.note.as_str(),
+            bookmark.created_by.as_str()
+        ),
+        ("cam01", "Someone at the main entrance", "guard")
+    );
+    let marked_ms = chrono::DateTime::parse_from_rfc3339(&bookmark.at)
+        .expect("a time")
+        .timestamp_millis();
+    assert!(
+        (from_ms..from_ms + 60_000).contains(&marked_ms) && (now_ms() as i64) - marked_ms > 5_000,
+        "the bookmark marks the replayed instant: {} ms after the replay's start",
+        marked_ms - from_ms
+    );
+    tab(&session, "bookmarks");
+    session.wait(
+        &format!("li[data-bookmark-id='{}']", bookmark.id),
+        Duration::from_secs(10),
+    );
+
     // Back to live, again with a picture all the way.
     tab(&session, "wall");
     session.click(&session.wait("button[data-tile='15']", Duration::from_secs(5)));
@@ -735,6 +786,7 @@ fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_rea
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let Some((path, image)) = new_snapshot(&session, &mut last) else {
+            assert!(Instant::now() < deadline, "no snapshot of the wall");
             continue;
         };
         pictured(&path, &image);

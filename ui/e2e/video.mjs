@@ -23,7 +23,9 @@ try {
   ({ context, profile, page } = await openBrowser("e2e-video"));
   await (await signIn(page, args.url, args.username, password, "video")).click();
   const cell = page.locator('.video-cell[data-cell="0"]');
-  await cell.locator("select[name=camera]").selectOption(args.camera, { timeout: 15_000 });
+  // The camera by its id, whichever site lists it (the option values are `site/camera`).
+  const option = cell.locator(`select[name=camera] option[value$="/${args.camera}"]`).first();
+  await cell.locator("select[name=camera]").selectOption(await option.getAttribute("value", { timeout: 15_000 }));
   // The instant as the browser's local time, as the field takes it.
   const local = await page.evaluate((ms) => {
     const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);

@@ -11,21 +11,25 @@ import { Layouts } from "./Layouts";
 import { SignIn } from "./SignIn";
 import { StatusBar } from "./StatusBar";
 import { TourEditor } from "./TourEditor";
+import { Bookmarks } from "./Bookmarks";
+import { newBookmark } from "./bookmarks";
+import { newId } from "./ids";
 import { VideoGrid } from "./VideoGrid";
 import { WallMiniature } from "./WallMiniature";
 import { cameraNames } from "./tree";
 import { perSite, type Transport } from "./transport";
 import { useSiteIds } from "./useSiteIds";
 import type { Alarm, Caller, IncidentDetail, SavedLayout } from "./generated/hub";
-import type { AppError, ConnectionState, Monitor, OutboxView, SiteTree, Startup, TileTour, WallView } from "./generated/app";
+import type { AppError, ConnectionState, Monitor, OutboxView, SiteTree, Startup, TileHealth, TileTour, WallView } from "./generated/app";
 
-type Tab = "alarms" | "events" | "map" | "incidents" | "video" | "wall" | "layouts" | "health";
+type Tab = "alarms" | "events" | "map" | "incidents" | "bookmarks" | "video" | "wall" | "layouts" | "health";
 
 const TAB_NAMES: Record<Tab, string> = {
   alarms: "Alarms",
   events: "Events",
   map: "Map",
   incidents: "Incidents",
+  bookmarks: "Bookmarks",
   video: "Video",
   wall: "Wall",
   layouts: "Layouts",
@@ -159,9 +163,26 @@ export function Console({ transport }: { transport: Transport }) {
 
   const id = wall?.id ?? wallId;
   const tabs: Tab[] = transport.hasWalls
-    ? ["wall", "alarms", "events", "map", "incidents", "layouts", "health"]
-    : ["alarms", "events", "map", "incidents", "video"];
+    ? ["wall", "alarms", "events", "map", "incidents", "bookmarks", "layouts", "health"]
+    : ["alarms", "events", "map", "incidents", "bookmarks", "video"];
   const shows = (t: Tab) => visited.has(t) || tab === t;
+
+  /** Bookmarks what tile `tile` shows: the instant it replays, or now. */
+  const bookmark = async (shownWall: WallView, tile: number, note: string) => {
+    const camera = shownWall.cameras[tile];
+    const site = sites.find((s) => s.floors.some((f) => f.cameras.some((c) => c.id === camera)))?.id;
+    if (!camera || !site) return;
+    let at = Date.now();
+    if ((shownWall.replaying ?? []).some((r) => r.tile === tile)) {
+      const health = (await act("stream_health")) as TileHealth[] | undefined;
+      at = health?.find((h) => h.wall === shownWall.id && h.tile === tile)?.replay?.now_capture_ms ?? at;
+    }
+    await act("hub_write", {
+      method: "POST",
+      path: `/sites/${encodeURIComponent(site)}/bookmarks`,
+      body: newBookmark(newId(), camera, at, note),
+    });
+  };
 
   const createIncident = async (alarm: Alarm) => {
     try {
@@ -252,6 +273,11 @@ export function Console({ transport }: { transport: Transport }) {
               />
             </div>
           )}
+          {shows("bookmarks") && (
+            <div hidden={tab !== "bookmarks"}>
+              <Bookmarks transport={transport} operator={operator} sites={siteList} names={names} />
+            </div>
+          )}
           {shows("video") && (
             <div hidden={tab !== "video"}>
               <VideoGrid sites={sites} />
@@ -310,6 +336,7 @@ export function Console({ transport }: { transport: Transport }) {
                 onReplay={transport.hasWalls ? (tile) => void act("wall_replay", { wall: id, tile, fromMs: null }) : undefined}
                 onLive={transport.hasWalls ? (tile) => void act("wall_live", { wall: id, tile }) : undefined}
                 onReplayAlarm={transport.hasWalls ? (alarm) => void act("alarm_replay", { alarm }) : undefined}
+                onBookmark={transport.hasWalls ? (tile, note) => void bookmark(wall, tile, note) : undefined}
                 replaySeconds={startup?.instant_replay_s}
               />
               <TourEditor

@@ -52,7 +52,13 @@ export function VideoGrid(props: { sites: SiteTree[] }) {
 function VideoCell(props: { index: number; cameras: Choice[]; single: boolean }) {
   const video = useRef<HTMLVideoElement>(null);
   const player = useRef<RecordingPlayer | null>(null);
-  const [camera, setCamera] = useState(props.cameras[props.index]?.id ?? "");
+  const key = (c: Choice) => `${c.site}/${c.id}`;
+  const [camera, setCamera] = useState(() => {
+    const first = props.cameras[props.index];
+    return first ? key(first) : "";
+  });
+  // Each show() is a generation: one started later wins, an earlier one lets go quietly.
+  const generation = useRef(0);
   const [at, setAt] = useState(() => localInput(Date.now() - 60_000));
   const [status, setStatus] = useState<string>("Choose a camera and an instant.");
   const [problem, setProblem] = useState<string | null>(null);
@@ -74,20 +80,27 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
   }, []);
 
   const show = async (fromMs: number, thenPlay: boolean) => {
-    const choice = props.cameras.find((c) => c.id === camera);
+    const choice = props.cameras.find((c) => key(c) === camera);
     const element = video.current;
     if (!choice || !element) return;
+    const mine = ++generation.current;
     player.current?.close();
+    player.current = null;
     setProblem(null);
     setShownMs(null);
     setPlaying(false);
     setStatus(`Loading ${choice.name} from ${when(fromMs)}…`);
     // The main stream where it is recorded, else the sub-stream.
     for (const stream of ["main", "sub"]) {
-      const next = new RecordingPlayer(element, (from) => mediaPath(choice.site, choice.id, stream, from));
+      const next = new RecordingPlayer(
+        element,
+        (from) => mediaPath(choice.site, choice.id, stream, from),
+        (error) => generation.current === mine && setProblem(error.message),
+      );
       player.current = next;
       try {
         await next.open(fromMs);
+        if (generation.current !== mine) return next.close();
         setShownMs(fromMs);
         setStatus(`${choice.name} (${stream} stream), recorded`);
         if (thenPlay) {
@@ -96,6 +109,7 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
         }
         return;
       } catch (e) {
+        if (generation.current !== mine) return;
         next.close();
         const error = e instanceof PlayerError ? e : new PlayerError("unexpected", String(e));
         if (error.code === "not_found" && stream === "main") continue;
@@ -124,7 +138,7 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
         <select aria-label={`Camera of view ${props.index + 1}`} name="camera" value={camera} onChange={(e) => setCamera(e.target.value)}>
           <option value="">Camera…</option>
           {props.cameras.map((c) => (
-            <option key={`${c.site}/${c.id}`} value={c.id}>
+            <option key={key(c)} value={key(c)}>
               {c.name}
             </option>
           ))}

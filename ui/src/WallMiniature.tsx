@@ -1,4 +1,4 @@
-import type { DragEvent, KeyboardEvent } from "react";
+import { useState, type DragEvent, type KeyboardEvent } from "react";
 import { CAMERA_MIME } from "./CameraTree";
 import { PRESETS, neighbour, placement, type Direction } from "./layouts";
 import type { WallView } from "./generated/app";
@@ -29,6 +29,8 @@ export function WallMiniature(props: {
   onLive?: (tile: number) => void;
   /** Replays the alarm holding a tile from ten seconds before it. */
   onReplayAlarm?: (alarm: string) => void;
+  /** Bookmarks what a tile shows now (live, or the instant it replays), with a note. */
+  onBookmark?: (tile: number, note: string) => void;
   /** How far back instant replay goes, in seconds. */
   replaySeconds?: number;
 }) {
@@ -41,6 +43,7 @@ export function WallMiniature(props: {
   const replaying = new Map((wall.replaying ?? []).map((r) => [r.tile, r.from_ms]));
   const selectedCamera = wall.cameras[selected] ?? null;
   const selectedAlarm = wall.alarm_holds?.[selected]?.alarm ?? null;
+  const [marking, setMarking] = useState<{ tile: number; note: string } | null>(null);
   const toggleAlarmTile = () =>
     props.onAlarmTiles?.(
       alarmTiles.includes(selected) ? alarmTiles.filter((t) => t !== selected) : [...alarmTiles, selected].sort((a, b) => a - b),
@@ -60,6 +63,8 @@ export function WallMiniature(props: {
       props.onReplay(selected);
     } else if (event.key === "l" && props.onLive && replaying.has(selected)) {
       props.onLive(selected);
+    } else if (event.key === "b" && props.onBookmark && selectedCamera) {
+      setMarking({ tile: selected, note: "" });
     } else if (/^[1-9]$/.test(event.key) && Number(event.key) <= tiles.length) {
       props.onSelect(Number(event.key) - 1);
     } else {
@@ -145,6 +150,15 @@ export function WallMiniature(props: {
             </button>
           </>
         )}
+        {props.onBookmark && ` · B bookmarks it`}
+        {props.onBookmark && selectedCamera && !marking && (
+          <>
+            {" "}
+            <button type="button" className="quiet" data-action="bookmark" onClick={() => setMarking({ tile: selected, note: "" })}>
+              Tile {selected + 1}: bookmark
+            </button>
+          </>
+        )}
         {props.onReplayAlarm && selectedAlarm && (
           <>
             {" "}
@@ -170,6 +184,30 @@ export function WallMiniature(props: {
           </>
         )}
       </p>
+      {marking && (
+        <form
+          className="row"
+          data-marking={marking.tile}
+          onSubmit={(e) => {
+            e.preventDefault();
+            props.onBookmark?.(marking.tile, marking.note.trim());
+            setMarking(null);
+          }}
+        >
+          <input
+            name="bookmark-note"
+            aria-label={`Note for the bookmark on tile ${marking.tile + 1}`}
+            placeholder={`Bookmark tile ${marking.tile + 1}: what is there?`}
+            autoFocus
+            value={marking.note}
+            onChange={(e) => setMarking({ ...marking, note: e.target.value })}
+            onKeyDown={(e) => e.key === "Escape" && setMarking(null)}
+          />
+          <button type="submit" data-action="save-bookmark">
+            Save bookmark
+          </button>
+        </form>
+      )}
     </section>
   );
 }

@@ -89,15 +89,22 @@ function nextFrame(video: HTMLVideoElement): Promise<void> {
 
 const once = (target: EventTarget, name: string) => new Promise<void>((resolve) => target.addEventListener(name, () => resolve(), { once: true }));
 
+/** Seconds buffered ahead of what shows before the player stops reading (and keeps behind). */
+const AHEAD_S = 30;
+const BEHIND_S = 30;
+
 /** One video element playing one camera's recording. */
 export class RecordingPlayer {
   private readonly stop = new AbortController();
   readonly pieces: Piece[] = [];
   private source: MediaSource | null = null;
+  private objectUrl: string | null = null;
 
+  /** `onError` hears what goes wrong once the first frame has shown. */
   constructor(
     private readonly video: HTMLVideoElement,
     private readonly path: (fromMs: number) => string,
+    private readonly onError: (error: PlayerError) => void = () => undefined,
   ) {}
 
   /** Loads the recording from `fromMs` and shows the frame captured then, paused; resolves
@@ -112,8 +119,10 @@ export class RecordingPlayer {
     }
     const source = new MediaSource();
     this.source = source;
-    this.video.src = URL.createObjectURL(source);
-    await once(source, "sourceopen");
+    this.objectUrl = URL.createObjectURL(source);
+    this.video.src = this.objectUrl;
+    await Promise.race([once(source, "sourceopen"), once(this.stop.signal, "abort")]);
+    if (this.stop.signal.aborted) throw new PlayerError("closed", "closed");
     const buffer = source.addSourceBuffer(mimeOf(codec) ?? "");
     // Answers follow each other on the element's timeline; gaps between runs take no time.
     buffer.mode = "sequence";
@@ -137,6 +146,24 @@ export class RecordingPlayer {
     }
     this.video.removeAttribute("src");
     this.video.load();
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = null;
+  }
+
+  /** Waits while enough is buffered ahead of what shows, and lets go of what was shown long
+   *  ago: a paused or slow player reads no further than it needs. */
+  private async keepWindow(buffer: SourceBuffer): Promise<void> {
+    for (;;) {
+      if (this.stop.signal.aborted || !buffer.buffered.length) return;
+      const now = this.video.currentTime;
+      const start = buffer.buffered.start(0);
+      if (now - start > BEHIND_S * 2 && !buffer.updating) {
+        buffer.remove(start, now - BEHIND_S);
+        await once(buffer, "updateend");
+      }
+      if (buffer.buffered.end(buffer.buffered.length - 1) - now < AHEAD_S) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   private async fetch(fromMs: number): Promise<Response> {
@@ -158,6 +185,7 @@ export class RecordingPlayer {
           let lastCapture = captureStart;
           const reader = current.body?.getReader();
           for (;;) {
+            if (shown) await this.keepWindow(buffer);
             const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
             if (chunk.done) break;
             buffer.appendBuffer(chunk.value);
@@ -188,7 +216,7 @@ export class RecordingPlayer {
               current = await this.fetch(lastCapture + 1);
             } catch (e) {
               if (e instanceof PlayerError && e.code === "not_found") {
-                await new Promise((r) => setTimeout(r, 2000));
+                await new Promise((r) => setTimeout(r, 5000));
               } else {
                 throw e;
               }
@@ -197,7 +225,9 @@ export class RecordingPlayer {
         }
       };
       run().catch((e: unknown) => {
-        if (!shown) reject(e instanceof Error ? e : new Error(String(e)));
+        const error = e instanceof PlayerError ? e : new PlayerError("unexpected", String(e));
+        if (!shown) reject(error);
+        else if (!this.stop.signal.aborted) this.onError(error);
       });
     });
   }

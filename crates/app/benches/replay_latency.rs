@@ -145,8 +145,14 @@ fn main() {
         // Let the live picture run a moment, then instant replay.
         std::thread::sleep(Duration::from_millis(500));
         let asked = Instant::now();
-        let tile = replay_tile(&engine, &camera, Some(&tickets), now_us() - 30_000_000)
-            .expect("a recorded camera");
+        let tile = replay_tile(
+            &engine,
+            &camera,
+            Some(&tickets),
+            now_us() - 30_000_000,
+            &[contract::StreamName::Sub],
+        )
+        .expect("a recorded camera");
         live.switch_tile(0, tile);
         replayed.push(until_shown(&mut live, &mut renderer, &target, asked, |w| {
             w.tiles[0]

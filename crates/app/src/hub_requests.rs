@@ -106,6 +106,12 @@ pub fn classify(method: &str, path: &str, body: &serde_json::Value) -> Result<Wr
         ("POST", ["incidents", incident, "notes"]) => {
             queued(format!("Note on incident {incident}"), "id")
         }
+        ("POST", ["sites", _, "bookmarks"]) => {
+            let camera = body.get("camera").and_then(|c| c.as_str()).unwrap_or("");
+            queued(format!("Bookmark on camera {camera}"), "id")
+        }
+        // Deleting twice is harmless, but a delete that waited would surprise: now or not.
+        ("DELETE", ["sites", _, "bookmarks", _]) => Ok(WriteRoute::Direct),
         ("POST", ["sites", _, "doors", _, "commands"]) | ("POST", ["sites", _, "lockdown"]) => {
             if has_id(body, "request_id") {
                 Ok(WriteRoute::Direct)
@@ -177,6 +183,22 @@ mod tests {
             classify("POST", "/sites/s/lockdown", &ack).expect("classified"),
             WriteRoute::Direct
         );
+        // A bookmark made from the wall waits in the outbox like a note; a delete goes now.
+        assert_eq!(
+            classify(
+                "POST",
+                "/sites/s/bookmarks",
+                &json!({"id": "b1", "camera": "cam01", "at": "2026-11-28T05:00:00Z", "note": ""})
+            )
+            .expect("classified"),
+            WriteRoute::Queued {
+                summary: "Bookmark on camera cam01".into()
+            }
+        );
+        assert_eq!(
+            classify("DELETE", "/sites/s/bookmarks/b1", &json!({})).expect("classified"),
+            WriteRoute::Direct
+        );
     }
 
     #[test]
@@ -188,5 +210,6 @@ mod tests {
         assert!(classify("POST", "/users", &json!({"id": "x"})).is_err());
         assert!(classify("POST", "/incidents?x=1", &json!({"id": "x"})).is_err());
         assert!(classify("POST", "/sites/s/doors/d/commands", &json!({})).is_err());
+        assert!(classify("POST", "/sites/s/bookmarks", &json!({"camera": "cam01"})).is_err());
     }
 }

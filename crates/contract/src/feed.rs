@@ -3,6 +3,7 @@
 //! above all each committed change as one enum of the kinds there are.
 
 use crate::alarms::Alarm;
+use crate::bookmarks::Bookmark;
 use crate::error::ErrorBody;
 use crate::events::Event;
 use crate::incidents::{Incident, IncidentNote};
@@ -87,6 +88,11 @@ pub enum ChangeBody {
     /// A layout stopped being shared with the site, or was deleted.
     #[serde(rename = "layout.removed")]
     LayoutRemoved(Removed),
+    /// A bookmark was made.
+    Bookmark(Bookmark),
+    /// A bookmark was deleted.
+    #[serde(rename = "bookmark.removed")]
+    BookmarkRemoved(Removed),
     /// A kind this build does not know (a newer hub): skipped, its `seq` still counts.
     #[serde(skip)]
     #[ts(skip)]
@@ -106,6 +112,8 @@ impl ChangeBody {
             ChangeBody::Site(_) => "site",
             ChangeBody::Layout(_) => "layout",
             ChangeBody::LayoutRemoved(_) => "layout.removed",
+            ChangeBody::Bookmark(_) => "bookmark",
+            ChangeBody::BookmarkRemoved(_) => "bookmark.removed",
             ChangeBody::Unknown => "unknown",
         }
     }
@@ -113,7 +121,7 @@ impl ChangeBody {
 
 impl ChangeBody {
     /// Every kind this build knows.
-    pub const KINDS: [&'static str; 9] = [
+    pub const KINDS: [&'static str; 11] = [
         "event",
         "alarm",
         "door",
@@ -123,6 +131,8 @@ impl ChangeBody {
         "site",
         "layout",
         "layout.removed",
+        "bookmark",
+        "bookmark.removed",
     ];
 }
 

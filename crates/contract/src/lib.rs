@@ -11,6 +11,7 @@
 
 pub mod alarms;
 pub mod auth;
+pub mod bookmarks;
 pub mod error;
 pub mod events;
 pub mod feed;
@@ -23,6 +24,7 @@ pub mod typescript;
 
 pub use alarms::*;
 pub use auth::*;
+pub use bookmarks::*;
 pub use error::*;
 pub use events::*;
 pub use feed::*;

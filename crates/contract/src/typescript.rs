@@ -84,6 +84,7 @@ fn hub_declarations() -> (String, Vec<String>) {
         AuditRecord, NewIncident, IncidentPatch, NewAttachment, NewNote, IncidentFilter,
         AuditFilter,
         Tour, LayoutBody, SavedLayout,
+        NewBookmark, Bookmark, BookmarkFilter,
         Recorder, CameraRecorder, StreamName, StreamMode, TicketRequest, StreamTicket,
         EvidenceLock, NewEvidenceLock, LockFilter, RecordingRange, RecordingState, StreamHealthReport,
         StorageReport, RefusedTicket, RecorderReport, RecorderSync, RecorderHealth, CameraEvent,

@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "recorder_playback",
         include_str!("../migrations/0005_recorder_playback.sql"),
     ),
+    (
+        6,
+        "bookmarks",
+        include_str!("../migrations/0006_bookmarks.sql"),
+    ),
 ];
 
 /// Which SQL server is behind the pool.

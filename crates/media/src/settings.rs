@@ -158,11 +158,14 @@ impl StreamSettings {
     }
 
     /// The same stream's recording from `from_us` (Unix µs) on. A replay that has shown
-    /// everything recorded waits for the recorder's next segment: it is stalled only after
-    /// `REPLAY_STALL`.
+    /// everything recorded (or asks for what is still being written) waits for the recorder's
+    /// next segment: it is stalled, or its connection given up, only after `REPLAY_STALL`.
     pub fn replay_from(mut self, from_us: i64) -> Self {
         self.replay = Some(Replay { from_us });
+        // The instant may be in the segment still being written: its first frame comes when
+        // the segment closes.
         self.stall_timeout = self.stall_timeout.max(REPLAY_STALL);
+        self.connect_timeout = self.connect_timeout.max(REPLAY_STALL);
         self
     }
 }

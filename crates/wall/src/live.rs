@@ -276,9 +276,36 @@ impl LiveWall {
         }
         let mut tile = tile;
         self.wake_on_frames(&mut tile);
-        tile.alarm = self.tiles[index].as_ref().is_some_and(|t| t.alarm);
+        if let Some(Some(current)) = self.tiles.get(index) {
+            tile.alarm = current.alarm;
+            tile.show_health = current.show_health;
+        }
         if let Some(Some(mut abandoned)) = self.incoming.get_mut(index).map(|i| i.replace(tile)) {
             abandoned.camera.hide();
+        }
+    }
+
+    /// Flashes (or stops flashing) tile `index`'s alarm border, on what it shows and on what
+    /// it is switching to.
+    pub fn set_alarm(&mut self, index: usize, on: bool) {
+        for tile in [self.tiles.get_mut(index), self.incoming.get_mut(index)]
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            tile.alarm = on;
+        }
+    }
+
+    /// Shows (or hides) every tile's stream health, streams being switched to included.
+    pub fn toggle_health(&mut self) {
+        for tile in self
+            .tiles
+            .iter_mut()
+            .chain(self.incoming.iter_mut())
+            .flatten()
+        {
+            tile.show_health = !tile.show_health;
         }
     }
 
@@ -287,7 +314,13 @@ impl LiveWall {
         let count = layout.tiles.len();
         self.tiles.truncate(count);
         self.tiles.resize_with(count, || None);
-        self.incoming.truncate(count);
+        for mut dropped in self
+            .incoming
+            .drain(count.min(self.incoming.len())..)
+            .flatten()
+        {
+            dropped.camera.hide();
+        }
         self.incoming.resize_with(count, || None);
         self.drawn = (0..count).map(|_| None).collect();
         self.replaced.retain(|i| *i < count);
@@ -359,12 +392,12 @@ impl LiveWall {
                 tracing::warn!(tile = index, %error, "cannot open the camera's stream");
             }
             let frame = incoming.camera.take_frame();
+            // Refused or impossible (not a stream that will come with patience): its own badge
+            // says why. A stream still connecting or reconnecting is waited for.
             let failed = incoming.camera.current().is_some_and(|s| {
                 matches!(
                     s.state(),
-                    StreamState::AuthFailed
-                        | StreamState::Failed { .. }
-                        | StreamState::Reconnecting { .. }
+                    StreamState::AuthFailed | StreamState::Failed { .. }
                 )
             });
             if frame.is_none() && !failed {

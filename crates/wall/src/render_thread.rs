@@ -210,22 +210,14 @@ fn apply(wall: &mut LiveWall, target: &mut WindowTarget, gpu: &Gpu, command: Wal
         WallCommand::Maximize(index) => {
             wall.layout.maximized = index.filter(|i| *i < count);
         }
-        WallCommand::ToggleHealth => {
-            for tile in wall.tiles.iter_mut().flatten() {
-                tile.show_health = !tile.show_health;
-            }
-        }
+        WallCommand::ToggleHealth => wall.toggle_health(),
         WallCommand::Layout(layout) => wall.set_layout(layout),
         WallCommand::Tile(index, Some(tile)) => wall.set_tile(index, *tile),
         WallCommand::Switch(index, tile) => wall.switch_tile(index, *tile),
         WallCommand::Tile(index, None) => {
             wall.remove_tile(index);
         }
-        WallCommand::Alarm(index, on) => {
-            if let Some(Some(tile)) = wall.tiles.get_mut(index) {
-                tile.alarm = on;
-            }
-        }
+        WallCommand::Alarm(index, on) => wall.set_alarm(index, on),
         WallCommand::Health(reply) => {
             let health = wall
                 .tiles

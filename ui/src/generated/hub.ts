@@ -427,6 +427,66 @@ cameras: Array<string | null>,
 tours: Array<Tour | null>, };
 
 /**
+ * `POST /api/v1/sites/{site}/bookmarks`. `id` is made by the client: the same request sent
+ * again (a retry, the outbox after a crash) is answered with the bookmark it made.
+ */
+export type NewBookmark = { id: string, camera: string, 
+/**
+ * RFC 3339: the instant marked, or the start of the range.
+ */
+at: string, 
+/**
+ * RFC 3339: the end of the range, for a range.
+ */
+to?: string, note: string, 
+/**
+ * The incident it belongs to.
+ */
+incident?: string, };
+
+/**
+ * A bookmark on the hub.
+ */
+export type Bookmark = { id: string, site: string, camera: string, 
+/**
+ * RFC 3339.
+ */
+at: string, to: string | null, note: string, incident: string | null, 
+/**
+ * Who made it (user name) and when (RFC 3339).
+ */
+created_by: string, created: string, };
+
+/**
+ * `GET /api/v1/sites/{site}/bookmarks`: newest instant first.
+ */
+export type BookmarkFilter = { 
+/**
+ * One camera's only.
+ */
+camera: string | null, 
+/**
+ * RFC 3339: marked at or after.
+ */
+from: string | null, 
+/**
+ * RFC 3339: marked before.
+ */
+to: string | null, 
+/**
+ * Words that must all be in the note (any case).
+ */
+q: string | null, 
+/**
+ * One incident's only.
+ */
+incident: string | null, 
+/**
+ * At most this many (500 at most; 100 when left out).
+ */
+limit: number | null, };
+
+/**
  * A recorder the hub knows.
  */
 export type Recorder = { id: string, name: string, 
@@ -713,12 +773,12 @@ at: number,
 /**
  * The site it belongs to; only that site's users hear it.
  */
-site: string | null, } & ({ "kind": "event", "data": Event } | { "kind": "alarm", "data": Alarm } | { "kind": "door", "data": Door } | { "kind": "incident", "data": Incident } | { "kind": "incident-deleted", "data": Removed } | { "kind": "note", "data": IncidentNote } | { "kind": "site", "data": SiteSummary } | { "kind": "layout", "data": SavedLayout } | { "kind": "layout.removed", "data": Removed });
+site: string | null, } & ({ "kind": "event", "data": Event } | { "kind": "alarm", "data": Alarm } | { "kind": "door", "data": Door } | { "kind": "incident", "data": Incident } | { "kind": "incident-deleted", "data": Removed } | { "kind": "note", "data": IncidentNote } | { "kind": "site", "data": SiteSummary } | { "kind": "layout", "data": SavedLayout } | { "kind": "layout.removed", "data": Removed } | { "kind": "bookmark", "data": Bookmark } | { "kind": "bookmark.removed", "data": Removed });
 
 /**
  * What changed: `kind` names it, `data` holds the new state.
  */
-export type ChangeBody = { "kind": "event", "data": Event } | { "kind": "alarm", "data": Alarm } | { "kind": "door", "data": Door } | { "kind": "incident", "data": Incident } | { "kind": "incident-deleted", "data": Removed } | { "kind": "note", "data": IncidentNote } | { "kind": "site", "data": SiteSummary } | { "kind": "layout", "data": SavedLayout } | { "kind": "layout.removed", "data": Removed };
+export type ChangeBody = { "kind": "event", "data": Event } | { "kind": "alarm", "data": Alarm } | { "kind": "door", "data": Door } | { "kind": "incident", "data": Incident } | { "kind": "incident-deleted", "data": Removed } | { "kind": "note", "data": IncidentNote } | { "kind": "site", "data": SiteSummary } | { "kind": "layout", "data": SavedLayout } | { "kind": "layout.removed", "data": Removed } | { "kind": "bookmark", "data": Bookmark } | { "kind": "bookmark.removed", "data": Removed };
 
 /**
  * The id of something that went away.

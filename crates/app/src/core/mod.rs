@@ -209,9 +209,14 @@ impl TileSource for Source<'_> {
         Some(live_tile(self.engine?, camera, None, Some(self.tickets)))
     }
 
-    fn replay_tile(&self, camera: &str, from_us: i64) -> Option<LiveTile> {
+    fn replay_tile(
+        &self,
+        camera: &str,
+        from_us: i64,
+        recorded: &[contract::StreamName],
+    ) -> Option<LiveTile> {
         let camera = self.cameras.get(camera)?;
-        replay_tile(self.engine?, camera, Some(self.tickets), from_us)
+        replay_tile(self.engine?, camera, Some(self.tickets), from_us, recorded)
     }
 }
 

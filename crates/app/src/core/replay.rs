@@ -3,25 +3,29 @@
 //! what comes next (no black frame between).
 
 use super::*;
+use contract::{RecorderHealth, StreamName};
 
 /// How long before an alarm its replay starts.
 pub const BEFORE_ALARM_MS: i64 = 10_000;
 
-/// The longest instant replay an operator may set: the recorder keeps more, but a minute or
-/// two is what "instant" means.
-const INSTANT_REPLAY_MAX_S: u32 = 600;
+/// Instant replay's reach: at least a few seconds, at most ten minutes (the recorder keeps
+/// more, but a minute or two is what "instant" means).
+const INSTANT_REPLAY_S: std::ops::RangeInclusive<u32> = 5..=600;
 
 impl Core {
     /// How far back instant replay goes (seconds).
     pub fn instant_replay_s(&self) -> u32 {
-        self.state.lock().saved.instant_replay_s
+        let saved = self.state.lock().saved.instant_replay_s;
+        saved.clamp(*INSTANT_REPLAY_S.start(), *INSTANT_REPLAY_S.end())
     }
 
     /// Sets how far back instant replay goes (5 to 600 seconds); remembered in the profile.
     pub fn set_instant_replay_s(&self, seconds: u32) -> Result<()> {
-        if !(5..=INSTANT_REPLAY_MAX_S).contains(&seconds) {
+        if !INSTANT_REPLAY_S.contains(&seconds) {
             return Err(AppError::bad_input(format!(
-                "instant replay goes back 5 to {INSTANT_REPLAY_MAX_S} seconds"
+                "instant replay goes back {} to {} seconds",
+                INSTANT_REPLAY_S.start(),
+                INSTANT_REPLAY_S.end()
             )));
         }
         self.state.lock().saved.instant_replay_s = seconds;
@@ -29,17 +33,61 @@ impl Core {
         Ok(())
     }
 
+    /// What the camera's recorder says it records of `camera` (empty when it has not said:
+    /// no report yet, or the hub unreachable).
+    async fn recorded_streams(&self, camera: &str) -> Vec<StreamName> {
+        let Some(site) = self
+            .state
+            .lock()
+            .cameras
+            .get(camera)
+            .map(|c| c.site.clone())
+        else {
+            return Vec::new();
+        };
+        let path = format!(
+            "/sites/{}/recorders/health",
+            crate::hub_client::encode(&site)
+        );
+        match self
+            .hub_get(&path)
+            .await
+            .and_then(read_hub::<Vec<RecorderHealth>>)
+        {
+            Ok(health) => health
+                .iter()
+                .flat_map(|h| h.report.streams.iter())
+                .filter(|s| s.camera == camera)
+                .map(|s| s.stream)
+                .collect(),
+            Err(error) => {
+                tracing::info!(%error, camera, "what the recorder records is not known");
+                Vec::new()
+            }
+        }
+    }
+
     /// Tile `tile` of wall `wall` replays its camera from `from_ms` (Unix ms), or from the
     /// instant replay's reach before now.
-    pub fn replay_tile(&self, wall: &str, tile: usize, from_ms: Option<i64>) -> Result<()> {
+    pub async fn replay_tile(&self, wall: &str, tile: usize, from_ms: Option<i64>) -> Result<()> {
+        let now = now_ms();
         let from_ms = match from_ms {
             Some(from_ms) => from_ms,
-            None => now_ms() - i64::from(self.instant_replay_s()) * 1000,
+            None => now - i64::from(self.instant_replay_s()) * 1000,
         };
-        if from_ms > now_ms() {
-            return Err(AppError::bad_input("a replay cannot start in the future"));
+        if !(0..=now).contains(&from_ms) {
+            return Err(AppError::bad_input(
+                "a replay starts at an instant between 1970 and now",
+            ));
         }
-        self.change_walls(|walls, source| walls.replay(wall, tile, from_ms * 1000, source))
+        let camera = self.walls.lock().camera_on(wall, tile);
+        let recorded = match &camera {
+            Some(camera) => self.recorded_streams(camera).await,
+            None => Vec::new(),
+        };
+        self.change_walls(|walls, source| {
+            walls.replay(wall, tile, from_ms * 1000, &recorded, source)
+        })
     }
 
     /// Tile `tile` of wall `wall` shows its camera live again.
@@ -48,8 +96,10 @@ impl Core {
     }
 
     /// Replays alarm `id`'s cameras from ten seconds before it was raised, on the tiles that
-    /// show them (the alarm tiles put them there); when none shows, they go on the first
-    /// wall's alarm tiles first. Returns the tiles replaying: (wall, tile).
+    /// show them (the alarm tiles put them there). When none shows: an alarm nobody has
+    /// acknowledged puts them up as it would have (flashing); a handled one puts them on the
+    /// first wall's alarm tiles like any camera. A camera no recorder records is left out.
+    /// Returns the tiles replaying: (wall, tile).
     pub async fn replay_alarm(&self, id: &str) -> Result<Vec<(String, usize)>> {
         let path = format!("/alarms/{}", crate::hub_client::encode(id));
         let alarm: Alarm = read_hub(self.hub_get(&path).await?)?;
@@ -61,7 +111,11 @@ impl Core {
                 )
             })?
             .timestamp_millis();
-        let from_us = (raised_ms - BEFORE_ALARM_MS) * 1000;
+        let from_us = (raised_ms - BEFORE_ALARM_MS).max(0) * 1000;
+        let mut recorded = Vec::with_capacity(alarm.cameras.len());
+        for camera in &alarm.cameras {
+            recorded.push(self.recorded_streams(camera).await);
+        }
         self.change_walls(|walls, source| {
             let missing: Vec<String> = alarm
                 .cameras
@@ -69,29 +123,36 @@ impl Core {
                 .filter(|c| walls.tiles_showing(c).is_empty())
                 .cloned()
                 .collect();
-            // None shown: they go up as the alarm put them up (a camera already showing is
-            // never taken off its tile for another).
+            // None shown (a camera already showing is never taken off its tile for another).
             if missing.len() == alarm.cameras.len() {
-                let pop = AlarmPop {
-                    alarm: alarm.id.clone(),
-                    cameras: missing,
-                };
-                walls.pop_alarm(&pop, source)?;
-            }
-            let mut tiles = Vec::new();
-            for camera in &alarm.cameras {
-                for (wall, tile) in walls.tiles_showing(camera) {
-                    walls.replay(&wall, tile, from_us, source)?;
-                    tiles.push((wall, tile));
+                if alarm.state == AlarmState::New {
+                    let pop = AlarmPop {
+                        alarm: alarm.id.clone(),
+                        cameras: missing,
+                    };
+                    walls.pop_alarm(&pop, source)?;
+                } else {
+                    walls.show_on_alarm_tiles(&missing, source)?;
                 }
             }
-            if tiles.is_empty() {
-                return Err(AppError::bad_input(format!(
+            let mut tiles = Vec::new();
+            let mut problems = Vec::new();
+            for (camera, recorded) in alarm.cameras.iter().zip(&recorded) {
+                for (wall, tile) in walls.tiles_showing(camera) {
+                    match walls.replay(&wall, tile, from_us, recorded, source) {
+                        Ok(()) => tiles.push((wall, tile)),
+                        Err(error) => problems.push(error),
+                    }
+                }
+            }
+            match problems.into_iter().next() {
+                Some(problem) if tiles.is_empty() => Err(problem),
+                _ if tiles.is_empty() => Err(AppError::bad_input(format!(
                     "alarm `{}` names no camera to replay",
                     alarm.id
-                )));
+                ))),
+                _ => Ok(tiles),
             }
-            Ok(tiles)
         })
     }
 }

@@ -270,33 +270,6 @@ pub fn live_tile(
     credentials: Option<Credentials>,
     tickets: Option<&TicketFetcher>,
 ) -> LiveTile {
-    camera_tile(engine, camera, credentials, tickets, None)
-}
-
-/// A tile showing `camera`'s recording from `from_us` (Unix µs) on, through its recorder's
-/// ONVIF replay with a replay ticket; `None` when no recorder serves the camera.
-pub fn replay_tile(
-    engine: &MediaEngine,
-    camera: &KnownCamera,
-    tickets: Option<&TicketFetcher>,
-    from_us: i64,
-) -> Option<LiveTile> {
-    camera.recorder_url.as_ref()?;
-    Some(camera_tile(engine, camera, None, tickets, Some(from_us)))
-}
-
-/// The tile of `camera`, live or (`replay_from_us`) recorded.
-fn camera_tile(
-    engine: &MediaEngine,
-    camera: &KnownCamera,
-    credentials: Option<Credentials>,
-    tickets: Option<&TicketFetcher>,
-    replay_from_us: Option<i64>,
-) -> LiveTile {
-    let mode = match replay_from_us {
-        Some(_) => StreamMode::Replay,
-        None => StreamMode::Live,
-    };
     let settings = |url: &str, stream: StreamName| {
         let mut settings = StreamSettings::new(url);
         settings.label = camera.name.clone();
@@ -306,26 +279,18 @@ fn camera_tile(
         if let (Some(_), Some(fetch)) = (&camera.recorder_url, tickets) {
             let (fetch, site, id) = (fetch.clone(), camera.site.clone(), camera.id.clone());
             settings.credential_source = Some(media::CredentialSource(Arc::new(move || {
-                fetch(&site, &id, stream, mode)
+                fetch(&site, &id, stream, StreamMode::Live)
             })));
         }
-        match replay_from_us {
-            Some(from_us) => settings.replay_from(from_us),
-            None => settings,
-        }
+        settings
     };
-    // The recorder restreams (and records) the sub-stream only of a camera that has one.
+    // The recorder restreams the sub-stream only of a camera that has one.
     let has_sub = !camera.sub_url.is_empty() && camera.sub_url != camera.main_url;
-    let suffix = if replay_from_us.is_some() {
-        "/replay"
-    } else {
-        ""
-    };
     let (main_url, sub_url) = match &camera.recorder_url {
         Some(recorder) => (
-            format!("{recorder}/{}/main{suffix}", camera.id),
+            format!("{recorder}/{}/main", camera.id),
             if has_sub {
-                format!("{recorder}/{}/sub{suffix}", camera.id)
+                format!("{recorder}/{}/sub", camera.id)
             } else {
                 String::new()
             },
@@ -340,18 +305,54 @@ fn camera_tile(
         sub,
         AdaptivePolicy::for_sub_height(360),
     );
-    let tile = LiveTile::new(camera.name.clone(), stream);
-    match replay_from_us {
-        Some(from_us) => tile.replaying(from_us),
-        None => tile,
+    LiveTile::new(camera.name.clone(), stream)
+}
+
+/// A tile showing `camera`'s recording from `from_us` (Unix µs) on, through its recorder's
+/// ONVIF replay with a replay ticket; `None` when no recorder serves the camera. One stream,
+/// never switched by the tile's size (a switch would start the other stream's replay from the
+/// beginning again): the main stream where the recorder records it, else the sub-stream.
+/// `recorded` is what the recorder says it records of the camera (empty: not known, then the
+/// sub-stream where the camera has one, as the recorder's light configuration records).
+pub fn replay_tile(
+    engine: &MediaEngine,
+    camera: &KnownCamera,
+    tickets: Option<&TicketFetcher>,
+    from_us: i64,
+    recorded: &[StreamName],
+) -> Option<LiveTile> {
+    let recorder = camera.recorder_url.as_ref()?;
+    let has_sub = !camera.sub_url.is_empty() && camera.sub_url != camera.main_url;
+    let stream = if recorded.contains(&StreamName::Main) || (!has_sub && recorded.is_empty()) {
+        StreamName::Main
+    } else if has_sub && (recorded.is_empty() || recorded.contains(&StreamName::Sub)) {
+        StreamName::Sub
+    } else {
+        return None;
+    };
+    let mut settings = StreamSettings::new(format!(
+        "{recorder}/{}/{}/replay",
+        camera.id,
+        stream.as_str()
+    ))
+    .replay_from(from_us);
+    settings.label = camera.name.clone();
+    if let Some(fetch) = tickets {
+        let (fetch, site, id) = (fetch.clone(), camera.site.clone(), camera.id.clone());
+        settings.credential_source = Some(media::CredentialSource(Arc::new(move || {
+            fetch(&site, &id, stream, StreamMode::Replay)
+        })));
     }
+    let fixed = AdaptiveStream::new(engine, settings, None, AdaptivePolicy::for_sub_height(360));
+    Some(LiveTile::new(camera.name.clone(), fixed).replaying(from_us))
 }
 
 /// How a tile gets its stream: the media engine, the cameras, and their passwords.
 pub trait TileSource {
     fn tile(&self, camera: &str) -> Option<LiveTile>;
-    /// The camera's recording from `from_us` (Unix µs); `None` when it is not recorded.
-    fn replay_tile(&self, camera: &str, from_us: i64) -> Option<LiveTile>;
+    /// The camera's recording from `from_us` (Unix µs), of a stream in `recorded` (empty: not
+    /// known); `None` when it is not recorded.
+    fn replay_tile(&self, camera: &str, from_us: i64, recorded: &[StreamName]) -> Option<LiveTile>;
 }
 
 impl Walls {
@@ -627,6 +628,23 @@ impl Walls {
         Ok(used)
     }
 
+    /// Puts `cameras` on the first wall's alarm tiles like any camera (no hold, no flash):
+    /// for a handled alarm whose cameras are looked at again.
+    pub fn show_on_alarm_tiles(
+        &mut self,
+        cameras: &[String],
+        source: &dyn TileSource,
+    ) -> Result<()> {
+        let Some(id) = self.walls.keys().next().cloned() else {
+            return Ok(());
+        };
+        let tiles = self.wall(&id)?.state.alarm_tiles.clone();
+        for (tile, camera) in tiles.into_iter().zip(cameras) {
+            self.assign(&id, tile, Some(camera), source)?;
+        }
+        Ok(())
+    }
+
     /// The alarms holding tiles now, each once.
     pub fn held_alarms(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
@@ -751,13 +769,15 @@ impl Walls {
         Ok(())
     }
 
-    /// Tile `tile` of wall `id` shows its camera's recording from `from_us` (Unix µs); the
-    /// live picture stays until the first recorded frame. A tour on the tile waits.
+    /// Tile `tile` of wall `id` shows its camera's recording from `from_us` (Unix µs), of a
+    /// stream in `recorded` (empty: not known); the live picture stays until the first
+    /// recorded frame. A tour on the tile waits.
     pub fn replay(
         &mut self,
         id: &str,
         tile: usize,
         from_us: i64,
+        recorded: &[StreamName],
         source: &dyn TileSource,
     ) -> Result<()> {
         let wall = self.wall(id)?;
@@ -765,12 +785,14 @@ impl Walls {
         let camera = wall.state.cameras[tile]
             .clone()
             .ok_or_else(|| AppError::bad_input(format!("tile {} shows no camera", tile + 1)))?;
-        let replay = source.replay_tile(&camera, from_us).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::NotRecorded,
-                format!("no recorder records `{camera}`: there is nothing to replay"),
-            )
-        })?;
+        let replay = source
+            .replay_tile(&camera, from_us, recorded)
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::NotRecorded,
+                    format!("no recorder records `{camera}`: there is nothing to replay"),
+                )
+            })?;
         // The wall keeps the tile's alarm flash on whatever it switches to.
         Self::send(wall, WallCommand::Switch(tile, Box::new(replay)))?;
         wall.replaying.insert(tile, from_us);
@@ -791,6 +813,11 @@ impl Walls {
             Self::send(wall, WallCommand::Switch(tile, Box::new(live)))?;
         }
         Ok(())
+    }
+
+    /// The camera on tile `tile` of wall `id`.
+    pub fn camera_on(&self, id: &str, tile: usize) -> Option<String> {
+        self.walls.get(id)?.state.cameras.get(tile)?.clone()
     }
 
     /// The tiles of every wall showing `camera`: (wall, tile).

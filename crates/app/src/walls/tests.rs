@@ -26,7 +26,7 @@ impl TileSource for Known {
         Some(live_tile(&engine, &camera, None, None))
     }
 
-    fn replay_tile(&self, camera: &str, from_us: i64) -> Option<LiveTile> {
+    fn replay_tile(&self, camera: &str, from_us: i64, _: &[StreamName]) -> Option<LiveTile> {
         self.tile(camera).map(|t| t.replaying(from_us))
     }
 }
@@ -263,11 +263,11 @@ fn a_tile_replays_its_camera_until_it_goes_live_or_shows_another() {
         .assign("wall-1", 0, Some("cam01"), &known)
         .expect("assign");
     assert!(
-        walls.replay("wall-1", 1, 1_000_000, &known).is_err(),
+        walls.replay("wall-1", 1, 1_000_000, &[], &known).is_err(),
         "an empty tile has nothing to replay"
     );
     walls
-        .replay("wall-1", 0, 1_795_000_000_123_456, &known)
+        .replay("wall-1", 0, 1_795_000_000_123_456, &[], &known)
         .expect("replay");
     let view = walls.view("wall-1").expect("wall");
     assert_eq!(
@@ -282,13 +282,17 @@ fn a_tile_replays_its_camera_until_it_goes_live_or_shows_another() {
     walls.go_live("wall-1", 0, &known).expect("live");
     assert!(walls.view("wall-1").expect("wall").replaying.is_empty());
     // Another camera on the tile ends its replay.
-    walls.replay("wall-1", 0, 1_000, &known).expect("replay");
+    walls
+        .replay("wall-1", 0, 1_000, &[], &known)
+        .expect("replay");
     walls
         .assign("wall-1", 0, Some("cam02"), &known)
         .expect("assign");
     assert!(walls.view("wall-1").expect("wall").replaying.is_empty());
     // A replay is never saved: the profile's walls have no trace of it.
-    walls.replay("wall-1", 0, 1_000, &known).expect("replay");
+    walls
+        .replay("wall-1", 0, 1_000, &[], &known)
+        .expect("replay");
     let saved = serde_json::to_string(&walls.states()).expect("json");
     assert!(!saved.contains("replay"), "{saved}");
 }
@@ -305,7 +309,9 @@ fn a_tour_waits_while_its_tile_replays() {
     walls
         .set_tour("wall-1", 0, Some(tour), start, &known)
         .expect("tour");
-    walls.replay("wall-1", 0, 1_000, &known).expect("replay");
+    walls
+        .replay("wall-1", 0, 1_000, &[], &known)
+        .expect("replay");
     let later = start + Duration::from_secs(6);
     assert!(!walls.tick(later, &known), "no step while replaying");
     assert_eq!(

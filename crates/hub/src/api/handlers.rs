@@ -590,6 +590,44 @@ pub(super) async fn delete_layout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/v1/sites/{site}/bookmarks", tag = "bookmarks", security(("bearer" = [])),
+    params(("site" = String, Path), BookmarkFilter),
+    responses((status = 200, body = [Bookmark], description = "Newest instant first")))]
+pub(super) async fn list_bookmarks(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(site): Path<String>,
+    Query(filter): Query<BookmarkFilter>,
+) -> ApiResult<Json<Vec<Bookmark>>> {
+    Ok(Json(state.hub.bookmarks(&caller, &site, &filter).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{site}/bookmarks", tag = "bookmarks", security(("bearer" = [])),
+    params(("site" = String, Path)), request_body = NewBookmark,
+    responses((status = 200, body = Bookmark,
+               description = "Made (or, for the same request again, the one it made)"),
+              (status = 409, body = ErrorBody, description = "The id is taken by another bookmark")))]
+pub(super) async fn create_bookmark(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(site): Path<String>,
+    Body(new): Body<NewBookmark>,
+) -> ApiResult<Json<Bookmark>> {
+    Ok(Json(state.hub.create_bookmark(&caller, &site, new).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/sites/{site}/bookmarks/{id}", tag = "bookmarks", security(("bearer" = [])),
+    params(("site" = String, Path), ("id" = String, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub(super) async fn delete_bookmark(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((site, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    state.hub.delete_bookmark(&caller, &site, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The live feed; see the `feed` module for the protocol.
 #[utoipa::path(get, path = "/api/v1/changes", tag = "feed",
     responses((status = 101, description = "WebSocket: send {\"type\":\"subscribe\",\"token\":..,\"since\":..} first (a browser console's cookie stands in for the token)"),

@@ -77,6 +77,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(recorder_sync))
         .routes(routes!(list_locks, create_lock))
         .routes(routes!(release_lock))
+        .routes(routes!(list_bookmarks, create_bookmark))
+        .routes(routes!(delete_bookmark))
         .routes(routes!(list_layouts))
         .routes(routes!(put_layout, delete_layout))
         .routes(routes!(changes))

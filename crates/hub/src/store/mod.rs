@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 mod alarms;
 mod audit;
+mod bookmarks;
 mod doors;
 mod events;
 mod evidence;

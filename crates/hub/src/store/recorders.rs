@@ -55,15 +55,17 @@ impl Hub {
             .map(|text| {
                 let url = url::Url::parse(text)
                     .map_err(|e| HubError::BadRequest(format!("playback_url: {e}")))?;
-                if !matches!(url.scheme(), "http" | "https")
+                // The recorder's playback speaks plain HTTP on the site's network.
+                if url.scheme() != "http"
                     || url.host_str().is_none()
                     || !url.username().is_empty()
                     || url.password().is_some()
                     || url.query().is_some()
+                    || url.fragment().is_some()
                 {
                     return Err(HubError::BadRequest(
-                        "playback_url: an http:// or https:// address with a host and nothing \
-                         else (no user, password or query)"
+                        "playback_url: an http:// address with a host and nothing else (no \
+                         user, password, query or fragment)"
                             .into(),
                     ));
                 }
@@ -300,8 +302,7 @@ impl Hub {
 
     /// Where the hub fetches `camera`'s recorded `stream` for a browser, and the replay ticket
     /// (audited like any other) it fetches it with: the browser holds its session, never a
-    /// ticket. `None` for the address when the camera's recorder serves no recorded video over
-    /// HTTP.
+    /// ticket. A conflict when the camera's recorder serves no recorded video over HTTP.
     pub async fn recording_source(
         &self,
         caller: &Caller,
@@ -311,7 +312,11 @@ impl Hub {
     ) -> Result<RecordingSource> {
         check_id("site", site)?;
         check_id("camera", camera)?;
-        // The ticket first: it checks the caller's rights, and audits a refusal.
+        // A caller who may see the site hears first whether browsers can have the video at
+        // all (no ticket issued for nothing); anyone else is refused by the ticket, audited.
+        if caller.require(site, Right::View).is_ok() {
+            self.playback_url(site, camera).await?;
+        }
         let ticket = self
             .stream_ticket(
                 caller,
@@ -323,7 +328,16 @@ impl Hub {
                 },
             )
             .await?;
-        let playback_url: Option<String> = sqlx::query(
+        let base = self.playback_url(site, camera).await?;
+        Ok(RecordingSource {
+            url: format!("{base}/v1/{camera}/{}", stream.as_str()),
+            ticket: ticket.ticket,
+        })
+    }
+
+    /// The HTTP playback address of `camera`'s recorder; a conflict when it has none.
+    async fn playback_url(&self, site: &str, camera: &str) -> Result<String> {
+        let row = sqlx::query(
             "SELECT r.playback_url AS playback_url FROM cameras c \
              LEFT JOIN recorders r ON r.id = c.recorder_id \
              WHERE c.site_id = $1 AND c.id = $2",
@@ -332,18 +346,13 @@ impl Hub {
         .bind(camera)
         .fetch_optional(self.db.pool())
         .await?
-        .map(|row| row.try_get("playback_url"))
-        .transpose()?
-        .flatten();
-        let base = playback_url.ok_or_else(|| {
+        .ok_or_else(|| HubError::NotFound(format!("camera `{camera}`")))?;
+        let url: Option<String> = row.try_get("playback_url")?;
+        url.ok_or_else(|| {
             HubError::Conflict(format!(
                 "the recorder of camera `{camera}` serves no recorded video to browsers \
-                 (its playback_url is not set): use the desktop app"
+                 (its playback_url is not set, or it has no recorder): use the desktop app"
             ))
-        })?;
-        Ok(RecordingSource {
-            url: format!("{base}/v1/{camera}/{}", stream.as_str()),
-            ticket: ticket.ticket,
         })
     }
 

@@ -99,3 +99,19 @@ pub(crate) fn layout_from(row: &AnyRow) -> Result<SavedLayout> {
         body,
     })
 }
+
+/// A row of `bookmarks` joined with its maker's user name.
+pub(crate) fn bookmark_from(row: &AnyRow) -> Result<Bookmark> {
+    let end: Option<i64> = row.try_get("end_at")?;
+    Ok(Bookmark {
+        id: row.try_get("id")?,
+        site: row.try_get("site_id")?,
+        camera: row.try_get("camera_id")?,
+        at: rfc3339(row.try_get("start_at")?),
+        to: end.map(rfc3339),
+        note: row.try_get("note")?,
+        incident: row.try_get("incident_id")?,
+        created_by: row.try_get("username")?,
+        created: rfc3339(row.try_get("created_at")?),
+    })
+}

@@ -101,18 +101,7 @@ async fn private_then_shared(backend: Backend) {
         .await;
     assert_eq!(status, 204);
     assert!(names(&hub, &guard).await.is_empty());
-    let changes = hub
-        .running
-        .hub
-        .db
-        .changes_after(0, 10_000)
-        .await
-        .expect("changes");
-    let kinds: Vec<&str> = changes
-        .iter()
-        .map(|c| c.body.kind())
-        .filter(|kind| kind.starts_with("layout"))
-        .collect();
+    let kinds = hub.change_kinds("layout").await;
     assert_eq!(kinds, ["layout", "layout.removed"]);
 }
 

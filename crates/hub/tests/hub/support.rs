@@ -191,6 +191,20 @@ impl TestHub {
         answer
     }
 
+    /// The kinds of the changes committed so far that start with `prefix`, in order.
+    pub async fn change_kinds(&self, prefix: &str) -> Vec<&'static str> {
+        self.running
+            .hub
+            .db
+            .changes_after(0, 10_000)
+            .await
+            .expect("changes")
+            .iter()
+            .map(|c| c.body.kind())
+            .filter(|kind| kind.starts_with(prefix))
+            .collect()
+    }
+
     /// Sends a request as `token` and returns the status and JSON body (Null when empty).
     pub async fn call(
         &self,

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { applyBookmarkChange, filterBookmarks, newBookmark } from "./bookmarks";
+import type { Bookmark, Change } from "./generated/hub";
+
+const mark = (id: string, at: string, camera = "cam01", note = ""): Bookmark => ({
+  id,
+  site: "hq",
+  camera,
+  at,
+  to: null,
+  note,
+  incident: null,
+  created_by: "guard",
+  created: at,
+});
+
+describe("bookmarks", () => {
+  it("follows the feed: made ones in order of their instant, removed ones gone, other sites ignored", () => {
+    const a = mark("a", "2026-11-28T04:00:00.000Z");
+    const b = mark("b", "2026-11-28T05:00:00.000Z");
+    let list = applyBookmarkChange([a], { seq: 1, at: 0, site: "hq", kind: "bookmark", data: b } as Change, "hq");
+    expect(list.map((x) => x.id)).toEqual(["b", "a"]);
+    list = applyBookmarkChange(list, { seq: 2, at: 0, site: "hq", kind: "bookmark", data: b } as Change, "hq");
+    expect(list.map((x) => x.id)).toEqual(["b", "a"]);
+    list = applyBookmarkChange(list, { seq: 3, at: 0, site: "elsewhere", kind: "bookmark.removed", data: { id: "b" } } as Change, "hq");
+    expect(list).toHaveLength(2);
+    list = applyBookmarkChange(list, { seq: 4, at: 0, site: "hq", kind: "bookmark.removed", data: { id: "b" } } as Change, "hq");
+    expect(list.map((x) => x.id)).toEqual(["a"]);
+  });
+
+  it("searches notes by every word and filters by camera", () => {
+    const list = [mark("a", "x", "cam01", "Red jacket at the DOCK"), mark("b", "x", "cam02", "dock van")];
+    expect(filterBookmarks(list, "dock", null).map((b) => b.id)).toEqual(["a", "b"]);
+    expect(filterBookmarks(list, "red dock", null).map((b) => b.id)).toEqual(["a"]);
+    expect(filterBookmarks(list, "", "cam02").map((b) => b.id)).toEqual(["b"]);
+  });
+
+  it("marks an instant as the hub takes it", () => {
+    expect(newBookmark("b1", "cam01", Date.UTC(2026, 10, 28, 5, 0, 0, 120), "gate")).toEqual({
+      id: "b1",
+      camera: "cam01",
+      at: "2026-11-28T05:00:00.120Z",
+      note: "gate",
+    });
+  });
+});

@@ -1,0 +1,27 @@
+// Bookmarks as the console keeps them: the list of a site's, kept in step with the live feed,
+// and the request that makes one (from the wall, the instant a tile shows).
+
+import type { Bookmark, Change, NewBookmark } from "./generated/hub";
+
+/** The list after a change from the feed: a bookmark made (added, newest instant first) or
+ *  removed; any other change leaves it as it is. */
+export function applyBookmarkChange(list: Bookmark[], change: Change, site: string): Bookmark[] {
+  if (change.site !== site) return list;
+  if (change.kind === "bookmark") {
+    const made = change.data;
+    return [made, ...list.filter((b) => b.id !== made.id)].sort((a, b) => b.at.localeCompare(a.at) || a.id.localeCompare(b.id));
+  }
+  if (change.kind === "bookmark.removed") return list.filter((b) => b.id !== change.data.id);
+  return list;
+}
+
+/** Bookmarks whose note has every word of `query` (any case), of `camera` when given. */
+export function filterBookmarks(list: Bookmark[], query: string, camera: string | null): Bookmark[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  return list.filter((b) => (!camera || b.camera === camera) && words.every((w) => b.note.toLowerCase().includes(w)));
+}
+
+/** A bookmark of `camera` at `atMs` (Unix ms) with `note`; `id` is made by the caller. */
+export function newBookmark(id: string, camera: string, atMs: number, note: string): NewBookmark {
+  return { id, camera, at: new Date(atMs).toISOString(), note };
+}
