@@ -124,7 +124,42 @@ fn test(args: &[String]) -> Result<()> {
     outcome
 }
 
+/// What the tests need free on the target folder's disk: builds, recordings, databases.
+const TEST_FREE_BYTES: u64 = 6 << 30;
+
+/// Bytes free on the file system holding `dir` (`df`), if it says.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let output = Command::new("df").arg("-Pk").arg(dir).output().ok()?;
+    let text = String::from_utf8(output.stdout).ok()?;
+    let kib: u64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// A full disk makes recorders delete their video and databases refuse writes: tests then fail
+/// far from the cause. Say it first.
+fn enough_disk() -> Result<()> {
+    let target = target_dir();
+    let _ = std::fs::create_dir_all(&target);
+    match free_bytes(&target) {
+        Some(free) if free < TEST_FREE_BYTES => Err(format!(
+            "only {:.1} GiB free on the disk of {} ({:.0} GiB needed): free some space (an old \
+             `target/` folder of a checkout, or this target folder's `debug/incremental`)",
+            free as f64 / f64::from(1u32 << 30),
+            target.display(),
+            TEST_FREE_BYTES as f64 / f64::from(1u32 << 30),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn test_phases(phases: &mut Phases) -> Result<()> {
+    phases.time("disk", enough_disk)?;
     phases.time("set-up", setup::all)?;
     // The console first: its type check and production build, which the app embeds.
     phases.time("console build", build_ui)?;

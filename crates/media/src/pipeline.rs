@@ -55,7 +55,13 @@ pub(crate) struct Captures {
     decoded_us: Option<i64>,
     /// The last frame shown: a reconnect goes on after it.
     last_shown_us: Option<i64>,
+    /// The replay's first frame (the one at its instant), by sequence, until it is taken.
+    first_sequence: Option<u64>,
 }
+
+/// How long a replay's second frame waits for its first to be taken: the first frame of a
+/// replay is the one the operator asked for, and must reach the screen.
+const FIRST_FRAME_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Captures {
     fn note(&mut self, pts: gst::ClockTime, capture_us: i64) {
@@ -175,6 +181,7 @@ pub(crate) fn build(
             };
             captures.show_from_us = Some(from_us);
             captures.decoded_us = None;
+            captures.first_sequence = None;
             captures.recent.clear();
             let join = if settings.url.contains('?') { '&' } else { '?' };
             format!("{}{join}from={from_us}", settings.url)
@@ -448,6 +455,26 @@ fn frame_callbacks(shared: Arc<Shared>) -> gst_app::AppSinkCallbacks {
                 None => None,
             };
             let sequence = shared.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+            if capture_us.is_some() {
+                // The replay's first frame goes to the screen before the next replaces it
+                // (the streaming thread waits a moment: the server paces anyway).
+                let first = {
+                    let mut captures = shared.captures.lock();
+                    match captures.first_sequence {
+                        None => {
+                            captures.first_sequence = Some(sequence);
+                            None
+                        }
+                        Some(first) => Some(first),
+                    }
+                };
+                if let Some(first) = first {
+                    let deadline = Instant::now() + FIRST_FRAME_WAIT;
+                    while shared.slot.holds(first) && Instant::now() < deadline {
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                    }
+                }
+            }
             let mut frame = Frame::new(buffer, info.clone(), sequence, now, stamp);
             frame.capture_us = capture_us;
             shared.slot.put(frame);

@@ -139,6 +139,14 @@ impl FrameSlot {
     }
 
     /// Calls `waker` (on the decoder's thread: keep it short) whenever a frame is put.
+    /// Whether frame `sequence` waits in the slot, not yet taken.
+    pub fn holds(&self, sequence: u64) -> bool {
+        self.frame
+            .lock()
+            .as_ref()
+            .is_some_and(|f| f.sequence == sequence)
+    }
+
     pub fn set_waker(&self, waker: Option<Waker>) {
         *self.waker.lock() = waker;
     }
