@@ -76,7 +76,9 @@ fn sigkill_while_recording_16_cameras_loses_at_most_the_open_segments_and_record
     let killed_at = recorder::recording::now_us();
 
     // Right after the kill: every indexed file is on disk and whole; the files the index does
-    // not name are at most one per stream (the segment being written).
+    // not name are at most two per stream: the segment being written, and, for a stream caught
+    // at a boundary (sixteen streams cut where their key frames fall), the one just finished
+    // whose sync and index row were under way.
     let video = config.video_dir();
     let segments = indexed(&config);
     let on_disk = files_on_disk(&video);
@@ -89,7 +91,7 @@ fn sigkill_while_recording_16_cameras_loses_at_most_the_open_segments_and_record
         assert_eq!(bytes, segment.bytes, "{} is whole", segment.file);
     }
     let unnamed = on_disk.difference(&named).count();
-    assert!(unnamed <= 16, "{unnamed} unindexed files for 16 streams");
+    assert!(unnamed <= 32, "{unnamed} unindexed files for 16 streams");
     // An indexed segment plays.
     let last = segments.iter().max_by_key(|s| s.end_us).expect("a segment");
     assert!(
