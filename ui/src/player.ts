@@ -178,8 +178,17 @@ export class RecordingPlayer {
       let shown = false;
       const run = async () => {
         let current: Response | null = answer;
+        let previousEnd: number | null = null;
         while (current && !this.stop.signal.aborted) {
           const captureStart = Date.parse(current.headers.get("x-watchfloor-start") ?? "");
+          // An answer after the first starts at the key frame before where the last one ended:
+          // the frames both hold are taken off the end first, so none plays twice.
+          const overlapS = previousEnd === null ? 0 : Math.max(0, (previousEnd - captureStart) / 1000);
+          if (overlapS > 0 && buffer.buffered.length) {
+            const end = buffer.buffered.end(buffer.buffered.length - 1);
+            buffer.remove(Math.max(buffer.buffered.start(0), end - overlapS), end);
+            await once(buffer, "updateend");
+          }
           const mediaStart = buffer.buffered.length ? buffer.buffered.end(buffer.buffered.length - 1) : 0;
           let started = false;
           let lastCapture = captureStart;
@@ -210,6 +219,7 @@ export class RecordingPlayer {
             }
           }
           // The next answer from where this one ended; nothing recorded yet: look again soon.
+          previousEnd = lastCapture;
           current = null;
           while (!current && !this.stop.signal.aborted) {
             try {
