@@ -31,6 +31,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         wall_tour,
         wall_replay,
         wall_live,
+        wall_replay_all,
+        wall_live_all,
         alarm_replay,
         instant_replay_set,
         wall_snapshot,
@@ -138,6 +140,17 @@ async fn wall_replay(
 #[tauri::command]
 fn wall_live(core: CoreState<'_>, wall: String, tile: usize) -> Result<()> {
     core.live_again(&wall, tile)
+}
+
+/// Replays every tile of the wall from `from_ms` (Unix ms); answers the tiles replaying.
+#[tauri::command]
+async fn wall_replay_all(core: CoreState<'_>, wall: String, from_ms: i64) -> Result<Vec<usize>> {
+    core.replay_wall(&wall, from_ms).await
+}
+
+#[tauri::command]
+fn wall_live_all(core: CoreState<'_>, wall: String) -> Result<()> {
+    core.wall_live_again(&wall)
 }
 
 /// Replays an alarm's cameras from ten seconds before it; answers the tiles (wall, tile).

@@ -337,6 +337,8 @@ export function Console({ transport }: { transport: Transport }) {
                 onLive={transport.hasWalls ? (tile) => void act("wall_live", { wall: id, tile }) : undefined}
                 onReplayAlarm={transport.hasWalls ? (alarm) => void act("alarm_replay", { alarm }) : undefined}
                 onBookmark={transport.hasWalls ? (tile, note) => void bookmark(wall, tile, note) : undefined}
+                onReplayWall={transport.hasWalls ? (fromMs) => void act("wall_replay_all", { wall: id, fromMs }) : undefined}
+                onLiveWall={transport.hasWalls ? () => void act("wall_live_all", { wall: id }) : undefined}
                 replaySeconds={startup?.instant_replay_s}
               />
               <TourEditor

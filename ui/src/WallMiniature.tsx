@@ -31,6 +31,9 @@ export function WallMiniature(props: {
   onReplayAlarm?: (alarm: string) => void;
   /** Bookmarks what a tile shows now (live, or the instant it replays), with a note. */
   onBookmark?: (tile: number, note: string) => void;
+  /** Replays every tile from an instant (Unix ms), and takes them all back to live. */
+  onReplayWall?: (fromMs: number) => void;
+  onLiveWall?: () => void;
   /** How far back instant replay goes, in seconds. */
   replaySeconds?: number;
 }) {
@@ -44,6 +47,7 @@ export function WallMiniature(props: {
   const selectedCamera = wall.cameras[selected] ?? null;
   const selectedAlarm = wall.alarm_holds?.[selected]?.alarm ?? null;
   const [marking, setMarking] = useState<{ tile: number; note: string } | null>(null);
+  const [wallAt, setWallAt] = useState("");
   const toggleAlarmTile = () =>
     props.onAlarmTiles?.(
       alarmTiles.includes(selected) ? alarmTiles.filter((t) => t !== selected) : [...alarmTiles, selected].sort((a, b) => a - b),
@@ -184,6 +188,29 @@ export function WallMiniature(props: {
           </>
         )}
       </p>
+      {props.onReplayWall && (
+        <form
+          className="row"
+          aria-label="Replay the whole wall"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (wallAt) props.onReplayWall?.(new Date(wallAt).getTime());
+          }}
+        >
+          <label>
+            Replay every tile from{" "}
+            <input type="datetime-local" step="1" name="wall-replay-at" value={wallAt} onChange={(e) => setWallAt(e.target.value)} />
+          </label>
+          <button type="submit" data-action="replay-wall" disabled={!wallAt}>
+            Replay wall
+          </button>
+          {replaying.size > 0 && props.onLiveWall && (
+            <button type="button" data-action="live-wall" onClick={() => props.onLiveWall?.()}>
+              All live
+            </button>
+          )}
+        </form>
+      )}
       {marking && (
         <form
           className="row"

@@ -80,6 +80,8 @@ const WALL_COMMANDS = new Set([
   "wall_tour",
   "wall_replay",
   "wall_live",
+  "wall_replay_all",
+  "wall_live_all",
   "alarm_replay",
   "instant_replay_set",
   "wall_alarm_tiles",

@@ -90,6 +90,38 @@ impl Core {
         })
     }
 
+    /// Every tile of wall `wall` replays its camera from `from_ms` (Unix ms); returns the
+    /// tiles replaying.
+    pub async fn replay_wall(&self, wall: &str, from_ms: i64) -> Result<Vec<usize>> {
+        if !(0..=now_ms()).contains(&from_ms) {
+            return Err(AppError::bad_input(
+                "a replay starts at an instant between 1970 and now",
+            ));
+        }
+        let cameras: Vec<String> = self
+            .walls
+            .lock()
+            .view(wall)?
+            .state
+            .cameras
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut recorded = std::collections::BTreeMap::new();
+        for camera in cameras {
+            if let std::collections::btree_map::Entry::Vacant(place) = recorded.entry(camera) {
+                let streams = self.recorded_streams(place.key()).await;
+                place.insert(streams);
+            }
+        }
+        self.change_walls(|walls, source| walls.replay_all(wall, from_ms * 1000, &recorded, source))
+    }
+
+    /// Every tile of wall `wall` shows its camera live again.
+    pub fn wall_live_again(&self, wall: &str) -> Result<()> {
+        self.change_walls(|walls, source| walls.live_all(wall, source))
+    }
+
     /// Tile `tile` of wall `wall` shows its camera live again.
     pub fn live_again(&self, wall: &str, tile: usize) -> Result<()> {
         self.change_walls(|walls, source| walls.go_live(wall, tile, source))

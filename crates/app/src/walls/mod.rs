@@ -799,6 +799,47 @@ impl Walls {
         Ok(())
     }
 
+    /// Every tile of wall `id` with a camera replays it from `from_us` (Unix µs), each of a
+    /// stream its recorder records (`recorded` by camera; missing: not known). Tiles whose
+    /// camera no recorder records stay live. Returns the tiles replaying.
+    pub fn replay_all(
+        &mut self,
+        id: &str,
+        from_us: i64,
+        recorded: &BTreeMap<String, Vec<StreamName>>,
+        source: &dyn TileSource,
+    ) -> Result<Vec<usize>> {
+        let cameras = self.wall(id)?.state.cameras.clone();
+        let mut replaying = Vec::new();
+        for (tile, camera) in cameras.iter().enumerate() {
+            let Some(camera) = camera else {
+                continue;
+            };
+            let streams = recorded.get(camera).map(Vec::as_slice).unwrap_or_default();
+            match self.replay(id, tile, from_us, streams, source) {
+                Ok(()) => replaying.push(tile),
+                Err(error) if error.code == ErrorCode::NotRecorded => {}
+                Err(error) => return Err(error),
+            }
+        }
+        if replaying.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::NotRecorded,
+                "no camera on this wall is recorded: there is nothing to replay",
+            ));
+        }
+        Ok(replaying)
+    }
+
+    /// Every replaying tile of wall `id` goes back to live.
+    pub fn live_all(&mut self, id: &str, source: &dyn TileSource) -> Result<()> {
+        let tiles: Vec<usize> = self.wall(id)?.replaying.keys().copied().collect();
+        for tile in tiles {
+            self.go_live(id, tile, source)?;
+        }
+        Ok(())
+    }
+
     /// Tile `tile` of wall `id` shows its camera live again (the recorded picture stays until
     /// the first live frame); its tour goes on.
     pub fn go_live(&mut self, id: &str, tile: usize, source: &dyn TileSource) -> Result<()> {

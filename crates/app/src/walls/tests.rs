@@ -325,3 +325,30 @@ fn a_tour_waits_while_its_tile_replays() {
         Some("cam02")
     );
 }
+
+#[test]
+fn a_whole_wall_replays_from_one_instant_and_goes_live_together() {
+    let mut walls = walls();
+    let known = Known(vec!["cam01", "cam02"]);
+    assert!(
+        walls
+            .replay_all("wall-1", 1_000, &BTreeMap::new(), &known)
+            .is_err(),
+        "an empty wall has nothing to replay"
+    );
+    walls
+        .assign("wall-1", 0, Some("cam01"), &known)
+        .expect("assign");
+    walls
+        .assign("wall-1", 5, Some("cam02"), &known)
+        .expect("assign");
+    let tiles = walls
+        .replay_all("wall-1", 7_000_000, &BTreeMap::new(), &known)
+        .expect("replay");
+    assert_eq!(tiles, vec![0, 5]);
+    let view = walls.view("wall-1").expect("wall");
+    assert!(view.replaying.iter().all(|r| r.from_ms == 7_000));
+    assert_eq!(view.replaying.len(), 2);
+    walls.live_all("wall-1", &known).expect("live");
+    assert!(walls.view("wall-1").expect("wall").replaying.is_empty());
+}
