@@ -19,6 +19,47 @@ use std::time::Duration;
 const CONNECT: Duration = Duration::from_secs(5);
 const SILENCE: Duration = Duration::from_secs(30);
 
+/// Recorded-video answers one user may be streaming at once: a 2x2 grid. The recorders make
+/// few at once (16 each), and one browser must not take them all.
+const STREAMS_PER_USER: usize = 4;
+
+/// The answers each user is streaming now.
+fn streaming() -> &'static std::sync::Mutex<std::collections::HashMap<String, usize>> {
+    static STREAMING: OnceLock<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
+        OnceLock::new();
+    STREAMING.get_or_init(Default::default)
+}
+
+/// One user's answer in flight: counted while it lives.
+struct Streaming(String);
+
+impl Streaming {
+    fn start(user: &str) -> Result<Self, HubError> {
+        let mut counts = streaming()
+            .lock()
+            .map_err(|_| HubError::Internal("the stream count is unusable".into()))?;
+        let count = counts.entry(user.to_owned()).or_default();
+        if *count >= STREAMS_PER_USER {
+            return Err(HubError::RateLimited { retry_after_s: 5 });
+        }
+        *count += 1;
+        Ok(Self(user.to_owned()))
+    }
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = streaming().lock()
+            && let Some(count) = counts.get_mut(&self.0)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.0);
+            }
+        }
+    }
+}
+
 /// One client for every recorder (connections are kept between requests).
 fn client() -> Result<&'static reqwest::Client, HubError> {
     static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
@@ -111,6 +152,8 @@ pub(super) async fn recording_timeline(
                               `h265`, `jpeg`). Ask again from where it ended."),
               (status = 409, body = ErrorBody,
                description = "The camera has no recorder, or its recorder serves no video to browsers"),
+              (status = 429, body = ErrorBody,
+               description = "The caller streams four recordings already"),
               (status = 502, body = ErrorBody,
                description = "The recorder cannot be reached, or is busy")))]
 pub(super) async fn recording_media(
@@ -119,6 +162,7 @@ pub(super) async fn recording_media(
     Path((site, camera, stream)): Path<(String, String, StreamName)>,
     Query(range): Query<RecordingRange>,
 ) -> ApiResult<Response> {
+    let counted = Streaming::start(&caller.user_id)?;
     let source = state
         .hub
         .recording_source(&caller, &site, &camera, stream)
@@ -126,7 +170,12 @@ pub(super) async fn recording_media(
     let answer = ask(&source, "media", &range).await?;
     let start = answer.headers().get(MEDIA_START_HEADER).cloned();
     let codec = answer.headers().get(MEDIA_CODEC_HEADER).cloned();
-    let mut response = axum::body::Body::from_stream(answer.bytes_stream()).into_response();
+    // The count lasts as long as the body is being sent.
+    let body = futures_util::StreamExt::map(answer.bytes_stream(), move |chunk| {
+        let _held = &counted;
+        chunk
+    });
+    let mut response = axum::body::Body::from_stream(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

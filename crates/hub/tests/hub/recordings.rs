@@ -109,6 +109,31 @@ async fn a_browser_plays_recorded_video_through_the_hub_with_its_session_alone()
         bytes.len()
     );
 
+    // Four answers at once per user (a 2x2 grid); a fifth waits for one to end.
+    let media_path = format!(
+        "{base}/media?from={}",
+        url::form_urlencoded::byte_serialize(from_text.as_bytes()).collect::<String>()
+    );
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        let answer = get(media_path.clone()).await;
+        assert_eq!(answer.status(), 200);
+        open.push(answer);
+    }
+    let fifth = get(media_path.clone()).await;
+    assert_eq!(fifth.status(), 429, "a fifth stream at once");
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let again = get(media_path.clone()).await;
+        if again.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "a stream ended frees its place");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(open);
+
     // Not an instant: refused; a guard of another site sees nothing.
     let bad = get(format!("{base}/media?from=yesterday")).await;
     assert_eq!(bad.status(), 400);
