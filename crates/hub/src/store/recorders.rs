@@ -17,6 +17,13 @@ pub struct RecordingSource {
     pub ticket: String,
 }
 
+/// A camera's recorder as the database has it.
+struct CameraRecorderRow {
+    recorder: Option<String>,
+    rtsp_url: Option<String>,
+    playback_url: Option<String>,
+}
+
 /// How long a ticket opens its stream (a stream already playing goes on).
 pub const TICKET_LIFETIME_MS: i64 = 120_000;
 
@@ -314,9 +321,10 @@ impl Hub {
         check_id("camera", camera)?;
         // A caller who may see the site hears first whether browsers can have the video at
         // all (no ticket issued for nothing); anyone else is refused by the ticket, audited.
-        if caller.require(site, Right::View).is_ok() {
-            self.playback_url(site, camera).await?;
-        }
+        let known = match caller.require(site, Right::View) {
+            Ok(_) => Some(self.playback_url(site, camera).await?),
+            Err(_) => None,
+        };
         let ticket = self
             .stream_ticket(
                 caller,
@@ -328,18 +336,22 @@ impl Hub {
                 },
             )
             .await?;
-        let base = self.playback_url(site, camera).await?;
+        let base = match known {
+            Some(base) => base,
+            None => self.playback_url(site, camera).await?,
+        };
         Ok(RecordingSource {
             url: format!("{base}/v1/{camera}/{}", stream.as_str()),
             ticket: ticket.ticket,
         })
     }
 
-    /// The HTTP playback address of `camera`'s recorder; a conflict when it has none.
-    async fn playback_url(&self, site: &str, camera: &str) -> Result<String> {
+    /// The recorder serving `camera` (its id, restream and playback addresses, each `None`
+    /// without a recorder); not found when the site has no such camera.
+    async fn camera_recorder(&self, site: &str, camera: &str) -> Result<CameraRecorderRow> {
         let row = sqlx::query(
-            "SELECT r.playback_url AS playback_url FROM cameras c \
-             LEFT JOIN recorders r ON r.id = c.recorder_id \
+            "SELECT r.id AS recorder, r.rtsp_url AS rtsp_url, r.playback_url AS playback_url \
+             FROM cameras c LEFT JOIN recorders r ON r.id = c.recorder_id \
              WHERE c.site_id = $1 AND c.id = $2",
         )
         .bind(site)
@@ -347,7 +359,16 @@ impl Hub {
         .fetch_optional(self.db.pool())
         .await?
         .ok_or_else(|| HubError::NotFound(format!("camera `{camera}`")))?;
-        let url: Option<String> = row.try_get("playback_url")?;
+        Ok(CameraRecorderRow {
+            recorder: row.try_get("recorder")?,
+            rtsp_url: row.try_get("rtsp_url")?,
+            playback_url: row.try_get("playback_url")?,
+        })
+    }
+
+    /// The HTTP playback address of `camera`'s recorder; a conflict when it has none.
+    async fn playback_url(&self, site: &str, camera: &str) -> Result<String> {
+        let url = self.camera_recorder(site, camera).await?.playback_url;
         url.ok_or_else(|| {
             HubError::Conflict(format!(
                 "the recorder of camera `{camera}` serves no recorded video to browsers \
@@ -366,19 +387,8 @@ impl Hub {
     ) -> Result<StreamTicket> {
         // Recorded video is for whoever may see the site live.
         caller.require(site, Right::View)?;
-        let row = sqlx::query(
-            "SELECT r.rtsp_url AS rtsp_url, r.id AS recorder FROM cameras c \
-             LEFT JOIN recorders r ON r.id = c.recorder_id \
-             WHERE c.site_id = $1 AND c.id = $2",
-        )
-        .bind(site)
-        .bind(camera)
-        .fetch_optional(self.db.pool())
-        .await?
-        .ok_or_else(|| HubError::NotFound(format!("camera `{camera}`")))?;
-        let rtsp_url: Option<String> = row.try_get("rtsp_url")?;
-        let recorder: Option<String> = row.try_get("recorder")?;
-        let (Some(rtsp_url), Some(recorder)) = (rtsp_url, recorder) else {
+        let row = self.camera_recorder(site, camera).await?;
+        let (Some(rtsp_url), Some(recorder)) = (row.rtsp_url, row.recorder) else {
             return Err(HubError::Conflict(format!(
                 "camera `{camera}` has no recorder: clients open it directly"
             )));
