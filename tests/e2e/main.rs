@@ -705,26 +705,28 @@ fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_rea
         let stamp = stamp_on(image, wall::Preset::Grid(4), 15)?;
         (stamp.source == 1).then(|| stamp.latency_ms(now_ms() as u64))
     };
-    let pictured = |path: &str, image: &wall::Image| {
-        assert!(
-            has_picture(image, wall::Preset::Grid(4), 15),
-            "tile 15 shows no picture in {path}"
-        );
-    };
+    // Snapshots of the wall until tile 15 is `done` by how far behind live it is; each one
+    // must show a picture there.
     let mut last = String::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let Some((path, image)) = new_snapshot(&session, &mut last) else {
-            assert!(Instant::now() < deadline, "no snapshot of the wall");
-            continue;
-        };
-        // Live (a moment behind) until the replay's first frame, then ten seconds and more.
-        pictured(&path, &image);
-        if behind(&image).is_some_and(|b| b > 5_000) {
-            break;
+    let mut watch = |what: &str, done: &dyn Fn(i64) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let Some((path, image)) = new_snapshot(&session, &mut last) else {
+                assert!(Instant::now() < deadline, "no snapshot of the wall");
+                continue;
+            };
+            assert!(
+                has_picture(&image, wall::Preset::Grid(4), 15),
+                "tile 15 shows no picture in {path}"
+            );
+            if behind(&image).is_some_and(done) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{what}: {path}");
         }
-        assert!(Instant::now() < deadline, "the tile never replayed: {path}");
-    }
+    };
+    // Live (a moment behind) until the replay's first frame, then ten seconds and more.
+    watch("the tile never replayed", &|behind_ms| behind_ms > 5_000);
     tab(&session, "health");
     let first_row = session.wait(
         "tr[data-tile='15'][data-replay-first-stamp]",
@@ -783,21 +785,7 @@ fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_rea
     tab(&session, "wall");
     session.click(&session.wait("button[data-tile='15']", Duration::from_secs(5)));
     session.click(&session.wait("button[data-action=live]", Duration::from_secs(5)));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let Some((path, image)) = new_snapshot(&session, &mut last) else {
-            assert!(Instant::now() < deadline, "no snapshot of the wall");
-            continue;
-        };
-        pictured(&path, &image);
-        if behind(&image).is_some_and(|b| b < 2_000) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the tile never went live: {path}"
-        );
-    }
+    watch("the tile never went live", &|behind_ms| behind_ms < 2_000);
     session.wait(
         "button[data-tile='15']:not([data-replay-from])",
         Duration::from_secs(5),
