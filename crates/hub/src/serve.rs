@@ -130,6 +130,7 @@ pub async fn start_with(hub: Arc<Hub>, config: ServeConfig) -> Result<RunningHub
         AppState {
             hub: hub.clone(),
             ingest,
+            streaming: Default::default(),
         },
         Cors {
             origins: config.cors_origins.clone(),

@@ -32,6 +32,8 @@ use utoipa_axum::routes;
 pub struct AppState {
     pub hub: Arc<Hub>,
     pub ingest: Ingest,
+    /// Recorded-video answers each user is streaming now (this hub's, not the process's).
+    pub streaming: recordings::Streaming,
 }
 
 /// The API's routes and its OpenAPI document, generated from the same handlers.

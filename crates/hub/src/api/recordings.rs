@@ -12,7 +12,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// How long the recorder may take to connect, and to send anything at all.
@@ -23,19 +24,15 @@ const SILENCE: Duration = Duration::from_secs(30);
 /// few at once (16 each), and one browser must not take them all.
 const STREAMS_PER_USER: usize = 4;
 
-/// The answers each user is streaming now.
-fn streaming() -> &'static std::sync::Mutex<std::collections::HashMap<String, usize>> {
-    static STREAMING: OnceLock<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
-        OnceLock::new();
-    STREAMING.get_or_init(Default::default)
-}
-
-/// One user's answer in flight: counted while it lives.
-struct Streaming(String);
+/// The recorded-video answers each user is streaming now.
+#[derive(Debug, Clone, Default)]
+pub struct Streaming(Arc<Mutex<HashMap<String, usize>>>);
 
 impl Streaming {
-    fn start(user: &str) -> Result<Self, HubError> {
-        let mut counts = streaming()
+    /// Counts one more answer for `user`, or refuses it if they stream enough already.
+    fn start(&self, user: &str) -> Result<Streamed, HubError> {
+        let mut counts = self
+            .0
             .lock()
             .map_err(|_| HubError::Internal("the stream count is unusable".into()))?;
         let count = counts.entry(user.to_owned()).or_default();
@@ -43,18 +40,27 @@ impl Streaming {
             return Err(HubError::RateLimited { retry_after_s: 5 });
         }
         *count += 1;
-        Ok(Self(user.to_owned()))
+        Ok(Streamed {
+            counts: self.clone(),
+            user: user.to_owned(),
+        })
     }
 }
 
-impl Drop for Streaming {
+/// One user's answer in flight: counted while it lives.
+struct Streamed {
+    counts: Streaming,
+    user: String,
+}
+
+impl Drop for Streamed {
     fn drop(&mut self) {
-        if let Ok(mut counts) = streaming().lock()
-            && let Some(count) = counts.get_mut(&self.0)
+        if let Ok(mut counts) = self.counts.0.lock()
+            && let Some(count) = counts.get_mut(&self.user)
         {
             *count = count.saturating_sub(1);
             if *count == 0 {
-                counts.remove(&self.0);
+                counts.remove(&self.user);
             }
         }
     }
@@ -162,7 +168,7 @@ pub(super) async fn recording_media(
     Path((site, camera, stream)): Path<(String, String, StreamName)>,
     Query(range): Query<RecordingRange>,
 ) -> ApiResult<Response> {
-    let counted = Streaming::start(&caller.user_id)?;
+    let counted = state.streaming.start(&caller.user_id)?;
     let source = state
         .hub
         .recording_source(&caller, &site, &camera, stream)
