@@ -15,6 +15,7 @@ mod decode_errors;
 mod decoder;
 mod health;
 mod pipeline;
+mod playback;
 pub mod redact;
 mod settings;
 mod slot;
@@ -26,6 +27,7 @@ pub use adaptive::{AdaptivePolicy, AdaptiveStream, Quality};
 pub use decoder::{Codec, created_elements};
 pub use health::{StreamHealth, StreamState};
 pub use pipeline::{RAW_CAPS, live_elements, live_pipelines};
+pub use playback::{PlaybackClock, RATES};
 pub use settings::{
     Backoff, CredentialSource, Credentials, DecoderChoice, REPLAY_STALL, Replay, StreamSettings,
     Transport,

@@ -38,6 +38,9 @@ pub(crate) struct Shared {
     pub stamps: Mutex<StampTracker>,
     /// Replayed video: the capture times its packets carry.
     pub captures: Mutex<Captures>,
+    /// Set while the pipeline is being torn down: a frame waiting for its playback clock
+    /// stops waiting (the streaming thread must return for the pipeline to stop).
+    pub closing: std::sync::atomic::AtomicBool,
 }
 
 /// Frames remembered by presentation time until decoded: a decoder holds a few.
@@ -171,7 +174,7 @@ pub(crate) fn build(
         pipelines.retain(|p| p.upgrade().is_some());
         pipelines.push(pipeline.downgrade());
     }
-    let location = match settings.replay {
+    let location = match &settings.replay {
         None => settings.url.clone(),
         Some(replay) => {
             let mut captures = shared.captures.lock();
@@ -192,6 +195,11 @@ pub(crate) fn build(
         .property("location", &location)
         // An ONVIF replay client: `Require: onvif-replay`, clock ranges.
         .property("onvif-mode", settings.replay.is_some())
+        // A replay paced by a clock reads as fast as the clock lets it.
+        .property(
+            "onvif-rate-control",
+            settings.replay.as_ref().is_none_or(|r| r.clock.is_none()),
+        )
         .property(
             "latency",
             settings.latency.as_millis().min(u128::from(u32::MAX)) as u32,
@@ -221,6 +229,12 @@ pub(crate) fn build(
     let src = src
         .build()
         .map_err(|_| elements::MissingElements::one("rtspsrc"))?;
+    if settings.replay.as_ref().is_some_and(|r| r.clock.is_some()) {
+        // Sent as fast as read, packets arrive in bursts: their times come from their RTP
+        // times alone (not from when they arrived), one per frame, as the capture times are
+        // matched to decoded frames by them.
+        src.set_property_from_str("buffer-mode", "none");
+    }
     src.set_property_from_str(
         "protocols",
         match settings.transport {
@@ -318,7 +332,10 @@ fn link_video(
         .sync(false)
         .enable_last_sample(false)
         .build();
-    sink.set_callbacks(frame_callbacks(shared.clone()));
+    sink.set_callbacks(frame_callbacks(
+        shared.clone(),
+        settings.replay.as_ref().and_then(|r| r.clock.clone()),
+    ));
 
     // Tell the error counter which stream this decoder thread works for.
     if let Some(decoder_sink) = decoder.static_pad("sink") {
@@ -387,7 +404,10 @@ fn link_video(
     Ok(())
 }
 
-fn frame_callbacks(shared: Arc<Shared>) -> gst_app::AppSinkCallbacks {
+fn frame_callbacks(
+    shared: Arc<Shared>,
+    clock: Option<crate::PlaybackClock>,
+) -> gst_app::AppSinkCallbacks {
     // The video layout is parsed once per caps change, not per frame.
     let mut layout: Option<(gst::Caps, gst_video::VideoInfo)> = None;
     gst_app::AppSinkCallbacks::builder()
@@ -473,6 +493,24 @@ fn frame_callbacks(shared: Arc<Shared>) -> gst_app::AppSinkCallbacks {
                     while shared.slot.holds(first) && Instant::now() < deadline {
                         std::thread::sleep(std::time::Duration::from_millis(2));
                     }
+                }
+            }
+            // A replay paced by a clock: the frame waits for its instant. The wait holds
+            // the decoder, and so the recorder (it sends as fast as this reads).
+            if let (Some(capture_us), Some(clock)) = (capture_us, clock.as_ref()) {
+                let held = clock.wait_for(
+                    capture_us,
+                    &|| shared.closing.load(Ordering::Relaxed),
+                    // Held by the clock is not stalled.
+                    &|| {
+                        counters.last_frame_ms.store(
+                            shared.epoch.elapsed().as_millis().max(1) as u64,
+                            Ordering::Relaxed,
+                        );
+                    },
+                );
+                if !held {
+                    return Err(gst::FlowError::Flushing);
                 }
             }
             let mut frame = Frame::new(buffer, info.clone(), sequence, now, stamp);

@@ -97,7 +97,7 @@ pub enum DecoderChoice {
 
 /// Recorded video instead of live: the stream is an ONVIF replay (Profile G) of a recording,
 /// shown from an instant on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Replay {
     /// The instant to show first, Unix µs. The URL names it (`?from=<µs>`, Watchfloor's
     /// recorder: `rtspsrc` sends no `Range` of its own choosing with its first `PLAY`); the
@@ -105,6 +105,10 @@ pub struct Replay {
     /// before it (from the key frame before) are decoded, not shown. A reconnect goes on after
     /// the last frame shown.
     pub from_us: i64,
+    /// Replays that share a clock show the same instant: the recorder sends as fast as the
+    /// stream reads (`Rate-Control: no`), and each frame waits for the clock to reach its
+    /// capture time. Without one, the recorder paces at real time.
+    pub clock: Option<crate::PlaybackClock>,
 }
 
 /// Everything that decides how one stream is opened and kept alive.
@@ -161,11 +165,25 @@ impl StreamSettings {
     /// everything recorded (or asks for what is still being written) waits for the recorder's
     /// next segment: it is stalled, or its connection given up, only after `REPLAY_STALL`.
     pub fn replay_from(mut self, from_us: i64) -> Self {
-        self.replay = Some(Replay { from_us });
+        self.replay = Some(Replay {
+            from_us,
+            clock: None,
+        });
         // The instant may be in the segment still being written: its first frame comes when
         // the segment closes.
         self.stall_timeout = self.stall_timeout.max(REPLAY_STALL);
         self.connect_timeout = self.connect_timeout.max(REPLAY_STALL);
+        self
+    }
+}
+
+impl StreamSettings {
+    /// A replay paced by `clock` (set [`StreamSettings::replay_from`] first): it shows what
+    /// the clock says, with the other replays it paces.
+    pub fn paced_by(mut self, clock: crate::PlaybackClock) -> Self {
+        if let Some(replay) = &mut self.replay {
+            replay.clock = Some(clock);
+        }
         self
     }
 }

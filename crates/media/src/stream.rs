@@ -163,6 +163,7 @@ impl Stream {
                 epoch: Instant::now(),
                 stamps: Mutex::new(Default::default()),
                 captures: Mutex::new(crate::pipeline::Captures::default()),
+                closing: std::sync::atomic::AtomicBool::new(false),
             }),
             settings,
             state: Mutex::new(StreamState::Connecting),
@@ -380,7 +381,9 @@ fn run_once(
     let mut live_since = None;
     let outcome = watch(inner, &pipeline, &mut permit, &mut live_since);
     permit.release();
+    inner.shared.closing.store(true, Ordering::Relaxed);
     let _ = pipeline.set_state(gst::State::Null);
+    inner.shared.closing.store(false, Ordering::Relaxed);
     (outcome, live_since.map(|since: Instant| since.elapsed()))
 }
 

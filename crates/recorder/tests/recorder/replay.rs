@@ -11,6 +11,7 @@ use recorder::config::StreamKind;
 use recorder::replay::{ntp_ns_of_unix_us, unix_us_of_ntp_ns};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// What the ONVIF replay header extension of one RTP packet says.
 #[derive(Debug, Clone, Copy)]
@@ -415,4 +416,150 @@ fn a_clock_range_replays_from_the_key_frame_before_the_instant_with_capture_time
             .any(|r| r.mode == StreamMode::Replay && r.user.as_deref() == Some("u-guard")),
         "{refusals:?}"
     );
+}
+
+/// Replays that share one playback clock (the tiles of a wall in playback) show the same
+/// recorded instant: each frame waits for the clock, the recorder sends as fast as it is read
+/// (`Rate-Control: no`). Paused, each shows the frame at the instant and nothing after; playing
+/// at 1x and at 4x, the two cameras' shown stamps stay within a frame interval of each other
+/// and of the clock; a frame step shows the next frame.
+#[test]
+fn replays_paced_by_one_clock_show_the_same_instant_at_every_speed() {
+    let hub = SigningKey::ephemeral();
+    let sim = site(2);
+    let config = config(
+        &sim,
+        "synced",
+        &format!(
+            "[restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{}\"",
+            hub.public_hex()
+        ),
+        "sub",
+    );
+    let recorder = record_until(&config, StreamKind::Sub, 8);
+    let port = recorder.restream().expect("restream").port();
+    // Past the first seconds, which the recorder times by its own clock.
+    let at_us = segments(&config, "cam01", StreamKind::Sub)[2].start_us + 300_000;
+    let clock = media::PlaybackClock::paused_at(at_us, 1.0);
+    let engine = media::MediaEngine::new(Default::default()).expect("the media engine");
+    let streams: Vec<media::Stream> = ["cam01", "cam02"]
+        .into_iter()
+        .map(|camera| {
+            let mut settings =
+                media::StreamSettings::new(format!("rtsp://127.0.0.1:{port}/{camera}/sub/replay"))
+                    .replay_from(at_us)
+                    .paced_by(clock.clone());
+            settings.credentials = Some(media::Credentials {
+                user: "ticket".into(),
+                password: ticket_for(
+                    &hub,
+                    "rec-test",
+                    camera,
+                    StreamName::Sub,
+                    StreamMode::Replay,
+                    60_000,
+                ),
+            });
+            engine.open(settings).expect("the replay opens")
+        })
+        .collect();
+    let mut shown: Vec<Option<stamp::Stamp>> = vec![None; streams.len()];
+    let look = |shown: &mut Vec<Option<stamp::Stamp>>| {
+        for (stamp, stream) in shown.iter_mut().zip(&streams) {
+            if let Some(frame) = stream.slot().take() {
+                *stamp = Some(frame.stamp.expect("a stamp on every frame"));
+            }
+        }
+    };
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            look(&mut shown);
+            shown.iter().all(Option::is_some)
+        }),
+        "both replays show their first frame: {:?}",
+        streams.iter().map(|s| s.health()).collect::<Vec<_>>()
+    );
+    let fps = sim.cameras().listing()[0]
+        .streams
+        .iter()
+        .find(|s| s.kind == sim::StreamKind::Sub)
+        .expect("a sub-stream")
+        .fps;
+    let interval_ms = 1000 / i64::from(fps);
+    let lag = |stamp: &Option<stamp::Stamp>, clock_ms: i64| {
+        stamp.expect("shown").latency_ms(clock_ms as u64)
+    };
+    // A frame shows from its capture time to the next's; the recorder's capture times and
+    // the pixel stamps differ by some milliseconds (the camera's sender reports).
+    let on_the_clock = -interval_ms / 2..=interval_ms * 3 / 2;
+    // Paused at the instant: the frame at or before it, and nothing after, however long.
+    std::thread::sleep(Duration::from_millis(700));
+    look(&mut shown);
+    for stamp in &shown {
+        let lag_ms = lag(stamp, at_us / 1000);
+        assert!(
+            on_the_clock.contains(&lag_ms),
+            "paused, a frame {lag_ms} ms before the instant: {shown:?}"
+        );
+    }
+    // A frame step goes to the next frame waiting: the camera whose frame comes first moves
+    // on by one, the other by none or one (frames captured at nearly the same instant).
+    for _ in 0..3 {
+        let before = shown.clone();
+        clock.step_frame(interval_ms * 1000);
+        std::thread::sleep(Duration::from_millis(300));
+        look(&mut shown);
+        let moved: Vec<u32> = shown
+            .iter()
+            .zip(&before)
+            .map(|(now, before)| now.expect("shown").frames_since(&before.expect("shown")))
+            .collect();
+        assert!(
+            moved.iter().all(|m| *m <= 1) && moved.contains(&1),
+            "a frame step: {moved:?}"
+        );
+    }
+
+    for rate in [1.0, 4.0] {
+        clock.set_rate(rate);
+        clock.play();
+        let started_us = clock.now_us();
+        let mut spreads = Vec::new();
+        let mut lags = Vec::new();
+        let until = std::time::Instant::now() + Duration::from_millis(1500);
+        while std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(37));
+            look(&mut shown);
+            let clock_ms = clock.now_us() / 1000;
+            let each: Vec<i64> = shown.iter().map(|s| lag(s, clock_ms)).collect();
+            spreads.push(each.iter().max().unwrap_or(&0) - each.iter().min().unwrap_or(&0));
+            lags.extend(each);
+        }
+        clock.pause();
+        let played_ms = (clock.now_us() - started_us) / 1000;
+        assert!(
+            played_ms as f64 >= 1500.0 * rate * 0.9,
+            "{rate}x: {played_ms} ms of recording in 1.5 s"
+        );
+        spreads.sort_unstable();
+        lags.sort_unstable();
+        println!(
+            "{rate}x: spread between the cameras p50 {} ms, max {} ms; behind the clock p50 {} ms, \
+             max {} ms (frame interval {interval_ms} ms)",
+            spreads[spreads.len() / 2],
+            spreads[spreads.len() - 1],
+            lags[lags.len() / 2],
+            lags[lags.len() - 1]
+        );
+        assert!(
+            spreads.iter().all(|s| *s <= interval_ms),
+            "{rate}x: the cameras' stamps within a frame interval: {spreads:?}"
+        );
+        assert!(
+            lags.iter().all(|l| on_the_clock.contains(l)),
+            "{rate}x: each frame shown while the clock is on it: {lags:?}"
+        );
+    }
+    drop(streams);
+    drop(recorder);
 }
