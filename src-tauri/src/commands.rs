@@ -33,6 +33,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         wall_live,
         wall_replay_all,
         wall_live_all,
+        wall_playback_seek,
+        wall_playback_control,
         alarm_replay,
         instant_replay_set,
         wall_snapshot,
@@ -142,10 +144,26 @@ fn wall_live(core: CoreState<'_>, wall: String, tile: usize) -> Result<()> {
     core.live_again(&wall, tile)
 }
 
-/// Replays every tile of the wall from `from_ms` (Unix ms); answers the tiles replaying.
+/// Plays the wall back from `from_ms` (Unix ms), every tile on one clock at 1x; answers the
+/// tiles replaying.
 #[tauri::command]
 async fn wall_replay_all(core: CoreState<'_>, wall: String, from_ms: i64) -> Result<Vec<usize>> {
     core.replay_wall(&wall, from_ms).await
+}
+
+/// Moves the wall's playback to `at_ms` (Unix ms), keeping its speed and pause.
+#[tauri::command]
+async fn wall_playback_seek(core: CoreState<'_>, wall: String, at_ms: i64) -> Result<Vec<usize>> {
+    core.seek_wall(&wall, at_ms).await
+}
+
+#[tauri::command]
+fn wall_playback_control(
+    core: CoreState<'_>,
+    wall: String,
+    control: app::core::PlaybackControl,
+) -> Result<app::walls::PlaybackView> {
+    core.control_playback(&wall, control)
 }
 
 #[tauri::command]

@@ -918,6 +918,106 @@ fn a_managers_browser_plays_a_cameras_recording_at_a_chosen_instant() {
     );
 }
 
+/// A 2x2 wall plays back on one clock: in every snapshot the four tiles' pixel stamps agree
+/// within a frame interval, at 1x and at 4x, and at 4x the recording runs four times as fast.
+/// The timeline under the wall shows what each camera recorded.
+#[test]
+fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
+    let _one = one_at_a_time();
+    let site = start_site(&scratch("playback-hub"), true);
+    let recording_since = Instant::now();
+    let desktop = Desktop::start();
+    let session = desktop.signed_in(&scratch("playback-profile"), &site);
+    let preset = wall::Preset::Grid(2);
+    tab(&session, "wall");
+    session.click(&session.wait("button[data-preset='2x2']", Duration::from_secs(5)));
+    for (tile, camera) in [(0, "cam01"), (1, "cam02"), (2, "cam03"), (3, "cam04")] {
+        put_camera(&session, tile, camera);
+    }
+    wall_shows_each(&session, preset, &[(0, 1), (1, 2), (2, 3), (3, 4)]);
+    // Instant replay's reach (30 s) and more are on the recorder.
+    std::thread::sleep(Duration::from_secs(36).saturating_sub(recording_since.elapsed()));
+    session.click(&session.wait(
+        "button[data-action=replay-wall-recent]",
+        Duration::from_secs(5),
+    ));
+    session.wait(
+        "section.playback[data-paused=false][data-rate='1']",
+        Duration::from_secs(20),
+    );
+    session.wait(
+        ".timeline-row[data-camera=cam01] .span",
+        Duration::from_secs(10),
+    );
+    let frame_ms = site.frame_ms("cam01");
+    let mut last = String::new();
+    // Snapshots until four show every tile's stamp: each time the tiles agree within a frame,
+    // and are recorded video. Answers how fast the recording ran meanwhile.
+    let mut in_step = |rate: &str| -> f64 {
+        let mut seen: Vec<(i64, i64)> = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        // Four snapshots at least, over two seconds at least (a snapshot takes a moment).
+        while seen.len() < 4 || seen[seen.len() - 1].0 - seen[0].0 < 2_000 {
+            assert!(
+                Instant::now() < deadline,
+                "{rate}: not four snapshots with every tile's stamp over two seconds"
+            );
+            let Some((path, image)) = new_snapshot(&session, &mut last) else {
+                continue;
+            };
+            let read_ms = now_ms() as i64;
+            let stamps: Option<Vec<stamp::Stamp>> = (0..4)
+                .map(|tile| {
+                    stamp_on(&image, preset, tile).filter(|s| usize::from(s.source) == tile + 1)
+                })
+                .collect();
+            let Some(stamps) = stamps else {
+                eprintln!("{rate}: not every tile's stamp reads in {path}");
+                continue;
+            };
+            let behind: Vec<i64> = stamps
+                .iter()
+                .map(|s| s.latency_ms(read_ms as u64))
+                .collect();
+            let spread = behind.iter().max().unwrap_or(&0) - behind.iter().min().unwrap_or(&0);
+            eprintln!("{rate}: the tiles are {behind:?} ms behind live, {spread} ms apart");
+            assert!(
+                spread <= frame_ms,
+                "{rate}: the tiles are {spread} ms apart (a frame is {frame_ms} ms) in {path}"
+            );
+            assert!(
+                behind.iter().all(|b| *b > 3_000),
+                "{rate}: recorded video, not live: {behind:?} in {path}"
+            );
+            seen.push((read_ms, read_ms - behind[0]));
+        }
+        let (first, last) = (seen[0], seen[seen.len() - 1]);
+        (last.1 - first.1) as f64 / (last.0 - first.0).max(1) as f64
+    };
+    let speed = in_step("1x");
+    eprintln!("1x: the recording ran at {speed:.2}x");
+    assert!((0.7..1.3).contains(&speed), "1x ran at {speed:.2}x");
+    session.click(&session.wait("button[data-rate='4']", Duration::from_secs(5)));
+    session.wait(
+        "section.playback[data-rate='4'][data-paused=false]",
+        Duration::from_secs(5),
+    );
+    let speed = in_step("4x");
+    eprintln!("4x: the recording ran at {speed:.2}x");
+    assert!((3.0..5.0).contains(&speed), "4x ran at {speed:.2}x");
+
+    session.click(&session.wait("button[data-action=playback-live]", Duration::from_secs(5)));
+    session.wait(
+        "button[data-tile='0']:not([data-replay-from])",
+        Duration::from_secs(10),
+    );
+    assert!(
+        session.all("section.playback").is_empty(),
+        "the playback bar goes with the playback"
+    );
+    session.end();
+}
+
 #[test]
 fn a_note_written_while_the_hub_is_away_reaches_it_once_after_the_app_is_killed() {
     let _one = one_at_a_time();

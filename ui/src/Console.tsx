@@ -14,6 +14,7 @@ import { TourEditor } from "./TourEditor";
 import { Bookmarks } from "./Bookmarks";
 import { newBookmark } from "./bookmarks";
 import { newId } from "./ids";
+import { Playback } from "./Playback";
 import { VideoGrid } from "./VideoGrid";
 import { WallMiniature } from "./WallMiniature";
 import { cameraNames } from "./tree";
@@ -136,6 +137,10 @@ export function Console({ transport }: { transport: Transport }) {
   }, [transport, signedIn, siteIds]);
 
   const names = useMemo(() => cameraNames(sites), [sites]);
+  const cameraSites = useMemo(
+    () => new Map(sites.flatMap((site) => site.floors.flatMap((floor) => floor.cameras.map((c) => [c.id, site.id] as const)))),
+    [sites],
+  );
   const siteList = useMemo(() => sites.map((s) => ({ id: s.id, name: s.name })), [sites]);
   const banner = bannerAlarm(alarms);
   const wall = walls.find((w) => w.id === wallId) ?? walls[0];
@@ -341,6 +346,19 @@ export function Console({ transport }: { transport: Transport }) {
                 onLiveWall={transport.hasWalls ? () => void act("wall_live_all", { wall: id }) : undefined}
                 replaySeconds={startup?.instant_replay_s}
               />
+              {transport.hasWalls && wall.playback && (
+                <Playback
+                  playback={wall.playback}
+                  cameras={[...new Set(wall.cameras.filter((c): c is string => !!c))]
+                    .filter((c) => cameraSites.has(c))
+                    .map((c) => ({ id: c, site: cameraSites.get(c) ?? "", name: names.get(c) ?? c }))}
+                  alarms={alarms}
+                  hubGet={(path) => transport.call("hub_get", { path })}
+                  onControl={(control) => void act("wall_playback_control", { wall: id, control })}
+                  onSeek={(atMs) => void act("wall_playback_seek", { wall: id, atMs })}
+                  onLive={() => void act("wall_live_all", { wall: id })}
+                />
+              )}
               <TourEditor
                 key={`${id}-${wall.selected}`}
                 tile={wall.selected}

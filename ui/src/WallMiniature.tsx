@@ -31,7 +31,8 @@ export function WallMiniature(props: {
   onReplayAlarm?: (alarm: string) => void;
   /** Bookmarks what a tile shows now (live, or the instant it replays), with a note. */
   onBookmark?: (tile: number, note: string) => void;
-  /** Replays every tile from an instant (Unix ms), and takes them all back to live. */
+  /** Plays the whole wall back from an instant (Unix ms), every tile on one clock, and takes
+   *  them all back to live. */
   onReplayWall?: (fromMs: number) => void;
   onLiveWall?: () => void;
   /** How far back instant replay goes, in seconds. */
@@ -94,7 +95,7 @@ export function WallMiniature(props: {
       </h2>
       <div className="presets" role="toolbar" aria-label="Layout presets">
         {PRESETS.map((p) => (
-          <button key={p.name} type="button" aria-pressed={p.name === wall.layout.name} onClick={() => props.onPreset(p.name)}>
+          <button key={p.name} type="button" data-preset={p.name} aria-pressed={p.name === wall.layout.name} onClick={() => props.onPreset(p.name)}>
             {p.name}
           </button>
         ))}
@@ -204,6 +205,15 @@ export function WallMiniature(props: {
           <button type="submit" data-action="replay-wall" disabled={!wallAt}>
             Replay wall
           </button>
+          {props.replaySeconds !== undefined && (
+            <button
+              type="button"
+              data-action="replay-wall-recent"
+              onClick={() => props.onReplayWall?.(Date.now() - (props.replaySeconds ?? 30) * 1000)}
+            >
+              Play the wall back {props.replaySeconds} s
+            </button>
+          )}
           {replaying.size > 0 && props.onLiveWall && (
             <button type="button" data-action="live-wall" onClick={() => props.onLiveWall?.()}>
               All live

@@ -82,6 +82,8 @@ const WALL_COMMANDS = new Set([
   "wall_live",
   "wall_replay_all",
   "wall_live_all",
+  "wall_playback_seek",
+  "wall_playback_control",
   "alarm_replay",
   "instant_replay_set",
   "wall_alarm_tiles",

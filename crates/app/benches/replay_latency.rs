@@ -151,6 +151,7 @@ fn main() {
             Some(&tickets),
             now_us() - 30_000_000,
             &[contract::StreamName::Sub],
+            None,
         )
         .expect("a recorded camera");
         live.switch_tile(0, tile);

@@ -159,6 +159,19 @@ export type TileReplayView = { tile: number,
 from_ms: number, };
 
 /**
+ * Where a wall's playback clock stands: every replaying tile shows this instant.
+ */
+export type PlaybackView = { 
+/**
+ * The recorded instant shown now, Unix ms.
+ */
+at_ms: number, 
+/**
+ * Times real time (1/4 to 16).
+ */
+rate: number, paused: boolean, };
+
+/**
  * A wall as the console sees it.
  */
 export type WallView = { id: string, 
@@ -173,7 +186,11 @@ flashing: Array<number>,
 /**
  * Tiles showing recorded video, and from when.
  */
-replaying: Array<TileReplayView>, layout: WallLayout, 
+replaying: Array<TileReplayView>, 
+/**
+ * The whole wall in synchronised playback: where its clock stands.
+ */
+playback: PlaybackView | null, layout: WallLayout, 
 /**
  * One entry per tile: the camera it shows.
  */
@@ -195,6 +212,11 @@ alarm_holds?: { [key in number]: AlarmHold }, };
  * A monitor a wall window can go on (physical pixels on the desktop).
  */
 export type Monitor = { index: number, name: string, x: number, y: number, width: number, height: number, };
+
+/**
+ * What an operator does to a wall's playback.
+ */
+export type PlaybackControl = { "kind": "play" } | { "kind": "pause" } | { "kind": "rate", rate: number, } | { "kind": "step" };
 
 /**
  * Where a stream is in its life.

@@ -35,6 +35,7 @@ mod session;
 mod shared;
 mod walls;
 
+pub use replay::PlaybackControl;
 pub use walls::layout_state;
 
 /// What the core tells the console, as it happens.
@@ -214,9 +215,17 @@ impl TileSource for Source<'_> {
         camera: &str,
         from_us: i64,
         recorded: &[contract::StreamName],
+        clock: Option<&media::PlaybackClock>,
     ) -> Option<LiveTile> {
         let camera = self.cameras.get(camera)?;
-        replay_tile(self.engine?, camera, Some(self.tickets), from_us, recorded)
+        replay_tile(
+            self.engine?,
+            camera,
+            Some(self.tickets),
+            from_us,
+            recorded,
+            clock,
+        )
     }
 }
 

@@ -3,10 +3,34 @@
 //! what comes next (no black frame between).
 
 use super::*;
+use crate::walls::PlaybackView;
 use contract::{RecorderHealth, StreamName};
+use media::PlaybackClock;
+use std::time::Duration;
 
 /// How long before an alarm its replay starts.
 pub const BEFORE_ALARM_MS: i64 = 10_000;
+
+/// How long a wall's playback waits for every tile's first frame before its clock runs anyway
+/// (a tile whose recorder is slow to answer joins in on the clock's instant).
+const PLAYBACK_START_WAIT: Duration = Duration::from_secs(3);
+
+/// A frame step when no tile has its next frame yet: one frame at 25 fps.
+const STEP_US: i64 = 40_000;
+
+/// What an operator does to a wall's playback.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PlaybackControl {
+    Play,
+    Pause,
+    /// Times real time, 1/4 to 16.
+    Rate {
+        rate: f64,
+    },
+    /// Pauses and shows the next frame (of the tile whose next frame comes first).
+    Step,
+}
 
 /// Instant replay's reach: at least a few seconds, at most ten minutes (the recorder keeps
 /// more, but a minute or two is what "instant" means).
@@ -90,9 +114,30 @@ impl Core {
         })
     }
 
-    /// Every tile of wall `wall` replays its camera from `from_ms` (Unix ms); returns the
-    /// tiles replaying.
+    /// Wall `wall` plays back from `from_ms` (Unix ms) at 1x: every tile with a recorded camera
+    /// shows the same instant, on one clock. Returns the tiles replaying.
     pub async fn replay_wall(&self, wall: &str, from_ms: i64) -> Result<Vec<usize>> {
+        self.play_wall_from(wall, from_ms, 1.0, false).await
+    }
+
+    /// Wall `wall`'s playback goes to `at_ms` (Unix ms), at the speed it had, paused if it was
+    /// (at 1x, playing, when the wall was live). Returns the tiles replaying.
+    pub async fn seek_wall(&self, wall: &str, at_ms: i64) -> Result<Vec<usize>> {
+        let (rate, paused) = self
+            .walls
+            .lock()
+            .playback(wall)
+            .map_or((1.0, false), |clock| (clock.rate(), clock.is_paused()));
+        self.play_wall_from(wall, at_ms, rate, paused).await
+    }
+
+    async fn play_wall_from(
+        &self,
+        wall: &str,
+        from_ms: i64,
+        rate: f64,
+        paused: bool,
+    ) -> Result<Vec<usize>> {
         if !(0..=now_ms()).contains(&from_ms) {
             return Err(AppError::bad_input(
                 "a replay starts at an instant between 1970 and now",
@@ -114,7 +159,76 @@ impl Core {
                 place.insert(streams);
             }
         }
-        self.change_walls(|walls, source| walls.replay_all(wall, from_ms * 1000, &recorded, source))
+        // The clock stands at the instant until the tiles show it, then runs.
+        let clock = PlaybackClock::paused_at(from_ms * 1000, rate);
+        let tiles =
+            self.change_walls(|walls, source| walls.replay_all(wall, &clock, &recorded, source))?;
+        if !paused {
+            self.play_when_shown(wall, &tiles, clock);
+        }
+        Ok(tiles)
+    }
+
+    /// Starts `clock` once every tile in `tiles` of `wall` shows its first frame (or after
+    /// [`PLAYBACK_START_WAIT`]), unless the wall has moved on to another clock meanwhile.
+    fn play_when_shown(&self, wall: &str, tiles: &[usize], clock: PlaybackClock) {
+        let (core, wall, tiles) = (self.me.clone(), wall.to_owned(), tiles.to_vec());
+        let started = std::thread::Builder::new()
+            .name("playback-start".into())
+            .spawn(move || {
+                let deadline = Instant::now() + PLAYBACK_START_WAIT;
+                loop {
+                    let Some(core) = core.upgrade() else {
+                        return;
+                    };
+                    let current = core.walls.lock().playback(&wall);
+                    if !current.is_some_and(|c| c.same(&clock)) {
+                        return;
+                    }
+                    let shown = core
+                        .stream_health()
+                        .iter()
+                        .filter(|h| h.wall == wall && tiles.contains(&h.tile))
+                        .filter(|h| h.replay.is_some_and(|r| r.first_capture_ms.is_some()))
+                        .count();
+                    if shown >= tiles.len() || Instant::now() >= deadline {
+                        clock.play();
+                        core.emit_walls();
+                        return;
+                    }
+                    drop(core);
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            });
+        if let Err(error) = started {
+            tracing::warn!(%error, "the playback starts without waiting for its first frames");
+        }
+    }
+
+    /// Plays, pauses, changes the speed of or steps wall `wall`'s playback.
+    pub fn control_playback(&self, wall: &str, control: PlaybackControl) -> Result<PlaybackView> {
+        let clock = self.walls.lock().playback(wall).ok_or_else(|| {
+            AppError::bad_input(format!("wall `{wall}` is not playing back a recording"))
+        })?;
+        match control {
+            PlaybackControl::Play => clock.play(),
+            PlaybackControl::Pause => clock.pause(),
+            PlaybackControl::Rate { rate } => {
+                if !media::RATES.contains(&rate) {
+                    return Err(AppError::bad_input(format!(
+                        "a playback runs at {} to {} times real time",
+                        media::RATES.start(),
+                        media::RATES.end()
+                    )));
+                }
+                clock.set_rate(rate);
+            }
+            PlaybackControl::Step => {
+                clock.step_frame(STEP_US);
+            }
+        }
+        self.emit_walls();
+        Ok(PlaybackView::from(&clock))
     }
 
     /// Every tile of wall `wall` shows its camera live again.

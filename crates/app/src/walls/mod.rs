@@ -8,7 +8,8 @@ use crate::cameras::KnownCamera;
 use crate::error::{AppError, ErrorCode, Result};
 use contract::{StreamMode, StreamName};
 use media::{
-    AdaptivePolicy, AdaptiveStream, Credentials, MediaEngine, StreamHealth, StreamSettings,
+    AdaptivePolicy, AdaptiveStream, Credentials, MediaEngine, PlaybackClock, StreamHealth,
+    StreamSettings,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -122,6 +123,29 @@ pub struct WallView {
     pub flashing: Vec<usize>,
     /// Tiles showing recorded video, and from when.
     pub replaying: Vec<TileReplayView>,
+    /// The whole wall in synchronised playback: where its clock stands.
+    pub playback: Option<PlaybackView>,
+}
+
+/// Where a wall's playback clock stands: every replaying tile shows this instant.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, TS)]
+pub struct PlaybackView {
+    /// The recorded instant shown now, Unix ms.
+    #[ts(type = "number")]
+    pub at_ms: i64,
+    /// Times real time (1/4 to 16).
+    pub rate: f64,
+    pub paused: bool,
+}
+
+impl From<&PlaybackClock> for PlaybackView {
+    fn from(clock: &PlaybackClock) -> Self {
+        Self {
+            at_ms: clock.now_us().div_euclid(1000),
+            rate: clock.rate(),
+            paused: clock.is_paused(),
+        }
+    }
 }
 
 /// A tile showing recorded video (never saved: a restart shows live again).
@@ -216,6 +240,14 @@ struct Wall {
     tours: Vec<Option<TourPosition>>,
     /// Tiles showing recorded video: from when (Unix µs).
     replaying: BTreeMap<usize, i64>,
+    /// The clock of the wall's synchronised playback (its replaying tiles follow it).
+    playback: Option<PlaybackClock>,
+}
+
+impl Wall {
+    fn playback(&self) -> Option<PlaybackClock> {
+        self.playback.clone().filter(|_| !self.replaying.is_empty())
+    }
 }
 
 /// Tours start (again) at their first camera: after a restart, a layout change or a layout
@@ -320,6 +352,7 @@ pub fn replay_tile(
     tickets: Option<&TicketFetcher>,
     from_us: i64,
     recorded: &[StreamName],
+    clock: Option<&PlaybackClock>,
 ) -> Option<LiveTile> {
     let recorder = camera.recorder_url.as_ref()?;
     let has_sub = !camera.sub_url.is_empty() && camera.sub_url != camera.main_url;
@@ -336,6 +369,9 @@ pub fn replay_tile(
         stream.as_str()
     ))
     .replay_from(from_us);
+    if let Some(clock) = clock {
+        settings = settings.paced_by(clock.clone());
+    }
     settings.label = camera.name.clone();
     if let Some(fetch) = tickets {
         let (fetch, site, id) = (fetch.clone(), camera.site.clone(), camera.id.clone());
@@ -351,8 +387,14 @@ pub fn replay_tile(
 pub trait TileSource {
     fn tile(&self, camera: &str) -> Option<LiveTile>;
     /// The camera's recording from `from_us` (Unix µs), of a stream in `recorded` (empty: not
-    /// known); `None` when it is not recorded.
-    fn replay_tile(&self, camera: &str, from_us: i64, recorded: &[StreamName]) -> Option<LiveTile>;
+    /// known), paced by `clock` when given; `None` when it is not recorded.
+    fn replay_tile(
+        &self,
+        camera: &str,
+        from_us: i64,
+        recorded: &[StreamName],
+        clock: Option<&PlaybackClock>,
+    ) -> Option<LiveTile>;
 }
 
 impl Walls {
@@ -380,6 +422,7 @@ impl Walls {
                 renderer: None,
                 tours,
                 replaying: BTreeMap::new(),
+                playback: None,
             },
         );
     }
@@ -438,6 +481,7 @@ impl Walls {
                         from_ms: from_us.div_euclid(1000),
                     })
                     .collect(),
+                playback: w.playback().as_ref().map(PlaybackView::from),
             })
             .collect()
     }
@@ -465,6 +509,7 @@ impl Walls {
         let wall = self.wall(id)?;
         // A window opened again shows live video.
         wall.replaying.clear();
+        wall.playback = None;
         let mut live = LiveWall::new(wall.state.layout.clone());
         live.selected = Some(wall.state.selected);
         for (index, camera) in wall.state.cameras.iter().enumerate() {
@@ -780,13 +825,25 @@ impl Walls {
         recorded: &[StreamName],
         source: &dyn TileSource,
     ) -> Result<()> {
+        self.replay_paced(id, tile, from_us, recorded, None, source)
+    }
+
+    fn replay_paced(
+        &mut self,
+        id: &str,
+        tile: usize,
+        from_us: i64,
+        recorded: &[StreamName],
+        clock: Option<&PlaybackClock>,
+        source: &dyn TileSource,
+    ) -> Result<()> {
         let wall = self.wall(id)?;
         let tile = tile_index(&wall.state, tile)?;
         let camera = wall.state.cameras[tile]
             .clone()
             .ok_or_else(|| AppError::bad_input(format!("tile {} shows no camera", tile + 1)))?;
         let replay = source
-            .replay_tile(&camera, from_us, recorded)
+            .replay_tile(&camera, from_us, recorded, clock)
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::NotRecorded,
@@ -799,16 +856,18 @@ impl Walls {
         Ok(())
     }
 
-    /// Every tile of wall `id` with a camera replays it from `from_us` (Unix µs), each of a
-    /// stream its recorder records (`recorded` by camera; missing: not known). Tiles whose
-    /// camera no recorder records stay live. Returns the tiles replaying.
+    /// Every tile of wall `id` with a camera plays it from where `clock` stands, each of a
+    /// stream its recorder records (`recorded` by camera; missing: not known), all at the
+    /// instant the clock says (synchronised playback). Tiles whose camera no recorder records
+    /// stay live. Returns the tiles replaying.
     pub fn replay_all(
         &mut self,
         id: &str,
-        from_us: i64,
+        clock: &PlaybackClock,
         recorded: &BTreeMap<String, Vec<StreamName>>,
         source: &dyn TileSource,
     ) -> Result<Vec<usize>> {
+        let from_us = clock.now_us();
         let cameras = self.wall(id)?.state.cameras.clone();
         let mut replaying = Vec::new();
         for (tile, camera) in cameras.iter().enumerate() {
@@ -816,7 +875,7 @@ impl Walls {
                 continue;
             };
             let streams = recorded.get(camera).map(Vec::as_slice).unwrap_or_default();
-            match self.replay(id, tile, from_us, streams, source) {
+            match self.replay_paced(id, tile, from_us, streams, Some(clock), source) {
                 Ok(()) => replaying.push(tile),
                 Err(error) if error.code == ErrorCode::NotRecorded => {}
                 Err(error) => return Err(error),
@@ -828,12 +887,20 @@ impl Walls {
                 "no camera on this wall is recorded: there is nothing to replay",
             ));
         }
+        self.wall(id)?.playback = Some(clock.clone());
         Ok(replaying)
+    }
+
+    /// The clock of wall `id`'s synchronised playback, while a tile still follows it.
+    pub fn playback(&self, id: &str) -> Option<PlaybackClock> {
+        self.walls.get(id)?.playback()
     }
 
     /// Every replaying tile of wall `id` goes back to live.
     pub fn live_all(&mut self, id: &str, source: &dyn TileSource) -> Result<()> {
-        let tiles: Vec<usize> = self.wall(id)?.replaying.keys().copied().collect();
+        let wall = self.wall(id)?;
+        wall.playback = None;
+        let tiles: Vec<usize> = wall.replaying.keys().copied().collect();
         for tile in tiles {
             self.go_live(id, tile, source)?;
         }

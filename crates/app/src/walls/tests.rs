@@ -26,7 +26,13 @@ impl TileSource for Known {
         Some(live_tile(&engine, &camera, None, None))
     }
 
-    fn replay_tile(&self, camera: &str, from_us: i64, _: &[StreamName]) -> Option<LiveTile> {
+    fn replay_tile(
+        &self,
+        camera: &str,
+        from_us: i64,
+        _: &[StreamName],
+        _: Option<&PlaybackClock>,
+    ) -> Option<LiveTile> {
         self.tile(camera).map(|t| t.replaying(from_us))
     }
 }
@@ -332,7 +338,12 @@ fn a_whole_wall_replays_from_one_instant_and_goes_live_together() {
     let known = Known(vec!["cam01", "cam02"]);
     assert!(
         walls
-            .replay_all("wall-1", 1_000, &BTreeMap::new(), &known)
+            .replay_all(
+                "wall-1",
+                &PlaybackClock::paused_at(1_000, 1.0),
+                &BTreeMap::new(),
+                &known
+            )
             .is_err(),
         "an empty wall has nothing to replay"
     );
@@ -342,13 +353,29 @@ fn a_whole_wall_replays_from_one_instant_and_goes_live_together() {
     walls
         .assign("wall-1", 5, Some("cam02"), &known)
         .expect("assign");
+    let clock = PlaybackClock::paused_at(7_000_000, 4.0);
     let tiles = walls
-        .replay_all("wall-1", 7_000_000, &BTreeMap::new(), &known)
+        .replay_all("wall-1", &clock, &BTreeMap::new(), &known)
         .expect("replay");
     assert_eq!(tiles, vec![0, 5]);
     let view = walls.view("wall-1").expect("wall");
     assert!(view.replaying.iter().all(|r| r.from_ms == 7_000));
     assert_eq!(view.replaying.len(), 2);
+    assert_eq!(
+        view.playback,
+        Some(PlaybackView {
+            at_ms: 7_000,
+            rate: 4.0,
+            paused: true
+        })
+    );
+    assert!(walls.playback("wall-1").is_some_and(|c| c.same(&clock)));
+    // One tile back to live: the other still follows the clock.
+    walls.go_live("wall-1", 0, &known).expect("live");
+    assert!(walls.playback("wall-1").is_some());
     walls.live_all("wall-1", &known).expect("live");
-    assert!(walls.view("wall-1").expect("wall").replaying.is_empty());
+    let view = walls.view("wall-1").expect("wall");
+    assert!(view.replaying.is_empty());
+    assert_eq!(view.playback, None);
+    assert!(walls.playback("wall-1").is_none());
 }
