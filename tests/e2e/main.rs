@@ -935,14 +935,21 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
         put_camera(&session, tile, camera);
     }
     wall_shows_each(&session, preset, &[(0, 1), (1, 2), (2, 3), (3, 4)]);
-    // Instant replay's reach (30 s) and more are on the recorder.
-    std::thread::sleep(Duration::from_secs(36).saturating_sub(recording_since.elapsed()));
+    // Back a minute: far enough that the 4x part never reaches what is still being recorded.
+    let reach = session.wait("input[name=instant-replay-s]", Duration::from_secs(5));
+    session.clear(&reach);
+    session.type_text(&reach, &format!("60{ENTER}"));
+    session.wait(
+        "button[data-action=replay-wall-recent][data-seconds='60']",
+        Duration::from_secs(5),
+    );
+    std::thread::sleep(Duration::from_secs(66).saturating_sub(recording_since.elapsed()));
     session.click(&session.wait(
         "button[data-action=replay-wall-recent]",
         Duration::from_secs(5),
     ));
     session.wait(
-        "section.playback[data-paused=false][data-rate='1']",
+        "section.playback[data-paused=false][data-starting=false][data-rate='1']",
         Duration::from_secs(20),
     );
     session.wait(
@@ -981,12 +988,14 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
                 .collect();
             let spread = behind.iter().max().unwrap_or(&0) - behind.iter().min().unwrap_or(&0);
             eprintln!("{rate}: the tiles are {behind:?} ms behind live, {spread} ms apart");
+            // (Stamps are whole milliseconds, and the recorder times a frame by the camera's
+            // sender reports, some milliseconds from its stamp.)
             assert!(
-                spread <= frame_ms,
+                spread <= frame_ms + 10,
                 "{rate}: the tiles are {spread} ms apart (a frame is {frame_ms} ms) in {path}"
             );
             assert!(
-                behind.iter().all(|b| *b > 3_000),
+                behind.iter().all(|b| *b > 20_000),
                 "{rate}: recorded video, not live: {behind:?} in {path}"
             );
             seen.push((read_ms, read_ms - behind[0]));

@@ -345,6 +345,12 @@ export function Console({ transport }: { transport: Transport }) {
                 onReplayWall={transport.hasWalls ? (fromMs) => void act("wall_replay_all", { wall: id, fromMs }) : undefined}
                 onLiveWall={transport.hasWalls ? () => void act("wall_live_all", { wall: id }) : undefined}
                 replaySeconds={startup?.instant_replay_s}
+                onReplaySeconds={
+                  transport.hasWalls
+                    ? (seconds) =>
+                        void act("instant_replay_set", { seconds }).then(() => setStartup((s) => (s ? { ...s, instant_replay_s: seconds } : s)))
+                    : undefined
+                }
               />
               {transport.hasWalls && wall.playback && (
                 <Playback
@@ -352,7 +358,7 @@ export function Console({ transport }: { transport: Transport }) {
                   cameras={[...new Set(wall.cameras.filter((c): c is string => !!c))]
                     .filter((c) => cameraSites.has(c))
                     .map((c) => ({ id: c, site: cameraSites.get(c) ?? "", name: names.get(c) ?? c }))}
-                  alarms={alarms}
+                  liveAlarms={alarms}
                   hubGet={(path) => transport.call("hub_get", { path })}
                   onControl={(control) => void act("wall_playback_control", { wall: id, control })}
                   onSeek={(atMs) => void act("wall_playback_seek", { wall: id, atMs })}

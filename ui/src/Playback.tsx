@@ -2,18 +2,24 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import type { PlaybackControl, PlaybackView } from "./generated/app";
 import type { Alarm, Bookmark, RecordingTimeline } from "./generated/hub";
 import { clock } from "./time";
-import { RATES, clockAt, jump, marksOf, rateLabel, windowAround, type Mark } from "./timeline";
+import { RATES, clockAt, jump, marksOf, place, rateLabel, windowAround, type Mark } from "./timeline";
 
 /** How much time the bar shows around the clock. */
 const SPAN_MS = 10 * 60_000;
-/** How often what is recorded is read again while the wall plays back. */
-const REFRESH_MS = 10_000;
+/** What is read around the clock: spans, alarms and bookmarks an hour either side. */
+const READ_MS = 60 * 60_000;
+/** How often what is recorded is read again (the recording goes on). */
+const REFRESH_MS = 30_000;
 
 interface Row {
   camera: string;
   name: string;
   timeline: RecordingTimeline | null;
+  /** Why there is no timeline. */
+  problem: string | null;
 }
+
+const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
 
 /** The wall's playback: where its clock stands, play and pause, speeds, a frame step, jumps
  *  to the previous or next alarm or bookmark of its cameras, and a timeline of what each
@@ -23,7 +29,8 @@ export function Playback(props: {
   playback: PlaybackView;
   /** The wall's cameras with their sites, in tile order. */
   cameras: { id: string; site: string; name: string }[];
-  alarms: Alarm[];
+  /** Alarms the console holds now (the newest come live from the feed). */
+  liveAlarms: Alarm[];
   hubGet: <T>(path: string) => Promise<T>;
   onControl: (control: PlaybackControl) => void;
   onSeek: (atMs: number) => void;
@@ -31,55 +38,69 @@ export function Playback(props: {
 }) {
   const { playback } = props;
   // The clock between updates: from the view and when it came.
-  const [since, setSince] = useState(() => Date.now());
+  const since = useMemo(() => Date.now(), [playback]);
   const [now, setNow] = useState(() => Date.now());
-  useEffect(() => setSince(Date.now()), [playback.at_ms, playback.rate, playback.paused]);
   useEffect(() => {
     const timer = window.setInterval(() => setNow(Date.now()), 200);
     return () => window.clearInterval(timer);
   }, []);
-  const atMs = clockAt(playback, since, now, now);
+  const atMs = clockAt(playback, since, Math.max(now, since), now);
   const span = windowAround(atMs, now, SPAN_MS);
 
   const [rows, setRows] = useState<Row[]>([]);
-  const overlay = useRef<HTMLDivElement>(null);
   const [bookmarks, setBookmarks] = useState<Bookmark[]>([]);
+  const [pastAlarms, setPastAlarms] = useState<Alarm[]>([]);
+  const overlay = useRef<HTMLDivElement>(null);
   const cameraKey = props.cameras.map((c) => `${c.site}/${c.id}`).join(",");
-  // What is recorded, read again now and then (the window moves with the clock).
-  const windowKey = Math.floor(span.from / REFRESH_MS);
+  // The same cameras are the same list, however often the console draws.
+  const cameras = useMemo(() => props.cameras, [cameraKey]);
+  // Read again when the clock moves into another half hour, and now and then.
+  const readKey = Math.floor(atMs / (READ_MS / 2));
+  const refresh = Math.floor(now / REFRESH_MS);
+  // The console passes a new function each time it draws: the reads follow what is asked.
+  const hubGetNow = useRef(props.hubGet);
+  hubGetNow.current = props.hubGet;
   useEffect(() => {
+    const hubGet = <T,>(path: string) => hubGetNow.current<T>(path);
     let current = true;
-    const range = `from=${encodeURIComponent(new Date(span.from).toISOString())}&to=${encodeURIComponent(new Date(span.to).toISOString())}`;
-    const read = async (site: string, camera: string): Promise<RecordingTimeline | null> => {
+    const from = readKey * (READ_MS / 2) - READ_MS;
+    const to = Math.min(Date.now(), from + 3 * READ_MS);
+    const range = `from=${iso(from)}&to=${iso(to)}`;
+    const read = async (site: string, camera: string): Promise<Pick<Row, "timeline" | "problem">> => {
+      let problem = "no recording";
       for (const stream of ["sub", "main"]) {
         try {
-          return await props.hubGet<RecordingTimeline>(
-            `/sites/${encodeURIComponent(site)}/cameras/${encodeURIComponent(camera)}/recording/${stream}/timeline?${range}`,
-          );
-        } catch {
-          // Not this stream: the other.
+          const path = `/sites/${encodeURIComponent(site)}/cameras/${encodeURIComponent(camera)}/recording/${stream}/timeline?${range}`;
+          return { timeline: await hubGet<RecordingTimeline>(path), problem: null };
+        } catch (error) {
+          // Not this stream (the other), or the hub cannot say.
+          const message = (error as { message?: string }).message;
+          if (message && !/not (found|recorded)|no recorder/i.test(message)) problem = message;
         }
       }
-      return null;
+      return { timeline: null, problem };
     };
-    void Promise.all(props.cameras.map(async (c) => ({ camera: c.id, name: c.name, timeline: await read(c.site, c.id) }))).then(
+    void Promise.all(cameras.map(async (c) => ({ camera: c.id, name: c.name, ...(await read(c.site, c.id)) }))).then(
       (read) => current && setRows(read),
     );
-    const sites = [...new Set(props.cameras.map((c) => c.site))];
-    void Promise.all(sites.map((site) => props.hubGet<Bookmark[]>(`/sites/${encodeURIComponent(site)}/bookmarks`).catch(() => [])))
-      .then((lists) => current && setBookmarks(lists.flat()));
+    const sites = [...new Set(cameras.map((c) => c.site))];
+    void Promise.all(
+      sites.map((site) => hubGet<Bookmark[]>(`/sites/${encodeURIComponent(site)}/bookmarks?${range}&limit=500`).catch(() => [] as Bookmark[])),
+    ).then((lists) => current && setBookmarks(lists.flat()));
+    void Promise.all(
+      sites.map((site) => hubGet<Alarm[]>(`/alarms?site=${encodeURIComponent(site)}&${range}&limit=500`).catch(() => [] as Alarm[])),
+    ).then((lists) => current && setPastAlarms(lists.flat()));
     return () => {
       current = false;
     };
-  }, [cameraKey, windowKey]);
+  }, [cameras, readKey, refresh]);
 
-  const marks = useMemo(
-    () => marksOf(props.alarms, bookmarks, props.cameras.map((c) => c.id)),
-    [props.alarms, bookmarks, props.cameras],
-  );
-  const x = (ms: number) => `${(((ms - span.from) / (span.to - span.from)) * 100).toFixed(3)}%`;
-  const width = (from: number, to: number) => `${(((Math.min(to, span.to) - Math.max(from, span.from)) / (span.to - span.from)) * 100).toFixed(3)}%`;
+  const marks = useMemo(() => {
+    const alarms = new Map([...pastAlarms, ...props.liveAlarms].map((a) => [a.id, a]));
+    return marksOf([...alarms.values()], bookmarks, cameras.map((c) => c.id));
+  }, [pastAlarms, props.liveAlarms, bookmarks, cameras]);
   const go = (mark: Mark | null) => mark && props.onSeek(mark.atMs);
+  const bar = (from: string, to: string) => place(Date.parse(from), Date.parse(to), span);
 
   const onKey = (event: React.KeyboardEvent) => {
     if (event.key === " ") props.onControl(playback.paused ? { kind: "play" } : { kind: "pause" });
@@ -89,12 +110,23 @@ export function Playback(props: {
     else return;
     event.preventDefault();
   };
+  const head = place(atMs, atMs + 1, span);
 
   return (
-    <section className="playback" aria-label="Wall playback" tabIndex={0} onKeyDown={onKey} data-playback-at={Math.round(atMs)} data-rate={playback.rate} data-paused={playback.paused}>
+    <section
+      className="playback"
+      aria-label="Wall playback"
+      tabIndex={0}
+      onKeyDown={onKey}
+      data-playback-at={Math.round(atMs)}
+      data-rate={playback.rate}
+      data-paused={playback.paused}
+      data-starting={playback.starting}
+    >
       <div className="playback-controls">
         <strong className="playback-clock" title={new Date(atMs).toISOString()}>
           ◀ PLAYBACK {clock(atMs)}
+          {playback.starting ? " (starting…)" : ""}
         </strong>
         <button type="button" data-action="playback-previous" title="Previous alarm or bookmark ([)" onClick={() => go(jump(marks, atMs, "previous"))}>
           ⏮
@@ -116,13 +148,7 @@ export function Playback(props: {
         </button>
         <span className="playback-rates" role="group" aria-label="Speed">
           {RATES.map((rate) => (
-            <button
-              key={rate}
-              type="button"
-              data-rate={rate}
-              aria-pressed={playback.rate === rate}
-              onClick={() => props.onControl({ kind: "rate", rate })}
-            >
+            <button key={rate} type="button" data-rate={rate} aria-pressed={playback.rate === rate} onClick={() => props.onControl({ kind: "rate", rate })}>
               {rateLabel(rate)}
             </button>
           ))}
@@ -142,39 +168,40 @@ export function Playback(props: {
         onClick={(event) => {
           const box = overlay.current?.getBoundingClientRect();
           if (!box || box.width <= 0) return;
-          const at = span.from + ((event.clientX - box.left) / box.width) * (span.to - span.from);
-          props.onSeek(Math.round(Math.min(at, now)));
+          const share = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+          props.onSeek(Math.round(Math.min(span.from + share * (span.to - span.from), now)));
         }}
       >
         {rows.map((row) => (
           <div key={row.camera} className="timeline-row" data-camera={row.camera}>
             <span className="timeline-name">{row.name}</span>
             <div className="timeline-track">
-              {row.timeline?.spans.map((s) => (
-                <span key={`s${s.from}`} className="span" style={{ left: x(Date.parse(s.from)), width: width(Date.parse(s.from), Date.parse(s.to)) }} />
-              ))}
-              {row.timeline?.gaps.map((g) => (
-                <span
-                  key={`g${g.from}`}
-                  className="gap"
-                  title={g.reason ?? "not recorded"}
-                  style={{ left: x(Date.parse(g.from)), width: width(Date.parse(g.from), Date.parse(g.to)) }}
-                />
-              ))}
-              {row.timeline?.locks.map((l) => (
-                <span key={`l${l.id}`} className="lock" title={`Evidence lock: ${l.reason}`} style={{ left: x(Date.parse(l.from)), width: width(Date.parse(l.from), Date.parse(l.to)) }} />
-              ))}
-              {!row.timeline && <span className="timeline-none">no recording</span>}
+              {row.timeline?.spans.map((s) => {
+                const at = bar(s.from, s.to);
+                return at && <span key={`s${s.from}`} className="span" style={at} />;
+              })}
+              {row.timeline?.gaps.map((g) => {
+                const at = bar(g.from, g.to);
+                return at && <span key={`g${g.from}`} className="gap" title={g.reason ?? "not recorded"} style={at} />;
+              })}
+              {row.timeline?.locks.map((l) => {
+                const at = bar(l.from, l.to);
+                return at && <span key={`l${l.id}`} className="lock" title={`Evidence lock: ${l.reason}`} style={at} />;
+              })}
+              {!row.timeline && <span className="timeline-none">{row.problem}</span>}
             </div>
           </div>
         ))}
         <div className="timeline-overlay" ref={overlay}>
-          {marks
-            .filter((m) => m.atMs >= span.from && m.atMs <= span.to)
-            .map((m) => (
-              <span key={`${m.kind}-${m.id}`} className={`mark ${m.kind}`} data-mark={m.kind} title={`${clock(m.atMs)} ${m.label}`} style={{ left: x(m.atMs) }} />
-            ))}
-          <span className="playhead" style={{ left: x(atMs) }} />
+          {marks.map((m) => {
+            const at = place(m.atMs, m.atMs + 1, span);
+            return (
+              at && (
+                <span key={`${m.kind}-${m.id}`} className={`mark ${m.kind}`} data-mark={m.kind} title={`${clock(m.atMs)} ${m.label}`} style={{ left: at.left }} />
+              )
+            );
+          })}
+          {head && <span className="playhead" style={{ left: head.left }} />}
         </div>
       </div>
     </section>

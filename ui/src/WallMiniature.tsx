@@ -35,8 +35,9 @@ export function WallMiniature(props: {
    *  them all back to live. */
   onReplayWall?: (fromMs: number) => void;
   onLiveWall?: () => void;
-  /** How far back instant replay goes, in seconds. */
+  /** How far back instant replay goes, in seconds, and a change of it. */
   replaySeconds?: number;
+  onReplaySeconds?: (seconds: number) => void;
 }) {
   const { wall } = props;
   const tiles = wall.layout.tiles;
@@ -209,10 +210,36 @@ export function WallMiniature(props: {
             <button
               type="button"
               data-action="replay-wall-recent"
+              data-seconds={props.replaySeconds}
               onClick={() => props.onReplayWall?.(Date.now() - (props.replaySeconds ?? 30) * 1000)}
             >
               Play the wall back {props.replaySeconds} s
             </button>
+          )}
+          {props.onReplaySeconds && (
+            <label>
+              Instant replay reach (s){" "}
+              <input
+                type="number"
+                name="instant-replay-s"
+                min={5}
+                max={600}
+                key={props.replaySeconds}
+                defaultValue={props.replaySeconds ?? 30}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter") {
+                    e.preventDefault();
+                    e.currentTarget.blur();
+                  }
+                }}
+                onBlur={(e) => {
+                  const seconds = Number(e.currentTarget.value);
+                  if (Number.isInteger(seconds) && seconds >= 5 && seconds <= 600 && seconds !== props.replaySeconds) {
+                    props.onReplaySeconds?.(seconds);
+                  }
+                }}
+              />
+            </label>
           )}
           {replaying.size > 0 && props.onLiveWall && (
             <button type="button" data-action="live-wall" onClick={() => props.onLiveWall?.()}>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clockAt, jump, marksOf, rateLabel, windowAround } from "./timeline";
+import { clockAt, jump, marksOf, place, rateLabel, windowAround } from "./timeline";
 import type { Alarm, Bookmark } from "./generated/hub";
 
 const alarm = (id: string, raised: string, cameras: string[]): Alarm =>
@@ -18,16 +18,27 @@ const bookmark = (id: string, at: string, camera: string): Bookmark => ({
 
 describe("timeline", () => {
   it("runs the clock at its rate between updates, stands when paused, never passes live", () => {
-    const view = { at_ms: 10_000, rate: 4, paused: false };
+    const view = { at_ms: 10_000, rate: 4, paused: false, starting: false };
     expect(clockAt(view, 1_000, 1_500, 1e9)).toBe(12_000);
     expect(clockAt({ ...view, paused: true }, 1_000, 1_500, 1e9)).toBe(10_000);
+    expect(clockAt({ ...view, starting: true }, 1_000, 1_500, 1e9)).toBe(10_000);
     expect(clockAt(view, 1_000, 1_500, 11_000)).toBe(11_000);
+    expect(clockAt({ ...view, paused: true }, 1_000, 1_500, 9_000)).toBe(9_000);
     expect(clockAt(view, 1_000, 900, 1e9)).toBe(10_000);
   });
 
   it("shows a stretch around the clock that ends at live at the latest", () => {
     expect(windowAround(100_000, 1e9, 20_000)).toEqual({ from: 90_000, to: 110_000 });
     expect(windowAround(100_000, 105_000, 20_000)).toEqual({ from: 85_000, to: 105_000 });
+  });
+
+  it("places a stretch on the bar by the part of it the bar shows", () => {
+    const span = { from: 1_000, to: 2_000 };
+    expect(place(500, 1_500, span)).toEqual({ left: "0.000%", width: "50.000%" });
+    expect(place(1_250, 1_500, span)).toEqual({ left: "25.000%", width: "25.000%" });
+    expect(place(0, 5_000, span)).toEqual({ left: "0.000%", width: "100.000%" });
+    expect(place(2_500, 3_000, span)).toBeNull();
+    expect(place(0, 900, span)).toBeNull();
   });
 
   it("jumps between the wall's cameras' alarms and bookmarks, oldest first", () => {

@@ -16,8 +16,18 @@ export interface Mark {
 /** Where the clock stands `nowMs` (performance or wall time, as `sinceMs`) after the view
  *  taken at `sinceMs`: it runs at its rate unless paused, and never past `liveMs` (now). */
 export function clockAt(view: PlaybackView, sinceMs: number, nowMs: number, liveMs: number): number {
-  if (view.paused) return view.at_ms;
+  if (view.paused || view.starting) return Math.min(view.at_ms, liveMs);
   return Math.min(view.at_ms + Math.max(0, nowMs - sinceMs) * view.rate, liveMs);
+}
+
+/** Where a stretch from `from` to `to` (Unix ms) lies on a bar showing `span`, as percentages
+ *  of its width; `null` when none of it is on the bar. */
+export function place(from: number, to: number, span: { from: number; to: number }): { left: string; width: string } | null {
+  const start = Math.max(from, span.from);
+  const end = Math.min(to, span.to);
+  if (!(end > start) || !(span.to > span.from)) return null;
+  const percent = (ms: number) => `${((ms / (span.to - span.from)) * 100).toFixed(3)}%`;
+  return { left: percent(start - span.from), width: percent(end - start) };
 }
 
 /** The stretch the bar shows: `spanMs` around `atMs`, ending at live at the latest. */

@@ -70,6 +70,12 @@ pub struct AlarmFilter {
     pub site: Option<String>,
     /// `new`, `acknowledged` or `closed`.
     pub state: Option<String>,
+    /// Raised at or after this instant (RFC 3339).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Raised before this instant (RFC 3339).
+    #[serde(default)]
+    pub to: Option<String>,
     /// At most this many, most urgent and newest first (default 200, at most 1000).
     pub limit: Option<i64>,
 }

@@ -27,7 +27,7 @@ pub use adaptive::{AdaptivePolicy, AdaptiveStream, Quality};
 pub use decoder::{Codec, created_elements};
 pub use health::{StreamHealth, StreamState};
 pub use pipeline::{RAW_CAPS, live_elements, live_pipelines};
-pub use playback::{PlaybackClock, RATES};
+pub use playback::{ClockReading, PlaybackClock, RATES, TimeSource};
 pub use settings::{
     Backoff, CredentialSource, Credentials, DecoderChoice, REPLAY_STALL, Replay, StreamSettings,
     Transport,

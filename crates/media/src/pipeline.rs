@@ -178,10 +178,14 @@ pub(crate) fn build(
         None => settings.url.clone(),
         Some(replay) => {
             let mut captures = shared.captures.lock();
-            let from_us = match captures.last_shown_us {
+            let mut from_us = match captures.last_shown_us {
                 Some(last) => replay.from_us.max(last + 1),
                 None => replay.from_us,
             };
+            // A replay paced by a clock (re)joins where the clock stands, not behind it.
+            if let Some(clock) = &replay.clock {
+                from_us = from_us.max(clock.now_us());
+            }
             captures.show_from_us = Some(from_us);
             captures.decoded_us = None;
             captures.first_sequence = None;
@@ -234,6 +238,12 @@ pub(crate) fn build(
         // times alone (not from when they arrived), one per frame, as the capture times are
         // matched to decoded frames by them.
         src.set_property_from_str("buffer-mode", "none");
+        let shared = shared.clone();
+        bound_jitterbuffers(
+            &src,
+            QUEUED_PACKETS,
+            Arc::new(move || shared.closing.load(Ordering::Relaxed)),
+        );
     }
     src.set_property_from_str(
         "protocols",
@@ -265,6 +275,64 @@ pub(crate) fn build(
         }
     });
     Ok(pipeline)
+}
+
+/// Packets a paced replay's jitter buffer may hold before the connection's reading waits: a
+/// few seconds of a main stream. The jitter buffer takes whatever it is given; a replay the
+/// recorder sends as fast as it is read would otherwise pile the recording up in memory while
+/// the playback clock holds the frames (paused, or slower than the recorder sends).
+const QUEUED_PACKETS: i64 = 4096;
+
+/// Makes the jitter buffers `src` makes hold at most `limit` packets: the thread that reads
+/// the connection waits while one is full (until `give_up`), so the recorder waits on the TCP
+/// connection.
+fn bound_jitterbuffers(src: &gst::Element, limit: i64, give_up: GiveUp) {
+    src.connect("new-manager", false, move |values| {
+        let manager = values.get(1)?.get::<gst::Element>().ok()?;
+        let give_up = give_up.clone();
+        manager.connect("new-jitterbuffer", false, move |values| {
+            if let Some(jitterbuffer) = values.get(1).and_then(|v| v.get::<gst::Element>().ok()) {
+                bound_queue(&jitterbuffer, limit, give_up.clone());
+            }
+            None
+        });
+        None
+    });
+}
+
+/// Whether a waiting thread should stop waiting (the pipeline is being torn down).
+type GiveUp = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// Makes the buffers and lists that go into `element`'s sink and have not yet come out of its
+/// source at most `limit`: what brings more waits (until `give_up`).
+fn bound_queue(element: &gst::Element, limit: i64, give_up: GiveUp) {
+    let (Some(sink), Some(src)) = (element.static_pad("sink"), element.static_pad("src")) else {
+        return;
+    };
+    let queued = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let packets = |info: &gst::PadProbeInfo| match &info.data {
+        Some(gst::PadProbeData::Buffer(_)) => 1,
+        Some(gst::PadProbeData::BufferList(list)) => list.len() as i64,
+        _ => 0,
+    };
+    let out = queued.clone();
+    src.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+        move |_, info| {
+            out.fetch_sub(packets(info), Ordering::Relaxed);
+            gst::PadProbeReturn::Ok
+        },
+    );
+    sink.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+        move |_, info| {
+            queued.fetch_add(packets(info), Ordering::Relaxed);
+            while queued.load(Ordering::Relaxed) > limit && !give_up() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
 }
 
 fn sanitize(label: &str) -> String {
@@ -536,6 +604,97 @@ fn read_stamp(buffer: &gst::Buffer, info: &gst_video::VideoInfo) -> Option<stamp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real jitter buffer whose output is held: with the bound, whoever feeds it (the thread
+    /// reading the recorder's connection) waits once it holds `limit` packets, and goes on when
+    /// the output moves again.
+    #[test]
+    fn a_bounded_jitter_buffer_makes_its_feeder_wait_while_its_output_is_held() {
+        gst::init().expect("GStreamer");
+        let pipeline = gst::parse::launch(
+            "rtpjitterbuffer name=jb latency=0 mode=none ! appsink name=sink sync=false \
+             max-buffers=1 drop=false emit-signals=false",
+        )
+        .expect("the pipeline")
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
+        let jitterbuffer = pipeline.by_name("jb").expect("jitter buffer");
+        let sink = pipeline
+            .by_name("sink")
+            .expect("sink")
+            .downcast::<gst_app::AppSink>()
+            .expect("appsink");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        bound_queue(
+            &jitterbuffer,
+            50,
+            Arc::new(move || stopped.load(Ordering::Relaxed)),
+        );
+        pipeline.set_state(gst::State::Playing).expect("playing");
+        let input = jitterbuffer.static_pad("sink").expect("sink pad");
+        assert!(input.send_event(gst::event::StreamStart::new("held")));
+        let caps = gst::Caps::builder("application/x-rtp")
+            .field("media", "video")
+            .field("clock-rate", 90_000i32)
+            .field("encoding-name", "H264")
+            .field("payload", 96i32)
+            .build();
+        assert!(input.send_event(gst::event::Caps::new(&caps)));
+        let segment = gst::FormattedSegment::<gst::ClockTime>::new();
+        assert!(input.send_event(gst::event::Segment::new(&segment)));
+        let fed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counting = fed.clone();
+        let feeder = std::thread::spawn(move || {
+            for n in 0u16..400 {
+                let mut packet = vec![0x80, 96];
+                packet.extend_from_slice(&n.to_be_bytes());
+                packet.extend_from_slice(&(u32::from(n) * 3000).to_be_bytes());
+                packet.extend_from_slice(&[0, 0, 0, 7, 0x41, 0x9a, 0, 0]);
+                let mut buffer = gst::Buffer::from_mut_slice(packet);
+                {
+                    let buffer = buffer.get_mut().expect("writable");
+                    let at = gst::ClockTime::from_mseconds(u64::from(n));
+                    buffer.set_pts(at);
+                    buffer.set_dts(at);
+                }
+                if input.chain(buffer).is_err() {
+                    break;
+                }
+                counting.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        // The feeder stops moving: the output holds a packet or two, the buffer `limit`.
+        let settled = |fed: &std::sync::atomic::AtomicUsize| {
+            let mut last = usize::MAX;
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let now = fed.load(Ordering::Relaxed);
+                if now == last {
+                    return now;
+                }
+                last = now;
+            }
+        };
+        let held = settled(&fed);
+        assert!((50..=53).contains(&held), "{held} packets fed while held");
+        // The output moves again: everything goes through.
+        let mut taken = 0;
+        while taken < 400 {
+            if sink
+                .try_pull_sample(gst::ClockTime::from_seconds(5))
+                .is_none()
+            {
+                break;
+            }
+            taken += 1;
+        }
+        assert_eq!(taken, 400, "every packet came out");
+        feeder.join().expect("the feeder");
+        assert_eq!(fed.load(Ordering::Relaxed), 400);
+        stop.store(true, Ordering::Relaxed);
+        pipeline.set_state(gst::State::Null).expect("stopped");
+    }
 
     #[test]
     fn the_onvif_replay_extension_gives_the_capture_time() {

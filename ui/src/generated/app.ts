@@ -156,7 +156,11 @@ export type TileReplayView = { tile: number,
 /**
  * The instant the replay started from, Unix ms.
  */
-from_ms: number, };
+from_ms: number, 
+/**
+ * Following the wall's playback clock.
+ */
+paced: boolean, };
 
 /**
  * Where a wall's playback clock stands: every replaying tile shows this instant.
@@ -169,7 +173,15 @@ at_ms: number,
 /**
  * Times real time (1/4 to 16).
  */
-rate: number, paused: boolean, };
+rate: number, 
+/**
+ * Paused by the operator.
+ */
+paused: boolean, 
+/**
+ * Still waiting for the tiles to show the instant it starts at.
+ */
+starting: boolean, };
 
 /**
  * A wall as the console sees it.

@@ -293,6 +293,14 @@ export type AlarmFilter = { site: string | null,
  */
 state: string | null, 
 /**
+ * Raised at or after this instant (RFC 3339).
+ */
+from: string | null, 
+/**
+ * Raised before this instant (RFC 3339).
+ */
+to: string | null, 
+/**
  * At most this many, most urgent and newest first (default 200, at most 1000).
  */
 limit: number | null, };

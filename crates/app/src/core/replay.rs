@@ -127,7 +127,8 @@ impl Core {
             .walls
             .lock()
             .playback(wall)
-            .map_or((1.0, false), |clock| (clock.rate(), clock.is_paused()));
+            .map(|clock| clock.read())
+            .map_or((1.0, false), |clock| (clock.rate, clock.paused));
         self.play_wall_from(wall, at_ms, rate, paused).await
     }
 
@@ -159,20 +160,21 @@ impl Core {
                 place.insert(streams);
             }
         }
-        // The clock stands at the instant until the tiles show it, then runs.
-        let clock = PlaybackClock::paused_at(from_ms * 1000, rate);
+        // The clock stands at the instant until the tiles show it, then runs (unless paused).
+        let clock = PlaybackClock::starting(from_ms * 1000, rate, paused);
         let tiles =
             self.change_walls(|walls, source| walls.replay_all(wall, &clock, &recorded, source))?;
-        if !paused {
-            self.play_when_shown(wall, &tiles, clock);
-        }
+        self.release_when_shown(wall, &tiles, clock);
         Ok(tiles)
     }
 
-    /// Starts `clock` once every tile in `tiles` of `wall` shows its first frame (or after
-    /// [`PLAYBACK_START_WAIT`]), unless the wall has moved on to another clock meanwhile.
-    fn play_when_shown(&self, wall: &str, tiles: &[usize], clock: PlaybackClock) {
+    /// Releases `clock` once every tile in `tiles` of `wall` shows its first frame of this
+    /// playback (or after [`PLAYBACK_START_WAIT`]), unless the wall has moved on to another
+    /// clock meanwhile.
+    fn release_when_shown(&self, wall: &str, tiles: &[usize], clock: PlaybackClock) {
+        let from_ms = clock.now_us().div_euclid(1000);
         let (core, wall, tiles) = (self.me.clone(), wall.to_owned(), tiles.to_vec());
+        let releasing = clock.clone();
         let started = std::thread::Builder::new()
             .name("playback-start".into())
             .spawn(move || {
@@ -189,10 +191,15 @@ impl Core {
                         .stream_health()
                         .iter()
                         .filter(|h| h.wall == wall && tiles.contains(&h.tile))
-                        .filter(|h| h.replay.is_some_and(|r| r.first_capture_ms.is_some()))
+                        // This playback's stream, not the one it replaces (still on screen).
+                        .filter(|h| {
+                            h.replay.is_some_and(|r| {
+                                r.from_ms == from_ms && r.first_capture_ms.is_some()
+                            })
+                        })
                         .count();
                     if shown >= tiles.len() || Instant::now() >= deadline {
-                        clock.play();
+                        clock.release();
                         core.emit_walls();
                         return;
                     }
@@ -202,6 +209,7 @@ impl Core {
             });
         if let Err(error) = started {
             tracing::warn!(%error, "the playback starts without waiting for its first frames");
+            releasing.release();
         }
     }
 

@@ -135,15 +135,20 @@ pub struct PlaybackView {
     pub at_ms: i64,
     /// Times real time (1/4 to 16).
     pub rate: f64,
+    /// Paused by the operator.
     pub paused: bool,
+    /// Still waiting for the tiles to show the instant it starts at.
+    pub starting: bool,
 }
 
 impl From<&PlaybackClock> for PlaybackView {
     fn from(clock: &PlaybackClock) -> Self {
+        let reading = clock.read();
         Self {
-            at_ms: clock.now_us().div_euclid(1000),
-            rate: clock.rate(),
-            paused: clock.is_paused(),
+            at_ms: reading.at_us.div_euclid(1000),
+            rate: reading.rate,
+            paused: reading.paused,
+            starting: reading.held,
         }
     }
 }
@@ -155,6 +160,8 @@ pub struct TileReplayView {
     /// The instant the replay started from, Unix ms.
     #[ts(type = "number")]
     pub from_ms: i64,
+    /// Following the wall's playback clock.
+    pub paced: bool,
 }
 
 /// A monitor a wall window can go on (physical pixels on the desktop).
@@ -238,16 +245,27 @@ struct Wall {
     state: WallState,
     renderer: Option<RenderThread>,
     tours: Vec<Option<TourPosition>>,
-    /// Tiles showing recorded video: from when (Unix µs).
-    replaying: BTreeMap<usize, i64>,
+    /// Tiles showing recorded video.
+    replaying: BTreeMap<usize, Replaying>,
     /// The clock of the wall's synchronised playback (its replaying tiles follow it).
     playback: Option<PlaybackClock>,
 }
 
 impl Wall {
     fn playback(&self) -> Option<PlaybackClock> {
-        self.playback.clone().filter(|_| !self.replaying.is_empty())
+        self.playback
+            .clone()
+            .filter(|_| self.replaying.values().any(|r| r.paced))
     }
+}
+
+/// A tile showing recorded video.
+#[derive(Debug, Clone, Copy)]
+struct Replaying {
+    /// From when, Unix µs.
+    from_us: i64,
+    /// Following the wall's playback clock (not a replay of its own).
+    paced: bool,
 }
 
 /// Tours start (again) at their first camera: after a restart, a layout change or a layout
@@ -476,9 +494,10 @@ impl Walls {
                 replaying: w
                     .replaying
                     .iter()
-                    .map(|(tile, from_us)| TileReplayView {
+                    .map(|(tile, replaying)| TileReplayView {
                         tile: *tile,
-                        from_ms: from_us.div_euclid(1000),
+                        from_ms: replaying.from_us.div_euclid(1000),
+                        paced: replaying.paced,
                     })
                     .collect(),
                 playback: w.playback().as_ref().map(PlaybackView::from),
@@ -852,7 +871,13 @@ impl Walls {
             })?;
         // The wall keeps the tile's alarm flash on whatever it switches to.
         Self::send(wall, WallCommand::Switch(tile, Box::new(replay)))?;
-        wall.replaying.insert(tile, from_us);
+        wall.replaying.insert(
+            tile,
+            Replaying {
+                from_us,
+                paced: clock.is_some(),
+            },
+        );
         Ok(())
     }
 
@@ -868,8 +893,12 @@ impl Walls {
         source: &dyn TileSource,
     ) -> Result<Vec<usize>> {
         let from_us = clock.now_us();
-        let cameras = self.wall(id)?.state.cameras.clone();
+        let wall = self.wall(id)?;
+        let cameras = wall.state.cameras.clone();
+        // The clock first: a tile switched before a later one fails still follows it.
+        wall.playback = Some(clock.clone());
         let mut replaying = Vec::new();
+        let mut problem = None;
         for (tile, camera) in cameras.iter().enumerate() {
             let Some(camera) = camera else {
                 continue;
@@ -878,17 +907,20 @@ impl Walls {
             match self.replay_paced(id, tile, from_us, streams, Some(clock), source) {
                 Ok(()) => replaying.push(tile),
                 Err(error) if error.code == ErrorCode::NotRecorded => {}
-                Err(error) => return Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, tile, "a tile stays as it was");
+                    problem.get_or_insert(error);
+                }
             }
         }
-        if replaying.is_empty() {
-            return Err(AppError::new(
+        match problem {
+            Some(problem) if replaying.is_empty() => Err(problem),
+            _ if replaying.is_empty() => Err(AppError::new(
                 ErrorCode::NotRecorded,
                 "no camera on this wall is recorded: there is nothing to replay",
-            ));
+            )),
+            _ => Ok(replaying),
         }
-        self.wall(id)?.playback = Some(clock.clone());
-        Ok(replaying)
     }
 
     /// The clock of wall `id`'s synchronised playback, while a tile still follows it.

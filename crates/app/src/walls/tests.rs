@@ -280,7 +280,8 @@ fn a_tile_replays_its_camera_until_it_goes_live_or_shows_another() {
         view.replaying,
         vec![TileReplayView {
             tile: 0,
-            from_ms: 1_795_000_000_123
+            from_ms: 1_795_000_000_123,
+            paced: false
         }]
     );
     // The camera stays the tile's; back to live.
@@ -340,7 +341,7 @@ fn a_whole_wall_replays_from_one_instant_and_goes_live_together() {
         walls
             .replay_all(
                 "wall-1",
-                &PlaybackClock::paused_at(1_000, 1.0),
+                &PlaybackClock::starting(1_000, 1.0, false),
                 &BTreeMap::new(),
                 &known
             )
@@ -353,7 +354,7 @@ fn a_whole_wall_replays_from_one_instant_and_goes_live_together() {
     walls
         .assign("wall-1", 5, Some("cam02"), &known)
         .expect("assign");
-    let clock = PlaybackClock::paused_at(7_000_000, 4.0);
+    let clock = PlaybackClock::starting(7_000_000, 4.0, true);
     let tiles = walls
         .replay_all("wall-1", &clock, &BTreeMap::new(), &known)
         .expect("replay");
@@ -366,7 +367,8 @@ fn a_whole_wall_replays_from_one_instant_and_goes_live_together() {
         Some(PlaybackView {
             at_ms: 7_000,
             rate: 4.0,
-            paused: true
+            paused: true,
+            starting: true
         })
     );
     assert!(walls.playback("wall-1").is_some_and(|c| c.same(&clock)));
@@ -378,4 +380,16 @@ fn a_whole_wall_replays_from_one_instant_and_goes_live_together() {
     assert!(view.replaying.is_empty());
     assert_eq!(view.playback, None);
     assert!(walls.playback("wall-1").is_none());
+    // Its tiles gone live one by one, a tile's own replay is not the old playback again.
+    walls
+        .replay_all("wall-1", &clock, &BTreeMap::new(), &known)
+        .expect("replay");
+    walls.go_live("wall-1", 0, &known).expect("live");
+    walls.go_live("wall-1", 5, &known).expect("live");
+    walls
+        .replay("wall-1", 0, 1_000, &[], &known)
+        .expect("instant replay");
+    let view = walls.view("wall-1").expect("wall");
+    assert_eq!(view.playback, None);
+    assert!(!view.replaying[0].paced);
 }

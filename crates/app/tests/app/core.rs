@@ -158,7 +158,7 @@ fn futures_executor_alarm(
             hub::model::AlarmFilter {
                 site: Some("demo-hq".into()),
                 state: Some("new".into()),
-                limit: None,
+                ..Default::default()
             },
         ))
     })

@@ -18,19 +18,34 @@ impl Hub {
                 })
             })
             .transpose()?;
-        let rows = match state {
-            Some(state) => sqlx::query(&format!("{ALARM_SELECT} WHERE site_id = $1 AND state = $2 ORDER BY priority, raised_at DESC LIMIT $3"))
-                .bind(&site)
-                .bind(state.as_str())
-                .bind(limit(filter.limit))
-                .fetch_all(self.db.pool())
-                .await?,
-            None => sqlx::query(&format!("{ALARM_SELECT} WHERE site_id = $1 ORDER BY priority, raised_at DESC LIMIT $2"))
-                .bind(&site)
-                .bind(limit(filter.limit))
-                .fetch_all(self.db.pool())
-                .await?,
-        };
+        // Conditions only when asked for, so that SQLite and PostgreSQL read the same typed
+        // statement.
+        let mut sql = format!("{ALARM_SELECT} WHERE site_id = $1");
+        let mut at = 2;
+        if state.is_some() {
+            sql.push_str(&format!(" AND state = ${at}"));
+            at += 1;
+        }
+        let mut times = Vec::new();
+        for (op, value) in [(">=", &filter.from), ("<", &filter.to)] {
+            if let Some(value) = value {
+                times.push(crate::parse_time(value)?);
+                sql.push_str(&format!(" AND raised_at {op} ${at}"));
+                at += 1;
+            }
+        }
+        sql.push_str(&format!(" ORDER BY priority, raised_at DESC LIMIT ${at}"));
+        let mut query = sqlx::query(&sql).bind(&site);
+        if let Some(state) = state {
+            query = query.bind(state.as_str());
+        }
+        for time in times {
+            query = query.bind(time);
+        }
+        let rows = query
+            .bind(limit(filter.limit))
+            .fetch_all(self.db.pool())
+            .await?;
         rows.iter().map(alarm_from_row).collect()
     }
 

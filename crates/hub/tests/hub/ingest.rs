@@ -137,6 +137,41 @@ async fn simulator_events_reach_the_hub_and_commands_reach_the_simulator(backend
     .await;
     assert_eq!(alarm["door"], door.as_str());
     assert_eq!(alarm["priority"], 1);
+    // Listed by when it was raised (a playback's timeline asks for its window).
+    let raised = chrono::DateTime::parse_from_rfc3339(alarm["raised"].as_str().expect("raised"))
+        .expect("an instant");
+    let window = |from: chrono::DateTime<chrono::FixedOffset>, to| {
+        let encode = |t: chrono::DateTime<chrono::FixedOffset>| {
+            url::form_urlencoded::byte_serialize(t.to_rfc3339().as_bytes()).collect::<String>()
+        };
+        format!(
+            "/api/v1/alarms?site={SITE}&from={}&to={}",
+            encode(from),
+            encode(to)
+        )
+    };
+    let second = chrono::TimeDelta::seconds(1);
+    for (from, to, listed) in [
+        (raised - second, raised + second, true),
+        (raised + second, raised + second * 2, false),
+        (raised - second * 2, raised - second, false),
+    ] {
+        let (status, alarms) = hub.call(Method::GET, &window(from, to), &guard, None).await;
+        assert_eq!(status, 200, "{alarms}");
+        let found = alarms
+            .as_array()
+            .is_some_and(|list| list.iter().any(|a| a["id"] == alarm["id"]));
+        assert_eq!(found, listed, "{from} to {to}: {alarms}");
+    }
+    let (status, _) = hub
+        .call(
+            Method::GET,
+            &format!("/api/v1/alarms?site={SITE}&from=yesterday"),
+            &guard,
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "not an instant");
     assert!(alarm["procedure"].as_str().unwrap_or("").contains("patrol"));
 
     // A guard's unlock goes to the simulator's controller, whose events come back.
