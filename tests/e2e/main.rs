@@ -1027,6 +1027,112 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
     session.end();
 }
 
+/// An incident's evidence export, made and checked in a manager's browser: the recorder's
+/// signed files are kept on the incident and the console says they verify; one byte of the
+/// kept video changed, the console says they do not, and names the file.
+#[test]
+fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
+    let _one = one_at_a_time();
+    let site = start_site(&scratch("evidence-hub"), true);
+    let started = now_ms() as i64;
+    let hub = site.running().hub.clone();
+    site.runtime.block_on(async {
+        let session = hub.login("guard", PASSWORD, "e2e").await.expect("login");
+        let caller = hub.authenticate(&session.token).await.expect("caller");
+        hub.create_incident(
+            &caller,
+            hub::model::NewIncident {
+                id: "inc-evidence".into(),
+                site: testsite::SITE.into(),
+                title: "Forced door at the main entrance".into(),
+                priority: 2,
+                assignee: None,
+                links: vec![hub::model::IncidentLink {
+                    kind: "camera".into(),
+                    id: "cam01".into(),
+                }],
+            },
+        )
+        .await
+        .expect("the incident")
+    });
+    // Seconds well into the recording, their segments on disk.
+    let (from_ms, to_ms) = (started + 6_000, started + 9_000);
+    while (now_ms() as i64) < to_ms + 6_000 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let password = scratch("evidence-manager").join("password");
+    std::fs::write(&password, MANAGER_PASSWORD).expect("password file");
+    let browser = |extra: &[String], screenshot: &Path| -> String {
+        let output = Command::new("node")
+            .current_dir(root().join("ui"))
+            .args(["e2e/evidence.mjs", "--url"])
+            .arg(format!("{}/", site.url()))
+            .args(["--username", "manager", "--password-file"])
+            .arg(&password)
+            .args(["--incident", "inc-evidence"])
+            .args(extra)
+            .arg("--screenshot")
+            .arg(screenshot)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("node with playwright-core (npm ci in ui/)");
+        let said = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        eprintln!("the manager's browser: {said}");
+        said
+    };
+    let shots = scratch("shots");
+    let said = browser(
+        &[
+            "--camera".into(),
+            "cam01".into(),
+            "--from-ms".into(),
+            from_ms.to_string(),
+            "--to-ms".into(),
+            to_ms.to_string(),
+        ],
+        &shots.join("evidence-verified.png"),
+    );
+    let mut words = said.split_whitespace();
+    assert_eq!(words.next(), Some("verified"), "{said}");
+    let export = words.next().expect("the export's id").to_owned();
+
+    // One byte of the kept video changes on the hub.
+    let detail = site.incident("inc-evidence");
+    let video = detail
+        .notes
+        .iter()
+        .flat_map(|n| n.attachments.iter())
+        .find(|a| a.media_type == "video/mp4")
+        .cloned()
+        .unwrap_or_else(|| panic!("no video kept: {:?}", detail.notes));
+    site.runtime.block_on(async {
+        let pool = hub.db.pool();
+        let mut data: Vec<u8> =
+            sqlx::query_scalar("SELECT data FROM attachments WHERE sha256 = $1")
+                .bind(&video.sha256)
+                .fetch_one(pool)
+                .await
+                .expect("the kept video");
+        let middle = data.len() / 2;
+        data[middle] ^= 0x01;
+        sqlx::query("UPDATE attachments SET data = $1 WHERE sha256 = $2")
+            .bind(data)
+            .bind(&video.sha256)
+            .execute(pool)
+            .await
+            .expect("a changed byte");
+    });
+    let said = browser(
+        &["--export".into(), export],
+        &shots.join("evidence-refused.png"),
+    );
+    assert!(
+        said.starts_with("refused") && said.contains(&video.name) && said.contains("NOT verify"),
+        "the console names the changed file: {said}"
+    );
+}
+
 #[test]
 fn a_note_written_while_the_hub_is_away_reaches_it_once_after_the_app_is_killed() {
     let _one = one_at_a_time();

@@ -1,5 +1,6 @@
 // What the browser scripts of the end-to-end test share: their arguments, Chromium with the
 // page's errors on stderr, and signing in through the console's own form.
+import { rmSync } from "node:fs";
 import { launch } from "./chromium.mjs";
 
 /** `--name value` pairs; each of `required` must be there. */
@@ -43,4 +44,25 @@ export async function signIn(page, url, username, password, tab) {
     throw new Error(`sign-in did not complete${problem ? `: ${problem}` : ""}`);
   }
   return shown;
+}
+
+/** Runs a browser script: `body(page)` on a fresh Chromium named `name`; it answers the exit
+ *  code (0 when it says nothing). Any failure prints `error <message>` and exits 1; the browser
+ *  and its profile go in any case. */
+export async function runScript(name, body) {
+  let context;
+  let profile;
+  let code = 0;
+  try {
+    let page;
+    ({ context, profile, page } = await openBrowser(name));
+    code = (await body(page)) ?? 0;
+  } catch (e) {
+    process.stdout.write(`error ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}\n`);
+    code = 1;
+  } finally {
+    await context?.close().catch(() => undefined);
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  }
+  process.exit(code);
 }

@@ -9,18 +9,13 @@
 // Exit 0 when the note was seen; otherwise prints `error <message>` and exits 1. Page console
 // errors go to stderr. Uses Debian's Chromium (/usr/bin/chromium); never downloads a browser.
 
-import { readFileSync, rmSync } from "node:fs";
-import { openBrowser, parseArgs, signIn } from "./console.mjs";
+import { readFileSync } from "node:fs";
+import { parseArgs, runScript, signIn } from "./console.mjs";
 
-let context;
-let profile;
-let code = 0;
-try {
+await runScript("e2e-manager", async (page) => {
   const args = parseArgs(process.argv.slice(2), ["url", "username", "password-file", "incident", "expect-note"]);
   const password = readFileSync(args["password-file"], "utf8").replace(/\r?\n$/, "");
   const waitMs = Number(args["timeout-ms"] ?? 30_000);
-  let page;
-  ({ context, profile, page } = await openBrowser("e2e-manager"));
   const incidentsTab = await signIn(page, args.url, args.username, password, "incidents");
   await incidentsTab.click();
   const row = page.locator(`.incident-list [data-incident-id="${args.incident}"] button`);
@@ -32,11 +27,4 @@ try {
   await page.locator("li.note", { hasText: args["expect-note"] }).first().waitFor({ timeout: waitMs });
   process.stdout.write(`seen ${Date.now()}\n`);
   if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
-} catch (e) {
-  process.stdout.write(`error ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}\n`);
-  code = 1;
-} finally {
-  await context?.close().catch(() => undefined);
-  if (profile) rmSync(profile, { recursive: true, force: true });
-}
-process.exit(code);
+});

@@ -10,17 +10,12 @@
 // Prints `problem <words>` (exit 1) when the console says the video cannot play, `error
 // <message>` (exit 1) on any other failure. Uses Debian's Chromium; never downloads a browser.
 
-import { readFileSync, rmSync } from "node:fs";
-import { openBrowser, parseArgs, signIn } from "./console.mjs";
+import { readFileSync } from "node:fs";
+import { parseArgs, runScript, signIn } from "./console.mjs";
 
-let context;
-let profile;
-let code = 0;
-try {
+await runScript("e2e-video", async (page) => {
   const args = parseArgs(process.argv.slice(2), ["url", "username", "password-file", "camera", "at-ms", "screenshot"]);
   const password = readFileSync(args["password-file"], "utf8").replace(/\r?\n$/, "");
-  let page;
-  ({ context, profile, page } = await openBrowser("e2e-video"));
   await (await signIn(page, args.url, args.username, password, "video")).click();
   const cell = page.locator('.video-cell[data-cell="0"]');
   // The camera by its id, whichever site lists it (the option values are `site/camera`).
@@ -38,17 +33,10 @@ try {
   await Promise.race([shown.waitFor({ timeout: 30_000 }), problem.waitFor({ timeout: 30_000 })]);
   if (await problem.count()) {
     process.stdout.write(`problem ${await problem.textContent()}\n`);
-    code = 1;
+    return 1;
   } else {
     await shown.screenshot({ path: args.screenshot });
     if (args["page-screenshot"]) await page.screenshot({ path: args["page-screenshot"], fullPage: true });
     process.stdout.write(`shown ${args.screenshot}\n`);
   }
-} catch (e) {
-  process.stdout.write(`error ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}\n`);
-  code = 1;
-} finally {
-  await context?.close().catch(() => undefined);
-  if (profile) rmSync(profile, { recursive: true, force: true });
-}
-process.exit(code);
+});

@@ -1,4 +1,5 @@
 import { ErrorNote } from "./ErrorNote";
+import { Evidence } from "./Evidence";
 import { when } from "./time";
 import { useEffect, useState, type FormEvent } from "react";
 import { priorityLook } from "./alarms";
@@ -415,6 +416,7 @@ function IncidentView(props: {
         )}
         {entries.length === 0 && <li className="empty">Nothing yet.</li>}
       </ol>
+      <Evidence transport={transport} detail={detail} write={write} />
       {write && (
         <form className="add-note" onSubmit={addNoteNow}>
           <textarea name="note" aria-label="New note" rows={3} value={text} onChange={(e) => setText(e.target.value)} />

@@ -158,7 +158,7 @@ export function Playback(props: {
         </button>
       </div>
       <div
-        className="timeline"
+        className="playback-timeline"
         role="slider"
         aria-label="Recorded time: click to go there"
         aria-valuemin={span.from}

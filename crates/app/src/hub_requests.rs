@@ -27,6 +27,7 @@ const READABLE: &[&str] = &[
     "me",
     "rights",
     "attachments",
+    "exports",
 ];
 
 /// Splits `/a/b?x=1` into checked segments; refuses anything that could leave `/api/v1`.
@@ -105,6 +106,14 @@ pub fn classify(method: &str, path: &str, body: &serde_json::Value) -> Result<Wr
         }
         ("POST", ["incidents", incident, "notes"]) => {
             queued(format!("Note on incident {incident}"), "id")
+        }
+        // An export needs the recorders now, and its id makes it once: now or not.
+        ("POST", ["incidents", _, "exports"]) => {
+            if has_id(body, "id") {
+                Ok(WriteRoute::Direct)
+            } else {
+                Err(AppError::bad_input("an export needs a client-made `id`"))
+            }
         }
         ("POST", ["sites", _, "bookmarks"]) => {
             let camera = body.get("camera").and_then(|c| c.as_str()).unwrap_or("");
@@ -211,5 +220,11 @@ mod tests {
         assert!(classify("POST", "/incidents?x=1", &json!({"id": "x"})).is_err());
         assert!(classify("POST", "/sites/s/doors/d/commands", &json!({})).is_err());
         assert!(classify("POST", "/sites/s/bookmarks", &json!({"camera": "cam01"})).is_err());
+        assert!(classify("POST", "/incidents/i1/exports", &json!({"cameras": []})).is_err());
+        assert!(matches!(
+            classify("POST", "/incidents/i1/exports", &json!({"id": "e1"})),
+            Ok(WriteRoute::Direct)
+        ));
+        assert!(check_read("/exports/e1/check").is_ok());
     }
 }

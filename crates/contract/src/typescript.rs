@@ -85,6 +85,7 @@ fn hub_declarations() -> (String, Vec<String>) {
         AuditFilter,
         Tour, LayoutBody, SavedLayout,
         NewBookmark, Bookmark, BookmarkFilter,
+        NewExport, ExportState, EvidenceExport, ExportCheck, ManifestCheck, FileCheck,
         Recorder, CameraRecorder, StreamName, StreamMode, TicketRequest, StreamTicket,
         EvidenceLock, NewEvidenceLock, LockFilter, RecordingRange, RecordingState, StreamHealthReport,
         StorageReport, RefusedTicket, RecorderReport, RecorderSync, RecorderHealth, CameraEvent,

@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "bookmarks",
         include_str!("../migrations/0006_bookmarks.sql"),
     ),
+    (7, "exports", include_str!("../migrations/0007_exports.sql")),
 ];
 
 /// Which SQL server is behind the pool.

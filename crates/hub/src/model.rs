@@ -3,8 +3,8 @@
 //! inputs into them.
 
 pub use contract::{
-    alarms::*, auth::*, bookmarks::*, error::*, events::*, feed::*, incidents::*, layouts::*,
-    recorders::*, rights::*, site::*,
+    alarms::*, auth::*, bookmarks::*, error::*, events::*, exports::*, feed::*, incidents::*,
+    layouts::*, recorders::*, rights::*, site::*,
 };
 
 /// A site file and its floor plans (read from beside it), without streams or controller.

@@ -9,6 +9,10 @@
 //!   capture time of its first frame in `X-Watchfloor-Start`, so that a player shows from
 //!   `from` on, and its codec in `X-Watchfloor-Codec` (`h264`, `h265`, `jpeg`), so that a
 //!   player can say it cannot decode it. A player asks again from where an answer ended.
+//! - `POST /v1/{camera}/{stream}/export?from=&to=&reason=`: the range's signed export (see
+//!   [`crate::export`], at most half an hour), every file of its folder as JSON
+//!   `[{name, media_type, data}]` (base64): what the hub keeps on an incident. Made in the
+//!   ticket's user's name.
 //!
 //! Each request carries a replay ticket for that very stream as `Authorization: Bearer`; the
 //! check and its refusals are the restream's ([`crate::restream`]).
@@ -44,7 +48,38 @@ struct Playback {
     streams: BTreeMap<(String, StreamKind), Recorded>,
     /// Media answers being made at once: each is a thread and two pipelines.
     answering: Arc<tokio::sync::Semaphore>,
+    exporting: Exporting,
 }
+
+/// What a signed export needs: the recorder's name and key, and a scratch folder.
+#[derive(Debug, Clone)]
+pub struct Exporting {
+    recorder: String,
+    signer: Arc<keys::SigningKey>,
+    scratch: std::path::PathBuf,
+}
+
+impl Exporting {
+    /// The recorder `recorder`'s key from `data_dir` (made when missing), exports made in its
+    /// `exports/` folder (emptied of what a killed export left).
+    pub fn new(recorder: &str, data_dir: &std::path::Path) -> Result<Self, String> {
+        let signer = keys::SigningKey::load_or_create(&data_dir.join("signing.key"))
+            .map_err(|e| format!("the recorder's signing key: {e}"))?;
+        let scratch = data_dir.join("exports");
+        if scratch.exists() {
+            std::fs::remove_dir_all(&scratch)
+                .map_err(|e| format!("cannot empty {}: {e}", scratch.display()))?;
+        }
+        Ok(Self {
+            recorder: recorder.to_owned(),
+            signer: Arc::new(signer),
+            scratch,
+        })
+    }
+}
+
+/// The longest export.
+const MAX_EXPORT_US: i64 = contract::MAX_EXPORT_S * 1_000_000;
 
 /// The HTTP playback, serving on a thread of its own; dropping it stops it.
 #[derive(Debug)]
@@ -62,6 +97,7 @@ impl HttpPlayback {
         port: u16,
         checker: Arc<Checker>,
         recorded: Vec<Recorded>,
+        exporting: Exporting,
     ) -> Result<Self, String> {
         let listener = std::net::TcpListener::bind((host, port))
             .map_err(|e| format!("cannot serve HTTP on {host}:{port}: {e}"))?;
@@ -79,6 +115,7 @@ impl HttpPlayback {
                 .map(|r| ((r.camera.clone(), r.kind), r))
                 .collect(),
             answering: Arc::new(tokio::sync::Semaphore::new(MAX_ANSWERS)),
+            exporting,
         });
         let app = axum::Router::new()
             .route(
@@ -86,6 +123,7 @@ impl HttpPlayback {
                 axum::routing::get(timeline),
             )
             .route("/v1/{camera}/{stream}/media", axum::routing::get(media))
+            .route("/v1/{camera}/{stream}/export", axum::routing::post(export))
             .with_state(state);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -201,6 +239,16 @@ fn authorised<'a>(
     camera: &str,
     stream: &str,
 ) -> Result<&'a Recorded, Refused> {
+    authorised_for(playback, headers, camera, stream).map(|(recorded, _)| recorded)
+}
+
+/// The same, and who the ticket is for.
+fn authorised_for<'a>(
+    playback: &'a Playback,
+    headers: &HeaderMap,
+    camera: &str,
+    stream: &str,
+) -> Result<(&'a Recorded, contract::TicketClaims), Refused> {
     let ticket = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -225,14 +273,15 @@ fn authorised<'a>(
         })
         .ok_or_else(|| tickets::Refusal::BadPath(format!("/{camera}/{stream}")));
     let kind = asked.as_ref().map(|a| a.kind).ok();
-    if playback.checker.check(ticket, asked).is_none() {
+    let Some(claims) = playback.checker.check(ticket, asked) else {
         return Err(refuse(
             StatusCode::FORBIDDEN,
             "forbidden",
             "the ticket does not open this stream's recording",
         ));
-    }
+    };
     kind.and_then(|kind| playback.streams.get(&(camera.to_owned(), kind)))
+        .map(|recorded| (recorded, claims))
         .ok_or_else(|| {
             refuse(
                 StatusCode::NOT_FOUND,
@@ -240,6 +289,17 @@ fn authorised<'a>(
                 format!("{camera}/{stream} is not recorded here"),
             )
         })
+}
+
+/// A place among the answers being made, or 503 when they are all taken.
+fn answer_permit(playback: &Playback) -> Result<tokio::sync::OwnedSemaphorePermit, Refused> {
+    playback.answering.clone().try_acquire_owned().map_err(|_| {
+        refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("{MAX_ANSWERS} answers are being made already; ask again shortly"),
+        )
+    })
 }
 
 /// A query's time, in Unix µs.
@@ -356,13 +416,9 @@ async fn media(
         Ok(asked) => asked,
         Err(refused) => return refused.into_response(),
     };
-    let Ok(permit) = playback.answering.clone().try_acquire_owned() else {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            format!("{MAX_ANSWERS} answers are being made already; ask again shortly"),
-        )
-        .into_response();
+    let permit = match answer_permit(&playback) {
+        Ok(permit) => permit,
+        Err(refused) => return refused.into_response(),
     };
     let (chunks, body) = tokio::sync::mpsc::channel::<Vec<u8>>(QUEUED_CHUNKS);
     let (started_tx, started) = tokio::sync::oneshot::channel::<Result<(i64, Codec), MediaError>>();
@@ -410,6 +466,146 @@ async fn media(
         HeaderValue::from_static(codec.name()),
     );
     response
+}
+
+async fn export(
+    State(playback): State<Arc<Playback>>,
+    Path((camera, stream)): Path<(String, String)>,
+    Query(query): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let asked =
+        authorised_for(&playback, &headers, &camera, &stream).and_then(|(recorded, claims)| {
+            let (from, to) = range(
+                &query,
+                |from, to| match (from, to) {
+                    (Some(from), Some(to)) => Ok((from, to)),
+                    _ => Err(refuse(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        "from and to: required",
+                    )),
+                },
+                MAX_EXPORT_US,
+            )?;
+            let reason = query.get("reason").cloned().unwrap_or_default();
+            if reason.trim().is_empty() || reason.len() > 500 {
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "reason: why the video is exported (at most 500 bytes)",
+                ));
+            }
+            Ok((recorded.clone(), claims.user, from, to, reason))
+        });
+    let (recorded, user, from_us, to_us, reason) = match asked {
+        Ok(asked) => asked,
+        Err(refused) => return refused.into_response(),
+    };
+    let permit = match answer_permit(&playback) {
+        Ok(permit) => permit,
+        Err(refused) => return refused.into_response(),
+    };
+    let exporting = playback.exporting.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        let made = export_files(&exporting, &recorded, user, reason, from_us, to_us);
+        drop(permit);
+        made
+    })
+    .await;
+    match made {
+        Ok(Ok(files)) => axum::Json(files).into_response(),
+        Ok(Err(crate::export::ExportError::Empty)) => refuse(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "nothing of that range is recorded",
+        )
+        .into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(camera, "export: {e}");
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()).into_response()
+        }
+        Err(e) => {
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()).into_response()
+        }
+    }
+}
+
+/// Makes the export in a scratch folder, reads its files, and removes it.
+fn export_files(
+    exporting: &Exporting,
+    recorded: &Recorded,
+    requested_by: String,
+    reason: String,
+    from_us: i64,
+    to_us: i64,
+) -> Result<Vec<contract::NewAttachment>, crate::export::ExportError> {
+    use base64::Engine;
+    static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = exporting.scratch.join(format!(
+        "{}-{}-{}",
+        recorded.camera,
+        crate::recording::now_us(),
+        MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let request = crate::export::ExportRequest {
+        streams: vec![(recorded.camera.clone(), recorded.kind)],
+        from_us,
+        to_us,
+        requested_by,
+        reason,
+    };
+    let made = crate::export::export(
+        &recorded.index,
+        &recorded.video_dir,
+        &exporting.recorder,
+        &exporting.signer,
+        &request,
+        &dir,
+        crate::recording::now_us(),
+    )
+    .and_then(|_| {
+        let mut files = Vec::new();
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            crate::export::ExportError::Io(dir.display().to_string(), e.to_string())
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| {
+                    crate::export::ExportError::Io(dir.display().to_string(), e.to_string())
+                })?
+                .path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let data = std::fs::read(&path).map_err(|e| {
+                crate::export::ExportError::Io(path.display().to_string(), e.to_string())
+            })?;
+            files.push(contract::NewAttachment {
+                media_type: media_type(&name).to_owned(),
+                name,
+                data: base64::engine::general_purpose::STANDARD.encode(data),
+            });
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(files)
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    made
+}
+
+/// The MIME type of an export's file, by its name.
+fn media_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("mp4") => "video/mp4",
+        Some("json") => "application/json",
+        Some("pem") => "application/x-pem-file",
+        Some("txt") => "text/plain",
+        Some("sig") => "application/octet-stream",
+        _ if name == "SHA256SUMS" => "text/plain",
+        _ => "application/octet-stream",
+    }
 }
 
 enum MediaError {

@@ -406,14 +406,18 @@ impl Recorder {
                         kind: *kind,
                     })
                     .collect();
+                // The HTTP playback also makes signed exports for the hub.
+                let http = match &r.http {
+                    Some((host, port)) => Some((
+                        host.as_str(),
+                        *port,
+                        http_playback::Exporting::new(&config.id, &config.data_dir)
+                            .map_err(restream::RestreamError::Http)?,
+                    )),
+                    None => None,
+                };
                 restream::Restream::start(
-                    &r.host,
-                    r.port,
-                    &r.hub_key,
-                    &config.id,
-                    &feeds,
-                    recorded,
-                    r.http.as_ref().map(|(host, port)| (host.as_str(), *port)),
+                    &r.host, r.port, &r.hub_key, &config.id, &feeds, recorded, http,
                 )
             })
             .transpose()?;

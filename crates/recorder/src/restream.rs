@@ -510,7 +510,7 @@ impl Restream {
         recorder: &str,
         feeds: &[Arc<LiveFeed>],
         recorded: Vec<crate::replay::Recorded>,
-        http: Option<(&str, u16)>,
+        http: Option<(&str, u16, crate::http_playback::Exporting)>,
     ) -> Result<Self, RestreamError> {
         // The ONVIF server: it understands `Require: onvif-replay` and its play modes.
         let server: gst_rtsp_server::RTSPServer = gst_rtsp_server::RTSPOnvifServer::new().upcast();
@@ -538,12 +538,13 @@ impl Restream {
             *feed.on_codec.lock() = Some(OnCodec(Box::new(mount)));
         }
         let http = http
-            .map(|(host, port)| {
+            .map(|(host, port, exporting)| {
                 crate::http_playback::HttpPlayback::start(
                     host,
                     port,
                     checker.clone(),
                     recorded.clone(),
+                    exporting,
                 )
                 .map_err(RestreamError::Http)
             })

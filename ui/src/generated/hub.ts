@@ -495,6 +495,94 @@ incident: string | null,
 limit: number | null, };
 
 /**
+ * `POST /api/v1/incidents/{incident}/exports`.
+ */
+export type NewExport = { 
+/**
+ * Client-made id: the export's id (the same request again answers the same export).
+ */
+id: string, 
+/**
+ * Cameras of the incident's site, each exported by the recorder that records it.
+ */
+cameras: Array<string>, 
+/**
+ * RFC 3339.
+ */
+from: string, 
+/**
+ * RFC 3339; at most [`MAX_EXPORT_S`] after `from`.
+ */
+to: string, 
+/**
+ * Why: written into the signed manifest and onto the evidence lock.
+ */
+reason: string, };
+
+export type ExportState = "running" | "done" | "failed";
+
+/**
+ * An export and how far it has come.
+ */
+export type EvidenceExport = { id: string, incident: string, site: string, cameras: Array<string>, 
+/**
+ * RFC 3339.
+ */
+from: string, to: string, reason: string, state: ExportState, 
+/**
+ * Cameras exported so far, of `cameras.len()`.
+ */
+done: number, 
+/**
+ * The notes holding each camera's files, in the order they came.
+ */
+notes: Array<string>, 
+/**
+ * What went wrong, when it failed.
+ */
+error?: string, created_by: string, 
+/**
+ * RFC 3339.
+ */
+created: string, };
+
+/**
+ * `GET /api/v1/exports/{export}/check`: the files kept on the hub checked again against
+ * the manifests their recorders signed.
+ */
+export type ExportCheck = { export: string, 
+/**
+ * Every manifest's signature holds and every file it names is there, unchanged.
+ */
+verified: boolean, manifests: Array<ManifestCheck>, };
+
+/**
+ * One camera's signed manifest, as checked.
+ */
+export type ManifestCheck = { note: string, 
+/**
+ * The recorder that signed it, and its key (hex) as the hub knows it.
+ */
+recorder: string, recorder_key: string, signature_valid: boolean, requested_by: string, reason: string, 
+/**
+ * RFC 3339.
+ */
+from: string, to: string, files: Array<FileCheck>, };
+
+/**
+ * One file a manifest names.
+ */
+export type FileCheck = { name: string, camera: string, bytes: number, 
+/**
+ * What the manifest says.
+ */
+sha256: string, 
+/**
+ * The file is on the hub and hashes to it.
+ */
+intact: boolean, };
+
+/**
  * A recorder the hub knows.
  */
 export type Recorder = { id: string, name: string, 

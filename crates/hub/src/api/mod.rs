@@ -3,6 +3,7 @@
 //! origins configured.
 
 mod doc;
+mod exports;
 mod extract;
 mod handlers;
 mod recordings;
@@ -20,6 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use exports::*;
 use handlers::*;
 use recordings::*;
 use std::sync::Arc;
@@ -75,6 +77,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(stream_ticket))
         .routes(routes!(recording_timeline))
         .routes(routes!(recording_media))
+        .routes(routes!(create_export, list_exports))
+        .routes(routes!(check_export))
         .routes(routes!(recorder_health))
         .routes(routes!(recorder_sync))
         .routes(routes!(list_locks, create_lock))

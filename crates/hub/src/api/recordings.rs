@@ -69,17 +69,25 @@ impl Drop for Streamed {
 /// One client for every recorder (connections are kept between requests).
 fn client() -> Result<&'static reqwest::Client, HubError> {
     static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .connect_timeout(CONNECT)
-                .read_timeout(SILENCE)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| HubError::Internal(format!("HTTP client for recorders: {e}")))
+    recorder_client(&CLIENT, SILENCE)
+}
+
+/// The client in `slot` (made once): it connects within [`CONNECT`], waits at most `silence`
+/// for anything from a recorder, and follows no redirect.
+pub(super) fn recorder_client(
+    slot: &'static OnceLock<Result<reqwest::Client, String>>,
+    silence: Duration,
+) -> Result<&'static reqwest::Client, HubError> {
+    slot.get_or_init(|| {
+        reqwest::Client::builder()
+            .connect_timeout(CONNECT)
+            .read_timeout(silence)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| HubError::Internal(format!("HTTP client for recorders: {e}")))
 }
 
 /// Asks the recorder for `what` (`timeline` or `media`) of the source over `range`; its

@@ -19,6 +19,7 @@ mod bookmarks;
 mod doors;
 mod events;
 mod evidence;
+mod exports;
 mod incidents;
 mod layouts;
 mod recorders;

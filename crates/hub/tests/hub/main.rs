@@ -7,6 +7,7 @@ mod deploy;
 mod document;
 mod durability;
 mod evidence;
+mod exports;
 mod feed;
 mod hostile;
 mod ingest;

@@ -438,6 +438,75 @@ impl TestHub {
     }
 }
 
+/// A recorder beside the hub that records cam01's sub-stream in one-second segments and serves
+/// recorded video over HTTP (its playback address), with its public key (hex).
+pub struct PlaybackRecorder {
+    pub key: String,
+    pub playback: String,
+    /// Kept running (with its simulator) while this lives.
+    _recorder: recorder::Recorder,
+    _beside: RecorderBeside,
+}
+
+impl TestHub {
+    pub async fn playback_recorder(&self, name: &str) -> PlaybackRecorder {
+        let beside = self.recorder_beside(name).await;
+        let key = keys::SigningKey::load_or_create(&beside.data.join("signing.key")).expect("key");
+        let config = beside.config(
+            &format!(
+                "segment = \"1s\"\nrecord = \"sub\"\n\
+                 [restream]\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\n\
+                 hub_key = \"{}\"",
+                self.running.hub.ticket_key()
+            ),
+            "",
+            "",
+        );
+        let recorder = recorder::Recorder::start(config).expect("the recorder starts");
+        let port = recorder
+            .restream()
+            .and_then(|r| r.http_port())
+            .expect("the recorder's HTTP playback");
+        PlaybackRecorder {
+            key: key.public_hex(),
+            playback: format!("http://127.0.0.1:{port}"),
+            _recorder: recorder,
+            _beside: beside,
+        }
+    }
+
+    /// The first stretch of cam01's sub-stream recording longer than three seconds, once there
+    /// is one, as (from, to), through `cookie`'s session.
+    pub async fn recorded_span(&self, cookie: &str) -> (String, String) {
+        let path = format!("/api/v1/sites/{SITE}/cameras/cam01/recording/sub/timeline");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let answer = self
+                .http
+                .get(self.url(&path))
+                .header(reqwest::header::COOKIE, cookie)
+                .send()
+                .await
+                .expect("answer");
+            assert_eq!(answer.status(), 200);
+            let timeline: contract::RecordingTimeline = answer.json().await.expect("timeline");
+            let long = timeline.spans.iter().find(|s| {
+                let from = chrono::DateTime::parse_from_rfc3339(&s.from).expect("from");
+                let to = chrono::DateTime::parse_from_rfc3339(&s.to).expect("to");
+                to - from > chrono::TimeDelta::seconds(3)
+            });
+            if let Some(span) = long {
+                return (span.from.clone(), span.to.clone());
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no 3 s recorded: {timeline:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    }
+}
+
 impl RecorderBeside {
     /// The recorder's configuration: `head` (its keys and tables before `[hub]`), the `[hub]`
     /// table with `hub` lines added, and camera `cam01` with `camera` lines added.

@@ -1,0 +1,150 @@
+//! Evidence exports from incidents: the request answers at once with the export (its ranges
+//! locked); a task of the hub's then asks each camera's recorder for its signed export, with
+//! a replay ticket in the caller's name, and hands the files to the domain, which checks them
+//! and keeps them as a note ([`crate::store::Hub::export_arrived`]). This is transport.
+
+use super::AppState;
+use super::extract::*;
+use crate::HubError;
+use crate::model::*;
+use crate::store::Hub;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// How long a recorder may take to make an export (it remuxes the range before it answers).
+const MAKING: Duration = Duration::from_secs(300);
+/// The largest export answer the hub takes from a recorder (files kept in its database).
+const MAX_ANSWER_BYTES: usize = 512 << 20;
+
+fn client() -> Result<&'static reqwest::Client, HubError> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    super::recordings::recorder_client(&CLIENT, MAKING)
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/exports", tag = "incidents",
+    security(("bearer" = [])), params(("id" = String, Path)), request_body = NewExport,
+    responses((status = 202, body = EvidenceExport,
+               description = "Started: each camera's range is locked; the files follow as notes \
+                              on the incident (the export's `done` counts them)"),
+              (status = 200, body = EvidenceExport, description = "The same request again"),
+              (status = 409, body = ErrorBody, description = "The id is taken by another export")))]
+pub(super) async fn create_export(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(incident): Path<String>,
+    Body(new): Body<NewExport>,
+) -> ApiResult<(StatusCode, Json<EvidenceExport>)> {
+    let (export, made) = state.hub.create_export(&caller, &incident, new).await?;
+    if !made {
+        return Ok((StatusCode::OK, Json(export)));
+    }
+    let (hub, job) = (state.hub.clone(), export.clone());
+    tokio::spawn(async move {
+        if let Err(error) = run(&hub, &caller, &job).await {
+            tracing::warn!(export = %job.id, %error, "evidence export failed");
+            if let Err(error) = hub.export_failed(&job.id, &error.to_string()).await {
+                tracing::error!(export = %job.id, %error, "the failed export is not recorded");
+            }
+        }
+    });
+    Ok((StatusCode::ACCEPTED, Json(export)))
+}
+
+/// Each camera's export from its recorder, one after the other.
+async fn run(hub: &Arc<Hub>, caller: &Caller, export: &EvidenceExport) -> Result<(), HubError> {
+    for camera in &export.cameras {
+        let files = fetch(hub, caller, export, camera).await?;
+        hub.export_arrived(caller, &export.id, camera, files)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `camera`'s signed export from its recorder: of its main stream, or its sub-stream where
+/// only that is recorded.
+async fn fetch(
+    hub: &Hub,
+    caller: &Caller,
+    export: &EvidenceExport,
+    camera: &str,
+) -> Result<Vec<NewAttachment>, HubError> {
+    let mut last = None;
+    for stream in [StreamName::Main, StreamName::Sub] {
+        let source = hub
+            .recording_source(caller, &export.site, camera, stream)
+            .await?;
+        let mut url = url::Url::parse(&format!("{}/export", source.url))
+            .map_err(|e| HubError::Internal(format!("the recorder's playback address: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("from", &export.from)
+            .append_pair("to", &export.to)
+            .append_pair("reason", &export.reason);
+        let mut answer = client()?
+            .post(url)
+            .bearer_auth(&source.ticket)
+            .send()
+            .await
+            .map_err(|e| {
+                HubError::Upstream(format!("{camera}'s recorder cannot be reached: {e}"))
+            })?;
+        let status = answer.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            last = Some(HubError::Upstream(format!(
+                "{camera}'s recorder has nothing of that range"
+            )));
+            continue;
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = answer
+            .chunk()
+            .await
+            .map_err(|e| HubError::Upstream(format!("{camera}'s export: {e}")))?
+        {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(HubError::Upstream(format!(
+                    "{camera}'s export is larger than {} MiB: export a shorter range",
+                    MAX_ANSWER_BYTES >> 20
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !status.is_success() {
+            let message = serde_json::from_slice::<ErrorBody>(&body)
+                .map(|b| b.message)
+                .unwrap_or_else(|_| format!("it answered {status}"));
+            return Err(HubError::Upstream(format!(
+                "{camera}'s recorder: {message}"
+            )));
+        }
+        return serde_json::from_slice(&body)
+            .map_err(|e| HubError::Upstream(format!("{camera}'s export: {e}")));
+    }
+    Err(last.unwrap_or_else(|| HubError::Upstream(format!("{camera} is not recorded"))))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/exports", tag = "incidents",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = [EvidenceExport])))]
+pub(super) async fn list_exports(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(incident): Path<String>,
+) -> ApiResult<Json<Vec<EvidenceExport>>> {
+    Ok(Json(state.hub.exports(&caller, &incident).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/exports/{id}/check", tag = "incidents",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ExportCheck,
+               description = "The files as the hub keeps them, checked against the manifests \
+                              their recorders signed")))]
+pub(super) async fn check_export(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ExportCheck>> {
+    Ok(Json(state.hub.check_export(&caller, &id).await?))
+}

@@ -1,0 +1,190 @@
+//! Evidence exports from an incident, against a real recorder: a supervisor exports cam01's
+//! range for an incident; the range is locked at once, the recorder's signed files arrive as a
+//! note on the incident, and the hub's check of them against the signed manifest holds, until
+//! one byte of the stored video changes. Someone of another site, a range too long and a
+//! camera that is not there are refused; the same request again makes nothing twice.
+
+use crate::on_both;
+use crate::support::{Backend, SITE, TestHub};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+on_both!(an_incidents_evidence_export_is_signed_kept_locked_and_checked);
+async fn an_incidents_evidence_export_is_signed_kept_locked_and_checked(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let admin = hub.login("it-admin").await;
+    let recorder = hub
+        .playback_recorder(&format!("export-recorder-{backend:?}"))
+        .await;
+    let (status, saved) = hub
+        .register_recorder(&admin, "rec-1", &recorder.key, Some(&recorder.playback))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let supervisor = hub.login("supervisor").await;
+    let (status, made) = hub
+        .call(
+            Method::POST,
+            "/api/v1/incidents",
+            &supervisor,
+            Some(
+                json!({"id": "inc-export", "site": SITE, "title": "Forced door at the dock",
+                        "priority": 2, "links": []}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    let cookie = hub.browser_cookie("supervisor").await;
+    let (span_from, _) = hub.recorded_span(&cookie).await;
+    let from = chrono::DateTime::parse_from_rfc3339(&span_from).expect("from")
+        + chrono::TimeDelta::milliseconds(500);
+    let to = from + chrono::TimeDelta::seconds(2);
+    let at = |t: chrono::DateTime<chrono::FixedOffset>| {
+        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let path = "/api/v1/incidents/inc-export/exports";
+    let new = json!({"id": "exp-1", "cameras": ["cam01"], "from": at(from), "to": at(to),
+                     "reason": "Forced door at the dock"});
+
+    // Refused: a guard of another site, a range too long, a camera not there.
+    let outsider = hub.login("other-guard").await;
+    let (status, _) = hub
+        .call(Method::POST, path, &outsider, Some(new.clone()))
+        .await;
+    assert!(
+        status == 403 || status == 404,
+        "another site's guard: {status}"
+    );
+    let mut long = new.clone();
+    long["to"] = json!(at(from + chrono::TimeDelta::minutes(31)));
+    long["id"] = json!("exp-long");
+    let (status, _) = hub.call(Method::POST, path, &supervisor, Some(long)).await;
+    assert_eq!(status, 400, "at most half an hour");
+    let mut elsewhere = new.clone();
+    elsewhere["cameras"] = json!(["cam99"]);
+    elsewhere["id"] = json!("exp-elsewhere");
+    let (status, _) = hub
+        .call(Method::POST, path, &supervisor, Some(elsewhere))
+        .await;
+    assert_eq!(status, 404, "no such camera");
+
+    // Started: the range is locked at once; the same request again is the same export.
+    let (status, started) = hub
+        .call(Method::POST, path, &supervisor, Some(new.clone()))
+        .await;
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(started["state"], "running");
+    let (status, again) = hub.call(Method::POST, path, &supervisor, Some(new)).await;
+    assert_eq!((status, &again["id"]), (200, &json!("exp-1")), "{again}");
+    let (_, locks) = hub
+        .call(
+            Method::GET,
+            &format!("/api/v1/sites/{SITE}/locks"),
+            &supervisor,
+            None,
+        )
+        .await;
+    assert!(
+        locks
+            .as_array()
+            .is_some_and(|l| l.iter().any(|lock| lock["camera"] == "cam01"
+                && lock["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("inc-export")))),
+        "{locks}"
+    );
+
+    // Done: the files are a note on the incident.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let export = loop {
+        let (status, list) = hub.call(Method::GET, path, &supervisor, None).await;
+        assert_eq!(status, 200, "{list}");
+        let export = list[0].clone();
+        if export["state"] != "running" {
+            break export;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the export never ended: {export}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(export["state"], "done", "{export}");
+    assert_eq!(export["done"], 1);
+    let (_, detail) = hub
+        .call(
+            Method::GET,
+            "/api/v1/incidents/inc-export",
+            &supervisor,
+            None,
+        )
+        .await;
+    let note = detail["notes"]
+        .as_array()
+        .and_then(|notes| notes.iter().find(|n| n["id"] == "exp-1-cam01"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no export note: {detail}"));
+    let names: Vec<&str> = note["attachments"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["name"].as_str()).collect())
+        .unwrap_or_default();
+    for name in [
+        "manifest.json",
+        "manifest.sig",
+        "SHA256SUMS",
+        "SHA256SUMS.sig",
+        "recorder-key.pem",
+        "README.txt",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let video = note["attachments"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["media_type"] == "video/mp4"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no video in {names:?}"));
+    assert!(video["size"].as_i64().is_some_and(|s| s > 1000), "{video}");
+
+    // Checked: the signature with the recorder's key the hub knows, each file's SHA-256.
+    let check_path = "/api/v1/exports/exp-1/check";
+    let (status, check) = hub.call(Method::GET, check_path, &supervisor, None).await;
+    assert_eq!(status, 200, "{check}");
+    assert_eq!(check["verified"], true, "{check}");
+    assert_eq!(check["manifests"][0]["recorder"], "rec-1");
+    assert_eq!(check["manifests"][0]["signature_valid"], true);
+    let (status, _) = hub.call(Method::GET, check_path, &outsider, None).await;
+    assert!(
+        status == 403 || status == 404,
+        "another site's guard: {status}"
+    );
+
+    // One byte of the kept video changes: the check says so, and names the file.
+    let pool = hub.running.hub.db.pool();
+    let sha = video["sha256"].as_str().expect("sha256");
+    let mut data: Vec<u8> = sqlx::query_scalar("SELECT data FROM attachments WHERE sha256 = $1")
+        .bind(sha)
+        .fetch_one(pool)
+        .await
+        .expect("the stored video");
+    let middle = data.len() / 2;
+    data[middle] ^= 0x01;
+    sqlx::query("UPDATE attachments SET data = $1 WHERE sha256 = $2")
+        .bind(data)
+        .bind(sha)
+        .execute(pool)
+        .await
+        .expect("a changed byte");
+    let (status, check) = hub.call(Method::GET, check_path, &supervisor, None).await;
+    assert_eq!(status, 200, "{check}");
+    assert_eq!(check["verified"], false, "{check}");
+    let broken: Vec<&Value> = check["manifests"][0]["files"]
+        .as_array()
+        .map(|files| files.iter().filter(|f| f["intact"] == false).collect())
+        .unwrap_or_default();
+    assert_eq!(broken.len(), 1, "{check}");
+    assert_eq!(broken[0]["name"], video["name"]);
+    // Audited: who exported what.
+    let audit = hub.audit(&admin, "incident.export").await;
+    assert!(audit.iter().any(|a| a["target"] == "exp-1"), "{audit:?}");
+    drop(recorder);
+}

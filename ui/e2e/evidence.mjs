@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// An incident's evidence export as the browser console makes and shows it (tests/e2e): signs
+// in, opens the incident, with `--camera` exports that camera's range from the incident's form
+// (or takes export `--export`), waits for it to be done, presses "Check" and prints what the
+// console says: `verified <export> <words>` or `refused <export> <words>` (it does not
+// verify), and the page's screenshot when asked.
+//
+//   node e2e/evidence.mjs --url https://127.0.0.1:PORT/ --username U --password-file F \
+//        --incident ID (--camera ID --from-ms MS --to-ms MS | --export ID) [--screenshot PATH]
+//
+// Prints `error <message>` (exit 1) on any failure. Uses Debian's Chromium; never downloads a
+// browser.
+
+import { readFileSync } from "node:fs";
+import { parseArgs, runScript, signIn } from "./console.mjs";
+
+await runScript("e2e-evidence", async (page) => {
+  const args = parseArgs(process.argv.slice(2), ["url", "username", "password-file", "incident"]);
+  const password = readFileSync(args["password-file"], "utf8").replace(/\r?\n$/, "");
+  await (await signIn(page, args.url, args.username, password, "incidents")).click();
+  await page.locator(`.incident-list [data-incident-id="${args.incident}"] button`).click({ timeout: 15_000 });
+  const incident = page.locator(`section.incident[data-incident-id="${args.incident}"]`);
+  let id = args.export;
+  if (args.camera) {
+    // Times as the browser's local time, as the fields take them.
+    const local = (ms) =>
+      page.evaluate((ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 19), Number(ms));
+    const form = incident.locator("form.export-form");
+    await form.locator("input[name=export-cameras]").fill(args.camera, { timeout: 15_000 });
+    await form.locator("input[name=export-from]").fill(await local(args["from-ms"]));
+    await form.locator("input[name=export-to]").fill(await local(args["to-ms"]));
+    await form.locator("button[data-action=export]").click();
+    const made = incident.locator("li[data-export-id]").first();
+    await made.waitFor({ timeout: 15_000 });
+    id = await made.getAttribute("data-export-id");
+  }
+  const exported = incident.locator(`li[data-export-id="${id}"][data-state=done]`);
+  await exported.waitFor({ timeout: 60_000 });
+  await exported.locator("button[data-action=check-export]").click();
+  const checked = incident.locator(`li[data-export-id="${id}"][data-verified]`);
+  await checked.waitFor({ timeout: 15_000 });
+  const verified = await checked.getAttribute("data-verified");
+  const words = (await checked.locator("[role=status] p").first().textContent())?.trim() ?? "";
+  if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
+  process.stdout.write(`${verified === "true" ? "verified" : "refused"} ${id} ${words}\n`);
+});
