@@ -65,6 +65,10 @@ pub enum StreamMode {
     /// Recorded video, with ONVIF Profile G replay semantics (`Range: clock=`, `Scale`):
     /// `<recorder>/<camera>/<stream>/replay`.
     Replay,
+    /// A signed export of recorded video (the recorder's HTTP playback,
+    /// `…/v1/<camera>/<stream>/export`): issued by the hub to itself alone, for an incident's
+    /// export, once the caller may write incidents; never handed to a client.
+    Export,
 }
 
 impl StreamMode {
@@ -72,6 +76,7 @@ impl StreamMode {
         match self {
             StreamMode::Live => "live",
             StreamMode::Replay => "replay",
+            StreamMode::Export => "export",
         }
     }
 }

@@ -5,9 +5,11 @@ CREATE TABLE evidence_exports (
     id TEXT PRIMARY KEY,
     incident_id TEXT NOT NULL REFERENCES incidents (id),
     site_id TEXT NOT NULL REFERENCES sites (id),
-    -- JSON arrays: the cameras asked for, and the notes holding each camera's files.
+    -- JSON arrays: the cameras asked for, and the notes holding each camera's files; a JSON
+    -- object: each note's recorder and its public key when the files came.
     cameras TEXT NOT NULL,
     notes TEXT NOT NULL,
+    signers TEXT NOT NULL,
     -- Unix milliseconds.
     start_at BIGINT NOT NULL,
     end_at BIGINT NOT NULL,

@@ -117,6 +117,8 @@ pub async fn start(config: ServeConfig, clock: SharedClock) -> Result<RunningHub
 /// Serves an already opened hub.
 pub async fn start_with(hub: Arc<Hub>, config: ServeConfig) -> Result<RunningHub> {
     install_crypto();
+    // An export's job does not outlive the hub that ran it: those left running failed.
+    hub.interrupted_exports().await?;
     let ingest = Ingest::start(hub.clone());
     let mqtt = config.mqtt.clone().map(|url| {
         let ingest = ingest.clone();

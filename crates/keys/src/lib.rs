@@ -219,6 +219,21 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), KeyError> {
         .map_err(error)
 }
 
+/// An Ed25519 public key (hex) as PEM (SubjectPublicKeyInfo, RFC 8410), as `openssl` reads it;
+/// empty key bytes when the hex is not hex.
+pub fn public_key_pem(public_hex: &str) -> String {
+    use base64::Engine;
+    // The SubjectPublicKeyInfo prefix for Ed25519, followed by the 32-byte key.
+    let mut der = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    der.extend(hex::decode(public_hex).unwrap_or_default());
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

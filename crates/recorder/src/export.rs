@@ -144,7 +144,7 @@ pub fn export(
     write("manifest.sig", &signer.sign(&text))?;
     write(
         "recorder-key.pem",
-        public_key_pem(&signer.public_hex()).as_bytes(),
+        keys::public_key_pem(&signer.public_hex()).as_bytes(),
     )?;
     let sums: String = manifest
         .files
@@ -263,20 +263,6 @@ fn digest(path: &Path) -> Result<(u64, String), ExportError> {
     Ok((total, hex::encode(hasher.finalize())))
 }
 
-/// An Ed25519 public key as a PEM SubjectPublicKeyInfo, which `openssl` reads.
-fn public_key_pem(public_hex: &str) -> String {
-    use base64::Engine;
-    // SubjectPublicKeyInfo prefix for Ed25519 (RFC 8410), followed by the 32-byte key.
-    let mut der = vec![
-        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-    ];
-    der.extend(hex::decode(public_hex).unwrap_or_default());
-    format!(
-        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-        base64::engine::general_purpose::STANDARD.encode(der)
-    )
-}
-
 fn readme(manifest: &Manifest) -> String {
     format!(
         "Watchfloor evidence export\n\
@@ -369,7 +355,7 @@ pub fn verify(dir: &Path, expected_key: Option<&str>) -> Result<Manifest, Verify
     if !keys::verify(key, sums.as_bytes(), &hex::encode(read("SHA256SUMS.sig")?)) {
         return Err(VerifyError::Inconsistent("SHA256SUMS.sig"));
     }
-    if read("recorder-key.pem")? != public_key_pem(&manifest.recorder_key).as_bytes() {
+    if read("recorder-key.pem")? != keys::public_key_pem(&manifest.recorder_key).as_bytes() {
         return Err(VerifyError::Inconsistent("recorder-key.pem"));
     }
     for file in &manifest.files {

@@ -57,7 +57,14 @@ pub struct Exporting {
     recorder: String,
     signer: Arc<keys::SigningKey>,
     scratch: std::path::PathBuf,
+    /// Exports being made at once (each remuxes and holds its files in memory).
+    making: Arc<tokio::sync::Semaphore>,
 }
+
+/// Exports made at once; beyond, 503.
+const EXPORTS_AT_ONCE: usize = 2;
+/// The most video one export answer carries (base64 in JSON makes it a third more).
+const MAX_EXPORT_BYTES: u64 = 256 << 20;
 
 impl Exporting {
     /// The recorder `recorder`'s key from `data_dir` (made when missing), exports made in its
@@ -65,7 +72,7 @@ impl Exporting {
     pub fn new(recorder: &str, data_dir: &std::path::Path) -> Result<Self, String> {
         let signer = keys::SigningKey::load_or_create(&data_dir.join("signing.key"))
             .map_err(|e| format!("the recorder's signing key: {e}"))?;
-        let scratch = data_dir.join("exports");
+        let scratch = data_dir.join("export-scratch");
         if scratch.exists() {
             std::fs::remove_dir_all(&scratch)
                 .map_err(|e| format!("cannot empty {}: {e}", scratch.display()))?;
@@ -74,6 +81,7 @@ impl Exporting {
             recorder: recorder.to_owned(),
             signer: Arc::new(signer),
             scratch,
+            making: Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
         })
     }
 }
@@ -239,15 +247,17 @@ fn authorised<'a>(
     camera: &str,
     stream: &str,
 ) -> Result<&'a Recorded, Refused> {
-    authorised_for(playback, headers, camera, stream).map(|(recorded, _)| recorded)
+    authorised_for(playback, headers, camera, stream, StreamMode::Replay)
+        .map(|(recorded, _)| recorded)
 }
 
-/// The same, and who the ticket is for.
+/// The same for a ticket of `mode`, and who the ticket is for.
 fn authorised_for<'a>(
     playback: &'a Playback,
     headers: &HeaderMap,
     camera: &str,
     stream: &str,
+    mode: StreamMode,
 ) -> Result<(&'a Recorded, contract::TicketClaims), Refused> {
     let ticket = headers
         .get(header::AUTHORIZATION)
@@ -269,7 +279,7 @@ fn authorised_for<'a>(
         .map(|kind| Asked {
             camera: camera.to_owned(),
             kind,
-            mode: StreamMode::Replay,
+            mode,
         })
         .ok_or_else(|| tickets::Refusal::BadPath(format!("/{camera}/{stream}")));
     let kind = asked.as_ref().map(|a| a.kind).ok();
@@ -474,8 +484,8 @@ async fn export(
     Query(query): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let asked =
-        authorised_for(&playback, &headers, &camera, &stream).and_then(|(recorded, claims)| {
+    let asked = authorised_for(&playback, &headers, &camera, &stream, StreamMode::Export).and_then(
+        |(recorded, claims)| {
             let (from, to) = range(
                 &query,
                 |from, to| match (from, to) {
@@ -497,14 +507,19 @@ async fn export(
                 ));
             }
             Ok((recorded.clone(), claims.user, from, to, reason))
-        });
+        },
+    );
     let (recorded, user, from_us, to_us, reason) = match asked {
         Ok(asked) => asked,
         Err(refused) => return refused.into_response(),
     };
-    let permit = match answer_permit(&playback) {
-        Ok(permit) => permit,
-        Err(refused) => return refused.into_response(),
+    let Ok(permit) = playback.exporting.making.clone().try_acquire_owned() else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("{EXPORTS_AT_ONCE} exports are being made already; ask again shortly"),
+        )
+        .into_response();
     };
     let exporting = playback.exporting.clone();
     let made = tokio::task::spawn_blocking(move || {
@@ -515,20 +530,44 @@ async fn export(
     .await;
     match made {
         Ok(Ok(files)) => axum::Json(files).into_response(),
-        Ok(Err(crate::export::ExportError::Empty)) => refuse(
+        Ok(Err(Unexported::Failed(crate::export::ExportError::Empty))) => refuse(
             StatusCode::NOT_FOUND,
             "not_found",
             "nothing of that range is recorded",
         )
         .into_response(),
-        Ok(Err(e)) => {
+        Ok(Err(Unexported::TooLarge(bytes))) => refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the range holds {} MiB of video (at most {} MiB an export): export a shorter \
+                 range or the sub-stream",
+                bytes >> 20,
+                MAX_EXPORT_BYTES >> 20
+            ),
+        )
+        .into_response(),
+        Ok(Err(Unexported::Failed(e))) => {
+            // The reason in the log; the answer says no more than that it failed (no paths).
             tracing::warn!(camera, "export: {e}");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()).into_response()
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the export could not be made: see the recorder's log",
+            )
+            .into_response()
         }
         Err(e) => {
             refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()).into_response()
         }
     }
+}
+
+/// Why an export was not answered.
+enum Unexported {
+    Failed(crate::export::ExportError),
+    /// Its video holds this many bytes, more than an answer carries.
+    TooLarge(u64),
 }
 
 /// Makes the export in a scratch folder, reads its files, and removes it.
@@ -539,7 +578,7 @@ fn export_files(
     reason: String,
     from_us: i64,
     to_us: i64,
-) -> Result<Vec<contract::NewAttachment>, crate::export::ExportError> {
+) -> Result<Vec<contract::NewAttachment>, Unexported> {
     use base64::Engine;
     static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = exporting.scratch.join(format!(
@@ -564,24 +603,27 @@ fn export_files(
         &dir,
         crate::recording::now_us(),
     )
-    .and_then(|_| {
+    .map_err(Unexported::Failed)
+    .and_then(|manifest| {
+        let bytes: u64 = manifest.files.iter().map(|f| f.bytes).sum();
+        if bytes > MAX_EXPORT_BYTES {
+            return Err(Unexported::TooLarge(bytes));
+        }
+        let io = |what: &std::path::Path, e: std::io::Error| {
+            Unexported::Failed(crate::export::ExportError::Io(
+                what.display().to_string(),
+                e.to_string(),
+            ))
+        };
         let mut files = Vec::new();
-        let entries = std::fs::read_dir(&dir).map_err(|e| {
-            crate::export::ExportError::Io(dir.display().to_string(), e.to_string())
-        })?;
+        let entries = std::fs::read_dir(&dir).map_err(|e| io(&dir, e))?;
         for entry in entries {
-            let path = entry
-                .map_err(|e| {
-                    crate::export::ExportError::Io(dir.display().to_string(), e.to_string())
-                })?
-                .path();
+            let path = entry.map_err(|e| io(&dir, e))?.path();
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let data = std::fs::read(&path).map_err(|e| {
-                crate::export::ExportError::Io(path.display().to_string(), e.to_string())
-            })?;
+            let data = std::fs::read(&path).map_err(|e| io(&path, e))?;
             files.push(contract::NewAttachment {
                 media_type: media_type(&name).to_owned(),
                 name,

@@ -47,18 +47,20 @@ impl Core {
                 let (client, token) = self.signed()?;
                 match client.write_value(&token, method, path, &body).await {
                     Ok(value) => Ok(WriteOutcome::Delivered { value }),
+                    // What is not queued needs the hub now: a door command, or an export.
                     Err(error) if error.code == ErrorCode::HubUnreachable => Err(AppError::new(
                         ErrorCode::Offline,
                         format!(
-                            "{}; door commands are never queued, try again when the hub is back",
+                            "{}; door commands and exports are never queued, try again when the \
+                             hub is back",
                             error.message
                         ),
                     )),
                     Err(error) if error.code == ErrorCode::HubTimeout => Err(AppError::new(
                         ErrorCode::OutcomeUnknown,
                         format!(
-                            "{}; the command may have been carried out: check the door's state \
-                             on the map before trying again",
+                            "{}; it may have been carried out: check the door's state on the \
+                             map, or the incident's exports, before trying again",
                             error.message
                         ),
                     )),

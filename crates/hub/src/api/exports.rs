@@ -17,7 +17,7 @@ use std::time::Duration;
 /// How long a recorder may take to make an export (it remuxes the range before it answers).
 const MAKING: Duration = Duration::from_secs(300);
 /// The largest export answer the hub takes from a recorder (files kept in its database).
-const MAX_ANSWER_BYTES: usize = 512 << 20;
+const MAX_ANSWER_BYTES: usize = 384 << 20;
 
 fn client() -> Result<&'static reqwest::Client, HubError> {
     static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
@@ -53,28 +53,36 @@ pub(super) async fn create_export(
     Ok((StatusCode::ACCEPTED, Json(export)))
 }
 
-/// Each camera's export from its recorder, one after the other.
+/// Export jobs running at once: each holds a camera's files in memory for a moment.
+const JOBS: usize = 2;
+
+/// Each camera's export from its recorder, one after the other, when a place is free.
 async fn run(hub: &Arc<Hub>, caller: &Caller, export: &EvidenceExport) -> Result<(), HubError> {
+    static PLACES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(JOBS);
+    let _place = PLACES
+        .acquire()
+        .await
+        .map_err(|_| HubError::Internal("export places closed".into()))?;
     for camera in &export.cameras {
-        let files = fetch(hub, caller, export, camera).await?;
-        hub.export_arrived(caller, &export.id, camera, files)
+        let (files, recorder) = fetch(hub, caller, export, camera).await?;
+        hub.export_arrived(caller, &export.id, camera, &recorder, files)
             .await?;
     }
     Ok(())
 }
 
-/// `camera`'s signed export from its recorder: of its main stream, or its sub-stream where
-/// only that is recorded.
+/// `camera`'s signed export from the recorder that serves it (and which that is): of its main
+/// stream, or its sub-stream where only that is recorded.
 async fn fetch(
     hub: &Hub,
     caller: &Caller,
     export: &EvidenceExport,
     camera: &str,
-) -> Result<Vec<NewAttachment>, HubError> {
+) -> Result<(Vec<NewAttachment>, String), HubError> {
     let mut last = None;
     for stream in [StreamName::Main, StreamName::Sub] {
-        let source = hub
-            .recording_source(caller, &export.site, camera, stream)
+        let (source, recorder) = hub
+            .export_source(caller, &export.site, camera, stream)
             .await?;
         let mut url = url::Url::parse(&format!("{}/export", source.url))
             .map_err(|e| HubError::Internal(format!("the recorder's playback address: {e}")))?;
@@ -119,8 +127,9 @@ async fn fetch(
                 "{camera}'s recorder: {message}"
             )));
         }
-        return serde_json::from_slice(&body)
-            .map_err(|e| HubError::Upstream(format!("{camera}'s export: {e}")));
+        let files = serde_json::from_slice(&body)
+            .map_err(|e| HubError::Upstream(format!("{camera}'s export: {e}")))?;
+        return Ok((files, recorder));
     }
     Err(last.unwrap_or_else(|| HubError::Upstream(format!("{camera} is not recorded"))))
 }

@@ -3,10 +3,11 @@
 //! the check of those files against the manifests their recorders signed. Fetching the files
 //! from the recorders is the API's (`api/exports.rs`).
 
+use super::incidents::NoteFile;
 use super::*;
 use contract::{
     EvidenceExport, ExportCheck, ExportState, FileCheck, MAX_EXPORT_S, ManifestCheck,
-    NewAttachment, NewEvidenceLock, NewExport, NewNote,
+    NewAttachment, NewEvidenceLock, NewExport,
 };
 
 /// Cameras in one export.
@@ -136,6 +137,11 @@ impl Hub {
                 return Err(HubError::NotFound(format!("camera `{camera}`")));
             }
         }
+        if new.reason.len() > 400 {
+            return Err(HubError::BadRequest(
+                "reason: at most 400 bytes (it names the incident on the evidence lock)".into(),
+            ));
+        }
         // The range is kept whatever happens to the export.
         for camera in &new.cameras {
             self.create_lock(
@@ -153,9 +159,9 @@ impl Hub {
         let cameras_json = json!(new.cameras).to_string();
         let mut tx = self.db.write().await?;
         sqlx::query(
-            "INSERT INTO evidence_exports (id, incident_id, site_id, cameras, notes, start_at, \
-             end_at, reason, state, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, '[]', $5, $6, $7, 'running', $8, $9)",
+            "INSERT INTO evidence_exports (id, incident_id, site_id, cameras, notes, signers, \
+             start_at, end_at, reason, state, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, '[]', '{}', $5, $6, $7, 'running', $8, $9)",
         )
         .bind(&new.id)
         .bind(incident)
@@ -227,77 +233,143 @@ impl Hub {
         .collect()
     }
 
-    /// One camera's signed files of export `id` arrived: they are checked against their
-    /// manifest and the key the hub knows for its recorder, and kept as a note on the
-    /// incident. A check that fails fails the export (the files are not kept).
+    /// One camera's signed files of export `id` arrived from `recorder`, the recorder that
+    /// serves the camera. They are kept as a note on the incident only when they are exactly
+    /// what was asked for, signed with the key the hub knows for that recorder: the manifest's
+    /// signature, recorder, range, requester and reason, every file it names (camera, size,
+    /// SHA-256), the sums and their signature, the key; nothing else but the README.
     pub async fn export_arrived(
         &self,
         caller: &Caller,
         id: &str,
         camera: &str,
+        recorder: &str,
         files: Vec<NewAttachment>,
     ) -> Result<EvidenceExport> {
+        use base64::Engine;
         let export = self.export_unchecked(id).await?;
-        let file = |name: &str| -> Result<Vec<u8>> {
-            use base64::Engine;
-            let attachment = files
-                .iter()
-                .find(|f| f.name == name)
-                .ok_or_else(|| HubError::Upstream(format!("the export has no `{name}`")))?;
-            base64::engine::general_purpose::STANDARD
-                .decode(&attachment.data)
-                .map_err(|e| HubError::Upstream(format!("`{name}` is not base64: {e}")))
-        };
-        let manifest_bytes = file("manifest.json")?;
-        let signature = file("manifest.sig")?;
-        let check = self
-            .check_manifest(&manifest_bytes, &signature, |name| file(name).ok())
-            .await?;
-        if !check.signature_valid || !check.files.iter().all(|f| f.intact) {
+        if files.len() > MAX_FILES {
             return Err(HubError::Upstream(format!(
-                "{camera}'s export does not verify against the key of recorder `{}`",
-                check.recorder
+                "{camera}'s export has {} files (at most {MAX_FILES}): export a shorter range",
+                files.len()
             )));
         }
-        if check.files.iter().any(|f| f.camera != camera) {
+        let mut kept = std::collections::BTreeMap::new();
+        for file in files {
+            if !file_name_ok(&file.name) {
+                return Err(HubError::Upstream(format!(
+                    "{camera}'s export names a file `{}`",
+                    clip(&file.name)
+                )));
+            }
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(&file.data)
+                .map_err(|e| HubError::Upstream(format!("`{}` is not base64: {e}", file.name)))?;
+            if kept
+                .insert(file.name.clone(), (file.media_type, data))
+                .is_some()
+            {
+                return Err(HubError::Upstream(format!(
+                    "{camera}'s export holds `{}` twice",
+                    file.name
+                )));
+            }
+        }
+        let key = self.recorder_key(recorder).await?;
+        let data = |name: &str| kept.get(name).map(|(_, data)| data.clone());
+        let check = check_manifest(recorder, &key, &data);
+        let manifest = check
+            .manifest
+            .as_ref()
+            .ok_or_else(|| HubError::Upstream(format!("{camera}'s export: {}", check.problem())))?;
+        let (from_ms, to_ms) = (
+            crate::parse_time(&export.from)?,
+            crate::parse_time(&export.to)?,
+        );
+        let asked = manifest.from_us == from_ms * 1000
+            && manifest.to_us == to_ms * 1000
+            && manifest.requested_by == caller.user_id
+            && manifest.reason == export.reason
+            && !manifest.files.is_empty()
+            && manifest.files.iter().all(|f| f.camera == camera);
+        if !check.verified() || !asked {
             return Err(HubError::Upstream(format!(
-                "{camera}'s export holds another camera's files"
+                "{camera}'s export is not what was asked of recorder `{recorder}`, or does not \
+                 verify with its key: {}",
+                check.problem()
             )));
+        }
+        let named: std::collections::BTreeSet<&str> =
+            manifest.files.iter().map(|f| f.name.as_str()).collect();
+        for name in kept.keys() {
+            if !named.contains(name.as_str()) && !EXTRAS.contains(&name.as_str()) {
+                return Err(HubError::Upstream(format!(
+                    "{camera}'s export holds `{name}`, which its manifest does not name"
+                )));
+            }
         }
         let text = format!(
-            "Evidence export {id}: {camera} from {} to {}, signed by recorder {} and verified. \
-             Reason: {}",
-            check.from, check.to, check.recorder, export.reason
+            "Evidence export {id}: {camera} from {} to {}, signed by recorder {recorder} and \
+             verified. Reason: {}",
+            export.from, export.to, export.reason
         );
-        let note = format!("{id}-{camera}");
-        self.add_note(
-            caller,
-            &export.incident,
-            NewNote {
-                id: note.clone(),
-                text,
-                attachments: files,
+        let note = crate::new_id("export");
+        let files = kept
+            .into_iter()
+            .map(|(name, (media_type, data))| NoteFile {
+                sha256: hex::encode(Sha256::digest(&data)),
+                name,
+                media_type,
+                data,
+            })
+            .collect();
+        self.insert_note(caller, &export.incident, &note, &text, files)
+            .await?;
+        let mut tx = self.db.write().await?;
+        let row = sqlx::query("SELECT notes, signers FROM evidence_exports WHERE id = $1")
+            .bind(id)
+            .fetch_one(tx.conn())
+            .await?;
+        let mut notes: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("notes")?)
+            .map_err(|e| HubError::Internal(format!("export notes: {e}")))?;
+        let mut signers: std::collections::BTreeMap<String, Signer> =
+            serde_json::from_str(&row.try_get::<String, _>("signers")?)
+                .map_err(|e| HubError::Internal(format!("export signers: {e}")))?;
+        notes.push(note.clone());
+        signers.insert(
+            note,
+            Signer {
+                recorder: recorder.to_owned(),
+                key,
             },
-        )
-        .await?;
-        let mut notes = export.notes.clone();
-        if !notes.contains(&note) {
-            notes.push(note);
-        }
+        );
         let state = if notes.len() >= export.cameras.len() {
             ExportState::Done
         } else {
             ExportState::Running
         };
-        let mut tx = self.db.write().await?;
-        sqlx::query("UPDATE evidence_exports SET notes = $1, state = $2 WHERE id = $3")
-            .bind(json!(notes).to_string())
-            .bind(state.as_str())
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE evidence_exports SET notes = $1, signers = $2, state = $3 WHERE id = $4",
+        )
+        .bind(json!(notes).to_string())
+        .bind(json!(signers).to_string())
+        .bind(state.as_str())
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
         tx.commit().await?;
         self.export_unchecked(id).await
+    }
+
+    /// The public key (hex) the hub knows for `recorder`.
+    async fn recorder_key(&self, recorder: &str) -> Result<String> {
+        sqlx::query("SELECT public_key FROM recorders WHERE id = $1")
+            .bind(recorder)
+            .fetch_optional(self.db.pool())
+            .await?
+            .map(|row| row.try_get("public_key"))
+            .transpose()?
+            .ok_or_else(|| HubError::NotFound(format!("recorder `{}`", clip(recorder))))
     }
 
     /// Export `id` failed: why, in words.
@@ -323,100 +395,227 @@ impl Hub {
         self.export_unchecked(id).await
     }
 
+    /// Exports left running by a hub that stopped fail, saying so (their locks hold; export
+    /// again). Returns how many.
+    pub async fn interrupted_exports(&self) -> Result<u64> {
+        let mut tx = self.db.write().await?;
+        let done = sqlx::query(
+            "UPDATE evidence_exports SET state = 'failed', \
+             error = 'the hub stopped while it ran: export again' WHERE state = 'running'",
+        )
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// Checks export `id`'s files as the hub keeps them against the manifests their
-    /// recorders signed (and the recorders' keys the hub knows).
+    /// recorders signed, with the keys the hub knew for them when the files came.
     pub async fn check_export(&self, caller: &Caller, id: &str) -> Result<ExportCheck> {
         let export = self.export(caller, id).await?;
+        let signers: std::collections::BTreeMap<String, Signer> = serde_json::from_str(
+            &sqlx::query("SELECT signers FROM evidence_exports WHERE id = $1")
+                .bind(id)
+                .fetch_one(self.db.pool())
+                .await?
+                .try_get::<String, _>("signers")?,
+        )
+        .map_err(|e| HubError::Internal(format!("export signers: {e}")))?;
         let mut manifests = Vec::new();
         for note in &export.notes {
-            let rows = sqlx::query(
-                "SELECT a.name AS name, f.sha256 AS sha256, f.data AS data \
-                 FROM note_attachments a JOIN attachments f ON f.sha256 = a.sha256 \
-                 WHERE a.note_id = $1",
-            )
-            .bind(note)
-            .fetch_all(self.db.pool())
-            .await?;
-            let mut kept = std::collections::BTreeMap::new();
-            for row in &rows {
-                let name: String = row.try_get("name")?;
-                let data: Vec<u8> = row.try_get("data")?;
-                kept.insert(name, data);
+            let names: Vec<String> =
+                sqlx::query("SELECT name FROM note_attachments WHERE note_id = $1 ORDER BY name")
+                    .bind(note)
+                    .fetch_all(self.db.pool())
+                    .await?
+                    .iter()
+                    .map(|row| row.try_get("name"))
+                    .collect::<std::result::Result<_, _>>()?;
+            // One file at a time: exports are large.
+            let mut stored = std::collections::BTreeMap::new();
+            for name in &names {
+                let data: Vec<u8> = sqlx::query(
+                    "SELECT f.data AS data FROM note_attachments a \
+                     JOIN attachments f ON f.sha256 = a.sha256 \
+                     WHERE a.note_id = $1 AND a.name = $2",
+                )
+                .bind(note)
+                .bind(name)
+                .fetch_one(self.db.pool())
+                .await?
+                .try_get("data")?;
+                stored.insert(name.clone(), data);
             }
-            let (Some(manifest), Some(signature)) =
-                (kept.get("manifest.json"), kept.get("manifest.sig"))
-            else {
-                return Err(HubError::Internal(format!(
-                    "note `{note}` lost its manifest"
-                )));
-            };
-            let mut check = self
-                .check_manifest(manifest, signature, |name| kept.get(name).cloned())
-                .await?;
-            check.note = note.clone();
-            manifests.push(check);
+            let (recorder, key) = signers
+                .get(note)
+                .map(|s| (s.recorder.clone(), s.key.clone()))
+                .unwrap_or_default();
+            let check = check_manifest(&recorder, &key, &|name| stored.get(name).cloned());
+            let mut shown = check.shown();
+            shown.note = note.clone();
+            manifests.push(shown);
         }
         let verified = export.state == ExportState::Done
             && !manifests.is_empty()
-            && manifests
-                .iter()
-                .all(|m| m.signature_valid && m.files.iter().all(|f| f.intact));
+            && manifests.iter().all(|m| {
+                m.signature_valid && !m.files.is_empty() && m.files.iter().all(|f| f.intact)
+            });
         Ok(ExportCheck {
             export: export.id,
             verified,
             manifests,
         })
     }
+}
 
-    /// A manifest checked: its signature with the key the hub knows for the recorder it
-    /// names, and each file it names (read by `file`) against its SHA-256.
-    async fn check_manifest(
-        &self,
-        manifest: &[u8],
-        signature: &[u8],
-        file: impl Fn(&str) -> Option<Vec<u8>>,
-    ) -> Result<ManifestCheck> {
-        let parsed: Manifest = serde_json::from_slice(manifest)
-            .map_err(|e| HubError::Upstream(format!("the export's manifest: {e}")))?;
-        if parsed.format != MANIFEST_FORMAT {
-            return Err(HubError::Upstream(format!(
-                "the export's manifest is `{}`, not {MANIFEST_FORMAT}",
-                clip(&parsed.format)
-            )));
-        }
-        let known: Option<String> = sqlx::query("SELECT public_key FROM recorders WHERE id = $1")
-            .bind(&parsed.recorder)
-            .fetch_optional(self.db.pool())
-            .await?
-            .map(|row| row.try_get("public_key"))
-            .transpose()?;
-        let signature_valid = known.as_deref() == Some(parsed.recorder_key.as_str())
-            && keys::verify(&parsed.recorder_key, manifest, &hex::encode(signature));
-        let files = parsed
-            .files
-            .iter()
-            .map(|f| FileCheck {
-                name: f.name.clone(),
-                camera: f.camera.clone(),
-                bytes: f.bytes,
-                sha256: f.sha256.clone(),
-                intact: file(&f.name).is_some_and(|data| {
-                    data.len() as u64 == f.bytes && hex::encode(Sha256::digest(&data)) == f.sha256
-                }),
-            })
-            .collect();
-        Ok(ManifestCheck {
-            note: String::new(),
-            recorder: parsed.recorder,
-            recorder_key: known.unwrap_or_default(),
-            signature_valid,
-            requested_by: parsed.requested_by,
-            reason: parsed.reason,
-            from: rfc3339(parsed.from_us.div_euclid(1000)),
-            to: rfc3339(parsed.to_us.div_euclid(1000)),
-            files,
-        })
+/// The recorder that signed a camera's files, and its key then.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Signer {
+    recorder: String,
+    key: String,
+}
+
+/// Files an export holds besides those its manifest names.
+const EXTRAS: [&str; 6] = [
+    "manifest.json",
+    "manifest.sig",
+    "SHA256SUMS",
+    "SHA256SUMS.sig",
+    "recorder-key.pem",
+    // How to check the export without Watchfloor (instructions, not evidence).
+    "README.txt",
+];
+/// Files in one camera's export.
+const MAX_FILES: usize = 64;
+
+/// A file name as a recorder's export makes them: no folders, no hidden files.
+fn file_name_ok(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// A manifest and its files as checked.
+struct Checked {
+    recorder: String,
+    key: String,
+    manifest: Option<Manifest>,
+    signature_valid: bool,
+    /// The sums, their signature and the key file are what the manifest implies.
+    extras_valid: bool,
+    files: Vec<FileCheck>,
+    /// Why there is no manifest.
+    unreadable: Option<String>,
+}
+
+impl Checked {
+    fn verified(&self) -> bool {
+        self.signature_valid
+            && self.extras_valid
+            && !self.files.is_empty()
+            && self.files.iter().all(|f| f.intact)
     }
+
+    fn problem(&self) -> String {
+        if let Some(why) = &self.unreadable {
+            return why.clone();
+        }
+        let mut problems = Vec::new();
+        if !self.signature_valid {
+            problems.push("the manifest's signature does not hold".to_owned());
+        }
+        if !self.extras_valid {
+            problems.push("the sums or the key file are not the manifest's".to_owned());
+        }
+        problems.extend(
+            self.files
+                .iter()
+                .filter(|f| !f.intact)
+                .map(|f| format!("{} is changed or missing", f.name)),
+        );
+        problems.join("; ")
+    }
+
+    fn shown(&self) -> ManifestCheck {
+        let manifest = self.manifest.as_ref();
+        ManifestCheck {
+            note: String::new(),
+            recorder: self.recorder.clone(),
+            recorder_key: self.key.clone(),
+            signature_valid: self.signature_valid && self.extras_valid,
+            requested_by: manifest.map(|m| m.requested_by.clone()).unwrap_or_default(),
+            reason: manifest
+                .map(|m| m.reason.clone())
+                .or_else(|| self.unreadable.clone())
+                .unwrap_or_default(),
+            from: manifest
+                .map(|m| rfc3339(m.from_us.div_euclid(1000)))
+                .unwrap_or_default(),
+            to: manifest
+                .map(|m| rfc3339(m.to_us.div_euclid(1000)))
+                .unwrap_or_default(),
+            files: self.files.clone(),
+        }
+    }
+}
+
+/// Checks the manifest among `file`'s files: signed by `recorder` with `key`, its sums and key
+/// file what it implies, each file it names there with its size and SHA-256. Never fails: what
+/// does not hold is said.
+fn check_manifest(recorder: &str, key: &str, file: &dyn Fn(&str) -> Option<Vec<u8>>) -> Checked {
+    let mut checked = Checked {
+        recorder: recorder.to_owned(),
+        key: key.to_owned(),
+        manifest: None,
+        signature_valid: false,
+        extras_valid: false,
+        files: Vec::new(),
+        unreadable: None,
+    };
+    let (Some(text), Some(signature)) = (file("manifest.json"), file("manifest.sig")) else {
+        checked.unreadable = Some("the manifest or its signature is missing".into());
+        return checked;
+    };
+    let manifest: Manifest = match serde_json::from_slice(&text) {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            checked.unreadable = Some(format!("the manifest does not read: {e}"));
+            return checked;
+        }
+    };
+    let signed = |message: &[u8], signature: &[u8]| {
+        !key.is_empty() && keys::verify(key, message, &hex::encode(signature))
+    };
+    checked.signature_valid = manifest.format == MANIFEST_FORMAT
+        && manifest.recorder == recorder
+        && manifest.recorder_key == key
+        && signed(&text, &signature);
+    let sums: String = manifest
+        .files
+        .iter()
+        .map(|f| format!("{}  {}\n", f.sha256, f.name))
+        .collect();
+    checked.extras_valid = file("SHA256SUMS").is_some_and(|s| s == sums.as_bytes())
+        && file("SHA256SUMS.sig").is_some_and(|sig| signed(sums.as_bytes(), &sig))
+        && file("recorder-key.pem").is_some_and(|pem| pem == keys::public_key_pem(key).as_bytes());
+    checked.files = manifest
+        .files
+        .iter()
+        .map(|f| FileCheck {
+            name: f.name.clone(),
+            camera: f.camera.clone(),
+            bytes: f.bytes,
+            sha256: f.sha256.clone(),
+            intact: file(&f.name).is_some_and(|data| {
+                data.len() as u64 == f.bytes && hex::encode(Sha256::digest(&data)) == f.sha256
+            }),
+        })
+        .collect();
+    checked.manifest = Some(manifest);
+    checked
 }
 
 /// At most 1000 characters of an error, for the record.

@@ -361,15 +361,34 @@ impl Hub {
                         clip(&attachment.name)
                     ))
                 })?;
-            let sha = hex::encode(Sha256::digest(&data));
-            files.push((attachment, data, sha));
+            let sha256 = hex::encode(Sha256::digest(&data));
+            files.push(NoteFile {
+                name: attachment.name.clone(),
+                media_type: attachment.media_type.clone(),
+                data,
+                sha256,
+            });
         }
+        self.insert_note(caller, incident, &note.id, &note.text, files)
+            .await
+    }
+
+    /// Stores a note with its files (checked already) on `incident`, for a caller who may
+    /// write incidents on its site. A replayed note id returns the note already stored.
+    pub(super) async fn insert_note(
+        &self,
+        caller: &Caller,
+        incident: &str,
+        note_id: &str,
+        text: &str,
+        files: Vec<NoteFile>,
+    ) -> Result<IncidentNote> {
         let now = self.now();
         let mut tx = self.db.write().await?;
         let current = incident_unchecked(&mut tx, incident).await?;
         caller.require(&current.site, Right::WriteIncident)?;
         if let Some(row) = sqlx::query("SELECT incident_id FROM incident_notes WHERE id = $1")
-            .bind(&note.id)
+            .bind(note_id)
             .fetch_optional(tx.conn())
             .await?
         {
@@ -377,41 +396,41 @@ impl Hub {
             if stored_for != incident {
                 return Err(HubError::Conflict(format!(
                     "note id `{}` is taken",
-                    note.id
+                    note_id
                 )));
             }
             let mut notes = notes_of(tx.conn(), incident).await?;
-            notes.retain(|n| n.id == note.id);
+            notes.retain(|n| n.id == note_id);
             return notes
                 .pop()
                 .ok_or_else(|| HubError::Internal("note vanished".into()));
         }
         sqlx::query("INSERT INTO incident_notes (id, incident_id, author, at, body) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&note.id)
+            .bind(note_id)
             .bind(incident)
             .bind(&caller.username)
             .bind(now)
-            .bind(&note.text)
+            .bind(text)
             .execute(tx.conn())
             .await?;
-        for (attachment, data, sha) in &files {
+        for file in &files {
             sqlx::query(
                 "INSERT INTO attachments (sha256, media_type, size, data) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (sha256) DO NOTHING",
             )
-            .bind(sha)
-            .bind(&attachment.media_type)
-            .bind(data.len() as i64)
-            .bind(data.clone())
+            .bind(&file.sha256)
+            .bind(&file.media_type)
+            .bind(file.data.len() as i64)
+            .bind(file.data.as_slice())
             .execute(tx.conn())
             .await?;
             sqlx::query(
                 "INSERT INTO note_attachments (note_id, sha256, name) VALUES ($1, $2, $3) \
                  ON CONFLICT (note_id, sha256) DO NOTHING",
             )
-            .bind(&note.id)
-            .bind(sha)
-            .bind(&attachment.name)
+            .bind(note_id)
+            .bind(&file.sha256)
+            .bind(&file.name)
             .execute(tx.conn())
             .await?;
         }
@@ -421,7 +440,7 @@ impl Hub {
             .execute(tx.conn())
             .await?;
         let mut notes = notes_of(tx.conn(), incident).await?;
-        notes.retain(|n| n.id == note.id);
+        notes.retain(|n| n.id == note_id);
         let stored = notes
             .pop()
             .ok_or_else(|| HubError::Internal("note vanished".into()))?;
@@ -432,7 +451,7 @@ impl Hub {
             user: Some(&caller.user_id),
             action: "incident.note",
             site: Some(&current.site),
-            target: Some(&note.id),
+            target: Some(note_id),
             detail: json!({"incident": incident, "attachments": stored.attachments}),
         })
         .await?;
@@ -530,6 +549,14 @@ pub(super) async fn incident_on(conn: &mut sqlx::AnyConnection, id: &str) -> Res
         updated: rfc3339(row.try_get("updated_at")?),
         links,
     })
+}
+
+/// A note's file, checked and hashed.
+pub(super) struct NoteFile {
+    pub name: String,
+    pub media_type: String,
+    pub data: Vec<u8>,
+    pub sha256: String,
 }
 
 pub(super) async fn notes_of(

@@ -280,6 +280,11 @@ impl Hub {
         check_id("site", site)?;
         check_id("camera", camera)?;
         let mode = request.mode.unwrap_or_default();
+        if mode == StreamMode::Export {
+            return Err(HubError::BadRequest(
+                "export tickets are the hub's own: export from an incident".into(),
+            ));
+        }
         match self
             .issue_ticket(caller, site, camera, request.stream, mode)
             .await
@@ -344,6 +349,38 @@ impl Hub {
             url: format!("{base}/v1/{camera}/{}", stream.as_str()),
             ticket: ticket.ticket,
         })
+    }
+
+    /// Where the hub asks `camera`'s recorder for a signed export of its `stream`, with an
+    /// export ticket (audited) for a caller who may write incidents on the site, and which
+    /// recorder that is: only its signature is taken for the camera.
+    pub async fn export_source(
+        &self,
+        caller: &Caller,
+        site: &str,
+        camera: &str,
+        stream: StreamName,
+    ) -> Result<(RecordingSource, String)> {
+        check_id("site", site)?;
+        check_id("camera", camera)?;
+        caller.require(site, Right::WriteIncident)?;
+        let row = self.camera_recorder(site, camera).await?;
+        let (Some(recorder), Some(base)) = (row.recorder, row.playback_url) else {
+            return Err(HubError::Conflict(format!(
+                "camera `{camera}`'s recorder makes no exports for the hub (it has no recorder, \
+                 or its playback_url is not set)"
+            )));
+        };
+        let ticket = self
+            .issue_ticket(caller, site, camera, stream, StreamMode::Export)
+            .await?;
+        Ok((
+            RecordingSource {
+                url: format!("{base}/v1/{camera}/{}", stream.as_str()),
+                ticket: ticket.ticket,
+            },
+            recorder,
+        ))
     }
 
     /// The recorder serving `camera` (its id, restream and playback addresses, each `None`
@@ -423,6 +460,7 @@ impl Hub {
             url: match mode {
                 StreamMode::Live => format!("{rtsp_url}/{camera}/{}", stream.as_str()),
                 StreamMode::Replay => format!("{rtsp_url}/{camera}/{}/replay", stream.as_str()),
+                StreamMode::Export => format!("{rtsp_url}/{camera}/{}/export", stream.as_str()),
             },
             user: TICKET_USER.to_owned(),
             ticket,

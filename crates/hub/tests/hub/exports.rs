@@ -68,6 +68,17 @@ async fn an_incidents_evidence_export_is_signed_kept_locked_and_checked(backend:
         .await;
     assert_eq!(status, 404, "no such camera");
 
+    // Export tickets are the hub's own: no client gets one.
+    let (status, refused) = hub
+        .call(
+            Method::POST,
+            &format!("/api/v1/sites/{SITE}/cameras/cam01/ticket"),
+            &supervisor,
+            Some(json!({"stream": "sub", "mode": "export"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+
     // Started: the range is locked at once; the same request again is the same export.
     let (status, started) = hub
         .call(Method::POST, path, &supervisor, Some(new.clone()))
@@ -121,7 +132,7 @@ async fn an_incidents_evidence_export_is_signed_kept_locked_and_checked(backend:
         .await;
     let note = detail["notes"]
         .as_array()
-        .and_then(|notes| notes.iter().find(|n| n["id"] == "exp-1-cam01"))
+        .and_then(|notes| notes.iter().find(|n| n["id"] == export["notes"][0]))
         .cloned()
         .unwrap_or_else(|| panic!("no export note: {detail}"));
     let names: Vec<&str> = note["attachments"]
@@ -158,6 +169,94 @@ async fn an_incidents_evidence_export_is_signed_kept_locked_and_checked(backend:
         "another site's guard: {status}"
     );
 
+    // The recorder's answer is taken only as exactly what was asked of the camera's recorder.
+    // A genuine export of this range, handed in for an export of another range: refused.
+    let caller = hub
+        .running
+        .hub
+        .authenticate(&supervisor)
+        .await
+        .expect("the supervisor");
+    let note = export["notes"][0].as_str().expect("the export's note");
+    let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT a.name, f.media_type, f.data FROM note_attachments a \
+         JOIN attachments f ON f.sha256 = a.sha256 WHERE a.note_id = $1",
+    )
+    .bind(note)
+    .fetch_all(hub.running.hub.db.pool())
+    .await
+    .expect("the kept files");
+    let attach = |rows: &[(String, String, Vec<u8>)]| -> Vec<contract::NewAttachment> {
+        use base64::Engine;
+        rows.iter()
+            .map(|(name, media_type, data)| contract::NewAttachment {
+                name: name.clone(),
+                media_type: media_type.clone(),
+                data: base64::engine::general_purpose::STANDARD.encode(data),
+            })
+            .collect()
+    };
+    let (other, _) = hub
+        .running
+        .hub
+        .create_export(
+            &caller,
+            "inc-export",
+            contract::NewExport {
+                id: "exp-other".into(),
+                cameras: vec!["cam01".into()],
+                from: at(from + chrono::TimeDelta::seconds(1)),
+                to: at(to + chrono::TimeDelta::seconds(1)),
+                reason: "Forced door at the dock".into(),
+            },
+        )
+        .await
+        .expect("another export");
+    let refused = |files| {
+        let hub = hub.running.hub.clone();
+        let (caller, id) = (caller.clone(), other.id.clone());
+        async move {
+            hub.export_arrived(&caller, &id, "cam01", "rec-1", files)
+                .await
+                .expect_err("refused")
+                .to_string()
+        }
+    };
+    let said = refused(attach(&rows)).await;
+    assert!(said.contains("not what was asked"), "{said}");
+    // Signed by a key that is not the camera's recorder's: refused.
+    let forger = keys::SigningKey::ephemeral();
+    let mut forged = rows.clone();
+    for (name, _, data) in &mut forged {
+        if name == "manifest.json" {
+            let mut manifest: Value = serde_json::from_slice(data).expect("manifest");
+            manifest["recorder_key"] = json!(forger.public_hex());
+            manifest["from_us"] = json!((from.timestamp_millis() + 1000) * 1000);
+            manifest["to_us"] = json!((to.timestamp_millis() + 1000) * 1000);
+            *data = serde_json::to_vec_pretty(&manifest).expect("json");
+        }
+    }
+    let text = forged
+        .iter()
+        .find(|(n, _, _)| n == "manifest.json")
+        .map(|(_, _, d)| d.clone())
+        .expect("manifest");
+    for (name, _, data) in &mut forged {
+        if name == "manifest.sig" {
+            *data = forger.sign(&text);
+        }
+    }
+    let said = refused(attach(&forged)).await;
+    assert!(
+        said.contains("does not verify") || said.contains("signature"),
+        "{said}"
+    );
+    // A file with a path for a name: refused.
+    let mut pathed = rows.clone();
+    pathed[0].0 = "../escape".into();
+    let said = refused(attach(&pathed)).await;
+    assert!(said.contains("names a file"), "{said}");
+
     // One byte of the kept video changes: the check says so, and names the file.
     let pool = hub.running.hub.db.pool();
     let sha = video["sha256"].as_str().expect("sha256");
@@ -183,6 +282,33 @@ async fn an_incidents_evidence_export_is_signed_kept_locked_and_checked(backend:
         .unwrap_or_default();
     assert_eq!(broken.len(), 1, "{check}");
     assert_eq!(broken[0]["name"], video["name"]);
+    // An export still running when the hub stops fails, saying so, when it starts again.
+    sqlx::query("UPDATE evidence_exports SET state = 'running' WHERE id = 'exp-1'")
+        .execute(pool)
+        .await
+        .expect("running again");
+    assert_eq!(
+        hub.running
+            .hub
+            .interrupted_exports()
+            .await
+            .expect("interrupted"),
+        2,
+        "exp-1 running again, and the other export whose files were refused"
+    );
+    let (_, list) = hub.call(Method::GET, path, &supervisor, None).await;
+    let first = list
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["id"] == "exp-1"))
+        .cloned()
+        .unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(first["state"], "failed", "{list}");
+    assert!(
+        first["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("export again")),
+        "{list}"
+    );
     // Audited: who exported what.
     let audit = hub.audit(&admin, "incident.export").await;
     assert!(audit.iter().any(|a| a["target"] == "exp-1"), "{audit:?}");

@@ -164,6 +164,42 @@ fn a_browser_gets_fragmented_mp4_from_an_instant_and_the_timeline_with_a_replay_
         rfc3339(later + 1_000_000)
     );
     assert_eq!(get(&nothing, Some(&replay)).status(), 404);
+
+    // A signed export only with an export ticket (the hub's own, for an incident): a replay
+    // ticket, which any viewer of the site holds, makes none; an export ticket gets every file.
+    let export = format!(
+        "{base}/export?from={}&to={}&reason=Forced%20door",
+        rfc3339(from),
+        rfc3339(from + 2_000_000)
+    );
+    let post = |bearer: &str| {
+        http.post(&export)
+            .bearer_auth(bearer)
+            .send()
+            .expect("an answer")
+    };
+    assert_eq!(
+        post(&replay).status(),
+        403,
+        "a replay ticket exports nothing"
+    );
+    let exporting = ticket("cam01", StreamName::Main, StreamMode::Export);
+    let answer = post(&exporting);
+    assert_eq!(answer.status(), 200);
+    let files: Vec<contract::NewAttachment> = answer.json().expect("the export's files");
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    for name in [
+        "manifest.json",
+        "manifest.sig",
+        "SHA256SUMS",
+        "recorder-key.pem",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    assert!(
+        files.iter().any(|f| f.media_type == "video/mp4"),
+        "{names:?}"
+    );
     let refusals = recorder.restream().expect("restream").refusals();
     assert!(
         refusals
