@@ -958,10 +958,11 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
     );
     let frame_ms = site.frame_ms("cam01");
     let mut last = String::new();
-    // Snapshots until four show every tile's stamp: each time the tiles agree within a frame,
-    // and are recorded video. Answers how fast the recording ran meanwhile.
-    let mut in_step = |rate: &str| -> f64 {
+    // Snapshots until four show every tile's stamp, all recorded video. Answers how fast the
+    // recording ran meanwhile, and how far apart the tiles' stamps were in each.
+    let mut in_step = |rate: &str| -> (f64, Vec<i64>) {
         let mut seen: Vec<(i64, i64)> = Vec::new();
+        let mut spreads = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(40);
         // Four snapshots at least, over two seconds at least (a snapshot takes a moment).
         while seen.len() < 4 || seen[seen.len() - 1].0 - seen[0].0 < 2_000 {
@@ -988,10 +989,9 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
                 .collect();
             let spread = behind.iter().max().unwrap_or(&0) - behind.iter().min().unwrap_or(&0);
             eprintln!("{rate}: the tiles are {behind:?} ms behind live, {spread} ms apart");
-            // (Stamps are whole milliseconds, and the recorder times a frame by the camera's
-            // sender reports, some milliseconds from its stamp.)
+            spreads.push(spread);
             assert!(
-                spread <= frame_ms + 10,
+                spread <= 3 * frame_ms,
                 "{rate}: the tiles are {spread} ms apart (a frame is {frame_ms} ms) in {path}"
             );
             assert!(
@@ -1001,19 +1001,54 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
             seen.push((read_ms, read_ms - behind[0]));
         }
         let (first, last) = (seen[0], seen[seen.len() - 1]);
-        (last.1 - first.1) as f64 / (last.0 - first.0).max(1) as f64
+        let speed = (last.1 - first.1) as f64 / (last.0 - first.0).max(1) as f64;
+        (speed, spreads)
     };
-    let speed = in_step("1x");
+    // The tiles show the frames at or before one instant on the recorder's time: their stamps
+    // agree within a frame interval (a millisecond more for stamps in whole milliseconds) in
+    // most snapshots and at the median. The recorder times each camera's frames by its sender
+    // reports, tens of milliseconds from the simulator's stamps, and a busy machine may catch a
+    // tile a frame late: never more than three frames apart.
+    let in_one_frame = |rate: &str, spreads: &[i64]| {
+        let within = spreads.iter().filter(|s| **s <= frame_ms + 1).count();
+        let mut sorted = spreads.to_vec();
+        sorted.sort_unstable();
+        let median = sorted[sorted.len() / 2];
+        eprintln!(
+            "{rate}: {within} of {} snapshots within a frame ({frame_ms} ms), median {median} ms",
+            spreads.len()
+        );
+        assert!(
+            within * 3 >= spreads.len() * 2 && median <= frame_ms + 1,
+            "{rate}: only {within} of {} snapshots within a frame: {spreads:?}",
+            spreads.len()
+        );
+    };
+    let (speed, spreads) = in_step("1x");
     eprintln!("1x: the recording ran at {speed:.2}x");
     assert!((0.7..1.3).contains(&speed), "1x ran at {speed:.2}x");
+    in_one_frame("1x", &spreads);
     session.click(&session.wait("button[data-rate='4']", Duration::from_secs(5)));
     session.wait(
         "section.playback[data-rate='4'][data-paused=false]",
         Duration::from_secs(5),
     );
-    let speed = in_step("4x");
+    let (speed, spreads) = in_step("4x");
     eprintln!("4x: the recording ran at {speed:.2}x");
     assert!((3.0..5.0).contains(&speed), "4x ran at {speed:.2}x");
+    in_one_frame("4x", &spreads);
+
+    // Paused: the console with its timeline, and the wall, as pictures for whoever looks.
+    session.click(&session.wait("button[data-action=playback-pause]", Duration::from_secs(5)));
+    session.wait("section.playback[data-paused=true]", Duration::from_secs(5));
+    let shots = scratch("shots");
+    session.execute("document.querySelector('section.playback').scrollIntoView({block: 'center'})");
+    std::fs::write(shots.join("playback-console.png"), session.screenshot_png())
+        .expect("the console's picture");
+    if let Some((path, _)) = new_snapshot(&session, &mut last) {
+        std::fs::copy(&path, shots.join("playback-wall.png")).expect("the wall's picture");
+    }
+    eprintln!("pictures of the playback in {}", shots.display());
 
     session.click(&session.wait("button[data-action=playback-live]", Duration::from_secs(5)));
     session.wait(

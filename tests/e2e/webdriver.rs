@@ -57,6 +57,28 @@ impl Session {
         answer["value"].clone()
     }
 
+    /// Runs `script` in the page (its value is not read).
+    pub fn execute(&self, script: &str) {
+        let value = self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        );
+        assert!(!Self::is_error(&value), "{script}: {value}");
+    }
+
+    /// The window's page as PNG.
+    pub fn screenshot_png(&self) -> Vec<u8> {
+        use base64::Engine;
+        let value = self.call(reqwest::Method::GET, "/screenshot", None);
+        let data = value
+            .as_str()
+            .unwrap_or_else(|| panic!("no screenshot: {value}"));
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .expect("a base64 screenshot")
+    }
+
     fn is_error(value: &Value) -> bool {
         value.get("error").is_some()
     }

@@ -329,6 +329,19 @@ export function Console({ transport }: { transport: Transport }) {
                   Snapshot saved: {snapshot}
                 </p>
               )}
+              {transport.hasWalls && wall.playback && (
+                <Playback
+                  playback={wall.playback}
+                  cameras={[...new Set(wall.cameras.filter((c): c is string => !!c))]
+                    .filter((c) => cameraSites.has(c))
+                    .map((c) => ({ id: c, site: cameraSites.get(c) ?? "", name: names.get(c) ?? c }))}
+                  liveAlarms={alarms}
+                  hubGet={(path) => transport.call("hub_get", { path })}
+                  onControl={(control) => void act("wall_playback_control", { wall: id, control })}
+                  onSeek={(atMs) => void act("wall_playback_seek", { wall: id, atMs })}
+                  onLive={() => void act("wall_live_all", { wall: id })}
+                />
+              )}
               <WallMiniature
                 wall={wall}
                 names={names}
@@ -348,23 +361,13 @@ export function Console({ transport }: { transport: Transport }) {
                 onReplaySeconds={
                   transport.hasWalls
                     ? (seconds) =>
-                        void act("instant_replay_set", { seconds }).then(() => setStartup((s) => (s ? { ...s, instant_replay_s: seconds } : s)))
+                        void transport
+                          .call("instant_replay_set", { seconds })
+                          .then(() => setStartup((s) => (s ? { ...s, instant_replay_s: seconds } : s)))
+                          .catch((e) => setError(e as AppError))
                     : undefined
                 }
               />
-              {transport.hasWalls && wall.playback && (
-                <Playback
-                  playback={wall.playback}
-                  cameras={[...new Set(wall.cameras.filter((c): c is string => !!c))]
-                    .filter((c) => cameraSites.has(c))
-                    .map((c) => ({ id: c, site: cameraSites.get(c) ?? "", name: names.get(c) ?? c }))}
-                  liveAlarms={alarms}
-                  hubGet={(path) => transport.call("hub_get", { path })}
-                  onControl={(control) => void act("wall_playback_control", { wall: id, control })}
-                  onSeek={(atMs) => void act("wall_playback_seek", { wall: id, atMs })}
-                  onLive={() => void act("wall_live_all", { wall: id })}
-                />
-              )}
               <TourEditor
                 key={`${id}-${wall.selected}`}
                 tile={wall.selected}

@@ -73,9 +73,10 @@ export function Playback(props: {
           const path = `/sites/${encodeURIComponent(site)}/cameras/${encodeURIComponent(camera)}/recording/${stream}/timeline?${range}`;
           return { timeline: await hubGet<RecordingTimeline>(path), problem: null };
         } catch (error) {
-          // Not this stream (the other), or the hub cannot say.
-          const message = (error as { message?: string }).message;
-          if (message && !/not (found|recorded)|no recorder/i.test(message)) problem = message;
+          // Not this stream (the other, by its code), or the hub cannot say (its words).
+          const { code, message } = error as { code?: string; message?: string };
+          const notHere = !!code && /(^|_)(not_found|conflict)$/.test(code);
+          if (!notHere && message) problem = message;
         }
       }
       return { timeline: null, problem };
@@ -129,7 +130,7 @@ export function Playback(props: {
           {playback.starting ? " (starting…)" : ""}
         </strong>
         <button type="button" data-action="playback-previous" title="Previous alarm or bookmark ([)" onClick={() => go(jump(marks, atMs, "previous"))}>
-          ⏮
+          ⇤ Mark
         </button>
         {playback.paused ? (
           <button type="button" data-action="playback-play" title="Play (Space)" onClick={() => props.onControl({ kind: "play" })}>
@@ -137,14 +138,14 @@ export function Playback(props: {
           </button>
         ) : (
           <button type="button" data-action="playback-pause" title="Pause (Space)" onClick={() => props.onControl({ kind: "pause" })}>
-            ⏸ Pause
+            ‖ Pause
           </button>
         )}
         <button type="button" data-action="playback-step" title="Next frame (.)" onClick={() => props.onControl({ kind: "step" })}>
-          ⏭ Frame
+          +1 frame
         </button>
         <button type="button" data-action="playback-next" title="Next alarm or bookmark (])" onClick={() => go(jump(marks, atMs, "next"))}>
-          ⏭
+          Mark ⇥
         </button>
         <span className="playback-rates" role="group" aria-label="Speed">
           {RATES.map((rate) => (

@@ -245,9 +245,13 @@ pub(crate) fn build(
             Arc::new(move || shared.closing.load(Ordering::Relaxed)),
         );
     }
+    // A paced replay holds the recorder back through the connection: over TCP only (over UDP
+    // the recorder, sending as fast as it can, would lose packets in the kernel instead).
+    let paced = settings.replay.as_ref().is_some_and(|r| r.clock.is_some());
     src.set_property_from_str(
         "protocols",
         match settings.transport {
+            _ if paced => "tcp",
             Transport::Tcp => "tcp",
             Transport::Udp => "udp",
         },
@@ -303,36 +307,82 @@ fn bound_jitterbuffers(src: &gst::Element, limit: i64, give_up: GiveUp) {
 /// Whether a waiting thread should stop waiting (the pipeline is being torn down).
 type GiveUp = Arc<dyn Fn() -> bool + Send + Sync>;
 
-/// Makes the buffers and lists that go into `element`'s sink and have not yet come out of its
-/// source at most `limit`: what brings more waits (until `give_up`).
+/// Makes the packets that went into `element` (a jitter buffer) and have not come out of it at
+/// most `limit`: what brings more waits (until `give_up`). Packets it drops (late or
+/// duplicated, by its `stats`) and what a flush or a new stream clears are not counted.
 fn bound_queue(element: &gst::Element, limit: i64, give_up: GiveUp) {
     let (Some(sink), Some(src)) = (element.static_pad("sink"), element.static_pad("src")) else {
         return;
     };
-    let queued = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let counts = Arc::new(Held::default());
     let packets = |info: &gst::PadProbeInfo| match &info.data {
         Some(gst::PadProbeData::Buffer(_)) => 1,
         Some(gst::PadProbeData::BufferList(list)) => list.len() as i64,
         _ => 0,
     };
-    let out = queued.clone();
+    let weak = element.downgrade();
+    let dropped = move || {
+        weak.upgrade().map_or(0, |element| {
+            let stats = element.property::<gst::Structure>("stats");
+            let count = |field: &str| stats.get::<u64>(field).unwrap_or(0) as i64;
+            count("num-late") + count("num-duplicates")
+        })
+    };
+    let out = counts.clone();
     src.add_probe(
         gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
         move |_, info| {
-            out.fetch_sub(packets(info), Ordering::Relaxed);
+            out.left.fetch_add(packets(info), Ordering::Relaxed);
             gst::PadProbeReturn::Ok
         },
     );
+    let cleared = counts.clone();
+    let dropped_then = dropped.clone();
+    sink.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        if let Some(gst::PadProbeData::Event(event)) = &info.data
+            && matches!(
+                event.type_(),
+                gst::EventType::FlushStop | gst::EventType::StreamStart
+            )
+        {
+            cleared.clear(dropped_then());
+        }
+        gst::PadProbeReturn::Ok
+    });
     sink.add_probe(
         gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
         move |_, info| {
-            queued.fetch_add(packets(info), Ordering::Relaxed);
-            while queued.load(Ordering::Relaxed) > limit && !give_up() {
+            counts.entered.fetch_add(packets(info), Ordering::Relaxed);
+            while counts.inside(0) > limit && counts.inside(dropped()) > limit && !give_up() {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
             gst::PadProbeReturn::Ok
         },
     );
+}
+
+/// Packets into and out of a jitter buffer.
+#[derive(Debug, Default)]
+struct Held {
+    entered: std::sync::atomic::AtomicI64,
+    left: std::sync::atomic::AtomicI64,
+    /// Dropped by the jitter buffer before the last clear (its `stats` count from its start).
+    dropped_before: std::sync::atomic::AtomicI64,
+}
+
+impl Held {
+    /// Inside now, `dropped` having been dropped since the jitter buffer started.
+    fn inside(&self, dropped: i64) -> i64 {
+        let since = (dropped - self.dropped_before.load(Ordering::Relaxed)).max(0);
+        self.entered.load(Ordering::Relaxed) - self.left.load(Ordering::Relaxed) - since
+    }
+
+    /// Nothing inside (a flush, a new stream), `dropped` dropped so far.
+    fn clear(&self, dropped: i64) {
+        self.entered
+            .store(self.left.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.dropped_before.store(dropped, Ordering::Relaxed);
+    }
 }
 
 fn sanitize(label: &str) -> String {
@@ -676,6 +726,9 @@ mod tests {
                 last = now;
             }
         };
+        while fed.load(Ordering::Relaxed) < 50 {
+            std::thread::yield_now();
+        }
         let held = settled(&fed);
         assert!((50..=53).contains(&held), "{held} packets fed while held");
         // The output moves again: everything goes through.
