@@ -616,7 +616,7 @@ export type StreamName = "main" | "sub";
 /**
  * What a ticket opens: the stream as it happens, or its recording.
  */
-export type StreamMode = "live" | "replay";
+export type StreamMode = "live" | "replay" | "export";
 
 /**
  * `POST /api/v1/sites/{site}/cameras/{camera}/ticket`.
