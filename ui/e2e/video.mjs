@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The manager's video in the end-to-end test (tests/e2e): signs in to the hub's browser
 // console, opens the Video tab, shows a camera's recording at an instant, and saves a
-// screenshot of the video element at its own size; prints `shown <path>`. A test then reads
+// screenshot of the video element at its own size; prints `shown <path>` once the camera's
+// timeline is shown under it too. A test then reads
 // the simulator's pixel stamp from it.
 //
 //   node e2e/video.mjs --url https://127.0.0.1:PORT/ --username U --password-file F \
@@ -36,6 +37,8 @@ await runScript("e2e-video", async (page) => {
     return 1;
   } else {
     await shown.screenshot({ path: args.screenshot });
+    // Under it, the camera's timeline: what it recorded around the instant.
+    await cell.locator(`.timeline-row[data-camera="${args.camera}"] .span`).first().waitFor({ timeout: 15_000 });
     if (args["page-screenshot"]) await page.screenshot({ path: args["page-screenshot"], fullPage: true });
     process.stdout.write(`shown ${args.screenshot}\n`);
   }

@@ -2,7 +2,8 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import type { PlaybackControl, PlaybackView } from "./generated/app";
 import type { Alarm, Bookmark, RecordingTimeline } from "./generated/hub";
 import { clock } from "./time";
-import { RATES, clockAt, jump, marksOf, place, rateLabel, windowAround, type Mark } from "./timeline";
+import { RATES, clockAt, jump, marksOf, rateLabel, windowAround, type Mark } from "./timeline";
+import { TimelineBar, type TimelineRow } from "./TimelineBar";
 
 /** How much time the bar shows around the clock. */
 const SPAN_MS = 10 * 60_000;
@@ -11,13 +12,6 @@ const READ_MS = 60 * 60_000;
 /** How often what is recorded is read again (the recording goes on). */
 const REFRESH_MS = 30_000;
 
-interface Row {
-  camera: string;
-  name: string;
-  timeline: RecordingTimeline | null;
-  /** Why there is no timeline. */
-  problem: string | null;
-}
 
 const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
 
@@ -47,10 +41,9 @@ export function Playback(props: {
   const atMs = clockAt(playback, since, Math.max(now, since), now);
   const span = windowAround(atMs, now, SPAN_MS);
 
-  const [rows, setRows] = useState<Row[]>([]);
+  const [rows, setRows] = useState<TimelineRow[]>([]);
   const [bookmarks, setBookmarks] = useState<Bookmark[]>([]);
   const [pastAlarms, setPastAlarms] = useState<Alarm[]>([]);
-  const overlay = useRef<HTMLDivElement>(null);
   const cameraKey = props.cameras.map((c) => `${c.site}/${c.id}`).join(",");
   // The same cameras are the same list, however often the console draws.
   const cameras = useMemo(() => props.cameras, [cameraKey]);
@@ -66,7 +59,7 @@ export function Playback(props: {
     const from = readKey * (READ_MS / 2) - READ_MS;
     const to = Math.min(Date.now(), from + 3 * READ_MS);
     const range = `from=${iso(from)}&to=${iso(to)}`;
-    const read = async (site: string, camera: string): Promise<Pick<Row, "timeline" | "problem">> => {
+    const read = async (site: string, camera: string): Promise<Pick<TimelineRow, "timeline" | "problem">> => {
       let problem = "no recording";
       for (const stream of ["sub", "main"]) {
         try {
@@ -101,7 +94,6 @@ export function Playback(props: {
     return marksOf([...alarms.values()], bookmarks, cameras.map((c) => c.id));
   }, [pastAlarms, props.liveAlarms, bookmarks, cameras]);
   const go = (mark: Mark | null) => mark && props.onSeek(mark.atMs);
-  const bar = (from: string, to: string) => place(Date.parse(from), Date.parse(to), span);
 
   const onKey = (event: React.KeyboardEvent) => {
     if (event.key === " ") props.onControl(playback.paused ? { kind: "play" } : { kind: "pause" });
@@ -111,7 +103,6 @@ export function Playback(props: {
     else return;
     event.preventDefault();
   };
-  const head = place(atMs, atMs + 1, span);
 
   return (
     <section
@@ -158,53 +149,7 @@ export function Playback(props: {
           Back to live
         </button>
       </div>
-      <div
-        className="playback-timeline"
-        role="slider"
-        aria-label="Recorded time: click to go there"
-        aria-valuemin={span.from}
-        aria-valuemax={span.to}
-        aria-valuenow={Math.round(atMs)}
-        aria-valuetext={clock(atMs)}
-        onClick={(event) => {
-          const box = overlay.current?.getBoundingClientRect();
-          if (!box || box.width <= 0) return;
-          const share = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
-          props.onSeek(Math.round(Math.min(span.from + share * (span.to - span.from), now)));
-        }}
-      >
-        {rows.map((row) => (
-          <div key={row.camera} className="timeline-row" data-camera={row.camera}>
-            <span className="timeline-name">{row.name}</span>
-            <div className="timeline-track">
-              {row.timeline?.spans.map((s) => {
-                const at = bar(s.from, s.to);
-                return at && <span key={`s${s.from}`} className="span" style={at} />;
-              })}
-              {row.timeline?.gaps.map((g) => {
-                const at = bar(g.from, g.to);
-                return at && <span key={`g${g.from}`} className="gap" title={g.reason ?? "not recorded"} style={at} />;
-              })}
-              {row.timeline?.locks.map((l) => {
-                const at = bar(l.from, l.to);
-                return at && <span key={`l${l.id}`} className="lock" title={`Evidence lock: ${l.reason}`} style={at} />;
-              })}
-              {!row.timeline && <span className="timeline-none">{row.problem}</span>}
-            </div>
-          </div>
-        ))}
-        <div className="timeline-overlay" ref={overlay}>
-          {marks.map((m) => {
-            const at = place(m.atMs, m.atMs + 1, span);
-            return (
-              at && (
-                <span key={`${m.kind}-${m.id}`} className={`mark ${m.kind}`} data-mark={m.kind} title={`${clock(m.atMs)} ${m.label}`} style={{ left: at.left }} />
-              )
-            );
-          })}
-          {head && <span className="playhead" style={{ left: head.left }} />}
-        </div>
-      </div>
+      <TimelineBar rows={rows} marks={marks} span={span} atMs={atMs} latestMs={now} onSeek={props.onSeek} />
     </section>
   );
 }

@@ -1,5 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import { PlayerError, RecordingPlayer, mediaPath } from "./player";
+import { PlayerError, RecordingPlayer, mediaPath, timelinePath } from "./player";
+import { TimelineBar, type TimelineRow } from "./TimelineBar";
+import type { RecordingTimeline } from "./generated/hub";
+import { windowAround } from "./timeline";
 import { clock, when } from "./time";
 import type { SiteTree } from "./generated/app";
 
@@ -13,6 +16,9 @@ interface Choice {
 /** How far behind "now" the near-live view starts: the recorder's newest segment is about ten
  *  seconds old. */
 const NEAR_LIVE_MS = 15_000;
+
+/** How much time a view's timeline shows around what it plays. */
+const SPAN_MS = 30 * 60_000;
 
 /** `Date` as a `datetime-local` value (the browser's local time, to the second). */
 function localInput(ms: number): string {
@@ -65,6 +71,35 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
   const [shownMs, setShownMs] = useState<number | null>(null);
   const [captureMs, setCaptureMs] = useState<number | null>(null);
   const [playing, setPlaying] = useState(false);
+  const [stream, setStream] = useState<string | null>(null);
+  const [row, setRow] = useState<TimelineRow | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(Date.now()), 30_000);
+    return () => window.clearInterval(timer);
+  }, []);
+  const atMs = captureMs ?? shownMs;
+  const span = windowAround(atMs ?? now, now, SPAN_MS);
+  // What the camera recorded around what plays: read again when that moves on by a quarter of
+  // the bar, and now and then (the recording goes on).
+  const readKey = atMs === null ? null : Math.floor(atMs / (SPAN_MS / 4));
+  useEffect(() => {
+    const choice = props.cameras.find((c) => key(c) === camera);
+    if (!choice || !stream || readKey === null) return;
+    let current = true;
+    const from = readKey * (SPAN_MS / 4) - SPAN_MS;
+    const path = timelinePath(choice.site, choice.id, stream, from, Math.min(Date.now(), from + 2 * SPAN_MS));
+    void fetch(path, { credentials: "same-origin" })
+      .then(async (answer) => {
+        if (!answer.ok) throw new Error(((await answer.json().catch(() => null)) as { message?: string } | null)?.message ?? `the hub answered ${answer.status}`);
+        return (await answer.json()) as RecordingTimeline;
+      })
+      .then((timeline) => current && setRow({ camera: choice.id, name: choice.name, timeline, problem: null }))
+      .catch((error: Error) => current && setRow({ camera: choice.id, name: choice.name, timeline: null, problem: error.message }));
+    return () => {
+      current = false;
+    };
+  }, [camera, stream, readKey, now]);
 
   useEffect(() => () => player.current?.close(), []);
   useEffect(() => {
@@ -102,6 +137,7 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
         await next.open(fromMs);
         if (generation.current !== mine) return next.close();
         setShownMs(fromMs);
+        setStream(stream);
         setStatus(`${choice.name} (${stream} stream), recorded`);
         if (thenPlay) {
           await element.play();
@@ -165,6 +201,9 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
           if (props.single) e.currentTarget.style.width = `${e.currentTarget.videoWidth}px`;
         }}
       />
+      {row && shownMs !== null && (
+        <TimelineBar rows={[row]} marks={[]} span={span} atMs={atMs} latestMs={now} onSeek={(ms) => void show(ms, playing)} />
+      )}
       <p className="note" data-status>
         {status}
         {captureMs !== null ? ` · captured ${clock(captureMs)}` : ""}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cannotPlay, captureAt, mediaPath, mimeOf } from "./player";
+import { cannotPlay, captureAt, mediaPath, mimeOf, timelinePath } from "./player";
 
 describe("the recording player", () => {
   it("names the MSE type of each codec and says in words what this browser cannot play", () => {
@@ -14,6 +14,9 @@ describe("the recording player", () => {
   it("asks the hub for a camera's recording from an instant", () => {
     expect(mediaPath("hq", "cam 1", "sub", Date.UTC(2026, 10, 28, 4, 0, 0, 250))).toBe(
       "/api/v1/sites/hq/cameras/cam%201/recording/sub/media?from=2026-11-28T04%3A00%3A00.250Z",
+    );
+    expect(timelinePath("hq", "cam 1", "main", Date.UTC(2026, 10, 28, 4), Date.UTC(2026, 10, 28, 5))).toBe(
+      "/api/v1/sites/hq/cameras/cam%201/recording/main/timeline?from=2026-11-28T04%3A00%3A00.000Z&to=2026-11-28T05%3A00%3A00.000Z",
     );
   });
 

@@ -39,6 +39,13 @@ export function mediaPath(site: string, camera: string, stream: string, fromMs: 
   return `${API}/sites/${e(site)}/cameras/${e(camera)}/recording/${stream}/media?from=${e(new Date(fromMs).toISOString())}`;
 }
 
+/** What a camera's recorded `stream` holds from `fromMs` to `toMs` (Unix ms), through the hub. */
+export function timelinePath(site: string, camera: string, stream: string, fromMs: number, toMs: number): string {
+  const e = encodeURIComponent;
+  const at = (ms: number) => e(new Date(ms).toISOString());
+  return `${API}/sites/${e(site)}/cameras/${e(camera)}/recording/${stream}/timeline?from=${at(fromMs)}&to=${at(toMs)}`;
+}
+
 /** Where an answer's frames sit on the video element's timeline. */
 export interface Piece {
   /** Media time (s) of the answer's first frame. */
