@@ -79,13 +79,14 @@ impl Captures {
 
     /// Whether the frame captured at `capture_us` (in decode order) is shown: from the frame
     /// at or before the instant asked for on. A frame before the instant is that frame when
-    /// the next one (a frame interval later, as the last two were apart) is past the instant.
-    fn shows(&mut self, capture_us: i64) -> bool {
+    /// the next one (a frame interval later, as the last two were apart; for the first frame
+    /// decoded, the stream's nominal interval) is past the instant.
+    fn shows(&mut self, capture_us: i64, nominal_interval_us: i64) -> bool {
         let interval_us = self
             .decoded_us
             .map(|previous| capture_us - previous)
             .filter(|i| *i > 0)
-            .unwrap_or(0);
+            .unwrap_or(nominal_interval_us.max(0));
         self.decoded_us = Some(capture_us);
         match self.show_from_us {
             Some(from) if capture_us + interval_us <= from => false,
@@ -581,7 +582,7 @@ fn frame_callbacks(
             let capture_us = buffer.pts().and_then(|pts| {
                 let mut captures = shared.captures.lock();
                 let capture_us = captures.capture_of(pts)?;
-                if !captures.shows(capture_us) {
+                if !captures.shows(capture_us, nominal_interval_us(info)) {
                     return Some(Err(()));
                 }
                 captures.last_shown_us = Some(capture_us);
@@ -637,6 +638,16 @@ fn frame_callbacks(
             Ok(gst::FlowSuccess::Ok)
         })
         .build()
+}
+
+/// A frame interval as the decoded stream's caps say (µs); 0 when they do not say.
+fn nominal_interval_us(info: &gst_video::VideoInfo) -> i64 {
+    let fps = info.fps();
+    if fps.numer() > 0 && fps.denom() > 0 {
+        1_000_000 * i64::from(fps.denom()) / i64::from(fps.numer())
+    } else {
+        0
+    }
 }
 
 /// Reads the simulator's pixel stamp from the luma plane, if there is one.
@@ -779,7 +790,7 @@ mod tests {
         };
         let shown: Vec<i64> = (0..6)
             .map(|n| n * 40_000)
-            .filter(|c| captures.shows(*c))
+            .filter(|c| captures.shows(*c, 40_000))
             .collect();
         assert_eq!(shown, vec![120_000, 160_000, 200_000]);
         // An instant on a frame shows that frame first.
@@ -789,9 +800,20 @@ mod tests {
         };
         let shown: Vec<i64> = (0..4)
             .map(|n| n * 40_000)
-            .filter(|c| captures.shows(*c))
+            .filter(|c| captures.shows(*c, 40_000))
             .collect();
         assert_eq!(shown, vec![80_000, 120_000]);
+        // The instant just after the key frame: the key frame, decoded first, is the frame on
+        // screen then (its interval is the stream's nominal one); not the frame after it.
+        let mut captures = Captures {
+            show_from_us: Some(10_000),
+            ..Captures::default()
+        };
+        let shown: Vec<i64> = (0..3)
+            .map(|n| n * 40_000)
+            .filter(|c| captures.shows(*c, 40_000))
+            .collect();
+        assert_eq!(shown, vec![0, 40_000, 80_000]);
     }
 
     #[test]
