@@ -1006,8 +1006,9 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
     };
     // The tiles show the frames at or before one instant on the recorder's time: their stamps
     // agree within a frame interval (a millisecond more for stamps in whole milliseconds) in
-    // most snapshots and at the median; a busy machine (the whole suite on two cores) may
-    // catch a tile a frame late, never more than three frames apart.
+    // most snapshots and at the median. The recorder times each camera's frames by its sender
+    // reports, tens of milliseconds from the simulator's stamps, and a busy machine may catch a
+    // tile a frame late: never more than three frames apart.
     let in_one_frame = |rate: &str, spreads: &[i64]| {
         let within = spreads.iter().filter(|s| **s <= frame_ms + 1).count();
         let mut sorted = spreads.to_vec();

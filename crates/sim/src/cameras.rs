@@ -497,13 +497,7 @@ fn add_stamp_probe(pad: &gst::Pad, state: &Arc<CameraState>, kind: StreamKind, s
     };
     let state = state.clone();
     let counter = state.frames[kind as usize].clone();
-    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, probe| {
-        // The running time now, to date the frame by when it was captured (its PTS), as its
-        // RTP time and the sender reports do, not by when it reached the encoder (the overlays
-        // before take a moment, longer on a busy machine).
-        let running_now = pad
-            .parent_element()
-            .and_then(|element| element.current_running_time());
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, probe| {
         let Some(buffer) = probe.buffer_mut() else {
             return gst::PadProbeReturn::Ok;
         };
@@ -512,11 +506,7 @@ fn add_stamp_probe(pad: &gst::Pad, state: &Arc<CameraState>, kind: StreamKind, s
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        let since_capture_ms = match (running_now, buffer.pts()) {
-            (Some(now), Some(pts)) => now.saturating_sub(pts).mseconds(),
-            _ => 0,
-        };
-        let stamp = Stamp::new(state.source, frame, now_ms.saturating_sub(since_capture_ms));
+        let stamp = Stamp::new(state.source, frame, now_ms);
         let buffer = buffer.make_mut();
         if let Ok(mut video) = gst_video::VideoFrameRef::from_buffer_ref_writable(buffer, &info) {
             let stride = video.plane_stride()[0] as usize;
