@@ -109,3 +109,46 @@ pub struct FileCheck {
     /// The file is on the hub and hashes to it.
     pub intact: bool,
 }
+
+/// The format name of a recorder's export manifest; a verifier refuses others.
+pub const EXPORT_FORMAT: &str = "watchfloor-export/1";
+
+/// The signed description of a recorder's export (`manifest.json`, signed in `manifest.sig`):
+/// what the recorder writes, what `watchfloor-recorder verify` and the hub check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportManifest {
+    pub format: String,
+    pub recorder: String,
+    /// The recorder's public Ed25519 key, hex.
+    pub recorder_key: String,
+    pub requested_by: String,
+    pub reason: String,
+    pub created_us: i64,
+    pub from_us: i64,
+    pub to_us: i64,
+    pub files: Vec<ExportedFile>,
+}
+
+/// One exported file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedFile {
+    pub name: String,
+    pub camera: String,
+    pub kind: String,
+    /// The recorded range it holds; it starts at the key frame at or before `from_us`.
+    pub from_us: i64,
+    pub to_us: i64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl ExportManifest {
+    /// `SHA256SUMS` as the manifest implies it (`sha256sum -c` reads it; signed in
+    /// `SHA256SUMS.sig`).
+    pub fn sums(&self) -> String {
+        self.files
+            .iter()
+            .map(|f| format!("{}  {}\n", f.sha256, f.name))
+            .collect()
+    }
+}

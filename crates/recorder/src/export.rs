@@ -10,13 +10,12 @@ use crate::index::Index;
 use crate::playback::{self, PlaybackError};
 use gst::prelude::*;
 use keys::SigningKey;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::Duration;
 
-/// The manifest's format name; a verifier refuses others.
-pub const FORMAT: &str = "watchfloor-export/1";
+/// The manifest and its format: the contract's, which the hub reads too.
+pub use contract::{EXPORT_FORMAT as FORMAT, ExportManifest as Manifest, ExportedFile};
 
 /// What to export.
 #[derive(Debug, Clone)]
@@ -27,34 +26,6 @@ pub struct ExportRequest {
     /// Who asked, as the hub named them.
     pub requested_by: String,
     pub reason: String,
-}
-
-/// One exported file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportedFile {
-    pub name: String,
-    pub camera: String,
-    pub kind: String,
-    /// The recorded range it holds; it starts at the key frame at or before `from_us`.
-    pub from_us: i64,
-    pub to_us: i64,
-    pub bytes: u64,
-    pub sha256: String,
-}
-
-/// The signed description of an export.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub format: String,
-    pub recorder: String,
-    /// The recorder's public Ed25519 key, hex.
-    pub recorder_key: String,
-    pub requested_by: String,
-    pub reason: String,
-    pub created_us: i64,
-    pub from_us: i64,
-    pub to_us: i64,
-    pub files: Vec<ExportedFile>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,11 +117,7 @@ pub fn export(
         "recorder-key.pem",
         keys::public_key_pem(&signer.public_hex()).as_bytes(),
     )?;
-    let sums: String = manifest
-        .files
-        .iter()
-        .map(|f| format!("{}  {}\n", f.sha256, f.name))
-        .collect();
+    let sums = manifest.sums();
     write("SHA256SUMS", sums.as_bytes())?;
     // Signed too, so that `sha256sum -c` plus `openssl` prove the files without Watchfloor.
     write("SHA256SUMS.sig", &signer.sign(sums.as_bytes()))?;
@@ -344,11 +311,7 @@ pub fn verify(dir: &Path, expected_key: Option<&str>) -> Result<Manifest, Verify
         });
     }
     // The offline helpers must tell the same story as the manifest.
-    let sums: String = manifest
-        .files
-        .iter()
-        .map(|f| format!("{}  {}\n", f.sha256, f.name))
-        .collect();
+    let sums = manifest.sums();
     if read("SHA256SUMS")? != sums.as_bytes() {
         return Err(VerifyError::Inconsistent("SHA256SUMS"));
     }

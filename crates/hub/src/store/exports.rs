@@ -12,30 +12,6 @@ use contract::{
 
 /// Cameras in one export.
 const MAX_CAMERAS: usize = 16;
-/// The manifest a recorder signs (see the recorder's `export.rs`), as far as the hub reads it.
-#[derive(Debug, serde::Deserialize)]
-struct Manifest {
-    format: String,
-    recorder: String,
-    recorder_key: String,
-    requested_by: String,
-    reason: String,
-    from_us: i64,
-    to_us: i64,
-    files: Vec<ManifestFile>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ManifestFile {
-    name: String,
-    camera: String,
-    bytes: u64,
-    sha256: String,
-}
-
-/// The manifest format the hub understands.
-const MANIFEST_FORMAT: &str = "watchfloor-export/1";
-
 const EXPORT_COLUMNS: &str = "id, incident_id, site_id, cameras, notes, start_at, end_at, \
                               reason, state, error, created_by, created_at";
 
@@ -502,7 +478,7 @@ fn file_name_ok(name: &str) -> bool {
 struct Checked {
     recorder: String,
     key: String,
-    manifest: Option<Manifest>,
+    manifest: Option<ExportManifest>,
     signature_valid: bool,
     /// The sums, their signature and the key file are what the manifest implies.
     extras_valid: bool,
@@ -579,7 +555,7 @@ fn check_manifest(recorder: &str, key: &str, file: &dyn Fn(&str) -> Option<Vec<u
         checked.unreadable = Some("the manifest or its signature is missing".into());
         return checked;
     };
-    let manifest: Manifest = match serde_json::from_slice(&text) {
+    let manifest: ExportManifest = match serde_json::from_slice(&text) {
         Ok(manifest) => manifest,
         Err(e) => {
             checked.unreadable = Some(format!("the manifest does not read: {e}"));
@@ -589,15 +565,11 @@ fn check_manifest(recorder: &str, key: &str, file: &dyn Fn(&str) -> Option<Vec<u
     let signed = |message: &[u8], signature: &[u8]| {
         !key.is_empty() && keys::verify(key, message, &hex::encode(signature))
     };
-    checked.signature_valid = manifest.format == MANIFEST_FORMAT
+    checked.signature_valid = manifest.format == contract::EXPORT_FORMAT
         && manifest.recorder == recorder
         && manifest.recorder_key == key
         && signed(&text, &signature);
-    let sums: String = manifest
-        .files
-        .iter()
-        .map(|f| format!("{}  {}\n", f.sha256, f.name))
-        .collect();
+    let sums = manifest.sums();
     checked.extras_valid = file("SHA256SUMS").is_some_and(|s| s == sums.as_bytes())
         && file("SHA256SUMS.sig").is_some_and(|sig| signed(sums.as_bytes(), &sig))
         && file("recorder-key.pem").is_some_and(|pem| pem == keys::public_key_pem(key).as_bytes());
