@@ -35,15 +35,7 @@ fn watch(engine: &MediaEngine, port: u16, camera: &str, ticket: Option<String>) 
 fn viewers_watch_through_the_recorder_with_tickets_and_bad_tickets_are_refused() {
     let hub = SigningKey::ephemeral();
     let sim = site(2);
-    let config = config(
-        &sim,
-        "restream",
-        &format!(
-            "[restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{}\"",
-            hub.public_hex()
-        ),
-        "main",
-    );
+    let config = restreaming(&sim, "restream", &hub, "main");
     let recorder = record_until(&config, StreamKind::Main, 1);
     let port = recorder.restream().expect("restream on").port();
     let engine = MediaEngine::new(EngineSettings::default()).expect("engine");

@@ -67,6 +67,20 @@ pub fn store_credentials(config: &Config) {
     }
 }
 
+/// A recorder configuration that serves its cameras over RTSP on a free port, trusting the
+/// tickets `hub` signs.
+pub fn restreaming(sim: &Sim, name: &str, hub: &keys::SigningKey, record: &str) -> Config {
+    config(
+        sim,
+        name,
+        &format!(
+            "[restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{}\"",
+            hub.public_hex()
+        ),
+        record,
+    )
+}
+
 /// Starts a recorder for `config` and waits until camera `cam01`'s `kind` has `segments`
 /// segments.
 pub fn record_until(config: &Config, kind: StreamKind, segments: usize) -> recorder::Recorder {
