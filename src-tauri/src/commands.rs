@@ -54,6 +54,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         outbox,
         outbox_discard,
         incident_snapshot,
+        export_download,
         start_demo,
     ]
 }
@@ -241,6 +242,18 @@ async fn incident_snapshot(
     wall: String,
 ) -> Result<WriteOutcome> {
     core.incident_snapshot(&incident, &wall).await
+}
+
+/// Saves an evidence export as one ZIP in the user's downloads folder (else the home
+/// folder); answers where.
+#[tauri::command]
+async fn export_download(handle: AppHandle, core: CoreState<'_>, id: String) -> Result<String> {
+    let folder = handle
+        .path()
+        .download_dir()
+        .or_else(|_| handle.path().home_dir())
+        .map_err(|e| AppError::storage(format!("no folder to save in: {e}")))?;
+    core.export_download(&id, &folder).await
 }
 
 #[tauri::command]

@@ -1117,6 +1117,7 @@ fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
         said
     };
     let shots = scratch("shots");
+    let downloads = scratch("evidence-downloads");
     let said = browser(
         &[
             "--camera".into(),
@@ -1125,12 +1126,30 @@ fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
             from_ms.to_string(),
             "--to-ms".into(),
             to_ms.to_string(),
+            "--download-to".into(),
+            downloads.display().to_string(),
         ],
         &shots.join("evidence-verified.png"),
     );
     let mut words = said.split_whitespace();
     assert_eq!(words.next(), Some("verified"), "{said}");
     let export = words.next().expect("the export's id").to_owned();
+    // The manager's one-click download: a ZIP whose folder checks as its README says, on a
+    // machine without Watchfloor.
+    let zip = said
+        .lines()
+        .find_map(|line| line.strip_prefix("downloaded "))
+        .unwrap_or_else(|| panic!("no download: {said}"));
+    let unzipped = Command::new("unzip")
+        .args(["-q", "-o", zip, "-d"])
+        .arg(&downloads)
+        .status()
+        .expect("unzip");
+    assert!(unzipped.success(), "the download unzips");
+    testkit::verify_export_without_watchfloor(
+        &downloads.join(format!("evidence-{export}")).join("cam01"),
+    )
+    .expect("the downloaded files check as their README says");
 
     // One byte of the kept video changes on the hub.
     let detail = site.incident("inc-evidence");

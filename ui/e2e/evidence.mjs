@@ -3,15 +3,18 @@
 // in, opens the incident, with `--camera` exports that camera's range from the incident's form
 // (or takes export `--export`), waits for it to be done, presses "Check" and prints what the
 // console says: `verified <export> <words>` or `refused <export> <words>` (it does not
-// verify), and the page's screenshot when asked.
+// verify), and the page's screenshot when asked. With `--download-to`, it then downloads the
+// export's ZIP from its link into that folder and prints `downloaded <path>`.
 //
 //   node e2e/evidence.mjs --url https://127.0.0.1:PORT/ --username U --password-file F \
-//        --incident ID (--camera ID --from-ms MS --to-ms MS | --export ID) [--screenshot PATH]
+//        --incident ID (--camera ID --from-ms MS --to-ms MS | --export ID) [--screenshot PATH] \
+//        [--download-to DIR]
 //
 // Prints `error <message>` (exit 1) on any failure. Uses Debian's Chromium; never downloads a
 // browser.
 
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs, runScript, signIn } from "./console.mjs";
 
 await runScript("e2e-evidence", async (page) => {
@@ -43,4 +46,13 @@ await runScript("e2e-evidence", async (page) => {
   const words = (await checked.locator("[role=status] p").first().textContent())?.trim() ?? "";
   if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
   process.stdout.write(`${verified === "true" ? "verified" : "refused"} ${id} ${words}\n`);
+  if (args["download-to"]) {
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: 60_000 }),
+      exported.locator("a[data-action=download-export]").click(),
+    ]);
+    const path = join(args["download-to"], download.suggestedFilename());
+    await download.saveAs(path);
+    process.stdout.write(`downloaded ${path}\n`);
+  }
 });

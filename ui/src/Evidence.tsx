@@ -22,6 +22,7 @@ export function Evidence(props: { transport: Transport; detail: IncidentDetail; 
     return { cameras: s.cameras.join(", "), from: s.from, to: s.to, reason: detail.title };
   });
   const [problem, setProblem] = useState<string | null>(null);
+  const [saved, setSaved] = useState<Map<string, string>>(new Map());
   const path = `/incidents/${encodeURIComponent(detail.id)}/exports`;
 
   const load = useCallback(
@@ -56,6 +57,16 @@ export function Evidence(props: { transport: Transport; detail: IncidentDetail; 
         body: { id: newId(), cameras, from: from.toISOString(), to: to.toISOString(), reason: form.reason.trim() },
       });
       await load();
+    } catch (error) {
+      setProblem((error as { message?: string }).message ?? String(error));
+    }
+  };
+  /** In the app: the ZIP into the downloads folder (the browser downloads it from a link). */
+  const save = async (id: string) => {
+    try {
+      setProblem(null);
+      const where = await transport.call<string>("export_download", { id });
+      setSaved((now) => new Map(now).set(id, where));
     } catch (error) {
       setProblem((error as { message?: string }).message ?? String(error));
     }
@@ -107,9 +118,25 @@ export function Evidence(props: { transport: Transport; detail: IncidentDetail; 
               <progress value={e.state === "done" ? e.cameras.length : e.done} max={e.cameras.length} aria-label="Export progress" />{" "}
               <span className={e.state === "failed" ? "error" : "note"}>{exportProgress(e)}</span>{" "}
               {e.state === "done" && (
-                <button type="button" className="quiet" data-action="check-export" onClick={() => void check(e.id)}>
-                  Check
-                </button>
+                <>
+                  <button type="button" className="quiet" data-action="check-export" onClick={() => void check(e.id)}>
+                    Check
+                  </button>{" "}
+                  {transport.browser ? (
+                    <a href={`/api/v1/exports/${encodeURIComponent(e.id)}/download`} download data-action="download-export">
+                      Download (ZIP)
+                    </a>
+                  ) : (
+                    <button type="button" className="quiet" data-action="download-export" onClick={() => void save(e.id)}>
+                      Save as ZIP
+                    </button>
+                  )}
+                </>
+              )}
+              {saved.has(e.id) && (
+                <p className="note" role="status" data-saved-to={saved.get(e.id)}>
+                  Saved to {saved.get(e.id)}
+                </p>
               )}
               {verdict && (
                 <div className={verdict.verified ? "verified" : "error"} role="status">
@@ -137,8 +164,8 @@ export function Evidence(props: { transport: Transport; detail: IncidentDetail; 
         {exports.length === 0 && <li className="empty">No export yet.</li>}
       </ul>
       <p className="note">
-        Each export is the recorders' own signed files (MP4, manifest, signatures, README.txt): saved from the notes above, they play in any player
-        and README.txt says how to check them with sha256sum and openssl, without Watchfloor.
+        Each export is the recorders' own signed files (MP4, manifest, signatures, README.txt), one folder per camera in its ZIP: they play in any
+        player, and README.txt says how to check them with sha256sum and openssl, without Watchfloor. Downloads are audited.
       </p>
     </section>
   );

@@ -43,6 +43,8 @@ pub struct HubClient {
 }
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// A download's time, all of it (an evidence export of many cameras is large).
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 impl HubClient {
     /// A client for the hub at `address` (`https://host:port`), trusting the system's roots
@@ -234,6 +236,57 @@ impl HubClient {
             return Ok((media_type, bytes.to_vec()));
         }
         Err(answer_error(status, path, &bytes))
+    }
+
+    /// Streams the answer to GET `path` into `dest`, written beside it first and renamed when
+    /// whole (a cut download leaves no file that looks complete). Answers the bytes written.
+    pub async fn download(&self, token: &Token, path: &str, dest: &Path) -> Result<u64> {
+        use std::io::Write as _;
+        let url = self
+            .base
+            .join(&format!("/api/v1{path}"))
+            .map_err(|e| AppError::bad_input(format!("bad path {path}: {e}")))?;
+        let mut response = self
+            .http
+            .get(url)
+            .bearer_auth(token.expose())
+            .timeout(DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| self.transport_error(&e))?;
+            return Err(answer_error(status, path, &bytes));
+        }
+        let partial = dest.with_extension("part");
+        let cannot = |e: std::io::Error| {
+            AppError::storage(format!("cannot write {}: {e}", partial.display()))
+        };
+        let mut file = std::fs::File::create(&partial).map_err(cannot)?;
+        let mut written = 0u64;
+        let copied: Result<()> = async {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| self.transport_error(&e))?
+            {
+                file.write_all(&chunk).map_err(cannot)?;
+                written += chunk.len() as u64;
+            }
+            file.sync_all().map_err(cannot)
+        }
+        .await;
+        if let Err(error) = copied {
+            let _ = std::fs::remove_file(&partial);
+            return Err(error);
+        }
+        std::fs::rename(&partial, dest)
+            .map_err(|e| AppError::storage(format!("cannot write {}: {e}", dest.display())))?;
+        Ok(written)
     }
 
     async fn send<T: DeserializeOwned>(

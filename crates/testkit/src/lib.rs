@@ -137,6 +137,47 @@ pub fn verify_systemd_unit(unit: &Path, installed: &str, built: &str) {
     );
 }
 
+/// Checks an evidence export's folder as its README tells a reader without Watchfloor to:
+/// `openssl` verifies the recorder's signatures of `SHA256SUMS` and `manifest.json` with
+/// `recorder-key.pem`, and `sha256sum -c` the files. Answers what failed, in the tools' words.
+pub fn verify_export_without_watchfloor(folder: &Path) -> Result<(), String> {
+    let run = |program: &str, args: &[&str]| -> Result<(), String> {
+        let output = Command::new(program)
+            .args(args)
+            .current_dir(folder)
+            .output()
+            .map_err(|e| format!("{program} (cargo xtask setup installs it): {e}"))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        Err(format!(
+            "{program} {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    };
+    let signed = |input: &str, signature: &str| {
+        run(
+            "openssl",
+            &[
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                "recorder-key.pem",
+                "-rawin",
+                "-in",
+                input,
+                "-sigfile",
+                signature,
+            ],
+        )
+    };
+    signed("SHA256SUMS", "SHA256SUMS.sig")?;
+    run("sha256sum", &["-c", "--strict", "SHA256SUMS"])?;
+    signed("manifest.json", "manifest.sig")
+}
+
 /// A new, empty folder for one test's files, named after `kind`, unique to this process and
 /// call (tests run in parallel). Left behind for a look after a failure; the system's temporary
 /// folder is cleaned by the system.

@@ -163,6 +163,22 @@ impl Core {
         }
     }
 
+    /// Saves finished evidence export `id` as one ZIP in `folder` (a name not taken yet);
+    /// answers the file's path.
+    pub async fn export_download(&self, id: &str, folder: &std::path::Path) -> Result<String> {
+        let path = format!("/exports/{}/download", crate::hub_client::encode(id));
+        let free = (1..1000)
+            .map(|n| match n {
+                1 => folder.join(format!("evidence-{id}.zip")),
+                n => folder.join(format!("evidence-{id} ({n}).zip")),
+            })
+            .find(|candidate| !candidate.exists())
+            .ok_or_else(|| AppError::storage(format!("no free name in {}", folder.display())))?;
+        let (client, token) = self.signed()?;
+        client.download(&token, &path, &free).await?;
+        Ok(free.display().to_string())
+    }
+
     /// Attaches a picture of wall `wall` to incident `incident` as a note (through the outbox).
     pub async fn incident_snapshot(&self, incident: &str, wall: &str) -> Result<WriteOutcome> {
         use base64::Engine as _;

@@ -355,6 +355,21 @@ async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
     );
     until("the live link", || events.link() == Some(Link::Online)).await;
 
+    // An export that is not there saves nothing: a clear error, and no file that looks whole.
+    let downloads = scratch("downloads");
+    let missing = core
+        .export_download("exp-missing", &downloads)
+        .await
+        .expect_err("no such export");
+    assert_eq!(missing.code, ErrorCode::HubNotFound, "{}", missing.message);
+    assert_eq!(
+        std::fs::read_dir(&downloads)
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0,
+        "nothing left in the downloads folder"
+    );
+
     // The wall: a layout and cameras, then saved on the hub as a shared layout.
     core.set_preset("wall-1", "2x2").expect("2x2");
     core.assign("wall-1", 1, Some("cam03")).expect("cam03");

@@ -79,6 +79,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(recording_media))
         .routes(routes!(create_export, list_exports))
         .routes(routes!(check_export))
+        .routes(routes!(download_export))
         .routes(routes!(recorder_health))
         .routes(routes!(recorder_sync))
         .routes(routes!(list_locks, create_lock))

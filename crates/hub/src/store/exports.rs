@@ -400,28 +400,11 @@ impl Hub {
         .map_err(|e| HubError::Internal(format!("export signers: {e}")))?;
         let mut manifests = Vec::new();
         for note in &export.notes {
-            let names: Vec<String> =
-                sqlx::query("SELECT name FROM note_attachments WHERE note_id = $1 ORDER BY name")
-                    .bind(note)
-                    .fetch_all(self.db.pool())
-                    .await?
-                    .iter()
-                    .map(|row| row.try_get("name"))
-                    .collect::<std::result::Result<_, _>>()?;
             // One file at a time: exports are large.
             let mut stored = std::collections::BTreeMap::new();
-            for name in &names {
-                let data: Vec<u8> = sqlx::query(
-                    "SELECT f.data AS data FROM note_attachments a \
-                     JOIN attachments f ON f.sha256 = a.sha256 \
-                     WHERE a.note_id = $1 AND a.name = $2",
-                )
-                .bind(note)
-                .bind(name)
-                .fetch_one(self.db.pool())
-                .await?
-                .try_get("data")?;
-                stored.insert(name.clone(), data);
+            for name in self.note_file_names(note).await? {
+                let data = self.note_file(note, &name).await?;
+                stored.insert(name, data);
             }
             let (recorder, key) = signers
                 .get(note)
@@ -443,6 +426,88 @@ impl Hub {
             manifests,
         })
     }
+    /// A finished export as a folder to download: each camera's files under a folder named
+    /// after the camera, in order. Taking them is audited (who took which evidence, when).
+    pub async fn export_download(&self, caller: &Caller, id: &str) -> Result<Vec<ExportPart>> {
+        let export = self.export(caller, id).await?;
+        if export.state != ExportState::Done {
+            return Err(HubError::Conflict(format!(
+                "export `{}` is {}: only a finished export downloads",
+                clip(id),
+                export.state.as_str()
+            )));
+        }
+        let mut parts = Vec::new();
+        for note in &export.notes {
+            let manifest = self.note_file(note, "manifest.json").await?;
+            let manifest = serde_json::from_slice::<contract::ExportManifest>(&manifest).ok();
+            let camera = manifest
+                .as_ref()
+                .and_then(|m| m.files.first().map(|f| f.camera.clone()))
+                .filter(|camera| file_name_ok(camera))
+                .unwrap_or_else(|| note.clone());
+            let made = manifest
+                .and_then(|m| chrono::DateTime::from_timestamp_micros(m.created_us))
+                .unwrap_or_else(chrono::Utc::now);
+            for name in self.note_file_names(note).await? {
+                parts.push(ExportPart {
+                    folder: camera.clone(),
+                    note: note.clone(),
+                    name,
+                    made,
+                });
+            }
+        }
+        let mut tx = self.db.write().await?;
+        tx.audit(AuditEntry {
+            at: self.now(),
+            user: Some(&caller.user_id),
+            action: "export.downloaded",
+            site: Some(&export.site),
+            target: Some(&export.id),
+            detail: json!({ "incident": export.incident, "files": parts.len() }),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(parts)
+    }
+
+    /// The names of a note's attachments, in order.
+    async fn note_file_names(&self, note: &str) -> Result<Vec<String>> {
+        sqlx::query("SELECT name FROM note_attachments WHERE note_id = $1 ORDER BY name")
+            .bind(note)
+            .fetch_all(self.db.pool())
+            .await?
+            .iter()
+            .map(|row| row.try_get("name").map_err(HubError::from))
+            .collect()
+    }
+
+    /// The bytes of a note's attachment `name` (of an export the caller was shown).
+    pub async fn note_file(&self, note: &str, name: &str) -> Result<Vec<u8>> {
+        sqlx::query(
+            "SELECT f.data AS data FROM note_attachments a \
+             JOIN attachments f ON f.sha256 = a.sha256 \
+             WHERE a.note_id = $1 AND a.name = $2",
+        )
+        .bind(note)
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?
+        .ok_or_else(|| HubError::NotFound(format!("file `{}`", clip(name))))?
+        .try_get("data")
+        .map_err(HubError::from)
+    }
+}
+
+/// One file of an export's download: `folder/name`, kept in note `note`, made by its
+/// recorder at `made`.
+#[derive(Debug, Clone)]
+pub struct ExportPart {
+    pub folder: String,
+    pub note: String,
+    pub name: String,
+    pub made: chrono::DateTime<chrono::Utc>,
 }
 
 /// The recorder that signed a camera's files, and its key then.

@@ -31,6 +31,7 @@ mod users;
 pub use alarms::AlarmVerb;
 pub use doors::{BoxFuture, DoorController};
 pub use evidence::MAX_LOCK_MS;
+pub use exports::ExportPart;
 use incidents::check_priority;
 pub use recorders::{RecordingSource, TICKET_LIFETIME_MS};
 pub(crate) use rows::*;

@@ -169,6 +169,64 @@ async fn an_incidents_evidence_export_is_signed_kept_locked_and_checked(backend:
         "another site's guard: {status}"
     );
 
+    // One download of the whole folder, audited, which the tools its README names verify on
+    // a machine without Watchfloor: `unzip`, `openssl` and `sha256sum`.
+    let download = hub
+        .http
+        .get(hub.url("/api/v1/exports/exp-1/download"))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .expect("the download");
+    assert_eq!(download.status().as_u16(), 200);
+    assert_eq!(
+        download.headers()["content-type"].to_str().ok(),
+        Some("application/zip")
+    );
+    let zipped = download.bytes().await.expect("the zip");
+    let dir = testkit::scratch("hub-export-download");
+    std::fs::write(dir.join("export.zip"), &zipped).expect("write the zip");
+    let run = |program: &str, args: &[&str], at: &std::path::Path| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .current_dir(at)
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run("unzip", &["-q", "export.zip"], &dir);
+    // Dated when the recorder made them, not 1980.
+    let listing = run("unzip", &["-l", "export.zip"], &dir);
+    assert!(!listing.contains("1980-"), "{listing}");
+    let folder = dir.join("evidence-exp-1").join("cam01");
+    for name in &names {
+        assert!(folder.join(name).is_file(), "{name} in the download");
+    }
+    testkit::verify_export_without_watchfloor(&folder).expect("the README's checks");
+    assert_eq!(
+        hub.audit(&supervisor, "export.downloaded").await.len(),
+        1,
+        "the download is audited"
+    );
+    let (status, _) = hub
+        .call(
+            Method::GET,
+            "/api/v1/exports/exp-1/download",
+            &outsider,
+            None,
+        )
+        .await;
+    assert!(
+        status == 403 || status == 404,
+        "another site's guard downloads nothing: {status}"
+    );
+
     // The recorder's answer is taken only as exactly what was asked of the camera's recorder.
     // A genuine export of this range, handed in for an export of another range: refused.
     let caller = hub
@@ -212,6 +270,18 @@ async fn an_incidents_evidence_export_is_signed_kept_locked_and_checked(backend:
         )
         .await
         .expect("another export");
+    let (status, said) = hub
+        .call(
+            Method::GET,
+            "/api/v1/exports/exp-other/download",
+            &supervisor,
+            None,
+        )
+        .await;
+    assert_eq!(
+        status, 409,
+        "an unfinished export does not download: {said}"
+    );
     let refused = |files| {
         let hub = hub.running.hub.clone();
         let (caller, id) = (caller.clone(), other.id.clone());

@@ -77,38 +77,7 @@ fn an_export_verifies_offline_and_a_changed_byte_fails() {
         String::from_utf8_lossy(&cli.stderr)
     );
     // Without Watchfloor: the README's commands.
-    let openssl = |input: &str, signature: &str| {
-        Command::new("openssl")
-            .args([
-                "pkeyutl",
-                "-verify",
-                "-pubin",
-                "-inkey",
-                "recorder-key.pem",
-                "-rawin",
-                "-in",
-                input,
-                "-sigfile",
-                signature,
-            ])
-            .current_dir(&copy)
-            .output()
-            .expect("openssl (cargo xtask setup installs it)")
-            .status
-            .success()
-    };
-    assert!(openssl("SHA256SUMS", "SHA256SUMS.sig"));
-    let sums = Command::new("sha256sum")
-        .args(["-c", "SHA256SUMS"])
-        .current_dir(&copy)
-        .output()
-        .expect("sha256sum");
-    assert!(
-        sums.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sums.stdout)
-    );
-    assert!(openssl("manifest.json", "manifest.sig"));
+    testkit::verify_export_without_watchfloor(&copy).expect("the README's checks");
 
     // One changed byte in the video.
     let video = copy.join(&manifest.files[0].name);
@@ -146,7 +115,11 @@ fn an_export_verifies_offline_and_a_changed_byte_fails() {
         sums.replacen(&manifest.files[0].sha256, &"0".repeat(64), 1),
     )
     .expect("write");
-    assert!(!openssl("SHA256SUMS", "SHA256SUMS.sig"));
+    let said = testkit::verify_export_without_watchfloor(&copy).expect_err("refused");
+    assert!(
+        said.contains("SHA256SUMS.sig"),
+        "the list's signature fails: {said}"
+    );
     assert_eq!(
         export::verify(&copy, Some(&signer.public_hex())),
         Err(VerifyError::Inconsistent("SHA256SUMS"))
