@@ -23,6 +23,7 @@ export function Evidence(props: { transport: Transport; detail: IncidentDetail; 
   });
   const [problem, setProblem] = useState<string | null>(null);
   const [saved, setSaved] = useState<Map<string, string>>(new Map());
+  const [saving, setSaving] = useState<Set<string>>(new Set());
   const path = `/incidents/${encodeURIComponent(detail.id)}/exports`;
 
   const load = useCallback(
@@ -63,12 +64,19 @@ export function Evidence(props: { transport: Transport; detail: IncidentDetail; 
   };
   /** In the app: the ZIP into the downloads folder (the browser downloads it from a link). */
   const save = async (id: string) => {
+    setSaving((now) => new Set(now).add(id));
     try {
       setProblem(null);
       const where = await transport.call<string>("export_download", { id });
       setSaved((now) => new Map(now).set(id, where));
     } catch (error) {
       setProblem((error as { message?: string }).message ?? String(error));
+    } finally {
+      setSaving((now) => {
+        const left = new Set(now);
+        left.delete(id);
+        return left;
+      });
     }
   };
   const check = async (id: string) => {
@@ -127,8 +135,8 @@ export function Evidence(props: { transport: Transport; detail: IncidentDetail; 
                       Download (ZIP)
                     </a>
                   ) : (
-                    <button type="button" className="quiet" data-action="download-export" onClick={() => void save(e.id)}>
-                      Save as ZIP
+                    <button type="button" className="quiet" data-action="download-export" disabled={saving.has(e.id)} onClick={() => void save(e.id)}>
+                      {saving.has(e.id) ? "Saving…" : "Save as ZIP"}
                     </button>
                   )}
                 </>

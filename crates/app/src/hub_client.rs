@@ -43,8 +43,9 @@ pub struct HubClient {
 }
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-/// A download's time, all of it (an evidence export of many cameras is large).
-const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How long a download may go without a byte (however long it takes in all: an evidence
+/// export of many cameras is large).
+const DOWNLOAD_STALLED: Duration = Duration::from_secs(60);
 
 impl HubClient {
     /// A client for the hub at `address` (`https://host:port`), trusting the system's roots
@@ -52,18 +53,7 @@ impl HubClient {
     pub fn new(address: &str, ca_file: Option<&Path>) -> Result<Self> {
         let base = hub_url(address)?;
         let tls = Arc::new(tls_config(ca_file)?);
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls((*tls).clone())
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| {
-                AppError::new(
-                    ErrorCode::HubClient,
-                    format!("cannot make an HTTP client: {e}"),
-                )
-            })?;
+        let http = http_client(&tls, |b| b.timeout(REQUEST_TIMEOUT))?;
         Ok(Self { base, http, tls })
     }
 
@@ -238,19 +228,19 @@ impl HubClient {
         Err(answer_error(status, path, &bytes))
     }
 
-    /// Streams the answer to GET `path` into `dest`, written beside it first and renamed when
-    /// whole (a cut download leaves no file that looks complete). Answers the bytes written.
+    /// Streams the answer to GET `path` into `dest`, written beside it first (a `.part` file
+    /// made anew: two downloads never share one) and renamed when whole, so that a cut
+    /// download leaves no file that looks complete. Answers the bytes written.
     pub async fn download(&self, token: &Token, path: &str, dest: &Path) -> Result<u64> {
         use std::io::Write as _;
         let url = self
             .base
             .join(&format!("/api/v1{path}"))
             .map_err(|e| AppError::bad_input(format!("bad path {path}: {e}")))?;
-        let mut response = self
-            .http
+        let http = http_client(&self.tls, |b| b.read_timeout(DOWNLOAD_STALLED))?;
+        let mut response = http
             .get(url)
             .bearer_auth(token.expose())
-            .timeout(DOWNLOAD_TIMEOUT)
             .send()
             .await
             .map_err(|e| self.transport_error(&e))?;
@@ -266,7 +256,11 @@ impl HubClient {
         let cannot = |e: std::io::Error| {
             AppError::storage(format!("cannot write {}: {e}", partial.display()))
         };
-        let mut file = std::fs::File::create(&partial).map_err(cannot)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .map_err(cannot)?;
         let mut written = 0u64;
         let copied: Result<()> = async {
             while let Some(chunk) = response
@@ -277,15 +271,15 @@ impl HubClient {
                 file.write_all(&chunk).map_err(cannot)?;
                 written += chunk.len() as u64;
             }
-            file.sync_all().map_err(cannot)
+            file.sync_all().map_err(cannot)?;
+            std::fs::rename(&partial, dest)
+                .map_err(|e| AppError::storage(format!("cannot write {}: {e}", dest.display())))
         }
         .await;
         if let Err(error) = copied {
             let _ = std::fs::remove_file(&partial);
             return Err(error);
         }
-        std::fs::rename(&partial, dest)
-            .map_err(|e| AppError::storage(format!("cannot write {}: {e}", dest.display())))?;
         Ok(written)
     }
 
@@ -358,6 +352,24 @@ impl HubClient {
 }
 
 /// A refusal from the hub as the console sees it: `hub_<code>` and the hub's message.
+/// An HTTP client for the hub over `tls`, no redirects, with `limits` (its timeouts).
+fn http_client(
+    tls: &rustls::ClientConfig,
+    limits: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> Result<reqwest::Client> {
+    limits(reqwest::Client::builder())
+        .use_preconfigured_tls(tls.clone())
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| {
+            AppError::new(
+                ErrorCode::HubClient,
+                format!("cannot make an HTTP client: {e}"),
+            )
+        })
+}
+
 fn answer_error(status: reqwest::StatusCode, path: &str, bytes: &[u8]) -> AppError {
     match serde_json::from_slice::<ErrorBody>(bytes) {
         Ok(error) => AppError::new(ErrorCode::from_hub(error.code), error.message),

@@ -163,17 +163,28 @@ impl Core {
         }
     }
 
-    /// Saves finished evidence export `id` as one ZIP in `folder` (a name not taken yet);
-    /// answers the file's path.
+    /// Saves finished evidence export `id` as one ZIP in `folder`, under a name no file (nor
+    /// download under way) has yet; answers the file's path.
     pub async fn export_download(&self, id: &str, folder: &std::path::Path) -> Result<String> {
-        let path = format!("/exports/{}/download", crate::hub_client::encode(id));
+        if id.is_empty() || id.len() > 128 {
+            return Err(AppError::bad_input("an export id is 1 to 128 characters"));
+        }
+        // A file name on every system (Windows refuses `:` and friends).
+        let name: String = id
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' | '.' => c,
+                _ => '_',
+            })
+            .collect();
         let free = (1..1000)
             .map(|n| match n {
-                1 => folder.join(format!("evidence-{id}.zip")),
-                n => folder.join(format!("evidence-{id} ({n}).zip")),
+                1 => folder.join(format!("evidence-{name}.zip")),
+                n => folder.join(format!("evidence-{name} ({n}).zip")),
             })
-            .find(|candidate| !candidate.exists())
+            .find(|zip| !zip.exists() && !zip.with_extension("part").exists())
             .ok_or_else(|| AppError::storage(format!("no free name in {}", folder.display())))?;
+        let path = format!("/exports/{}/download", crate::hub_client::encode(id));
         let (client, token) = self.signed()?;
         client.download(&token, &path, &free).await?;
         Ok(free.display().to_string())

@@ -370,6 +370,32 @@ async fn signs_in_lists_cameras_keeps_walls_and_layouts_and_follows_the_hub() {
         "nothing left in the downloads folder"
     );
 
+    // A download streams into a `.part` file renamed when whole; one already under way for
+    // the same name is not written over.
+    let client = app::hub_client::HubClient::new(&hub_url, Some(&certificate)).expect("client");
+    let session = client.sign_in("guard", PASSWORD).await.expect("session");
+    let saved = downloads.join("sites.json");
+    let bytes = client
+        .download(&session.token, "/sites", &saved)
+        .await
+        .expect("downloaded");
+    let text = std::fs::read_to_string(&saved).expect("saved");
+    assert_eq!(bytes, text.len() as u64);
+    assert!(text.contains("demo-hq"), "{text}");
+    assert!(!saved.with_extension("part").exists(), "no .part left");
+    let busy = downloads.join("busy.json");
+    std::fs::write(busy.with_extension("part"), b"another download").expect("a .part");
+    let refused = client
+        .download(&session.token, "/sites", &busy)
+        .await
+        .expect_err("the name is being written");
+    assert_eq!(refused.code, ErrorCode::Storage, "{}", refused.message);
+    assert_eq!(
+        std::fs::read(busy.with_extension("part")).expect("still there"),
+        b"another download"
+    );
+    assert!(!busy.exists());
+
     // The wall: a layout and cameras, then saved on the hub as a shared layout.
     core.set_preset("wall-1", "2x2").expect("2x2");
     core.assign("wall-1", 1, Some("cam03")).expect("cam03");

@@ -158,12 +158,15 @@ pub(super) async fn check_export(
     Ok(Json(state.hub.check_export(&caller, &id).await?))
 }
 
+/// Downloads being written at once: each holds one of its files in memory at a time.
+const DOWNLOADS: usize = 2;
+
 #[utoipa::path(get, path = "/api/v1/exports/{id}/download", tag = "incidents",
     security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, content_type = "application/zip",
                description = "The finished export as one ZIP file: a folder per camera with its \
                               video, manifest, signatures, sums, the recorder's key and how to \
-                              verify them without Watchfloor. Audited."),
+                              verify them without Watchfloor. The request is audited."),
               (status = 409, body = ErrorBody, description = "The export is not finished")))]
 pub(super) async fn download_export(
     State(state): State<AppState>,
@@ -171,17 +174,22 @@ pub(super) async fn download_export(
     Path(id): Path<String>,
 ) -> ApiResult<axum::response::Response> {
     use axum::http::header;
+    static PLACES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DOWNLOADS);
     let parts = state.hub.export_download(&caller, &id).await?;
+    let place = PLACES
+        .acquire()
+        .await
+        .map_err(|_| HubError::Internal("download places closed".into()))?;
     let root = format!("evidence-{id}");
     let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
     let (hub, runtime) = (state.hub.clone(), tokio::runtime::Handle::current());
     let folder = root.clone();
     // The ZIP writer on a thread of its own, one file in memory at a time; what it writes
-    // goes out as it comes. A failure cuts the answer short (the browser says the download
-    // failed) rather than ending a ZIP that lacks files.
+    // goes out as it comes. A failure cuts the answer short with an error (the browser says
+    // the download failed), never with an end that would make a ZIP lacking files look whole.
     tokio::task::spawn_blocking(move || {
-        let zipped = zip_parts(&hub, &runtime, &folder, &parts, &sender);
-        if let Err(error) = zipped {
+        let _place = place;
+        if let Err(error) = zip_parts(&hub, &runtime, &folder, &parts, &sender) {
             tracing::warn!(export = %folder, %error, "an export's download stopped");
             let _ = sender.blocking_send(Err(std::io::Error::other(error)));
         }
@@ -201,7 +209,32 @@ pub(super) async fn download_export(
         .map_err(|e| HubError::Internal(e.to_string()))?)
 }
 
+/// What the ZIP writer writes, sent on in chunks; nothing more once `broken` is set.
+struct Chunks<'a> {
+    sender: &'a tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    broken: &'a std::cell::Cell<bool>,
+}
+
+impl std::io::Write for Chunks<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let refused = || std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download ended");
+        if self.broken.get() {
+            return Err(refused());
+        }
+        self.sender
+            .blocking_send(Ok(buf.to_vec()))
+            .map_err(|_| refused())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Writes `parts` as a ZIP into `sender`, reading each file from the hub when its turn comes.
+/// On a failure nothing more is written: the ZIP writer, dropped, would otherwise end the ZIP
+/// with a directory of the files sent so far.
 fn zip_parts(
     hub: &Hub,
     runtime: &tokio::runtime::Handle,
@@ -209,44 +242,46 @@ fn zip_parts(
     parts: &[crate::store::ExportPart],
     sender: &tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
 ) -> Result<(), String> {
+    use chrono::{Datelike, Timelike};
     use std::io::Write;
-    /// What the ZIP writer writes, sent on in chunks.
-    struct Chunks<'a>(&'a tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>);
-    impl Write for Chunks<'_> {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.blocking_send(Ok(buf.to_vec())).map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was left")
-            })?;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let out = std::io::BufWriter::with_capacity(256 << 10, Chunks(sender));
+    let broken = std::cell::Cell::new(false);
+    let out = std::io::BufWriter::with_capacity(
+        256 << 10,
+        Chunks {
+            sender,
+            broken: &broken,
+        },
+    );
     let mut zip = zip::ZipWriter::new_stream(out);
-    let options = zip::write::SimpleFileOptions::default()
+    let stored = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .large_file(true);
-    for part in parts {
-        let data = runtime
-            .block_on(hub.note_file(&part.note, &part.name))
-            .map_err(|e| e.to_string())?;
-        use chrono::{Datelike, Timelike};
-        let made = &part.made;
-        // When the recorder made it (UTC; ZIP times have no zone), not 1980.
-        let options = zip::DateTime::from_date_and_time(
-            u16::try_from(made.year()).unwrap_or(1980),
-            made.month() as u8,
-            made.day() as u8,
-            made.hour() as u8,
-            made.minute() as u8,
-            made.second() as u8,
-        )
-        .map_or(options, |at| options.last_modified_time(at));
-        zip.start_file(format!("{root}/{}/{}", part.folder, part.name), options)
-            .map_err(|e| e.to_string())?;
-        zip.write_all(&data).map_err(|e| e.to_string())?;
+    let mut write_all = || -> Result<(), String> {
+        for part in parts {
+            let data = runtime
+                .block_on(hub.note_file(&part.note, &part.name))
+                .map_err(|e| e.to_string())?;
+            let made = &part.made;
+            // When the recorder made it (UTC; ZIP times have no zone), not 1980.
+            let options = zip::DateTime::from_date_and_time(
+                u16::try_from(made.year()).unwrap_or(1980),
+                made.month() as u8,
+                made.day() as u8,
+                made.hour() as u8,
+                made.minute() as u8,
+                made.second() as u8,
+            )
+            .map_or(stored, |at| stored.last_modified_time(at));
+            zip.start_file(format!("{root}/{}/{}", part.folder, part.name), options)
+                .map_err(|e| e.to_string())?;
+            zip.write_all(&data).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
+    if let Err(error) = write_all() {
+        broken.set(true);
+        drop(zip);
+        return Err(error);
     }
     zip.finish()
         .map_err(|e| e.to_string())?

@@ -484,7 +484,7 @@ impl Hub {
     }
 
     /// The bytes of a note's attachment `name` (of an export the caller was shown).
-    pub async fn note_file(&self, note: &str, name: &str) -> Result<Vec<u8>> {
+    pub(crate) async fn note_file(&self, note: &str, name: &str) -> Result<Vec<u8>> {
         sqlx::query(
             "SELECT f.data AS data FROM note_attachments a \
              JOIN attachments f ON f.sha256 = a.sha256 \

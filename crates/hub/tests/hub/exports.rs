@@ -352,6 +352,41 @@ async fn an_incidents_evidence_export_is_signed_kept_locked_and_checked(backend:
         .unwrap_or_default();
     assert_eq!(broken.len(), 1, "{check}");
     assert_eq!(broken[0]["name"], video["name"]);
+    // A file the hub can no longer read (its bytes gone from the database): the download
+    // stops with an error, never as a ZIP that looks whole without it.
+    sqlx::query("DELETE FROM attachments WHERE sha256 = $1")
+        .bind(sha)
+        .execute(pool)
+        .await
+        .expect("the video's bytes gone");
+    let mut cut = hub
+        .http
+        .get(hub.url("/api/v1/exports/exp-1/download"))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .expect("the download starts");
+    assert_eq!(
+        cut.status().as_u16(),
+        200,
+        "it starts before the file is read"
+    );
+    // What a lenient client keeps of it has no end of a ZIP (its central directory's end
+    // record), and the answer breaks off.
+    let mut kept = Vec::new();
+    let ended = loop {
+        match cut.chunk().await {
+            Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+            Ok(None) => break "whole",
+            Err(_) => break "broken off",
+        }
+    };
+    assert_eq!(ended, "broken off", "the answer ends in an error");
+    assert!(
+        !kept.windows(4).any(|w| w == b"PK\x05\x06"),
+        "no ZIP ending after a missing file ({} bytes kept)",
+        kept.len()
+    );
     // An export still running when the hub stops fails, saying so, when it starts again.
     sqlx::query("UPDATE evidence_exports SET state = 'running' WHERE id = 'exp-1'")
         .execute(pool)
