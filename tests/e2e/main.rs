@@ -1089,7 +1089,22 @@ fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
             },
         )
         .await
-        .expect("the incident")
+        .expect("the incident");
+        // A guard's bookmark, not yet linked to anything.
+        hub.create_bookmark(
+            &caller,
+            testsite::SITE,
+            hub::model::NewBookmark {
+                id: "bm-evidence".into(),
+                camera: "cam01".into(),
+                at: chrono::Utc::now().to_rfc3339(),
+                to: None,
+                note: "door pushed open".into(),
+                incident: None,
+            },
+        )
+        .await
+        .expect("the bookmark")
     });
     // Seconds well into the recording, their segments on disk.
     let (from_ms, to_ms) = (started + 6_000, started + 9_000);
@@ -1128,9 +1143,34 @@ fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
             to_ms.to_string(),
             "--download-to".into(),
             downloads.display().to_string(),
+            "--link-bookmark".into(),
+            "bm-evidence".into(),
         ],
         &shots.join("evidence-verified.png"),
     );
+    // The manager linked the guard's bookmark to the incident from the Bookmarks panel, and
+    // the incident lists it.
+    assert!(said.lines().any(|l| l == "linked bm-evidence"), "{said}");
+    let linked = site.runtime.block_on(async {
+        let session = hub.login("guard", PASSWORD, "e2e").await.expect("login");
+        let caller = hub.authenticate(&session.token).await.expect("caller");
+        hub.bookmarks(
+            &caller,
+            testsite::SITE,
+            &hub::model::BookmarkFilter {
+                incident: Some("inc-evidence".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("the incident's bookmarks")
+    });
+    assert_eq!(linked.len(), 1, "{linked:?}");
+    let said = said
+        .lines()
+        .filter(|l| !l.starts_with("linked "))
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut words = said.split_whitespace();
     assert_eq!(words.next(), Some("verified"), "{said}");
     let export = words.next().expect("the export's id").to_owned();

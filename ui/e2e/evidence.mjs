@@ -4,11 +4,13 @@
 // (or takes export `--export`), waits for it to be done, presses "Check" and prints what the
 // console says: `verified <export> <words>` or `refused <export> <words>` (it does not
 // verify), and the page's screenshot when asked. With `--download-to`, it then downloads the
-// export's ZIP from its link into that folder and prints `downloaded <path>`.
+// export's ZIP from its link into that folder and prints `downloaded <path>`. With
+// `--link-bookmark`, it first links that bookmark to the incident from the Bookmarks panel and
+// prints `linked <bookmark>` once the incident lists it.
 //
 //   node e2e/evidence.mjs --url https://127.0.0.1:PORT/ --username U --password-file F \
 //        --incident ID (--camera ID --from-ms MS --to-ms MS | --export ID) [--screenshot PATH] \
-//        [--download-to DIR]
+//        [--download-to DIR] [--link-bookmark ID]
 //
 // Prints `error <message>` (exit 1) on any failure. Uses Debian's Chromium; never downloads a
 // browser.
@@ -20,9 +22,20 @@ import { parseArgs, runScript, signIn } from "./console.mjs";
 await runScript("e2e-evidence", async (page) => {
   const args = parseArgs(process.argv.slice(2), ["url", "username", "password-file", "incident"]);
   const password = readFileSync(args["password-file"], "utf8").replace(/\r?\n$/, "");
-  await (await signIn(page, args.url, args.username, password, "incidents")).click();
+  const incidents = await signIn(page, args.url, args.username, password, "incidents");
+  if (args["link-bookmark"]) {
+    await page.locator('[data-tab="bookmarks"]').click();
+    const choice = page.locator(`.bookmarks li[data-bookmark-id="${args["link-bookmark"]}"] select[name=bookmark-incident]`);
+    await choice.locator(`option[value="${args.incident}"]`).waitFor({ state: "attached", timeout: 15_000 });
+    await choice.selectOption(args.incident);
+  }
+  await incidents.click();
   await page.locator(`.incident-list [data-incident-id="${args.incident}"] button`).click({ timeout: 15_000 });
   const incident = page.locator(`section.incident[data-incident-id="${args.incident}"]`);
+  if (args["link-bookmark"]) {
+    await incident.locator(`.incident-bookmarks li[data-bookmark-id="${args["link-bookmark"]}"]`).waitFor({ timeout: 15_000 });
+    process.stdout.write(`linked ${args["link-bookmark"]}\n`);
+  }
   let id = args.export;
   if (args.camera) {
     // Times as the browser's local time, as the fields take them.

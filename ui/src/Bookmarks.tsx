@@ -1,20 +1,23 @@
 import { useEffect, useMemo, useState } from "react";
 import { ErrorNote } from "./ErrorNote";
-import { applyBookmarkChange, filterBookmarks } from "./bookmarks";
+import { applyBookmarkChange, applyIncidentBookmarkChange, filterBookmarks, linkableIncidents } from "./bookmarks";
 import { when } from "./time";
 import type { Transport } from "./transport";
 import type { AppError } from "./generated/app";
-import type { Bookmark, Caller } from "./generated/hub";
+import type { Bookmark, Caller, Incident } from "./generated/hub";
 import { can } from "./rights";
 
-/** A site's bookmarks, newest instant first, live: search the notes, filter by camera,
- *  delete your own (supervisors and managers any). */
+/** A site's bookmarks, newest instant first, live: search the notes, filter by camera, link
+ *  one to an incident of the site (whoever writes incidents), delete your own (supervisors and
+ *  managers any). */
 export function Bookmarks(props: { transport: Transport; operator: Caller; sites: { id: string; name: string }[]; names: Map<string, string> }) {
   const [site, setSite] = useState(props.sites[0]?.id ?? "");
   const [list, setList] = useState<Bookmark[]>([]);
   const [query, setQuery] = useState("");
   const [camera, setCamera] = useState("");
   const [error, setError] = useState<AppError | null>(null);
+  const [incidents, setIncidents] = useState<Incident[]>([]);
+  const linking = can(props.operator, site, "write-incident");
 
   useEffect(() => {
     if (!site) return;
@@ -32,6 +35,38 @@ export function Bookmarks(props: { transport: Transport; operator: Caller; sites
       void stop.then((f) => f());
     };
   }, [props.transport, site]);
+
+  useEffect(() => {
+    if (!site || !linking) return;
+    let live = true;
+    props.transport
+      .call<Incident[]>("hub_get", { path: `/incidents?site=${encodeURIComponent(site)}&limit=200` })
+      .then((read) => live && setIncidents(read))
+      .catch(() => undefined);
+    const stop = props.transport.listen((event) => {
+      if (event.type === "hub-change" && event.change.kind === "incident" && event.change.data) {
+        const changed = event.change.data as Incident;
+        setIncidents((now) => [changed, ...now.filter((i) => i.id !== changed.id)]);
+      }
+    });
+    return () => {
+      live = false;
+      void stop.then((f) => f());
+    };
+  }, [props.transport, site, linking]);
+
+  const link = async (bookmark: Bookmark, incident: string | null) => {
+    try {
+      setError(null);
+      await props.transport.call("hub_write", {
+        method: "PATCH",
+        path: `/sites/${encodeURIComponent(bookmark.site)}/bookmarks/${encodeURIComponent(bookmark.id)}`,
+        body: { incident },
+      });
+    } catch (e) {
+      setError(e as AppError);
+    }
+  };
 
   const shown = useMemo(() => filterBookmarks(list, query, camera || null), [list, query, camera]);
   const cameras = useMemo(() => [...new Set(list.map((b) => b.camera))].sort(), [list]);
@@ -79,10 +114,26 @@ export function Bookmarks(props: { transport: Transport; operator: Caller; sites
             <span className="bookmark-time">{when(b.at)}</span>
             <span className="bookmark-camera">{props.names.get(b.camera) ?? b.camera}</span>
             <span className="bookmark-note">{b.note || "(no note)"}</span>
-            <span className="note">
-              {b.created_by}
-              {b.incident ? ` · incident ${b.incident}` : ""}
-            </span>
+            <span className="note">{b.created_by}</span>
+            {linking ? (
+              <select
+                aria-label="Incident"
+                name="bookmark-incident"
+                data-action="link-bookmark"
+                value={b.incident ?? ""}
+                onChange={(e) => void link(b, e.target.value || null)}
+              >
+                <option value="">No incident</option>
+                {linkableIncidents(incidents, b).map((i) => (
+                  <option key={i.id} value={i.id}>
+                    {i.title}
+                  </option>
+                ))}
+                {b.incident && !incidents.some((i) => i.id === b.incident) && <option value={b.incident}>incident {b.incident}</option>}
+              </select>
+            ) : (
+              b.incident && <span className="note">incident {b.incident}</span>
+            )}
             {(b.created_by === props.operator.username || can(props.operator, b.site, "manage-incident")) && (
               <button type="button" className="quiet" data-action="delete-bookmark" onClick={() => void remove(b)}>
                 Delete
@@ -92,6 +143,68 @@ export function Bookmarks(props: { transport: Transport; operator: Caller; sites
         ))}
         {shown.length === 0 && <li className="note">No bookmark{query || camera ? " matches" : " yet"}.</li>}
       </ul>
+    </section>
+  );
+}
+
+/** An incident's bookmarks, live: the marked moments of video that belong to it, each to unlink
+ *  by whoever writes the site's incidents. */
+export function IncidentBookmarks(props: { transport: Transport; site: string; incident: string; write: boolean }) {
+  const { transport, site, incident } = props;
+  const [list, setList] = useState<Bookmark[]>([]);
+  const [error, setError] = useState<AppError | null>(null);
+  useEffect(() => {
+    let live = true;
+    const path = `/sites/${encodeURIComponent(site)}/bookmarks?incident=${encodeURIComponent(incident)}&limit=500`;
+    transport
+      .call<Bookmark[]>("hub_get", { path })
+      .then((read) => live && setList(read))
+      .catch((e: AppError) => live && setError(e));
+    const stop = transport.listen((event) => {
+      if (event.type === "hub-change") setList((now) => applyIncidentBookmarkChange(now, event.change, site, incident));
+    });
+    return () => {
+      live = false;
+      void stop.then((f) => f());
+    };
+  }, [transport, site, incident]);
+
+  const unlink = async (bookmark: Bookmark) => {
+    try {
+      setError(null);
+      await transport.call("hub_write", {
+        method: "PATCH",
+        path: `/sites/${encodeURIComponent(site)}/bookmarks/${encodeURIComponent(bookmark.id)}`,
+        body: { incident: null },
+      });
+    } catch (e) {
+      setError(e as AppError);
+    }
+  };
+
+  return (
+    <section className="incident-bookmarks" aria-labelledby={`bookmarks-of-${incident}`}>
+      <h3 id={`bookmarks-of-${incident}`}>Bookmarks ({list.length})</h3>
+      <ul className="bookmark-list">
+        {list.map((b) => (
+          <li key={b.id} data-bookmark-id={b.id}>
+            <span className="bookmark-time">
+              {when(b.at)}
+              {b.to ? ` – ${when(b.to)}` : ""}
+            </span>
+            <span className="bookmark-camera">{b.camera}</span>
+            <span className="bookmark-note">{b.note || "(no note)"}</span>
+            <span className="note">{b.created_by}</span>
+            {props.write && (
+              <button type="button" className="quiet" data-action="unlink-bookmark" onClick={() => void unlink(b)}>
+                Unlink
+              </button>
+            )}
+          </li>
+        ))}
+        {list.length === 0 && <li className="note">No bookmark linked yet: link one from the Bookmarks panel.</li>}
+      </ul>
+      <ErrorNote error={error} />
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import { ErrorNote } from "./ErrorNote";
+import { IncidentBookmarks } from "./Bookmarks";
 import { Evidence } from "./Evidence";
 import { when } from "./time";
 import { useEffect, useState, type FormEvent } from "react";
@@ -416,6 +417,7 @@ function IncidentView(props: {
         )}
         {entries.length === 0 && <li className="empty">Nothing yet.</li>}
       </ol>
+      <IncidentBookmarks transport={transport} site={detail.site} incident={detail.id} write={write} />
       <Evidence transport={transport} detail={detail} write={write} />
       {write && (
         <form className="add-note" onSubmit={addNoteNow}>

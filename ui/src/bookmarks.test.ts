@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyBookmarkChange, filterBookmarks, newBookmark } from "./bookmarks";
-import type { Bookmark, Change } from "./generated/hub";
+import { applyBookmarkChange, applyIncidentBookmarkChange, filterBookmarks, linkableIncidents, newBookmark } from "./bookmarks";
+import type { Bookmark, Change, Incident } from "./generated/hub";
 
 const mark = (id: string, at: string, camera = "cam01", note = ""): Bookmark => ({
   id,
@@ -42,5 +42,39 @@ describe("bookmarks", () => {
       at: "2026-11-28T05:00:00.120Z",
       note: "gate",
     });
+  });
+
+  it("offers the site's open incidents to link to, and the one linked now even when closed", () => {
+    const incident = (id: string, status: Incident["status"], created: string, site = "hq"): Incident => ({
+      id,
+      site,
+      title: id,
+      status,
+      priority: 3,
+      assignee: null,
+      created_by: "guard",
+      created,
+      updated: created,
+      links: [],
+    });
+    const all = [
+      incident("old", "open", "2026-11-27T01:00:00Z"),
+      incident("new", "in-progress", "2026-11-28T01:00:00Z"),
+      incident("done", "closed", "2026-11-28T02:00:00Z"),
+      incident("away", "open", "2026-11-28T03:00:00Z", "elsewhere"),
+    ];
+    expect(linkableIncidents(all, mark("a", "2026-11-28T04:00:00Z")).map((i) => i.id)).toEqual(["new", "old"]);
+    expect(linkableIncidents(all, { ...mark("a", "2026-11-28T04:00:00Z"), incident: "done" }).map((i) => i.id)).toEqual(["done", "new", "old"]);
+  });
+
+  it("keeps an incident's list to the bookmarks linked to it as they are linked and unlinked", () => {
+    const a = { ...mark("a", "2026-11-28T04:00:00.000Z"), incident: "inc-1" };
+    const change = (data: Bookmark, seq: number) => ({ seq, at: 0, site: "hq", kind: "bookmark", data }) as Change;
+    let list = applyIncidentBookmarkChange([], change(a, 1), "hq", "inc-1");
+    expect(list.map((b) => b.id)).toEqual(["a"]);
+    list = applyIncidentBookmarkChange(list, change(mark("b", "2026-11-28T05:00:00.000Z"), 2), "hq", "inc-1");
+    expect(list.map((b) => b.id)).toEqual(["a"]);
+    list = applyIncidentBookmarkChange(list, change({ ...a, incident: null }, 3), "hq", "inc-1");
+    expect(list).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // Bookmarks as the console keeps them: the list of a site's, kept in step with the live feed,
 // and the request that makes one (from the wall, the instant a tile shows).
 
-import type { Bookmark, Change, NewBookmark } from "./generated/hub";
+import type { Bookmark, Change, Incident, NewBookmark } from "./generated/hub";
 
 /** The list after a change from the feed: a bookmark made (added, newest instant first) or
  *  removed; any other change leaves it as it is. */
@@ -24,4 +24,19 @@ export function filterBookmarks(list: Bookmark[], query: string, camera: string 
 /** A bookmark of `camera` at `atMs` (Unix ms) with `note`; `id` is made by the caller. */
 export function newBookmark(id: string, camera: string, atMs: number, note: string): NewBookmark {
   return { id, camera, at: new Date(atMs).toISOString(), note };
+}
+
+/** The incidents a bookmark may be linked to: the site's open ones, newest first, and the one
+ *  it is linked to now even if closed (so the choice shows what is). */
+export function linkableIncidents(incidents: Incident[], bookmark: Bookmark): Incident[] {
+  return incidents
+    .filter((i) => i.site === bookmark.site && (i.status !== "closed" || i.id === bookmark.incident))
+    .sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
+}
+
+/** The list of one incident's bookmarks after a change from the feed: one linked to it comes
+ *  in (or is updated), one unlinked or deleted goes. */
+export function applyIncidentBookmarkChange(list: Bookmark[], change: Change, site: string, incident: string): Bookmark[] {
+  const next = applyBookmarkChange(list, change, site);
+  return next.filter((b) => b.incident === incident);
 }

@@ -121,6 +121,8 @@ pub fn classify(method: &str, path: &str, body: &serde_json::Value) -> Result<Wr
         }
         // Deleting twice is harmless, but a delete that waited would surprise: now or not.
         ("DELETE", ["sites", _, "bookmarks", _]) => Ok(WriteRoute::Direct),
+        // Linking says where the bookmark belongs now: sent now or not, like a delete.
+        ("PATCH", ["sites", _, "bookmarks", _]) => Ok(WriteRoute::Direct),
         ("POST", ["sites", _, "doors", _, "commands"]) | ("POST", ["sites", _, "lockdown"]) => {
             if has_id(body, "request_id") {
                 Ok(WriteRoute::Direct)
@@ -206,6 +208,15 @@ mod tests {
         );
         assert_eq!(
             classify("DELETE", "/sites/s/bookmarks/b1", &json!({})).expect("classified"),
+            WriteRoute::Direct
+        );
+        assert_eq!(
+            classify(
+                "PATCH",
+                "/sites/s/bookmarks/b1",
+                &json!({"incident": "inc-1"})
+            )
+            .expect("classified"),
             WriteRoute::Direct
         );
     }

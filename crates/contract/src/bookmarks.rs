@@ -41,6 +41,13 @@ pub struct Bookmark {
     pub created: String,
 }
 
+/// `PATCH /api/v1/sites/{site}/bookmarks/{id}`: links the bookmark to an incident of its
+/// site, or unlinks it (`null`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct BookmarkLink {
+    pub incident: Option<String>,
+}
+
 /// `GET /api/v1/sites/{site}/bookmarks`: newest instant first.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, IntoParams, TS)]
 #[into_params(parameter_in = Query)]

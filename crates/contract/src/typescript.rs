@@ -84,7 +84,7 @@ fn hub_declarations() -> (String, Vec<String>) {
         AuditRecord, NewIncident, IncidentPatch, NewAttachment, NewNote, IncidentFilter,
         AuditFilter,
         Tour, LayoutBody, SavedLayout,
-        NewBookmark, Bookmark, BookmarkFilter,
+        NewBookmark, Bookmark, BookmarkLink, BookmarkFilter,
         NewExport, ExportState, EvidenceExport, ExportCheck, ManifestCheck, FileCheck,
         Recorder, CameraRecorder, StreamName, StreamMode, TicketRequest, StreamTicket,
         EvidenceLock, NewEvidenceLock, LockFilter, RecordingRange, RecordingState, StreamHealthReport,

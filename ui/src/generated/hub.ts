@@ -466,6 +466,12 @@ at: string, to: string | null, note: string, incident: string | null,
 created_by: string, created: string, };
 
 /**
+ * `PATCH /api/v1/sites/{site}/bookmarks/{id}`: links the bookmark to an incident of its
+ * site, or unlinks it (`null`).
+ */
+export type BookmarkLink = { incident: string | null, };
+
+/**
  * `GET /api/v1/sites/{site}/bookmarks`: newest instant first.
  */
 export type BookmarkFilter = { 

@@ -628,6 +628,20 @@ pub(super) async fn delete_bookmark(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(patch, path = "/api/v1/sites/{site}/bookmarks/{id}", tag = "bookmarks", security(("bearer" = [])),
+    params(("site" = String, Path), ("id" = String, Path)), request_body = BookmarkLink,
+    responses((status = 200, body = Bookmark, description = "Linked to the incident, or unlinked")))]
+pub(super) async fn link_bookmark(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((site, id)): Path<(String, String)>,
+    Body(link): Body<BookmarkLink>,
+) -> ApiResult<Json<Bookmark>> {
+    Ok(Json(
+        state.hub.link_bookmark(&caller, &site, &id, link).await?,
+    ))
+}
+
 /// The live feed; see the `feed` module for the protocol.
 #[utoipa::path(get, path = "/api/v1/changes", tag = "feed",
     responses((status = 101, description = "WebSocket: send {\"type\":\"subscribe\",\"token\":..,\"since\":..} first (a browser console's cookie stands in for the token)"),

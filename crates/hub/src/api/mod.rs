@@ -85,7 +85,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_locks, create_lock))
         .routes(routes!(release_lock))
         .routes(routes!(list_bookmarks, create_bookmark))
-        .routes(routes!(delete_bookmark))
+        .routes(routes!(delete_bookmark, link_bookmark))
         .routes(routes!(list_layouts))
         .routes(routes!(put_layout, delete_layout))
         .routes(routes!(changes))

@@ -2,7 +2,7 @@
 //! may write incidents on the site; every workstation of the site hears of it on the feed.
 
 use super::*;
-use contract::{Bookmark, BookmarkFilter, NewBookmark};
+use contract::{Bookmark, BookmarkFilter, BookmarkLink, NewBookmark};
 
 /// The longest note.
 const NOTE_BYTES: usize = 2000;
@@ -82,19 +82,7 @@ impl Hub {
             )));
         }
         if let Some(incident) = &new.incident {
-            let on_site = sqlx::query(
-                "SELECT id FROM incidents WHERE id = $1 AND site_id = $2 AND deleted_at IS NULL",
-            )
-            .bind(incident)
-            .bind(site)
-            .fetch_optional(tx.conn())
-            .await?;
-            if on_site.is_none() {
-                return Err(HubError::NotFound(format!(
-                    "incident `{}` on this site",
-                    clip(incident)
-                )));
-            }
+            incident_on_site(&mut tx, incident, site).await?;
         }
         sqlx::query(
             "INSERT INTO bookmarks (id, site_id, camera_id, start_at, end_at, note, incident_id, \
@@ -203,6 +191,51 @@ impl Hub {
         Ok(found)
     }
 
+    /// Links a bookmark to an incident of its site, or unlinks it: whoever may write the
+    /// site's incidents. Everyone on the site hears of it on the feed.
+    pub async fn link_bookmark(
+        &self,
+        caller: &Caller,
+        site: &str,
+        id: &str,
+        link: BookmarkLink,
+    ) -> Result<Bookmark> {
+        check_id("site", site)?;
+        check_id("id", id)?;
+        if let Some(incident) = &link.incident {
+            check_id("incident", incident)?;
+        }
+        caller.require(site, Right::WriteIncident)?;
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let mut bookmark = bookmark_on_site(&mut tx, id, site).await?;
+        if bookmark.incident == link.incident {
+            return Ok(bookmark);
+        }
+        if let Some(incident) = &link.incident {
+            incident_on_site(&mut tx, incident, site).await?;
+        }
+        sqlx::query("UPDATE bookmarks SET incident_id = $1 WHERE id = $2")
+            .bind(&link.incident)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        let before = std::mem::replace(&mut bookmark.incident, link.incident);
+        tx.change(now, Some(site), ChangeBody::Bookmark(bookmark.clone()))
+            .await?;
+        tx.audit(AuditEntry {
+            at: now,
+            user: Some(&caller.user_id),
+            action: "bookmark.link",
+            site: Some(site),
+            target: Some(id),
+            detail: json!({"incident": bookmark.incident, "before": before}),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(bookmark)
+    }
+
     /// Deletes a bookmark: its maker, or whoever manages the site's incidents.
     pub async fn delete_bookmark(&self, caller: &Caller, site: &str, id: &str) -> Result<()> {
         check_id("site", site)?;
@@ -210,13 +243,7 @@ impl Hub {
         caller.require(site, Right::View)?;
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let row = sqlx::query(&format!("{SELECT} WHERE b.id = $1 AND b.site_id = $2"))
-            .bind(id)
-            .bind(site)
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or_else(|| HubError::NotFound(format!("bookmark `{}`", clip(id))))?;
-        let bookmark = bookmark_from(&row)?;
+        let bookmark = bookmark_on_site(&mut tx, id, site).await?;
         if bookmark.created_by != caller.username {
             caller.require(site, Right::ManageIncident)?;
         }
@@ -240,6 +267,35 @@ impl Hub {
         })
         .await?;
         tx.commit().await
+    }
+}
+
+/// Bookmark `id` of `site`, read in the write that changes it.
+async fn bookmark_on_site(tx: &mut WriteTx, id: &str, site: &str) -> Result<Bookmark> {
+    let row = sqlx::query(&format!("{SELECT} WHERE b.id = $1 AND b.site_id = $2"))
+        .bind(id)
+        .bind(site)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or_else(|| HubError::NotFound(format!("bookmark `{}`", clip(id))))?;
+    bookmark_from(&row)
+}
+
+/// Refuses an incident that is not (or no longer) on `site`.
+async fn incident_on_site(tx: &mut WriteTx, incident: &str, site: &str) -> Result<()> {
+    let on_site = sqlx::query(
+        "SELECT id FROM incidents WHERE id = $1 AND site_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(incident)
+    .bind(site)
+    .fetch_optional(tx.conn())
+    .await?;
+    match on_site {
+        Some(_) => Ok(()),
+        None => Err(HubError::NotFound(format!(
+            "incident `{}` on this site",
+            clip(incident)
+        ))),
     }
 }
 

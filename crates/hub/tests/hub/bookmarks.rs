@@ -156,26 +156,123 @@ async fn bookmarks_are_made_listed_searched_and_deleted_by_those_allowed(backend
     assert_eq!(hub.audit(&admin, "bookmark.delete").await.len(), 2);
 }
 
+/// `token`'s bookmark `id` of `camera` with `note`, made (or the test fails).
+async fn bookmark_by(hub: &TestHub, token: &str, id: &str, camera: &str, note: &str) -> Value {
+    let (status, made) = hub
+        .call(
+            Method::POST,
+            &format!("/api/v1/sites/{SITE}/bookmarks"),
+            token,
+            Some(json!({"id": id, "camera": camera, "at": "2026-11-28T04:00:00Z", "note": note})),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    made
+}
+
 on_both!(a_guard_may_delete_only_their_own_bookmarks);
 async fn a_guard_may_delete_only_their_own_bookmarks(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let manager = hub.login("manager").await;
     let guard = hub.login("guard").await;
     let path = format!("/api/v1/sites/{SITE}/bookmarks");
-    let (status, made) = hub
-        .call(
-            Method::POST,
-            &path,
-            &manager,
-            Some(
-                json!({"id": "b-m", "camera": "cam01", "at": "2026-11-28T04:00:00Z",
-                        "note": "the manager's"}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 200, "{made}");
+    bookmark_by(&hub, &manager, "b-m", "cam01", "the manager's").await;
     let (status, answer) = hub
         .call(Method::DELETE, &format!("{path}/b-m"), &guard, None)
         .await;
     assert_eq!(status, 403, "{answer}");
+}
+
+on_both!(a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed);
+async fn a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let guard = hub.login("guard").await;
+    let supervisor = hub.login("supervisor").await;
+    let stranger = hub.login("other-guard").await;
+    let path = format!("/api/v1/sites/{SITE}/bookmarks");
+    bookmark_by(&hub, &supervisor, "b-l", "cam03", "someone at the fence").await;
+    let (status, incident) = hub
+        .call(
+            Method::POST,
+            "/api/v1/incidents",
+            &guard,
+            Some(json!({"id": "inc-fence", "site": SITE, "title": "Fence"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{incident}");
+    let link = format!("{path}/b-l");
+
+    // Another site's guard cannot; an incident that is not there is named.
+    let (status, _) = hub
+        .call(
+            Method::PATCH,
+            &link,
+            &stranger,
+            Some(json!({"incident": "inc-fence"})),
+        )
+        .await;
+    assert!(status == 403 || status == 404, "{status}");
+    let (status, said) = hub
+        .call(
+            Method::PATCH,
+            &link,
+            &guard,
+            Some(json!({"incident": "inc-nowhere"})),
+        )
+        .await;
+    assert_eq!(status, 404, "{said}");
+    assert!(
+        said["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("inc-nowhere"))
+    );
+
+    // A guard links another's bookmark to the incident they work on: the incident's list has
+    // it, and every workstation hears it.
+    let (status, linked) = hub
+        .call(
+            Method::PATCH,
+            &link,
+            &guard,
+            Some(json!({"incident": "inc-fence"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{linked}");
+    assert_eq!(linked["incident"], "inc-fence");
+    assert_eq!(linked["created_by"], "supervisor", "its maker stays");
+    let (_, listed) = hub
+        .call(
+            Method::GET,
+            &format!("{path}?incident=inc-fence"),
+            &guard,
+            None,
+        )
+        .await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    // Unlinked.
+    let (status, unlinked) = hub
+        .call(
+            Method::PATCH,
+            &link,
+            &guard,
+            Some(json!({"incident": null})),
+        )
+        .await;
+    assert_eq!(status, 200, "{unlinked}");
+    assert_eq!(unlinked["incident"], Value::Null);
+    let (_, listed) = hub
+        .call(
+            Method::GET,
+            &format!("{path}?incident=inc-fence"),
+            &guard,
+            None,
+        )
+        .await;
+    assert_eq!(listed, json!([]));
+    assert_eq!(
+        hub.change_kinds("bookmark").await,
+        ["bookmark", "bookmark", "bookmark"]
+    );
+    let admin = hub.login("it-admin").await;
+    assert_eq!(hub.audit(&admin, "bookmark.link").await.len(), 2);
 }
