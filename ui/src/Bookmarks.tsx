@@ -3,7 +3,7 @@ import { ErrorNote } from "./ErrorNote";
 import { applyBookmarkChange, applyIncidentBookmarkChange, filterBookmarks, linkableIncidents } from "./bookmarks";
 import { when } from "./time";
 import type { Transport } from "./transport";
-import type { AppError } from "./generated/app";
+import type { AppError, WriteOutcome } from "./generated/app";
 import type { Bookmark, Caller, Incident } from "./generated/hub";
 import { can } from "./rights";
 
@@ -39,15 +39,19 @@ export function Bookmarks(props: { transport: Transport; operator: Caller; sites
   useEffect(() => {
     if (!site || !linking) return;
     let live = true;
-    props.transport
-      .call<Incident[]>("hub_get", { path: `/incidents?site=${encodeURIComponent(site)}&limit=200` })
-      .then((read) => live && setIncidents(read))
-      .catch(() => undefined);
+    // The incidents not closed (a closed one linked already shows by its id).
+    Promise.all(
+      ["open", "in-progress"].map((status) =>
+        props.transport.call<Incident[]>("hub_get", { path: `/incidents?site=${encodeURIComponent(site)}&status=${status}&limit=500` }),
+      ),
+    )
+      .then((read) => live && setIncidents(read.flat()))
+      .catch((e: AppError) => live && setError(e));
     const stop = props.transport.listen((event) => {
-      if (event.type === "hub-change" && event.change.kind === "incident" && event.change.data) {
-        const changed = event.change.data as Incident;
-        setIncidents((now) => [changed, ...now.filter((i) => i.id !== changed.id)]);
-      }
+      if (event.type !== "hub-change" || event.change.site !== site) return;
+      const change = event.change;
+      if (change.kind === "incident") setIncidents((now) => [change.data, ...now.filter((i) => i.id !== change.data.id)]);
+      if (change.kind === "incident-deleted") setIncidents((now) => now.filter((i) => i.id !== change.data.id));
     });
     return () => {
       live = false;
@@ -58,11 +62,16 @@ export function Bookmarks(props: { transport: Transport; operator: Caller; sites
   const link = async (bookmark: Bookmark, incident: string | null) => {
     try {
       setError(null);
-      await props.transport.call("hub_write", {
+      const result = await props.transport.call<WriteOutcome>("hub_write", {
         method: "PATCH",
         path: `/sites/${encodeURIComponent(bookmark.site)}/bookmarks/${encodeURIComponent(bookmark.id)}`,
         body: { incident },
       });
+      // As the hub answered, before (or without) the feed saying so.
+      if (result.status === "delivered" && result.value) {
+        const linked = result.value as Bookmark;
+        setList((now) => now.map((b) => (b.id === linked.id ? linked : b)));
+      }
     } catch (e) {
       setError(e as AppError);
     }
@@ -126,7 +135,7 @@ export function Bookmarks(props: { transport: Transport; operator: Caller; sites
                 <option value="">No incident</option>
                 {linkableIncidents(incidents, b).map((i) => (
                   <option key={i.id} value={i.id}>
-                    {i.title}
+                    {i.title} ({when(i.created)})
                   </option>
                 ))}
                 {b.incident && !incidents.some((i) => i.id === b.incident) && <option value={b.incident}>incident {b.incident}</option>}

@@ -74,7 +74,11 @@ describe("bookmarks", () => {
     expect(list.map((b) => b.id)).toEqual(["a"]);
     list = applyIncidentBookmarkChange(list, change(mark("b", "2026-11-28T05:00:00.000Z"), 2), "hq", "inc-1");
     expect(list.map((b) => b.id)).toEqual(["a"]);
-    list = applyIncidentBookmarkChange(list, change({ ...a, incident: null }, 3), "hq", "inc-1");
+    list = applyIncidentBookmarkChange(list, { ...change(mark("c", "2026-11-28T06:00:00.000Z"), 3), site: "elsewhere" } as Change, "hq", "inc-1");
+    expect(list.map((b) => b.id)).toEqual(["a"]);
+    const removed = applyIncidentBookmarkChange(list, { seq: 4, at: 0, site: "hq", kind: "bookmark.removed", data: { id: "a" } } as Change, "hq", "inc-1");
+    expect(removed).toEqual([]);
+    list = applyIncidentBookmarkChange(list, change({ ...a, incident: null }, 5), "hq", "inc-1");
     expect(list).toEqual([]);
   });
 });

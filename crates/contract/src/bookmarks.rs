@@ -42,10 +42,24 @@ pub struct Bookmark {
 }
 
 /// `PATCH /api/v1/sites/{site}/bookmarks/{id}`: links the bookmark to an incident of its
-/// site, or unlinks it (`null`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+/// site, or unlinks it (`null`). The field is required: a body without it changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct BookmarkLink {
     pub incident: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for BookmarkLink {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The body as sent: `incident` present, a string or `null`.
+        #[derive(Deserialize)]
+        struct Sent {
+            #[serde(deserialize_with = "Option::deserialize")]
+            incident: Option<String>,
+        }
+        Sent::deserialize(deserializer).map(|sent| Self {
+            incident: sent.incident,
+        })
+    }
 }
 
 /// `GET /api/v1/sites/{site}/bookmarks`: newest instant first.

@@ -88,7 +88,7 @@ pub enum ChangeBody {
     /// A layout stopped being shared with the site, or was deleted.
     #[serde(rename = "layout.removed")]
     LayoutRemoved(Removed),
-    /// A bookmark was made.
+    /// A bookmark was made, or linked to an incident (or unlinked).
     Bookmark(Bookmark),
     /// A bookmark was deleted.
     #[serde(rename = "bookmark.removed")]

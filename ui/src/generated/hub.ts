@@ -467,7 +467,7 @@ created_by: string, created: string, };
 
 /**
  * `PATCH /api/v1/sites/{site}/bookmarks/{id}`: links the bookmark to an incident of its
- * site, or unlinks it (`null`).
+ * site, or unlinks it (`null`). The field is required: a body without it changes nothing.
  */
 export type BookmarkLink = { incident: string | null, };
 

@@ -240,6 +240,46 @@ async fn a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed(backend: 
     assert_eq!(status, 200, "{linked}");
     assert_eq!(linked["incident"], "inc-fence");
     assert_eq!(linked["created_by"], "supervisor", "its maker stays");
+    // The same link again changes nothing (no second change, no second audit line); a body
+    // without the field is refused, not read as "unlink"; who may only view cannot link.
+    let (status, again) = hub
+        .call(
+            Method::PATCH,
+            &link,
+            &guard,
+            Some(json!({"incident": "inc-fence"})),
+        )
+        .await;
+    assert_eq!((status, &again), (200, &linked));
+    let (status, said) = hub
+        .call(Method::PATCH, &link, &guard, Some(json!({})))
+        .await;
+    assert_eq!(status, 400, "{said}");
+    let admin = hub.login("it-admin").await;
+    let (status, said) = hub
+        .call(
+            Method::PATCH,
+            &link,
+            &admin,
+            Some(json!({"incident": null})),
+        )
+        .await;
+    assert_eq!(status, 403, "{said}");
+    // Its maker's creating request, sent again after the link (the outbox retrying): the same
+    // bookmark, not a conflict.
+    let (status, retried) = hub
+        .call(
+            Method::POST,
+            &path,
+            &supervisor,
+            Some(
+                json!({"id": "b-l", "camera": "cam03", "at": "2026-11-28T04:00:00Z",
+                        "note": "someone at the fence"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["incident"], "inc-fence");
     let (_, listed) = hub
         .call(
             Method::GET,
@@ -269,10 +309,29 @@ async fn a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed(backend: 
         )
         .await;
     assert_eq!(listed, json!([]));
+    // A deleted incident takes no bookmark.
+    let manager = hub.login("manager").await;
+    let (status, said) = hub
+        .call(
+            Method::DELETE,
+            "/api/v1/incidents/inc-fence",
+            &manager,
+            None,
+        )
+        .await;
+    assert!(status == 200 || status == 204, "{status} {said}");
+    let (status, said) = hub
+        .call(
+            Method::PATCH,
+            &link,
+            &guard,
+            Some(json!({"incident": "inc-fence"})),
+        )
+        .await;
+    assert_eq!(status, 404, "{said}");
     assert_eq!(
         hub.change_kinds("bookmark").await,
         ["bookmark", "bookmark", "bookmark"]
     );
-    let admin = hub.login("it-admin").await;
     assert_eq!(hub.audit(&admin, "bookmark.link").await.len(), 2);
 }
