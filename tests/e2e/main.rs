@@ -858,6 +858,31 @@ fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_rea
     session.end();
 }
 
+/// Waits until `until_ms` (Unix ms), then runs `ui/e2e/video.mjs` as the demo manager against
+/// `site` with `args`; answers its output (printed) for the test to read.
+fn manager_video(site: &Site, until_ms: u128, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    while now_ms() < until_ms {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let password = scratch("video-manager").join("password");
+    std::fs::write(&password, MANAGER_PASSWORD).expect("password file");
+    let output = Command::new("node")
+        .current_dir(root().join("ui"))
+        .args(["e2e/video.mjs", "--url"])
+        .arg(format!("{}/", site.url()))
+        .args(["--username", "manager", "--password-file"])
+        .arg(&password)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("node with playwright-core (npm ci in ui/)");
+    eprintln!(
+        "the manager's browser: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    output
+}
+
 #[test]
 fn a_managers_browser_plays_a_cameras_recording_at_a_chosen_instant() {
     let _one = one_at_a_time();
@@ -866,31 +891,21 @@ fn a_managers_browser_plays_a_cameras_recording_at_a_chosen_instant() {
     // An instant well into the recording (its first seconds are timed by the recorder's clock
     // until the camera's first sender report), once its segment is surely on disk.
     let at_ms = (started + 12_000) / 1000 * 1000;
-    while now_ms() < at_ms + 12_000 {
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let password = scratch("video-manager").join("password");
-    std::fs::write(&password, MANAGER_PASSWORD).expect("password file");
     let screenshot = scratch("shots").join("manager-video.png");
-    let output = Command::new("node")
-        .current_dir(root().join("ui"))
-        .args(["e2e/video.mjs", "--url"])
-        .arg(format!("{}/", site.url()))
-        .args(["--username", "manager", "--password-file"])
-        .arg(&password)
-        .args([
-            "--camera",
-            "cam01",
-            "--at-ms",
-            &at_ms.to_string(),
-            "--screenshot",
-        ])
-        .arg(&screenshot)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("node with playwright-core (npm ci in ui/)");
+    let at = at_ms.to_string();
+    let output = manager_video(
+        &site,
+        at_ms + 12_000,
+        &[
+            "--camera".as_ref(),
+            "cam01".as_ref(),
+            "--at-ms".as_ref(),
+            at.as_ref(),
+            "--screenshot".as_ref(),
+            screenshot.as_os_str(),
+        ],
+    );
     let said = String::from_utf8_lossy(&output.stdout);
-    eprintln!("the manager's browser: {said}");
     assert!(
         output.status.success() && said.starts_with("shown"),
         "the browser did not show the video: {said}"
@@ -915,6 +930,89 @@ fn a_managers_browser_plays_a_cameras_recording_at_a_chosen_instant() {
     assert!(
         off_ms.abs() < frame_ms,
         "the browser shows a frame {off_ms} ms from the instant (a frame is {frame_ms} ms)"
+    );
+}
+
+/// The manager's 2x2 video views on one clock: shown together at an instant, the four pictures
+/// are the frames captured then (within a frame interval); played together for some seconds
+/// and paused, they stand on one instant again, moved on by about as long as they played.
+#[test]
+fn a_managers_four_views_show_and_play_on_one_clock() {
+    let _one = one_at_a_time();
+    let site = start_site(&scratch("grid-hub"), true);
+    let started = now_ms();
+    let at_ms = (started + 12_000) / 1000 * 1000;
+    let shots = scratch("grid-shots");
+    let page = scratch("shots").join("manager-grid.png");
+    let at = at_ms.to_string();
+    // Once the instant and some seconds after it are on disk, to play through.
+    let output = manager_video(
+        &site,
+        at_ms + 20_000,
+        &[
+            "--cameras".as_ref(),
+            "cam01,cam02,cam03,cam04".as_ref(),
+            "--at-ms".as_ref(),
+            at.as_ref(),
+            "--play-ms".as_ref(),
+            "4000".as_ref(),
+            "--page-screenshot".as_ref(),
+            page.as_os_str(),
+            "--shots-dir".as_ref(),
+            shots.as_os_str(),
+        ],
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the browser's four views: {said}");
+    let stamps = |kind: &str| -> Vec<stamp::Stamp> {
+        (0..4)
+            .map(|i| {
+                let path = shots.join(format!("{kind}-{i}.png"));
+                let image = read_png(&path);
+                let stamp = image
+                    .stamp_in(wall::PixelRect {
+                        x: 0,
+                        y: 0,
+                        w: image.width,
+                        h: image.height,
+                    })
+                    .unwrap_or_else(|| panic!("no pixel stamp in {}", path.display()));
+                assert_eq!(
+                    u32::from(stamp.source),
+                    i + 1,
+                    "view {i} shows cam0{}",
+                    i + 1
+                );
+                stamp
+            })
+            .collect()
+    };
+    let frame_ms = site.frame_ms("cam01");
+    let offsets = |stamps: &[stamp::Stamp], at_ms: u128| -> Vec<i64> {
+        stamps
+            .iter()
+            .map(|s| i64::from(s.capture_ms.wrapping_sub(at_ms as u32) as i32))
+            .collect()
+    };
+    let spread =
+        |offsets: &[i64]| offsets.iter().max().unwrap_or(&0) - offsets.iter().min().unwrap_or(&0);
+    // Shown together: each the frame captured at the instant.
+    let shown = offsets(&stamps("shown"), at_ms);
+    eprintln!("shown together: {shown:?} ms from the instant (a frame is {frame_ms} ms)");
+    assert!(
+        shown.iter().all(|off| off.abs() < frame_ms),
+        "each view shows the frame of the instant: {shown:?} ms off"
+    );
+    // Played together and paused: one instant again, about four seconds on.
+    let played = offsets(&stamps("played"), at_ms);
+    eprintln!("played and paused together: {played:?} ms from the first instant");
+    assert!(
+        spread(&played) <= frame_ms,
+        "the four views stand within a frame interval of each other: {played:?}"
+    );
+    assert!(
+        played.iter().all(|off| (2_000..=8_000).contains(off)),
+        "they played on together: {played:?}"
     );
 }
 

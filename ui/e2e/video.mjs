@@ -8,26 +8,83 @@
 //   node e2e/video.mjs --url https://127.0.0.1:PORT/ --username U --password-file F \
 //        --camera ID --at-ms UNIX_MS --screenshot PATH [--page-screenshot PATH]
 //
+// With `--cameras A,B,C,D --shots-dir DIR` instead, the 2x2 grid on one clock: the four
+// cameras shown together at the instant ("Show all"), each view screenshotted at its own size
+// (`shown <i> <path>`), then played together for `--play-ms` and paused ("Play all" twice),
+// each screenshotted again (`played <i> <path>`).
+//
 // Prints `problem <words>` (exit 1) when the console says the video cannot play, `error
 // <message>` (exit 1) on any other failure. Uses Debian's Chromium; never downloads a browser.
 
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs, runScript, signIn } from "./console.mjs";
 
-await runScript("e2e-video", async (page) => {
-  const args = parseArgs(process.argv.slice(2), ["url", "username", "password-file", "camera", "at-ms", "screenshot"]);
-  const password = readFileSync(args["password-file"], "utf8").replace(/\r?\n$/, "");
-  await (await signIn(page, args.url, args.username, password, "video")).click();
-  const cell = page.locator('.video-cell[data-cell="0"]');
-  // The camera by its id, whichever site lists it (the option values are `site/camera`).
-  const option = cell.locator(`select[name=camera] option[value$="/${args.camera}"]`).first();
-  await cell.locator("select[name=camera]").selectOption(await option.getAttribute("value", { timeout: 15_000 }));
-  // The instant as the browser's local time, as the field takes it.
-  const local = await page.evaluate((ms) => {
+/** The instant `ms` as the browser's local time, as a datetime-local field takes it. */
+const local = (page, ms) =>
+  page.evaluate((ms) => {
     const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
     return d.toISOString().slice(0, 19);
-  }, Number(args["at-ms"]));
-  await cell.locator("input[name=at]").fill(local);
+  }, Number(ms));
+
+/** Picks camera `id` in view `cell`, whichever site lists it (option values are `site/camera`). */
+async function choose(cell, id) {
+  const option = cell.locator(`select[name=camera] option[value$="/${id}"]`).first();
+  await cell.locator("select[name=camera]").selectOption(await option.getAttribute("value", { timeout: 15_000 }));
+}
+
+/** Each view's video at its own size (so its pixel stamp reads), screenshotted as `<kind>-<i>`. */
+async function shootViews(page, count, dir, kind) {
+  await page.evaluate(() => {
+    for (const video of document.querySelectorAll(".video-cell video")) video.style.width = `${video.videoWidth}px`;
+  });
+  await page.waitForTimeout(300);
+  for (let i = 0; i < count; i++) {
+    const path = join(dir, `${kind}-${i}.png`);
+    await page.locator(`.video-cell[data-cell="${i}"] video`).screenshot({ path });
+    process.stdout.write(`${kind} ${i} ${path}\n`);
+  }
+}
+
+/** Waits until every view stands on the grid's instant, or says why one cannot. */
+async function aligned(page, count) {
+  for (let i = 0; i < count; i++) {
+    const cell = page.locator(`.video-cell[data-cell="${i}"]`);
+    const done = cell.locator("video[data-aligned-ms]");
+    const problem = cell.locator("[data-problem]");
+    await Promise.race([done.waitFor({ timeout: 30_000 }), problem.waitFor({ timeout: 30_000 })]);
+    if (await problem.count()) throw new Error(`view ${i}: ${await problem.textContent()}`);
+  }
+}
+
+await runScript("e2e-video", async (page) => {
+  const grid = process.argv.includes("--cameras");
+  const args = parseArgs(
+    process.argv.slice(2),
+    grid ? ["url", "username", "password-file", "cameras", "at-ms", "shots-dir"] : ["url", "username", "password-file", "camera", "at-ms", "screenshot"],
+  );
+  const password = readFileSync(args["password-file"], "utf8").replace(/\r?\n$/, "");
+  await (await signIn(page, args.url, args.username, password, "video")).click();
+  if (grid) {
+    const cameras = args.cameras.split(",");
+    await page.locator('[data-grid="4"]').click();
+    for (const [i, id] of cameras.entries()) await choose(page.locator(`.video-cell[data-cell="${i}"]`), id);
+    await page.locator("input[name=grid-at]").fill(await local(page, args["at-ms"]));
+    await page.locator("button[data-action=show-all]").click();
+    await aligned(page, cameras.length);
+    if (args["page-screenshot"]) await page.screenshot({ path: args["page-screenshot"], fullPage: true });
+    await shootViews(page, cameras.length, args["shots-dir"], "shown");
+    const playAll = page.locator("button[data-action=play-all]");
+    await playAll.click();
+    await page.waitForTimeout(Number(args["play-ms"] ?? 4000));
+    await playAll.click();
+    await aligned(page, cameras.length);
+    await shootViews(page, cameras.length, args["shots-dir"], "played");
+    return;
+  }
+  const cell = page.locator('.video-cell[data-cell="0"]');
+  await choose(cell, args.camera);
+  await cell.locator("input[name=at]").fill(await local(page, args["at-ms"]));
   await cell.locator("button[data-action=show]").click();
   const shown = cell.locator("video[data-shown-ms]");
   const problem = cell.locator("[data-problem]");

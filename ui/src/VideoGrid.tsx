@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { gridNow, keepTo, seekWithin, setPlaying, type GridClock } from "./gridClock";
 import { PlayerError, RecordingPlayer, mediaPath, timelinePath } from "./player";
 import { TimelineBar, type TimelineRow } from "./TimelineBar";
 import type { RecordingTimeline } from "./generated/hub";
@@ -20,6 +21,19 @@ const NEAR_LIVE_MS = 15_000;
 /** How much time a view's timeline shows around what it plays. */
 const SPAN_MS = 30 * 60_000;
 
+/** How often a view following the grid's clock checks its place on it. */
+const KEEP_EVERY_MS = 500;
+
+/** A frame interval for the grid's clock (the slowest stream the recorders keep, 15 fps). */
+const FRAME_MS = 66;
+
+/** What the grid asks of its views: shown from an instant, played, paused; `seq` tells one
+ *  request from the next. */
+interface GridCommand {
+  seq: number;
+  kind: "show" | "play" | "pause";
+}
+
 /** `Date` as a `datetime-local` value (the browser's local time, to the second). */
 function localInput(ms: number): string {
   const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
@@ -34,6 +48,32 @@ export function VideoGrid(props: { sites: SiteTree[] }) {
     [props.sites],
   );
   const [grid, setGrid] = useState<1 | 4>(1);
+  // One clock over the views of the 2x2 grid.
+  const [shared, setShared] = useState<GridClock | null>(null);
+  const [command, setCommand] = useState<GridCommand>({ seq: 0, kind: "pause" });
+  const [at, setAt] = useState(() => localInput(Date.now() - 60_000));
+  const [rows, setRows] = useState<(TimelineRow | null)[]>([null, null, null, null]);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(Date.now()), 1_000);
+    return () => window.clearInterval(timer);
+  }, []);
+  const ask = (kind: GridCommand["kind"]) => setCommand((c) => ({ seq: c.seq + 1, kind }));
+  // Shown together from an instant, paused there (each view takes its own time to open);
+  // "Play all" then runs them together.
+  const showAll = (atMs: number) => {
+    setShared({ atMs, sinceMs: Date.now(), playing: false });
+    ask("show");
+  };
+  const playAll = () => {
+    if (!shared) return;
+    const playing = !shared.playing;
+    setShared(setPlaying(shared, playing, Date.now()));
+    ask(playing ? "play" : "pause");
+  };
+  const onRow = useCallback((index: number, row: TimelineRow | null) => setRows((now) => now.map((r, i) => (i === index ? row : r))), []);
+  const gridMs = shared ? gridNow(shared, now) : null;
+  const shownRows = rows.filter((r): r is TimelineRow => r !== null);
   return (
     <section className="panel video-grid" aria-labelledby="video-title">
       <h2 id="video-title">Video</h2>
@@ -45,9 +85,33 @@ export function VideoGrid(props: { sites: SiteTree[] }) {
           2x2
         </button>
       </div>
+      {grid === 4 && (
+        <div className="grid-clock" role="group" aria-label="All four views on one clock">
+          <div className="row">
+            <input type="datetime-local" step="1" name="grid-at" aria-label="All views at" value={at} onChange={(e) => setAt(e.target.value)} />
+            <button type="button" data-action="show-all" disabled={!at} onClick={() => showAll(new Date(at).getTime())}>
+              Show all
+            </button>
+            <button type="button" data-action="play-all" disabled={!shared} data-playing={shared?.playing ?? false} onClick={playAll}>
+              {shared?.playing ? "Pause all" : "Play all"}
+            </button>
+            {gridMs !== null && <span className="note">All views at {clock(gridMs)}</span>}
+          </div>
+          {gridMs !== null && shownRows.length > 0 && (
+            <TimelineBar
+              rows={shownRows}
+              marks={[]}
+              span={windowAround(gridMs, now, SPAN_MS)}
+              atMs={gridMs}
+              latestMs={now}
+              onSeek={(ms) => showAll(ms)}
+            />
+          )}
+        </div>
+      )}
       <div className={`video-cells grid-${grid}`}>
         {Array.from({ length: grid }, (_, i) => (
-          <VideoCell key={i} index={i} cameras={cameras} single={grid === 1} />
+          <VideoCell key={i} index={i} cameras={cameras} single={grid === 1} clock={grid === 4 ? shared : null} command={command} onRow={onRow} />
         ))}
       </div>
       <p className="hint">Recorded video comes from the camera's recorder through the hub; near live is about ten seconds behind.</p>
@@ -55,7 +119,15 @@ export function VideoGrid(props: { sites: SiteTree[] }) {
   );
 }
 
-function VideoCell(props: { index: number; cameras: Choice[]; single: boolean }) {
+function VideoCell(props: {
+  index: number;
+  cameras: Choice[];
+  single: boolean;
+  /** The grid's clock, when the view is in the 2x2 grid. */
+  clock: GridClock | null;
+  command: GridCommand;
+  onRow: (index: number, row: TimelineRow | null) => void;
+}) {
   const video = useRef<HTMLVideoElement>(null);
   const player = useRef<RecordingPlayer | null>(null);
   const key = (c: Choice) => `${c.site}/${c.id}`;
@@ -74,10 +146,16 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
   const [stream, setStream] = useState<string | null>(null);
   const [row, setRow] = useState<TimelineRow | null>(null);
   const [now, setNow] = useState(() => Date.now());
+  // Whether the view keeps to the grid's clock: from the grid's request on, until the view is
+  // shown or played by itself.
+  const [following, setFollowing] = useState(false);
+  const [aligned, setAligned] = useState<number | null>(null);
   useEffect(() => {
     const timer = window.setInterval(() => setNow(Date.now()), 30_000);
     return () => window.clearInterval(timer);
   }, []);
+  const { onRow, index } = props;
+  useEffect(() => onRow(index, shownMs === null ? null : row), [onRow, index, row, shownMs]);
   const atMs = captureMs ?? shownMs;
   const span = windowAround(atMs ?? now, now, SPAN_MS);
   // What the camera recorded around what plays: read again when that moves on by a quarter of
@@ -156,6 +234,52 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
     }
   };
 
+  // The grid's requests: show from its instant, play, pause (and stand on its instant).
+  const clockRef = useRef(props.clock);
+  clockRef.current = props.clock;
+  useEffect(() => {
+    const clock = clockRef.current;
+    const element = video.current;
+    if (props.command.seq === 0 || !clock || !element || !camera) return;
+    setFollowing(true);
+    setAligned(null);
+    if (props.command.kind === "show") {
+      setAt(localInput(clock.atMs));
+      void show(clock.atMs, false).then(() => setAligned(clock.atMs));
+    } else if (props.command.kind === "play") {
+      element.playbackRate = 1;
+      void element.play().then(() => setPlaying(true));
+    } else {
+      element.pause();
+      element.playbackRate = 1;
+      setPlaying(false);
+      const own = player.current?.captureNow() ?? null;
+      if (own === null) return;
+      const ranges: [number, number][] = Array.from({ length: element.buffered.length }, (_, i) => [element.buffered.start(i), element.buffered.end(i)]);
+      const to = seekWithin(element.currentTime, own, clock.atMs, ranges);
+      if (to === null) void show(clock.atMs, false).then(() => setAligned(clock.atMs));
+      else {
+        element.currentTime = to;
+        element.addEventListener("seeked", () => setAligned(clock.atMs), { once: true });
+      }
+    }
+    // Only a new request acts; `show` and the camera are read as they are then.
+  }, [props.command.seq]);
+  // While the grid plays, the view keeps to its clock.
+  useEffect(() => {
+    if (!following || !props.clock?.playing) return;
+    const timer = window.setInterval(() => {
+      const clock = clockRef.current;
+      const element = video.current;
+      const own = player.current?.captureNow() ?? null;
+      if (!clock?.playing || !element || own === null || element.paused) return;
+      const keep = keepTo(gridNow(clock, Date.now()), own, FRAME_MS);
+      if (keep.kind === "rate") element.playbackRate = keep.rate;
+      else void show(keep.toMs, true);
+    }, KEEP_EVERY_MS);
+    return () => window.clearInterval(timer);
+  }, [following, props.clock?.playing]);
+
   const toggle = async () => {
     const element = video.current;
     if (!element || shownMs === null) return;
@@ -180,13 +304,37 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
           ))}
         </select>
         <input type="datetime-local" step="1" name="at" aria-label="Recorded at" value={at} onChange={(e) => setAt(e.target.value)} />
-        <button type="button" data-action="show" disabled={!camera || !at} onClick={() => void show(new Date(at).getTime(), false)}>
+        <button
+          type="button"
+          data-action="show"
+          disabled={!camera || !at}
+          onClick={() => {
+            setFollowing(false);
+            void show(new Date(at).getTime(), false);
+          }}
+        >
           Show
         </button>
-        <button type="button" data-action="near-live" disabled={!camera} onClick={() => void show(Date.now() - NEAR_LIVE_MS, true)}>
+        <button
+          type="button"
+          data-action="near-live"
+          disabled={!camera}
+          onClick={() => {
+            setFollowing(false);
+            void show(Date.now() - NEAR_LIVE_MS, true);
+          }}
+        >
           Near live
         </button>
-        <button type="button" data-action="play" disabled={shownMs === null} onClick={() => void toggle()}>
+        <button
+          type="button"
+          data-action="play"
+          disabled={shownMs === null}
+          onClick={() => {
+            setFollowing(false);
+            void toggle();
+          }}
+        >
           {playing ? "Pause" : "Play"}
         </button>
       </div>
@@ -196,13 +344,25 @@ function VideoCell(props: { index: number; cameras: Choice[]; single: boolean })
         playsInline
         className={props.single ? "native" : ""}
         data-shown-ms={shownMs ?? undefined}
+        data-follows-grid={following || undefined}
+        data-aligned-ms={aligned ?? undefined}
         aria-label={status}
         onLoadedMetadata={(e) => {
           if (props.single) e.currentTarget.style.width = `${e.currentTarget.videoWidth}px`;
         }}
       />
       {row && shownMs !== null && (
-        <TimelineBar rows={[row]} marks={[]} span={span} atMs={atMs} latestMs={now} onSeek={(ms) => void show(ms, playing)} />
+        <TimelineBar
+          rows={[row]}
+          marks={[]}
+          span={span}
+          atMs={atMs}
+          latestMs={now}
+          onSeek={(ms) => {
+            setFollowing(false);
+            void show(ms, playing);
+          }}
+        />
       )}
       <p className="note" data-status>
         {status}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { gridNow, keepTo, seekWithin, setPlaying } from "./gridClock";
+
+describe("the grid's clock", () => {
+  it("runs from its instant while playing and stands still while paused", () => {
+    const paused = { atMs: 1_000_000, sinceMs: 50, playing: false };
+    expect(gridNow(paused, 5_000)).toBe(1_000_000);
+    const playing = setPlaying(paused, true, 100);
+    expect(gridNow(playing, 100)).toBe(1_000_000);
+    expect(gridNow(playing, 2_100)).toBe(1_002_000);
+    // A page clock read before the start never runs it backwards.
+    expect(gridNow(playing, 0)).toBe(1_000_000);
+    const stopped = setPlaying(playing, false, 3_100);
+    expect(gridNow(stopped, 10_000)).toBe(1_003_000);
+  });
+
+  it("keeps a view on it: alone within half a frame, faster or slower nearby, a jump far away", () => {
+    expect(keepTo(10_000, 9_980, 66)).toEqual({ kind: "rate", rate: 1 });
+    expect(keepTo(10_000, 9_800, 66)).toEqual({ kind: "rate", rate: 1.1 });
+    expect(keepTo(10_000, 10_400, 66)).toEqual({ kind: "rate", rate: 0.8 });
+    expect(keepTo(10_000, 6_000, 66)).toEqual({ kind: "jump", toMs: 10_000 });
+    expect(keepTo(10_000, 14_000, 66)).toEqual({ kind: "jump", toMs: 10_000 });
+  });
+
+  it("moves a paused view within what it has buffered, and only there", () => {
+    expect(seekWithin(5, 10_000, 10_500, [[0, 8]])).toBeCloseTo(5.5);
+    expect(seekWithin(5, 10_000, 9_000, [[0, 8]])).toBeCloseTo(4);
+    expect(seekWithin(5, 10_000, 14_000, [[0, 8]])).toBeNull();
+    expect(seekWithin(5, 10_000, 14_000, [[0, 8], [8.5, 12]])).toBeCloseTo(9);
+  });
+});

@@ -1,0 +1,46 @@
+// One clock over the browser's video views (the 2x2 grid), as the app's wall in playback has:
+// the views are shown together from one instant, played and paused together, and a view that
+// drifts from the clock is brought back, gently (a slightly faster or slower rate) when it is
+// near, by showing it again where the clock is when it is far.
+
+/** Where the grid's playback stands: at `atMs` (a capture time, Unix ms) when the page's clock
+ *  read `sinceMs`, and running from there or not. */
+export interface GridClock {
+  atMs: number;
+  sinceMs: number;
+  playing: boolean;
+}
+
+/** The capture time the clock is at when the page's clock reads `nowMs`. */
+export function gridNow(clock: GridClock, nowMs: number): number {
+  return clock.playing ? clock.atMs + Math.max(0, nowMs - clock.sinceMs) : clock.atMs;
+}
+
+/** The clock started, or stopped, at the instant it is at `nowMs`. */
+export function setPlaying(clock: GridClock, playing: boolean, nowMs: number): GridClock {
+  return { atMs: gridNow(clock, nowMs), sinceMs: nowMs, playing };
+}
+
+/** What a view does to keep to the clock: play at `rate`, or be shown again at `toMs`. */
+export type Keep = { kind: "rate"; rate: number } | { kind: "jump"; toMs: number };
+
+/** A drift is made good over about this long; beyond it, the view is shown again. */
+export const CATCH_UP_MS = 2_000;
+
+/** How a view showing `ownMs` keeps to a clock at `gridMs`: within half a frame interval it
+ *  plays at its own speed; nearer than `CATCH_UP_MS` it plays faster (behind) or slower
+ *  (ahead) to close the gap over about that long; further, it jumps. */
+export function keepTo(gridMs: number, ownMs: number, frameMs: number): Keep {
+  const behind = gridMs - ownMs;
+  if (Math.abs(behind) <= frameMs / 2) return { kind: "rate", rate: 1 };
+  if (Math.abs(behind) > CATCH_UP_MS) return { kind: "jump", toMs: gridMs };
+  return { kind: "rate", rate: Math.min(1.5, Math.max(0.5, 1 + behind / CATCH_UP_MS)) };
+}
+
+/** Where a paused view goes to show the clock's instant: the media time `currentS` moved by
+ *  the gap, when that time is buffered (`ranges`, start and end in s); `null` when it is not
+ *  (the view is shown again from the instant). */
+export function seekWithin(currentS: number, ownMs: number, gridMs: number, ranges: [number, number][]): number | null {
+  const target = currentS + (gridMs - ownMs) / 1000;
+  return ranges.some(([start, end]) => target >= start && target <= end) ? target : null;
+}
