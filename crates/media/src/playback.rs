@@ -131,6 +131,12 @@ impl PlaybackClock {
         self.0.position.lock().waiting.len()
     }
 
+    /// The capture times (Unix µs) of the frames waiting for the clock now, one per replay
+    /// at most.
+    pub fn waiting_us(&self) -> Vec<i64> {
+        self.0.position.lock().waiting.clone()
+    }
+
     /// Whether `other` is this very clock (not one standing at the same place).
     pub fn same(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
@@ -146,6 +152,19 @@ impl PlaybackClock {
     /// The replays show the starting instant: the clock runs from now (unless paused).
     pub fn release(&self) {
         self.change(|p| p.held = false);
+    }
+
+    /// Released at `first_us` when that is later than where it stands: the replays' first
+    /// frames come after the instant asked for (the recording began later, or resumed after a
+    /// gap), and a clock left behind them would hold every picture still until it caught up,
+    /// then let them all rush on at once.
+    pub fn release_at_first(&self, first_us: i64) {
+        self.change(|p| {
+            if p.held && first_us > p.at_us {
+                p.at_us = first_us;
+            }
+            p.held = false;
+        });
     }
 
     pub fn play(&self) {
@@ -259,6 +278,24 @@ mod tests {
         // Nearly at the present: it stops there.
         advance(&now, Duration::from_secs(200));
         assert_eq!(clock.now_us(), now.lock().1, "never past the present");
+    }
+
+    #[test]
+    fn released_at_the_first_frame_when_the_recording_begins_after_the_instant() {
+        let (time, now) = manual(100_000_000);
+        let clock = PlaybackClock::with_time(1_000_000, 1.0, false, time.clone());
+        advance(&now, Duration::from_millis(500));
+        clock.release_at_first(4_600_000);
+        assert_eq!(clock.now_us(), 4_600_000, "from the first frame shown");
+        advance(&now, Duration::from_millis(100));
+        assert_eq!(clock.now_us(), 4_700_000);
+        // A first frame at or before the instant (the key frame before it) moves nothing.
+        let clock = PlaybackClock::with_time(1_000_000, 1.0, false, time);
+        clock.release_at_first(900_000);
+        assert_eq!(clock.now_us(), 1_000_000);
+        // Once running, it is not moved.
+        clock.release_at_first(9_000_000);
+        assert_eq!(clock.now_us(), 1_000_000);
     }
 
     #[test]

@@ -187,19 +187,32 @@ impl Core {
                     if !current.is_some_and(|c| c.same(&clock)) {
                         return;
                     }
-                    let shown = core
+                    // The first frame each tile shows of this playback's stream (not of the
+                    // one it replaces, still on screen): the frame at or before the instant.
+                    let firsts: Vec<i64> = core
                         .stream_health()
                         .iter()
                         .filter(|h| h.wall == wall && tiles.contains(&h.tile))
-                        // This playback's stream, not the one it replaces (still on screen).
-                        .filter(|h| {
-                            h.replay.is_some_and(|r| {
-                                r.from_ms == from_ms && r.first_capture_ms.is_some()
-                            })
+                        .filter_map(|h| {
+                            h.replay
+                                .filter(|r| r.from_ms == from_ms)
+                                .and_then(|r| r.first_capture_ms)
                         })
-                        .count();
-                    if shown >= tiles.len() || Instant::now() >= deadline {
-                        clock.release();
+                        .map(|ms| ms.saturating_mul(1000))
+                        .collect();
+                    // The frames held by the clock, one a tile: after the instant (where a
+                    // recording begins later than it, even the first).
+                    let waiting = clock.waiting_us();
+                    let ready = firsts.len() >= tiles.len() || waiting.len() >= tiles.len();
+                    if ready || Instant::now() >= deadline {
+                        // From the earliest frame there is when every recording begins after the
+                        // instant asked for (else the pictures would stand still until the
+                        // clock reached them); a tile whose recording begins later than the
+                        // others' waits for the clock.
+                        match firsts.iter().chain(&waiting).min() {
+                            Some(first) => clock.release_at_first(*first),
+                            None => clock.release(),
+                        }
                         core.emit_walls();
                         return;
                     }
