@@ -934,8 +934,9 @@ fn a_managers_browser_plays_a_cameras_recording_at_a_chosen_instant() {
 }
 
 /// The manager's 2x2 video views on one clock: shown together at an instant, the four pictures
-/// are the frames captured then (within a frame interval); played together for some seconds
-/// and paused, they stand on one instant again, moved on by about as long as they played.
+/// are the frames captured then (within a frame interval); one view put a second off, all
+/// played together for some seconds and paused, each stands on the instant the clock paused
+/// at, about as far on as they played.
 #[test]
 fn a_managers_four_views_show_and_play_on_one_clock() {
     let _one = one_at_a_time();
@@ -956,6 +957,8 @@ fn a_managers_four_views_show_and_play_on_one_clock() {
             at.as_ref(),
             "--play-ms".as_ref(),
             "4000".as_ref(),
+            "--nudge-ms".as_ref(),
+            "1000".as_ref(),
             "--page-screenshot".as_ref(),
             page.as_os_str(),
             "--shots-dir".as_ref(),
@@ -994,8 +997,6 @@ fn a_managers_four_views_show_and_play_on_one_clock() {
             .map(|s| i64::from(s.capture_ms.wrapping_sub(at_ms as u32) as i32))
             .collect()
     };
-    let spread =
-        |offsets: &[i64]| offsets.iter().max().unwrap_or(&0) - offsets.iter().min().unwrap_or(&0);
     // Shown together: each the frame captured at the instant.
     let shown = offsets(&stamps("shown"), at_ms);
     eprintln!("shown together: {shown:?} ms from the instant (a frame is {frame_ms} ms)");
@@ -1003,16 +1004,26 @@ fn a_managers_four_views_show_and_play_on_one_clock() {
         shown.iter().all(|off| off.abs() < frame_ms),
         "each view shows the frame of the instant: {shown:?} ms off"
     );
-    // Played together and paused: one instant again, about four seconds on.
-    let played = offsets(&stamps("played"), at_ms);
-    eprintln!("played and paused together: {played:?} ms from the first instant");
-    assert!(
-        spread(&played) <= frame_ms,
-        "the four views stand within a frame interval of each other: {played:?}"
+    // One view put a second off the clock, then all played together and paused: each stands
+    // on the instant the clock paused at (within a frame), about four seconds on.
+    let paused_at: u128 = said
+        .lines()
+        .find_map(|l| l.strip_prefix("paused-at "))
+        .and_then(|ms| ms.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pause instant: {said}"));
+    let played = offsets(&stamps("played"), paused_at);
+    eprintln!(
+        "played and paused together: {played:?} ms from the instant paused at, {} ms after the first",
+        paused_at - at_ms
     );
     assert!(
-        played.iter().all(|off| (2_000..=8_000).contains(off)),
-        "they played on together: {played:?}"
+        played.iter().all(|off| off.abs() < frame_ms),
+        "every view stands on the clock's instant: {played:?} ms off"
+    );
+    assert!(
+        (2_000..=8_000).contains(&(paused_at - at_ms)),
+        "the clock ran on while they played: {} ms",
+        paused_at - at_ms
     );
 }
 

@@ -11,7 +11,8 @@
 // With `--cameras A,B,C,D --shots-dir DIR` instead, the 2x2 grid on one clock: the four
 // cameras shown together at the instant ("Show all"), each view screenshotted at its own size
 // (`shown <i> <path>`), then played together for `--play-ms` and paused ("Play all" twice),
-// each screenshotted again (`played <i> <path>`).
+// each screenshotted again (`played <i> <path>`) after `paused-at <Unix ms>`, the instant the
+// grid's clock paused at. `--nudge-ms` first moves the second view that far off the clock.
 //
 // Prints `problem <words>` (exit 1) when the console says the video cannot play, `error
 // <message>` (exit 1) on any other failure. Uses Debian's Chromium; never downloads a browser.
@@ -74,11 +75,20 @@ await runScript("e2e-video", async (page) => {
     await aligned(page, cameras.length);
     if (args["page-screenshot"]) await page.screenshot({ path: args["page-screenshot"], fullPage: true });
     await shootViews(page, cameras.length, args["shots-dir"], "shown");
+    // One view put off the clock (as a slow decoder would), to be brought back.
+    if (args["nudge-ms"]) {
+      await page.evaluate((s) => {
+        const video = document.querySelector('.video-cell[data-cell="1"] video');
+        video.currentTime += s;
+      }, Number(args["nudge-ms"]) / 1000);
+    }
     const playAll = page.locator("button[data-action=play-all]");
     await playAll.click();
     await page.waitForTimeout(Number(args["play-ms"] ?? 4000));
     await playAll.click();
     await aligned(page, cameras.length);
+    const at = await page.locator('.video-cell[data-cell="0"] video').getAttribute("data-aligned-ms");
+    process.stdout.write(`paused-at ${at}\n`);
     await shootViews(page, cameras.length, args["shots-dir"], "played");
     return;
   }

@@ -24,6 +24,9 @@ const SPAN_MS = 30 * 60_000;
 /** How often a view following the grid's clock checks its place on it. */
 const KEEP_EVERY_MS = 500;
 
+/** How soon a view far from the grid's clock may be shown again where the clock is. */
+const JUMP_AGAIN_MS = 5_000;
+
 /** A frame interval for the grid's clock (the slowest stream the recorders keep, 15 fps). */
 const FRAME_MS = 66;
 
@@ -192,10 +195,11 @@ function VideoCell(props: {
     };
   }, []);
 
-  const show = async (fromMs: number, thenPlay: boolean) => {
+  /** Shows the chosen camera from `fromMs`; answers whether it did (and no later show came). */
+  const show = async (fromMs: number, thenPlay: boolean): Promise<boolean> => {
     const choice = props.cameras.find((c) => key(c) === camera);
     const element = video.current;
-    if (!choice || !element) return;
+    if (!choice || !element) return false;
     const mine = ++generation.current;
     player.current?.close();
     player.current = null;
@@ -213,7 +217,10 @@ function VideoCell(props: {
       player.current = next;
       try {
         await next.open(fromMs);
-        if (generation.current !== mine) return next.close();
+        if (generation.current !== mine) {
+          next.close();
+          return false;
+        }
         setShownMs(fromMs);
         setStream(stream);
         setStatus(`${choice.name} (${stream} stream), recorded`);
@@ -221,50 +228,97 @@ function VideoCell(props: {
           await element.play();
           setPlaying(true);
         }
-        return;
+        return true;
       } catch (e) {
-        if (generation.current !== mine) return;
+        if (generation.current !== mine) return false;
         next.close();
         const error = e instanceof PlayerError ? e : new PlayerError("unexpected", String(e));
         if (error.code === "not_found" && stream === "main") continue;
         setProblem(error.message);
         setStatus(`${choice.name}: no video`);
-        return;
+        return false;
       }
     }
+    return false;
   };
+  const showRef = useRef(show);
+  showRef.current = show;
 
   // The grid's requests: show from its instant, play, pause (and stand on its instant).
   const clockRef = useRef(props.clock);
   clockRef.current = props.clock;
-  useEffect(() => {
+  // The request seen last: a view mounted later (the grid back to 2x2) does not replay it.
+  const handled = useRef(props.command.seq);
+  // A jump back onto the clock under way, and when the last one began.
+  const jumping = useRef(false);
+  const lastJump = useRef(0);
+
+  /** Stands the view on the grid's clock once shown: where the clock is now (moved within what
+   *  it has buffered, shown again from there when that is not buffered), playing when the
+   *  clock plays, else marked as standing on the clock's instant. */
+  const join = (mine: number, again = true) => {
     const clock = clockRef.current;
     const element = video.current;
-    if (props.command.seq === 0 || !clock || !element || !camera) return;
+    if (!clock || !element || generation.current !== mine) return;
+    const target = gridNow(clock, Date.now());
+    const own = player.current?.captureNow() ?? null;
+    const ranges: [number, number][] = Array.from({ length: element.buffered.length }, (_, i) => [element.buffered.start(i), element.buffered.end(i)]);
+    const to = own === null ? null : seekWithin(element.currentTime, own, target, ranges);
+    const done = () => {
+      if (generation.current !== mine) return;
+      const now = clockRef.current;
+      if (now?.playing) {
+        element.playbackRate = 1;
+        element.play().then(
+          () => setPlaying(true),
+          () => undefined,
+        );
+      } else if (now) setAligned(now.atMs);
+    };
+    if (to === null) {
+      if (!again) return done();
+      void showRef.current(target, false).then((ok) => ok && join(generation.current, false));
+    } else if (Math.abs(to - element.currentTime) < 0.001) done();
+    else {
+      element.addEventListener("seeked", done, { once: true });
+      element.currentTime = to;
+    }
+  };
+
+  useEffect(() => {
+    if (props.command.seq === handled.current) return;
+    handled.current = props.command.seq;
+    const clock = clockRef.current;
+    const element = video.current;
+    if (!clock || !element || !camera) return;
     setFollowing(true);
     setAligned(null);
     if (props.command.kind === "show") {
       setAt(localInput(clock.atMs));
-      void show(clock.atMs, false).then(() => setAligned(clock.atMs));
+      void showRef.current(clock.atMs, false).then((ok) => ok && join(generation.current));
     } else if (props.command.kind === "play") {
-      element.playbackRate = 1;
-      void element.play().then(() => setPlaying(true));
+      // A view still opening plays when it is shown (`join`).
+      if (player.current?.captureNow() != null) {
+        element.playbackRate = 1;
+        element.play().then(
+          () => setPlaying(true),
+          () => undefined,
+        );
+      }
     } else {
       element.pause();
       element.playbackRate = 1;
       setPlaying(false);
-      const own = player.current?.captureNow() ?? null;
-      if (own === null) return;
-      const ranges: [number, number][] = Array.from({ length: element.buffered.length }, (_, i) => [element.buffered.start(i), element.buffered.end(i)]);
-      const to = seekWithin(element.currentTime, own, clock.atMs, ranges);
-      if (to === null) void show(clock.atMs, false).then(() => setAligned(clock.atMs));
-      else {
-        element.currentTime = to;
-        element.addEventListener("seeked", () => setAligned(clock.atMs), { once: true });
-      }
+      join(generation.current);
     }
-    // Only a new request acts; `show` and the camera are read as they are then.
+    // Only a new request acts; what it acts on is read as it is then.
   }, [props.command.seq]);
+
+  // Out of the grid (a single view), the view is its own again.
+  useEffect(() => {
+    if (props.clock === null) setFollowing(false);
+  }, [props.clock]);
+
   // While the grid plays, the view keeps to its clock.
   useEffect(() => {
     if (!following || !props.clock?.playing) return;
@@ -272,10 +326,27 @@ function VideoCell(props: {
       const clock = clockRef.current;
       const element = video.current;
       const own = player.current?.captureNow() ?? null;
-      if (!clock?.playing || !element || own === null || element.paused) return;
+      if (!clock?.playing || !element || own === null || jumping.current) return;
       const keep = keepTo(gridNow(clock, Date.now()), own, FRAME_MS);
-      if (keep.kind === "rate") element.playbackRate = keep.rate;
-      else void show(keep.toMs, true);
+      if (keep.kind === "wait") {
+        // Ahead by a gap in its recording: it stands still until the clock reaches it.
+        if (!element.paused) element.pause();
+      } else if (keep.kind === "rate") {
+        element.playbackRate = keep.rate;
+        if (element.paused)
+          element.play().then(
+            () => setPlaying(true),
+            () => undefined,
+          );
+      } else if (Date.now() - lastJump.current > JUMP_AGAIN_MS) {
+        // Far behind: shown again where the clock is once it opens (`join`), not where it was.
+        jumping.current = true;
+        lastJump.current = Date.now();
+        void showRef.current(keep.toMs, false).then((ok) => {
+          jumping.current = false;
+          if (ok) join(generation.current);
+        });
+      }
     }, KEEP_EVERY_MS);
     return () => window.clearInterval(timer);
   }, [following, props.clock?.playing]);

@@ -21,19 +21,23 @@ export function setPlaying(clock: GridClock, playing: boolean, nowMs: number): G
   return { atMs: gridNow(clock, nowMs), sinceMs: nowMs, playing };
 }
 
-/** What a view does to keep to the clock: play at `rate`, or be shown again at `toMs`. */
-export type Keep = { kind: "rate"; rate: number } | { kind: "jump"; toMs: number };
+/** What a view does to keep to the clock: play at `rate`, be shown again at `toMs` (far
+ *  behind), or stand still until the clock reaches it (far ahead: a gap in its recording,
+ *  which showing it again would only skip again). */
+export type Keep = { kind: "rate"; rate: number } | { kind: "jump"; toMs: number } | { kind: "wait" };
 
 /** A drift is made good over about this long; beyond it, the view is shown again. */
 export const CATCH_UP_MS = 2_000;
 
 /** How a view showing `ownMs` keeps to a clock at `gridMs`: within half a frame interval it
  *  plays at its own speed; nearer than `CATCH_UP_MS` it plays faster (behind) or slower
- *  (ahead) to close the gap over about that long; further, it jumps. */
+ *  (ahead) to close the gap over about that long; further behind it jumps, further ahead it
+ *  waits. */
 export function keepTo(gridMs: number, ownMs: number, frameMs: number): Keep {
   const behind = gridMs - ownMs;
   if (Math.abs(behind) <= frameMs / 2) return { kind: "rate", rate: 1 };
-  if (Math.abs(behind) > CATCH_UP_MS) return { kind: "jump", toMs: gridMs };
+  if (behind > CATCH_UP_MS) return { kind: "jump", toMs: gridMs };
+  if (behind < -CATCH_UP_MS) return { kind: "wait" };
   return { kind: "rate", rate: Math.min(1.5, Math.max(0.5, 1 + behind / CATCH_UP_MS)) };
 }
 

@@ -14,6 +14,9 @@ pub const BEFORE_ALARM_MS: i64 = 10_000;
 /// How long a wall's playback waits for every tile's first frame before its clock runs anyway
 /// (a tile whose recorder is slow to answer joins in on the clock's instant).
 const PLAYBACK_START_WAIT: Duration = Duration::from_secs(3);
+/// How long every tile has a frame held by a playback's clock, and none has shown a first
+/// one, before the playback takes it that every recording begins after its instant.
+const ALL_HELD_FOR: Duration = Duration::from_millis(500);
 
 /// A frame step when no tile has its next frame yet: one frame at 25 fps.
 const STEP_US: i64 = 40_000;
@@ -179,6 +182,8 @@ impl Core {
             .name("playback-start".into())
             .spawn(move || {
                 let deadline = Instant::now() + PLAYBACK_START_WAIT;
+                // Since when every tile has a frame held by the clock and none has shown one.
+                let mut all_held_since: Option<Instant> = None;
                 loop {
                     let Some(core) = core.upgrade() else {
                         return;
@@ -200,15 +205,23 @@ impl Core {
                         })
                         .map(|ms| ms.saturating_mul(1000))
                         .collect();
-                    // The frames held by the clock, one a tile: after the instant (where a
-                    // recording begins later than it, even the first).
+                    // The frames held by the clock, one a tile: after the instant. When every
+                    // tile has one and none has shown a first frame for a moment (not just a
+                    // health report lagging behind the first frames drawn), every recording
+                    // begins after the instant asked for.
                     let waiting = clock.waiting_us();
-                    let ready = firsts.len() >= tiles.len() || waiting.len() >= tiles.len();
-                    if ready || Instant::now() >= deadline {
-                        // From the earliest frame there is when every recording begins after the
-                        // instant asked for (else the pictures would stand still until the
-                        // clock reached them); a tile whose recording begins later than the
-                        // others' waits for the clock.
+                    all_held_since = if waiting.len() >= tiles.len() && firsts.is_empty() {
+                        all_held_since.or_else(|| Some(Instant::now()))
+                    } else {
+                        None
+                    };
+                    let begins_later =
+                        all_held_since.is_some_and(|since| since.elapsed() >= ALL_HELD_FOR);
+                    if firsts.len() >= tiles.len() || begins_later || Instant::now() >= deadline {
+                        // From the earliest frame there is then (else the pictures would stand
+                        // still until the clock reached them); a tile whose recording begins
+                        // later than the others' waits for the clock. Where a tile showed the
+                        // frame at or before the instant, the clock stays on the instant.
                         match firsts.iter().chain(&waiting).min() {
                             Some(first) => clock.release_at_first(*first),
                             None => clock.release(),
