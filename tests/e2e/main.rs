@@ -858,6 +858,19 @@ fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_rea
     session.end();
 }
 
+/// The pixel stamp in a screenshot of one picture (a video element at its own size).
+fn stamp_of_shot(path: &Path) -> stamp::Stamp {
+    let image = read_png(path);
+    image
+        .stamp_in(wall::PixelRect {
+            x: 0,
+            y: 0,
+            w: image.width,
+            h: image.height,
+        })
+        .unwrap_or_else(|| panic!("no pixel stamp in {}", path.display()))
+}
+
 /// Waits until `until_ms` (Unix ms), then runs `ui/e2e/video.mjs` as the demo manager against
 /// `site` with `args`; answers its output (printed) for the test to read.
 fn manager_video(site: &Site, until_ms: u128, args: &[&std::ffi::OsStr]) -> std::process::Output {
@@ -912,20 +925,12 @@ fn a_managers_browser_plays_a_cameras_recording_at_a_chosen_instant() {
     );
     // The picture in the browser is the frame captured at the instant (the one on screen
     // then): its pixel stamp says so, within a frame.
-    let image = read_png(&screenshot);
-    let stamp = image
-        .stamp_in(wall::PixelRect {
-            x: 0,
-            y: 0,
-            w: image.width,
-            h: image.height,
-        })
-        .unwrap_or_else(|| panic!("no pixel stamp in {}", screenshot.display()));
+    let stamp = stamp_of_shot(&screenshot);
     assert_eq!(stamp.source, 1, "cam01's picture");
     let frame_ms = site.frame_ms("cam01");
     // (The recording times a frame by the camera's sender reports, which may differ from the
     // stamp's clock by some milliseconds either way.)
-    let off_ms = i64::from(stamp.capture_ms.wrapping_sub(at_ms as u32) as i32);
+    let off_ms = -stamp.latency_ms(at_ms as u64);
     eprintln!("the browser shows the frame captured {off_ms} ms from the instant asked for");
     assert!(
         off_ms.abs() < frame_ms,
@@ -970,16 +975,7 @@ fn a_managers_four_views_show_and_play_on_one_clock() {
     let stamps = |kind: &str| -> Vec<stamp::Stamp> {
         (0..4)
             .map(|i| {
-                let path = shots.join(format!("{kind}-{i}.png"));
-                let image = read_png(&path);
-                let stamp = image
-                    .stamp_in(wall::PixelRect {
-                        x: 0,
-                        y: 0,
-                        w: image.width,
-                        h: image.height,
-                    })
-                    .unwrap_or_else(|| panic!("no pixel stamp in {}", path.display()));
+                let stamp = stamp_of_shot(&shots.join(format!("{kind}-{i}.png")));
                 assert_eq!(
                     u32::from(stamp.source),
                     i + 1,
@@ -992,10 +988,7 @@ fn a_managers_four_views_show_and_play_on_one_clock() {
     };
     let frame_ms = site.frame_ms("cam01");
     let offsets = |stamps: &[stamp::Stamp], at_ms: u128| -> Vec<i64> {
-        stamps
-            .iter()
-            .map(|s| i64::from(s.capture_ms.wrapping_sub(at_ms as u32) as i32))
-            .collect()
+        stamps.iter().map(|s| -s.latency_ms(at_ms as u64)).collect()
     };
     // Shown together: each the frame captured at the instant.
     let shown = offsets(&stamps("shown"), at_ms);

@@ -57,10 +57,13 @@ export function VideoGrid(props: { sites: SiteTree[] }) {
   const [at, setAt] = useState(() => localInput(Date.now() - 60_000));
   const [rows, setRows] = useState<(TimelineRow | null)[]>([null, null, null, null]);
   const [now, setNow] = useState(() => Date.now());
+  // The clock's time shown moves each second while it plays; the bar's end now and then.
+  const ticking = shared?.playing ?? false;
   useEffect(() => {
-    const timer = window.setInterval(() => setNow(Date.now()), 1_000);
+    setNow(Date.now());
+    const timer = window.setInterval(() => setNow(Date.now()), ticking ? 1_000 : 30_000);
     return () => window.clearInterval(timer);
-  }, []);
+  }, [ticking]);
   const ask = (kind: GridCommand["kind"]) => setCommand((c) => ({ seq: c.seq + 1, kind }));
   // Shown together from an instant, paused there (each view takes its own time to open);
   // "Play all" then runs them together.

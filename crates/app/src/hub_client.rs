@@ -200,10 +200,7 @@ impl HubClient {
 
     /// GET `/api/v1` + `path` as bytes with their media type (floor plans).
     pub async fn get_bytes(&self, token: &Token, path: &str) -> Result<(String, Vec<u8>)> {
-        let url = self
-            .base
-            .join(&format!("/api/v1{path}"))
-            .map_err(|e| AppError::bad_input(format!("bad path {path}: {e}")))?;
+        let url = self.url(&format!("/api/v1{path}"))?;
         let response = self
             .http
             .get(url)
@@ -233,10 +230,7 @@ impl HubClient {
     /// download leaves no file that looks complete. Answers the bytes written.
     pub async fn download(&self, token: &Token, path: &str, dest: &Path) -> Result<u64> {
         use std::io::Write as _;
-        let url = self
-            .base
-            .join(&format!("/api/v1{path}"))
-            .map_err(|e| AppError::bad_input(format!("bad path {path}: {e}")))?;
+        let url = self.url(&format!("/api/v1{path}"))?;
         let http = http_client(&self.tls, |b| b.read_timeout(DOWNLOAD_STALLED))?;
         let mut response = http
             .get(url)
@@ -283,6 +277,13 @@ impl HubClient {
         Ok(written)
     }
 
+    /// The hub's URL of `path` (absolute, from its root).
+    fn url(&self, path: &str) -> Result<url::Url> {
+        self.base
+            .join(path)
+            .map_err(|e| AppError::bad_input(format!("bad path {path}: {e}")))
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
@@ -290,10 +291,7 @@ impl HubClient {
         token: Option<&Token>,
         body: Option<&serde_json::Value>,
     ) -> Result<T> {
-        let url = self
-            .base
-            .join(path)
-            .map_err(|e| AppError::bad_input(format!("bad path {path}: {e}")))?;
+        let url = self.url(path)?;
         let mut request = self.http.request(method, url);
         if let Some(token) = token {
             request = request.bearer_auth(token.expose());

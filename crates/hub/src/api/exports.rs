@@ -215,16 +215,21 @@ struct Chunks<'a> {
     broken: &'a std::cell::Cell<bool>,
 }
 
+/// The most one chunk of a download holds: a file written whole (larger than the writer's
+/// buffer) goes out in pieces, not copied at once.
+const CHUNK: usize = 256 << 10;
+
 impl std::io::Write for Chunks<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let refused = || std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download ended");
         if self.broken.get() {
             return Err(refused());
         }
+        let piece = &buf[..buf.len().min(CHUNK)];
         self.sender
-            .blocking_send(Ok(buf.to_vec()))
+            .blocking_send(Ok(piece.to_vec()))
             .map_err(|_| refused())?;
-        Ok(buf.len())
+        Ok(piece.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -246,7 +251,7 @@ fn zip_parts(
     use std::io::Write;
     let broken = std::cell::Cell::new(false);
     let out = std::io::BufWriter::with_capacity(
-        256 << 10,
+        CHUNK,
         Chunks {
             sender,
             broken: &broken,

@@ -183,6 +183,17 @@ async fn a_guard_may_delete_only_their_own_bookmarks(backend: Backend) {
     assert_eq!(status, 403, "{answer}");
 }
 
+/// `token` links bookmark `b-l` to `incident` (a JSON id, or null to unlink).
+async fn link_as(hub: &TestHub, token: &str, incident: Value) -> (u16, Value) {
+    hub.call(
+        Method::PATCH,
+        &format!("/api/v1/sites/{SITE}/bookmarks/b-l"),
+        token,
+        Some(json!({ "incident": incident })),
+    )
+    .await
+}
+
 on_both!(a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed);
 async fn a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed(backend: Backend) {
     let hub = TestHub::start(backend).await;
@@ -203,23 +214,9 @@ async fn a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed(backend: 
     let link = format!("{path}/b-l");
 
     // Another site's guard cannot; an incident that is not there is named.
-    let (status, _) = hub
-        .call(
-            Method::PATCH,
-            &link,
-            &stranger,
-            Some(json!({"incident": "inc-fence"})),
-        )
-        .await;
+    let (status, _) = link_as(&hub, &stranger, json!("inc-fence")).await;
     assert!(status == 403 || status == 404, "{status}");
-    let (status, said) = hub
-        .call(
-            Method::PATCH,
-            &link,
-            &guard,
-            Some(json!({"incident": "inc-nowhere"})),
-        )
-        .await;
+    let (status, said) = link_as(&hub, &guard, json!("inc-nowhere")).await;
     assert_eq!(status, 404, "{said}");
     assert!(
         said["message"]
@@ -229,41 +226,20 @@ async fn a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed(backend: 
 
     // A guard links another's bookmark to the incident they work on: the incident's list has
     // it, and every workstation hears it.
-    let (status, linked) = hub
-        .call(
-            Method::PATCH,
-            &link,
-            &guard,
-            Some(json!({"incident": "inc-fence"})),
-        )
-        .await;
+    let (status, linked) = link_as(&hub, &guard, json!("inc-fence")).await;
     assert_eq!(status, 200, "{linked}");
     assert_eq!(linked["incident"], "inc-fence");
     assert_eq!(linked["created_by"], "supervisor", "its maker stays");
     // The same link again changes nothing (no second change, no second audit line); a body
     // without the field is refused, not read as "unlink"; who may only view cannot link.
-    let (status, again) = hub
-        .call(
-            Method::PATCH,
-            &link,
-            &guard,
-            Some(json!({"incident": "inc-fence"})),
-        )
-        .await;
+    let (status, again) = link_as(&hub, &guard, json!("inc-fence")).await;
     assert_eq!((status, &again), (200, &linked));
     let (status, said) = hub
         .call(Method::PATCH, &link, &guard, Some(json!({})))
         .await;
     assert_eq!(status, 400, "{said}");
     let admin = hub.login("it-admin").await;
-    let (status, said) = hub
-        .call(
-            Method::PATCH,
-            &link,
-            &admin,
-            Some(json!({"incident": null})),
-        )
-        .await;
+    let (status, said) = link_as(&hub, &admin, json!(null)).await;
     assert_eq!(status, 403, "{said}");
     // Its maker's creating request, sent again after the link (the outbox retrying): the same
     // bookmark, not a conflict.
@@ -290,14 +266,7 @@ async fn a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed(backend: 
         .await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     // Unlinked.
-    let (status, unlinked) = hub
-        .call(
-            Method::PATCH,
-            &link,
-            &guard,
-            Some(json!({"incident": null})),
-        )
-        .await;
+    let (status, unlinked) = link_as(&hub, &guard, json!(null)).await;
     assert_eq!(status, 200, "{unlinked}");
     assert_eq!(unlinked["incident"], Value::Null);
     let (_, listed) = hub
@@ -320,14 +289,7 @@ async fn a_bookmark_is_linked_to_an_incident_and_back_by_those_allowed(backend: 
         )
         .await;
     assert!(status == 200 || status == 204, "{status} {said}");
-    let (status, said) = hub
-        .call(
-            Method::PATCH,
-            &link,
-            &guard,
-            Some(json!({"incident": "inc-fence"})),
-        )
-        .await;
+    let (status, said) = link_as(&hub, &guard, json!("inc-fence")).await;
     assert_eq!(status, 404, "{said}");
     assert_eq!(
         hub.change_kinds("bookmark").await,
