@@ -114,6 +114,128 @@ fn run(command: &mut Command) -> Result<()> {
     }
 }
 
+/// Runs `cargo test`, passing its output through, and when it fails says again, at the very
+/// end, what each failed test reported: a long run's output is often read from its tail only
+/// (CI keeps a part), and a failure's report scrolls far up among the other crates' results.
+fn run_tests(command: &mut Command) -> Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    eprintln!("+ {command:?}");
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    let mut reports = FailureReports::default();
+    if let Some(stdout) = child.stdout.take() {
+        let mut reader = BufReader::new(stdout);
+        let mut line = Vec::new();
+        let mut out = std::io::stdout();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {
+                    // Passing the output through is best effort: a closed terminal must not
+                    // stop the tests.
+                    let _ = out.write_all(&line).and_then(|()| out.flush());
+                    reports.read(String::from_utf8_lossy(&line).trim_end());
+                }
+                Err(e) => {
+                    eprintln!("xtask: cannot read the tests' output any more: {e}");
+                    break;
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("cannot wait for {command:?}: {e}"))?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(format!("{command:?} failed: {status}{}", reports.summary()))
+}
+
+/// The failed tests' own reports, gathered from libtest's `failures:` blocks: a block names
+/// each failed test (`---- name stdout ----`) above what it printed, then lists the names under
+/// a second `failures:`, then ends with `test result:`.
+#[derive(Default)]
+struct FailureReports {
+    /// Where in a block the output stands.
+    at: BlockPart,
+    /// Inside a panic's backtrace (left out).
+    in_backtrace: bool,
+    /// Each failed test's name and the last lines of what it printed.
+    tests: Vec<(String, std::collections::VecDeque<String>)>,
+}
+
+#[derive(Default, PartialEq)]
+enum BlockPart {
+    #[default]
+    Outside,
+    Reports,
+    Names,
+}
+
+impl FailureReports {
+    /// The lines kept of each failed test's report (its panic message comes last).
+    const LINES_PER_TEST: usize = 40;
+    /// At most this many tests are reported again; the rest are named only.
+    const TESTS: usize = 6;
+
+    fn read(&mut self, line: &str) {
+        if line.starts_with("test result:") {
+            self.at = BlockPart::Outside;
+        } else if line == "failures:" {
+            self.at = match self.at {
+                BlockPart::Outside => BlockPart::Reports,
+                _ => BlockPart::Names,
+            };
+        } else if self.at == BlockPart::Names {
+            // A failed test that printed nothing has no report above: named at least.
+            let name = line.trim();
+            if !name.is_empty() && !self.tests.iter().any(|(known, _)| known == name) {
+                self.tests.push((name.to_string(), Default::default()));
+            }
+        } else if self.at == BlockPart::Reports {
+            if let Some(name) = line
+                .strip_prefix("---- ")
+                .and_then(|rest| rest.strip_suffix(" stdout ----"))
+            {
+                self.tests.push((name.to_string(), Default::default()));
+            } else if line == "stack backtrace:" {
+                // Its frames would push the panic message out of the lines kept.
+                self.in_backtrace = true;
+            } else if self.in_backtrace && line.starts_with(' ') {
+                // One of its frames: left out.
+            } else if let Some((_, lines)) = self.tests.last_mut() {
+                self.in_backtrace = false;
+                lines.push_back(line.to_string());
+                if lines.len() > Self::LINES_PER_TEST {
+                    lines.pop_front();
+                }
+            }
+        }
+    }
+
+    fn summary(&self) -> String {
+        let mut text = String::new();
+        for (shown, (name, lines)) in self.tests.iter().enumerate() {
+            if shown >= Self::TESTS {
+                text.push_str(&format!("\n  also failed: {name}"));
+                continue;
+            }
+            text.push_str(&format!("\n---- {name} (its last lines) ----"));
+            for line in lines {
+                text.push_str(&format!("\n{line}"));
+            }
+        }
+        if !text.is_empty() {
+            text.insert_str(0, "\nxtask: what the failed tests reported:");
+        }
+        text
+    }
+}
+
 fn test(args: &[String]) -> Result<()> {
     if !args.is_empty() {
         return Err(format!("`test` takes no arguments, got {args:?}"));
@@ -189,9 +311,11 @@ fn test_phases(phases: &mut Phases) -> Result<()> {
     // Every crate's tests and the app's end-to-end tests (they drive the real app through
     // tauri-driver and WebKitWebDriver under Xvfb, one at a time).
     phases.time("rust tests", || {
-        run(cargo()
-            .args(["test", "--workspace", "--no-fail-fast"])
-            .env("XDG_RUNTIME_DIR", runtime_dir()?))
+        run_tests(
+            cargo()
+                .args(["test", "--workspace", "--no-fail-fast"])
+                .env("XDG_RUNTIME_DIR", runtime_dir()?),
+        )
     })?;
     // The packages: built, inspected, the .deb installed and its binaries run.
     let (deb, rpm) = phases.time("packages built", package::build)?;
@@ -420,4 +544,58 @@ fn bench(args: &[String]) -> Result<()> {
     run(Command::new("node")
         .arg("bench/event-list.mjs")
         .current_dir(root().join("ui")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FailureReports;
+
+    #[test]
+    fn a_failed_tests_report_is_said_again_without_the_passing_output_around_it() {
+        let output = "\
+running 2 tests
+test replay::fine ... ok
+test replay::broken ... FAILED
+
+failures:
+
+---- replay::broken stdout ----
+frames seen: 12
+thread 'replay::broken' panicked at tests/replay.rs:10:5:
+no frame lost following: 51 frames apart
+stack backtrace:
+   0: __rustc::rust_begin_unwind
+             at /rustc/library/std/src/panicking.rs:689:5
+note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.
+
+failures:
+    replay::broken
+    replay::silent
+
+test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out
+
+running 1 test
+test other ... ok
+
+test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out";
+        let mut reports = FailureReports::default();
+        output.lines().for_each(|line| reports.read(line));
+        let summary = reports.summary();
+        assert!(summary.contains("---- replay::broken (its last lines) ----"));
+        assert!(summary.contains("no frame lost following: 51 frames apart"));
+        assert!(summary.contains("frames seen: 12"));
+        assert!(!summary.contains("    replay::broken"), "{summary}");
+        assert!(
+            summary.contains("---- replay::silent (its last lines) ----"),
+            "{summary}"
+        );
+        assert_eq!(
+            summary.matches("---- replay::broken").count(),
+            1,
+            "{summary}"
+        );
+        assert!(!summary.contains("test other"), "{summary}");
+        assert!(!summary.contains("rust_begin_unwind"), "{summary}");
+        assert!(FailureReports::default().summary().is_empty());
+    }
 }
