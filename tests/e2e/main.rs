@@ -897,10 +897,63 @@ fn manager_video(site: &Site, until_ms: u128, args: &[&std::ffi::OsStr]) -> std:
 }
 
 #[test]
-fn a_managers_browser_plays_a_cameras_recording_at_a_chosen_instant() {
+fn a_managers_browser_plays_a_camera_live_and_its_recording_at_a_chosen_instant() {
     let _one = one_at_a_time();
     let site = start_site(&scratch("video-hub"), true);
     let started = now_ms();
+    // Live first: the picture is the camera's newest, within a second of the screenshot, and
+    // a second later it has moved on by about a second.
+    let live_shots = scratch("live-shots");
+    let output = manager_video(
+        &site,
+        0,
+        &[
+            "--camera".as_ref(),
+            "cam01".as_ref(),
+            "--live-shots".as_ref(),
+            live_shots.as_os_str(),
+        ],
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the browser's live video: {said}");
+    let shots: Vec<(stamp::Stamp, i64, i64)> = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("live "))
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            let (Some(path), Some(before), Some(after)) =
+                (words.next(), words.next(), words.next())
+            else {
+                panic!("a live shot line: {l}");
+            };
+            let ms = |w: &str| w.parse::<i64>().expect("Unix ms");
+            (stamp_of_shot(Path::new(path)), ms(before), ms(after))
+        })
+        .collect();
+    assert_eq!(shots.len(), 2, "two live screenshots: {said}");
+    let frame_ms = site.frame_ms("cam01");
+    for (stamp, before, after) in &shots {
+        assert_eq!(stamp.source, 1, "cam01's picture");
+        // Captured this long before the screenshot began (less, down to the screenshot's own
+        // time below zero, when a newer frame came while it was taken).
+        let behind_ms = stamp.latency_ms(*before as u64);
+        eprintln!(
+            "the browser's live picture was captured {behind_ms} ms before the screenshot \
+             (which took {} ms)",
+            after - before
+        );
+        assert!(
+            (-(after - before) - frame_ms..1000).contains(&behind_ms),
+            "live within a second: the picture is {behind_ms} ms old"
+        );
+    }
+    let then = shots[1].1 as u64;
+    let moved_ms = shots[0].0.latency_ms(then) - shots[1].0.latency_ms(then);
+    let waited_ms = shots[1].1 - shots[0].1;
+    assert!(
+        (moved_ms - waited_ms).abs() < 500,
+        "it plays on: {moved_ms} ms of video in {waited_ms} ms"
+    );
     // An instant well into the recording (its first seconds are timed by the recorder's clock
     // until the camera's first sender report), once its segment is surely on disk.
     let at_ms = (started + 12_000) / 1000 * 1000;
@@ -927,7 +980,6 @@ fn a_managers_browser_plays_a_cameras_recording_at_a_chosen_instant() {
     // then): its pixel stamp says so, within a frame.
     let stamp = stamp_of_shot(&screenshot);
     assert_eq!(stamp.source, 1, "cam01's picture");
-    let frame_ms = site.frame_ms("cam01");
     // (The recording times a frame by the camera's sender reports, which may differ from the
     // stamp's clock by some milliseconds either way.)
     let off_ms = -stamp.latency_ms(at_ms as u64);

@@ -14,6 +14,10 @@
 // each screenshotted again (`played <i> <path>`) after `paused-at <Unix ms>`, the instant the
 // grid's clock paused at. `--nudge-ms` first moves the second view that far off the clock.
 //
+// With `--camera ID --live-shots DIR` instead, the camera live: "Live" pressed, and once it
+// plays, its video screenshotted twice a second apart, each printed as `live <path> <before>
+// <after>` with the Unix ms just before and after the screenshot was taken.
+//
 // Prints `problem <words>` (exit 1) when the console says the video cannot play, `error
 // <message>` (exit 1) on any other failure. Uses Debian's Chromium; never downloads a browser.
 
@@ -58,14 +62,46 @@ async function aligned(page, count) {
   }
 }
 
+/** Waits until `cell` shows what `shown` finds, or prints the problem it says instead. */
+async function shownOrProblem(cell, shown) {
+  const problem = cell.locator("[data-problem]");
+  await Promise.race([shown.waitFor({ timeout: 30_000 }), problem.waitFor({ timeout: 30_000 })]);
+  if (!(await problem.count())) return true;
+  process.stdout.write(`problem ${await problem.textContent()}\n`);
+  return false;
+}
+
 await runScript("e2e-video", async (page) => {
   const grid = process.argv.includes("--cameras");
+  const live = process.argv.includes("--live-shots");
   const args = parseArgs(
     process.argv.slice(2),
-    grid ? ["url", "username", "password-file", "cameras", "at-ms", "shots-dir"] : ["url", "username", "password-file", "camera", "at-ms", "screenshot"],
+    grid
+      ? ["url", "username", "password-file", "cameras", "at-ms", "shots-dir"]
+      : live
+        ? ["url", "username", "password-file", "camera", "live-shots"]
+        : ["url", "username", "password-file", "camera", "at-ms", "screenshot"],
   );
   const password = readFileSync(args["password-file"], "utf8").replace(/\r?\n$/, "");
   await (await signIn(page, args.url, args.username, password, "video")).click();
+  if (live) {
+    const cell = page.locator('.video-cell[data-cell="0"]');
+    await choose(cell, args.camera);
+    await cell.locator("button[data-action=live]").click();
+    const video = cell.locator("video[data-live]");
+    if (!(await shownOrProblem(cell, video))) return 1;
+    // At its own size, so that its pixel stamp reads.
+    await page.waitForFunction(() => document.querySelector(".video-cell video")?.style.width.endsWith("px"));
+    for (const i of [0, 1]) {
+      if (i) await page.waitForTimeout(1000);
+      const path = join(args["live-shots"], `live-${i}.png`);
+      const before = Date.now();
+      await video.screenshot({ path });
+      process.stdout.write(`live ${path} ${before} ${Date.now()}\n`);
+    }
+    if (args["page-screenshot"]) await page.screenshot({ path: args["page-screenshot"], fullPage: true });
+    return;
+  }
   if (grid) {
     const cameras = args.cameras.split(",");
     await page.locator('[data-grid="4"]').click();
@@ -97,16 +133,10 @@ await runScript("e2e-video", async (page) => {
   await cell.locator("input[name=at]").fill(await local(page, args["at-ms"]));
   await cell.locator("button[data-action=show]").click();
   const shown = cell.locator("video[data-shown-ms]");
-  const problem = cell.locator("[data-problem]");
-  await Promise.race([shown.waitFor({ timeout: 30_000 }), problem.waitFor({ timeout: 30_000 })]);
-  if (await problem.count()) {
-    process.stdout.write(`problem ${await problem.textContent()}\n`);
-    return 1;
-  } else {
-    await shown.screenshot({ path: args.screenshot });
-    // Under it, the camera's timeline: what it recorded around the instant.
-    await cell.locator(`.timeline-row[data-camera="${args.camera}"] .span`).first().waitFor({ timeout: 15_000 });
-    if (args["page-screenshot"]) await page.screenshot({ path: args["page-screenshot"], fullPage: true });
-    process.stdout.write(`shown ${args.screenshot}\n`);
-  }
+  if (!(await shownOrProblem(cell, shown))) return 1;
+  await shown.screenshot({ path: args.screenshot });
+  // Under it, the camera's timeline: what it recorded around the instant.
+  await cell.locator(`.timeline-row[data-camera="${args.camera}"] .span`).first().waitFor({ timeout: 15_000 });
+  if (args["page-screenshot"]) await page.screenshot({ path: args["page-screenshot"], fullPage: true });
+  process.stdout.write(`shown ${args.screenshot}\n`);
 });

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { gridNow, keepTo, seekWithin, setPlaying, type GridClock } from "./gridClock";
-import { PlayerError, RecordingPlayer, mediaPath, timelinePath } from "./player";
+import { LivePlayer, PlayerError, RecordingPlayer, livePath, mediaPath, timelinePath } from "./player";
 import { TimelineBar, type TimelineRow } from "./TimelineBar";
 import type { RecordingTimeline } from "./generated/hub";
 import { windowAround } from "./timeline";
@@ -13,10 +13,6 @@ interface Choice {
   id: string;
   name: string;
 }
-
-/** How far behind "now" the near-live view starts: the recorder's newest segment is about ten
- *  seconds old. */
-const NEAR_LIVE_MS = 15_000;
 
 /** How much time a view's timeline shows around what it plays. */
 const SPAN_MS = 30 * 60_000;
@@ -43,8 +39,8 @@ function localInput(ms: number): string {
   return d.toISOString().slice(0, 19);
 }
 
-/** Video in the browser (managers without the desktop app): up to 2x2 cameras, each recorded
- *  from a chosen instant or near live, through the hub with the session alone. */
+/** Video in the browser (managers without the desktop app): up to 2x2 cameras, each live or
+ *  recorded from a chosen instant, through the hub with the session alone. */
 export function VideoGrid(props: { sites: SiteTree[] }) {
   const cameras = useMemo<Choice[]>(
     () => props.sites.flatMap((s) => s.floors.flatMap((f) => f.cameras.map((c) => ({ site: s.id, id: c.id, name: c.name })))),
@@ -120,7 +116,7 @@ export function VideoGrid(props: { sites: SiteTree[] }) {
           <VideoCell key={i} index={i} cameras={cameras} single={grid === 1} clock={grid === 4 ? shared : null} command={command} onRow={onRow} />
         ))}
       </div>
-      <p className="hint">Recorded video comes from the camera's recorder through the hub; near live is about ten seconds behind.</p>
+      <p className="hint">Live and recorded video come from the camera's recorder through the hub.</p>
     </section>
   );
 }
@@ -135,7 +131,7 @@ function VideoCell(props: {
   onRow: (index: number, row: TimelineRow | null) => void;
 }) {
   const video = useRef<HTMLVideoElement>(null);
-  const player = useRef<RecordingPlayer | null>(null);
+  const player = useRef<RecordingPlayer | LivePlayer | null>(null);
   const key = (c: Choice) => `${c.site}/${c.id}`;
   const [camera, setCamera] = useState(() => {
     const first = props.cameras[props.index];
@@ -149,6 +145,8 @@ function VideoCell(props: {
   const [shownMs, setShownMs] = useState<number | null>(null);
   const [captureMs, setCaptureMs] = useState<number | null>(null);
   const [playing, setPlaying] = useState(false);
+  // Live (not recorded) video shows.
+  const [live, setLive] = useState(false);
   const [stream, setStream] = useState<string | null>(null);
   const [row, setRow] = useState<TimelineRow | null>(null);
   const [now, setNow] = useState(() => Date.now());
@@ -198,18 +196,28 @@ function VideoCell(props: {
     };
   }, []);
 
-  /** Shows the chosen camera from `fromMs`; answers whether it did (and no later show came). */
-  const show = async (fromMs: number, thenPlay: boolean): Promise<boolean> => {
+  /** Lets go of what the view shows and starts a new generation for the chosen camera, saying
+   *  `status` of it; `null` when there is no camera or element. */
+  const begin = (status: (name: string) => string) => {
     const choice = props.cameras.find((c) => key(c) === camera);
     const element = video.current;
-    if (!choice || !element) return false;
+    if (!choice || !element) return null;
     const mine = ++generation.current;
     player.current?.close();
     player.current = null;
     setProblem(null);
     setShownMs(null);
+    setLive(false);
     setPlaying(false);
-    setStatus(`Loading ${choice.name} from ${when(fromMs)}…`);
+    setStatus(status(choice.name));
+    return { choice, element, mine };
+  };
+
+  /** Shows the chosen camera from `fromMs`; answers whether it did (and no later show came). */
+  const show = async (fromMs: number, thenPlay: boolean): Promise<boolean> => {
+    const begun = begin((name) => `Loading ${name} from ${when(fromMs)}…`);
+    if (!begun) return false;
+    const { choice, element, mine } = begun;
     // The main stream where it is recorded, else the sub-stream.
     for (const stream of ["main", "sub"]) {
       const next = new RecordingPlayer(
@@ -244,6 +252,35 @@ function VideoCell(props: {
     }
     return false;
   };
+  /** Shows the chosen camera live, the main stream where the recorder serves it, else the
+   *  sub-stream. */
+  const goLive = async () => {
+    const begun = begin((name) => `Opening ${name} live…`);
+    if (!begun) return;
+    const { choice, element, mine } = begun;
+    for (const stream of ["main", "sub"]) {
+      const next = new LivePlayer(element, livePath(choice.site, choice.id, stream), (error) => generation.current === mine && setProblem(error?.message ?? null));
+      player.current = next;
+      try {
+        await next.open();
+        if (generation.current !== mine) return next.close();
+        setLive(true);
+        setStream(stream);
+        setPlaying(true);
+        setStatus(`${choice.name} (${stream} stream), live`);
+        return;
+      } catch (e) {
+        if (generation.current !== mine) return;
+        next.close();
+        const error = e instanceof PlayerError ? e : new PlayerError("unexpected", String(e));
+        if (error.code === "not_found" && stream === "main") continue;
+        setProblem(error.message);
+        setStatus(`${choice.name}: no live video`);
+        return;
+      }
+    }
+  };
+
   const showRef = useRef(show);
   showRef.current = show;
 
@@ -356,6 +393,14 @@ function VideoCell(props: {
 
   const toggle = async () => {
     const element = video.current;
+    const current = player.current;
+    // Live, paused reads nothing; played again, it is live again (not where it paused).
+    if (live && current instanceof LivePlayer) {
+      if (playing) current.hold();
+      else current.resume();
+      setPlaying(!playing);
+      return;
+    }
     if (!element || shownMs === null) return;
     if (element.paused) {
       await element.play();
@@ -391,19 +436,19 @@ function VideoCell(props: {
         </button>
         <button
           type="button"
-          data-action="near-live"
+          data-action="live"
           disabled={!camera}
           onClick={() => {
             setFollowing(false);
-            void show(Date.now() - NEAR_LIVE_MS, true);
+            void goLive();
           }}
         >
-          Near live
+          Live
         </button>
         <button
           type="button"
           data-action="play"
-          disabled={shownMs === null}
+          disabled={shownMs === null && !live}
           onClick={() => {
             setFollowing(false);
             void toggle();
@@ -418,6 +463,7 @@ function VideoCell(props: {
         playsInline
         className={props.single ? "native" : ""}
         data-shown-ms={shownMs ?? undefined}
+        data-live={live || undefined}
         data-follows-grid={following || undefined}
         data-aligned-ms={aligned ?? undefined}
         aria-label={status}
@@ -439,6 +485,7 @@ function VideoCell(props: {
         />
       )}
       <p className="note" data-status>
+        {live && <span className="live-badge">LIVE</span>}
         {status}
         {captureMs !== null ? ` · captured ${clock(captureMs)}` : ""}
       </p>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cannotPlay, captureAt, mediaPath, mimeOf, timelinePath } from "./player";
+import { cannotPlay, captureAt, liveJump, livePath, liveRate, mediaPath, mimeOf, timelinePath } from "./player";
 
 describe("the recording player", () => {
   it("names the MSE type of each codec and says in words what this browser cannot play", () => {
@@ -18,6 +18,19 @@ describe("the recording player", () => {
     expect(timelinePath("hq", "cam 1", "main", Date.UTC(2026, 10, 28, 4), Date.UTC(2026, 10, 28, 5))).toBe(
       "/api/v1/sites/hq/cameras/cam%201/recording/main/timeline?from=2026-11-28T04%3A00%3A00.000Z&to=2026-11-28T05%3A00%3A00.000Z",
     );
+    expect(livePath("hq", "cam 1", "main")).toBe("/api/v1/sites/hq/cameras/cam%201/live/main");
+  });
+
+  it("keeps a live view near the newest frame it has, jumping only when far behind", () => {
+    // Within a second and a half of the newest frame: it plays on where it is.
+    expect(liveJump(10, 10.2)).toBeNull();
+    expect(liveJump(10, 11.5)).toBeNull();
+    // Further behind (a tab in the background): to just before the newest frame.
+    expect(liveJump(10, 14)).toBeCloseTo(13.9);
+    expect(liveJump(0, 1.6)).toBeCloseTo(1.5);
+    // Behind by more than half a second: a little faster until it is not.
+    expect(liveRate(10, 10.3)).toBe(1);
+    expect(liveRate(10, 10.8)).toBeGreaterThan(1);
   });
 
   it("turns a media time into the capture time of the answer it belongs to", () => {

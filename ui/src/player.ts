@@ -1,5 +1,5 @@
-// Recorded video in the browser: fragmented MP4 from the hub (which fetches it from the
-// camera's recorder with the browser's session alone), played through Media Source
+// Recorded and live video in the browser: fragmented MP4 from the hub (which fetches it from
+// the camera's recorder with the browser's session alone), played through Media Source
 // Extensions. The hub's answer says when its first frame was captured and in which codec; the
 // player shows the instant asked for, says in words when this browser cannot decode the codec,
 // and asks again from where an answer ended, so playback runs on across answers and up to the
@@ -37,6 +37,12 @@ export function cannotPlay(codec: string, supported: (mime: string) => boolean):
 export function mediaPath(site: string, camera: string, stream: string, fromMs: number): string {
   const e = encodeURIComponent;
   return `${API}/sites/${e(site)}/cameras/${e(camera)}/recording/${stream}/media?from=${e(new Date(fromMs).toISOString())}`;
+}
+
+/** The hub's path of a camera's `stream` live. */
+export function livePath(site: string, camera: string, stream: string): string {
+  const e = encodeURIComponent;
+  return `${API}/sites/${e(site)}/cameras/${e(camera)}/live/${stream}`;
 }
 
 /** What a camera's recorded `stream` holds from `fromMs` to `toMs` (Unix ms), through the hub. */
@@ -100,25 +106,18 @@ const once = (target: EventTarget, name: string) => new Promise<void>((resolve) 
 const AHEAD_S = 30;
 const BEHIND_S = 30;
 
-/** One video element playing one camera's recording. */
-export class RecordingPlayer {
-  private readonly stop = new AbortController();
-  readonly pieces: Piece[] = [];
+/** A video element fed through Media Source Extensions, until closed. */
+class Attached {
+  readonly stop = new AbortController();
   private source: MediaSource | null = null;
   private objectUrl: string | null = null;
 
-  /** `onError` hears what goes wrong once the first frame has shown. */
-  constructor(
-    private readonly video: HTMLVideoElement,
-    private readonly path: (fromMs: number) => string,
-    private readonly onError: (error: PlayerError) => void = () => undefined,
-  ) {}
+  constructor(private readonly video: HTMLVideoElement) {}
 
-  /** Loads the recording from `fromMs` and shows the frame captured then, paused; resolves
-   *  once it shows. Later answers keep coming in the background. */
-  async open(fromMs: number): Promise<void> {
-    const first = await this.fetch(fromMs);
-    const codec = first.headers.get("x-watchfloor-codec") ?? "h264";
+  /** A source buffer on the element for the codec `answer` says, once the element opened it;
+   *  says in words when this browser cannot decode that codec. */
+  async attach(answer: Response): Promise<SourceBuffer> {
+    const codec = answer.headers.get("x-watchfloor-codec") ?? "h264";
     const problem = cannotPlay(codec, (m) => typeof MediaSource !== "undefined" && MediaSource.isTypeSupported(m));
     if (problem) {
       this.close();
@@ -131,15 +130,16 @@ export class RecordingPlayer {
     await Promise.race([once(source, "sourceopen"), once(this.stop.signal, "abort")]);
     if (this.stop.signal.aborted) throw new PlayerError("closed", "closed");
     const buffer = source.addSourceBuffer(mimeOf(codec) ?? "");
-    // Answers follow each other on the element's timeline; gaps between runs take no time.
+    // Answers follow each other on the element's timeline; gaps between them take no time.
     buffer.mode = "sequence";
-    const shown = this.pump(first, buffer, fromMs);
-    await shown;
+    return buffer;
   }
 
-  /** The capture time (Unix ms) of what the element shows now. */
-  captureNow(): number | null {
-    return captureAt(this.pieces, this.video.currentTime);
+  /** Fetches `path` for this element (with the session), or says why the hub refused. */
+  async fetch(path: string): Promise<Response> {
+    const response = await fetch(path, { credentials: "same-origin", signal: this.stop.signal });
+    if (!response.ok) throw await refusal(response);
+    return response;
   }
 
   close(): void {
@@ -155,6 +155,43 @@ export class RecordingPlayer {
     this.video.load();
     if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
     this.objectUrl = null;
+  }
+}
+
+/** One video element playing one camera's recording. */
+export class RecordingPlayer {
+  readonly pieces: Piece[] = [];
+  private readonly media: Attached;
+
+  /** `onError` hears what goes wrong once the first frame has shown. */
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private readonly path: (fromMs: number) => string,
+    private readonly onError: (error: PlayerError) => void = () => undefined,
+  ) {
+    this.media = new Attached(video);
+  }
+
+  private get stop(): AbortController {
+    return this.media.stop;
+  }
+
+  /** Loads the recording from `fromMs` and shows the frame captured then, paused; resolves
+   *  once it shows. Later answers keep coming in the background. */
+  async open(fromMs: number): Promise<void> {
+    const first = await this.fetch(fromMs);
+    const buffer = await this.media.attach(first);
+    const shown = this.pump(first, buffer, fromMs);
+    await shown;
+  }
+
+  /** The capture time (Unix ms) of what the element shows now. */
+  captureNow(): number | null {
+    return captureAt(this.pieces, this.video.currentTime);
+  }
+
+  close(): void {
+    this.media.close();
   }
 
   /** Waits while enough is buffered ahead of what shows, and lets go of what was shown long
@@ -173,10 +210,8 @@ export class RecordingPlayer {
     }
   }
 
-  private async fetch(fromMs: number): Promise<Response> {
-    const response = await fetch(this.path(fromMs), { credentials: "same-origin", signal: this.stop.signal });
-    if (!response.ok) throw await refusal(response);
-    return response;
+  private fetch(fromMs: number): Promise<Response> {
+    return this.media.fetch(this.path(fromMs));
   }
 
   /** Appends `answer` and the answers after it; resolves once the frame at `showMs` shows. */
@@ -247,5 +282,185 @@ export class RecordingPlayer {
         else if (!this.stop.signal.aborted) this.onError(error);
       });
     });
+  }
+}
+
+/** How far a live view may fall behind the newest frame it has before it jumps to it (a tab in
+ *  the background, a slow machine). */
+const LIVE_BEHIND_S = 1.5;
+/** Where a live view stands behind the newest frame it has when it joins. */
+const LIVE_EDGE_S = 0.1;
+/** Behind by more than this, a live view plays a little faster until it is not: waiting for
+ *  data now and then would otherwise only ever add to its delay. */
+const LIVE_CATCH_UP_S = 0.5;
+const LIVE_CATCH_UP_RATE = 1.1;
+/** What a live view keeps of what it showed. */
+const LIVE_KEPT_S = 10;
+/** How long a live view waits before asking again when its stream ended or was refused. */
+const LIVE_RETRY_MS = 2_000;
+/** How long opening a live view keeps asking while the hub or recorder is busy or the camera
+ *  has not sent yet. */
+const LIVE_OPEN_MS = 15_000;
+/** Refusals that may pass: the recorder busy or unreachable for now, the user's four streams
+ *  not yet let go of (a grid switching), the camera not sending yet. */
+const PASSING = new Set(["upstream", "rate_limited"]);
+
+/** Where a live view should stand: `null` where it is, else the time to jump to (the newest
+ *  frame it has, a little behind), when it has fallen too far behind it. */
+export function liveJump(currentS: number, bufferedEndS: number): number | null {
+  return bufferedEndS - currentS > LIVE_BEHIND_S ? Math.max(0, bufferedEndS - LIVE_EDGE_S) : null;
+}
+
+/** The speed a live view plays at: a little faster while it is behind. */
+export function liveRate(currentS: number, bufferedEndS: number): number {
+  return bufferedEndS - currentS > LIVE_CATCH_UP_S ? LIVE_CATCH_UP_RATE : 1;
+}
+
+const asPlayerError = (e: unknown) => (e instanceof PlayerError ? e : new PlayerError("unexpected", String(e)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One video element playing one camera live: the recorder's stream from its last key frame,
+ *  played as it comes near its newest frame; asked for again when it ends (the camera away, the
+ *  recorder restarted, the element refusing what came). Held (paused), it reads nothing. */
+export class LivePlayer {
+  private readonly media: Attached;
+  private held = false;
+  private wake: (() => void) | null = null;
+  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+
+  /** `onError` hears, once the first frame has shown, when the stream stopped (it is asked for
+   *  again) and `null` when it runs again. */
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private readonly path: string,
+    private readonly onError: (error: PlayerError | null) => void = () => undefined,
+  ) {
+    this.media = new Attached(video);
+  }
+
+  /** Live frames carry no capture time from the recorder: none is claimed. */
+  captureNow(): number | null {
+    return null;
+  }
+
+  /** Opens the stream and plays it from its newest frame; resolves once a frame shows, or
+   *  says why none can. */
+  open(): Promise<void> {
+    const stop = this.media.stop.signal;
+    return new Promise<void>((resolve, reject) => {
+      let shown = false;
+      const opening = Date.now();
+      const run = async () => {
+        let buffer: SourceBuffer | null = null;
+        let codec: string | null = null;
+        while (!stop.aborted) {
+          if (this.held) {
+            await new Promise<void>((r) => (this.wake = r));
+            continue;
+          }
+          let answer: Response;
+          try {
+            answer = await this.media.fetch(this.path);
+          } catch (e) {
+            const error = asPlayerError(e);
+            if (stop.aborted) return;
+            if (!shown && !(PASSING.has(error.code) && Date.now() - opening < LIVE_OPEN_MS)) throw error;
+            if (shown) this.onError(error);
+            await sleep(LIVE_RETRY_MS);
+            continue;
+          }
+          // A new codec (the camera reconfigured) needs a new buffer; so does one that failed.
+          const answerCodec = answer.headers.get("x-watchfloor-codec") ?? "h264";
+          if (!buffer || answerCodec !== codec) {
+            buffer = await this.media.attach(answer);
+            codec = answerCodec;
+          }
+          let got = false;
+          try {
+            got = await this.append(answer, buffer, () => {
+              if (shown) return this.onError(null);
+              shown = true;
+              resolve();
+            });
+          } catch (e) {
+            if (!shown) throw e;
+            // The element refused what came (its buffer full, a frame it cannot decode).
+            buffer = null;
+            this.onError(asPlayerError(e));
+          }
+          if (stop.aborted) return;
+          if (this.held) continue;
+          if (!shown && !got && Date.now() - opening >= LIVE_OPEN_MS) throw new PlayerError("no_video", "The camera sends no video now.");
+          if (shown) this.onError(new PlayerError("ended", "The live video stopped; asking for it again…"));
+          await sleep(LIVE_RETRY_MS);
+        }
+      };
+      run().catch((e: unknown) => {
+        if (!shown) reject(asPlayerError(e));
+        else if (!stop.aborted) this.onError(asPlayerError(e));
+      });
+    });
+  }
+
+  /** Paused by the viewer: the picture stays and nothing more is read. */
+  hold(): void {
+    this.held = true;
+    this.video.pause();
+    void this.reader?.cancel().catch(() => undefined);
+  }
+
+  /** Played again: the stream is asked for anew and plays from its newest frame. */
+  resume(): void {
+    this.held = false;
+    this.wake?.();
+    this.wake = null;
+  }
+
+  close(): void {
+    this.media.close();
+    this.resume();
+  }
+
+  /** Appends `answer`'s fragments as they come until it ends or the view is held; once the
+   *  first is buffered, stands the element on the newest frame, plays it and calls `first`.
+   *  Keeps the element near the newest frame and lets go of what it showed long ago. Whether
+   *  anything was buffered. */
+  private async append(answer: Response, buffer: SourceBuffer, first: () => void): Promise<boolean> {
+    const reader = answer.body?.getReader();
+    if (!reader) return false;
+    this.reader = reader;
+    let got = false;
+    try {
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done || this.media.stop.signal.aborted || this.held) return got;
+        buffer.appendBuffer(chunk.value);
+        await once(buffer, "updateend");
+        if (!buffer.buffered.length) continue;
+        const end = buffer.buffered.end(buffer.buffered.length - 1);
+        const start = buffer.buffered.start(0);
+        if (!got) {
+          got = true;
+          const presented = nextFrame(this.video);
+          this.video.currentTime = Math.max(start, end - LIVE_EDGE_S);
+          if (this.video.paused) await this.video.play();
+          await presented;
+          first();
+        }
+        const jump = liveJump(this.video.currentTime, end);
+        if (jump !== null) this.video.currentTime = jump;
+        this.video.playbackRate = liveRate(this.video.currentTime, end);
+        // Kept from the newest frame back, so a view the browser paused (a hidden tab) does
+        // not fill the buffer either.
+        const keepFrom = end - LIVE_KEPT_S;
+        if (keepFrom - start > LIVE_KEPT_S && !buffer.updating) {
+          buffer.remove(start, keepFrom);
+          await once(buffer, "updateend");
+        }
+      }
+    } finally {
+      this.reader = null;
+      void reader.cancel().catch(() => undefined);
+    }
   }
 }

@@ -9,18 +9,25 @@
 //!   capture time of its first frame in `X-Watchfloor-Start`, so that a player shows from
 //!   `from` on, and its codec in `X-Watchfloor-Codec` (`h264`, `h265`, `jpeg`), so that a
 //!   player can say it cannot decode it. A player asks again from where an answer ended.
+//! - `GET /v1/{camera}/{stream}/live`: `video/mp4`, fragmented (a fragment a quarter second),
+//!   the stream as the recorder receives it, from the last key frame on and for as long as
+//!   the client reads (an hour at most); its codec in `X-Watchfloor-Codec`. Opened by a live
+//!   ticket (the restream's), and served from the same connection to the camera
+//!   ([`LiveFeed`]). A client that falls [`LIVE_STALL`] behind is let go (it asks again, at a
+//!   key frame).
 //! - `POST /v1/{camera}/{stream}/export?from=&to=&reason=`: the range's signed export (see
 //!   [`crate::export`], at most half an hour), every file of its folder as JSON
 //!   `[{name, media_type, data}]` (base64): what the hub keeps on an incident. Made in the
 //!   ticket's user's name.
 //!
-//! Each request carries a replay ticket for that very stream as `Authorization: Bearer`; the
-//! check and its refusals are the restream's ([`crate::restream`]).
+//! Each request carries a ticket for that very stream as `Authorization: Bearer` (a replay
+//! ticket, a live ticket for `live`); the check and its refusals are the restream's
+//! ([`crate::restream`]).
 
 use crate::config::StreamKind;
 use crate::index::Segment;
 use crate::replay::{Next, Reader, Recorded, capture_ns};
-use crate::restream::Checker;
+use crate::restream::{Checker, GOP_MAX_BUFFERS, GOP_MAX_BYTES, LiveFeed};
 use crate::tickets::{self, Asked};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -42,10 +49,28 @@ const QUEUED_CHUNKS: usize = 16;
 const MAX_ANSWERS: usize = 16;
 /// How long a client may take no chunk at all before its answer is given up.
 const CLIENT_STALL: Duration = Duration::from_secs(30);
+/// The same for a live answer: the camera does not wait, so a client this far behind is let
+/// go (its frames queue meanwhile; it asks again and starts on a key frame).
+const LIVE_STALL: Duration = Duration::from_secs(3);
+/// A live answer's fragments: short, since a fragment is sent once it is whole.
+const LIVE_FRAGMENT_MS: u32 = 250;
+/// Chunks of a live answer waiting for the client (a fragment is a few).
+const LIVE_QUEUED_CHUNKS: usize = 64;
+/// A live answer with nothing to send for this long ends (the camera is away, or the muxer
+/// failed); the client asks again.
+const LIVE_SILENCE: Duration = Duration::from_secs(10);
+/// The longest live answer: its ticket was checked when it began, so it is checked again (the
+/// client asks anew) at least this often.
+const LIVE_LONGEST: Duration = Duration::from_secs(3600);
+/// A recorded stream (always connected) whose camera sent nothing for this long is answered
+/// 503 rather than with an answer that would stay empty.
+const FEED_SILENT: Duration = Duration::from_secs(5);
 
 struct Playback {
     checker: Arc<Checker>,
     streams: BTreeMap<(String, StreamKind), Recorded>,
+    /// The streams served live, each from the recorder's one connection.
+    feeds: BTreeMap<(String, StreamKind), Arc<LiveFeed>>,
     /// Media answers being made at once: each is a thread and two pipelines.
     answering: Arc<tokio::sync::Semaphore>,
     exporting: Exporting,
@@ -98,13 +123,14 @@ pub struct HttpPlayback {
 }
 
 impl HttpPlayback {
-    /// Serves `recorded` on `host:port` (port 0 picks one), letting through what `checker`
-    /// lets through.
+    /// Serves `recorded` and `feeds` on `host:port` (port 0 picks one), letting through what
+    /// `checker` lets through.
     pub(crate) fn start(
         host: &str,
         port: u16,
         checker: Arc<Checker>,
         recorded: Vec<Recorded>,
+        feeds: BTreeMap<(String, StreamKind), Arc<LiveFeed>>,
         exporting: Exporting,
     ) -> Result<Self, String> {
         let listener = std::net::TcpListener::bind((host, port))
@@ -122,6 +148,7 @@ impl HttpPlayback {
                 .into_iter()
                 .map(|r| ((r.camera.clone(), r.kind), r))
                 .collect(),
+            feeds,
             answering: Arc::new(tokio::sync::Semaphore::new(MAX_ANSWERS)),
             exporting,
         });
@@ -131,6 +158,7 @@ impl HttpPlayback {
                 axum::routing::get(timeline),
             )
             .route("/v1/{camera}/{stream}/media", axum::routing::get(media))
+            .route("/v1/{camera}/{stream}/live", axum::routing::get(live))
             .route("/v1/{camera}/{stream}/export", axum::routing::post(export))
             .with_state(state);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -259,6 +287,29 @@ fn authorised_for<'a>(
     stream: &str,
     mode: StreamMode,
 ) -> Result<(&'a Recorded, contract::TicketClaims), Refused> {
+    let (kind, claims) = ticket_opens(playback, headers, camera, stream, mode)?;
+    playback
+        .streams
+        .get(&(camera.to_owned(), kind))
+        .map(|recorded| (recorded, claims))
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{camera}/{stream} is not recorded here"),
+            )
+        })
+}
+
+/// The stream a request names, once its `Authorization: Bearer` ticket opens exactly that
+/// stream in `mode`, and who the ticket is for.
+fn ticket_opens(
+    playback: &Playback,
+    headers: &HeaderMap,
+    camera: &str,
+    stream: &str,
+    mode: StreamMode,
+) -> Result<(StreamKind, contract::TicketClaims), Refused> {
     let ticket = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -271,7 +322,10 @@ fn authorised_for<'a>(
         return Err(refuse(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "a replay ticket from the hub, as `Authorization: Bearer`",
+            format!(
+                "a {} ticket from the hub, as `Authorization: Bearer`",
+                mode.as_str()
+            ),
         ));
     };
     let asked = StreamKind::parse(stream)
@@ -283,22 +337,14 @@ fn authorised_for<'a>(
         })
         .ok_or_else(|| tickets::Refusal::BadPath(format!("/{camera}/{stream}")));
     let kind = asked.as_ref().map(|a| a.kind).ok();
-    let Some(claims) = playback.checker.check(ticket, asked) else {
-        return Err(refuse(
+    match (playback.checker.check(ticket, asked), kind) {
+        (Some(claims), Some(kind)) => Ok((kind, claims)),
+        _ => Err(refuse(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "the ticket does not open this stream's recording",
-        ));
-    };
-    kind.and_then(|kind| playback.streams.get(&(camera.to_owned(), kind)))
-        .map(|recorded| (recorded, claims))
-        .ok_or_else(|| {
-            refuse(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("{camera}/{stream} is not recorded here"),
-            )
-        })
+            format!("the ticket does not open this stream ({})", mode.as_str()),
+        )),
+    }
 }
 
 /// A place among the answers being made, or 503 when they are all taken.
@@ -476,6 +522,129 @@ async fn media(
         HeaderValue::from_static(codec.name()),
     );
     response
+}
+
+async fn live(
+    State(playback): State<Arc<Playback>>,
+    Path((camera, stream)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let feed = ticket_opens(&playback, &headers, &camera, &stream, StreamMode::Live).and_then(
+        |(kind, _)| {
+            playback
+                .feeds
+                .get(&(camera.clone(), kind))
+                .cloned()
+                .ok_or_else(|| {
+                    refuse(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        format!("{camera}/{stream} is not served live here"),
+                    )
+                })
+        },
+    );
+    let feed = match feed {
+        Ok(feed) => feed,
+        Err(refused) => return refused.into_response(),
+    };
+    // An on-demand stream (restreamed, not recorded) connects once watched: its silence says
+    // nothing yet.
+    let always_connected = playback
+        .streams
+        .contains_key(&(camera.clone(), feed.kind()));
+    let codec = match feed.codec() {
+        Some(_) if always_connected && feed.silent_for().is_some_and(|s| s > FEED_SILENT) => None,
+        codec => codec,
+    };
+    let Some(codec) = codec else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("{camera}/{stream} sends no video now; ask again shortly"),
+        )
+        .into_response();
+    };
+    let permit = match answer_permit(&playback) {
+        Ok(permit) => permit,
+        Err(refused) => return refused.into_response(),
+    };
+    let (chunks, body) = tokio::sync::mpsc::channel::<Vec<u8>>(LIVE_QUEUED_CHUNKS);
+    let watched = chunks.clone();
+    // Building the pipeline and handing it the cached frames wait on GStreamer and on the
+    // feed (which the camera's thread takes too): not on the runtime's threads.
+    let started = tokio::task::spawn_blocking(move || {
+        let muxer = Muxer::start(codec, chunks, Pace::Live)?;
+        feed.watch(&muxer.src);
+        Ok::<_, String>(muxer)
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|started| started);
+    let muxer = match started {
+        Ok(muxer) => muxer,
+        Err(e) => {
+            tracing::warn!(camera, "HTTP live: {e}");
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e).into_response();
+        }
+    };
+    tokio::spawn(watch_live(muxer, watched, permit));
+    // The body holds only the chunks: a client that stops reading holds no pipeline.
+    let stream = futures_util::stream::unfold(body, |mut body| async move {
+        match tokio::time::timeout(LIVE_SILENCE, body.recv()).await {
+            Ok(Some(chunk)) => Some((Ok::<_, std::io::Error>(chunk), body)),
+            Ok(None) => None,
+            Err(_) => {
+                tracing::info!("HTTP live: nothing to send for 10 s; the answer ends");
+                None
+            }
+        }
+    });
+    let mut response = axum::body::Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        contract::MEDIA_CODEC_HEADER,
+        HeaderValue::from_static(codec.name()),
+    );
+    response
+}
+
+/// Runs a live answer's muxing until its client goes (the body dropped), falls
+/// [`LIVE_STALL`] behind (the chunks waiting fill the channel), or has watched for
+/// [`LIVE_LONGEST`]; then stops the muxer (the feed lets its viewer go, and the body ends once
+/// the client has read what is queued) and gives back the answer's place.
+async fn watch_live(
+    muxer: Muxer,
+    chunks: tokio::sync::mpsc::Sender<Vec<u8>>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let began = std::time::Instant::now();
+    let mut full_since: Option<std::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = chunks.closed() => break,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+        if chunks.capacity() > 0 {
+            full_since = None;
+        } else if full_since
+            .get_or_insert_with(std::time::Instant::now)
+            .elapsed()
+            >= LIVE_STALL
+        {
+            tracing::info!("HTTP live: a client fell behind; let go");
+            break;
+        }
+        if began.elapsed() >= LIVE_LONGEST {
+            break;
+        }
+    }
+    drop(chunks);
+    // Stopping a pipeline waits for its streaming thread: not on the runtime's.
+    let _ = tokio::task::spawn_blocking(move || drop(muxer)).await;
+    drop(permit);
 }
 
 async fn export(
@@ -715,7 +884,7 @@ fn mux(
         let _ = started.send(Err(MediaError::Failed("a frame without a time".into())));
         return;
     };
-    let muxer = match Muxer::start(codec, chunks.clone()) {
+    let muxer = match Muxer::start(codec, chunks.clone(), Pace::Recorded) {
         Ok(muxer) => muxer,
         Err(e) => {
             let _ = started.send(Err(MediaError::Failed(e)));
@@ -780,10 +949,14 @@ fn next_window(recorded: &Recorded, reader: &Reader) -> Option<(i64, Reader)> {
     }
 }
 
-/// Hands `bytes` to the client's answer, waiting while it is full for at most
-/// [`CLIENT_STALL`]; whether the client took it (false: gone, or stalled too long).
-fn send_chunk(chunks: &tokio::sync::mpsc::Sender<Vec<u8>>, bytes: Vec<u8>) -> bool {
-    let deadline = std::time::Instant::now() + CLIENT_STALL;
+/// Hands `bytes` to the client's answer, waiting while it is full for at most `stall`;
+/// whether the client took it (false: gone, or stalled too long).
+fn send_chunk(
+    chunks: &tokio::sync::mpsc::Sender<Vec<u8>>,
+    bytes: Vec<u8>,
+    stall: Duration,
+) -> bool {
+    let deadline = std::time::Instant::now() + stall;
     let mut bytes = bytes;
     loop {
         match chunks.try_send(bytes) {
@@ -791,7 +964,10 @@ fn send_chunk(chunks: &tokio::sync::mpsc::Sender<Vec<u8>>, bytes: Vec<u8>) -> bo
             Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return false,
             Err(tokio::sync::mpsc::error::TrySendError::Full(back)) => {
                 if std::time::Instant::now() >= deadline {
-                    tracing::info!("HTTP playback: a client read nothing for 30 s; given up");
+                    tracing::info!(
+                        "HTTP playback: a client read nothing for {} s; given up",
+                        stall.as_secs()
+                    );
                     return false;
                 }
                 bytes = back;
@@ -801,6 +977,16 @@ fn send_chunk(chunks: &tokio::sync::mpsc::Sender<Vec<u8>>, bytes: Vec<u8>) -> bo
     }
 }
 
+/// How a muxer is fed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pace {
+    /// From the recording, as fast as the client reads: the reader waits for the muxer.
+    Recorded,
+    /// From the camera as it sends: the camera never waits (frames beyond a couple of groups
+    /// are dropped, and a client that stalls is let go).
+    Live,
+}
+
 /// `appsrc → parser → mp4mux (fragmented, streamable) → appsink`, its output sent as chunks.
 struct Muxer {
     pipeline: gst::Pipeline,
@@ -808,22 +994,41 @@ struct Muxer {
 }
 
 impl Muxer {
-    fn start(codec: Codec, chunks: tokio::sync::mpsc::Sender<Vec<u8>>) -> Result<Self, String> {
+    fn start(
+        codec: Codec,
+        chunks: tokio::sync::mpsc::Sender<Vec<u8>>,
+        pace: Pace,
+    ) -> Result<Self, String> {
         let make = |name: &str| {
             gst::ElementFactory::make(name)
                 .build()
                 .map_err(|_| format!("the GStreamer element `{name}` is missing"))
         };
-        let src = gst_app::AppSrc::builder()
-            .format(gst::Format::Time)
-            .is_live(false)
-            .block(true)
-            .max_buffers(QUEUED_CHUNKS as u64)
-            .build();
+        let src = match pace {
+            Pace::Recorded => gst_app::AppSrc::builder()
+                .format(gst::Format::Time)
+                .is_live(false)
+                .block(true)
+                .max_buffers(QUEUED_CHUNKS as u64)
+                .build(),
+            // Room for a whole cached group, as the restream's viewers have.
+            Pace::Live => gst_app::AppSrc::builder()
+                .format(gst::Format::Time)
+                .is_live(true)
+                .block(false)
+                .max_buffers(GOP_MAX_BUFFERS as u64 * 2)
+                .max_bytes(GOP_MAX_BYTES as u64 * 2)
+                .leaky_type(gst_app::AppLeakyType::Downstream)
+                .build(),
+        };
+        let (fragment_ms, stall) = match pace {
+            Pace::Recorded => (1000u32, CLIENT_STALL),
+            Pace::Live => (LIVE_FRAGMENT_MS, LIVE_STALL),
+        };
         // JPEG needs no parser.
         let parser = codec.parser().map(make).transpose()?;
         let mux = make("mp4mux")?;
-        mux.set_property("fragment-duration", 1000u32);
+        mux.set_property("fragment-duration", fragment_ms);
         mux.set_property("streamable", true);
         let sink = gst_app::AppSink::builder()
             .sync(false)
@@ -836,7 +1041,7 @@ impl Muxer {
                             .and_then(|b| b.map_readable().ok().map(|m| m.to_vec()))
                             .unwrap_or_default();
                         // Waits for a slow client, a while; a client gone ends the muxing.
-                        if send_chunk(&chunks, bytes) {
+                        if send_chunk(&chunks, bytes, stall) {
                             Ok(gst::FlowSuccess::Ok)
                         } else {
                             Err(gst::FlowError::Eos)

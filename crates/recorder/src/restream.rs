@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// Frames kept for a new viewer: the group since the last key frame, bounded.
-const GOP_MAX_BUFFERS: usize = 600;
-const GOP_MAX_BYTES: usize = 32 << 20;
+pub(crate) const GOP_MAX_BUFFERS: usize = 600;
+pub(crate) const GOP_MAX_BYTES: usize = 32 << 20;
 
 /// One stream's live frames, as its recording pipeline parses them.
 pub struct LiveFeed {
@@ -69,6 +69,8 @@ struct FeedState {
     /// must never start on a group missing its beginning).
     gop_broken: bool,
     viewers: Vec<Viewer>,
+    /// When the camera's last frame came.
+    last_frame: Option<std::time::Instant>,
 }
 
 /// Where a viewer's frames start: its own pipeline's time starts at zero when it plays, and
@@ -142,6 +144,11 @@ impl LiveFeed {
         self.state.lock().codec
     }
 
+    /// How long since the camera's last frame (`None` before the first).
+    pub fn silent_for(&self) -> Option<std::time::Duration> {
+        self.state.lock().last_frame.map(|at| at.elapsed())
+    }
+
     /// How many viewers are watching now.
     pub fn viewers(&self) -> usize {
         let mut state = self.state.lock();
@@ -155,6 +162,7 @@ impl LiveFeed {
             let mut state = self.state.lock();
             let first = state.codec != Some(codec);
             state.codec = Some(codec);
+            state.last_frame = Some(std::time::Instant::now());
             if state.caps.as_deref() != Some(caps) {
                 state.caps = Some(caps.to_owned());
                 for viewer in &state.viewers {
@@ -205,8 +213,8 @@ impl LiveFeed {
     }
 
     /// Starts feeding a viewer's `appsrc`: the frames since the last key frame first, then
-    /// each new one.
-    fn watch(&self, src: &gst_app::AppSrc) {
+    /// each new one. The viewer goes when its `appsrc` does.
+    pub(crate) fn watch(&self, src: &gst_app::AppSrc) {
         let mut state = self.state.lock();
         if let Some(caps) = &state.caps {
             src.set_caps(Some(caps));
@@ -537,6 +545,10 @@ impl Restream {
             }
             *feed.on_codec.lock() = Some(OnCodec(Box::new(mount)));
         }
+        let feeds: BTreeMap<_, _> = feeds
+            .iter()
+            .map(|f| ((f.camera().to_owned(), f.kind()), f.clone()))
+            .collect();
         let http = http
             .map(|(host, port, exporting)| {
                 crate::http_playback::HttpPlayback::start(
@@ -544,6 +556,7 @@ impl Restream {
                     port,
                     checker.clone(),
                     recorded.clone(),
+                    feeds.clone(),
                     exporting,
                 )
                 .map_err(RestreamError::Http)
@@ -562,10 +575,7 @@ impl Restream {
             checker,
             replays,
             http,
-            feeds: feeds
-                .iter()
-                .map(|f| ((f.camera().to_owned(), f.kind()), f.clone()))
-                .collect(),
+            feeds,
         })
     }
 

@@ -77,6 +77,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(stream_ticket))
         .routes(routes!(recording_timeline))
         .routes(routes!(recording_media))
+        .routes(routes!(live_media))
         .routes(routes!(create_export, list_exports))
         .routes(routes!(check_export))
         .routes(routes!(download_export))

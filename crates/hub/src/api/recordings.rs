@@ -1,6 +1,6 @@
-//! Recorded video for browsers: the hub asks the camera's recorder (its HTTP playback) with a
-//! replay ticket it issues itself, and streams the answer back to the browser, which holds only
-//! its session cookie. The domain decides who may see what and audits the ticket
+//! Video for browsers, recorded and live: the hub asks the camera's recorder (its HTTP
+//! playback) with a replay or live ticket it issues itself, and streams the answer back to the
+//! browser, which holds only its session cookie. The domain decides who may see what and audits the ticket
 //! ([`crate::store::Hub::recording_source`]); this is transport.
 
 use super::AppState;
@@ -20,11 +20,11 @@ use std::time::Duration;
 const CONNECT: Duration = Duration::from_secs(5);
 const SILENCE: Duration = Duration::from_secs(30);
 
-/// Recorded-video answers one user may be streaming at once: a 2x2 grid. The recorders make
+/// Video answers (recorded or live) one user may be streaming at once: a 2x2 grid. The recorders make
 /// few at once (16 each), and one browser must not take them all.
 const STREAMS_PER_USER: usize = 4;
 
-/// The recorded-video answers each user is streaming now.
+/// The video answers each user is streaming now.
 #[derive(Debug, Clone, Default)]
 pub struct Streaming(Arc<Mutex<HashMap<String, usize>>>);
 
@@ -146,7 +146,7 @@ pub(super) async fn recording_timeline(
 ) -> ApiResult<Json<RecordingTimeline>> {
     let source = state
         .hub
-        .recording_source(&caller, &site, &camera, stream)
+        .recording_source(&caller, &site, &camera, stream, StreamMode::Replay)
         .await?;
     let answer = ask(&source, "timeline", &range).await?;
     let timeline = answer.json::<RecordingTimeline>().await.map_err(|e| {
@@ -179,12 +179,46 @@ pub(super) async fn recording_media(
     let counted = state.streaming.start(&caller.user_id)?;
     let source = state
         .hub
-        .recording_source(&caller, &site, &camera, stream)
+        .recording_source(&caller, &site, &camera, stream, StreamMode::Replay)
         .await?;
     let answer = ask(&source, "media", &range).await?;
+    Ok(pass_video(answer, counted))
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/cameras/{camera}/live/{stream}",
+    tag = "recorders", security(("bearer" = [])),
+    params(("site" = String, Path), ("camera" = String, Path), ("stream" = StreamName, Path)),
+    responses((status = 200, content_type = "video/mp4",
+               description = "The camera's stream live, from its recorder's one connection: \
+                              fragmented MP4 (a fragment a quarter second, never re-encoded) from \
+                              the last key frame on, for as long as it is read; \
+                              `X-Watchfloor-Codec` its codec. Ask again when it ends."),
+              (status = 409, body = ErrorBody,
+               description = "The camera has no recorder, or its recorder serves no video to browsers"),
+              (status = 429, body = ErrorBody,
+               description = "The caller streams four videos already"),
+              (status = 502, body = ErrorBody,
+               description = "The recorder cannot be reached, is busy, or has no video from the \
+                              camera yet")))]
+pub(super) async fn live_media(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((site, camera, stream)): Path<(String, String, StreamName)>,
+) -> ApiResult<Response> {
+    let counted = state.streaming.start(&caller.user_id)?;
+    let source = state
+        .hub
+        .recording_source(&caller, &site, &camera, stream, StreamMode::Live)
+        .await?;
+    let answer = ask(&source, "live", &RecordingRange::default()).await?;
+    Ok(pass_video(answer, counted))
+}
+
+/// A recorder's video answer passed on to the browser as it comes, with the headers a player
+/// reads; `counted` (the user's stream count) lasts as long as the body is being sent.
+fn pass_video(answer: reqwest::Response, counted: Streamed) -> Response {
     let start = answer.headers().get(MEDIA_START_HEADER).cloned();
     let codec = answer.headers().get(MEDIA_CODEC_HEADER).cloned();
-    // The count lasts as long as the body is being sent.
     let body = futures_util::StreamExt::map(answer.bytes_stream(), move |chunk| {
         let _held = &counted;
         chunk
@@ -199,5 +233,5 @@ pub(super) async fn recording_media(
     if let Some(codec) = codec {
         headers.insert(MEDIA_CODEC_HEADER, codec);
     }
-    Ok(response)
+    response
 }

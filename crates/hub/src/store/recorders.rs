@@ -312,15 +312,16 @@ impl Hub {
         }
     }
 
-    /// Where the hub fetches `camera`'s recorded `stream` for a browser, and the replay ticket
-    /// (audited like any other) it fetches it with: the browser holds its session, never a
-    /// ticket. A conflict when the camera's recorder serves no recorded video over HTTP.
+    /// Where the hub fetches `camera`'s `stream` for a browser, recorded or live (`mode`), and
+    /// the ticket (audited like any other) it fetches it with: the browser holds its session,
+    /// never a ticket. A conflict when the camera's recorder serves no video over HTTP.
     pub async fn recording_source(
         &self,
         caller: &Caller,
         site: &str,
         camera: &str,
         stream: StreamName,
+        mode: StreamMode,
     ) -> Result<RecordingSource> {
         check_id("site", site)?;
         check_id("camera", camera)?;
@@ -337,7 +338,7 @@ impl Hub {
                 camera,
                 TicketRequest {
                     stream,
-                    mode: Some(StreamMode::Replay),
+                    mode: Some(mode),
                 },
             )
             .await?;
@@ -408,7 +409,7 @@ impl Hub {
         let url = self.camera_recorder(site, camera).await?.playback_url;
         url.ok_or_else(|| {
             HubError::Conflict(format!(
-                "the recorder of camera `{camera}` serves no recorded video to browsers \
+                "the recorder of camera `{camera}` serves no video to browsers \
                  (its playback_url is not set, or it has no recorder): use the desktop app"
             ))
         })

@@ -2,7 +2,8 @@
 //! cookie, reads a camera's timeline and plays its video from an instant; the hub fetches both
 //! from the camera's real recorder with a replay ticket it issues (and audits) itself. A
 //! recorder without a playback address, a user of another site, and a malformed instant are
-//! each refused. A user streams at most four answers at once.
+//! each refused. The same camera live, the same way. A user streams at most four answers at
+//! once, recorded or live.
 
 use crate::support::{Backend, SITE, TestHub};
 use reqwest::Method;
@@ -79,7 +80,31 @@ async fn a_browser_plays_recorded_video_through_the_hub_with_its_session_alone()
         bytes.len()
     );
 
-    // Not an instant: refused; a guard of another site sees nothing.
+    // The same camera live, from the recorder's connection: fragments as they come.
+    let live_path = format!("/api/v1/sites/{SITE}/cameras/cam01/live/sub");
+    let mut live = get(live_path.clone()).await;
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.headers()["content-type"], "video/mp4");
+    assert_eq!(live.headers()[contract::MEDIA_CODEC_HEADER], "h264");
+    let mut live_bytes = Vec::new();
+    let reading = Instant::now();
+    while reading.elapsed() < Duration::from_secs(2) {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), live.chunk())
+            .await
+            .expect("live video keeps coming")
+            .expect("the live body")
+            .expect("the live answer goes on");
+        live_bytes.extend_from_slice(&chunk);
+    }
+    drop(live);
+    let has = |kind: &[u8]| live_bytes.windows(4).any(|w| w == kind);
+    assert!(
+        has(b"ftyp") && has(b"moof") && has(b"mdat"),
+        "live, fragmented MP4: {} bytes",
+        live_bytes.len()
+    );
+
+    // Not an instant: refused; a guard of another site sees nothing, recorded or live.
     let bad = get(format!("{base}/media?from=yesterday")).await;
     assert_eq!(bad.status(), 400);
     let outsider = hub.login("other-guard").await;
@@ -87,14 +112,18 @@ async fn a_browser_plays_recorded_video_through_the_hub_with_its_session_alone()
         .call(Method::GET, &format!("{base}/timeline"), &outsider, None)
         .await;
     assert_eq!(status, 404, "another site's cameras are not even there");
-    // Each look is a replay ticket in the audit trail, in the manager's name.
+    let (status, _) = hub.call(Method::GET, &live_path, &outsider, None).await;
+    assert_eq!(status, 404, "nor live");
+    // Each look is a ticket in the audit trail, in the manager's name: replay, then live.
     let tickets = hub.audit(&admin, "camera.ticket").await;
-    assert!(
-        tickets
-            .iter()
-            .any(|t| t["user"] == "u-manager" && t["detail"]["mode"] == "replay"),
-        "{tickets:?}"
-    );
+    for mode in ["replay", "live"] {
+        assert!(
+            tickets
+                .iter()
+                .any(|t| t["user"] == "u-manager" && t["detail"]["mode"] == mode),
+            "{mode}: {tickets:?}"
+        );
+    }
     drop(recorder);
 }
 
@@ -144,6 +173,18 @@ async fn a_user_streams_at_most_four_recordings_at_once() {
     }
     let fifth = get().await;
     assert_eq!(fifth.status(), 429, "a fifth stream at once");
+    let live = hub
+        .http
+        .get(hub.url(&format!("/api/v1/sites/{SITE}/cameras/cam02/live/sub")));
+    assert_eq!(
+        live.header(COOKIE, &cookie)
+            .send()
+            .await
+            .expect("answer")
+            .status(),
+        429,
+        "nor a live one"
+    );
     let body: Value = fifth.json().await.expect("json");
     assert!(
         body["message"]

@@ -239,3 +239,110 @@ fn a_browser_gets_fragmented_mp4_from_an_instant_and_the_timeline_with_a_replay_
     );
     drop(stalled);
 }
+
+/// The live stream over HTTP: fragmented MP4 from the last key frame on, every frame, the
+/// newest within a second of now; only a live ticket opens it, and a client that goes is let
+/// go by the feed.
+#[test]
+fn a_browser_gets_the_live_stream_as_fragmented_mp4_within_a_second_of_now() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let hub = SigningKey::ephemeral();
+    let sim = site(1);
+    let config = config(
+        &sim,
+        "http-live",
+        &format!(
+            "[restream]\nlisten = \"127.0.0.1:0\"\nhub_key = \"{}\"\nhttp_listen = \"127.0.0.1:0\"",
+            hub.public_hex()
+        ),
+        "main",
+    );
+    let recorder = recorder::Recorder::start(config.clone()).expect("recorder starts");
+    let restream = recorder.restream().expect("the restream");
+    let port = restream.http_port().expect("the HTTP playback");
+    let ticket =
+        |camera: &str, stream, mode| ticket_for(&hub, "rec-test", camera, stream, mode, 60_000);
+    let live = ticket("cam01", StreamName::Main, StreamMode::Live);
+    webhook::hub_roots(None).expect("a TLS provider");
+    let http = reqwest::blocking::Client::new();
+    let url = format!("http://127.0.0.1:{port}/v1/cam01/main/live");
+    let get = |bearer: Option<&str>| {
+        let mut request = http.get(&url);
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        request.send().expect("an answer")
+    };
+    // Refused: no ticket, a replay ticket, another camera's.
+    assert_eq!(get(None).status(), 401);
+    let replay = ticket("cam01", StreamName::Main, StreamMode::Replay);
+    assert_eq!(get(Some(&replay)).status(), 403, "a replay ticket");
+    let other = ticket("cam02", StreamName::Main, StreamMode::Live);
+    assert_eq!(get(Some(&other)).status(), 403, "another camera's ticket");
+    // Until the camera has sent its first frames: unavailable, in words.
+    let mut answer = None;
+    assert!(
+        wait_for(Duration::from_secs(30), || {
+            let got = get(Some(&live));
+            match got.status().as_u16() {
+                200 => {
+                    answer = Some(got);
+                    true
+                }
+                503 => false,
+                other => panic!("live answered {other}: {:?}", got.text()),
+            }
+        }),
+        "the live stream answers once the camera sends"
+    );
+    let mut answer = answer.expect("an answer");
+    assert_eq!(answer.headers()["content-type"], "video/mp4");
+    assert_eq!(answer.headers()[contract::MEDIA_CODEC_HEADER], "h264");
+    // Read for three seconds, noting when the last bytes came.
+    let mut body = Vec::new();
+    let mut last_at_ms = 0;
+    let reading = Instant::now();
+    let mut chunk = [0u8; 64 * 1024];
+    while reading.elapsed() < Duration::from_secs(3) {
+        let read = answer.read(&mut chunk).expect("the live body");
+        assert!(
+            read > 0,
+            "the live answer ended after {:?}",
+            reading.elapsed()
+        );
+        body.extend_from_slice(&chunk[..read]);
+        last_at_ms = recorder::recording::now_us() / 1000;
+    }
+    let watching = restream
+        .viewers()
+        .into_iter()
+        .find(|(camera, kind, _)| camera == "cam01" && *kind == StreamKind::Main)
+        .map(|(_, _, viewers)| viewers);
+    assert_eq!(watching, Some(1), "the answer is one viewer of the feed");
+    assert!(body.windows(4).any(|w| w == b"moof"), "fragmented");
+    let file = testkit::scratch("recorder-http-live").join("live.mp4");
+    std::fs::write(&file, &body).expect("write");
+    let stamps = decode_file(&file);
+    assert!(stamps.len() > 50, "about 3 s of frames: {}", stamps.len());
+    assert!(stamps.iter().all(|s| s.source == 1), "cam01's pictures");
+    for pair in stamps.windows(2) {
+        assert_eq!(pair[1].frames_since(&pair[0]), 1, "no frame lost");
+    }
+    let behind_ms = stamps.last().expect("frames").latency_ms(last_at_ms as u64);
+    eprintln!("the newest frame received was captured {behind_ms} ms before it came");
+    assert!(
+        (0..1000).contains(&behind_ms),
+        "live: the newest frame is {behind_ms} ms old when it comes"
+    );
+    // The client goes: so does its viewer.
+    drop(answer);
+    assert!(
+        wait_for(Duration::from_secs(10), || restream
+            .viewers()
+            .iter()
+            .all(|(_, _, viewers)| *viewers == 0)),
+        "the viewer is let go: {:?}",
+        restream.viewers()
+    );
+}
