@@ -36,6 +36,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         wall_playback_seek,
         wall_playback_control,
         alarm_replay,
+        camera_replay,
         instant_replay_set,
         wall_snapshot,
         stream_health,
@@ -176,6 +177,16 @@ fn wall_live_all(core: CoreState<'_>, wall: String) -> Result<()> {
 #[tauri::command]
 async fn alarm_replay(core: CoreState<'_>, alarm: String) -> Result<Vec<(String, usize)>> {
     core.replay_alarm(&alarm).await
+}
+
+/// A camera replayed from an instant (a bookmark's), on the tiles showing it or put up.
+#[tauri::command]
+async fn camera_replay(
+    core: CoreState<'_>,
+    camera: String,
+    from_ms: i64,
+) -> Result<Vec<(String, usize)>> {
+    core.replay_camera(&camera, from_ms).await
 }
 
 #[tauri::command]

@@ -776,10 +776,38 @@ fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_rea
         marked_ms - from_ms
     );
     tab(&session, "bookmarks");
+    let listed = format!("li[data-bookmark-id='{}']", bookmark.id);
+    session.wait(&listed, Duration::from_secs(10));
+    // Played from the list, the camera's tile replays from the bookmark's instant, its first
+    // frame the one captured then.
+    session.click(&session.wait(
+        &format!("{listed} button[data-action=play-bookmark]"),
+        Duration::from_secs(5),
+    ));
     session.wait(
-        &format!("li[data-bookmark-id='{}']", bookmark.id),
+        &format!("button[data-tile='15'][data-replay-from='{marked_ms}']"),
         Duration::from_secs(10),
     );
+    tab(&session, "health");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let off_ms = loop {
+        let row = session.wait(
+            "tr[data-tile='15'][data-replay-first-stamp]",
+            Duration::from_secs(10),
+        );
+        let first_ms: Option<u32> = session
+            .attribute(&row, "data-replay-first-stamp")
+            .and_then(|v| v.parse().ok());
+        let off_ms = first_ms.map(|first| i64::from(first.wrapping_sub(marked_ms as u32) as i32));
+        match off_ms {
+            Some(off) if off.abs() < frame_ms => break off,
+            _ if Instant::now() > deadline => {
+                panic!("the bookmark's replay starts {off_ms:?} ms from its instant")
+            }
+            _ => std::thread::sleep(Duration::from_millis(250)),
+        }
+    };
+    eprintln!("the bookmark's replay starts with the frame captured {off_ms} ms from its instant");
 
     // Back to live, again with a picture all the way.
     tab(&session, "wall");
@@ -1224,6 +1252,7 @@ fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
     let _one = one_at_a_time();
     let site = start_site(&scratch("evidence-hub"), true);
     let started = now_ms() as i64;
+    let bookmark_ms = started + 8_000;
     let hub = site.running().hub.clone();
     site.runtime.block_on(async {
         let session = hub.login("guard", PASSWORD, "e2e").await.expect("login");
@@ -1244,14 +1273,17 @@ fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
         )
         .await
         .expect("the incident");
-        // A guard's bookmark, not yet linked to anything.
+        // A guard's bookmark, not yet linked to anything, of an instant that will be well
+        // recorded when the manager plays it.
         hub.create_bookmark(
             &caller,
             testsite::SITE,
             hub::model::NewBookmark {
                 id: "bm-evidence".into(),
                 camera: "cam01".into(),
-                at: chrono::Utc::now().to_rfc3339(),
+                at: chrono::DateTime::from_timestamp_millis(bookmark_ms)
+                    .expect("an instant")
+                    .to_rfc3339(),
                 to: None,
                 note: "door pushed open".into(),
                 incident: None,
@@ -1299,12 +1331,33 @@ fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
             downloads.display().to_string(),
             "--link-bookmark".into(),
             "bm-evidence".into(),
+            "--play-bookmark-shot".into(),
+            shots.join("bookmark-played.png").display().to_string(),
         ],
         &shots.join("evidence-verified.png"),
     );
     // The manager linked the guard's bookmark to the incident from the Bookmarks panel, and
     // the incident lists it.
     assert!(said.lines().any(|l| l == "linked bm-evidence"), "{said}");
+    // Played from the incident's list, the Video tab shows the frame captured at its instant.
+    let played = said
+        .lines()
+        .find_map(|l| l.strip_prefix("played "))
+        .unwrap_or_else(|| panic!("the bookmark was not played: {said}"));
+    let (shot, shown_ms) = played.split_once(' ').expect("a path and an instant");
+    assert_eq!(
+        shown_ms.parse::<i64>().ok(),
+        Some(bookmark_ms),
+        "shown at the bookmark's instant"
+    );
+    let stamp = stamp_of_shot(Path::new(shot));
+    assert_eq!(stamp.source, 1, "cam01's picture");
+    let off_ms = -stamp.latency_ms(bookmark_ms as u64);
+    eprintln!("the bookmark played shows the frame captured {off_ms} ms from its instant");
+    assert!(
+        off_ms.abs() < site.frame_ms("cam01"),
+        "the bookmark's video shows a frame {off_ms} ms from its instant"
+    );
     let linked = site.runtime.block_on(async {
         let session = hub.login("guard", PASSWORD, "e2e").await.expect("login");
         let caller = hub.authenticate(&session.token).await.expect("caller");
@@ -1322,7 +1375,7 @@ fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
     assert_eq!(linked.len(), 1, "{linked:?}");
     let said = said
         .lines()
-        .filter(|l| !l.starts_with("linked "))
+        .filter(|l| !l.starts_with("linked ") && !l.starts_with("played "))
         .collect::<Vec<_>>()
         .join("\n");
     let mut words = said.split_whitespace();

@@ -6,11 +6,13 @@
 // verify), and the page's screenshot when asked. With `--download-to`, it then downloads the
 // export's ZIP from its link into that folder and prints `downloaded <path>`. With
 // `--link-bookmark`, it first links that bookmark to the incident from the Bookmarks panel and
-// prints `linked <bookmark>` once the incident lists it.
+// prints `linked <bookmark>` once the incident lists it; with `--play-bookmark-shot PATH` too,
+// it then plays that bookmark from the incident's list (the Video tab shows it at its instant),
+// screenshots the video at its own size and prints `played <path> <instant shown, Unix ms>`.
 //
 //   node e2e/evidence.mjs --url https://127.0.0.1:PORT/ --username U --password-file F \
 //        --incident ID (--camera ID --from-ms MS --to-ms MS | --export ID) [--screenshot PATH] \
-//        [--download-to DIR] [--link-bookmark ID]
+//        [--download-to DIR] [--link-bookmark ID [--play-bookmark-shot PATH]]
 //
 // Prints `error <message>` (exit 1) on any failure. Uses Debian's Chromium; never downloads a
 // browser.
@@ -35,6 +37,19 @@ await runScript("e2e-evidence", async (page) => {
   if (args["link-bookmark"]) {
     await incident.locator(`.incident-bookmarks li[data-bookmark-id="${args["link-bookmark"]}"]`).waitFor({ timeout: 15_000 });
     process.stdout.write(`linked ${args["link-bookmark"]}\n`);
+  }
+  if (args["link-bookmark"] && args["play-bookmark-shot"]) {
+    await incident.locator(`.incident-bookmarks li[data-bookmark-id="${args["link-bookmark"]}"] button[data-action=play-bookmark]`).click();
+    const cell = page.locator('.video-cell[data-cell="0"]');
+    const shown = cell.locator("video[data-shown-ms]");
+    const problem = cell.locator("[data-problem]");
+    await Promise.race([shown.waitFor({ timeout: 30_000 }), problem.waitFor({ timeout: 30_000 })]);
+    if (await problem.count()) throw new Error(`the bookmark's video: ${await problem.textContent()}`);
+    // At its own size, so that its pixel stamp reads.
+    await page.waitForFunction(() => document.querySelector(".video-cell video")?.style.width.endsWith("px"));
+    await shown.screenshot({ path: args["play-bookmark-shot"] });
+    process.stdout.write(`played ${args["play-bookmark-shot"]} ${await shown.getAttribute("data-shown-ms")}\n`);
+    await incidents.click();
   }
   let id = args.export;
   if (args.camera) {

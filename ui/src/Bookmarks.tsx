@@ -1,40 +1,70 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useState, type Dispatch, type SetStateAction } from "react";
 import { ErrorNote } from "./ErrorNote";
-import { applyBookmarkChange, applyIncidentBookmarkChange, filterBookmarks, linkableIncidents } from "./bookmarks";
+import { applyBookmarkChange, applyIncidentBookmarkChange, filterBookmarks, linkableIncidents, readWithChanges } from "./bookmarks";
 import { when } from "./time";
 import type { Transport } from "./transport";
 import type { AppError, WriteOutcome } from "./generated/app";
-import type { Bookmark, Caller, Incident } from "./generated/hub";
+import type { Bookmark, Caller, Change, Incident } from "./generated/hub";
 import { can } from "./rights";
+import { useSiteChoice } from "./useSiteIds";
+
+/** The bookmarks `path` lists (none while it is `null`), kept live with `apply`; a change heard
+ *  before the read's answer came is applied on top of it. */
+function useLiveBookmarks(
+  transport: Transport,
+  path: string | null,
+  apply: (list: Bookmark[], change: Change) => Bookmark[],
+  setError: (error: AppError) => void,
+): [Bookmark[], Dispatch<SetStateAction<Bookmark[]>>] {
+  const [list, setList] = useState<Bookmark[]>([]);
+  useEffect(() => {
+    if (!path) return;
+    let live = true;
+    let heard: Change[] | null = [];
+    const stop = transport.listen((event) => {
+      if (event.type !== "hub-change") return;
+      if (heard) heard.push(event.change);
+      else setList((now) => apply(now, event.change));
+    });
+    transport
+      .call<Bookmark[]>("hub_get", { path })
+      .then((read) => {
+        if (live) setList(readWithChanges(read, heard ?? [], apply));
+        heard = null;
+      })
+      .catch((e: AppError) => live && setError(e));
+    return () => {
+      live = false;
+      void stop.then((f) => f());
+    };
+    // `apply` is the caller's for this path.
+  }, [transport, path]);
+  return [list, setList];
+}
 
 /** A site's bookmarks, newest instant first, live: search the notes, filter by camera, link
  *  one to an incident of the site (whoever writes incidents), delete your own (supervisors and
  *  managers any). */
-export function Bookmarks(props: { transport: Transport; operator: Caller; sites: { id: string; name: string }[]; names: Map<string, string> }) {
-  const [site, setSite] = useState(props.sites[0]?.id ?? "");
-  const [list, setList] = useState<Bookmark[]>([]);
+export function Bookmarks(props: {
+  transport: Transport;
+  operator: Caller;
+  sites: { id: string; name: string }[];
+  names: Map<string, string>;
+  /** Plays a bookmark's video from its instant. */
+  onPlay: (bookmark: Bookmark) => void;
+}) {
+  const [site, setSite] = useSiteChoice(props.sites);
   const [query, setQuery] = useState("");
   const [camera, setCamera] = useState("");
   const [error, setError] = useState<AppError | null>(null);
   const [incidents, setIncidents] = useState<Incident[]>([]);
   const linking = can(props.operator, site, "write-incident");
-
-  useEffect(() => {
-    if (!site) return;
-    let live = true;
-    const path = `/sites/${encodeURIComponent(site)}/bookmarks?limit=500`;
-    props.transport
-      .call<Bookmark[]>("hub_get", { path })
-      .then((read) => live && setList(read))
-      .catch((e: AppError) => live && setError(e));
-    const stop = props.transport.listen((event) => {
-      if (event.type === "hub-change") setList((now) => applyBookmarkChange(now, event.change, site));
-    });
-    return () => {
-      live = false;
-      void stop.then((f) => f());
-    };
-  }, [props.transport, site]);
+  const [list, setList] = useLiveBookmarks(
+    props.transport,
+    site ? `/sites/${encodeURIComponent(site)}/bookmarks?limit=500` : null,
+    (now, change) => applyBookmarkChange(now, change, site),
+    setError,
+  );
 
   useEffect(() => {
     if (!site || !linking) return;
@@ -124,6 +154,7 @@ export function Bookmarks(props: { transport: Transport; operator: Caller; sites
             <span className="bookmark-camera">{props.names.get(b.camera) ?? b.camera}</span>
             <span className="bookmark-note">{b.note || "(no note)"}</span>
             <span className="note">{b.created_by}</span>
+            <PlayButton bookmark={b} onPlay={props.onPlay} />
             {linking ? (
               <select
                 aria-label="Incident"
@@ -158,25 +189,15 @@ export function Bookmarks(props: { transport: Transport; operator: Caller; sites
 
 /** An incident's bookmarks, live: the marked moments of video that belong to it, each to unlink
  *  by whoever writes the site's incidents. */
-export function IncidentBookmarks(props: { transport: Transport; site: string; incident: string; write: boolean }) {
+export function IncidentBookmarks(props: { transport: Transport; site: string; incident: string; write: boolean; onPlay: (bookmark: Bookmark) => void }) {
   const { transport, site, incident } = props;
-  const [list, setList] = useState<Bookmark[]>([]);
   const [error, setError] = useState<AppError | null>(null);
-  useEffect(() => {
-    let live = true;
-    const path = `/sites/${encodeURIComponent(site)}/bookmarks?incident=${encodeURIComponent(incident)}&limit=500`;
-    transport
-      .call<Bookmark[]>("hub_get", { path })
-      .then((read) => live && setList(read))
-      .catch((e: AppError) => live && setError(e));
-    const stop = transport.listen((event) => {
-      if (event.type === "hub-change") setList((now) => applyIncidentBookmarkChange(now, event.change, site, incident));
-    });
-    return () => {
-      live = false;
-      void stop.then((f) => f());
-    };
-  }, [transport, site, incident]);
+  const [list] = useLiveBookmarks(
+    transport,
+    `/sites/${encodeURIComponent(site)}/bookmarks?incident=${encodeURIComponent(incident)}&limit=500`,
+    (now, change) => applyIncidentBookmarkChange(now, change, site, incident),
+    setError,
+  );
 
   const unlink = async (bookmark: Bookmark) => {
     try {
@@ -204,6 +225,7 @@ export function IncidentBookmarks(props: { transport: Transport; site: string; i
             <span className="bookmark-camera">{b.camera}</span>
             <span className="bookmark-note">{b.note || "(no note)"}</span>
             <span className="note">{b.created_by}</span>
+            <PlayButton bookmark={b} onPlay={props.onPlay} />
             {props.write && (
               <button type="button" className="quiet" data-action="unlink-bookmark" onClick={() => void unlink(b)}>
                 Unlink
@@ -215,5 +237,15 @@ export function IncidentBookmarks(props: { transport: Transport; site: string; i
       </ul>
       <ErrorNote error={error} />
     </section>
+  );
+}
+
+/** Plays a bookmark's video from its instant: on the walls in the app, in the Video tab in a
+ *  browser. */
+function PlayButton(props: { bookmark: Bookmark; onPlay: (bookmark: Bookmark) => void }) {
+  return (
+    <button type="button" className="quiet" data-action="play-bookmark" onClick={() => props.onPlay(props.bookmark)}>
+      Play
+    </button>
   );
 }

@@ -15,12 +15,12 @@ import { Bookmarks } from "./Bookmarks";
 import { newBookmark } from "./bookmarks";
 import { newId } from "./ids";
 import { Playback } from "./Playback";
-import { VideoGrid } from "./VideoGrid";
+import { VideoGrid, type VideoAsk } from "./VideoGrid";
 import { WallMiniature } from "./WallMiniature";
 import { cameraNames } from "./tree";
 import { perSite, type Transport } from "./transport";
 import { useSiteIds } from "./useSiteIds";
-import type { Alarm, Caller, IncidentDetail, SavedLayout } from "./generated/hub";
+import type { Alarm, Bookmark, Caller, IncidentDetail, SavedLayout } from "./generated/hub";
 import type { AppError, ConnectionState, Monitor, OutboxView, SiteTree, Startup, TileHealth, TileTour, WallView } from "./generated/app";
 
 type Tab = "alarms" | "events" | "map" | "incidents" | "bookmarks" | "video" | "wall" | "layouts" | "health";
@@ -57,6 +57,8 @@ export function Console({ transport }: { transport: Transport }) {
   const [outbox, setOutbox] = useState<OutboxView | null>(null);
   const alarmPending = useMemo(() => pendingAlarmActions(outbox), [outbox]);
   const [alarms, setAlarms] = useState<Alarm[]>([]);
+  // A camera the Video tab is asked to show (a bookmark played in a browser).
+  const [videoAsk, setVideoAsk] = useState<VideoAsk | null>(null);
 
   const [expandedAlarm, setExpandedAlarm] = useState<string | null>(null);
   const [openIncident, setOpenIncident] = useState<string | null>(null);
@@ -189,6 +191,19 @@ export function Console({ transport }: { transport: Transport }) {
     });
   };
 
+  // A bookmark played: its camera replayed on the walls in the app; in a browser, shown in the
+  // Video tab at its instant.
+  const playBookmark = (b: Bookmark) => {
+    const fromMs = Date.parse(b.at);
+    if (transport.hasWalls) {
+      setTab("wall");
+      void act("camera_replay", { camera: b.camera, fromMs });
+    } else {
+      setVideoAsk((now) => ({ seq: (now?.seq ?? 0) + 1, site: b.site, camera: b.camera, atMs: fromMs }));
+      setTab("video");
+    }
+  };
+
   const createIncident = async (alarm: Alarm) => {
     try {
       setError(null);
@@ -280,17 +295,25 @@ export function Console({ transport }: { transport: Transport }) {
           )}
           {shows("bookmarks") && (
             <div hidden={tab !== "bookmarks"}>
-              <Bookmarks transport={transport} operator={operator} sites={siteList} names={names} />
+              <Bookmarks transport={transport} operator={operator} sites={siteList} names={names} onPlay={playBookmark} />
             </div>
           )}
           {shows("video") && (
             <div hidden={tab !== "video"}>
-              <VideoGrid sites={sites} />
+              <VideoGrid sites={sites} ask={videoAsk} />
             </div>
           )}
           {shows("incidents") && (
             <div hidden={tab !== "incidents"}>
-              <Incidents transport={transport} operator={operator} sites={siteList} openId={openIncident} onOpen={setOpenIncident} made={made} />
+              <Incidents
+                transport={transport}
+                operator={operator}
+                sites={siteList}
+                openId={openIncident}
+                onOpen={setOpenIncident}
+                made={made}
+                onPlayBookmark={playBookmark}
+              />
             </div>
           )}
           {tab === "wall" && wall && (

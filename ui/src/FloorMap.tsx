@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from "react";
 import { newId } from "./ids";
 import { applyDoorChange, applyDoorEvent, doorLook, pins, type DoorLook } from "./map";
 import { can } from "./rights";
+import { useSiteChoice } from "./useSiteIds";
 import type { Transport } from "./transport";
 import type { Caller, Door, Event as HubEvent, SiteDetail } from "./generated/hub";
 import type { AppError, WriteOutcome } from "./generated/app";
@@ -20,16 +21,12 @@ export function FloorMap(props: {
   onPutCamera?: (camera: string) => void;
 }) {
   const { transport, operator } = props;
-  const [siteId, setSiteId] = useState<string>(props.sites[0]?.id ?? "");
+  const [siteId, setSiteId] = useSiteChoice(props.sites);
   const [site, setSite] = useState<SiteDetail | null>(null);
   const [floorId, setFloorId] = useState<string>("");
   const [plan, setPlan] = useState<string | null>(null);
   const [doorId, setDoorId] = useState<string | null>(null);
   const [error, setError] = useState<AppError | null>(null);
-
-  useEffect(() => {
-    if (!siteId && props.sites[0]) setSiteId(props.sites[0].id);
-  }, [props.sites, siteId]);
 
   useEffect(() => {
     if (!siteId) return;

@@ -8,8 +8,8 @@ import { newId } from "./ids";
 import { STATUSES, addNote, dedupeNotes, historyText, sizeText, statusText, timeline, updateDetail, upsertIncident, type PendingNote } from "./incidents";
 import { can, sitesWhere } from "./rights";
 import { perSite, type Transport } from "./transport";
-import { useSiteIds } from "./useSiteIds";
-import type { Alarm, Caller, Incident, IncidentDetail, IncidentNote, IncidentStatus } from "./generated/hub";
+import { useSiteChoice, useSiteIds } from "./useSiteIds";
+import type { Alarm, Bookmark, Caller, Incident, IncidentDetail, IncidentNote, IncidentStatus } from "./generated/hub";
 import type { AppError, WriteOutcome } from "./generated/app";
 
 /** An incident made here, before the hub has it (its create waits in the outbox). */
@@ -55,6 +55,8 @@ export function Incidents(props: {
   onOpen: (id: string | null) => void;
   /** An incident just made elsewhere (from an alarm), shown before the hub confirms it. */
   made?: { detail: IncidentDetail; queued: boolean; problem: string | null } | null;
+  /** Plays one of its bookmarks' video. */
+  onPlayBookmark: (bookmark: Bookmark) => void;
 }) {
   const { transport, operator } = props;
   const siteIds = useSiteIds(props.sites);
@@ -141,6 +143,7 @@ export function Incidents(props: {
           problem={props.made?.detail.id === props.openId ? props.made.problem : null}
           onChanged={(i) => setList((l) => upsertIncident(l, i))}
           onClose={() => props.onOpen(null)}
+          onPlayBookmark={props.onPlayBookmark}
         />
       )}
     </div>
@@ -149,7 +152,7 @@ export function Incidents(props: {
 
 function NewIncident(props: { transport: Transport; operator: Caller; sites: { id: string; name: string }[]; onMade: (detail: IncidentDetail, queued: boolean) => void }) {
   const [title, setTitle] = useState("");
-  const [site, setSite] = useState(props.sites[0]?.id ?? "");
+  const [site, setSite] = useSiteChoice(props.sites);
   const [priority, setPriority] = useState(3);
   const [error, setError] = useState<AppError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -206,6 +209,7 @@ function IncidentView(props: {
   problem: string | null;
   onChanged: (incident: Incident) => void;
   onClose: () => void;
+  onPlayBookmark: (bookmark: Bookmark) => void;
 }) {
   const { transport, operator, id } = props;
   const [detail, setDetail] = useState<IncidentDetail | null>(null);
@@ -417,7 +421,7 @@ function IncidentView(props: {
         )}
         {entries.length === 0 && <li className="empty">Nothing yet.</li>}
       </ol>
-      <IncidentBookmarks transport={transport} site={detail.site} incident={detail.id} write={write} />
+      <IncidentBookmarks transport={transport} site={detail.site} incident={detail.id} write={write} onPlay={props.onPlayBookmark} />
       <Evidence transport={transport} detail={detail} write={write} />
       {write && (
         <form className="add-note" onSubmit={addNoteNow}>

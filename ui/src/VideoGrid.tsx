@@ -33,6 +33,15 @@ interface GridCommand {
   kind: "show" | "play" | "pause";
 }
 
+/** A camera asked for from elsewhere in the console (a bookmark played): shown in the first
+ *  view at the instant; `seq` tells one ask from the next. */
+export interface VideoAsk {
+  seq: number;
+  site: string;
+  camera: string;
+  atMs: number;
+}
+
 /** `Date` as a `datetime-local` value (the browser's local time, to the second). */
 function localInput(ms: number): string {
   const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
@@ -41,7 +50,7 @@ function localInput(ms: number): string {
 
 /** Video in the browser (managers without the desktop app): up to 2x2 cameras, each live or
  *  recorded from a chosen instant, through the hub with the session alone. */
-export function VideoGrid(props: { sites: SiteTree[] }) {
+export function VideoGrid(props: { sites: SiteTree[]; ask?: VideoAsk | null }) {
   const cameras = useMemo<Choice[]>(
     () => props.sites.flatMap((s) => s.floors.flatMap((f) => f.cameras.map((c) => ({ site: s.id, id: c.id, name: c.name })))),
     [props.sites],
@@ -53,6 +62,10 @@ export function VideoGrid(props: { sites: SiteTree[] }) {
   const [at, setAt] = useState(() => localInput(Date.now() - 60_000));
   const [rows, setRows] = useState<(TimelineRow | null)[]>([null, null, null, null]);
   const [now, setNow] = useState(() => Date.now());
+  // A camera asked for elsewhere shows in a single view.
+  useEffect(() => {
+    if (props.ask) setGrid(1);
+  }, [props.ask?.seq]);
   // The clock's time shown moves each second while it plays; the bar's end now and then.
   const ticking = shared?.playing ?? false;
   useEffect(() => {
@@ -113,7 +126,16 @@ export function VideoGrid(props: { sites: SiteTree[] }) {
       )}
       <div className={`video-cells grid-${grid}`}>
         {Array.from({ length: grid }, (_, i) => (
-          <VideoCell key={i} index={i} cameras={cameras} single={grid === 1} clock={grid === 4 ? shared : null} command={command} onRow={onRow} />
+          <VideoCell
+            key={i}
+            index={i}
+            cameras={cameras}
+            single={grid === 1}
+            clock={grid === 4 ? shared : null}
+            command={command}
+            ask={i === 0 ? (props.ask ?? null) : null}
+            onRow={onRow}
+          />
         ))}
       </div>
       <p className="hint">Live and recorded video come from the camera's recorder through the hub.</p>
@@ -128,6 +150,8 @@ function VideoCell(props: {
   /** The grid's clock, when the view is in the 2x2 grid. */
   clock: GridClock | null;
   command: GridCommand;
+  /** A camera asked for elsewhere, to show at its instant. */
+  ask: VideoAsk | null;
   onRow: (index: number, row: TimelineRow | null) => void;
 }) {
   const video = useRef<HTMLVideoElement>(null);
@@ -198,8 +222,8 @@ function VideoCell(props: {
 
   /** Lets go of what the view shows and starts a new generation for the chosen camera, saying
    *  `status` of it; `null` when there is no camera or element. */
-  const begin = (status: (name: string) => string) => {
-    const choice = props.cameras.find((c) => key(c) === camera);
+  const begin = (status: (name: string) => string, which = camera) => {
+    const choice = props.cameras.find((c) => key(c) === which);
     const element = video.current;
     if (!choice || !element) return null;
     const mine = ++generation.current;
@@ -213,9 +237,10 @@ function VideoCell(props: {
     return { choice, element, mine };
   };
 
-  /** Shows the chosen camera from `fromMs`; answers whether it did (and no later show came). */
-  const show = async (fromMs: number, thenPlay: boolean): Promise<boolean> => {
-    const begun = begin((name) => `Loading ${name} from ${when(fromMs)}…`);
+  /** Shows the chosen camera (or `which`) from `fromMs`; answers whether it did (and no later
+   *  show came). */
+  const show = async (fromMs: number, thenPlay: boolean, which = camera): Promise<boolean> => {
+    const begun = begin((name) => `Loading ${name} from ${when(fromMs)}…`, which);
     if (!begun) return false;
     const { choice, element, mine } = begun;
     // The main stream where it is recorded, else the sub-stream.
@@ -353,6 +378,19 @@ function VideoCell(props: {
     }
     // Only a new request acts; what it acts on is read as it is then.
   }, [props.command.seq]);
+
+  // A camera asked for elsewhere: chosen here and shown at its instant, paused there.
+  const asked = useRef(0);
+  useEffect(() => {
+    const ask = props.ask;
+    if (!ask || ask.seq === asked.current) return;
+    asked.current = ask.seq;
+    const which = `${ask.site}/${ask.camera}`;
+    setCamera(which);
+    setAt(localInput(ask.atMs));
+    setFollowing(false);
+    void showRef.current(ask.atMs, false, which);
+  }, [props.ask?.seq]);
 
   // Out of the grid (a single view), the view is its own again.
   useEffect(() => {

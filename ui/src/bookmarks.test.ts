@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyBookmarkChange, applyIncidentBookmarkChange, filterBookmarks, linkableIncidents, newBookmark } from "./bookmarks";
+import { applyBookmarkChange, applyIncidentBookmarkChange, filterBookmarks, linkableIncidents, newBookmark, readWithChanges } from "./bookmarks";
 import type { Bookmark, Change, Incident } from "./generated/hub";
 
 const mark = (id: string, at: string, camera = "cam01", note = ""): Bookmark => ({
@@ -80,5 +80,15 @@ describe("bookmarks", () => {
     expect(removed).toEqual([]);
     list = applyIncidentBookmarkChange(list, change({ ...a, incident: null }, 5), "hq", "inc-1");
     expect(list).toEqual([]);
+  });
+
+  it("keeps a link heard while an incident's list was being read, though the read came back without it", () => {
+    const linked = { ...mark("a", "2026-11-28T04:00:00.000Z"), incident: "inc-1" };
+    const heard = [{ seq: 5, at: 0, site: "hq", kind: "bookmark", data: linked } as Change];
+    const apply = (list: Bookmark[], change: Change) => applyIncidentBookmarkChange(list, change, "hq", "inc-1");
+    // Read before the link was made: empty; the link's change came before the answer.
+    expect(readWithChanges([], heard, apply).map((b) => b.id)).toEqual(["a"]);
+    // Read after it: the same, once.
+    expect(readWithChanges([linked], heard, apply).map((b) => b.id)).toEqual(["a"]);
   });
 });

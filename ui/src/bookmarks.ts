@@ -40,3 +40,10 @@ export function applyIncidentBookmarkChange(list: Bookmark[], change: Change, si
   const next = applyBookmarkChange(list, change, site);
   return next.filter((b) => b.incident === incident);
 }
+
+/** A list as read, with the changes heard while the read was under way applied on top: the
+ *  answer may have been read before they were made (a bookmark linked just before an incident
+ *  opened), and applying one it already holds changes nothing. */
+export function readWithChanges(read: Bookmark[], heard: Change[], apply: (list: Bookmark[], change: Change) => Bookmark[]): Bookmark[] {
+  return heard.reduce(apply, read);
+}

@@ -85,6 +85,7 @@ const WALL_COMMANDS = new Set([
   "wall_playback_seek",
   "wall_playback_control",
   "alarm_replay",
+  "camera_replay",
   "instant_replay_set",
   "wall_alarm_tiles",
   "layout_open",

@@ -292,32 +292,69 @@ impl Core {
             })?
             .timestamp_millis();
         let from_us = (raised_ms - BEFORE_ALARM_MS).max(0) * 1000;
-        let mut recorded = Vec::with_capacity(alarm.cameras.len());
-        for camera in &alarm.cameras {
-            recorded.push(self.recorded_streams(camera).await);
-        }
-        self.change_walls(|walls, source| {
-            let missing: Vec<String> = alarm
-                .cameras
-                .iter()
-                .filter(|c| walls.tiles_showing(c).is_empty())
-                .cloned()
-                .collect();
-            // None shown (a camera already showing is never taken off its tile for another).
-            if missing.len() == alarm.cameras.len() {
+        self.replay_cameras(
+            &alarm.cameras,
+            from_us,
+            |walls, missing, source| {
                 if alarm.state == AlarmState::New {
                     let pop = AlarmPop {
                         alarm: alarm.id.clone(),
                         cameras: missing,
                     };
-                    walls.pop_alarm(&pop, source)?;
+                    walls.pop_alarm(&pop, source).map(drop)
                 } else {
-                    walls.show_on_alarm_tiles(&missing, source)?;
+                    walls.show_on_alarm_tiles(&missing, source)
                 }
+            },
+            &format!("alarm `{}` names no camera to replay", alarm.id),
+        )
+        .await
+    }
+
+    /// Replays `camera` from `from_ms` (Unix ms: a bookmark's instant, an event's) on the
+    /// tiles that show it; when none does, on the first wall's alarm tiles. Returns the tiles
+    /// replaying: (wall, tile).
+    pub async fn replay_camera(&self, camera: &str, from_ms: i64) -> Result<Vec<(String, usize)>> {
+        if !self.state.lock().cameras.contains_key(camera) {
+            return Err(AppError::bad_input(format!(
+                "no camera `{camera}` is known"
+            )));
+        }
+        self.replay_cameras(
+            &[camera.to_owned()],
+            from_ms.max(0) * 1000,
+            |walls, missing, source| walls.show_on_alarm_tiles(&missing, source),
+            &format!("camera `{camera}` could not be put on a wall to replay"),
+        )
+        .await
+    }
+
+    /// Replays `cameras` from `from_us` on every tile that shows them; when none of them shows,
+    /// `put_up` puts them on the walls first (a camera already showing is never taken off its
+    /// tile for another). `nothing` says why when no tile replays and none said why.
+    async fn replay_cameras(
+        &self,
+        cameras: &[String],
+        from_us: i64,
+        put_up: impl FnOnce(&mut Walls, Vec<String>, &Source<'_>) -> Result<()>,
+        nothing: &str,
+    ) -> Result<Vec<(String, usize)>> {
+        let mut recorded = Vec::with_capacity(cameras.len());
+        for camera in cameras {
+            recorded.push(self.recorded_streams(camera).await);
+        }
+        self.change_walls(|walls, source| {
+            let missing: Vec<String> = cameras
+                .iter()
+                .filter(|c| walls.tiles_showing(c).is_empty())
+                .cloned()
+                .collect();
+            if missing.len() == cameras.len() {
+                put_up(walls, missing, source)?;
             }
             let mut tiles = Vec::new();
             let mut problems = Vec::new();
-            for (camera, recorded) in alarm.cameras.iter().zip(&recorded) {
+            for (camera, recorded) in cameras.iter().zip(&recorded) {
                 for (wall, tile) in walls.tiles_showing(camera) {
                     match walls.replay(&wall, tile, from_us, recorded, source) {
                         Ok(()) => tiles.push((wall, tile)),
@@ -327,10 +364,7 @@ impl Core {
             }
             match problems.into_iter().next() {
                 Some(problem) if tiles.is_empty() => Err(problem),
-                _ if tiles.is_empty() => Err(AppError::bad_input(format!(
-                    "alarm `{}` names no camera to replay",
-                    alarm.id
-                ))),
+                _ if tiles.is_empty() => Err(AppError::bad_input(nothing)),
                 _ => Ok(tiles),
             }
         })
