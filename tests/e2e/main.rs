@@ -929,8 +929,9 @@ fn a_managers_browser_plays_a_camera_live_and_its_recording_at_a_chosen_instant(
     let _one = one_at_a_time();
     let site = start_site(&scratch("video-hub"), true);
     let started = now_ms();
-    // Live first: the picture is the camera's newest, within a second of the screenshot, and
-    // a second later it has moved on by about a second.
+    // Live first: the picture is the camera's newest, within a second and a half of the
+    // screenshot (a view further behind jumps to its newest frame; a few hundred milliseconds
+    // is usual), and a second later it has moved on by about a second.
     let live_shots = scratch("live-shots");
     let output = manager_video(
         &site,
@@ -971,8 +972,8 @@ fn a_managers_browser_plays_a_camera_live_and_its_recording_at_a_chosen_instant(
             after - before
         );
         assert!(
-            (-(after - before) - frame_ms..1000).contains(&behind_ms),
-            "live within a second: the picture is {behind_ms} ms old"
+            (-(after - before) - frame_ms..1500).contains(&behind_ms),
+            "live: the picture is {behind_ms} ms old"
         );
     }
     let then = shots[1].1 as u64;

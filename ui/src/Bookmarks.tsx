@@ -28,11 +28,10 @@ function useLiveBookmarks(
     });
     transport
       .call<Bookmark[]>("hub_get", { path })
-      .then((read) => {
-        if (live) setList(readWithChanges(read, heard ?? [], apply));
-        heard = null;
-      })
-      .catch((e: AppError) => live && setError(e));
+      .then((read) => live && setList(readWithChanges(read, heard ?? [], apply)))
+      .catch((e: AppError) => live && setError(e))
+      // Read or not, what is heard from now on applies at once.
+      .finally(() => (heard = null));
     return () => {
       live = false;
       void stop.then((f) => f());

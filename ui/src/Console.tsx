@@ -1,5 +1,5 @@
 import { ErrorNote } from "./ErrorNote";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { AlarmBanner, Alarms, alarmAction } from "./Alarms";
 import { bannerAlarm, mergeAlarms, pendingAlarmActions, upsertAlarm } from "./alarms";
 import { CameraTree } from "./CameraTree";
@@ -57,8 +57,13 @@ export function Console({ transport }: { transport: Transport }) {
   const [outbox, setOutbox] = useState<OutboxView | null>(null);
   const alarmPending = useMemo(() => pendingAlarmActions(outbox), [outbox]);
   const [alarms, setAlarms] = useState<Alarm[]>([]);
-  // A camera the Video tab is asked to show (a bookmark played in a browser).
+  // A camera the Video tab is asked to show (a bookmark played in a browser); forgotten at
+  // sign-out, so the next user's Video tab does not open on it.
   const [videoAsk, setVideoAsk] = useState<VideoAsk | null>(null);
+  const asks = useRef(0);
+  useEffect(() => {
+    if (!operator) setVideoAsk(null);
+  }, [operator]);
 
   const [expandedAlarm, setExpandedAlarm] = useState<string | null>(null);
   const [openIncident, setOpenIncident] = useState<string | null>(null);
@@ -199,7 +204,7 @@ export function Console({ transport }: { transport: Transport }) {
       setTab("wall");
       void act("camera_replay", { camera: b.camera, fromMs });
     } else {
-      setVideoAsk((now) => ({ seq: (now?.seq ?? 0) + 1, site: b.site, camera: b.camera, atMs: fromMs }));
+      setVideoAsk({ seq: ++asks.current, site: b.site, camera: b.camera, atMs: fromMs });
       setTab("video");
     }
   };

@@ -106,6 +106,17 @@ const once = (target: EventTarget, name: string) => new Promise<void>((resolve) 
 const AHEAD_S = 30;
 const BEHIND_S = 30;
 
+/** Refusals that may pass: the recorder busy or unreachable for now (or its camera not
+ *  sending yet: the hub's `upstream`), the user's four streams not yet let go of (a grid
+ *  switching). */
+const PASSING = new Set(["upstream", "rate_limited"]);
+/** How long opening a view keeps asking while a refusal may pass, and how often. */
+const OPEN_RETRY_MS = 15_000;
+const RETRY_MS = 1_000;
+
+const asPlayerError = (e: unknown) => (e instanceof PlayerError ? e : new PlayerError("unexpected", String(e)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** A video element fed through Media Source Extensions, until closed. */
 class Attached {
   readonly stop = new AbortController();
@@ -125,6 +136,7 @@ class Attached {
     }
     const source = new MediaSource();
     this.source = source;
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
     this.objectUrl = URL.createObjectURL(source);
     this.video.src = this.objectUrl;
     await Promise.race([once(source, "sourceopen"), once(this.stop.signal, "abort")]);
@@ -140,6 +152,20 @@ class Attached {
     const response = await fetch(path, { credentials: "same-origin", signal: this.stop.signal });
     if (!response.ok) throw await refusal(response);
     return response;
+  }
+
+  /** The same, asking again for [`OPEN_RETRY_MS`] while the refusal may pass. */
+  async fetchPassing(path: string): Promise<Response> {
+    const opening = Date.now();
+    for (;;) {
+      try {
+        return await this.fetch(path);
+      } catch (e) {
+        const error = asPlayerError(e);
+        if (this.stop.signal.aborted || !PASSING.has(error.code) || Date.now() - opening >= OPEN_RETRY_MS) throw error;
+        await sleep(RETRY_MS);
+      }
+    }
   }
 
   close(): void {
@@ -179,7 +205,7 @@ export class RecordingPlayer {
   /** Loads the recording from `fromMs` and shows the frame captured then, paused; resolves
    *  once it shows. Later answers keep coming in the background. */
   async open(fromMs: number): Promise<void> {
-    const first = await this.fetch(fromMs);
+    const first = await this.media.fetchPassing(this.path(fromMs));
     const buffer = await this.media.attach(first);
     const shown = this.pump(first, buffer, fromMs);
     await shown;
@@ -296,14 +322,9 @@ const LIVE_CATCH_UP_S = 0.5;
 const LIVE_CATCH_UP_RATE = 1.1;
 /** What a live view keeps of what it showed. */
 const LIVE_KEPT_S = 10;
-/** How long a live view waits before asking again when its stream ended or was refused. */
+/** How long a live view that stopped waits before asking again, at first and at most. */
 const LIVE_RETRY_MS = 2_000;
-/** How long opening a live view keeps asking while the hub or recorder is busy or the camera
- *  has not sent yet. */
-const LIVE_OPEN_MS = 15_000;
-/** Refusals that may pass: the recorder busy or unreachable for now, the user's four streams
- *  not yet let go of (a grid switching), the camera not sending yet. */
-const PASSING = new Set(["upstream", "rate_limited"]);
+const LIVE_RETRY_MAX_MS = 30_000;
 
 /** Where a live view should stand: `null` where it is, else the time to jump to (the newest
  *  frame it has, a little behind), when it has fallen too far behind it. */
@@ -316,8 +337,6 @@ export function liveRate(currentS: number, bufferedEndS: number): number {
   return bufferedEndS - currentS > LIVE_CATCH_UP_S ? LIVE_CATCH_UP_RATE : 1;
 }
 
-const asPlayerError = (e: unknown) => (e instanceof PlayerError ? e : new PlayerError("unexpected", String(e)));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One video element playing one camera live: the recorder's stream from its last key frame,
  *  played as it comes near its newest frame; asked for again when it ends (the camera away, the
@@ -325,6 +344,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class LivePlayer {
   private readonly media: Attached;
   private held = false;
+  /** How many times it was held: an answer that ends across a hold is not a failure. */
+  private holds = 0;
   private wake: (() => void) | null = null;
   private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
 
@@ -353,20 +374,30 @@ export class LivePlayer {
       const run = async () => {
         let buffer: SourceBuffer | null = null;
         let codec: string | null = null;
+        // Longer each time the stream stops again without anything coming.
+        let retryMs = LIVE_RETRY_MS;
+        const again = async () => {
+          await sleep(retryMs);
+          retryMs = Math.min(retryMs * 2, LIVE_RETRY_MAX_MS);
+        };
         while (!stop.aborted) {
           if (this.held) {
             await new Promise<void>((r) => (this.wake = r));
             continue;
           }
+          // A hold (and a resume) while this answer runs is the viewer's, not a failure.
+          const holds = this.holds;
           let answer: Response;
           try {
-            answer = await this.media.fetch(this.path);
+            answer = shown ? await this.media.fetch(this.path) : await this.media.fetchPassing(this.path);
           } catch (e) {
             const error = asPlayerError(e);
-            if (stop.aborted) return;
-            if (!shown && !(PASSING.has(error.code) && Date.now() - opening < LIVE_OPEN_MS)) throw error;
-            if (shown) this.onError(error);
-            await sleep(LIVE_RETRY_MS);
+            if (stop.aborted) break;
+            // Refused for good (no right, no such stream), or before anything showed: said,
+            // and not asked again.
+            if (!shown || !PASSING.has(error.code)) throw error;
+            this.onError(error);
+            await again();
             continue;
           }
           // A new codec (the camera reconfigured) needs a new buffer; so does one that failed.
@@ -383,17 +414,25 @@ export class LivePlayer {
               resolve();
             });
           } catch (e) {
+            if (stop.aborted) break;
+            if (this.holds !== holds) continue;
             if (!shown) throw e;
             // The element refused what came (its buffer full, a frame it cannot decode).
             buffer = null;
             this.onError(asPlayerError(e));
           }
-          if (stop.aborted) return;
-          if (this.held) continue;
-          if (!shown && !got && Date.now() - opening >= LIVE_OPEN_MS) throw new PlayerError("no_video", "The camera sends no video now.");
-          if (shown) this.onError(new PlayerError("ended", "The live video stopped; asking for it again…"));
-          await sleep(LIVE_RETRY_MS);
+          if (stop.aborted) break;
+          if (this.held || this.holds !== holds) continue;
+          if (got) retryMs = LIVE_RETRY_MS;
+          if (!shown) {
+            if (Date.now() - opening >= OPEN_RETRY_MS) throw new PlayerError("no_video", "The camera sends no video now.");
+            await sleep(RETRY_MS);
+            continue;
+          }
+          this.onError(new PlayerError("ended", "The live video stopped; asking for it again…"));
+          await again();
         }
+        if (!shown) throw new PlayerError("closed", "closed");
       };
       run().catch((e: unknown) => {
         if (!shown) reject(asPlayerError(e));
@@ -405,6 +444,7 @@ export class LivePlayer {
   /** Paused by the viewer: the picture stays and nothing more is read. */
   hold(): void {
     this.held = true;
+    this.holds += 1;
     this.video.pause();
     void this.reader?.cancel().catch(() => undefined);
   }

@@ -66,6 +66,9 @@ const LIVE_LONGEST: Duration = Duration::from_secs(3600);
 /// 503 rather than with an answer that would stay empty.
 const FEED_SILENT: Duration = Duration::from_secs(5);
 
+/// A piece of an answer's MP4, and when the muxer made it.
+type Chunk = (std::time::Instant, Vec<u8>);
+
 struct Playback {
     checker: Arc<Checker>,
     streams: BTreeMap<(String, StreamKind), Recorded>,
@@ -476,7 +479,7 @@ async fn media(
         Ok(permit) => permit,
         Err(refused) => return refused.into_response(),
     };
-    let (chunks, body) = tokio::sync::mpsc::channel::<Vec<u8>>(QUEUED_CHUNKS);
+    let (chunks, body) = tokio::sync::mpsc::channel::<Chunk>(QUEUED_CHUNKS);
     let (started_tx, started) = tokio::sync::oneshot::channel::<Result<(i64, Codec), MediaError>>();
     tokio::task::spawn_blocking(move || {
         mux(&recorded, from, to, started_tx, chunks);
@@ -508,7 +511,7 @@ async fn media(
     let stream = futures_util::stream::unfold(body, |mut body| async move {
         body.recv()
             .await
-            .map(|chunk| (Ok::<_, std::io::Error>(chunk), body))
+            .map(|(_, chunk)| (Ok::<_, std::io::Error>(chunk), body))
     });
     let mut response = axum::body::Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
@@ -569,8 +572,7 @@ async fn live(
         Ok(permit) => permit,
         Err(refused) => return refused.into_response(),
     };
-    let (chunks, body) = tokio::sync::mpsc::channel::<Vec<u8>>(LIVE_QUEUED_CHUNKS);
-    let watched = chunks.clone();
+    let (chunks, body) = tokio::sync::mpsc::channel::<Chunk>(LIVE_QUEUED_CHUNKS);
     // Building the pipeline and handing it the cached frames wait on GStreamer and on the
     // feed (which the camera's thread takes too): not on the runtime's threads.
     let started = tokio::task::spawn_blocking(move || {
@@ -588,11 +590,17 @@ async fn live(
             return refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal", e).into_response();
         }
     };
-    tokio::spawn(watch_live(muxer, watched, permit));
+    // Dropped with the body: the client went, or its answer ended.
+    let (gone, went) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(watch_live(muxer, went, permit));
     // The body holds only the chunks: a client that stops reading holds no pipeline.
-    let stream = futures_util::stream::unfold(body, |mut body| async move {
+    let stream = futures_util::stream::unfold((body, gone), |(mut body, gone)| async move {
         match tokio::time::timeout(LIVE_SILENCE, body.recv()).await {
-            Ok(Some(chunk)) => Some((Ok::<_, std::io::Error>(chunk), body)),
+            Ok(Some((made, _))) if made.elapsed() > LIVE_STALL => {
+                tracing::info!("HTTP live: a client fell 3 s behind; let go");
+                None
+            }
+            Ok(Some((_, chunk))) => Some((Ok::<_, std::io::Error>(chunk), (body, gone))),
             Ok(None) => None,
             Err(_) => {
                 tracing::info!("HTTP live: nothing to send for 10 s; the answer ends");
@@ -611,37 +619,25 @@ async fn live(
     response
 }
 
-/// Runs a live answer's muxing until its client goes (the body dropped), falls
-/// [`LIVE_STALL`] behind (the chunks waiting fill the channel), or has watched for
-/// [`LIVE_LONGEST`]; then stops the muxer (the feed lets its viewer go, and the body ends once
-/// the client has read what is queued) and gives back the answer's place.
+/// Runs a live answer's muxing until its body is dropped (the client went, fell behind, or
+/// the answer ended), the muxer stops (its client stalled, or it failed), or the answer has
+/// run [`LIVE_LONGEST`]; then stops the muxer (the feed lets its viewer go, and the body ends
+/// once what is queued is read) and gives back the answer's place.
 async fn watch_live(
     muxer: Muxer,
-    chunks: tokio::sync::mpsc::Sender<Vec<u8>>,
+    mut went: tokio::sync::oneshot::Receiver<()>,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) {
     let began = std::time::Instant::now();
-    let mut full_since: Option<std::time::Instant> = None;
     loop {
         tokio::select! {
-            _ = chunks.closed() => break,
+            _ = &mut went => break,
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
-        if chunks.capacity() > 0 {
-            full_since = None;
-        } else if full_since
-            .get_or_insert_with(std::time::Instant::now)
-            .elapsed()
-            >= LIVE_STALL
-        {
-            tracing::info!("HTTP live: a client fell behind; let go");
-            break;
-        }
-        if began.elapsed() >= LIVE_LONGEST {
+        if muxer.stopped() || began.elapsed() >= LIVE_LONGEST {
             break;
         }
     }
-    drop(chunks);
     // Stopping a pipeline waits for its streaming thread: not on the runtime's.
     let _ = tokio::task::spawn_blocking(move || drop(muxer)).await;
     drop(permit);
@@ -842,7 +838,7 @@ fn mux(
     from: i64,
     to: i64,
     started: tokio::sync::oneshot::Sender<Result<(i64, Codec), MediaError>>,
-    chunks: tokio::sync::mpsc::Sender<Vec<u8>>,
+    chunks: tokio::sync::mpsc::Sender<Chunk>,
 ) {
     let first = match first_segment(recorded, from, to) {
         Ok(first) => first,
@@ -951,15 +947,11 @@ fn next_window(recorded: &Recorded, reader: &Reader) -> Option<(i64, Reader)> {
 
 /// Hands `bytes` to the client's answer, waiting while it is full for at most `stall`;
 /// whether the client took it (false: gone, or stalled too long).
-fn send_chunk(
-    chunks: &tokio::sync::mpsc::Sender<Vec<u8>>,
-    bytes: Vec<u8>,
-    stall: Duration,
-) -> bool {
+fn send_chunk(chunks: &tokio::sync::mpsc::Sender<Chunk>, chunk: Chunk, stall: Duration) -> bool {
     let deadline = std::time::Instant::now() + stall;
-    let mut bytes = bytes;
+    let mut chunk = chunk;
     loop {
-        match chunks.try_send(bytes) {
+        match chunks.try_send(chunk) {
             Ok(()) => return true,
             Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return false,
             Err(tokio::sync::mpsc::error::TrySendError::Full(back)) => {
@@ -970,7 +962,7 @@ fn send_chunk(
                     );
                     return false;
                 }
-                bytes = back;
+                chunk = back;
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
@@ -991,12 +983,14 @@ enum Pace {
 struct Muxer {
     pipeline: gst::Pipeline,
     src: gst_app::AppSrc,
+    /// Its client took nothing for too long: it sends no more.
+    gave_up: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Muxer {
     fn start(
         codec: Codec,
-        chunks: tokio::sync::mpsc::Sender<Vec<u8>>,
+        chunks: tokio::sync::mpsc::Sender<Chunk>,
         pace: Pace,
     ) -> Result<Self, String> {
         let make = |name: &str| {
@@ -1030,6 +1024,8 @@ impl Muxer {
         let mux = make("mp4mux")?;
         mux.set_property("fragment-duration", fragment_ms);
         mux.set_property("streamable", true);
+        let gave_up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let giving_up = gave_up.clone();
         let sink = gst_app::AppSink::builder()
             .sync(false)
             .callbacks(
@@ -1041,9 +1037,10 @@ impl Muxer {
                             .and_then(|b| b.map_readable().ok().map(|m| m.to_vec()))
                             .unwrap_or_default();
                         // Waits for a slow client, a while; a client gone ends the muxing.
-                        if send_chunk(&chunks, bytes, stall) {
+                        if send_chunk(&chunks, (std::time::Instant::now(), bytes), stall) {
                             Ok(gst::FlowSuccess::Ok)
                         } else {
+                            giving_up.store(true, std::sync::atomic::Ordering::SeqCst);
                             Err(gst::FlowError::Eos)
                         }
                     })
@@ -1060,7 +1057,29 @@ impl Muxer {
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|e| format!("cannot start muxing: {e}"))?;
-        Ok(Self { pipeline, src })
+        Ok(Self {
+            pipeline,
+            src,
+            gave_up,
+        })
+    }
+
+    /// Whether it sends no more: its client stalled, or the muxing ended or failed (logged).
+    fn stopped(&self) -> bool {
+        if self.gave_up.load(std::sync::atomic::Ordering::SeqCst) {
+            return true;
+        }
+        let Some(message) = self
+            .pipeline
+            .bus()
+            .and_then(|bus| bus.pop_filtered(&[gst::MessageType::Eos, gst::MessageType::Error]))
+        else {
+            return false;
+        };
+        if let gst::MessageView::Error(e) = message.view() {
+            tracing::warn!("HTTP playback: muxing: {}", e.error());
+        }
+        true
     }
 
     /// Pushes `sample` at `at_ns` from the answer's start (the decoding time kept as far

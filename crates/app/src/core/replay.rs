@@ -322,9 +322,12 @@ impl Core {
         }
         self.replay_cameras(
             &[camera.to_owned()],
-            from_ms.max(0) * 1000,
+            from_ms.max(0).saturating_mul(1000),
             |walls, missing, source| walls.show_on_alarm_tiles(&missing, source),
-            &format!("camera `{camera}` could not be put on a wall to replay"),
+            &format!(
+                "camera `{camera}` is on no tile, and every alarm tile shows an alarm nobody \
+                 has acknowledged: put the camera on a tile, then play it"
+            ),
         )
         .await
     }

@@ -693,7 +693,9 @@ impl Walls {
     }
 
     /// Puts `cameras` on the first wall's alarm tiles like any camera (no hold, no flash):
-    /// for a handled alarm whose cameras are looked at again.
+    /// for a handled alarm whose cameras are looked at again, a bookmark played. Free alarm
+    /// tiles first, then those of acknowledged alarms; never one whose alarm still flashes (an
+    /// alarm nobody has acknowledged stays in sight), so some cameras may find no tile.
     pub fn show_on_alarm_tiles(
         &mut self,
         cameras: &[String],
@@ -702,7 +704,14 @@ impl Walls {
         let Some(id) = self.walls.keys().next().cloned() else {
             return Ok(());
         };
-        let tiles = self.wall(&id)?.state.alarm_tiles.clone();
+        let state = &self.wall(&id)?.state;
+        let mut tiles: Vec<usize> = state
+            .alarm_tiles
+            .iter()
+            .copied()
+            .filter(|t| !state.alarm_holds.get(t).is_some_and(|hold| hold.flashing))
+            .collect();
+        tiles.sort_by_key(|t| state.alarm_holds.contains_key(t));
         for (tile, camera) in tiles.into_iter().zip(cameras) {
             self.assign(&id, tile, Some(camera), source)?;
         }

@@ -152,6 +152,39 @@ fn a_second_alarm_takes_free_tiles_before_flashing_ones() {
 }
 
 #[test]
+fn a_camera_looked_at_again_never_takes_the_tile_of_an_alarm_still_flashing() {
+    let source = Known(vec!["x", "y", "z", "w"]);
+    let mut walls = walls();
+    walls.set_alarm_tiles("wall-1", &[0, 1]).expect("tiles");
+    let pop = |alarm: &str, camera: &str| AlarmPop {
+        alarm: alarm.into(),
+        cameras: vec![camera.into()],
+    };
+    walls.pop_alarm(&pop("al1", "x"), &source).expect("al1");
+    // One alarm flashing on tile 0: a camera looked at again takes the free tile 1.
+    walls
+        .show_on_alarm_tiles(&["z".into()], &source)
+        .expect("z");
+    let state = walls.view("wall-1").expect("wall").state;
+    assert_eq!(state.cameras[0].as_deref(), Some("x"));
+    assert_eq!(state.cameras[1].as_deref(), Some("z"));
+    assert_eq!(walls.view("wall-1").expect("wall").flashing, [0]);
+    // Both flashing: it finds no tile, and neither alarm loses its own.
+    walls.pop_alarm(&pop("al2", "y"), &source).expect("al2");
+    walls
+        .show_on_alarm_tiles(&["w".into()], &source)
+        .expect("w");
+    assert!(walls.tiles_showing("w").is_empty());
+    assert_eq!(walls.view("wall-1").expect("wall").flashing, [0, 1]);
+    // Acknowledged, a tile may be taken again.
+    assert!(walls.alarm_acknowledged("al1"));
+    walls
+        .show_on_alarm_tiles(&["w".into()], &source)
+        .expect("w");
+    assert_eq!(walls.tiles_showing("w"), [("wall-1".to_owned(), 0)]);
+}
+
+#[test]
 fn a_fill_picks_the_smallest_grid_that_holds_the_cameras() {
     let names = ["a", "b", "c", "d", "e"];
     let source = Known(names.to_vec());
