@@ -53,46 +53,101 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Failed log-ins allowed per user name within [`WINDOW_MS`].
+/// Failed log-ins allowed for one user name from one client (an address, or an IPv6 /64)
+/// within [`WINDOW_MS`]; then that client is refused for that name until the window passes,
+/// the right password too. A guard at another desk is not: nobody can lock a user out from
+/// elsewhere.
 pub const MAX_FAILURES: usize = 5;
-/// Failed log-ins allowed per client address: higher, since a control room shares one.
+/// Failed log-ins allowed per client, whatever the names, within the window: higher, since a
+/// control room shares one address.
 pub const MAX_CLIENT_FAILURES: usize = 30;
 pub const WINDOW_MS: i64 = 60_000;
-const MAX_KEYS: usize = 10_000;
+/// Failures of one user name from anywhere within [`USER_WINDOW_MS`] before each further
+/// attempt for it waits: [`BACKOFF_FIRST_MS`], doubling with each failure beyond, at most
+/// [`BACKOFF_LONGEST_MS`]. Guessing from many addresses slows down; the right password still
+/// passes, after the wait.
+pub const USER_BACKOFF_AFTER: usize = 10;
+pub const USER_WINDOW_MS: i64 = 15 * 60_000;
+pub const BACKOFF_FIRST_MS: i64 = 250;
+pub const BACKOFF_LONGEST_MS: i64 = 8_000;
+/// Keys counted at once; when full, the one whose last failure is oldest is forgotten (never
+/// "stop counting", which would switch the limit off for whoever fills the table).
+pub const MAX_KEYS: usize = 10_000;
 
-/// Counts failed log-ins per key in a sliding window; times are passed in.
+/// The client a log-in is counted against: its address, or for IPv6 its /64 (one host holds
+/// a whole /64 and could otherwise take a new address for every guess).
+pub fn client_bucket(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// Counts failed log-ins per key in sliding windows; times are passed in.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, Vec<i64>>>,
 }
 
 impl LoginLimiter {
-    /// Refuses when `key` failed `max` times recently.
-    pub fn check(&self, key: &str, max: usize, now: i64) -> Result<()> {
+    /// Refuses when `key` failed `max` times within the last `window_ms`.
+    pub fn check(&self, key: &str, max: usize, window_ms: i64, now: i64) -> Result<()> {
         let mut failures = self.failures.lock();
         let Some(times) = failures.get_mut(key) else {
             return Ok(());
         };
-        times.retain(|t| now - t < WINDOW_MS);
+        times.retain(|t| now - t < window_ms);
         if times.len() >= max {
             let oldest = times.iter().min().copied().unwrap_or(now);
-            let retry_after_s = ((oldest + WINDOW_MS - now).max(1000) / 1000) as u64;
+            let retry_after_s = ((oldest + window_ms - now).max(1000) / 1000) as u64;
             return Err(HubError::RateLimited { retry_after_s });
         }
         Ok(())
     }
 
+    /// How long an attempt for user `key` waits before it is checked (see
+    /// [`USER_BACKOFF_AFTER`]).
+    pub fn backoff_ms(&self, key: &str, now: i64) -> i64 {
+        let failures = self.failures.lock().get(key).map_or(0, |times| {
+            times.iter().filter(|t| now - **t < USER_WINDOW_MS).count()
+        });
+        if failures < USER_BACKOFF_AFTER {
+            return 0;
+        }
+        let doublings = (failures - USER_BACKOFF_AFTER).min(16) as u32;
+        (BACKOFF_FIRST_MS << doublings).min(BACKOFF_LONGEST_MS)
+    }
+
     pub fn failed(&self, key: &str, now: i64) {
         let mut failures = self.failures.lock();
-        if failures.len() >= MAX_KEYS {
-            failures.retain(|_, times| times.iter().any(|t| now - t < WINDOW_MS));
+        if failures.len() >= MAX_KEYS && !failures.contains_key(key) {
+            failures.retain(|_, times| times.iter().any(|t| now - t < USER_WINDOW_MS));
+            if failures.len() >= MAX_KEYS {
+                let stalest = failures
+                    .iter()
+                    .min_by_key(|(_, times)| times.iter().max().copied().unwrap_or(i64::MIN))
+                    .map(|(key, _)| key.clone());
+                if let Some(stalest) = stalest {
+                    failures.remove(&stalest);
+                }
+            }
         }
-        if failures.len() < MAX_KEYS || failures.contains_key(key) {
-            failures.entry(key.to_owned()).or_default().push(now);
+        let times = failures.entry(key.to_owned()).or_default();
+        times.push(now);
+        // A key's count never needs more than the longest window's worth (and its limit).
+        if times.len() > 4 * USER_BACKOFF_AFTER {
+            times.remove(0);
         }
     }
 
-    /// Takes back one attempt counted for `key` (a log-in that succeeded, counted beforehand).
+    /// Takes back one attempt counted for `key` (a log-in that succeeded, or was not checked,
+    /// counted beforehand).
     pub fn forgive_one(&self, key: &str) {
         let mut failures = self.failures.lock();
         if let Some(times) = failures.get_mut(key) {
@@ -105,6 +160,11 @@ impl LoginLimiter {
 
     pub fn succeeded(&self, key: &str) {
         self.failures.lock().remove(key);
+    }
+
+    /// Keys counted now.
+    pub fn keys(&self) -> usize {
+        self.failures.lock().len()
     }
 }
 
@@ -136,19 +196,73 @@ mod tests {
         let limiter = LoginLimiter::default();
         for i in 0..MAX_FAILURES {
             limiter
-                .check("alice", MAX_FAILURES, i as i64)
+                .check("alice", MAX_FAILURES, WINDOW_MS, i as i64)
                 .expect("allowed");
             limiter.failed("alice", i as i64);
         }
         assert!(matches!(
-            limiter.check("alice", MAX_FAILURES, 10),
+            limiter.check("alice", MAX_FAILURES, WINDOW_MS, 10),
             Err(HubError::RateLimited { .. })
         ));
         limiter
-            .check("bob", MAX_FAILURES, 10)
+            .check("bob", MAX_FAILURES, WINDOW_MS, 10)
             .expect("others unaffected");
         limiter
-            .check("alice", MAX_FAILURES, WINDOW_MS + 10)
+            .check("alice", MAX_FAILURES, WINDOW_MS, WINDOW_MS + 10)
             .expect("window passed");
+    }
+
+    #[test]
+    fn a_user_failing_from_everywhere_backs_off_doubling_to_a_bound() {
+        let limiter = LoginLimiter::default();
+        for i in 0..USER_BACKOFF_AFTER {
+            assert_eq!(limiter.backoff_ms("user:guard", i as i64), 0);
+            limiter.failed("user:guard", i as i64);
+        }
+        assert_eq!(limiter.backoff_ms("user:guard", 100), BACKOFF_FIRST_MS);
+        limiter.failed("user:guard", 101);
+        assert_eq!(limiter.backoff_ms("user:guard", 102), 2 * BACKOFF_FIRST_MS);
+        for i in 0..30 {
+            limiter.failed("user:guard", 200 + i);
+        }
+        assert_eq!(limiter.backoff_ms("user:guard", 300), BACKOFF_LONGEST_MS);
+        assert_eq!(
+            limiter.backoff_ms("user:guard", 300 + USER_WINDOW_MS),
+            0,
+            "forgotten with time"
+        );
+    }
+
+    #[test]
+    fn a_full_table_forgets_its_stalest_key_and_keeps_counting() {
+        let limiter = LoginLimiter::default();
+        for i in 0..MAX_KEYS {
+            limiter.failed(
+                &format!("client:10.0.{}.{}", i / 256, i % 256),
+                1000 + i as i64,
+            );
+        }
+        assert_eq!(limiter.keys(), MAX_KEYS);
+        for i in 0..MAX_FAILURES {
+            limiter.failed("pair:guard@192.0.2.1", 20_000 + i as i64);
+        }
+        assert_eq!(limiter.keys(), MAX_KEYS, "the stalest went");
+        assert!(
+            limiter
+                .check("pair:guard@192.0.2.1", MAX_FAILURES, WINDOW_MS, 20_010)
+                .is_err(),
+            "the new key is still counted"
+        );
+    }
+
+    #[test]
+    fn an_ipv6_host_counts_as_its_64() {
+        let one: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let other: std::net::IpAddr = "2001:db8:1:2:bbbb::9".parse().expect("ip");
+        let elsewhere: std::net::IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(client_bucket(one), client_bucket(other));
+        assert_ne!(client_bucket(one), client_bucket(elsewhere));
+        let mapped: std::net::IpAddr = "::ffff:192.0.2.7".parse().expect("ip");
+        assert_eq!(client_bucket(mapped), "192.0.2.7");
     }
 }

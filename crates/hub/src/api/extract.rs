@@ -184,7 +184,7 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// The peer's address, for the log-in rate limit.
+/// The peer, as the log-in rate limit counts it: its address, or its IPv6 /64.
 #[derive(Debug)]
 pub struct Peer(pub String);
 
@@ -195,7 +195,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
             parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
+                .map(|c| crate::auth::client_bucket(c.0.ip()))
                 .unwrap_or_else(|| "unknown".into()),
         ))
     }

@@ -176,17 +176,31 @@ impl Hub {
         Ok(done)
     }
 
-    /// Checks a password and opens a session. `client` (the peer address) joins the user name
-    /// in the rate limit, so one attacker cannot lock a guard out from elsewhere for long.
+    /// Checks a password and opens a session. `client` (the peer's address, or its IPv6 /64:
+    /// [`auth::client_bucket`]) joins the user name in the rate limit, so nobody can lock a
+    /// guard out from elsewhere; failures of the name from everywhere slow its attempts down
+    /// instead ([`auth::USER_BACKOFF_AFTER`]).
     pub async fn login(&self, username: &str, password: &str, client: &str) -> Result<Session> {
         check_text("username", username, 128)?;
         check_text("password", password, 1024)?;
         let now = self.now();
-        let user_key = format!("user:{}", username.to_lowercase());
+        let name = username.to_lowercase();
+        let user_key = format!("user:{name}");
+        let pair_key = format!("pair:{name}@{client}");
         let client_key = format!("client:{client}");
-        self.limiter.check(&user_key, auth::MAX_FAILURES, now)?;
         self.limiter
-            .check(&client_key, auth::MAX_CLIENT_FAILURES, now)?;
+            .check(&pair_key, auth::MAX_FAILURES, auth::WINDOW_MS, now)?;
+        self.limiter
+            .check(&client_key, auth::MAX_CLIENT_FAILURES, auth::WINDOW_MS, now)?;
+        let wait_ms = self.limiter.backoff_ms(&user_key, now);
+        if wait_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(wait_ms as u64)).await;
+        }
+        // At most a few hashes run at once: more is refused, and not counted as a failure.
+        let _permit = self
+            .hashing
+            .try_acquire()
+            .map_err(|_| HubError::RateLimited { retry_after_s: 1 })?;
         let row = sqlx::query(
             "SELECT id, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL",
         )
@@ -202,13 +216,10 @@ impl Hub {
             None => (None, DUMMY_HASH.to_owned()),
         };
         // Count the attempt before the slow check, so parallel guesses cannot slip past the
-        // limit; a success forgets it. At most a few hashes run at once: more is refused.
-        self.limiter.failed(&user_key, now);
-        self.limiter.failed(&client_key, now);
-        let _permit = self
-            .hashing
-            .try_acquire()
-            .map_err(|_| HubError::RateLimited { retry_after_s: 1 })?;
+        // limit; a success takes it back.
+        for key in [&pair_key, &client_key, &user_key] {
+            self.limiter.failed(key, now);
+        }
         let attempt = password.to_owned();
         let matches = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &attempt))
             .await
@@ -227,8 +238,11 @@ impl Hub {
             tx.commit().await?;
             return Err(HubError::Unauthenticated);
         };
-        self.limiter.succeeded(&user_key);
+        // The pair's failures are forgotten; the name's from elsewhere are not (they are
+        // someone else's guesses), only this attempt.
+        self.limiter.succeeded(&pair_key);
         self.limiter.forgive_one(&client_key);
+        self.limiter.forgive_one(&user_key);
         let ttl = self.settings().await?.session_minutes * 60_000;
         let (token, token_hash) = auth::new_token();
         let mut tx = self.db.write().await?;

@@ -12,6 +12,7 @@ mod feed;
 mod hostile;
 mod ingest;
 mod layouts;
+mod lockout;
 mod recorder_reports;
 mod recorders;
 mod recordings;
