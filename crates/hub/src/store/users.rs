@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// How long a log-in waits for one of the few password checks run at once before it is
+/// answered "busy".
+const HASH_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl Hub {
     /// Makes a user.
     pub async fn create_user(&self, actor: Actor<'_>, new: NewUser) -> Result<User> {
@@ -192,15 +196,28 @@ impl Hub {
             .check(&pair_key, auth::MAX_FAILURES, auth::WINDOW_MS, now)?;
         self.limiter
             .check(&client_key, auth::MAX_CLIENT_FAILURES, auth::WINDOW_MS, now)?;
+        // Counted at once (before any wait), so that guesses sent side by side cannot slip past
+        // the limits while they wait; a success, or an attempt never checked, takes it back.
         let wait_ms = self.limiter.backoff_ms(&user_key, now);
+        let keys = [&pair_key, &client_key, &user_key];
+        for key in keys {
+            self.limiter.failed(key, now);
+        }
+        let forgive = || {
+            for key in keys {
+                self.limiter.forgive_one(key);
+            }
+        };
         if wait_ms > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(wait_ms as u64)).await;
         }
-        // At most a few hashes run at once: more is refused, and not counted as a failure.
-        let _permit = self
-            .hashing
-            .try_acquire()
-            .map_err(|_| HubError::RateLimited { retry_after_s: 1 })?;
+        // At most a few hashes run at once; an attempt waits a moment for its turn, then is
+        // refused (not counted as a failure).
+        let Ok(Ok(_permit)) = tokio::time::timeout(HASH_TURN_WAIT, self.hashing.acquire()).await
+        else {
+            forgive();
+            return Err(HubError::RateLimited { retry_after_s: 1 });
+        };
         let row = sqlx::query(
             "SELECT id, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL",
         )
@@ -215,11 +232,6 @@ impl Hub {
             ),
             None => (None, DUMMY_HASH.to_owned()),
         };
-        // Count the attempt before the slow check, so parallel guesses cannot slip past the
-        // limit; a success takes it back.
-        for key in [&pair_key, &client_key, &user_key] {
-            self.limiter.failed(key, now);
-        }
         let attempt = password.to_owned();
         let matches = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &attempt))
             .await
