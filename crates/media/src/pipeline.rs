@@ -43,8 +43,13 @@ pub(crate) struct Shared {
     pub closing: std::sync::atomic::AtomicBool,
 }
 
-/// Frames remembered by presentation time until decoded: a decoder holds a few.
-const CAPTURES_KEPT: usize = 64;
+/// Frames remembered by presentation time until they reach the screen. Not just the few a
+/// decoder holds: a replay paced by a clock reads as fast as the recorder sends while a frame
+/// waits for the clock, so every queue between the depayloader and that frame fills (seconds
+/// of frames on a busy machine). A frame whose capture time was forgotten would pass the clock
+/// ungated, and the wall would race seconds ahead (64 were kept: the 2x2 playback test saw the
+/// wall 3-8 s ahead of its clock for a moment).
+const CAPTURES_KEPT: usize = 4096;
 
 /// What the ONVIF replay header extension says of a replay's recent frames.
 #[derive(Debug, Default)]
@@ -819,15 +824,16 @@ mod tests {
     #[test]
     fn capture_times_are_found_by_presentation_time_and_bounded() {
         let mut captures = Captures::default();
-        for n in 0..100u64 {
+        let frames = CAPTURES_KEPT as u64 + 36;
+        for n in 0..frames {
             let pts = gst::ClockTime::from_mseconds(40 * n);
             captures.note(pts, 1_000 * n as i64);
             captures.note(pts, 1_000 * n as i64); // a second packet of the frame
         }
         assert_eq!(captures.recent.len(), CAPTURES_KEPT);
         assert_eq!(
-            captures.capture_of(gst::ClockTime::from_mseconds(40 * 99)),
-            Some(99_000)
+            captures.capture_of(gst::ClockTime::from_mseconds(40 * (frames - 1))),
+            Some(1_000 * (frames as i64 - 1))
         );
         assert_eq!(captures.capture_of(gst::ClockTime::ZERO), None);
     }
