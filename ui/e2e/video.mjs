@@ -14,8 +14,8 @@
 // each screenshotted again (`played <i> <path>`) after `paused-at <Unix ms>`, the instant the
 // grid's clock paused at. `--nudge-ms` first moves the second view that far off the clock.
 //
-// With `--camera ID --live-shots DIR` instead, the camera live: "Live" pressed, and once it
-// plays, its video screenshotted twice a second apart, each printed as `live <path> <before>
+// With `--camera ID --live-shots DIR` instead, the camera live: "Live" pressed, and two seconds
+// after it plays, its video screenshotted twice a second apart, each printed as `live <path> <before>
 // <after>` with the Unix ms just before and after the screenshot was taken.
 //
 // Prints `problem <words>` (exit 1) when the console says the video cannot play, `error
@@ -90,8 +90,10 @@ await runScript("e2e-video", async (page) => {
     await cell.locator("button[data-action=live]").click();
     const video = cell.locator("video[data-live]");
     if (!(await shownOrProblem(cell, video))) return 1;
-    // At its own size, so that its pixel stamp reads.
+    // At its own size, so that its pixel stamp reads; and settled (a view that opened behind
+    // catches up at 1.1x within a couple of seconds).
     await page.waitForFunction(() => document.querySelector(".video-cell video")?.style.width.endsWith("px"));
+    await page.waitForTimeout(2000);
     for (const i of [0, 1]) {
       if (i) await page.waitForTimeout(1000);
       const path = join(args["live-shots"], `live-${i}.png`);
