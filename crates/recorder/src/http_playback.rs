@@ -513,11 +513,17 @@ async fn media(
             .await
             .map(|(_, chunk)| (Ok::<_, std::io::Error>(chunk), body))
     });
-    let mut response = axum::body::Body::from_stream(stream).into_response();
+    video_answer(axum::body::Body::from_stream(stream), codec, Some(first_us))
+}
+
+/// A video answer: fragmented MP4 in `body`, never cached, its codec and (recorded) the capture
+/// time of its first frame in the headers a player reads.
+fn video_answer(body: axum::body::Body, codec: Codec, first_us: Option<i64>) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(value) = HeaderValue::from_str(&rfc3339(first_us)) {
+    if let Some(Ok(value)) = first_us.map(|us| HeaderValue::from_str(&rfc3339(us))) {
         headers.insert(contract::MEDIA_START_HEADER, value);
     }
     headers.insert(
@@ -608,15 +614,7 @@ async fn live(
             }
         }
     });
-    let mut response = axum::body::Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        contract::MEDIA_CODEC_HEADER,
-        HeaderValue::from_static(codec.name()),
-    );
-    response
+    video_answer(axum::body::Body::from_stream(stream), codec, None)
 }
 
 /// Runs a live answer's muxing until its body is dropped (the client went, fell behind, or
