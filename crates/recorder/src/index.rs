@@ -255,6 +255,9 @@ impl Index {
             let _ = std::fs::create_dir_all(dir);
         }
         let mut conn = Connection::open(path).map_err(sqlite)?;
+        // First: switching to WAL waits for a lock too when another connection is opening it.
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sqlite)?;
         // WAL for readers beside the writer; FULL so that a committed row survives power loss
         // (a segment is written every few seconds per stream: the cost is small).
         conn.pragma_update(None, "journal_mode", "wal")
@@ -263,18 +266,24 @@ impl Index {
             .map_err(sqlite)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(sqlite)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(sqlite)?;
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(sqlite)?;
-        if version as usize > MIGRATIONS.len() {
-            return Err(IndexError::TooNew(name, version, MIGRATIONS.len()));
-        }
-        for (step, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = conn.transaction().map_err(sqlite)?;
+        // Each step reads the version inside its own write transaction: another connection
+        // (the recorder's readers, a second process) may be migrating the same file at once, and
+        // a version read before taking the write lock would apply a step twice.
+        loop {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(sqlite)?;
+            let version: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(sqlite)?;
+            let Some(sql) = MIGRATIONS.get(version as usize) else {
+                if version as usize > MIGRATIONS.len() {
+                    return Err(IndexError::TooNew(name, version, MIGRATIONS.len()));
+                }
+                break;
+            };
             tx.execute_batch(sql).map_err(sqlite)?;
-            tx.pragma_update(None, "user_version", step as i64 + 1)
+            tx.pragma_update(None, "user_version", version + 1)
                 .map_err(sqlite)?;
             tx.commit().map_err(sqlite)?;
         }
@@ -1108,5 +1117,28 @@ mod tests {
             Err(IndexError::TooNew(_, 99, _))
         ));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn connections_opening_a_new_index_at_once_each_get_the_whole_schema() {
+        // The recorder and a command run beside it (`status`, `verify`) may open a new index at
+        // the same moment; neither may apply a step the other has applied.
+        for round in 0..20 {
+            let dir = scratch(&format!("together-{round}"));
+            let path = dir.join("index.db");
+            let opened = std::thread::scope(|scope| {
+                let openers: Vec<_> = (0..4)
+                    .map(|_| scope.spawn(|| Index::open(&path).map(|_| ())))
+                    .collect();
+                openers
+                    .into_iter()
+                    .map(|o| o.join().expect("no panic"))
+                    .collect::<Vec<_>>()
+            });
+            for result in opened {
+                result.unwrap_or_else(|e| panic!("round {round}: {e}"));
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
