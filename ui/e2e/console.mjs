@@ -46,6 +46,17 @@ export async function signIn(page, url, username, password, tab) {
   return shown;
 }
 
+/** Fills the `datetime-local` field `field` with the instant `ms` in the browser's local time,
+ *  to the second. Written as the browser writes it back (without ":00" seconds), or Playwright
+ *  refuses the value it reads back as malformed. */
+export async function fillInstant(field, ms) {
+  const value = await field.evaluate((_, ms) => {
+    const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+    return d.toISOString().slice(0, 19).replace(/:00$/, "");
+  }, Number(ms));
+  await field.fill(value);
+}
+
 /** Runs a browser script: `body(page)` on a fresh Chromium named `name`; it answers the exit
  *  code (0 when it says nothing). Any failure prints `error <message>` and exits 1; the browser
  *  and its profile go in any case. */

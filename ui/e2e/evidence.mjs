@@ -19,7 +19,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs, runScript, signIn } from "./console.mjs";
+import { fillInstant, parseArgs, runScript, signIn } from "./console.mjs";
 
 await runScript("e2e-evidence", async (page) => {
   const args = parseArgs(process.argv.slice(2), ["url", "username", "password-file", "incident"]);
@@ -53,13 +53,10 @@ await runScript("e2e-evidence", async (page) => {
   }
   let id = args.export;
   if (args.camera) {
-    // Times as the browser's local time, as the fields take them.
-    const local = (ms) =>
-      page.evaluate((ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 19), Number(ms));
     const form = incident.locator("form.export-form");
     await form.locator("input[name=export-cameras]").fill(args.camera, { timeout: 15_000 });
-    await form.locator("input[name=export-from]").fill(await local(args["from-ms"]));
-    await form.locator("input[name=export-to]").fill(await local(args["to-ms"]));
+    await fillInstant(form.locator("input[name=export-from]"), args["from-ms"]);
+    await fillInstant(form.locator("input[name=export-to]"), args["to-ms"]);
     await form.locator("button[data-action=export]").click();
     const made = incident.locator("li[data-export-id]").first();
     await made.waitFor({ timeout: 15_000 });

@@ -23,14 +23,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs, runScript, signIn } from "./console.mjs";
-
-/** The instant `ms` as the browser's local time, as a datetime-local field takes it. */
-const local = (page, ms) =>
-  page.evaluate((ms) => {
-    const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
-    return d.toISOString().slice(0, 19);
-  }, Number(ms));
+import { fillInstant, parseArgs, runScript, signIn } from "./console.mjs";
 
 /** Picks camera `id` in view `cell`, whichever site lists it (option values are `site/camera`). */
 async function choose(cell, id) {
@@ -108,7 +101,7 @@ await runScript("e2e-video", async (page) => {
     const cameras = args.cameras.split(",");
     await page.locator('[data-grid="4"]').click();
     for (const [i, id] of cameras.entries()) await choose(page.locator(`.video-cell[data-cell="${i}"]`), id);
-    await page.locator("input[name=grid-at]").fill(await local(page, args["at-ms"]));
+    await fillInstant(page.locator("input[name=grid-at]"), args["at-ms"]);
     await page.locator("button[data-action=show-all]").click();
     await aligned(page, cameras.length);
     if (args["page-screenshot"]) await page.screenshot({ path: args["page-screenshot"], fullPage: true });
@@ -132,7 +125,7 @@ await runScript("e2e-video", async (page) => {
   }
   const cell = page.locator('.video-cell[data-cell="0"]');
   await choose(cell, args.camera);
-  await cell.locator("input[name=at]").fill(await local(page, args["at-ms"]));
+  await fillInstant(cell.locator("input[name=at]"), args["at-ms"]);
   await cell.locator("button[data-action=show]").click();
   const shown = cell.locator("video[data-shown-ms]");
   if (!(await shownOrProblem(cell, shown))) return 1;
