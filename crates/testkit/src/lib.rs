@@ -179,8 +179,9 @@ pub fn verify_export_without_watchfloor(folder: &Path) -> Result<(), String> {
 }
 
 /// A new, empty folder for one test's files, named after `kind`, unique to this process and
-/// call (tests run in parallel). Left behind for a look after a failure; the system's temporary
-/// folder is cleaned by the system.
+/// call (tests run in parallel), under a folder of this process's own. Left behind for a look
+/// after a failure, until a later test process clears the folders of processes that have
+/// ended (a run of every test leaves hundreds).
 pub fn scratch(kind: &str) -> PathBuf {
     match scratch_dir(kind) {
         Ok(dir) => dir,
@@ -188,16 +189,38 @@ pub fn scratch(kind: &str) -> PathBuf {
     }
 }
 
+/// The folder holding each test process's scratch folders, one folder per process id.
+fn scratch_root() -> PathBuf {
+    std::env::temp_dir().join("watchfloor-tests")
+}
+
 fn scratch_dir(kind: &str) -> Result<PathBuf, String> {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "watchfloor-{kind}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    ));
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(|| sweep_ended(&scratch_root()));
+    let dir = scratch_root()
+        .join(std::process::id().to_string())
+        .join(format!("{kind}-{}", NEXT.fetch_add(1, Ordering::SeqCst)));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+/// Removes the folders in `root` of test processes that no longer run. A folder that cannot
+/// be removed stays (another user's); nothing here fails a test.
+fn sweep_ended(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn chown(dir: &Path, user: &str) -> Result<(), String> {
@@ -429,5 +452,32 @@ impl Drop for Xvfb {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_folders_of_ended_processes_are_cleared_and_running_ones_kept() {
+        let root = scratch("sweep");
+        // A process that has ended: a child waited for.
+        let mut child = Command::new("true").spawn().expect("true");
+        let ended = child.id();
+        child.wait().expect("waited");
+        let ours = root.join(std::process::id().to_string()).join("kept");
+        let theirs = root.join(ended.to_string()).join("gone");
+        let other = root.join("not-a-process");
+        for dir in [&ours, &theirs, &other] {
+            std::fs::create_dir_all(dir).expect("folder");
+        }
+        sweep_ended(&root);
+        assert!(ours.exists(), "this process's folder stays");
+        assert!(other.exists(), "a folder not named by a process id stays");
+        assert!(
+            !root.join(ended.to_string()).exists(),
+            "an ended process's folder goes"
+        );
     }
 }
