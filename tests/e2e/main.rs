@@ -111,6 +111,9 @@ fn serve_config(data: &Path, listen: std::net::SocketAddr) -> ServeConfig {
 /// The hub and the simulated site; with `recorder`, its cameras behind a password only a
 /// recorder holds, every camera watched through it with the hub's tickets.
 fn start_site(data: &Path, recorder: bool) -> Site {
+    // The site's parts (hub, recorder, simulator) run in this process: their warnings, and
+    // the recorder's answers, beside the app's logs.
+    logging::init("warn,recorder=info");
     hub::serve::install_crypto();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -418,18 +421,26 @@ fn wall_shows(session: &Session, preset: wall::Preset, tile: usize, number: u16)
     wall_shows_each(session, preset, &[(tile, number)]);
 }
 
-/// Waits until one snapshot of the wall shows, on each `(tile, number)`, the pixel stamp of
-/// camera `number`.
 /// A new snapshot of the wall (its file differs from `last`, which it updates), if one came.
 fn new_snapshot(session: &Session, last: &mut String) -> Option<(String, wall::Image)> {
+    let shown = || {
+        session
+            .all("[data-snapshot]")
+            .into_iter()
+            .next()
+            .and_then(|element| session.attribute(&element, "data-snapshot"))
+    };
+    // The one the page shows now is not new, whoever took it (an earlier step of the test:
+    // taken for a new one, a minute-old live picture read as a minute behind live).
+    let before = shown();
     let button = session.wait("button[data-action=snapshot]", Duration::from_secs(5));
     session.click(&button);
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
-        if let Some(element) = session.all("[data-snapshot]").into_iter().next()
-            && let Some(path) = session.attribute(&element, "data-snapshot")
+        if let Some(path) = shown()
             && path != *last
+            && Some(&path) != before.as_ref()
         {
             last.clone_from(&path);
             let image = read_png(Path::new(&path));
@@ -466,6 +477,8 @@ fn has_picture(image: &wall::Image, preset: wall::Preset, tile: usize) -> bool {
     lightest.saturating_sub(darkest) > 60
 }
 
+/// Waits until one snapshot of the wall shows, on each `(tile, number)`, the pixel stamp of
+/// camera `number`.
 fn wall_shows_each(session: &Session, preset: wall::Preset, expected: &[(usize, u16)]) {
     let deadline = Instant::now() + Duration::from_secs(40);
     let mut last = String::new();

@@ -47,8 +47,7 @@ pub(crate) struct Shared {
 /// decoder holds: a replay paced by a clock reads as fast as the recorder sends while a frame
 /// waits for the clock, so every queue between the depayloader and that frame fills (seconds
 /// of frames on a busy machine). A frame whose capture time was forgotten would pass the clock
-/// ungated, and the wall would race seconds ahead (64 were kept: the 2x2 playback test saw the
-/// wall 3-8 s ahead of its clock for a moment).
+/// ungated, and the wall would race ahead of it.
 const CAPTURES_KEPT: usize = 4096;
 
 /// What the ONVIF replay header extension says of a replay's recent frames.
@@ -192,6 +191,12 @@ pub(crate) fn build(
             if let Some(clock) = &replay.clock {
                 from_us = from_us.max(clock.now_us());
             }
+            tracing::debug!(
+                stream = %settings.label,
+                asked_us = replay.from_us,
+                from_us,
+                "a replay (re)joins"
+            );
             captures.show_from_us = Some(from_us);
             captures.decoded_us = None;
             captures.first_sequence = None;
@@ -606,6 +611,11 @@ fn frame_callbacks(
                     let mut captures = shared.captures.lock();
                     match captures.first_sequence {
                         None => {
+                            tracing::debug!(
+                                capture_us,
+                                clock_us = clock.as_ref().map(|c| c.now_us()),
+                                "a replay's first frame"
+                            );
                             captures.first_sequence = Some(sequence);
                             None
                         }

@@ -165,6 +165,7 @@ impl Core {
         }
         // The clock stands at the instant until the tiles show it, then runs (unless paused).
         let clock = PlaybackClock::starting(from_ms * 1000, rate, paused);
+        tracing::info!(wall, from_ms, rate, paused, "the wall plays back");
         let tiles =
             self.change_walls(|walls, source| walls.replay_all(wall, &clock, &recorded, source))?;
         self.release_when_shown(wall, &tiles, clock);
@@ -222,6 +223,14 @@ impl Core {
                         // still until the clock reached them); a tile whose recording begins
                         // later than the others' waits for the clock. Where a tile showed the
                         // frame at or before the instant, the clock stays on the instant.
+                        tracing::debug!(
+                            wall,
+                            from_ms,
+                            ?firsts,
+                            ?waiting,
+                            begins_later,
+                            "the playback clock runs"
+                        );
                         match firsts.iter().chain(&waiting).min() {
                             Some(first) => clock.release_at_first(*first),
                             None => clock.release(),
