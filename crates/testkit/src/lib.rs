@@ -198,11 +198,18 @@ fn scratch_dir(kind: &str) -> Result<PathBuf, String> {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     static SWEEP: std::sync::Once = std::sync::Once::new();
     SWEEP.call_once(|| sweep_ended(&scratch_root()));
-    let dir = scratch_root()
-        .join(std::process::id().to_string())
-        .join(format!("{kind}-{}", NEXT.fetch_add(1, Ordering::SeqCst)));
+    let process = scratch_root().join(std::process::id().to_string());
+    let dir = process.join(format!("{kind}-{}", NEXT.fetch_add(1, Ordering::SeqCst)));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    // Like the temporary folder itself (sticky, open to all): a server run as another user
+    // (PostgreSQL under root) removes the folder it was given when it stops.
+    for shared in [scratch_root(), process] {
+        let _ = std::fs::set_permissions(
+            &shared,
+            std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+        );
+    }
     Ok(dir)
 }
 
