@@ -1,7 +1,7 @@
 import { ErrorNote } from "./ErrorNote";
 import { clock, when } from "./time";
 import { useState } from "react";
-import { alarmStateText, openAlarms, priorityLook } from "./alarms";
+import { alarmStateText, openAlarms, priorityLook, repeatText } from "./alarms";
 import { newId } from "./ids";
 import { can } from "./rights";
 import type { Transport } from "./transport";
@@ -118,7 +118,15 @@ function AlarmRow(props: {
         <span className="alarm-priority">
           <span aria-hidden="true">{look.symbol}</span> {look.text}
         </span>
-        <span className="alarm-title">{alarm.title}</span>
+        <span className="alarm-title">
+          {alarm.title}
+          {alarm.repeats > 0 && (
+            <span className="alarm-repeats" data-repeats={alarm.repeats} title={alarm.last_repeat ? `last at ${when(alarm.last_repeat)}` : undefined}>
+              {" · "}
+              {repeatText(alarm)}
+            </span>
+          )}
+        </span>
         <span className="alarm-door">{door ? `Door ${door}` : ""}</span>
         <span className="alarm-time">{when(alarm.raised)}</span>
         <span className="alarm-state">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bannerAlarm, mergeAlarms, openAlarms, pendingAlarmActions, priorityLook, upsertAlarm } from "./alarms";
+import { bannerAlarm, mergeAlarms, openAlarms, pendingAlarmActions, priorityLook, repeatText, upsertAlarm } from "./alarms";
 import { can, roleOn } from "./rights";
 import { outboxSummary } from "./outbox";
 import { newId } from "./ids";
@@ -18,6 +18,8 @@ const alarm = (id: string, priority: number, raised: string, state: Alarm["state
   cameras: [],
   state,
   raised,
+  repeats: 0,
+  last_repeat: null,
   acknowledged_by: null,
   acknowledged: null,
   acknowledge_comment: null,
@@ -142,5 +144,14 @@ describe("pending alarm actions", () => {
     });
     expect([...pending]).toEqual([["a 1", "acknowledge"]]);
     expect(pendingAlarmActions(null).size).toBe(0);
+  });
+});
+
+describe("repeatText", () => {
+  it("says how often a door's alarm fired again while open, and nothing when it did not", () => {
+    const once = alarm("a", 1, "2025-01-01T00:00:00Z");
+    expect(repeatText(once)).toBe("");
+    expect(repeatText({ ...once, repeats: 1 })).toBe("fired 1 more time");
+    expect(repeatText({ ...once, repeats: 4 })).toBe("fired 4 more times");
   });
 });

@@ -67,6 +67,12 @@ export function alarmStateText(alarm: Alarm): string {
   }
 }
 
+/** How often its rule fired again for the same door while it was open ("" when it did not). */
+export function repeatText(alarm: Alarm): string {
+  if (alarm.repeats <= 0) return "";
+  return `fired ${alarm.repeats} more ${alarm.repeats === 1 ? "time" : "times"}`;
+}
+
 /** Alarm actions still waiting in the outbox, by alarm id (the outbox is the truth: an alarm
  *  change heard meanwhile does not mean this operator's action arrived). */
 export function pendingAlarmActions(outbox: OutboxView | null): Map<string, string> {

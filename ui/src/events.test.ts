@@ -5,6 +5,7 @@ import type { Alarm, Event as HubEvent } from "./generated/hub";
 const event = (id: string, time: string, more: Partial<HubEvent> = {}): HubEvent => ({
   id,
   site: "hq",
+  source: "webhook:ctl",
   kind: "access-granted",
   type: "AccessGranted",
   topic: null,
@@ -28,6 +29,8 @@ const alarm = (id: string, priority: number, more: Partial<Alarm> = {}): Alarm =
   cameras: [],
   state: "new",
   raised: "2025-01-01T00:00:05Z",
+  repeats: 0,
+  last_repeat: null,
   acknowledged_by: null,
   acknowledged: null,
   acknowledge_comment: null,

@@ -36,6 +36,7 @@ const site: SiteDetail = {
 const event = (type: string, body: unknown, more: Partial<HubEvent> = {}): HubEvent => ({
   id: "e1",
   site: "hq",
+  source: "webhook:ctl",
   kind: "door-state",
   type,
   topic: null,

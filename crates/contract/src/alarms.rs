@@ -42,6 +42,11 @@ pub struct Alarm {
     pub cameras: Vec<String>,
     pub state: AlarmState,
     pub raised: String,
+    /// How many more times its rule fired for the same door while it was open (counted here
+    /// instead of raising another alarm).
+    pub repeats: i64,
+    /// When it last fired again, if it did.
+    pub last_repeat: Option<String>,
     pub acknowledged_by: Option<String>,
     pub acknowledged: Option<String>,
     pub acknowledge_comment: Option<String>,

@@ -17,8 +17,11 @@ pub const EVENT_KINDS: &[&str] = &[
 /// An event as the hub filed it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct Event {
+    /// The source's own id: unique per site and source.
     pub id: String,
     pub site: String,
+    /// Who sent it: `webhook:<source>`, `mqtt:<site>`, or a recorder.
+    pub source: String,
     /// One of [`EVENT_KINDS`].
     pub kind: String,
     /// The source's type (`DoorPhysicalState`, `DoorAlarm`, ...).

@@ -301,7 +301,7 @@ pub struct RecorderSync {
 /// An event (or an alarm) that names a camera, as a recorder hears of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 pub struct CameraEvent {
-    /// The event's or the alarm's id.
+    /// The alarm's id, or the event's as `<source>/<id>` (an event id is its source's own).
     pub id: String,
     pub camera: String,
     /// RFC 3339.

@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0006_bookmarks.sql"),
     ),
     (7, "exports", include_str!("../migrations/0007_exports.sql")),
+    (
+        8,
+        "ingest per source",
+        include_str!("../migrations/0008_ingest_per_source.sql"),
+    ),
 ];
 
 /// Which SQL server is behind the pool.

@@ -4,13 +4,18 @@
 //! the alarms its site's rules ask for, in the same transaction.
 //!
 //! Sources: a signed HTTP webhook (see [`verify_signature`]) and MQTT ([`run_mqtt`]). Both are
-//! idempotent by the event's own id: a replay is answered `duplicate` and changes nothing.
+//! idempotent by the event's own id, which is the source's own (unique per site and source, so
+//! one source cannot take another's ids): a replay is answered `duplicate` and changes
+//! nothing; the same id with other content is refused and written to the audit trail. An
+//! event dated more than [`MAX_AHEAD_MS`] ahead of the hub's clock is refused (it would hold
+//! its door's state until then). While an alarm is open, its rule firing again for the same
+//! door counts a repeat on it instead of raising another.
 
 use crate::db::WriteTx;
 use crate::model::{
     Alarm, AlarmRule, AlarmState, ChangeBody, Event, IngestEvent, IngestStatus, Outcome,
 };
-use crate::store::{Hub, door_from_row, rules_on};
+use crate::store::{ALARM_SELECT, Hub, alarm_from_row, door_from_row, rules_on};
 use crate::{HubError, Result, check_id, check_text, clip, new_id, parse_time, rfc3339};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -31,6 +36,9 @@ fn rejected(id: &str, reason: String) -> Outcome {
 const MAX_EVENT_BYTES: usize = 16 * 1024;
 /// Most events in one request or message.
 pub const MAX_BATCH: usize = 1000;
+/// How far ahead of the hub's clock an event may be dated: controllers' clocks drift, but a
+/// door's state follows the newest report, and one from next year must not freeze it.
+pub const MAX_AHEAD_MS: i64 = 5 * 60 * 1000;
 /// How many queued requests one transaction takes at most.
 const GROUP: usize = 64;
 
@@ -288,11 +296,25 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                 ));
                 continue;
             }
+            if at - now > MAX_AHEAD_MS {
+                outcomes.push(rejected(
+                    &event.id,
+                    format!(
+                        "event `{}` is dated {} s in the future (at most {} s ahead of the \
+                         hub's clock): check the source's clock",
+                        event.id,
+                        (at - now) / 1000,
+                        MAX_AHEAD_MS / 1000
+                    ),
+                ));
+                continue;
+            }
             let inserted = sqlx::query(
-                "INSERT INTO events (site_id, id, kind, event_type, topic, door_id, camera_id, at, received_at, source, body) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (site_id, id) DO NOTHING",
+                "INSERT INTO events (site_id, source, id, kind, event_type, topic, door_id, camera_id, at, received_at, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (site_id, source, id) DO NOTHING",
             )
             .bind(&event.site)
+            .bind(&job.source)
             .bind(&event.id)
             .bind(kind_of(&event.event_type))
             .bind(&event.event_type)
@@ -301,23 +323,19 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
             .bind(&event.camera)
             .bind(at)
             .bind(now)
-            .bind(&job.source)
             .bind(raw)
             .execute(tx.conn())
             .await?
             .rows_affected();
             if inserted == 0 {
-                outcomes.push(Outcome {
-                    id: event.id.clone(),
-                    status: IngestStatus::Duplicate,
-                    reason: None,
-                });
+                outcomes.push(repeated(&mut tx, now, &job.source, event, raw).await?);
                 continue;
             }
             // The change carries the event as stored, built from the values just written.
             let stored = Event {
                 id: event.id.clone(),
                 site: event.site.clone(),
+                source: job.source.clone(),
                 kind: kind_of(&event.event_type).to_owned(),
                 event_type: event.event_type.clone(),
                 topic: event.topic.clone(),
@@ -358,6 +376,39 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                 {
                     cameras = vec![camera.clone()];
                 }
+                // While the door's alarm from this rule is open, the rule firing again counts
+                // on it: a door that keeps toggling must not bury the list in copies.
+                if let Some(door) = &event.door
+                    && let Some(open) = sqlx::query(
+                        "SELECT id FROM alarms WHERE site_id = $1 AND door_id = $2 AND rule_id = $3 \
+                         AND state <> 'closed' ORDER BY raised_at DESC, id DESC LIMIT 1",
+                    )
+                    .bind(&event.site)
+                    .bind(door)
+                    .bind(&rule.id)
+                    .fetch_optional(tx.conn())
+                    .await?
+                {
+                    let open: String = open.try_get("id")?;
+                    sqlx::query(
+                        "UPDATE alarms SET repeats = repeats + 1, last_repeat_at = $1 WHERE id = $2",
+                    )
+                    .bind(now)
+                    .bind(&open)
+                    .execute(tx.conn())
+                    .await?;
+                    let alarm = sqlx::query(&format!("{ALARM_SELECT} WHERE id = $1"))
+                        .bind(&open)
+                        .fetch_one(tx.conn())
+                        .await?;
+                    tx.change(
+                        now,
+                        Some(&event.site),
+                        ChangeBody::Alarm(alarm_from_row(&alarm)?),
+                    )
+                    .await?;
+                    continue;
+                }
                 let id = new_id("alarm");
                 let title = match (door_name.is_empty(), &event.camera) {
                     (false, _) => format!("{}: {door_name}", rule.name),
@@ -365,13 +416,14 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                     (true, None) => rule.name.clone(),
                 };
                 sqlx::query(
-                    "INSERT INTO alarms (id, site_id, rule_id, event_id, door_id, title, priority, procedure_text, \
-                     cameras, state, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', $10)",
+                    "INSERT INTO alarms (id, site_id, rule_id, event_id, event_source, door_id, title, priority, \
+                     procedure_text, cameras, state, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'new', $11)",
                 )
                 .bind(&id)
                 .bind(&event.site)
                 .bind(&rule.id)
                 .bind(&event.id)
+                .bind(&job.source)
                 .bind(&event.door)
                 .bind(&title)
                 .bind(rule.priority)
@@ -392,6 +444,8 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                     cameras,
                     state: AlarmState::New,
                     raised: rfc3339(now),
+                    repeats: 0,
+                    last_repeat: None,
                     acknowledged_by: None,
                     acknowledged: None,
                     acknowledge_comment: None,
@@ -415,6 +469,62 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
     Ok(all)
 }
 
+/// The answer to an event whose source already sent its id: `duplicate` when it is the same
+/// event (a retry), else refused and written to the audit trail: a source reusing an id for
+/// other content is broken or forged, and IT must hear of it.
+async fn repeated(
+    tx: &mut WriteTx,
+    now: i64,
+    source: &str,
+    event: &IngestEvent,
+    raw: &str,
+) -> Result<Outcome> {
+    let stored = sqlx::query(
+        "SELECT event_type, body FROM events WHERE site_id = $1 AND source = $2 AND id = $3",
+    )
+    .bind(&event.site)
+    .bind(source)
+    .bind(&event.id)
+    .fetch_one(tx.conn())
+    .await?;
+    let body: String = stored.try_get("body")?;
+    if body == raw {
+        return Ok(Outcome {
+            id: event.id.clone(),
+            status: IngestStatus::Duplicate,
+            reason: None,
+        });
+    }
+    let stored_type: String = stored.try_get("event_type")?;
+    tracing::warn!(
+        source,
+        site = event.site,
+        id = event.id,
+        "an event id sent again with different content was refused"
+    );
+    tx.audit(crate::db::AuditEntry {
+        at: now,
+        user: None,
+        action: "ingest.conflict",
+        site: Some(&event.site),
+        target: Some(&event.id),
+        detail: json!({
+            "source": source,
+            "stored_type": stored_type,
+            "sent_type": event.event_type,
+        }),
+    })
+    .await?;
+    Ok(rejected(
+        &event.id,
+        format!(
+            "event id `{}` was already used by this source for a different event \
+             ({stored_type}); refused and reported",
+            event.id
+        ),
+    ))
+}
+
 async fn update_door(
     tx: &mut WriteTx,
     now: i64,
@@ -431,10 +541,12 @@ async fn update_door(
         "DoorMode" => "mode",
         _ => return Ok(()),
     };
-    // Older news than what the door already shows does not overwrite it.
+    // Older news of an attribute than what the door already shows of it does not overwrite
+    // it; each attribute has its own time, and `state_at` is the newest of them.
     let updated = sqlx::query(&format!(
-        "UPDATE doors SET {column} = $1, state_at = $2 WHERE site_id = $3 AND id = $4 \
-         AND (state_at IS NULL OR state_at <= $2)"
+        "UPDATE doors SET {column} = $1, {column}_at = $2, \
+         state_at = CASE WHEN state_at IS NULL OR state_at < $2 THEN $2 ELSE state_at END \
+         WHERE site_id = $3 AND id = $4 AND ({column}_at IS NULL OR {column}_at <= $2)"
     ))
     .bind(state)
     .bind(at)

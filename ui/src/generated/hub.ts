@@ -189,7 +189,15 @@ export type LockdownRequest = { request_id: string, on: boolean, };
 /**
  * An event as the hub filed it.
  */
-export type Event = { id: string, site: string, 
+export type Event = { 
+/**
+ * The source's own id: unique per site and source.
+ */
+id: string, site: string, 
+/**
+ * Who sent it: `webhook:<source>`, `mqtt:<site>`, or a recorder.
+ */
+source: string, 
 /**
  * One of [`EVENT_KINDS`].
  */
@@ -272,7 +280,16 @@ export type Alarm = { id: string, site: string, rule: string, event: string, doo
 /**
  * 1 is the most urgent.
  */
-priority: number, procedure: string, cameras: Array<string>, state: AlarmState, raised: string, acknowledged_by: string | null, acknowledged: string | null, acknowledge_comment: string | null, forwarded_to: string | null, closed_by: string | null, closed: string | null, close_comment: string | null, };
+priority: number, procedure: string, cameras: Array<string>, state: AlarmState, raised: string, 
+/**
+ * How many more times its rule fired for the same door while it was open (counted here
+ * instead of raising another alarm).
+ */
+repeats: number, 
+/**
+ * When it last fired again, if it did.
+ */
+last_repeat: string | null, acknowledged_by: string | null, acknowledged: string | null, acknowledge_comment: string | null, forwarded_to: string | null, closed_by: string | null, closed: string | null, close_comment: string | null, };
 
 export type AlarmRule = { id: string, name: string, 
 /**
@@ -808,7 +825,7 @@ seen_at: string, report: RecorderReport, };
  */
 export type CameraEvent = { 
 /**
- * The event's or the alarm's id.
+ * The alarm's id, or the event's as `<source>/<id>` (an event id is its source's own).
  */
 id: string, camera: string, 
 /**

@@ -10,7 +10,7 @@ impl Hub {
         check_id("site", &site)?;
         caller.require(&site, Right::View)?;
         let mut sql = String::from(
-            "SELECT site_id, id, kind, event_type, topic, door_id, camera_id, at, received_at, body \
+            "SELECT site_id, source, id, kind, event_type, topic, door_id, camera_id, at, received_at, body \
              FROM events WHERE site_id = $1",
         );
         let mut texts: Vec<String> = Vec::new();
@@ -39,7 +39,7 @@ impl Hub {
             sql.push_str(&format!(" AND at < ${}", 1 + texts.len() + times.len()));
         }
         sql.push_str(&format!(
-            " ORDER BY at DESC, id DESC LIMIT ${}",
+            " ORDER BY at DESC, id DESC, source DESC LIMIT ${}",
             2 + texts.len() + times.len()
         ));
         let mut query = sqlx::query(&sql).bind(&site);

@@ -367,7 +367,7 @@ impl Hub {
                 .collect::<std::result::Result<_, _>>()?;
         let mut events = Vec::new();
         for row in sqlx::query(
-            "SELECT e.id AS id, e.camera_id AS camera_id, e.at AS at FROM events e \
+            "SELECT e.source AS source, e.id AS id, e.camera_id AS camera_id, e.at AS at FROM events e \
              JOIN cameras c ON c.site_id = e.site_id AND c.id = e.camera_id \
              WHERE e.site_id = $1 AND c.recorder_id = $2 AND e.received_at > $3 \
              ORDER BY e.received_at DESC LIMIT 5000",
@@ -378,8 +378,10 @@ impl Hub {
         .fetch_all(self.db.pool())
         .await?
         {
+            // An event's id is its source's own: with the source, it names one event.
+            let (source, id): (String, String) = (row.try_get("source")?, row.try_get("id")?);
             events.push(CameraEvent {
-                id: row.try_get("id")?,
+                id: format!("{source}/{id}"),
                 camera: row.try_get("camera_id")?,
                 at: rfc3339(row.try_get("at")?),
             });

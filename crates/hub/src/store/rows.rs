@@ -4,7 +4,7 @@
 use super::*;
 
 pub(crate) const ALARM_SELECT: &str = "SELECT id, site_id, rule_id, event_id, door_id, title, priority, \
-    procedure_text, cameras, state, raised_at, acknowledged_by, acknowledged_at, acknowledge_comment, \
+    procedure_text, cameras, state, raised_at, repeats, last_repeat_at, acknowledged_by, acknowledged_at, acknowledge_comment, \
     forwarded_to, closed_by, closed_at, close_comment FROM alarms";
 
 pub(crate) fn alarm_from_row(r: &AnyRow) -> Result<Alarm> {
@@ -22,6 +22,8 @@ pub(crate) fn alarm_from_row(r: &AnyRow) -> Result<Alarm> {
         state: AlarmState::parse(&state)
             .ok_or_else(|| HubError::Internal(format!("stored alarm state `{state}`")))?,
         raised: rfc3339(r.try_get("raised_at")?),
+        repeats: r.try_get("repeats")?,
+        last_repeat: opt_time(r.try_get("last_repeat_at")?),
         acknowledged_by: r.try_get("acknowledged_by")?,
         acknowledged: opt_time(r.try_get("acknowledged_at")?),
         acknowledge_comment: r.try_get("acknowledge_comment")?,
@@ -36,6 +38,7 @@ pub(crate) fn event_from_row(r: &AnyRow) -> Result<Event> {
     Ok(Event {
         id: r.try_get("id")?,
         site: r.try_get("site_id")?,
+        source: r.try_get("source")?,
         kind: r.try_get("kind")?,
         event_type: r.try_get("event_type")?,
         topic: r.try_get("topic")?,

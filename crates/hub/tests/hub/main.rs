@@ -9,6 +9,7 @@ mod durability;
 mod evidence;
 mod exports;
 mod feed;
+mod forged;
 mod hostile;
 mod ingest;
 mod layouts;
