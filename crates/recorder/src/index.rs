@@ -69,6 +69,17 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX marks_by_camera ON marks (camera, start_us);",
 ];
 
+/// How long opening the index is tried again while another connection holds it.
+const OPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether SQLite said another connection holds the database.
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// Where a segment's times come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
@@ -244,8 +255,25 @@ fn upsert_lock(conn: &Connection, lock: &Lock, origin: &str) -> rusqlite::Result
 }
 
 impl Index {
-    /// Opens (or creates) the index at `path` and brings its schema up to date.
+    /// Opens (or creates) the index at `path` and brings its schema up to date. Another
+    /// connection opening a new index at the same moment (a command run beside the recorder)
+    /// can make SQLite answer "locked" at once, without waiting (switching a new file to WAL):
+    /// the open is tried again for a while.
     pub fn open(path: &Path) -> Result<Self> {
+        let deadline = std::time::Instant::now() + OPEN_WAIT;
+        loop {
+            match Self::open_once(path) {
+                Err(IndexError::Sqlite { source, .. })
+                    if is_busy(&source) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                opened => return opened,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Self> {
         let name = path.display().to_string();
         let sqlite = |source| IndexError::Sqlite {
             path: name.clone(),
@@ -255,7 +283,6 @@ impl Index {
             let _ = std::fs::create_dir_all(dir);
         }
         let mut conn = Connection::open(path).map_err(sqlite)?;
-        // First: switching to WAL waits for a lock too when another connection is opening it.
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sqlite)?;
         // WAL for readers beside the writer; FULL so that a committed row survives power loss
@@ -266,26 +293,27 @@ impl Index {
             .map_err(sqlite)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(sqlite)?;
-        // Each step reads the version inside its own write transaction: another connection
-        // (the recorder's readers, a second process) may be migrating the same file at once, and
-        // a version read before taking the write lock would apply a step twice.
-        loop {
+        let version = |conn: &Connection| -> rusqlite::Result<i64> {
+            conn.pragma_query_value(None, "user_version", |r| r.get(0))
+        };
+        // Each step reads the version again inside its own write transaction: another
+        // connection may be migrating the same file at once, and a version read before taking
+        // the write lock would apply a step twice. An index already up to date takes no lock.
+        while (version(&conn).map_err(sqlite)? as usize) < MIGRATIONS.len() {
             let tx = conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(sqlite)?;
-            let version: i64 = tx
-                .pragma_query_value(None, "user_version", |r| r.get(0))
-                .map_err(sqlite)?;
-            let Some(sql) = MIGRATIONS.get(version as usize) else {
-                if version as usize > MIGRATIONS.len() {
-                    return Err(IndexError::TooNew(name, version, MIGRATIONS.len()));
-                }
-                break;
-            };
-            tx.execute_batch(sql).map_err(sqlite)?;
-            tx.pragma_update(None, "user_version", version + 1)
-                .map_err(sqlite)?;
-            tx.commit().map_err(sqlite)?;
+            let at = version(&tx).map_err(sqlite)?;
+            if let Some(sql) = MIGRATIONS.get(at as usize) {
+                tx.execute_batch(sql).map_err(sqlite)?;
+                tx.pragma_update(None, "user_version", at + 1)
+                    .map_err(sqlite)?;
+                tx.commit().map_err(sqlite)?;
+            }
+        }
+        let at = version(&conn).map_err(sqlite)?;
+        if at as usize > MIGRATIONS.len() {
+            return Err(IndexError::TooNew(name, at, MIGRATIONS.len()));
         }
         Ok(Self {
             path: name,
