@@ -205,6 +205,10 @@ fn scratch_dir(kind: &str) -> Result<PathBuf, String> {
     // Like the temporary folder itself (sticky, open to all): a server run as another user
     // (PostgreSQL under root) removes the folder it was given when it stops.
     for shared in [scratch_root(), process] {
+        // Never through a link planted there by another user.
+        if !std::fs::symlink_metadata(&shared).is_ok_and(|m| m.is_dir()) {
+            return Err(format!("{} is not a folder", shared.display()));
+        }
         let _ = std::fs::set_permissions(
             &shared,
             std::os::unix::fs::PermissionsExt::from_mode(0o1777),
