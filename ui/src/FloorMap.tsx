@@ -225,7 +225,7 @@ function DoorPanel(props: { transport: Transport; operator: Caller; site: SiteDe
       .listen((event) => {
         if (event.type !== "hub-change" || event.change.kind !== "event") return;
         const e = event.change.data as HubEvent;
-        if (e && e.site === site.id && e.door === door.id) setEvents((list) => [e, ...(list ?? []).filter((x) => x.id !== e.id)].slice(0, 20));
+        if (e && e.site === site.id && e.door === door.id) setEvents((list) => [e, ...(list ?? []).filter((x) => x.id !== e.id || x.source !== e.source)].slice(0, 20));
       })
       .then((f) => (live ? (stop = f) : f()));
     return () => {
@@ -315,7 +315,7 @@ function DoorPanel(props: { transport: Transport; operator: Caller; site: SiteDe
       <ul className="door-events">
         {events === null && <li className="empty">Loading…</li>}
         {events?.map((e) => (
-          <li key={e.id}>
+          <li key={`${e.source}/${e.id}`}>
             <span className="note">{when(e.time)}</span> {e.type ?? e.kind}
             {(() => {
               const state = (e.body as { state?: unknown } | null)?.state;

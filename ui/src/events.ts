@@ -34,7 +34,8 @@ export function eventRow(event: HubEvent): ListRow {
   // The hub names it `type`; tolerate `event_type` too.
   const type = event.type ?? (event as Partial<{ event_type: string }>).event_type ?? "";
   return {
-    key: `e:${event.site}:${event.id}`,
+    // An event's id is its source's own.
+    key: `e:${event.site}:${event.source}:${event.id}`,
     kind: "event",
     id: event.id,
     site: event.site,

@@ -42,8 +42,10 @@ pub struct Alarm {
     pub cameras: Vec<String>,
     pub state: AlarmState,
     pub raised: String,
-    /// How many more times its rule fired for the same door while it was open (counted here
-    /// instead of raising another alarm).
+    /// How many more times its rule fired for the same door, from the same source, while it
+    /// was new (counted here instead of raising another alarm). 0 in changes stored before
+    /// hubs counted repeats.
+    #[serde(default)]
     pub repeats: i64,
     /// When it last fired again, if it did.
     pub last_repeat: Option<String>,

@@ -20,7 +20,10 @@ pub struct Event {
     /// The source's own id: unique per site and source.
     pub id: String,
     pub site: String,
-    /// Who sent it: `webhook:<source>`, `mqtt:<site>`, or a recorder.
+    /// Who sent it: `webhook:<source>` (door controllers, sensors and recorders register as
+    /// webhook sources) or `mqtt:<site>`. Empty in changes stored before hubs kept ids per
+    /// source.
+    #[serde(default)]
     pub source: String,
     /// One of [`EVENT_KINDS`].
     pub kind: String,
@@ -58,7 +61,7 @@ pub struct EventFilter {
 /// One event as sources send it. Fields beyond these are kept as received.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema, TS)]
 pub struct IngestEvent {
-    /// The source's id for the event, unique per site: the idempotency key.
+    /// The source's id for the event, unique per site and source: the idempotency key.
     pub id: String,
     /// When it happened, RFC 3339.
     pub time: String,

@@ -7,7 +7,8 @@
 //! - **MQTT**: events for site `S` are published, QoS 1, on [`mqtt_topic`]`(S)`, one event or an
 //!   array per message.
 //!
-//! An event is a JSON object with at least `id` (unique per site: the idempotency key), `time`
+//! An event is a JSON object with at least `id` (unique per site and source: the idempotency
+//! key), `time`
 //! (RFC 3339), `site` and `type` (`AccessGranted`, `AccessDenied`, `DoorPhysicalState`,
 //! `LockPhysicalState`, `DoorAlarm`, `DoorMode`, `Sensor…`, or anything else), and optionally
 //! `door`, `camera`, `topic` (ONVIF) and `state`.

@@ -5,11 +5,14 @@
 //!
 //! Sources: a signed HTTP webhook (see [`verify_signature`]) and MQTT ([`run_mqtt`]). Both are
 //! idempotent by the event's own id, which is the source's own (unique per site and source, so
-//! one source cannot take another's ids): a replay is answered `duplicate` and changes
-//! nothing; the same id with other content is refused and written to the audit trail. An
+//! one webhook source cannot take another's ids; MQTT publishers of a site still share one
+//! source, `mqtt:<site>`, until messages are signed per source): a replay is answered
+//! `duplicate` and changes nothing; the same id with other content is refused and written to
+//! the audit trail. An
 //! event dated more than [`MAX_AHEAD_MS`] ahead of the hub's clock is refused (it would hold
-//! its door's state until then). While an alarm is open, its rule firing again for the same
-//! door counts a repeat on it instead of raising another.
+//! its door's state until then). While an alarm is new (not yet acknowledged), its rule firing
+//! again for the same door from the same source counts a repeat on it instead of raising
+//! another; once acknowledged, the next raises a new alarm, so a guard hears of it.
 
 use crate::db::WriteTx;
 use crate::model::{
@@ -376,16 +379,20 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                 {
                     cameras = vec![camera.clone()];
                 }
-                // While the door's alarm from this rule is open, the rule firing again counts
-                // on it: a door that keeps toggling must not bury the list in copies.
+                // While the door's alarm from this rule and source is new (flashing, not yet
+                // acknowledged), the rule firing again counts on it: a door that keeps
+                // toggling must not bury the list in copies. Once a guard acknowledged it, the
+                // next one is a new alarm that alerts again; another source's alarm never
+                // takes this one's repeats.
                 if let Some(door) = &event.door
                     && let Some(open) = sqlx::query(
                         "SELECT id FROM alarms WHERE site_id = $1 AND door_id = $2 AND rule_id = $3 \
-                         AND state <> 'closed' ORDER BY raised_at DESC, id DESC LIMIT 1",
+                         AND event_source = $4 AND state = 'new' ORDER BY raised_at DESC, id DESC LIMIT 1",
                     )
                     .bind(&event.site)
                     .bind(door)
                     .bind(&rule.id)
+                    .bind(&job.source)
                     .fetch_optional(tx.conn())
                     .await?
                 {
@@ -395,6 +402,17 @@ async fn write_batch(hub: &Hub, jobs: &[Job]) -> Result<Vec<Vec<Outcome>>> {
                     )
                     .bind(now)
                     .bind(&open)
+                    .execute(tx.conn())
+                    .await?;
+                    // Each repeat is kept: its recorders keep the video around it too.
+                    sqlx::query(
+                        "INSERT INTO alarm_repeats (alarm_id, event_source, event_id, at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&open)
+                    .bind(&job.source)
+                    .bind(&event.id)
+                    .bind(now)
                     .execute(tx.conn())
                     .await?;
                     let alarm = sqlx::query(&format!("{ALARM_SELECT} WHERE id = $1"))
@@ -542,16 +560,20 @@ async fn update_door(
         _ => return Ok(()),
     };
     // Older news of an attribute than what the door already shows of it does not overwrite
-    // it; each attribute has its own time, and `state_at` is the newest of them.
+    // it; each attribute has its own time, and `state_at` is the newest of them. A time
+    // further ahead than an event may be (left by a hub that took future events) is no news.
     let updated = sqlx::query(&format!(
         "UPDATE doors SET {column} = $1, {column}_at = $2, \
-         state_at = CASE WHEN state_at IS NULL OR state_at < $2 THEN $2 ELSE state_at END \
-         WHERE site_id = $3 AND id = $4 AND ({column}_at IS NULL OR {column}_at <= $2)"
+         state_at = CASE WHEN state_at IS NULL OR state_at < $2 OR state_at > $5 THEN $2 \
+         ELSE state_at END \
+         WHERE site_id = $3 AND id = $4 \
+         AND ({column}_at IS NULL OR {column}_at <= $2 OR {column}_at > $5)"
     ))
     .bind(state)
     .bind(at)
     .bind(site)
     .bind(door)
+    .bind(now + MAX_AHEAD_MS)
     .execute(tx.conn())
     .await?
     .rows_affected();

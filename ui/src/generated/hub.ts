@@ -195,7 +195,9 @@ export type Event = {
  */
 id: string, site: string, 
 /**
- * Who sent it: `webhook:<source>`, `mqtt:<site>`, or a recorder.
+ * Who sent it: `webhook:<source>` (door controllers, sensors and recorders register as
+ * webhook sources) or `mqtt:<site>`. Empty in changes stored before hubs kept ids per
+ * source.
  */
 source: string, 
 /**
@@ -238,7 +240,7 @@ limit: number | null, };
  */
 export type IngestEvent = { 
 /**
- * The source's id for the event, unique per site: the idempotency key.
+ * The source's id for the event, unique per site and source: the idempotency key.
  */
 id: string, 
 /**
@@ -282,8 +284,9 @@ export type Alarm = { id: string, site: string, rule: string, event: string, doo
  */
 priority: number, procedure: string, cameras: Array<string>, state: AlarmState, raised: string, 
 /**
- * How many more times its rule fired for the same door while it was open (counted here
- * instead of raising another alarm).
+ * How many more times its rule fired for the same door, from the same source, while it
+ * was new (counted here instead of raising another alarm). 0 in changes stored before
+ * hubs counted repeats.
  */
 repeats: number, 
 /**

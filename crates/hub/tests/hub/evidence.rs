@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// Registers recorder `id` with `key`'s public half and gives it camera `cam01`.
-async fn register(hub: &TestHub, admin: &str, id: &str, key: &keys::SigningKey) {
+pub(crate) async fn register(hub: &TestHub, admin: &str, id: &str, key: &keys::SigningKey) {
     let (status, saved) = hub
         .register_recorder(admin, id, &key.public_hex(), None)
         .await;
@@ -21,7 +21,7 @@ async fn register(hub: &TestHub, admin: &str, id: &str, key: &keys::SigningKey) 
 }
 
 /// Posts a sync of `report` as recorder `id`, signed with `key` at `timestamp_ms`.
-async fn sync(
+pub(crate) async fn sync(
     hub: &TestHub,
     id: &str,
     key: &keys::SigningKey,
@@ -45,7 +45,7 @@ async fn sync(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn empty_report() -> RecorderReport {
+pub(crate) fn empty_report() -> RecorderReport {
     RecorderReport {
         at: "2026-11-28T00:00:00.000Z".into(),
         storage: StorageReport {
