@@ -59,6 +59,108 @@ pub use contract::{Change, ChangeBody};
 /// How many changes a slow subscriber may fall behind before it catches up from the database.
 const FEED_CAPACITY: usize = 4096;
 
+/// The advisory lock a hub holds on a PostgreSQL database while it serves it ("WFHUBSRV").
+const SERVING_LOCK_KEY: i64 = 0x5746_4855_4253_5256;
+/// How long a hub waits for a database's lease before it refuses to start.
+const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Held by the one hub that serves a database. Hubs cannot share one yet (each numbers the
+/// changes and the audit trail it writes, and orders writes with a lock of its own), so a
+/// second hub started on the same database refuses to start instead of corrupting both. On
+/// SQLite it is a lock on `<file>.serving`; on PostgreSQL a session advisory lock on a
+/// connection of its own. Released by [`ServingLease::release`], or when the process ends.
+pub struct ServingLease(Held);
+
+enum Held {
+    File(std::fs::File),
+    // In a mutex only so that the lease (and the running hub holding it) is `Sync`.
+    Postgres(std::sync::Mutex<sqlx::AnyConnection>),
+}
+
+impl std::fmt::Debug for ServingLease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Held::File(_) => "ServingLease(file)",
+            Held::Postgres(_) => "ServingLease(postgres)",
+        })
+    }
+}
+
+impl ServingLease {
+    /// Takes the lease on the database at `url` (as [`Db::open`] takes it), or says that
+    /// another hub holds it. A lease still held is waited for a few seconds: a hub restarted
+    /// right after its predecessor died may ask before the database noticed the death.
+    pub async fn take(url: &str) -> Result<Self> {
+        let deadline = std::time::Instant::now() + LEASE_WAIT;
+        loop {
+            match Self::try_take(url).await? {
+                Ok(lease) => return Ok(lease),
+                Err(holder) if std::time::Instant::now() >= deadline => {
+                    return Err(HubError::Conflict(format!(
+                        "another hub is serving this database{holder}; stop it first (hubs                          cannot share a database yet)"
+                    )));
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+            }
+        }
+    }
+
+    /// The lease, or where it is held (words for the refusal).
+    async fn try_take(url: &str) -> Result<std::result::Result<Self, String>> {
+        if let Some(file) = sqlite_file(url) {
+            let path = format!("{file}.serving");
+            create_private(&path)?;
+            let lock = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| HubError::Database(format!("cannot open {path}: {e}")))?;
+            return match lock.try_lock() {
+                Ok(()) => Ok(Ok(Self(Held::File(lock)))),
+                Err(std::fs::TryLockError::WouldBlock) => Ok(Err(format!(" (it holds {path})"))),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    Err(HubError::Database(format!("cannot lock {path}: {e}")))
+                }
+            };
+        }
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(url)
+            .map_err(|e| HubError::BadRequest(format!("bad database URL: {e}")))?;
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .map_err(|e| HubError::Database(format!("cannot open database: {e}")))?;
+        let locked: bool = sqlx::query("SELECT pg_try_advisory_lock($1) AS locked")
+            .bind(SERVING_LOCK_KEY)
+            .fetch_one(&mut conn)
+            .await?
+            .try_get("locked")?;
+        if locked {
+            Ok(Ok(Self(Held::Postgres(std::sync::Mutex::new(conn)))))
+        } else {
+            let _ = sqlx::Connection::close(conn).await;
+            Ok(Err(String::new()))
+        }
+    }
+
+    /// Lets the next hub take the database.
+    pub async fn release(self) {
+        match self.0 {
+            Held::File(file) => {
+                let _ = file.unlock();
+            }
+            Held::Postgres(conn) => {
+                let conn = conn.into_inner().unwrap_or_else(|e| e.into_inner());
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
+    }
+}
+
+/// The file of an `sqlite://PATH[?options]` URL.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let path = url.strip_prefix("sqlite://")?;
+    path.split('?').next().filter(|p| !p.is_empty())
+}
+
 /// The shared database handle.
 #[derive(Debug, Clone)]
 pub struct Db {

@@ -3,7 +3,7 @@
 //! when asked explicitly, plain HTTP for loopback tests.
 
 use crate::api::{AppState, Cors, app};
-use crate::db::Db;
+use crate::db::{Db, ServingLease};
 use crate::ingest::{Ingest, run_mqtt};
 use crate::secrets::{HubKey, write_private};
 use crate::store::Hub;
@@ -50,6 +50,7 @@ pub struct RunningHub {
     handle: Handle,
     server: tokio::task::JoinHandle<()>,
     mqtt: Option<tokio::task::JoinHandle<()>>,
+    lease: ServingLease,
 }
 
 impl RunningHub {
@@ -61,6 +62,7 @@ impl RunningHub {
             mqtt.abort();
         }
         self.hub.db.close().await;
+        self.lease.release().await;
     }
 }
 
@@ -106,16 +108,23 @@ pub async fn start(config: ServeConfig, clock: SharedClock) -> Result<RunningHub
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         HubError::Internal(format!("cannot create {}: {e}", config.data_dir.display()))
     })?;
+    // Before anything is opened or migrated: the database may be another hub's.
+    let lease = ServingLease::take(&config.database).await?;
     let key = HubKey::load_or_create(&config.data_dir.join("hub.key"))?;
     let db = Db::open(&config.database, clock.as_ref()).await?;
     let doors = Arc::new(crate::controller::HttpDoorController::new()?);
     let tickets = keys::SigningKey::load_or_create(&config.data_dir.join("ticket.key"))?;
     let hub = Arc::new(Hub::new(db, clock, key, doors).with_ticket_key(tickets));
-    start_with(hub, config).await
+    serve(hub, config, lease).await
 }
 
-/// Serves an already opened hub.
+/// Serves an already opened hub (refused when another hub serves its database).
 pub async fn start_with(hub: Arc<Hub>, config: ServeConfig) -> Result<RunningHub> {
+    let lease = ServingLease::take(&config.database).await?;
+    serve(hub, config, lease).await
+}
+
+async fn serve(hub: Arc<Hub>, config: ServeConfig, lease: ServingLease) -> Result<RunningHub> {
     install_crypto();
     // An export's job does not outlive the hub that ran it: those left running failed.
     hub.interrupted_exports().await?;
@@ -204,5 +213,6 @@ pub async fn start_with(hub: Arc<Hub>, config: ServeConfig) -> Result<RunningHub
         handle,
         server,
         mqtt,
+        lease,
     })
 }

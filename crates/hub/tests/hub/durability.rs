@@ -2,7 +2,9 @@
 //! in which every write it acknowledged is present.
 
 use crate::on_both;
-use crate::support::{Backend, SITE, database, door_event, first_door, post_signed, scratch};
+use crate::support::{
+    Backend, SITE, TestHub, database, door_event, first_door, post_signed, scratch,
+};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command};
@@ -133,3 +135,32 @@ async fn killed_mid_burst_loses_no_acknowledged_write(backend: Backend) {
     let _ = child.wait();
 }
 on_both!(killed_mid_burst_loses_no_acknowledged_write);
+
+/// A second hub started on a database that a hub serves refuses to start (each numbers its
+/// changes and audit lines itself: two would corrupt both); once the first stops, one starts.
+async fn a_second_hub_on_the_same_database_refuses_to_start(backend: Backend) {
+    let database = database(backend);
+    let first = TestHub::start_on(backend, database.clone()).await;
+    let config = || hub::serve::ServeConfig {
+        database: database.clone(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: scratch("second-hub"),
+        tls: hub::serve::Tls::Off,
+        cors_origins: Vec::new(),
+        mqtt: None,
+        console: None,
+    };
+    let clock: hub::SharedClock = std::sync::Arc::new(hub::SystemClock);
+    let refused = hub::serve::start(config(), clock.clone()).await;
+    let Err(error) = refused else {
+        panic!("the second hub is refused")
+    };
+    assert!(error.to_string().contains("another hub"), "{error}");
+    first.login("guard").await;
+    first.running.stop().await;
+    let next = hub::serve::start(config(), clock)
+        .await
+        .expect("a hub starts once the first stopped");
+    next.stop().await;
+}
+on_both!(a_second_hub_on_the_same_database_refuses_to_start);
