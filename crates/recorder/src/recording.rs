@@ -728,7 +728,11 @@ fn camera_offset_us(sync: &gst::StructureRef) -> Option<i64> {
     let clock_rate = u64::from(sync.get::<u32>("clock-rate").ok()?);
     let sr_rtptime = sync.get::<u64>("sr-ext-rtptime").ok()?;
     let buffer = sync.get::<gst::Buffer>("sr-buffer").ok()?;
-    if clock_rate == 0 || base_rtptime == u64::MAX || base_time == u64::MAX {
+    // u64::MAX is GStreamer's "unknown": the jitter buffer reports a sender report whose RTP
+    // time it could not place (one came before the stream's first packets) with it, and taken
+    // as a number it dated the camera 65 years back, so every camera of a busy start was
+    // distrusted and its video dated by arrival, ~100 ms late.
+    if clock_rate == 0 || [base_rtptime, base_time, sr_rtptime].contains(&u64::MAX) {
         return None;
     }
     let map = buffer.map_readable().ok()?;
@@ -987,6 +991,32 @@ mod tests {
         let ntp = ((1_767_225_600u64 + 2_208_988_800) << 32) | (1u64 << 31);
         assert_eq!(ntp_to_unix_us(ntp), Some(1_767_225_600_500_000));
         assert_eq!(ntp_to_unix_us(0), None);
+    }
+
+    fn sync_report(sr_rtptime: u64) -> gst::Structure {
+        // A sender report: NTP time 2026-01-01T00:00:10Z for RTP time `sr_rtptime`.
+        let ntp = (1_767_225_610u64 + 2_208_988_800) << 32;
+        let mut packet = vec![0x80, 200, 0, 6, 0, 0, 0, 2];
+        packet.extend(ntp.to_be_bytes());
+        packet.extend([0; 12]);
+        gst::Structure::builder("application/x-rtp-sync")
+            .field("base-rtptime", 900_000u64)
+            .field("base-time", 1_000_000_000u64)
+            .field("clock-rate", 90_000u32)
+            .field("sr-ext-rtptime", sr_rtptime)
+            .field("sr-buffer", gst::Buffer::from_slice(packet))
+            .build()
+    }
+
+    #[test]
+    fn a_sender_report_gives_the_cameras_offset_unless_its_rtp_time_is_unknown() {
+        gst::init().expect("gstreamer");
+        // RTP time 1_800_000 is 10 s after the base (at running time 1 s): it plays at 11 s.
+        assert_eq!(
+            camera_offset_us(&sync_report(1_800_000)),
+            Some(1_767_225_610_000_000 - 11_000_000)
+        );
+        assert_eq!(camera_offset_us(&sync_report(u64::MAX)), None);
     }
 
     #[test]
