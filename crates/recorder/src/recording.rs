@@ -477,6 +477,15 @@ fn record_once(
                 }
             }
             gst::MessageView::Error(error) => {
+                // GStreamer's own words, for whoever reads the log: the reason given to
+                // people is the short one.
+                tracing::debug!(
+                    stream = %target.label(),
+                    element = ?error.src().map(|s| s.path_string()),
+                    detail = error.debug().as_deref().unwrap_or(""),
+                    "{}",
+                    error.error()
+                );
                 break classify(&error.error(), error.debug().as_deref());
             }
             gst::MessageView::Eos(_) => break Ended::Failed("the camera ended the stream".into()),
