@@ -66,6 +66,22 @@ impl RunningHub {
     }
 }
 
+/// How long a client may take to send a request's head: a stranger must not hold connections
+/// open by sending a header a minute (hyper enforces no limit without a timer).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most headers a request may have.
+const MAX_HEADERS: usize = 64;
+
+fn limit_connections(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_headers(MAX_HEADERS);
+}
+
 /// Installs rustls's `ring` provider for the process (idempotent).
 pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -160,7 +176,8 @@ async fn serve(hub: Arc<Hub>, config: ServeConfig, lease: ServingLease) -> Resul
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let (scheme, certificate, server) = match &config.tls {
         Tls::Off => {
-            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            let mut server = axum_server::from_tcp(listener).handle(handle.clone());
+            limit_connections(server.http_builder());
             (
                 "http",
                 None,
@@ -188,7 +205,8 @@ async fn serve(hub: Arc<Hub>, config: ServeConfig, lease: ServingLease) -> Resul
                         key.display()
                     ))
                 })?;
-            let server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
+            let mut server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
+            limit_connections(server.http_builder());
             (
                 "https",
                 self_made.then_some(cert),

@@ -72,6 +72,52 @@ where
     }
 }
 
+/// The largest body a stranger may send before signing in (a sign-in is a name and a
+/// password).
+pub const SMALL_BODY_BYTES: usize = 16 * 1024;
+
+/// A request's body, read only up to `limit` bytes: one that says it is larger is refused at
+/// once (not read while it trickles in), one that grows larger while it arrives as soon as it
+/// passes the limit.
+pub async fn bounded_body(
+    body: axum::body::Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<axum::body::Bytes, HubError> {
+    let too_large = || HubError::PayloadTooLarge(format!("the body is larger than {limit} bytes"));
+    let said = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if said.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
+}
+
+/// JSON bodies of at most [`SMALL_BODY_BYTES`], for requests a stranger can send (sign-in):
+/// rejections as [`Body`]'s.
+#[derive(Debug)]
+pub struct SmallBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for SmallBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = bounded_body(body, &parts.headers, SMALL_BODY_BYTES).await?;
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        Body::<T>::from_request(req, state)
+            .await
+            .map(|Body(v)| SmallBody(v))
+    }
+}
+
 /// Query strings, likewise.
 #[derive(Debug)]
 pub struct Query<T>(pub T);

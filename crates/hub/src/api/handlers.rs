@@ -32,11 +32,12 @@ pub(super) async fn health(State(state): State<AppState>) -> ApiResult<Json<Heal
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, body = Session), (status = 401, body = ErrorBody),
+              (status = 413, body = ErrorBody, description = "A body over 16 KiB"),
               (status = 429, body = ErrorBody, description = "Too many failed attempts")))]
 pub(super) async fn login(
     State(state): State<AppState>,
     peer: Peer,
-    Body(login): Body<Login>,
+    SmallBody(login): SmallBody<Login>,
 ) -> ApiResult<Json<Session>> {
     Ok(Json(
         state
@@ -48,11 +49,13 @@ pub(super) async fn login(
 
 #[utoipa::path(post, path = "/api/v1/auth/browser-login", tag = "auth", request_body = Login,
     responses((status = 200, body = BrowserSession, description = "Sets the HttpOnly session cookie"),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 401, body = ErrorBody),
+              (status = 413, body = ErrorBody, description = "A body over 16 KiB"),
+              (status = 429, body = ErrorBody)))]
 pub(super) async fn browser_login(
     State(state): State<AppState>,
     peer: Peer,
-    Body(login): Body<Login>,
+    SmallBody(login): SmallBody<Login>,
 ) -> ApiResult<Response> {
     let session = state
         .hub
@@ -259,6 +262,9 @@ fn raw_body(
     })
 }
 
+/// The largest webhook body: a full batch of the largest events.
+const MAX_WEBHOOK_BYTES: usize = 16 << 20;
+
 /// A header a signed request must carry; without it the request is refused.
 fn signed_header(headers: &HeaderMap, name: &str) -> Result<String, HubError> {
     headers
@@ -282,21 +288,20 @@ pub(super) async fn ingest_webhook(
     State(state): State<AppState>,
     Path(source): Path<String>,
     headers: HeaderMap,
-    body: Result<axum::body::Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> ApiResult<Json<IngestResult>> {
-    let body = raw_body(body)?;
+    // Who sends, and that it signed, before its body is read: a stranger's 16 MiB goes unread.
     let (site, secret) = state.hub.source(&source).await.map_err(|e| match e {
         HubError::NotFound(_) => HubError::Forbidden("unknown source".into()),
         other => other,
     })?;
     let header_text = |name: &str| signed_header(&headers, name);
-    ingest::verify_signature(
-        &secret,
-        &header_text(events::TIMESTAMP_HEADER)?,
-        &header_text(events::SIGNATURE_HEADER)?,
-        &body,
-        state.hub.now(),
-    )?;
+    let (timestamp, signature) = (
+        header_text(events::TIMESTAMP_HEADER)?,
+        header_text(events::SIGNATURE_HEADER)?,
+    );
+    let body = bounded_body(body, &headers, MAX_WEBHOOK_BYTES).await?;
+    ingest::verify_signature(&secret, &timestamp, &signature, &body, state.hub.now())?;
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| HubError::BadRequest(format!("not JSON: {e}")))?;
     let batch = ingest::parse_batch(&value, Some(&site))?;

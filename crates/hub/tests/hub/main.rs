@@ -13,6 +13,7 @@ mod forged;
 mod hostile;
 mod ingest;
 mod layouts;
+mod limits;
 mod lockout;
 mod recorder_reports;
 mod recorders;
