@@ -992,9 +992,12 @@ fn a_managers_browser_plays_a_camera_live_and_its_recording_at_a_chosen_instant(
     let then = shots[1].1 as u64;
     let moved_ms = shots[0].0.latency_ms(then) - shots[1].0.latency_ms(then);
     let waited_ms = shots[1].1 - shots[0].1;
+    // Each picture may be any frame shown while its screenshot was taken (one took 777 ms on
+    // a busy machine): that much on top of the player's own catching up.
+    let taking_ms: i64 = shots.iter().map(|(_, before, after)| after - before).sum();
     assert!(
-        (moved_ms - waited_ms).abs() < 500,
-        "it plays on: {moved_ms} ms of video in {waited_ms} ms"
+        (moved_ms - waited_ms).abs() < 500 + taking_ms,
+        "it plays on: {moved_ms} ms of video in {waited_ms} ms (screenshots took {taking_ms} ms)"
     );
     // An instant well into the recording (its first seconds are timed by the recorder's clock
     // until the camera's first sender report), once its segment is surely on disk.
