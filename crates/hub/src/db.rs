@@ -97,7 +97,8 @@ impl ServingLease {
                 Ok(lease) => return Ok(lease),
                 Err(holder) if std::time::Instant::now() >= deadline => {
                     return Err(HubError::Conflict(format!(
-                        "another hub is serving this database{holder}; stop it first (hubs                          cannot share a database yet)"
+                        "another hub is serving this database{holder}; stop it first (hubs \
+                         cannot share a database yet)"
                     )));
                 }
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
@@ -107,6 +108,17 @@ impl ServingLease {
 
     /// The lease, or where it is held (words for the refusal).
     async fn try_take(url: &str) -> Result<std::result::Result<Self, String>> {
+        if url.starts_with("sqlite://") && sqlite_file(url).is_none() {
+            return Err(HubError::BadRequest("sqlite:// needs a file path".into()));
+        }
+        if !["sqlite://", "postgres://", "postgresql://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
+            return Err(HubError::BadRequest(
+                "database URL must start with sqlite:// or postgres://".into(),
+            ));
+        }
         if let Some(file) = sqlite_file(url) {
             let path = format!("{file}.serving");
             create_private(&path)?;

@@ -286,8 +286,10 @@ async fn run(command: Command) -> Result<()> {
                 _ if insecure_http => Tls::Off,
                 _ => Tls::SelfSigned,
             };
+            // Before the database is opened (and perhaps migrated): it may be another hub's.
+            let lease = hub::db::ServingLease::take(&db.db).await?;
             let hub = open(&db).await?;
-            let running = hub::serve::start_with(
+            let running = hub::serve::start_leased(
                 hub,
                 ServeConfig {
                     database: db.db.clone(),
@@ -298,6 +300,7 @@ async fn run(command: Command) -> Result<()> {
                     mqtt,
                     console,
                 },
+                lease,
             )
             .await?;
             // One line on stdout, for scripts and tests: where the hub listens.

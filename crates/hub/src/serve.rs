@@ -131,16 +131,21 @@ pub async fn start(config: ServeConfig, clock: SharedClock) -> Result<RunningHub
     let doors = Arc::new(crate::controller::HttpDoorController::new()?);
     let tickets = keys::SigningKey::load_or_create(&config.data_dir.join("ticket.key"))?;
     let hub = Arc::new(Hub::new(db, clock, key, doors).with_ticket_key(tickets));
-    serve(hub, config, lease).await
+    start_leased(hub, config, lease).await
 }
 
 /// Serves an already opened hub (refused when another hub serves its database).
 pub async fn start_with(hub: Arc<Hub>, config: ServeConfig) -> Result<RunningHub> {
     let lease = ServingLease::take(&config.database).await?;
-    serve(hub, config, lease).await
+    start_leased(hub, config, lease).await
 }
 
-async fn serve(hub: Arc<Hub>, config: ServeConfig, lease: ServingLease) -> Result<RunningHub> {
+/// Serves an already opened hub with the lease on its database, taken before it was opened.
+pub async fn start_leased(
+    hub: Arc<Hub>,
+    config: ServeConfig,
+    lease: ServingLease,
+) -> Result<RunningHub> {
     install_crypto();
     // An export's job does not outlive the hub that ran it: those left running failed.
     hub.interrupted_exports().await?;

@@ -92,9 +92,14 @@ pub async fn bounded_body(
     if said.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let source = e.into_inner();
+        if source.is::<http_body_util::LengthLimitError>() {
+            too_large()
+        } else {
+            HubError::BadRequest(format!("cannot read the body: {source}"))
+        }
+    })
 }
 
 /// JSON bodies of at most [`SMALL_BODY_BYTES`], for requests a stranger can send (sign-in):

@@ -290,7 +290,8 @@ pub(super) async fn ingest_webhook(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<Json<IngestResult>> {
-    // Who sends, and that it signed, before its body is read: a stranger's 16 MiB goes unread.
+    // Who sends, and that it signed now, before its body is read: a stranger's 16 MiB goes
+    // unread.
     let (site, secret) = state.hub.source(&source).await.map_err(|e| match e {
         HubError::NotFound(_) => HubError::Forbidden("unknown source".into()),
         other => other,
@@ -300,6 +301,8 @@ pub(super) async fn ingest_webhook(
         header_text(events::TIMESTAMP_HEADER)?,
         header_text(events::SIGNATURE_HEADER)?,
     );
+    events::check_headers(&timestamp, &signature, state.hub.now() / 1000)
+        .map_err(|why| HubError::Forbidden(format!("webhook signature: {why}")))?;
     let body = bounded_body(body, &headers, MAX_WEBHOOK_BYTES).await?;
     ingest::verify_signature(&secret, &timestamp, &signature, &body, state.hub.now())?;
     let value: serde_json::Value = serde_json::from_slice(&body)

@@ -41,12 +41,22 @@ async fn a_sign_in_announced_as_16_mib_is_refused_before_it_arrives() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_webhook_body_for_an_unknown_source_is_not_read() {
+async fn a_webhook_body_is_not_read_for_an_unknown_source_or_a_stale_signature() {
     let hub = TestHub::start(Backend::Sqlite).await;
     let answer = tokio::task::block_in_place(|| {
         answer_to_a_huge_body(
             &hub,
             "POST /api/v1/ingest/nobody HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n",
+        )
+    });
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer:?}");
+    // A real source's name with a stale timestamp: refused before the body too.
+    hub.source("door-ctl").await;
+    let answer = tokio::task::block_in_place(|| {
+        answer_to_a_huge_body(
+            &hub,
+            "POST /api/v1/ingest/door-ctl HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n\
+             X-Watchfloor-Timestamp: 1000\r\nX-Watchfloor-Signature: sha256=00\r\n",
         )
     });
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer:?}");
