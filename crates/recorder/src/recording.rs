@@ -369,6 +369,9 @@ struct Open {
 #[derive(Debug, Default)]
 struct Live {
     timing: Mutex<Timing>,
+    /// The RTP time and the presentation time (ns) of the last RTP packet that reached the
+    /// depayloader: where the jitter buffer's output places the camera's RTP clock now.
+    rtp_seen: Mutex<Option<(u32, u64)>>,
     open: Mutex<HashMap<String, Open>>,
     codec: Mutex<Option<Codec>>,
     /// Milliseconds since `epoch` of the last buffer (0: none yet).
@@ -705,7 +708,8 @@ fn build(
 }
 
 /// Reads the camera's clock from its RTCP sender reports: each maps an RTP time to the NTP
-/// time it was captured; the jitter buffer says which running time that RTP time plays at.
+/// time it was captured; the last packet the depayloader saw says which presentation time an
+/// RTP time has now.
 fn watch_sender_reports(src: &gst::Element, live: &Arc<Live>) {
     let live = live.clone();
     src.connect("new-manager", false, move |values| {
@@ -715,10 +719,11 @@ fn watch_sender_reports(src: &gst::Element, live: &Arc<Live>) {
             let jitterbuffer = values.get(1)?.get::<gst::Element>().ok()?;
             let live = live.clone();
             jitterbuffer.connect("handle-sync", false, move |values| {
+                let seen = *live.rtp_seen.lock();
                 if let Some(offset) = values
                     .get(1)
                     .and_then(|v| v.get::<gst::Structure>().ok())
-                    .and_then(|s| camera_offset_us(&s))
+                    .and_then(|s| camera_offset_us(&s, seen))
                 {
                     live.timing.lock().camera_report(offset);
                 }
@@ -730,27 +735,34 @@ fn watch_sender_reports(src: &gst::Element, live: &Arc<Live>) {
     });
 }
 
-/// Unix µs minus running-time µs, from a jitter buffer's `handle-sync` structure.
-fn camera_offset_us(sync: &gst::StructureRef) -> Option<i64> {
-    let base_rtptime = sync.get::<u64>("base-rtptime").ok()?;
-    let base_time = sync.get::<u64>("base-time").ok()?;
-    let clock_rate = u64::from(sync.get::<u32>("clock-rate").ok()?);
+/// Unix µs minus running-time µs, from a jitter buffer's `handle-sync` structure and `seen`,
+/// the RTP and presentation times of a packet the jitter buffer let out. The presentation times
+/// the segments get are the ones to match: the jitter buffer's own base (the running time of
+/// the first packet) is not, since it corrects its output for the skew it measures later (a
+/// first packet read late on a busy start put the video 1.6 s off).
+fn camera_offset_us(sync: &gst::StructureRef, seen: Option<(u32, u64)>) -> Option<i64> {
+    let clock_rate = i64::from(sync.get::<u32>("clock-rate").ok()?);
     let sr_rtptime = sync.get::<u64>("sr-ext-rtptime").ok()?;
     let buffer = sync.get::<gst::Buffer>("sr-buffer").ok()?;
     // u64::MAX is GStreamer's "unknown": the jitter buffer reports a sender report whose RTP
-    // time it could not place (one came before the stream's first packets) with it, and taken
-    // as a number it dated the camera 65 years back, so every camera of a busy start was
-    // distrusted and its video dated by arrival, ~100 ms late.
-    if clock_rate == 0 || [base_rtptime, base_time, sr_rtptime].contains(&u64::MAX) {
+    // time it could not place (one came before the stream's first packets) with it.
+    if clock_rate == 0 || sr_rtptime == u64::MAX {
         return None;
     }
+    let (rtp, pts_ns) = seen?;
     let map = buffer.map_readable().ok()?;
-    let ntp = sender_report_ntp(&map)?;
-    // The running time at which the report's RTP time plays.
-    let delta = sr_rtptime as i128 - base_rtptime as i128;
-    let running_ns = base_time as i128 + delta * 1_000_000_000 / clock_rate as i128;
-    let unix_us = ntp_to_unix_us(ntp)?;
-    Some(unix_us - (running_ns / 1000) as i64)
+    let report_us = ntp_to_unix_us(sender_report_ntp(&map)?)?;
+    // The packet's capture time: the report's, moved by the RTP time between them (RTP times
+    // wrap; the two are close).
+    let ticks = i64::from(rtp.wrapping_sub(sr_rtptime as u32) as i32);
+    let captured_us = report_us + ticks * 1_000_000 / clock_rate;
+    Some(captured_us - (pts_ns / 1000) as i64)
+}
+
+/// The RTP time of an RTP packet.
+fn rtp_time(packet: &[u8]) -> Option<u32> {
+    let bytes: [u8; 4] = packet.get(4..8)?.try_into().ok()?;
+    (packet.first()? >> 6 == 2).then(|| u32::from_be_bytes(bytes))
 }
 
 /// The NTP time of the first sender report in a compound RTCP packet.
@@ -805,6 +817,18 @@ fn link(
             .map_err(|_| elements::MissingElements::one(factory).to_string())
     };
     let depay = make(codec.depayloader())?;
+    if let Some(sink) = depay.static_pad("sink") {
+        let live = live.clone();
+        sink.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(gst::PadProbeData::Buffer(buffer)) = &info.data
+                && let Some(pts) = buffer.pts()
+                && let Some(rtp) = buffer.map_readable().ok().and_then(|m| rtp_time(&m))
+            {
+                *live.rtp_seen.lock() = Some((rtp, pts.nseconds()));
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
     let parse = codec.parser().map(make).transpose()?;
     let tee = make("tee")?;
     let mut chain: Vec<gst::Element> = vec![depay];
@@ -1018,14 +1042,34 @@ mod tests {
     }
 
     #[test]
-    fn a_sender_report_gives_the_cameras_offset_unless_its_rtp_time_is_unknown() {
+    fn a_sender_report_dates_the_presentation_times_the_packets_have() {
         gst::init().expect("gstreamer");
-        // RTP time 1_800_000 is 10 s after the base (at running time 1 s): it plays at 11 s.
+        // A packet 1 s of RTP time after the report's, presented at 5 s: captured at 11 s.
+        let seen = Some((1_800_000 + 90_000, 5_000_000_000));
         assert_eq!(
-            camera_offset_us(&sync_report(1_800_000)),
-            Some(1_767_225_610_000_000 - 11_000_000)
+            camera_offset_us(&sync_report((1 << 32) + 1_800_000), seen),
+            Some(1_767_225_611_000_000 - 5_000_000)
         );
-        assert_eq!(camera_offset_us(&sync_report(u64::MAX)), None);
+        // Before the report's RTP time, and across the RTP clock's wrap.
+        let wrapped = Some(((1u64 << 32) - 90_000) as u32).map(|rtp| (rtp, 5_000_000_000));
+        assert_eq!(
+            camera_offset_us(&sync_report(0), wrapped),
+            Some(1_767_225_609_000_000 - 5_000_000)
+        );
+        // An RTP time the jitter buffer could not place, or no packet seen yet: no offset.
+        assert_eq!(camera_offset_us(&sync_report(u64::MAX), seen), None);
+        assert_eq!(camera_offset_us(&sync_report(1_800_000), None), None);
+    }
+
+    #[test]
+    fn the_rtp_time_is_read_from_an_rtp_packet_only() {
+        let mut packet = vec![0x80, 96, 0, 1];
+        packet.extend(0x0102_0304u32.to_be_bytes());
+        packet.extend([0; 4]);
+        assert_eq!(rtp_time(&packet), Some(0x0102_0304));
+        assert_eq!(rtp_time(&packet[..6]), None);
+        packet[0] = 0x40;
+        assert_eq!(rtp_time(&packet), None);
     }
 
     #[test]
