@@ -371,7 +371,7 @@ struct Live {
     timing: Mutex<Timing>,
     /// The RTP time and the presentation time (ns) of the last RTP packet that reached the
     /// depayloader: where the jitter buffer's output places the camera's RTP clock now.
-    rtp_seen: Mutex<Option<(u32, u64)>>,
+    rtp_seen: Mutex<Option<Seen>>,
     open: Mutex<HashMap<String, Open>>,
     codec: Mutex<Option<Codec>>,
     /// Milliseconds since `epoch` of the last buffer (0: none yet).
@@ -740,7 +740,7 @@ fn watch_sender_reports(src: &gst::Element, live: &Arc<Live>) {
 /// the segments get are the ones to match: the jitter buffer's own base (the running time of
 /// the first packet) is not, since it corrects its output for the skew it measures later (a
 /// first packet read late on a busy start put the video 1.6 s off).
-fn camera_offset_us(sync: &gst::StructureRef, seen: Option<(u32, u64)>) -> Option<i64> {
+fn camera_offset_us(sync: &gst::StructureRef, seen: Option<Seen>) -> Option<i64> {
     let clock_rate = i64::from(sync.get::<u32>("clock-rate").ok()?);
     let sr_rtptime = sync.get::<u64>("sr-ext-rtptime").ok()?;
     let buffer = sync.get::<gst::Buffer>("sr-buffer").ok()?;
@@ -749,9 +749,16 @@ fn camera_offset_us(sync: &gst::StructureRef, seen: Option<(u32, u64)>) -> Optio
     if clock_rate == 0 || sr_rtptime == u64::MAX {
         return None;
     }
-    let (rtp, pts_ns) = seen?;
+    let seen = seen?;
     let map = buffer.map_readable().ok()?;
-    let report_us = ntp_to_unix_us(sender_report_ntp(&map)?)?;
+    let (ssrc, ntp) = sender_report(&map)?;
+    // Only the video's own reports: an audio or metadata stream's RTP clock has its own rate
+    // and origin (RTP times mean something per sender only).
+    if ssrc != seen.ssrc {
+        return None;
+    }
+    let (rtp, pts_ns) = (seen.rtp, seen.pts_ns);
+    let report_us = ntp_to_unix_us(ntp)?;
     // The packet's capture time: the report's, moved by the RTP time between them (RTP times
     // wrap; the two are close).
     let ticks = i64::from(rtp.wrapping_sub(sr_rtptime as u32) as i32);
@@ -759,21 +766,35 @@ fn camera_offset_us(sync: &gst::StructureRef, seen: Option<(u32, u64)>) -> Optio
     Some(captured_us - (pts_ns / 1000) as i64)
 }
 
-/// The RTP time of an RTP packet.
-fn rtp_time(packet: &[u8]) -> Option<u32> {
-    let bytes: [u8; 4] = packet.get(4..8)?.try_into().ok()?;
-    (packet.first()? >> 6 == 2).then(|| u32::from_be_bytes(bytes))
+/// A video packet as the depayloader saw it: its sender, RTP time and presentation time (ns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    ssrc: u32,
+    rtp: u32,
+    pts_ns: u64,
 }
 
-/// The NTP time of the first sender report in a compound RTCP packet.
-fn sender_report_ntp(packet: &[u8]) -> Option<u64> {
+/// The sender (SSRC) and RTP time of an RTP packet.
+fn rtp_header(packet: &[u8]) -> Option<(u32, u32)> {
+    if packet.len() < 12 || packet[0] >> 6 != 2 {
+        return None;
+    }
+    let word = |at: usize| {
+        u32::from_be_bytes([packet[at], packet[at + 1], packet[at + 2], packet[at + 3]])
+    };
+    Some((word(8), word(4)))
+}
+
+/// The sender's SSRC and the NTP time of the first sender report in a compound RTCP packet.
+fn sender_report(packet: &[u8]) -> Option<(u32, u64)> {
     let mut at = 0;
     while at + 4 <= packet.len() {
         let kind = packet[at + 1];
         let words = u16::from_be_bytes([packet[at + 2], packet[at + 3]]) as usize;
         if kind == 200 && at + 16 <= packet.len() {
-            let bytes: [u8; 8] = packet[at + 8..at + 16].try_into().ok()?;
-            return Some(u64::from_be_bytes(bytes));
+            let ssrc: [u8; 4] = packet[at + 4..at + 8].try_into().ok()?;
+            let ntp: [u8; 8] = packet[at + 8..at + 16].try_into().ok()?;
+            return Some((u32::from_be_bytes(ssrc), u64::from_be_bytes(ntp)));
         }
         at += (words + 1) * 4;
     }
@@ -822,9 +843,13 @@ fn link(
         sink.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
             if let Some(gst::PadProbeData::Buffer(buffer)) = &info.data
                 && let Some(pts) = buffer.pts()
-                && let Some(rtp) = buffer.map_readable().ok().and_then(|m| rtp_time(&m))
+                && let Some((ssrc, rtp)) = buffer.map_readable().ok().and_then(|m| rtp_header(&m))
             {
-                *live.rtp_seen.lock() = Some((rtp, pts.nseconds()));
+                *live.rtp_seen.lock() = Some(Seen {
+                    ssrc,
+                    rtp,
+                    pts_ns: pts.nseconds(),
+                });
             }
             gst::PadProbeReturn::Ok
         });
@@ -1027,14 +1052,12 @@ mod tests {
     }
 
     fn sync_report(sr_rtptime: u64) -> gst::Structure {
-        // A sender report: NTP time 2026-01-01T00:00:10Z for RTP time `sr_rtptime`.
+        // Sender 2's report: NTP time 2026-01-01T00:00:10Z for RTP time `sr_rtptime`.
         let ntp = (1_767_225_610u64 + 2_208_988_800) << 32;
         let mut packet = vec![0x80, 200, 0, 6, 0, 0, 0, 2];
         packet.extend(ntp.to_be_bytes());
         packet.extend([0; 12]);
         gst::Structure::builder("application/x-rtp-sync")
-            .field("base-rtptime", 900_000u64)
-            .field("base-time", 1_000_000_000u64)
             .field("clock-rate", 90_000u32)
             .field("sr-ext-rtptime", sr_rtptime)
             .field("sr-buffer", gst::Buffer::from_slice(packet))
@@ -1044,32 +1067,46 @@ mod tests {
     #[test]
     fn a_sender_report_dates_the_presentation_times_the_packets_have() {
         gst::init().expect("gstreamer");
-        // A packet 1 s of RTP time after the report's, presented at 5 s: captured at 11 s.
-        let seen = Some((1_800_000 + 90_000, 5_000_000_000));
+        // A packet of sender 2 1 s of RTP time after its report's, presented at 5 s: captured
+        // at 11 s.
+        let seen = |ssrc, rtp| {
+            Some(Seen {
+                ssrc,
+                rtp,
+                pts_ns: 5_000_000_000,
+            })
+        };
         assert_eq!(
-            camera_offset_us(&sync_report((1 << 32) + 1_800_000), seen),
+            camera_offset_us(&sync_report((1 << 32) + 1_800_000), seen(2, 1_890_000)),
             Some(1_767_225_611_000_000 - 5_000_000)
         );
         // Before the report's RTP time, and across the RTP clock's wrap.
-        let wrapped = Some(((1u64 << 32) - 90_000) as u32).map(|rtp| (rtp, 5_000_000_000));
         assert_eq!(
-            camera_offset_us(&sync_report(0), wrapped),
+            camera_offset_us(&sync_report(0), seen(2, u32::MAX - 89_999)),
             Some(1_767_225_609_000_000 - 5_000_000)
         );
         // An RTP time the jitter buffer could not place, or no packet seen yet: no offset.
-        assert_eq!(camera_offset_us(&sync_report(u64::MAX), seen), None);
+        assert_eq!(
+            camera_offset_us(&sync_report(u64::MAX), seen(2, 1_890_000)),
+            None
+        );
         assert_eq!(camera_offset_us(&sync_report(1_800_000), None), None);
+        // Another sender's report (the audio's): its RTP times are not the video's.
+        assert_eq!(
+            camera_offset_us(&sync_report(1_800_000), seen(3, 1_890_000)),
+            None
+        );
     }
 
     #[test]
-    fn the_rtp_time_is_read_from_an_rtp_packet_only() {
+    fn the_sender_and_rtp_time_are_read_from_an_rtp_packet_only() {
         let mut packet = vec![0x80, 96, 0, 1];
         packet.extend(0x0102_0304u32.to_be_bytes());
-        packet.extend([0; 4]);
-        assert_eq!(rtp_time(&packet), Some(0x0102_0304));
-        assert_eq!(rtp_time(&packet[..6]), None);
+        packet.extend(7u32.to_be_bytes());
+        assert_eq!(rtp_header(&packet), Some((7, 0x0102_0304)));
+        assert_eq!(rtp_header(&packet[..10]), None);
         packet[0] = 0x40;
-        assert_eq!(rtp_time(&packet), None);
+        assert_eq!(rtp_header(&packet), None);
     }
 
     #[test]
@@ -1079,9 +1116,9 @@ mod tests {
         packet.extend([0x80, 200, 0, 6, 0, 0, 0, 2]);
         packet.extend(0x0102_0304_0506_0708u64.to_be_bytes());
         packet.extend([0; 12]);
-        assert_eq!(sender_report_ntp(&packet), Some(0x0102_0304_0506_0708));
-        assert_eq!(sender_report_ntp(&packet[..10]), None);
-        assert_eq!(sender_report_ntp(&[]), None);
+        assert_eq!(sender_report(&packet), Some((2, 0x0102_0304_0506_0708)));
+        assert_eq!(sender_report(&packet[..10]), None);
+        assert_eq!(sender_report(&[]), None);
     }
 
     #[test]
