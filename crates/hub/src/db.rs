@@ -108,18 +108,7 @@ impl ServingLease {
 
     /// The lease, or where it is held (words for the refusal).
     async fn try_take(url: &str) -> Result<std::result::Result<Self, String>> {
-        if url.starts_with("sqlite://") && sqlite_file(url).is_none() {
-            return Err(HubError::BadRequest("sqlite:// needs a file path".into()));
-        }
-        if !["sqlite://", "postgres://", "postgresql://"]
-            .iter()
-            .any(|scheme| url.starts_with(scheme))
-        {
-            return Err(HubError::BadRequest(
-                "database URL must start with sqlite:// or postgres://".into(),
-            ));
-        }
-        if let Some(file) = sqlite_file(url) {
+        if let Some(file) = sqlite_file(url)? {
             let path = format!("{file}.serving");
             create_private(&path)?;
             let lock = std::fs::OpenOptions::new()
@@ -167,10 +156,21 @@ impl ServingLease {
     }
 }
 
-/// The file of an `sqlite://PATH[?options]` URL.
-fn sqlite_file(url: &str) -> Option<&str> {
-    let path = url.strip_prefix("sqlite://")?;
-    path.split('?').next().filter(|p| !p.is_empty())
+/// The file of an `sqlite://PATH[?options]` URL; `None` for a PostgreSQL URL; an error for
+/// anything else.
+fn sqlite_file(url: &str) -> Result<Option<&str>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        return match path.split('?').next().filter(|p| !p.is_empty()) {
+            Some(file) => Ok(Some(file)),
+            None => Err(HubError::BadRequest("sqlite:// needs a file path".into())),
+        };
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(None);
+    }
+    Err(HubError::BadRequest(
+        "database URL must start with sqlite:// or postgres://".into(),
+    ))
 }
 
 /// The shared database handle.
@@ -192,21 +192,13 @@ impl Db {
     pub async fn open(url: &str, clock: &dyn crate::Clock) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let mut file = None;
-        let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err(HubError::BadRequest("sqlite:// needs a file path".into()));
-            }
-            let plain = path.split('?').next().unwrap_or(path);
+        let (backend, url) = if let Some(plain) = sqlite_file(url)? {
             create_private(plain)?;
             file = Some(std::path::PathBuf::from(plain));
-            let sep = if path.contains('?') { '&' } else { '?' };
-            (Backend::Sqlite, format!("sqlite://{path}{sep}mode=rwc"))
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_owned())
+            let sep = if url.contains('?') { '&' } else { '?' };
+            (Backend::Sqlite, format!("{url}{sep}mode=rwc"))
         } else {
-            return Err(HubError::BadRequest(
-                "database URL must start with sqlite:// or postgres://".into(),
-            ));
+            (Backend::Postgres, url.to_owned())
         };
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| HubError::BadRequest(format!("bad database URL: {e}")))?;
