@@ -3,14 +3,13 @@
 //! disk flush rather than one per event. Each event updates its door's live state and raises
 //! the alarms its site's rules ask for, in the same transaction.
 //!
-//! Sources: a signed HTTP webhook (see [`verify_signature`]) and MQTT ([`run_mqtt`]). Both are
+//! Sources: a signed HTTP webhook (see [`check_signed_headers`]) and MQTT ([`run_mqtt`]). Both are
 //! idempotent by the event's own id, which is the source's own (unique per site and source, so
 //! one webhook source cannot take another's ids; MQTT publishers of a site still share one
 //! source, `mqtt:<site>`, until messages are signed per source): a replay is answered
 //! `duplicate` and changes nothing; the same id with other content is refused and written to
-//! the audit trail. An
-//! event dated more than [`MAX_AHEAD_MS`] ahead of the hub's clock is refused (it would hold
-//! its door's state until then). While an alarm is new (not yet acknowledged), its rule firing
+//! the audit trail. An event dated more than [`MAX_AHEAD_MS`] ahead of the hub's clock is
+//! refused (it would hold its door's state until then). While an alarm is new (not yet acknowledged), its rule firing
 //! again for the same door from the same source counts a repeat on it instead of raising
 //! another; once acknowledged, the next raises a new alarm, so a guard hears of it.
 
@@ -147,16 +146,25 @@ fn check_event(raw: &Value, site_scope: Option<&str>) -> Result<Checked> {
     })
 }
 
-/// Checks a webhook's signature (see the `events` crate for the scheme).
+/// Checks a webhook's signed headers before its body is read (see the `events` crate for the
+/// scheme): a fresh timestamp and a well-formed signature, answered as bytes for
+/// [`verify_signature`].
+pub fn check_signed_headers(timestamp: &str, signature: &str, now_ms: i64) -> Result<Vec<u8>> {
+    events::check_headers(timestamp, signature, now_ms / 1000).map_err(signature_refused)
+}
+
+/// Checks that the `expected` signature [`check_signed_headers`] answered is `body`'s.
 pub fn verify_signature(
     secret: &[u8],
     timestamp: &str,
-    signature: &str,
+    expected: &[u8],
     body: &[u8],
-    now_ms: i64,
 ) -> Result<()> {
-    events::verify(secret, timestamp, signature, body, now_ms / 1000)
-        .map_err(|why| HubError::Forbidden(format!("webhook signature: {why}")))
+    events::verify_body(secret, timestamp, expected, body).map_err(signature_refused)
+}
+
+fn signature_refused(why: &str) -> HubError {
+    HubError::Forbidden(format!("webhook signature: {why}"))
 }
 
 struct Job {
