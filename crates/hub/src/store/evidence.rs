@@ -386,48 +386,32 @@ impl Hub {
                 at: rfc3339(row.try_get("at")?),
             });
         }
-        for row in sqlx::query(
-            "SELECT id, cameras, raised_at FROM alarms \
+        let alarms = sqlx::query(
+            "SELECT id, cameras, raised_at AS at FROM alarms \
              WHERE site_id = $1 AND raised_at > $2 ORDER BY raised_at DESC LIMIT 5000",
         )
         .bind(&site)
         .bind(since)
         .fetch_all(self.db.pool())
-        .await?
-        {
-            let id: String = row.try_get("id")?;
-            let at = rfc3339(row.try_get("raised_at")?);
-            let cameras: Vec<String> = json_column(&row, "cameras").unwrap_or_default();
-            for camera in cameras.into_iter().filter(|c| served.contains(c)) {
-                events.push(CameraEvent {
-                    id: id.clone(),
-                    camera,
-                    at: at.clone(),
-                });
-            }
-        }
+        .await?;
         // An alarm's repeats (its door forced again while it was new): each keeps its video.
-        for row in sqlx::query(
-            "SELECT r.alarm_id AS alarm_id, r.event_source AS source, r.event_id AS event_id, \
-             r.at AS at, a.cameras AS cameras FROM alarm_repeats r \
+        let repeats = sqlx::query(
+            "SELECT r.alarm_id || '/' || r.event_source || '/' || r.event_id AS id, \
+             a.cameras AS cameras, r.at AS at FROM alarm_repeats r \
              JOIN alarms a ON a.id = r.alarm_id \
              WHERE a.site_id = $1 AND r.at > $2 ORDER BY r.at DESC LIMIT 5000",
         )
         .bind(&site)
         .bind(since)
         .fetch_all(self.db.pool())
-        .await?
-        {
-            let (alarm, source, event): (String, String, String) = (
-                row.try_get("alarm_id")?,
-                row.try_get("source")?,
-                row.try_get("event_id")?,
-            );
+        .await?;
+        for row in alarms.iter().chain(&repeats) {
+            let id: String = row.try_get("id")?;
             let at = rfc3339(row.try_get("at")?);
-            let cameras: Vec<String> = json_column(&row, "cameras").unwrap_or_default();
+            let cameras: Vec<String> = json_column(row, "cameras").unwrap_or_default();
             for camera in cameras.into_iter().filter(|c| served.contains(c)) {
                 events.push(CameraEvent {
-                    id: format!("{alarm}/{source}/{event}"),
+                    id: id.clone(),
                     camera,
                     at: at.clone(),
                 });
