@@ -191,7 +191,7 @@ pub(super) async fn put_rules(
 
 #[utoipa::path(post, path = "/api/v1/sites/{site}/doors/{door}/commands", tag = "doors", security(("bearer" = [])),
     params(("site" = String, Path), ("door" = String, Path)), request_body = DoorCommandRequest,
-    responses((status = 200, description = "Sent to the controller"), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "The site has no door controller")))]
+    responses((status = 200, description = "Sent to the controller"), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "The site has no door controller, or none paired with an event source to sign for")))]
 pub(super) async fn door_command(
     State(state): State<AppState>,
     Auth(caller, _): Auth,
@@ -219,7 +219,7 @@ pub(super) async fn door_command(
 
 #[utoipa::path(post, path = "/api/v1/sites/{site}/lockdown", tag = "doors", security(("bearer" = [])),
     params(("site" = String, Path)), request_body = LockdownRequest,
-    responses((status = 200, description = "Sent to the controller"), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "The site has no door controller")))]
+    responses((status = 200, description = "Sent to the controller"), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "The site has no door controller, or none paired with an event source to sign for")))]
 pub(super) async fn lockdown(
     State(state): State<AppState>,
     Auth(caller, _): Auth,
@@ -283,6 +283,7 @@ fn signed_header(headers: &HeaderMap, name: &str) -> Result<String, HubError> {
     responses((status = 200, body = IngestResult),
               (status = 400, body = ErrorBody, description = "Not events"),
               (status = 403, body = ErrorBody, description = "Unknown source, or a missing or wrong signature"),
+              (status = 404, body = ErrorBody, description = "No source in the path (`/api/v1/ingest/`): no such route"),
               (status = 413, body = ErrorBody, description = "Larger than the hub takes")))]
 pub(super) async fn ingest_webhook(
     State(state): State<AppState>,
