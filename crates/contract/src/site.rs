@@ -108,6 +108,12 @@ pub struct SiteImport {
     #[serde(default)]
     #[ts(optional)]
     pub controller_url: Option<String>,
+    /// The event source the controller sends as (registered on the hub for this site): every
+    /// door command is signed with a key from its secret, and a controller paired this way
+    /// refuses unsigned and replayed commands. Without it the hub sends no door commands.
+    #[serde(default)]
+    #[ts(optional)]
+    pub controller_source: Option<String>,
 }
 
 /// A door command from an operator.

@@ -232,6 +232,8 @@ impl DemoStack {
             &site,
             "--streams-from",
             &control_url,
+            "--controller-source",
+            "demo-doors",
         ]))?;
         say(&format!(
             "demo: the recorder (restream on {recorder_url}), the only holder of the cameras' password"

@@ -1,4 +1,5 @@
-//! How access-control events travel to the hub, for both ends of the wire.
+//! The wire between access controllers and the hub, for both ends: events travel to the hub,
+//! door commands ([`commands`]) from it.
 //!
 //! - **Webhook**: `POST /api/v1/ingest/<source>` with a JSON body (one event or an array), the
 //!   header [`TIMESTAMP_HEADER`] (Unix seconds) and [`SIGNATURE_HEADER`]
@@ -12,6 +13,10 @@
 //! (RFC 3339), `site` and `type` (`AccessGranted`, `AccessDenied`, `DoorPhysicalState`,
 //! `LockPhysicalState`, `DoorAlarm`, `DoorMode`, `Sensor…`, or anything else), and optionally
 //! `door`, `camera`, `topic` (ONVIF) and `state`.
+
+pub mod commands;
+
+pub use commands::{CommandGuard, NONCE_HEADER, SignedCommand, command_key};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

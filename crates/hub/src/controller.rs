@@ -1,6 +1,7 @@
 //! The door controller driver for the HTTP protocol the simulator's controllers speak: a command
-//! is `POST {controller}/api/v1/doors/commands` with the command as JSON. The domain reaches it
-//! only through [`DoorController`]; a real controller's driver goes beside this one.
+//! is `POST {controller}/api/v1/doors/commands` with the command as JSON and the domain's
+//! signature in headers ([`events::commands`]). The domain reaches it only through
+//! [`DoorController`]; a real controller's driver goes beside this one.
 //!
 //! Redirects are not followed: a door command goes to the controller IT configured, never to
 //! wherever an answer points (a redirect is an error that names what the controller said).
@@ -38,11 +39,19 @@ impl DoorController for HttpDoorController {
     fn send<'a>(
         &'a self,
         address: &'a str,
-        command: &'a serde_json::Value,
+        command: &'a events::SignedCommand,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let url = format!("{}/api/v1/doors/commands", address.trim_end_matches('/'));
-            match self.http.post(url).json(command).send().await {
+            let mut request = self
+                .http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(command.body.clone());
+            for (name, value) in command.headers() {
+                request = request.header(name, value);
+            }
+            match request.send().await {
                 Ok(response) if response.status().is_success() => Ok(()),
                 Ok(response) => {
                     let status = response.status();

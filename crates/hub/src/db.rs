@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "ingest per source",
         include_str!("../migrations/0008_ingest_per_source.sql"),
     ),
+    (
+        9,
+        "controller pairing",
+        include_str!("../migrations/0009_controller_pairing.sql"),
+    ),
 ];
 
 /// Which SQL server is behind the pool.

@@ -125,6 +125,10 @@ enum Command {
         /// Where door commands go (the controller's base URL).
         #[arg(long)]
         controller_url: Option<String>,
+        /// The event source the controller sends as (`source-add`): door commands are signed
+        /// with a key from its secret, and none are sent without it.
+        #[arg(long)]
+        controller_source: Option<String>,
     },
     /// Register a webhook event source for a site; prints its secret once.
     SourceAdd {
@@ -347,8 +351,10 @@ async fn run(command: Command) -> Result<()> {
             site,
             streams_from,
             controller_url,
+            controller_source,
         } => {
-            let import = site_import(&site, streams_from.as_deref(), controller_url).await?;
+            let mut import = site_import(&site, streams_from.as_deref(), controller_url).await?;
+            import.controller_source = controller_source;
             let hub = open(&db.resolve()?).await?;
             let detail = hub.import_site(Actor::LocalAdmin, import).await?;
             println!(

@@ -29,6 +29,7 @@ pub fn site_import(path: &std::path::Path) -> crate::Result<SiteImport> {
         plans,
         streams: Default::default(),
         controller_url: None,
+        controller_source: None,
     })
 }
 

@@ -5,12 +5,14 @@
 //! - `POST /api/v1/cameras/{id}/{stop|start|stall|resume|cut}`
 //! - `POST /api/v1/cameras/{id}/corrupt?per_mille=N`   corrupt N of every 1000 frames (0: off)
 //! - `GET  /api/v1/doors`                              live door states
-//! - `POST /api/v1/doors/commands`                     a [`DoorCommand`] as JSON
+//! - `POST /api/v1/doors/commands`                     a [`crate::DoorCommand`] as JSON, signed by the
+//!   hub when the simulator is paired with one ([`Sim::door_command_from_network`])
 //! - `GET  /api/v1/events?limit=N`                     recent door events, oldest first
 
-use crate::{DoorCommand, Fault, Sim, SimError};
+use crate::{Fault, Sim, SimError};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -34,6 +36,7 @@ impl IntoResponse for SimError {
             SimError::UnknownCamera(_) | SimError::UnknownDoor(_) => StatusCode::NOT_FOUND,
             SimError::BadRequest(_) => StatusCode::BAD_REQUEST,
             SimError::Refused(_) => StatusCode::CONFLICT,
+            SimError::Unsigned(_) => StatusCode::UNAUTHORIZED,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
@@ -81,9 +84,16 @@ async fn doors(State(sim): State<Arc<Sim>>) -> impl IntoResponse {
 
 async fn door_command(
     State(sim): State<Arc<Sim>>,
-    Json(command): Json<DoorCommand>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<impl IntoResponse, SimError> {
-    Ok(Json(sim.door_command(&command)?))
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let signed = [
+        header(events::TIMESTAMP_HEADER),
+        header(events::NONCE_HEADER),
+        header(events::SIGNATURE_HEADER),
+    ];
+    Ok(Json(sim.door_command_from_network(signed, &body)?))
 }
 
 #[derive(Debug, Deserialize)]

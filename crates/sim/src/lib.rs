@@ -39,6 +39,8 @@ pub enum SimError {
     BadRequest(String),
     #[error("refused: {0}")]
     Refused(String),
+    #[error("not from the hub: {0}")]
+    Unsigned(String),
     #[error("cannot write events: {0}")]
     Events(String),
 }
@@ -54,6 +56,7 @@ impl SimError {
             SimError::UnknownDoor(_) => "unknown_door",
             SimError::BadRequest(_) => "bad_request",
             SimError::Refused(_) => "refused",
+            SimError::Unsigned(_) => "unsigned",
             SimError::Events(_) => "events",
         }
     }
@@ -69,6 +72,10 @@ pub struct SimConfig {
     pub rtsp_port: u16,
     pub credentials: Option<Credentials>,
     pub doors: DoorSettings,
+    /// The key of the hub's door commands ([`events::command_key`] of the event source's
+    /// secret): with it, the control API takes only commands the hub signed, each once.
+    /// Without it (a simulator on a bench, not paired with a hub) it takes any command.
+    pub command_key: Option<[u8; 32]>,
 }
 
 impl SimConfig {
@@ -86,9 +93,13 @@ impl SimConfig {
                 forced_per_hour: 0.0,
                 ..Default::default()
             },
+            command_key: None,
         }
     }
 }
+
+/// How many commands' nonces a paired simulator remembers (those of the last 10 minutes).
+const COMMANDS_REMEMBERED: usize = 100_000;
 
 /// How many recent door events the simulator keeps for `GET /api/v1/events`.
 const RECENT_EVENTS: usize = 1000;
@@ -99,6 +110,7 @@ pub struct Sim {
     site: Site,
     cameras: CameraServer,
     doors: Arc<Mutex<DoorState>>,
+    commands: Option<Mutex<events::CommandGuard>>,
     stop: Arc<AtomicBool>,
     ticker: Option<std::thread::JoinHandle<()>>,
 }
@@ -198,6 +210,9 @@ impl Sim {
             site: config.site,
             cameras,
             doors,
+            commands: config
+                .command_key
+                .map(|key| Mutex::new(events::CommandGuard::new(key, COMMANDS_REMEMBERED))),
             stop,
             ticker: Some(ticker),
         })
@@ -243,6 +258,32 @@ impl Sim {
         let events = state.controllers.command(command, SystemTime::now())?;
         state.record(events.clone());
         Ok(events)
+    }
+
+    /// A door command as the network delivers it: the JSON `body` and the values of the
+    /// signature's headers (`None` where missing). A simulator paired with a hub takes it
+    /// only signed by the hub and only once ([`events::commands`]).
+    pub fn door_command_from_network(
+        &self,
+        signed: [Option<&str>; 3],
+        body: &[u8],
+    ) -> Result<Vec<DoorEvent>, SimError> {
+        if let Some(guard) = &self.commands {
+            let [timestamp, nonce, signature] = signed;
+            let now = unix_ms(SystemTime::now()) as i64 / 1000;
+            guard
+                .lock()
+                .check(timestamp, nonce, signature, body, now)
+                .map_err(|why| SimError::Unsigned(why.into()))?;
+        }
+        let command: DoorCommand = serde_json::from_slice(body)
+            .map_err(|e| SimError::BadRequest(format!("not a door command: {e}")))?;
+        self.door_command(&command)
+    }
+
+    /// Whether door commands from the network must be signed by the hub.
+    pub fn paired(&self) -> bool {
+        self.commands.is_some()
     }
 
     /// The most recent door events, oldest first, at most `limit`.

@@ -125,11 +125,14 @@ fn main() -> Result<()> {
         ))),
         None => {}
     }
+    let mut command_key = None;
     if let (Some(hub), Some(source), Some(secret_file)) =
         (&args.hub, &args.hub_source, &args.hub_secret_file)
     {
         let secret = std::fs::read_to_string(secret_file)
             .with_context(|| format!("cannot read {}", secret_file.display()))?;
+        // Paired with the hub: its door commands come signed with a key from the same secret.
+        command_key = Some(events::command_key(secret.trim().as_bytes()));
         let ca_pem = match &args.hub_ca {
             Some(path) => Some(
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
@@ -162,9 +165,15 @@ fn main() -> Result<()> {
                 forced_per_hour: args.forced_per_hour,
                 ..DoorSettings::default()
             },
+            command_key,
         },
         outputs,
     )?);
+    if !sim.paired() {
+        tracing::warn!(
+            "door commands are taken unsigned: give --hub-secret-file to take only the hub's"
+        );
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -166,7 +166,13 @@ streams: { [key in string]: CameraStreams },
 /**
  * The controller's base URL; door commands are posted to `{url}/api/v1/doors/commands`.
  */
-controller_url?: string, };
+controller_url?: string, 
+/**
+ * The event source the controller sends as (registered on the hub for this site): every
+ * door command is signed with a key from its secret, and a controller paired this way
+ * refuses unsigned and replayed commands. Without it the hub sends no door commands.
+ */
+controller_source?: string, };
 
 /**
  * A door command from an operator.

@@ -1,6 +1,11 @@
-//! Door commands and lockdown: checked and audited here, carried out by the site's controller
-//! through a [`DoorController`] (the simulator's HTTP protocol today, see `crate::controller`;
-//! a real controller's driver goes beside it).
+//! Door commands and lockdown: checked, signed and audited here, carried out by the site's
+//! controller through a [`DoorController`] (the simulator's HTTP protocol today, see
+//! `crate::controller`; a real controller's driver goes beside it).
+//!
+//! Every command is signed for the controller ([`events::commands`]) with a key from the secret
+//! of the event source the controller is paired with (`sites.controller_source`), with a fresh
+//! nonce, so that a controller can refuse commands from anyone else and the same command twice.
+//! The attempt is in the audit trail before the command leaves, its outcome after.
 
 use super::*;
 
@@ -10,18 +15,19 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 /// Carries out door commands at a site's controller. The domain decides whether a command may
 /// go; the controller only delivers it.
 pub trait DoorController: Send + Sync + std::fmt::Debug {
-    /// Sends `command` to the controller at `address` (the site's configured controller).
-    /// A failure is [`HubError::Upstream`], with what the controller said.
+    /// Sends `command` (signed by the domain) to the controller at `address` (the site's
+    /// configured controller). A failure is [`HubError::Upstream`], with what the controller
+    /// said.
     fn send<'a>(
         &'a self,
         address: &'a str,
-        command: &'a serde_json::Value,
+        command: &'a ::events::SignedCommand,
     ) -> BoxFuture<'a, Result<()>>;
 }
 
 impl Hub {
-    /// Sends an operator's door command to the site's controller, once per request id, and
-    /// audits the attempt and its outcome.
+    /// Sends an operator's door command to the site's controller, signed, once per request
+    /// id, and audits the attempt before it goes and its outcome after.
     pub async fn door_command(
         &self,
         caller: &Caller,
@@ -41,7 +47,7 @@ impl Hub {
         // up every other write. A replay racing its original may be sent twice; it is
         // remembered once.
         let scope = format!("door.command:{site}:{}", door.unwrap_or("*"));
-        let controller = {
+        let (controller, key) = {
             let mut tx = self.db.write().await?;
             if let Some(previous) = self.replayed(&mut tx, caller, &scope, request_id).await? {
                 return Ok(previous);
@@ -58,21 +64,57 @@ impl Hub {
                     )));
                 }
             }
-            let controller: Option<String> =
-                sqlx::query("SELECT controller_url FROM sites WHERE id = $1")
+            let row =
+                sqlx::query("SELECT controller_url, controller_source FROM sites WHERE id = $1")
+                    .bind(site)
+                    .fetch_optional(tx.conn())
+                    .await?;
+            let column = |name| -> Result<Option<String>> {
+                Ok(row.as_ref().map(|r| r.try_get(name)).transpose()?.flatten())
+            };
+            let controller = column("controller_url")?.ok_or_else(|| {
+                HubError::Conflict(format!("site `{site}` has no door controller configured"))
+            })?;
+            let source = column("controller_source")?.ok_or_else(|| {
+                HubError::Conflict(format!(
+                    "site `{site}`'s door controller is not paired with an event source \
+                     (controller_source): the hub sends no command it cannot sign"
+                ))
+            })?;
+            let sealed: Option<String> =
+                sqlx::query("SELECT secret_sealed FROM sources WHERE id = $1 AND site_id = $2")
+                    .bind(&source)
                     .bind(site)
                     .fetch_optional(tx.conn())
                     .await?
-                    .map(|r| r.try_get("controller_url"))
-                    .transpose()?
-                    .flatten();
-            controller.ok_or_else(|| {
-                HubError::Conflict(format!("site `{site}` has no door controller configured"))
-            })?
+                    .map(|r| r.try_get("secret_sealed"))
+                    .transpose()?;
+            let sealed = sealed.ok_or_else(|| {
+                HubError::Conflict(format!(
+                    "site `{site}`'s door controller is paired with source `{source}`, \
+                     which is not one of the site's event sources"
+                ))
+            })?;
+            let key = ::events::command_key(&self.key.open(&sealed)?);
+            tx.audit(AuditEntry {
+                at: now,
+                user: Some(&caller.user_id),
+                action: "door.command.attempt",
+                site: Some(site),
+                target: door,
+                detail: json!({"command": command, "request_id": request_id}),
+            })
+            .await?;
+            tx.commit().await?;
+            (controller, key)
         };
+        let body = serde_json::to_vec(&command)
+            .map_err(|e| HubError::Internal(format!("a door command as JSON: {e}")))?;
+        let nonce: [u8; 16] = rand::Rng::random(&mut rand::rng());
+        let signed = ::events::SignedCommand::new(&key, now.div_euclid(1000), nonce, body);
         let outcome = self
             .doors
-            .send(&controller, &command)
+            .send(&controller, &signed)
             .await
             .map(|()| json!({"status": "sent", "command": command}));
         let mut tx = self.db.write().await?;

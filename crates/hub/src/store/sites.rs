@@ -22,6 +22,9 @@ impl Hub {
                 ));
             }
         }
+        if let Some(source) = &import.controller_source {
+            check_id("controller_source", source)?;
+        }
         for (floor, plan) in &import.plans {
             check_id("floor", floor)?;
             check_text("plan", plan, 4 << 20)?;
@@ -47,14 +50,17 @@ impl Hub {
         let now = self.now();
         let mut tx = self.db.write().await?;
         sqlx::query(
-            "INSERT INTO sites (id, name, controller_url, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+            "INSERT INTO sites (id, name, controller_url, controller_source, created_at, updated_at) \
+             VALUES ($1, $2, $3, $5, $4, $4) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
-             controller_url = excluded.controller_url, updated_at = excluded.updated_at",
+             controller_url = excluded.controller_url, \
+             controller_source = excluded.controller_source, updated_at = excluded.updated_at",
         )
         .bind(&site.id)
         .bind(&site.name)
         .bind(&import.controller_url)
         .bind(now)
+        .bind(&import.controller_source)
         .execute(tx.conn())
         .await?;
         // Which recorder served which camera survives a re-import that does not say.

@@ -65,10 +65,18 @@ async fn webhook_refuses_unsigned_and_misdirected_events(backend: Backend) {
 }
 on_both!(webhook_refuses_unsigned_and_misdirected_events);
 
-/// The demo site served by a real simulator, doors quiet, with its control API on a port.
-async fn start_sim(outputs: Vec<Box<dyn sim::EventOutput>>) -> (Arc<sim::Sim>, String) {
+/// The demo site served by a real simulator, doors quiet, with its control API on a port;
+/// paired with the hub (taking only its signed commands) when given the source's `secret`.
+pub async fn start_sim(
+    outputs: Vec<Box<dyn sim::EventOutput>>,
+    secret: Option<&[u8]>,
+) -> (Arc<sim::Sim>, String) {
     let site = site::Site::load(&site::demo_site_path()).expect("demo site");
-    let sim = Arc::new(sim::Sim::start(sim::SimConfig::quiet(site), outputs).expect("simulator"));
+    let config = sim::SimConfig {
+        command_key: secret.map(events::command_key),
+        ..sim::SimConfig::quiet(site)
+    };
+    let sim = Arc::new(sim::Sim::start(config, outputs).expect("simulator"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -101,13 +109,14 @@ async fn simulator_events_reach_the_hub_and_commands_reach_the_simulator(backend
     let webhook = sim::Webhook::start(sim::WebhookSettings {
         hub: hub.running.url.clone(),
         source: "sim-doors".into(),
-        secret,
+        secret: secret.clone(),
         ca_pem: None,
     })
     .expect("webhook output");
-    let (sim, control) = start_sim(vec![Box::new(webhook)]).await;
+    let (sim, control) = start_sim(vec![Box::new(webhook)], Some(&secret)).await;
     let mut import = crate::support::demo_import();
     import.controller_url = Some(control.clone());
+    import.controller_source = Some("sim-doors".into());
     hub.running
         .hub
         .import_site(hub::store::Actor::LocalAdmin, import)
@@ -228,7 +237,7 @@ async fn simulator_events_reach_the_hub_over_mqtt(backend: Backend) {
     let broker = testkit::Mosquitto::start().expect("mosquitto");
     let hub = TestHub::start_with(backend, database(backend), Some(broker.url())).await;
     let mqtt = sim::Mqtt::start(&broker.url(), SITE).expect("mqtt output");
-    let (sim, _control) = start_sim(vec![Box::new(mqtt)]).await;
+    let (sim, _control) = start_sim(vec![Box::new(mqtt)], None).await;
     let guard = hub.login("guard").await;
     // The hub subscribes once connected; keep forcing until an alarm shows (QoS 1, no
     // retained messages, so events sent before the subscription are not expected).

@@ -5,6 +5,7 @@ mod bookmarks;
 mod console;
 mod deploy;
 mod document;
+mod door_commands;
 mod durability;
 mod evidence;
 mod exports;

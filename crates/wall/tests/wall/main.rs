@@ -16,13 +16,7 @@ static STREAMING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
 /// A simulated site of `cameras` plain cameras on a free port, doors quiet.
 fn start_sim(cameras: usize) -> sim::Sim {
     sim::Sim::start(
-        sim::SimConfig {
-            site: site::Site::with_cameras(cameras),
-            host: "127.0.0.1".into(),
-            rtsp_port: 0,
-            credentials: None,
-            doors: sim::DoorSettings::default(),
-        },
+        sim::SimConfig::quiet(site::Site::with_cameras(cameras)),
         Vec::new(),
     )
     .expect("simulator starts")
