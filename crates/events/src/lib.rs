@@ -5,8 +5,9 @@
 //!   header [`TIMESTAMP_HEADER`] (Unix seconds) and [`SIGNATURE_HEADER`]
 //!   (`sha256=<hex HMAC-SHA256 over "<timestamp>.<body>" with the source's secret>`). The hub
 //!   refuses timestamps more than [`MAX_SKEW_S`] seconds away from its clock.
-//! - **MQTT**: events for site `S` are published, QoS 1, on [`mqtt_topic`]`(S)`, one event or an
-//!   array per message.
+//! - **MQTT**: events for site `S` are published, QoS 1, on [`mqtt_topic`]`(S)`, each message an
+//!   [`MqttMessage`]: the events' JSON (one event or an array) as `body`, the source's id, and
+//!   the same signature as the webhook's over its timestamp and body.
 //!
 //! An event is a JSON object with at least `id` (unique per site and source: the idempotency
 //! key), `time`
@@ -19,6 +20,7 @@ pub mod commands;
 pub use commands::{CommandGuard, NONCE_HEADER, SignedCommand, command_key};
 
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 pub const TIMESTAMP_HEADER: &str = "x-watchfloor-timestamp";
@@ -49,6 +51,63 @@ pub fn site_of_topic(topic: &str) -> Option<&str> {
         .strip_prefix("watchfloor/v1/sites/")?
         .strip_suffix("/events")
         .filter(|s| !s.is_empty() && !s.contains('/'))
+}
+
+/// An event source's MQTT message: the events' JSON text as `body`, signed by the source as a
+/// webhook request is (HMAC-SHA256 over `<timestamp>.<body>` with its secret). The body travels
+/// as text, so the bytes signed are the bytes checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttMessage {
+    /// The event source's id, as registered on the hub for the topic's site.
+    pub source: String,
+    /// Unix seconds when it was signed.
+    pub timestamp: String,
+    /// `sha256=<hex>`.
+    pub signature: String,
+    /// One event or an array of them, as JSON.
+    pub body: String,
+}
+
+impl MqttMessage {
+    /// `body` from `source`, signed with its `secret` at `now_s`.
+    pub fn signed(source: &str, secret: &[u8], now_s: i64, body: String) -> Self {
+        let timestamp = now_s.to_string();
+        let signature = sign(secret, &timestamp, body.as_bytes());
+        Self {
+            source: source.to_owned(),
+            timestamp,
+            signature,
+            body,
+        }
+    }
+
+    /// The message as it is published.
+    pub fn to_payload(&self) -> String {
+        // Four strings: serde_json cannot fail on them.
+        serde_json::json!({
+            "source": self.source,
+            "timestamp": self.timestamp,
+            "signature": self.signature,
+            "body": self.body,
+        })
+        .to_string()
+    }
+
+    /// A message as it arrived, or why it is not one (an unsigned array of events, say).
+    pub fn parse(payload: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(payload).map_err(|e| {
+            format!("not a signed message ({{source, timestamp, signature, body}}): {e}")
+        })
+    }
+
+    /// Whether the source's `secret` signed it. Its time is not checked: a message may have
+    /// waited at the broker for hours for a hub that was away (a persistent session), and one
+    /// sent again changes nothing, since each event's id is its source's own.
+    pub fn verify(&self, secret: &[u8]) -> Result<(), &'static str> {
+        let expected = decode_signature(&self.signature)?;
+        verify_body(secret, &self.timestamp, &expected, self.body.as_bytes())
+    }
 }
 
 fn mac(secret: &[u8], timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
@@ -108,6 +167,11 @@ pub fn check_headers(
     if now_s.abs_diff(ts) > MAX_SKEW_S as u64 {
         return Err("timestamp is more than 5 minutes off");
     }
+    decode_signature(signature)
+}
+
+/// A `sha256=<hex>` signature's bytes.
+fn decode_signature(signature: &str) -> Result<Vec<u8>, &'static str> {
     let hex_sig = signature
         .strip_prefix("sha256=")
         .ok_or("expected sha256=<hex>")?;
@@ -129,6 +193,22 @@ mod tests {
         assert!(verify(b"key", "x", &sig, body, 1000).is_err());
         assert!(verify(b"key", "1000", "md5=00", body, 1000).is_err());
         assert!(verify(b"key", &i64::MIN.to_string(), &sig, body, 1000).is_err());
+    }
+
+    #[test]
+    fn mqtt_messages_verify_only_as_signed() {
+        let message = MqttMessage::signed("doors", b"key", 1000, r#"{"id":"1"}"#.into());
+        let parsed = MqttMessage::parse(message.to_payload().as_bytes()).expect("parses");
+        assert_eq!(parsed, message);
+        parsed.verify(b"key").expect("signed with the key");
+        assert!(parsed.verify(b"other").is_err());
+        let altered = MqttMessage {
+            body: r#"{"id":"2"}"#.into(),
+            ..parsed.clone()
+        };
+        assert!(altered.verify(b"key").is_err());
+        let unsigned = br#"[{"id":"1","time":"2026-11-28T10:00:00Z","site":"s","type":"X"}]"#;
+        assert!(MqttMessage::parse(unsigned).is_err());
     }
 
     #[test]

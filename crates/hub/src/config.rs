@@ -22,9 +22,9 @@ pub struct HubConfig {
     /// Browser origins allowed to call the API (the console served elsewhere).
     #[serde(default)]
     pub cors_origins: Vec<String>,
-    /// An MQTT broker to ingest events from (`mqtt://host:port`).
+    /// An MQTT broker to ingest events from.
     #[serde(default)]
-    pub mqtt: Option<String>,
+    pub mqtt: Option<MqttConfig>,
     /// The web console's files, served to browsers at the hub's address.
     #[serde(default)]
     pub console_dir: Option<PathBuf>,
@@ -41,6 +41,83 @@ pub struct TlsConfig {
     pub insecure_http: bool,
     #[serde(default)]
     pub allow_insecure_remote: bool,
+}
+
+/// The `[mqtt]` table: the broker, how the hub proves who it is, and its session.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// `mqtts://broker:8883` (plain `mqtt://` only to a broker on loopback).
+    pub url: String,
+    /// The hub's session at the broker: keep it stable, so events published while the hub is
+    /// down wait there for it.
+    #[serde(default = "default_mqtt_client_id")]
+    pub client_id: String,
+    /// PEM certificates to trust for the broker, beside the system's.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// A file holding the password (one line).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// A client certificate chain and its key (PEM), to authenticate by certificate.
+    #[serde(default)]
+    pub client_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
+}
+
+fn default_mqtt_client_id() -> String {
+    "watchfloor-hub".into()
+}
+
+impl MqttConfig {
+    /// Just a broker's URL, the rest by default.
+    pub fn url(url: String) -> Self {
+        Self {
+            url,
+            client_id: default_mqtt_client_id(),
+            ca: None,
+            username: None,
+            password_file: None,
+            client_cert: None,
+            client_key: None,
+        }
+    }
+
+    /// The connection's settings, with the files read; checked when the hub starts.
+    pub fn settings(&self) -> Result<mqtt::Settings> {
+        let read = |path: &PathBuf| {
+            std::fs::read(path)
+                .map_err(|e| HubError::BadRequest(format!("cannot read {}: {e}", path.display())))
+        };
+        let password = match &self.password_file {
+            Some(path) => {
+                let text = String::from_utf8(read(path)?)
+                    .map_err(|_| HubError::BadRequest(format!("{} is not text", path.display())))?;
+                Some(text.lines().next().unwrap_or("").to_owned())
+            }
+            None => None,
+        };
+        let client_identity = match (&self.client_cert, &self.client_key) {
+            (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
+            (None, None) => None,
+            _ => {
+                return Err(HubError::BadRequest(
+                    "mqtt.client_cert and mqtt.client_key go together".into(),
+                ));
+            }
+        };
+        Ok(mqtt::Settings {
+            url: self.url.clone(),
+            client_id: self.client_id.clone(),
+            ca_pem: self.ca.as_ref().map(read).transpose()?,
+            username: self.username.clone(),
+            password,
+            client_identity,
+        })
+    }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -103,5 +180,45 @@ mod tests {
         }
         let minimal = HubConfig::parse("database = \"sqlite:///tmp/hub.db\"").expect("minimal");
         assert_eq!(minimal.listen, default_listen());
+    }
+
+    #[test]
+    fn the_documented_mqtt_table_parses_and_reads_its_password() {
+        // The commented `[mqtt]` example, uncommented, placed first: what an IT admin would do.
+        let text = include_str!("../../../deploy/hub/hub.toml");
+        let example: Vec<&str> = text
+            .lines()
+            .skip_while(|l| *l != "# [mqtt]")
+            .take_while(|l| l.starts_with("# "))
+            .map(|l| &l[2..])
+            .collect();
+        assert!(example.len() > 3, "hub.toml documents [mqtt]");
+        let (top, rest) = text.split_at(text.find("\n[tls]").expect("a [tls] table"));
+        let config = HubConfig::parse(&format!("{top}\n{}\n{rest}", example.join("\n")))
+            .expect("the example parses");
+        let mqtt = config.mqtt.expect("[mqtt]");
+        assert!(mqtt.url.starts_with("mqtts://"));
+        assert_eq!(mqtt.client_id, "watchfloor-hub");
+
+        let dir = std::env::temp_dir().join(format!("hub-mqtt-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let password = dir.join("password");
+        std::fs::write(&password, "s3cret\nignored\n").expect("the password file");
+        let settings = MqttConfig {
+            password_file: Some(password),
+            client_cert: None,
+            client_key: None,
+            ca: None,
+            ..mqtt
+        }
+        .settings()
+        .expect("settings");
+        assert_eq!(settings.password.as_deref(), Some("s3cret"));
+        let half = MqttConfig {
+            client_cert: Some(dir.join("cert.pem")),
+            ..MqttConfig::url("mqtts://broker".into())
+        };
+        assert!(half.settings().is_err(), "a certificate without its key");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

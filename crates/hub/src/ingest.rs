@@ -3,11 +3,10 @@
 //! disk flush rather than one per event. Each event updates its door's live state and raises
 //! the alarms its site's rules ask for, in the same transaction.
 //!
-//! Sources: a signed HTTP webhook (see [`check_signed_headers`]) and MQTT ([`run_mqtt`]). Both are
+//! Sources: a signed HTTP webhook (see [`check_signed_headers`]) and MQTT ([`run_mqtt`]), whose
+//! messages are signed by their source the same way ([`events::MqttMessage`]). Both are
 //! idempotent by the event's own id, which is the source's own (unique per site and source, so
-//! one webhook source cannot take another's ids; MQTT publishers of a site still share one
-//! source, `mqtt:<site>`, until messages are signed per source): a replay is answered
-//! `duplicate` and changes nothing; the same id with other content is refused and written to
+//! one source cannot take another's ids): a replay is answered `duplicate` and changes nothing; the same id with other content is refused and written to
 //! the audit trail. An event dated more than [`MAX_AHEAD_MS`] ahead of the hub's clock is
 //! refused (it would hold its door's state until then). While an alarm is new (not yet acknowledged), its rule firing
 //! again for the same door from the same source counts a repeat on it instead of raising
@@ -615,30 +614,57 @@ async fn update_door(
     Ok(())
 }
 
-/// Subscribes to the broker at `url` (`mqtt://host:port`) and ingests what arrives, until the
-/// process ends. Messages are acknowledged only after their events are committed, and the
-/// connection is re-established with backoff when it drops.
-pub async fn run_mqtt(ingest: Ingest, url: String) -> Result<()> {
-    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-    let parsed =
-        url::Url::parse(&url).map_err(|e| HubError::BadRequest(format!("MQTT URL: {e}")))?;
-    if parsed.scheme() != "mqtt" {
-        return Err(HubError::BadRequest(
-            "MQTT URL must be mqtt://host:port".into(),
-        ));
+/// One MQTT message from the topic of a site: signed by an event source of that site, its events
+/// checked and written like a webhook's. An error says why the whole message was refused.
+async fn mqtt_message(
+    hub: &Hub,
+    ingest: &Ingest,
+    topic: &str,
+    payload: &[u8],
+) -> Result<Vec<Outcome>> {
+    let site = events::site_of_topic(topic)
+        .ok_or_else(|| HubError::BadRequest(format!("unexpected topic `{}`", clip(topic))))?;
+    let message = events::MqttMessage::parse(payload).map_err(HubError::Forbidden)?;
+    check_id("source", &message.source).map_err(|_| {
+        HubError::Forbidden(format!("`{}` is not a source id", clip(&message.source)))
+    })?;
+    let (source_site, secret) = hub.source(&message.source).await.map_err(|e| match e {
+        HubError::NotFound(_) => {
+            HubError::Forbidden(format!("unknown source `{}`", message.source))
+        }
+        other => other,
+    })?;
+    if source_site != site {
+        return Err(HubError::Forbidden(format!(
+            "source `{}` sends for site `{source_site}`, not `{}`",
+            message.source,
+            clip(site)
+        )));
     }
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| HubError::BadRequest("MQTT URL has no host".into()))?
-        .to_owned();
-    let mut options = MqttOptions::new(
-        new_id("watchfloor-hub"),
-        host,
-        parsed.port().unwrap_or(1883),
-    );
-    options.set_keep_alive(Duration::from_secs(15));
+    message
+        .verify(&secret)
+        .map_err(|why| HubError::Forbidden(format!("signature: {why}")))?;
+    let body: Value = serde_json::from_str(&message.body)
+        .map_err(|e| HubError::BadRequest(format!("body is not JSON: {e}")))?;
+    let batch = parse_batch(&body, Some(site))?;
+    ingest
+        .submit(&format!("mqtt:{}", message.source), batch)
+        .await
+}
+
+/// Subscribes to every site's events topic at the broker (`options`, from `mqtt::Settings`:
+/// TLS, credentials and a persistent session under a stable client id, so that what is
+/// published while the hub is away waits for it) and ingests what arrives, until the task is
+/// stopped. A message is acknowledged only after its events are committed (or it is refused
+/// for good), and the connection is re-established with backoff when it drops.
+pub async fn run_mqtt(
+    hub: Arc<Hub>,
+    ingest: Ingest,
+    url: String,
+    mut options: rumqttc::MqttOptions,
+) -> Result<()> {
+    use rumqttc::{AsyncClient, Event, Packet, QoS};
     options.set_manual_acks(true);
-    options.set_max_packet_size(1 << 20, 1 << 20);
     let (client, mut connection) = AsyncClient::new(options, 256);
     let mut backoff = Duration::from_millis(200);
     loop {
@@ -652,23 +678,9 @@ pub async fn run_mqtt(ingest: Ingest, url: String) -> Result<()> {
                     .map_err(|e| HubError::Upstream(format!("MQTT subscribe: {e}")))?;
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                let site = events::site_of_topic(&publish.topic).map(str::to_owned);
-                let outcome = match (site, serde_json::from_slice::<Value>(&publish.payload)) {
-                    (Some(site), Ok(body)) => match parse_batch(&body, Some(&site)) {
-                        Ok(batch) => ingest
-                            .submit(&format!("mqtt:{site}"), batch)
-                            .await
-                            .map(Some),
-                        Err(e) => Err(e),
-                    },
-                    (None, _) => Err(HubError::BadRequest(format!(
-                        "unexpected topic `{}`",
-                        clip(&publish.topic)
-                    ))),
-                    (_, Err(e)) => Err(HubError::BadRequest(format!("not JSON: {e}"))),
-                };
-                match outcome {
-                    Ok(Some(outcomes)) => {
+                let topic = publish.topic.clone();
+                match mqtt_message(&hub, &ingest, &topic, &publish.payload).await {
+                    Ok(outcomes) => {
                         for rejected in outcomes
                             .iter()
                             .filter(|o| o.status == IngestStatus::Rejected)
@@ -676,14 +688,13 @@ pub async fn run_mqtt(ingest: Ingest, url: String) -> Result<()> {
                             tracing::warn!(id = %rejected.id, reason = ?rejected.reason, "MQTT event rejected");
                         }
                     }
-                    Ok(None) => {}
                     Err(HubError::Database(error)) => {
                         // Not acknowledged: the broker delivers it again after a reconnect.
                         tracing::error!(%error, "MQTT events not stored");
                         continue;
                     }
                     Err(error) => {
-                        tracing::warn!(topic = %publish.topic, %error, "MQTT message rejected")
+                        tracing::warn!(%topic, %error, "MQTT message refused")
                     }
                 }
                 if let Err(e) = client.ack(&publish).await {

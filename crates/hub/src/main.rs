@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use hub::config::HubConfig;
+use hub::config::{HubConfig, MqttConfig};
 use hub::model::{Grant, NewSource, NewUser, Role, SiteImport};
 use hub::serve::{ServeConfig, Tls};
 use hub::store::Actor;
@@ -87,9 +87,23 @@ enum Command {
         /// A web origin allowed to call the API from a browser (repeatable).
         #[arg(long)]
         cors_origin: Vec<String>,
-        /// Ingest events from this MQTT broker (`mqtt://host:port`).
+        /// Ingest events from this MQTT broker (`mqtts://host:8883`; plain `mqtt://` only on
+        /// loopback), or `[mqtt]` in the configuration file.
         #[arg(long)]
         mqtt: Option<String>,
+        /// PEM certificates to trust for the broker, beside the system's.
+        #[arg(long)]
+        mqtt_ca: Option<PathBuf>,
+        /// The hub's user name at the broker (with --mqtt-password-file).
+        #[arg(long, requires = "mqtt_password_file")]
+        mqtt_username: Option<String>,
+        /// A file holding the hub's password at the broker.
+        #[arg(long, requires = "mqtt_username")]
+        mqtt_password_file: Option<PathBuf>,
+        /// The hub's session at the broker (default `watchfloor-hub`): events published while
+        /// the hub is down wait in it.
+        #[arg(long)]
+        mqtt_client_id: Option<String>,
         /// Serve the web console's built files (`ui/dist`) to browsers at the hub's address.
         #[arg(long)]
         console: Option<PathBuf>,
@@ -243,6 +257,10 @@ async fn run(command: Command) -> Result<()> {
             allow_insecure_remote,
             cors_origin,
             mqtt,
+            mqtt_ca,
+            mqtt_username,
+            mqtt_password_file,
+            mqtt_client_id,
             console,
         } => {
             let db = db.resolve()?;
@@ -270,7 +288,33 @@ async fn run(command: Command) -> Result<()> {
             } else {
                 cors_origin
             };
-            let mqtt = mqtt.or_else(|| file.as_ref().and_then(|c| c.mqtt.clone()));
+            // The broker from the file, with what the command line says instead.
+            let mut broker = file.as_ref().and_then(|c| c.mqtt.clone());
+            if let Some(url) = mqtt {
+                let mut config = broker
+                    .take()
+                    .unwrap_or_else(|| MqttConfig::url(url.clone()));
+                config.url = url;
+                broker = Some(config);
+            }
+            let flags = mqtt_ca.is_some() || mqtt_username.is_some() || mqtt_client_id.is_some();
+            match &mut broker {
+                Some(config) => {
+                    config.ca = mqtt_ca.or(config.ca.take());
+                    if mqtt_username.is_some() {
+                        config.username = mqtt_username;
+                        config.password_file = mqtt_password_file;
+                    }
+                    if let Some(id) = mqtt_client_id {
+                        config.client_id = id;
+                    }
+                }
+                None if flags => bail!(
+                    "--mqtt-ca, --mqtt-username and --mqtt-client-id need a broker: --mqtt or [mqtt] in the configuration file"
+                ),
+                None => {}
+            }
+            let mqtt = broker.map(|c| c.settings()).transpose()?;
             let console = console.or_else(|| file.as_ref().and_then(|c| c.console_dir.clone()));
             if let Some(dir) = &console
                 && !dir.join("index.html").is_file()

@@ -33,7 +33,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub tls: Tls,
     pub cors_origins: Vec<String>,
-    pub mqtt: Option<String>,
+    /// The broker to ingest events from; its settings are checked before the hub serves.
+    pub mqtt: Option<mqtt::Settings>,
     /// The web console's built files (`ui/dist`), served to browsers at `/`.
     pub console: Option<PathBuf>,
 }
@@ -149,11 +150,22 @@ pub async fn start_leased(
     install_crypto();
     // An export's job does not outlive the hub that ran it: those left running failed.
     hub.interrupted_exports().await?;
+    // A broker the hub may not use (plain off loopback, anonymous) stops it here, not later.
+    let mqtt_options = config
+        .mqtt
+        .as_ref()
+        .map(|settings| {
+            settings
+                .options()
+                .map(|options| (settings.url.clone(), options))
+        })
+        .transpose()
+        .map_err(HubError::BadRequest)?;
     let ingest = Ingest::start(hub.clone());
-    let mqtt = config.mqtt.clone().map(|url| {
-        let ingest = ingest.clone();
+    let mqtt = mqtt_options.map(|(url, options)| {
+        let (hub, ingest) = (hub.clone(), ingest.clone());
         tokio::spawn(async move {
-            if let Err(error) = run_mqtt(ingest, url).await {
+            if let Err(error) = run_mqtt(hub, ingest, url, options).await {
                 tracing::error!(%error, "MQTT ingest stopped");
             }
         })

@@ -55,9 +55,19 @@ struct Args {
     /// A PEM certificate to trust for the hub (its self-signed one in development).
     #[arg(long)]
     hub_ca: Option<PathBuf>,
-    /// Publish door events to this MQTT broker (`mqtt://host:port`).
-    #[arg(long)]
+    /// Publish door events to this MQTT broker (`mqtts://host:8883`, or `mqtt://` on loopback),
+    /// signed as --hub-source with --hub-secret-file.
+    #[arg(long, requires_all = ["hub_source", "hub_secret_file"])]
     mqtt: Option<String>,
+    /// PEM certificates to trust for the broker, beside the system's.
+    #[arg(long)]
+    mqtt_ca: Option<PathBuf>,
+    /// The user name at the broker (with --mqtt-password-file).
+    #[arg(long, requires = "mqtt_password_file")]
+    mqtt_username: Option<String>,
+    /// A file holding the password at the broker.
+    #[arg(long, requires = "mqtt_username")]
+    mqtt_password_file: Option<PathBuf>,
     /// Badge swipes per minute across the site.
     #[arg(long, default_value_t = 12.0)]
     swipes_per_minute: f64,
@@ -125,14 +135,15 @@ fn main() -> Result<()> {
         ))),
         None => {}
     }
-    let mut command_key = None;
-    if let (Some(hub), Some(source), Some(secret_file)) =
-        (&args.hub, &args.hub_source, &args.hub_secret_file)
-    {
-        let secret = std::fs::read_to_string(secret_file)
-            .with_context(|| format!("cannot read {}", secret_file.display()))?;
-        // Paired with the hub: its door commands come signed with a key from the same secret.
-        command_key = Some(events::command_key(secret.trim().as_bytes()));
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    // The event source's secret: it signs the events (webhook or MQTT), and a key from it the
+    // hub's door commands (the simulator is then paired with the hub).
+    let secret = args.hub_secret_file.as_ref().map(read).transpose()?;
+    let secret = secret.map(|s| s.trim().as_bytes().to_vec());
+    let command_key = secret.as_deref().map(events::command_key);
+    if let (Some(hub), Some(source), Some(secret)) = (&args.hub, &args.hub_source, &secret) {
         let ca_pem = match &args.hub_ca {
             Some(path) => Some(
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
@@ -143,15 +154,35 @@ fn main() -> Result<()> {
             sim::Webhook::start(sim::WebhookSettings {
                 hub: hub.clone(),
                 source: source.clone(),
-                secret: secret.trim().as_bytes().to_vec(),
+                secret: secret.clone(),
                 ca_pem,
             })
             .map_err(anyhow::Error::msg)?,
         ));
     }
-    if let Some(url) = &args.mqtt {
+    if let (Some(url), Some(source), Some(secret)) = (&args.mqtt, &args.hub_source, &secret) {
+        let broker = mqtt::Settings {
+            url: url.clone(),
+            // Stable: the broker keeps what was not yet acknowledged for the next connection.
+            client_id: format!("watchfloor-sim-{}-{source}", site.id),
+            ca_pem: args
+                .mqtt_ca
+                .as_ref()
+                .map(read)
+                .transpose()?
+                .map(String::into_bytes),
+            username: args.mqtt_username.clone(),
+            password: args
+                .mqtt_password_file
+                .as_ref()
+                .map(read)
+                .transpose()?
+                .map(|p| p.lines().next().unwrap_or("").to_owned()),
+            client_identity: None,
+        };
         outputs.push(Box::new(
-            sim::Mqtt::start(url, &site.id).map_err(anyhow::Error::msg)?,
+            sim::Mqtt::start(&broker, &site.id, source, secret.clone())
+                .map_err(anyhow::Error::msg)?,
         ));
     }
     let sim = Arc::new(Sim::start(

@@ -88,27 +88,26 @@ impl EventOutput for Webhook {
     }
 }
 
-/// Publishes events to an MQTT broker, QoS 1, on the site's events topic.
+/// Publishes events to an MQTT broker, QoS 1, on the site's events topic, each signed as the
+/// event source (`events::MqttMessage`).
 pub struct Mqtt {
     client: rumqttc::Client,
     topic: String,
+    source: String,
+    secret: Vec<u8>,
     dropped: Dropped,
 }
 
 impl Mqtt {
-    /// Connects to `url` (`mqtt://host:port`) in the background; reconnects when it drops.
-    pub fn start(url: &str, site: &str) -> Result<Self, String> {
-        let parsed = url::Url::parse(url).map_err(|e| format!("MQTT URL: {e}"))?;
-        if parsed.scheme() != "mqtt" {
-            return Err("MQTT URL must be mqtt://host:port".into());
-        }
-        let host = parsed.host_str().ok_or("MQTT URL has no host")?.to_owned();
-        let mut options = rumqttc::MqttOptions::new(
-            format!("watchfloor-sim-{site}-{}", std::process::id()),
-            host,
-            parsed.port().unwrap_or(1883),
-        );
-        options.set_keep_alive(Duration::from_secs(15));
+    /// Connects as `broker` says (TLS, credentials, a persistent session) in the background
+    /// and reconnects when it drops; events are signed as `source` with its `secret`.
+    pub fn start(
+        broker: &mqtt::Settings,
+        site: &str,
+        source: &str,
+        secret: Vec<u8>,
+    ) -> Result<Self, String> {
+        let options = broker.options()?;
         let (client, mut connection) = rumqttc::Client::new(options, QUEUE);
         std::thread::Builder::new()
             .name("sim-mqtt".into())
@@ -124,6 +123,8 @@ impl Mqtt {
         Ok(Self {
             client,
             topic: events::mqtt_topic(site),
+            source: source.to_owned(),
+            secret,
             dropped: Dropped::default(),
         })
     }
@@ -142,7 +143,13 @@ impl EventOutput for Mqtt {
         format!("MQTT {}", self.topic)
     }
     fn deliver(&mut self, event: &DoorEvent) -> Result<(), String> {
-        let payload = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+        let body = serde_json::to_string(event).map_err(|e| e.to_string())?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let payload =
+            events::MqttMessage::signed(&self.source, &self.secret, now, body).to_payload();
         match self
             .client
             .try_publish(&self.topic, rumqttc::QoS::AtLeastOnce, false, payload)

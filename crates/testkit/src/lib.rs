@@ -370,25 +370,32 @@ pub struct Mosquitto {
     _server: Kept,
 }
 
+/// Runs Mosquitto on `port` with `config` (after its `listener` line) in `dir`, where the
+/// configuration's files are, and waits until it listens.
+fn run_mosquitto(dir: &Path, port: u16, config: &str) -> Result<Kept, String> {
+    let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .ok_or("mosquitto is not installed (apt install mosquitto)")?;
+    std::fs::write(
+        dir.join("mosquitto.conf"),
+        format!("listener {port} 127.0.0.1\n{config}persistence false\n"),
+    )
+    .map_err(|e| format!("cannot write mosquitto.conf: {e}"))?;
+    // Read access for the `mosquitto` user it drops to when started as root; without that
+    // user the broker keeps running as root and reads the files anyway.
+    let _ = chown(dir, "mosquitto");
+    let script = format!("'{binary}' -c \"$1/mosquitto.conf\" >\"$1/log\" 2>&1 &\npid=$!");
+    let server = Kept::start(&script, dir, None)?;
+    wait_for_port(port, "Mosquitto", Duration::from_secs(10))?;
+    Ok(server)
+}
+
 impl Mosquitto {
     pub fn start() -> Result<Self, String> {
-        let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .ok_or("mosquitto is not installed (apt install mosquitto)")?;
         let dir = scratch_dir("mqtt")?;
         let port = free_port();
-        std::fs::write(
-            dir.join("mosquitto.conf"),
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
-        )
-        .map_err(|e| format!("cannot write mosquitto.conf: {e}"))?;
-        // Read access for the `mosquitto` user it drops to when started as root; without that
-        // user the broker keeps running as root and reads the file anyway.
-        let _ = chown(&dir, "mosquitto");
-        let script = format!("'{binary}' -c \"$1/mosquitto.conf\" >\"$1/log\" 2>&1 &\npid=$!");
-        let server = Kept::start(&script, &dir, None)?;
-        wait_for_port(port, "Mosquitto", Duration::from_secs(10))?;
+        let server = run_mosquitto(&dir, port, "allow_anonymous true\n")?;
         Ok(Self {
             port,
             _server: server,
@@ -402,6 +409,90 @@ impl Mosquitto {
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
     }
+}
+
+/// A Mosquitto broker on a free loopback port as a site should run one: TLS with a certificate
+/// from a CA of its own ([`SecureMosquitto::ca_pem`]), and no anonymous clients: each of the
+/// users it was started with signs in with a password.
+#[derive(Debug)]
+pub struct SecureMosquitto {
+    port: u16,
+    ca_pem: String,
+    _server: Kept,
+}
+
+impl SecureMosquitto {
+    /// A broker that knows `users` as (name, password).
+    pub fn start(users: &[(&str, &str)]) -> Result<Self, String> {
+        let dir = scratch_dir("mqtts")?;
+        let port = free_port();
+        let (ca_pem, cert_pem, key_pem) = broker_certificate()
+            .map_err(|e| format!("cannot make the broker's certificate: {e}"))?;
+        for (name, text) in [("server.pem", &cert_pem), ("server.key", &key_pem)] {
+            std::fs::write(dir.join(name), text)
+                .map_err(|e| format!("cannot write {name}: {e}"))?;
+        }
+        let passwords = dir.join("passwords");
+        for (n, (user, password)) in users.iter().enumerate() {
+            let mut command = Command::new("mosquitto_passwd");
+            if n == 0 {
+                command.arg("-c");
+            }
+            let status = command
+                .arg("-b")
+                .arg(&passwords)
+                .args([user, password])
+                .stdout(Stdio::null())
+                .status()
+                .map_err(|e| format!("cannot run mosquitto_passwd (apt install mosquitto): {e}"))?;
+            if !status.success() {
+                return Err(format!("mosquitto_passwd failed for {user}: {status}"));
+            }
+        }
+        let d = dir.display();
+        let server = run_mosquitto(
+            &dir,
+            port,
+            &format!(
+                "certfile {d}/server.pem\nkeyfile {d}/server.key\n\
+                 allow_anonymous false\npassword_file {d}/passwords\n"
+            ),
+        )?;
+        Ok(Self {
+            port,
+            ca_pem,
+            _server: server,
+        })
+    }
+
+    /// `mqtts://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("mqtts://127.0.0.1:{}", self.port)
+    }
+
+    /// The CA that signed the broker's certificate, for clients to trust.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+}
+
+/// A CA and a certificate it signed for 127.0.0.1 and localhost, with the certificate's key:
+/// (CA PEM, certificate PEM, key PEM).
+fn broker_certificate() -> Result<(String, String, String), rcgen::Error> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate()?;
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "Watchfloor test broker CA");
+    let ca = ca.self_signed(&ca_key)?;
+    let key = KeyPair::generate()?;
+    let mut server = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?;
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "Watchfloor test broker");
+    let server = server.signed_by(&key, &ca, &ca_key)?;
+    Ok((ca.pem(), server.pem(), key.serialize_pem()))
 }
 
 /// A virtual X server for window tests, on a display number the server picks itself

@@ -16,6 +16,7 @@ mod ingest;
 mod layouts;
 mod limits;
 mod lockout;
+mod mqtt_ingest;
 mod recorder_reports;
 mod recorders;
 mod recordings;

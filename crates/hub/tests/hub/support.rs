@@ -84,7 +84,11 @@ impl TestHub {
         Self::start_with(backend, database, None).await
     }
 
-    pub async fn start_with(_backend: Backend, database: String, mqtt: Option<String>) -> Self {
+    pub async fn start_with(
+        _backend: Backend,
+        database: String,
+        mqtt: Option<mqtt::Settings>,
+    ) -> Self {
         Self::start_full(database, mqtt, None).await
     }
 
@@ -93,7 +97,11 @@ impl TestHub {
         Self::start_full(database(Backend::Sqlite), None, Some(console)).await
     }
 
-    async fn start_full(database: String, mqtt: Option<String>, console: Option<PathBuf>) -> Self {
+    async fn start_full(
+        database: String,
+        mqtt: Option<mqtt::Settings>,
+        console: Option<PathBuf>,
+    ) -> Self {
         let config = ServeConfig {
             database,
             listen: "127.0.0.1:0".parse().expect("addr"),
@@ -293,6 +301,21 @@ pub async fn post_signed(
 }
 
 /// A door event as the simulator's controllers send it.
+/// Asks `check` every 100 ms until it answers something, for at most 20 s.
+pub async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 pub fn door_event(id: &str, door: &str, event_type: &str, state: &str) -> Value {
     json!({
         "id": id,
