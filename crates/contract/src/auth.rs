@@ -92,6 +92,47 @@ pub struct GrantsBody {
     pub grants: Vec<Grant>,
 }
 
+/// `PUT /api/v1/users/{id}/password`: an IT admin sets a new password (every session of the
+/// user ends).
+#[derive(Clone, Serialize, Deserialize, ToSchema, TS)]
+pub struct PasswordReset {
+    pub password: String,
+}
+
+impl std::fmt::Debug for PasswordReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordReset { .. }")
+    }
+}
+
+/// `PUT /api/v1/me/password`: a user changes their own password (their other sessions end).
+#[derive(Clone, Serialize, Deserialize, ToSchema, TS)]
+pub struct PasswordChange {
+    pub current: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange { .. }")
+    }
+}
+
+/// A user's session, as `GET /api/v1/users/{id}/sessions` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, TS)]
+pub struct SessionInfo {
+    /// The session's handle, to end it with `DELETE /api/v1/users/{id}/sessions/{session}`.
+    pub id: String,
+    /// RFC 3339.
+    pub created: String,
+    pub expires: String,
+    /// The address it signed in from (as the log-in limit counts it); empty for sessions made
+    /// before hubs kept it.
+    pub client: String,
+    /// Whether it is the session of the request that lists it.
+    pub current: bool,
+}
+
 /// An event source (a door controller, a gateway) to create.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, TS)]
 pub struct NewSource {

@@ -20,9 +20,9 @@ pub struct Event {
     /// The source's own id: unique per site and source.
     pub id: String,
     pub site: String,
-    /// Who sent it: `webhook:<source>` (door controllers, sensors and recorders register as
-    /// webhook sources) or `mqtt:<site>`. Empty in changes stored before hubs kept ids per
-    /// source.
+    /// Who sent it: `webhook:<source>` or `mqtt:<source>`, the event source (a door controller,
+    /// sensor gateway or recorder registered on the hub) and how it sent. Empty in changes
+    /// stored before hubs kept ids per source.
     #[serde(default)]
     pub source: String,
     /// One of [`EVENT_KINDS`].

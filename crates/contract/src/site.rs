@@ -110,7 +110,8 @@ pub struct SiteImport {
     pub controller_url: Option<String>,
     /// The event source the controller sends as (registered on the hub for this site): every
     /// door command is signed with a key from its secret, and a controller paired this way
-    /// refuses unsigned and replayed commands. Without it the hub sends no door commands.
+    /// refuses unsigned and replayed commands. Without it the hub sends no door commands; an
+    /// import that leaves it out keeps the site's pairing.
     #[serde(default)]
     #[ts(optional)]
     pub controller_source: Option<String>,

@@ -75,6 +75,7 @@ fn hub_declarations() -> (String, Vec<String>) {
         ErrorCode, ErrorBody,
         Role, Right, RightsRow, Grant, Caller,
         Health, Login, Session, BrowserSession, User, NewUser, GrantsBody, NewSource,
+        PasswordReset, PasswordChange, SessionInfo,
         SourceSecret, Settings, CameraViewed,
         SiteSummary, Floor, Zone, Camera, Door, SiteDetail, CameraStreams, SiteImport,
         DoorCommandRequest, LockdownRequest,

@@ -7,9 +7,12 @@
 //! source's secret itself but [`command_key`] of it: a controller and the hub already share
 //! that secret for the events it sends, and a separate key keeps a signed event from ever
 //! reading as a signed command. A controller keeps a [`CommandGuard`], which refuses a command
-//! that is unsigned, wrongly signed, more than [`MAX_SKEW_S`] away, or seen before.
+//! that is unsigned, wrongly signed, more than [`MAX_SKEW_S`] away, or seen before. It keeps
+//! what it has seen in memory: a controller that restarts could take a command captured in the
+//! five minutes before again, so one that can should keep its nonces, or its last timestamp,
+//! across restarts.
 
-use crate::{MAX_SKEW_S, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_headers};
+use crate::{MAX_SKEW_S, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_headers, keyed};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::{HashMap, VecDeque};
@@ -20,22 +23,32 @@ pub const NONCE_HEADER: &str = "x-watchfloor-nonce";
 /// What the key of door commands is derived with from the source's secret.
 const KEY_LABEL: &[u8] = b"watchfloor/v1 door commands";
 
-fn hmac(key: &[u8]) -> Hmac<Sha256> {
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC accepts any key length"),
+/// The key that signs door commands for a controller: it can unlock doors, so it never shows
+/// in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CommandKey([u8; 32]);
+
+impl CommandKey {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for CommandKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CommandKey(..)")
     }
 }
 
 /// The key that signs door commands for a controller whose event source has `secret`.
-pub fn command_key(secret: &[u8]) -> [u8; 32] {
-    let mut mac = hmac(secret);
+pub fn command_key(secret: &[u8]) -> CommandKey {
+    let mut mac = keyed(secret);
     mac.update(KEY_LABEL);
-    mac.finalize().into_bytes().into()
+    CommandKey(mac.finalize().into_bytes().into())
 }
 
 fn mac(key: &[u8], timestamp: &str, nonce: &str, body: &[u8]) -> Hmac<Sha256> {
-    let mut mac = hmac(key);
+    let mut mac = keyed(key);
     for part in [timestamp.as_bytes(), b".", nonce.as_bytes(), b"."] {
         mac.update(part);
     }
@@ -83,17 +96,26 @@ impl SignedCommand {
 /// command is taken twice. It remembers the nonces of the last [`MAX_SKEW_S`] × 2 seconds
 /// (a command older than that is refused by its time), at most `capacity` of them: when full,
 /// it refuses new commands rather than forget one that could be replayed.
-#[derive(Debug)]
 pub struct CommandGuard {
-    key: [u8; 32],
+    key: CommandKey,
     capacity: usize,
     seen: HashMap<String, i64>,
     order: VecDeque<(i64, String)>,
 }
 
+/// The key never shows; the nonces are counted.
+impl std::fmt::Debug for CommandGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandGuard")
+            .field("capacity", &self.capacity)
+            .field("remembered", &self.seen.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl CommandGuard {
     /// A guard for commands signed with `key`, remembering at most `capacity` nonces.
-    pub fn new(key: [u8; 32], capacity: usize) -> Self {
+    pub fn new(key: CommandKey, capacity: usize) -> Self {
         Self {
             key,
             capacity,
@@ -119,7 +141,7 @@ impl CommandGuard {
         if nonce.len() != 32 || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err("the nonce is not 32 hex digits");
         }
-        mac(&self.key, timestamp, nonce, body)
+        mac(self.key.as_bytes(), timestamp, nonce, body)
             .verify_slice(&expected)
             .map_err(|_| "signature does not match")?;
         while let Some((at, _)) = self.order.front() {
@@ -159,19 +181,24 @@ mod tests {
     #[test]
     fn a_command_is_taken_once_with_the_right_key_body_and_time() {
         let key = command_key(b"secret");
-        let mut guard = CommandGuard::new(key, 100);
-        let command = SignedCommand::new(&key, 1000, [7; 16], b"{\"unlock\":1}".to_vec());
+        let mut guard = CommandGuard::new(key.clone(), 100);
+        let command = SignedCommand::new(key.as_bytes(), 1000, [7; 16], b"{\"unlock\":1}".to_vec());
         take(&mut guard, &command, 1001).expect("signed and fresh");
         assert_eq!(
             take(&mut guard, &command, 1002),
             Err("the command was already taken (a replay)")
         );
-        let other = SignedCommand::new(&command_key(b"other"), 1000, [8; 16], b"{}".to_vec());
+        let other = SignedCommand::new(
+            command_key(b"other").as_bytes(),
+            1000,
+            [8; 16],
+            b"{}".to_vec(),
+        );
         assert!(take(&mut guard, &other, 1000).is_err(), "another key");
-        let mut changed = SignedCommand::new(&key, 1000, [9; 16], b"{}".to_vec());
+        let mut changed = SignedCommand::new(key.as_bytes(), 1000, [9; 16], b"{}".to_vec());
         changed.body = b"{\"lock\":1}".to_vec();
         assert!(take(&mut guard, &changed, 1000).is_err(), "another body");
-        let stale = SignedCommand::new(&key, 1000, [10; 16], b"{}".to_vec());
+        let stale = SignedCommand::new(key.as_bytes(), 1000, [10; 16], b"{}".to_vec());
         assert!(take(&mut guard, &stale, 1000 + MAX_SKEW_S + 1).is_err());
         assert_eq!(
             guard.check(None, None, None, b"{}", 1000),
@@ -201,22 +228,22 @@ mod tests {
     #[test]
     fn nonces_are_forgotten_after_their_time_and_a_full_guard_refuses() {
         let key = command_key(b"secret");
-        let mut guard = CommandGuard::new(key, 2);
+        let mut guard = CommandGuard::new(key.clone(), 2);
         for (n, at) in [(1u8, 0i64), (2, 10)] {
             take(
                 &mut guard,
-                &SignedCommand::new(&key, at, [n; 16], vec![]),
+                &SignedCommand::new(key.as_bytes(), at, [n; 16], vec![]),
                 at,
             )
             .expect("fresh");
         }
-        let third = SignedCommand::new(&key, 20, [3; 16], vec![]);
+        let third = SignedCommand::new(key.as_bytes(), 20, [3; 16], vec![]);
         assert_eq!(
             take(&mut guard, &third, 20),
             Err("too many commands in the last 10 minutes")
         );
         let later = 2 * MAX_SKEW_S + 5;
-        let fourth = SignedCommand::new(&key, later, [4; 16], vec![]);
+        let fourth = SignedCommand::new(key.as_bytes(), later, [4; 16], vec![]);
         take(&mut guard, &fourth, later).expect("the first nonce was forgotten");
     }
 }

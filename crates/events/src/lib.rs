@@ -7,7 +7,8 @@
 //!   refuses timestamps more than [`MAX_SKEW_S`] seconds away from its clock.
 //! - **MQTT**: events for site `S` are published, QoS 1, on [`mqtt_topic`]`(S)`, each message an
 //!   [`MqttMessage`]: the events' JSON (one event or an array) as `body`, the source's id, and
-//!   the same signature as the webhook's over its timestamp and body.
+//!   an HMAC-SHA256 with the source's secret over a label, the topic, the timestamp and the
+//!   body: never the webhook's bytes, so neither can be replayed as the other.
 //!
 //! An event is a JSON object with at least `id` (unique per site and source: the idempotency
 //! key), `time`
@@ -17,7 +18,7 @@
 
 pub mod commands;
 
-pub use commands::{CommandGuard, NONCE_HEADER, SignedCommand, command_key};
+pub use commands::{CommandGuard, CommandKey, NONCE_HEADER, SignedCommand, command_key};
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -53,9 +54,11 @@ pub fn site_of_topic(topic: &str) -> Option<&str> {
         .filter(|s| !s.is_empty() && !s.contains('/'))
 }
 
-/// An event source's MQTT message: the events' JSON text as `body`, signed by the source as a
-/// webhook request is (HMAC-SHA256 over `<timestamp>.<body>` with its secret). The body travels
-/// as text, so the bytes signed are the bytes checked.
+/// An event source's MQTT message: the events' JSON text as `body`, signed by the source with
+/// its secret: HMAC-SHA256 over `watchfloor/v1 mqtt\n<topic>\n<timestamp>.<body>`. The label
+/// keeps a message from verifying as a webhook request (whose signed bytes start with the
+/// timestamp's digits) and the other way round, and the topic keeps it on its site's topic.
+/// The body travels as text, so the bytes signed are the bytes checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqttMessage {
@@ -70,10 +73,17 @@ pub struct MqttMessage {
 }
 
 impl MqttMessage {
-    /// `body` from `source`, signed with its `secret` at `now_s`.
-    pub fn signed(source: &str, secret: &[u8], now_s: i64, body: String) -> Self {
+    /// `body` from `source` on `topic`, signed with its `secret` at `now_s`.
+    pub fn signed(source: &str, secret: &[u8], topic: &str, now_s: i64, body: String) -> Self {
         let timestamp = now_s.to_string();
-        let signature = sign(secret, &timestamp, body.as_bytes());
+        let signature = format!(
+            "sha256={}",
+            hex::encode(
+                mqtt_mac(secret, topic, &timestamp, body.as_bytes())
+                    .finalize()
+                    .into_bytes()
+            )
+        );
         Self {
             source: source.to_owned(),
             timestamp,
@@ -101,21 +111,42 @@ impl MqttMessage {
         })
     }
 
-    /// Whether the source's `secret` signed it. Its time is not checked: a message may have
-    /// waited at the broker for hours for a hub that was away (a persistent session), and one
-    /// sent again changes nothing, since each event's id is its source's own.
-    pub fn verify(&self, secret: &[u8]) -> Result<(), &'static str> {
+    /// Whether the source's `secret` signed it for `topic`. Its time is not checked: a message
+    /// may have waited at the broker for hours for a hub that was away (a persistent session),
+    /// and one sent again changes nothing, since each event's id is its source's own.
+    pub fn verify(&self, secret: &[u8], topic: &str) -> Result<(), &'static str> {
         let expected = decode_signature(&self.signature)?;
-        verify_body(secret, &self.timestamp, &expected, self.body.as_bytes())
+        mqtt_mac(secret, topic, &self.timestamp, self.body.as_bytes())
+            .verify_slice(&expected)
+            .map_err(|_| "signature does not match")
+    }
+}
+
+fn mqtt_mac(secret: &[u8], topic: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
+    let mut mac = keyed(secret);
+    for part in [
+        b"watchfloor/v1 mqtt\n".as_slice(),
+        topic.as_bytes(),
+        b"\n",
+        timestamp.as_bytes(),
+        b".",
+        body,
+    ] {
+        mac.update(part);
+    }
+    mac
+}
+
+fn keyed(secret: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
+    match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts any key length"),
     }
 }
 
 fn mac(secret: &[u8], timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC accepts any key length"),
-    };
+    let mut mac = keyed(secret);
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -197,16 +228,37 @@ mod tests {
 
     #[test]
     fn mqtt_messages_verify_only_as_signed() {
-        let message = MqttMessage::signed("doors", b"key", 1000, r#"{"id":"1"}"#.into());
+        let topic = mqtt_topic("hq");
+        let message = MqttMessage::signed("doors", b"key", &topic, 1000, r#"{"id":"1"}"#.into());
         let parsed = MqttMessage::parse(message.to_payload().as_bytes()).expect("parses");
         assert_eq!(parsed, message);
-        parsed.verify(b"key").expect("signed with the key");
-        assert!(parsed.verify(b"other").is_err());
+        parsed.verify(b"key", &topic).expect("signed with the key");
+        assert!(parsed.verify(b"other", &topic).is_err());
+        assert!(
+            parsed.verify(b"key", &mqtt_topic("branch")).is_err(),
+            "another site's topic"
+        );
         let altered = MqttMessage {
             body: r#"{"id":"2"}"#.into(),
             ..parsed.clone()
         };
-        assert!(altered.verify(b"key").is_err());
+        assert!(altered.verify(b"key", &topic).is_err());
+        // Neither a webhook's signature nor an MQTT message's verifies as the other.
+        assert!(
+            verify(
+                b"key",
+                "1000",
+                &message.signature,
+                message.body.as_bytes(),
+                1000
+            )
+            .is_err()
+        );
+        let webhook = MqttMessage {
+            signature: sign(b"key", "1000", message.body.as_bytes()),
+            ..message.clone()
+        };
+        assert!(webhook.verify(b"key", &topic).is_err());
         let unsigned = br#"[{"id":"1","time":"2026-11-28T10:00:00Z","site":"s","type":"X"}]"#;
         assert!(MqttMessage::parse(unsigned).is_err());
     }

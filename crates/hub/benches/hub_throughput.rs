@@ -40,6 +40,7 @@ async fn start(database: String, name: &str) -> Bench {
         cors_origins: Vec::new(),
         mqtt: None,
         console: None,
+        edge: Default::default(),
     })
     .user("bench", "bench password", "*", hub::model::Role::Guard)
     .source("bench")

@@ -22,12 +22,63 @@ pub struct HubConfig {
     /// Browser origins allowed to call the API (the console served elsewhere).
     #[serde(default)]
     pub cors_origins: Vec<String>,
-    /// An MQTT broker to ingest events from.
-    #[serde(default)]
+    /// An MQTT broker to ingest events from: the `[mqtt]` table, or just its URL
+    /// (`mqtt = "mqtts://broker:8883"`, as before the table).
+    #[serde(default, deserialize_with = "mqtt_table_or_url")]
     pub mqtt: Option<MqttConfig>,
     /// The web console's files, served to browsers at the hub's address.
     #[serde(default)]
     pub console_dir: Option<PathBuf>,
+    /// Connections open at once (the live feed's included); one more is closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Reverse proxies (addresses or ranges, `10.0.0.2`, `10.0.0.0/24`) whose client address
+    /// header the hub believes; none by default.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The header those proxies name the client in.
+    #[serde(default = "default_client_ip_header")]
+    pub client_ip_header: String,
+}
+
+fn default_max_connections() -> usize {
+    crate::edge::MAX_CONNECTIONS
+}
+
+fn default_client_ip_header() -> String {
+    crate::edge::Edge::default().client_ip_header
+}
+
+/// The hub's edge from the settings' words: proxies as addresses or ranges.
+pub fn edge(
+    max_connections: usize,
+    trusted_proxies: &[String],
+    client_ip_header: &str,
+) -> Result<crate::edge::Edge> {
+    if max_connections == 0 {
+        return Err(HubError::BadRequest(
+            "max_connections must be at least 1".into(),
+        ));
+    }
+    let trusted_proxies = trusted_proxies
+        .iter()
+        .map(|text| {
+            text.parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    HubError::BadRequest(format!(
+                        "trusted proxy `{text}` is not an address or a range (10.0.0.0/24)"
+                    ))
+                })
+        })
+        .collect::<Result<_>>()?;
+    axum::http::HeaderName::from_bytes(client_ip_header.as_bytes())
+        .map_err(|_| HubError::BadRequest(format!("`{client_ip_header}` is not a header name")))?;
+    Ok(crate::edge::Edge {
+        max_connections,
+        trusted_proxies,
+        client_ip_header: client_ip_header.to_ascii_lowercase(),
+    })
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -66,6 +117,22 @@ pub struct MqttConfig {
     pub client_cert: Option<PathBuf>,
     #[serde(default)]
     pub client_key: Option<PathBuf>,
+}
+
+fn mqtt_table_or_url<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<MqttConfig>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        Url(String),
+        Table(MqttConfig),
+    }
+    Ok(match Option::<Entry>::deserialize(deserializer)? {
+        None => None,
+        Some(Entry::Url(url)) => Some(MqttConfig::url(url)),
+        Some(Entry::Table(table)) => Some(table),
+    })
 }
 
 fn default_mqtt_client_id() -> String {
@@ -180,6 +247,14 @@ mod tests {
         }
         let minimal = HubConfig::parse("database = \"sqlite:///tmp/hub.db\"").expect("minimal");
         assert_eq!(minimal.listen, default_listen());
+        let url = HubConfig::parse("database = \"sqlite://x\"\nmqtt = \"mqtts://broker\"")
+            .expect("the broker as a URL, as before the [mqtt] table");
+        assert_eq!(url.mqtt, Some(MqttConfig::url("mqtts://broker".into())));
+        let error = HubConfig::parse(
+            "database = \"sqlite://x\"\n[mqtt]\nurl = \"mqtts://b\"\nuser = \"x\"",
+        )
+        .expect_err("an unknown key");
+        assert!(error.contains("mqtt"), "{error}");
     }
 
     #[test]

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "controller pairing",
         include_str!("../migrations/0009_controller_pairing.sql"),
     ),
+    (
+        10,
+        "sessions' client",
+        include_str!("../migrations/0010_sessions_client.sql"),
+    ),
 ];
 
 /// Which SQL server is behind the pool.

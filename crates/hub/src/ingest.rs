@@ -624,6 +624,13 @@ async fn mqtt_message(
 ) -> Result<Vec<Outcome>> {
     let site = events::site_of_topic(topic)
         .ok_or_else(|| HubError::BadRequest(format!("unexpected topic `{}`", clip(topic))))?;
+    if payload.len() > mqtt::MAX_PACKET {
+        return Err(HubError::PayloadTooLarge(format!(
+            "a message of {} bytes; at most {}",
+            payload.len(),
+            mqtt::MAX_PACKET
+        )));
+    }
     let message = events::MqttMessage::parse(payload).map_err(HubError::Forbidden)?;
     check_id("source", &message.source).map_err(|_| {
         HubError::Forbidden(format!("`{}` is not a source id", clip(&message.source)))
@@ -642,7 +649,7 @@ async fn mqtt_message(
         )));
     }
     message
-        .verify(&secret)
+        .verify(&secret, topic)
         .map_err(|why| HubError::Forbidden(format!("signature: {why}")))?;
     let body: Value = serde_json::from_str(&message.body)
         .map_err(|e| HubError::BadRequest(format!("body is not JSON: {e}")))?;
@@ -663,51 +670,74 @@ pub async fn run_mqtt(
     url: String,
     mut options: rumqttc::MqttOptions,
 ) -> Result<()> {
-    use rumqttc::{AsyncClient, Event, Packet, QoS};
+    use rumqttc::{AsyncClient, Event, Packet, QoS, SubscribeReasonCode};
     options.set_manual_acks(true);
-    let (client, mut connection) = AsyncClient::new(options, 256);
     let mut backoff = Duration::from_millis(200);
+    let mut store_backoff = Duration::from_millis(200);
     loop {
-        match connection.poll().await {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                backoff = Duration::from_millis(200);
-                tracing::info!(%url, "MQTT connected");
-                client
-                    .subscribe(events::MQTT_ALL_SITES, QoS::AtLeastOnce)
-                    .await
-                    .map_err(|e| HubError::Upstream(format!("MQTT subscribe: {e}")))?;
-            }
-            Ok(Event::Incoming(Packet::Publish(publish))) => {
-                let topic = publish.topic.clone();
-                match mqtt_message(&hub, &ingest, &topic, &publish.payload).await {
-                    Ok(outcomes) => {
-                        for rejected in outcomes
-                            .iter()
-                            .filter(|o| o.status == IngestStatus::Rejected)
-                        {
-                            tracing::warn!(id = %rejected.id, reason = ?rejected.reason, "MQTT event rejected");
+        // A connection of the hub's session. It is made again when a message could not be
+        // stored: the broker delivers what was not acknowledged again only to a new connection,
+        // and holds back the rest while too many wait for an acknowledgement.
+        let (client, mut connection) = AsyncClient::new(options.clone(), 256);
+        loop {
+            match connection.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    backoff = Duration::from_millis(200);
+                    tracing::info!(%url, "MQTT connected");
+                    client
+                        .subscribe(events::MQTT_ALL_SITES, QoS::AtLeastOnce)
+                        .await
+                        .map_err(|e| HubError::Upstream(format!("MQTT subscribe: {e}")))?;
+                }
+                Ok(Event::Incoming(Packet::SubAck(ack)))
+                    if ack.return_codes.contains(&SubscribeReasonCode::Failure) =>
+                {
+                    tracing::error!(
+                        %url,
+                        topic = events::MQTT_ALL_SITES,
+                        "the broker refused the hub's subscription: no events will arrive (its ACL must let the hub read the sites' events)"
+                    );
+                }
+                Ok(Event::Incoming(Packet::Publish(publish))) => {
+                    let topic = clip(&publish.topic);
+                    match mqtt_message(&hub, &ingest, &publish.topic, &publish.payload).await {
+                        Ok(outcomes) => {
+                            store_backoff = Duration::from_millis(200);
+                            for rejected in outcomes
+                                .iter()
+                                .filter(|o| o.status == IngestStatus::Rejected)
+                            {
+                                tracing::warn!(id = %rejected.id, reason = ?rejected.reason, "MQTT event rejected");
+                            }
+                        }
+                        Err(HubError::Database(error)) => {
+                            // Not acknowledged: it comes again on the next connection.
+                            tracing::error!(
+                                %error,
+                                retry_in = ?store_backoff,
+                                "MQTT events not stored; connecting again to have them again"
+                            );
+                            break;
+                        }
+                        Err(error) => {
+                            tracing::warn!(?topic, %error, "MQTT message refused")
                         }
                     }
-                    Err(HubError::Database(error)) => {
-                        // Not acknowledged: the broker delivers it again after a reconnect.
-                        tracing::error!(%error, "MQTT events not stored");
-                        continue;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%topic, %error, "MQTT message refused")
+                    if let Err(e) = client.ack(&publish).await {
+                        tracing::warn!(error = %e, "MQTT ack failed");
                     }
                 }
-                if let Err(e) = client.ack(&publish).await {
-                    tracing::warn!(error = %e, "MQTT ack failed");
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%url, %error, "MQTT connection lost; reconnecting");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
-            }
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(%url, %error, "MQTT connection lost; reconnecting");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
             }
         }
+        drop((client, connection));
+        tokio::time::sleep(store_backoff).await;
+        store_backoff = (store_backoff * 2).min(Duration::from_secs(10));
     }
 }
 

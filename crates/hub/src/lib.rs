@@ -17,6 +17,7 @@ pub mod config;
 pub mod console;
 pub mod controller;
 pub mod db;
+pub mod edge;
 pub mod feed;
 pub mod ingest;
 pub mod model;

@@ -87,8 +87,15 @@ enum Command {
         /// A web origin allowed to call the API from a browser (repeatable).
         #[arg(long)]
         cors_origin: Vec<String>,
+        /// A reverse proxy (address or range) whose `X-Forwarded-For` the hub believes
+        /// (repeatable; or `trusted_proxies` in the configuration file).
+        #[arg(long)]
+        trusted_proxy: Vec<String>,
+        /// Connections open at once (default 4096, or `max_connections` in the file).
+        #[arg(long)]
+        max_connections: Option<usize>,
         /// Ingest events from this MQTT broker (`mqtts://host:8883`; plain `mqtt://` only on
-        /// loopback), or `[mqtt]` in the configuration file.
+        /// loopback), instead of `[mqtt]` in the configuration file (its credentials are not used).
         #[arg(long)]
         mqtt: Option<String>,
         /// PEM certificates to trust for the broker, beside the system's.
@@ -256,6 +263,8 @@ async fn run(command: Command) -> Result<()> {
             insecure_http,
             allow_insecure_remote,
             cors_origin,
+            trusted_proxy,
+            max_connections,
             mqtt,
             mqtt_ca,
             mqtt_username,
@@ -288,14 +297,11 @@ async fn run(command: Command) -> Result<()> {
             } else {
                 cors_origin
             };
-            // The broker from the file, with what the command line says instead.
+            // The broker from the file; one named on the command line replaces it whole, so
+            // that the file's password never goes to another broker.
             let mut broker = file.as_ref().and_then(|c| c.mqtt.clone());
             if let Some(url) = mqtt {
-                let mut config = broker
-                    .take()
-                    .unwrap_or_else(|| MqttConfig::url(url.clone()));
-                config.url = url;
-                broker = Some(config);
+                broker = Some(MqttConfig::url(url));
             }
             let flags = mqtt_ca.is_some() || mqtt_username.is_some() || mqtt_client_id.is_some();
             match &mut broker {
@@ -316,6 +322,22 @@ async fn run(command: Command) -> Result<()> {
             }
             let mqtt = broker.map(|c| c.settings()).transpose()?;
             let console = console.or_else(|| file.as_ref().and_then(|c| c.console_dir.clone()));
+            let edge = hub::config::edge(
+                max_connections
+                    .or(file.as_ref().map(|c| c.max_connections))
+                    .unwrap_or(hub::edge::MAX_CONNECTIONS),
+                if trusted_proxy.is_empty() {
+                    file.as_ref()
+                        .map(|c| c.trusted_proxies.as_slice())
+                        .unwrap_or_default()
+                } else {
+                    &trusted_proxy
+                },
+                &file
+                    .as_ref()
+                    .map(|c| c.client_ip_header.clone())
+                    .unwrap_or_else(|| hub::edge::Edge::default().client_ip_header),
+            )?;
             if let Some(dir) = &console
                 && !dir.join("index.html").is_file()
             {
@@ -347,6 +369,7 @@ async fn run(command: Command) -> Result<()> {
                     cors_origins: cors_origin,
                     mqtt,
                     console,
+                    edge,
                 },
                 lease,
             )

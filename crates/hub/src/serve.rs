@@ -37,6 +37,8 @@ pub struct ServeConfig {
     pub mqtt: Option<mqtt::Settings>,
     /// The web console's built files (`ui/dist`), served to browsers at `/`.
     pub console: Option<PathBuf>,
+    /// The connection cap and the proxies whose client address header is believed.
+    pub edge: crate::edge::Edge,
 }
 
 /// A running hub.
@@ -150,6 +152,7 @@ pub async fn start_leased(
     install_crypto();
     // An export's job does not outlive the hub that ran it: those left running failed.
     hub.interrupted_exports().await?;
+    hub.warn_unpaired_controllers().await?;
     // A broker the hub may not use (plain off loopback, anonymous) stops it here, not later.
     let mqtt_options = config
         .mqtt
@@ -175,6 +178,7 @@ pub async fn start_leased(
             hub: hub.clone(),
             ingest,
             streaming: Default::default(),
+            edge: Arc::new(config.edge.clone()),
         },
         Cors {
             origins: config.cors_origins.clone(),
@@ -191,9 +195,12 @@ pub async fn start_leased(
         .map_err(|e| HubError::Internal(e.to_string()))?;
     let handle = Handle::new();
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let cap = crate::edge::ConnectionCap::new(config.edge.max_connections);
     let (scheme, certificate, server) = match &config.tls {
         Tls::Off => {
-            let mut server = axum_server::from_tcp(listener).handle(handle.clone());
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(cap)
+                .handle(handle.clone());
             limit_connections(server.http_builder());
             (
                 "http",
@@ -222,7 +229,10 @@ pub async fn start_leased(
                         key.display()
                     ))
                 })?;
-            let mut server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
+            let tls = axum_server::tls_rustls::RustlsAcceptor::new(rustls);
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(cap.before(tls))
+                .handle(handle.clone());
             limit_connections(server.http_builder());
             (
                 "https",

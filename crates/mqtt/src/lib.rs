@@ -44,8 +44,15 @@ impl std::fmt::Debug for Settings {
     }
 }
 
-/// The largest message either end takes or sends.
+/// The largest message Watchfloor sends or accepts. A client still reads a larger one (up to
+/// the protocol's limit, [`PROTOCOL_MAX`]) so that it can refuse and acknowledge it: a message
+/// it could not read would end the connection, and with a persistent session the broker would
+/// deliver it again on every reconnection, stopping everything behind it. Set the broker's
+/// `message_size_limit` to this.
 pub const MAX_PACKET: usize = 1 << 20;
+
+/// The largest packet MQTT can carry (256 MiB less one byte).
+pub const PROTOCOL_MAX: usize = 268_435_455;
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
     match host {
@@ -67,6 +74,15 @@ impl Settings {
     pub fn options(&self) -> Result<MqttOptions, String> {
         let url =
             url::Url::parse(&self.url).map_err(|e| format!("MQTT URL `{}`: {e}", self.url))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            // It would be logged with the URL; a password belongs in its file.
+            return Err(
+                "the MQTT URL must not hold a user name or password: give them apart".into(),
+            );
+        }
+        if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+            return Err(format!("MQTT URL `{}`: only mqtts://host[:port]", self.url));
+        }
         let host = url
             .host()
             .ok_or_else(|| format!("MQTT URL `{}` has no host", self.url))?;
@@ -97,8 +113,8 @@ impl Settings {
                  or a client certificate and key"
             ));
         }
-        if self.client_id.is_empty() || self.client_id.len() > 128 {
-            return Err("an MQTT client id is 1 to 128 characters".into());
+        if self.client_id.is_empty() || self.client_id.len() > 256 {
+            return Err("an MQTT client id is 1 to 256 characters".into());
         }
         let port = url.port().unwrap_or(if tls { 8883 } else { 1883 });
         let host = match host {
@@ -108,7 +124,7 @@ impl Settings {
         let mut options = MqttOptions::new(self.client_id.clone(), host, port);
         options.set_keep_alive(Duration::from_secs(15));
         options.set_clean_session(false);
-        options.set_max_packet_size(MAX_PACKET, MAX_PACKET);
+        options.set_max_packet_size(PROTOCOL_MAX, MAX_PACKET);
         if let Some((user, password)) = credentials {
             options.set_credentials(user, password);
         }
@@ -203,6 +219,11 @@ mod tests {
         };
         assert!(half.options().is_err());
         assert!(settings("http://broker").options().is_err());
+        let refused = settings("mqtts://hub:pw@broker.example")
+            .options()
+            .expect_err("a password in the URL");
+        assert!(refused.contains("must not hold"), "{refused}");
+        assert!(settings("mqtts://broker.example/x?y").options().is_err());
         assert!(
             Settings {
                 client_id: String::new(),

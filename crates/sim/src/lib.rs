@@ -75,7 +75,7 @@ pub struct SimConfig {
     /// The key of the hub's door commands ([`events::command_key`] of the event source's
     /// secret): with it, the control API takes only commands the hub signed, each once.
     /// Without it (a simulator on a bench, not paired with a hub) it takes any command.
-    pub command_key: Option<[u8; 32]>,
+    pub command_key: Option<events::CommandKey>,
 }
 
 impl SimConfig {

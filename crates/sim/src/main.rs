@@ -164,7 +164,8 @@ fn main() -> Result<()> {
         let broker = mqtt::Settings {
             url: url.clone(),
             // Stable: the broker keeps what was not yet acknowledged for the next connection.
-            client_id: format!("watchfloor-sim-{}-{source}", site.id),
+            // A source id is unique on its hub (and at most 128 characters).
+            client_id: format!("watchfloor-sim-{source}"),
             ca_pem: args
                 .mqtt_ca
                 .as_ref()

@@ -149,7 +149,8 @@ impl EventOutput for Mqtt {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         let payload =
-            events::MqttMessage::signed(&self.source, &self.secret, now, body).to_payload();
+            events::MqttMessage::signed(&self.source, &self.secret, &self.topic, now, body)
+                .to_payload();
         match self
             .client
             .try_publish(&self.topic, rumqttc::QoS::AtLeastOnce, false, payload)

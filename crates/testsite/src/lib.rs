@@ -26,6 +26,7 @@ pub fn tls_config(data: &std::path::Path, listen: std::net::SocketAddr) -> Serve
         cors_origins: Vec::new(),
         mqtt: None,
         console: None,
+        edge: Default::default(),
     }
 }
 

@@ -86,6 +86,39 @@ export type GrantsBody = { grants: Array<Grant>, };
 export type NewSource = { id: string, site: string, name: string, };
 
 /**
+ * `PUT /api/v1/users/{id}/password`: an IT admin sets a new password (every session of the
+ * user ends).
+ */
+export type PasswordReset = { password: string, };
+
+/**
+ * `PUT /api/v1/me/password`: a user changes their own password (their other sessions end).
+ */
+export type PasswordChange = { current: string, password: string, };
+
+/**
+ * A user's session, as `GET /api/v1/users/{id}/sessions` lists it.
+ */
+export type SessionInfo = { 
+/**
+ * The session's handle, to end it with `DELETE /api/v1/users/{id}/sessions/{session}`.
+ */
+id: string, 
+/**
+ * RFC 3339.
+ */
+created: string, expires: string, 
+/**
+ * The address it signed in from (as the log-in limit counts it); empty for sessions made
+ * before hubs kept it.
+ */
+client: string, 
+/**
+ * Whether it is the session of the request that lists it.
+ */
+current: boolean, };
+
+/**
  * A new source's key, shown once.
  */
 export type SourceSecret = { id: string, site: string, 
@@ -170,7 +203,8 @@ controller_url?: string,
 /**
  * The event source the controller sends as (registered on the hub for this site): every
  * door command is signed with a key from its secret, and a controller paired this way
- * refuses unsigned and replayed commands. Without it the hub sends no door commands.
+ * refuses unsigned and replayed commands. Without it the hub sends no door commands; an
+ * import that leaves it out keeps the site's pairing.
  */
 controller_source?: string, };
 
@@ -201,9 +235,9 @@ export type Event = {
  */
 id: string, site: string, 
 /**
- * Who sent it: `webhook:<source>` (door controllers, sensors and recorders register as
- * webhook sources) or `mqtt:<site>`. Empty in changes stored before hubs kept ids per
- * source.
+ * Who sent it: `webhook:<source>` or `mqtt:<source>`, the event source (a door controller,
+ * sensor gateway or recorder registered on the hub) and how it sent. Empty in changes
+ * stored before hubs kept ids per source.
  */
 source: string, 
 /**

@@ -174,7 +174,9 @@ impl std::fmt::Debug for Auth {
 }
 
 /// The browser console's session cookie: HttpOnly, so scripts never see the token.
-pub const SESSION_COOKIE: &str = "watchfloor_session";
+/// `__Host-`: the browser keeps it only if it came over HTTPS, for the whole host (`Path=/`)
+/// and no other domain, so a sibling host or a plain-HTTP page cannot plant or shadow it.
+pub const SESSION_COOKIE: &str = "__Host-watchfloor_session";
 /// The header a cookie-authenticated write must carry. A page on another origin cannot add it
 /// without a CORS preflight, which only configured origins pass: the guard against CSRF.
 pub const CONSOLE_HEADER: &str = "x-watchfloor";
@@ -235,18 +237,19 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// The peer, as the log-in rate limit counts it: its address, or its IPv6 /64.
+/// The client, as the log-in rate limit counts it: its address (the connection's, or the one
+/// a trusted proxy names, `crate::edge`), or its IPv6 /64.
 #[derive(Debug)]
 pub struct Peer(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for Peer {
+impl FromRequestParts<AppState> for Peer {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(Peer(
             parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|c| crate::auth::client_bucket(c.0.ip()))
+                .map(|c| crate::auth::client_bucket(state.edge.client(c.0.ip(), &parts.headers)))
                 .unwrap_or_else(|| "unknown".into()),
         ))
     }

@@ -65,7 +65,7 @@ pub(super) async fn browser_login(
         .map(|e| ((e.timestamp_millis() - state.hub.now()) / 1000).max(0))
         .unwrap_or(0);
     let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/api; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}",
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}",
         session.token
     );
     let mut response = Json(BrowserSession {
@@ -87,12 +87,11 @@ pub(super) async fn logout(
 ) -> ApiResult<Response> {
     state.hub.logout(&token).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "watchfloor_session=; Path=/api; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
-        ),
-    );
+    let cleared =
+        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    let value = HeaderValue::from_str(&cleared)
+        .map_err(|e| HubError::Internal(format!("session cookie: {e}")))?;
+    response.headers_mut().insert(header::SET_COOKIE, value);
     Ok(response)
 }
 
@@ -532,6 +531,86 @@ pub(super) async fn revoke_sessions(
 ) -> ApiResult<Json<serde_json::Value>> {
     let ended = state.hub.revoke_sessions(&caller, &id).await?;
     Ok(Json(json!({"revoked": ended})))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = User, description = "Disabled: cannot sign in, sessions ended"),
+              (status = 409, body = ErrorBody, description = "One's own account")))]
+pub(super) async fn disable_user(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(state.hub.set_disabled(&caller, &id, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = User)))]
+pub(super) async fn enable_user(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(state.hub.set_disabled(&caller, &id, false).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = PasswordReset,
+    responses((status = 204, description = "Set; every session of the user ended"),
+              (status = 413, body = ErrorBody, description = "A body over 16 KiB")))]
+pub(super) async fn reset_password(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path(id): Path<String>,
+    SmallBody(body): SmallBody<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    state
+        .hub
+        .reset_password(&caller, &id, &body.password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 204, description = "Changed; the caller's other sessions ended"),
+              (status = 403, body = ErrorBody, description = "The current password is wrong"),
+              (status = 413, body = ErrorBody, description = "A body over 16 KiB"),
+              (status = 429, body = ErrorBody, description = "Too many wrong passwords")))]
+pub(super) async fn change_password(
+    State(state): State<AppState>,
+    Auth(caller, token): Auth,
+    peer: Peer,
+    SmallBody(body): SmallBody<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    state
+        .hub
+        .change_password(&caller, &token, &body.current, &body.password, &peer.0)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}/sessions", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = [SessionInfo])))]
+pub(super) async fn list_sessions(
+    State(state): State<AppState>,
+    Auth(caller, token): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<SessionInfo>>> {
+    Ok(Json(state.hub.list_sessions(&caller, &token, &id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions/{session}", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path), ("session" = String, Path)),
+    responses((status = 204, description = "Ended"), (status = 404, body = ErrorBody)))]
+pub(super) async fn end_session(
+    State(state): State<AppState>,
+    Auth(caller, _): Auth,
+    Path((id, session)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    state.hub.end_session(&caller, &id, &session).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])),

@@ -36,6 +36,8 @@ pub struct AppState {
     pub ingest: Ingest,
     /// Recorded-video answers each user is streaming now (this hub's, not the process's).
     pub streaming: recordings::Streaming,
+    /// Whose word the hub takes for a client's address.
+    pub edge: Arc<crate::edge::Edge>,
 }
 
 /// The API's routes and its OpenAPI document, generated from the same handlers.
@@ -68,7 +70,12 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(camera_viewed))
         .routes(routes!(list_users, create_user))
         .routes(routes!(put_grants))
-        .routes(routes!(revoke_sessions))
+        .routes(routes!(revoke_sessions, list_sessions))
+        .routes(routes!(end_session))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
+        .routes(routes!(reset_password))
+        .routes(routes!(change_password))
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(create_source))
         .routes(routes!(list_recorders))
@@ -140,6 +147,12 @@ async fn cors(State(cors): State<Arc<Cors>>, request: Request, next: Next) -> Re
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // Browsers take it only over HTTPS (and ignore it on plain HTTP), so it is always sent:
+    // once a browser has reached the hub over TLS, it never falls back to plain HTTP.
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

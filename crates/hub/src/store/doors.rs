@@ -26,6 +26,25 @@ pub trait DoorController: Send + Sync + std::fmt::Debug {
 }
 
 impl Hub {
+    /// Warns of each site whose door controller is not paired with an event source: it is sent
+    /// no commands (a hub upgraded from before commands were signed leaves its sites so).
+    pub async fn warn_unpaired_controllers(&self) -> Result<()> {
+        let unpaired = sqlx::query(
+            "SELECT id FROM sites WHERE controller_url IS NOT NULL AND controller_source IS NULL",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        for row in unpaired {
+            let site: String = row.try_get("id")?;
+            tracing::warn!(
+                site,
+                "the site's door controller is not paired with an event source: door commands \
+                 and lockdown are refused until `site-import --controller-source` pairs it"
+            );
+        }
+        Ok(())
+    }
+
     /// Sends an operator's door command to the site's controller, signed, once per request
     /// id, and audits the attempt before it goes and its outcome after.
     pub async fn door_command(
@@ -111,7 +130,9 @@ impl Hub {
         let body = serde_json::to_vec(&command)
             .map_err(|e| HubError::Internal(format!("a door command as JSON: {e}")))?;
         let nonce: [u8; 16] = rand::Rng::random(&mut rand::rng());
-        let signed = ::events::SignedCommand::new(&key, now.div_euclid(1000), nonce, body);
+        // Signed now, after the write lock's wait: its time is when it leaves.
+        let signed =
+            ::events::SignedCommand::new(key.as_bytes(), self.now().div_euclid(1000), nonce, body);
         let outcome = self
             .doors
             .send(&controller, &signed)

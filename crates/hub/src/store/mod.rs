@@ -13,6 +13,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::sync::Arc;
 
+mod accounts;
 mod alarms;
 mod audit;
 mod bookmarks;

@@ -54,7 +54,8 @@ impl Hub {
              VALUES ($1, $2, $3, $5, $4, $4) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
              controller_url = excluded.controller_url, \
-             controller_source = excluded.controller_source, updated_at = excluded.updated_at",
+             controller_source = COALESCE(excluded.controller_source, sites.controller_source), \
+             updated_at = excluded.updated_at",
         )
         .bind(&site.id)
         .bind(&site.name)
@@ -215,7 +216,8 @@ impl Hub {
             site: Some(&site.id),
             target: Some(&site.id),
             detail: json!({
-                "floors": site.floors.len(), "cameras": site.cameras.len(), "doors": site.doors.len()
+                "floors": site.floors.len(), "cameras": site.cameras.len(), "doors": site.doors.len(),
+                "controller_url": import.controller_url, "controller_source": import.controller_source,
             }),
         })
         .await?;

@@ -3,7 +3,8 @@
 use super::*;
 
 impl Hub {
-    /// Registers a webhook source for a site and returns its new secret, once.
+    /// Registers an event source for a site (it sends by webhook or MQTT, signing with the
+    /// secret) and returns its new secret, once.
     pub async fn create_source(&self, actor: Actor<'_>, new: NewSource) -> Result<SourceSecret> {
         check_id("id", &new.id)?;
         check_id("site", &new.site)?;

@@ -159,14 +159,7 @@ impl Hub {
         check_id("user", user)?;
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let done = sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(user)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+        let done = super::accounts::end_sessions(&mut tx, user, None, now).await?;
         tx.audit(AuditEntry {
             at: now,
             user: Some(&caller.user_id),
@@ -259,12 +252,14 @@ impl Hub {
         let (token, token_hash) = auth::new_token();
         let mut tx = self.db.write().await?;
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, client) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&token_hash)
         .bind(&user_id)
         .bind(now)
         .bind(now + ttl)
+        .bind(client)
         .execute(tx.conn())
         .await?;
         tx.audit(AuditEntry {

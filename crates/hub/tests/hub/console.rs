@@ -56,9 +56,16 @@ async fn a_browser_signs_in_by_cookie_and_follows_the_feed() {
         .to_str()
         .expect("cookie")
         .to_owned();
-    for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api"] {
+    // `__Host-`: kept only from HTTPS, for this host alone, with `Path=/` and no domain.
+    assert!(set.starts_with("__Host-watchfloor_session="), "{set}");
+    for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/;"] {
         assert!(set.contains(part), "{part} in {set}");
     }
+    assert!(!set.contains("Domain"), "{set}");
+    let hsts = login.headers()[reqwest::header::STRICT_TRANSPORT_SECURITY]
+        .to_str()
+        .expect("HSTS");
+    assert!(hsts.starts_with("max-age="), "{hsts}");
     let body: Value = login.json().await.expect("json");
     assert!(body.get("token").is_none(), "no token in the body: {body}");
     assert_eq!(body["user"]["username"], "manager");

@@ -13,12 +13,15 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// What went over the wire: the headers and body of each command the hub sent.
-type Captured = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
+/// What went over the wire: the headers and body of each command the hub sent, and how many
+/// attempts the audit trail held when it arrived.
+type Captured = Arc<Mutex<Vec<(HeaderMap, Bytes, usize)>>>;
 
 /// A listener between the hub and the controller that keeps a copy of each command and passes
 /// it on: what someone on the network between them would see. Its URL is the controller's.
-async fn tap(controller: String) -> (String, Captured) {
+/// As each command arrives it reads the hub's audit trail (`audit`: a URL of attempts and an
+/// IT admin's token).
+async fn tap(controller: String, audit: (String, String)) -> (String, Captured) {
     let captured: Captured = Arc::default();
     let kept = captured.clone();
     let client = reqwest::Client::new();
@@ -26,8 +29,19 @@ async fn tap(controller: String) -> (String, Captured) {
         "/api/v1/doors/commands",
         axum::routing::post(move |headers: HeaderMap, body: Bytes| {
             let (kept, client, controller) = (kept.clone(), client.clone(), controller.clone());
+            let (audit_url, admin) = audit.clone();
             async move {
-                kept.lock().push((headers.clone(), body.clone()));
+                let attempts: Value = client
+                    .get(audit_url)
+                    .bearer_auth(admin)
+                    .send()
+                    .await
+                    .expect("the audit trail")
+                    .json()
+                    .await
+                    .expect("JSON");
+                let attempts = attempts.as_array().map(Vec::len).unwrap_or(0);
+                kept.lock().push((headers.clone(), body.clone(), attempts));
                 let mut request = client
                     .post(format!("{controller}/api/v1/doors/commands"))
                     .body(body);
@@ -105,7 +119,11 @@ async fn commands_are_signed_once_and_audited_before_and_after(backend: Backend)
     let hub = TestHub::start(backend).await;
     let secret = hub.source("sim-doors").await;
     let (sim, control) = start_sim(Vec::new(), Some(&secret)).await;
-    let (tapped, captured) = tap(control.clone()).await;
+    let admin = hub.login("it-admin").await;
+    let attempts = hub.url(&format!(
+        "/api/v1/audit?site={SITE}&action=door.command.attempt"
+    ));
+    let (tapped, captured) = tap(control.clone(), (attempts, admin.clone())).await;
     let guard = hub.login("guard").await;
 
     // A controller but no paired source: the hub sends nothing it cannot sign.
@@ -119,12 +137,15 @@ async fn commands_are_signed_once_and_audited_before_and_after(backend: Backend)
         "{body}"
     );
     assert!(captured.lock().is_empty(), "nothing was sent");
-    // Paired with another site's source, or one that does not exist: refused the same way.
-    import.controller_source = Some("no-such-source".into());
-    configure(&hub, import.clone()).await;
-    let (status, body) = unlock(&hub, &guard, "u-0b").await;
-    assert_eq!(status, 409, "{body}");
-    assert!(captured.lock().is_empty(), "nothing was sent");
+    // Paired with a source that does not exist, or another site's: refused the same way.
+    hub.other_site("branch", "branch-doors").await;
+    for (source, request) in [("no-such-source", "u-0b"), ("branch-doors", "u-0c")] {
+        import.controller_source = Some(source.into());
+        configure(&hub, import.clone()).await;
+        let (status, body) = unlock(&hub, &guard, request).await;
+        assert_eq!(status, 409, "{source}: {body}");
+        assert!(captured.lock().is_empty(), "nothing was sent");
+    }
 
     // A stranger on the network, unsigned: refused, and the door stays locked.
     let before = lock_of(&sim, "door02");
@@ -147,7 +168,11 @@ async fn commands_are_signed_once_and_audited_before_and_after(backend: Backend)
     let (status, body) = unlock(&hub, &guard, "u-1").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(lock_of(&sim, "door02"), "Unlocked");
-    let (headers, sent) = captured.lock().last().cloned().expect("one command went");
+    let (headers, sent, audited) = captured.lock().last().cloned().expect("one command went");
+    assert_eq!(
+        audited, 1,
+        "the attempt was in the audit trail before the command left"
+    );
     for header in [
         events::TIMESTAMP_HEADER,
         events::NONCE_HEADER,
@@ -163,11 +188,21 @@ async fn commands_are_signed_once_and_audited_before_and_after(backend: Backend)
         body["message"].as_str().unwrap_or("").contains("replay"),
         "{body}"
     );
+    // Another door with a fresh nonce, so that only the signature can refuse it.
     let door01 = lock_of(&sim, "door01");
     let altered = String::from_utf8_lossy(&sent).replace("door02", "door01");
     assert_ne!(altered.as_bytes(), &sent[..], "the body names the door");
-    let (status, body) = post_to(&control, &headers, altered).await;
+    let mut fresh = headers.clone();
+    fresh.insert(
+        events::NONCE_HEADER,
+        "00112233445566778899aabbccddeeff".parse().expect("a nonce"),
+    );
+    let (status, body) = post_to(&control, &fresh, altered).await;
     assert_eq!(status, 401, "an altered body: {body}");
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("signature"),
+        "{body}"
+    );
     assert_eq!(lock_of(&sim, "door01"), door01, "door01 never moved");
 
     // The same request id again is the hub's remembered answer, not a second command.
@@ -184,7 +219,6 @@ async fn commands_are_signed_once_and_audited_before_and_after(backend: Backend)
     configure(&hub, import).await;
     let (status, body) = unlock(&hub, &guard, "u-2").await;
     assert_eq!(status, 502, "{body}");
-    let admin = hub.login("it-admin").await;
     let mut trail = Vec::new();
     for action in ["door.command.attempt", "door.command"] {
         let (status, audit) = hub

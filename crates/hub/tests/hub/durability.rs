@@ -149,6 +149,7 @@ async fn a_second_hub_on_the_same_database_refuses_to_start(backend: Backend) {
         cors_origins: Vec::new(),
         mqtt: None,
         console: None,
+        edge: Default::default(),
     };
     let clock: hub::SharedClock = std::sync::Arc::new(hub::SystemClock);
     let refused = hub::serve::start(config(), clock.clone()).await;

@@ -277,6 +277,7 @@ async fn tls_with_a_self_signed_certificate(backend: Backend) {
             cors_origins: Vec::new(),
             mqtt: None,
             console: None,
+            edge: Default::default(),
         },
         Arc::new(hub::SystemClock),
     )

@@ -105,3 +105,61 @@ async fn a_request_head_sent_slowly_is_cut_off() {
     );
     hub.running.stop().await;
 }
+
+/// Whether the hub answers a health check on `stream` within 5 s.
+fn healthy(stream: &mut TcpStream) -> bool {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    if stream
+        .write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: hub\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = [0u8; 64];
+    let n = stream.read(&mut answer).unwrap_or(0);
+    answer[..n].starts_with(b"HTTP/1.1 200")
+}
+
+/// A stranger opening connections and sending nothing cannot take all the hub has: one over
+/// the cap is closed at once, and once one closes, the next is served. Before the cap, every
+/// connection was held open.
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_over_the_cap_are_closed_at_once() {
+    let hub = TestHub::start_with_edge(hub::edge::Edge {
+        max_connections: 3,
+        ..Default::default()
+    })
+    .await;
+    let addr = hub.running.addr;
+    tokio::task::block_in_place(|| {
+        let mut held: Vec<TcpStream> = (0..3)
+            .map(|_| TcpStream::connect(addr).expect("connect"))
+            .collect();
+        assert!(
+            healthy(&mut held[0]),
+            "a connection under the cap is served"
+        );
+        let mut over = TcpStream::connect(addr).expect("the kernel accepts");
+        let started = Instant::now();
+        assert!(!healthy(&mut over), "the fourth is not served");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "it is closed at once, not left to time out: {:?}",
+            started.elapsed()
+        );
+        drop(held.pop());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut next = TcpStream::connect(addr).expect("connect");
+            if healthy(&mut next) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "a place freed by a closed connection is taken again"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    hub.running.stop().await;
+}

@@ -86,3 +86,61 @@ async fn a_limiter_table_filled_with_other_keys_still_counts_a_brute_force() {
     assert!(domain.limiter.keys() <= hub::auth::MAX_KEYS);
     hub.running.stop().await;
 }
+
+/// Signs in as the guard through a proxy that says the client is `client`; answers the status.
+async fn login_via(hub: &TestHub, client: &str, password: &str) -> u16 {
+    hub.http
+        .post(hub.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", format!("192.0.2.200, {client}"))
+        .json(&serde_json::json!({"username": "guard", "password": password}))
+        .send()
+        .await
+        .expect("the hub answers")
+        .status()
+        .as_u16()
+}
+
+/// Behind a reverse proxy every request comes from the proxy: without believing its
+/// `X-Forwarded-For`, five wrong passwords from one client locked the guard out for everyone
+/// behind it. The header is believed from a configured proxy only (here the tests' own
+/// address), and only its own last entry; from anyone else it changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_is_limited_on_its_own() {
+    let proxy = hub::edge::Edge {
+        trusted_proxies: vec!["127.0.0.1/32".parse().expect("a range")],
+        ..Default::default()
+    };
+    let hub = TestHub::start_with_edge(proxy).await;
+    for _ in 0..hub::auth::MAX_FAILURES {
+        assert_eq!(
+            login_via(&hub, "203.0.113.7", "not the password").await,
+            401
+        );
+    }
+    assert_eq!(
+        login_via(&hub, "203.0.113.7", PASSWORD).await,
+        429,
+        "the guessing client is refused for the name"
+    );
+    assert_eq!(
+        login_via(&hub, "198.51.100.9", PASSWORD).await,
+        200,
+        "the guard at another desk behind the same proxy signs in"
+    );
+    hub.running.stop().await;
+
+    // No proxy configured: the header is the client's own claim, and changes nothing.
+    let hub = TestHub::start(Backend::Sqlite).await;
+    for _ in 0..hub::auth::MAX_FAILURES {
+        assert_eq!(
+            login_via(&hub, "203.0.113.7", "not the password").await,
+            401
+        );
+    }
+    assert_eq!(
+        login_via(&hub, "198.51.100.9", PASSWORD).await,
+        429,
+        "a header naming another client does not escape the limit"
+    );
+    hub.running.stop().await;
+}

@@ -1,6 +1,7 @@
 //! The hub's integration tests, each against a real database: an SQLite file, and a throwaway
 //! PostgreSQL cluster started from the system's `initdb` (see `testkit`).
 
+mod accounts;
 mod bookmarks;
 mod console;
 mod deploy;

@@ -77,22 +77,35 @@ fn now_s() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// `body` from `source` on the demo site's topic, signed with `secret` now.
+fn signed(source: &str, secret: &[u8], body: String) -> events::MqttMessage {
+    events::MqttMessage::signed(source, secret, &events::mqtt_topic(SITE), now_s(), body)
+}
+
+/// Posts an MQTT message's body with its timestamp and signature to the webhook of its source.
+async fn post_raw_webhook(hub: &TestHub, message: &events::MqttMessage) -> (u16, String) {
+    let answer = hub
+        .http
+        .post(hub.url(&format!("/api/v1/ingest/{}", message.source)))
+        .header("content-type", "application/json")
+        .header(events::TIMESTAMP_HEADER, &message.timestamp)
+        .header(events::SIGNATURE_HEADER, &message.signature)
+        .body(message.body.clone())
+        .send()
+        .await
+        .expect("the hub answers");
+    let status = answer.status().as_u16();
+    (status, answer.text().await.unwrap_or_default())
+}
+
 /// A forced-open event from the controller's own log, as JSON text.
 fn forced(id: &str, door: &str) -> String {
     door_event(id, door, "DoorAlarm", "DoorForcedOpen").to_string()
 }
 
 async fn list(hub: &TestHub, token: &str, what: &str) -> Vec<Value> {
-    let (status, list) = hub
-        .call(
-            reqwest::Method::GET,
-            &format!("/api/v1/{what}?site={SITE}"),
-            token,
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{list}");
-    list.as_array().cloned().unwrap_or_default()
+    hub.list(&format!("/api/v1/{what}?site={SITE}"), token)
+        .await
 }
 
 async fn forged_mqtt_messages_raise_nothing(backend: Backend) {
@@ -104,31 +117,52 @@ async fn forged_mqtt_messages_raise_nothing(backend: Backend) {
     )
     .await;
     let secret = hub.source("sim-doors").await;
+    // A second site with a controller of its own.
+    let branch_secret = hub.other_site("branch", "branch-doors").await;
     let guard = hub.login("guard").await;
-    let real =
-        events::MqttMessage::signed("sim-doors", &secret, now_s(), forced("ctl-1", "door01"));
+    let real = signed("sim-doors", &secret, forced("ctl-1", "door01"));
 
     // Someone else with an account on the broker: events without a signature (what the hub
-    // took before), a guessed secret, the controller's signature over another body, and a
-    // source that does not exist.
+    // took before), a guessed secret, the controller's signature over another body, a source
+    // that does not exist, the other site's controller on this site's topic (signed for it, and
+    // signed for its own topic), and a webhook request's signature.
     let unsigned: Value = serde_json::from_str(&forced("x-1", "door02")).expect("JSON");
+    let for_branch = events::MqttMessage::signed(
+        "branch-doors",
+        &branch_secret,
+        &events::mqtt_topic("branch"),
+        now_s(),
+        forced("x-6", "door02"),
+    );
+    let webhook_signed = events::MqttMessage {
+        signature: events::sign(&secret, &real.timestamp, forced("x-7", "door02").as_bytes()),
+        body: forced("x-7", "door02"),
+        ..real.clone()
+    };
     publish(
         &broker,
         "intruder",
         vec![
             json!([unsigned]).to_string(),
-            events::MqttMessage::signed("sim-doors", b"guess", now_s(), forced("x-2", "door02"))
-                .to_payload(),
+            signed("sim-doors", b"guess", forced("x-2", "door02")).to_payload(),
             events::MqttMessage {
                 body: forced("x-3", "door02"),
                 ..real.clone()
             }
             .to_payload(),
-            events::MqttMessage::signed("nobody", &secret, now_s(), forced("x-4", "door02"))
-                .to_payload(),
+            signed("nobody", &secret, forced("x-4", "door02")).to_payload(),
+            signed("branch-doors", &branch_secret, forced("x-5", "door02")).to_payload(),
+            for_branch.to_payload(),
+            webhook_signed.to_payload(),
         ],
     )
     .await;
+    // Nor does a message seen on the broker pass as a webhook request.
+    let (status, answer) = post_raw_webhook(&hub, &real).await;
+    assert_eq!(
+        status, 403,
+        "an MQTT signature is not a webhook's: {answer}"
+    );
     // The controller's own message raises its alarm.
     publish(&broker, "doors", vec![real.to_payload()]).await;
     let alarm = wait_for("the controller's alarm", async || {
@@ -142,7 +176,7 @@ async fn forged_mqtt_messages_raise_nothing(backend: Backend) {
     // has been read (one broker, one subscription: in order).
     publish(&broker, "intruder", vec![real.to_payload()]).await;
     let granted = door_event("ctl-2", "door01", "AccessGranted", "Granted").to_string();
-    let last = events::MqttMessage::signed("sim-doors", &secret, now_s(), granted);
+    let last = signed("sim-doors", &secret, granted);
     publish(&broker, "doors", vec![last.to_payload()]).await;
     let events = wait_for("the controller's last event", async || {
         let events = list(&hub, &guard, "events").await;
@@ -175,6 +209,7 @@ async fn events_published_while_the_hub_is_down_reach_it_when_it_returns(backend
         cors_origins: Vec::new(),
         mqtt: Some(hub_session.clone()),
         console: None,
+        edge: Default::default(),
     };
     let first = testsite::DemoHub::builder(config())
         .user("guard", PASSWORD, "*", Role::Guard)
@@ -187,9 +222,8 @@ async fn events_published_while_the_hub_is_down_reach_it_when_it_returns(backend
         http: reqwest::Client::new(),
     };
     let guard = hub.login("guard").await;
-    let message = |id: &str, door: &str| {
-        events::MqttMessage::signed("sim-doors", &secret, now_s(), forced(id, door)).to_payload()
-    };
+    let message =
+        |id: &str, door: &str| signed("sim-doors", &secret, forced(id, door)).to_payload();
     // Subscribed: its first alarm arrives.
     publish(&broker, "doors", vec![message("ctl-1", "door01")]).await;
     wait_for("the first alarm", async || {
@@ -244,6 +278,7 @@ async fn a_hub_refuses_plain_or_anonymous_mqtt_off_loopback() {
                 ..Default::default()
             }),
             console: None,
+            edge: Default::default(),
         };
         let clock: hub::SharedClock = std::sync::Arc::new(hub::SystemClock);
         let Err(error) = hub::serve::start(config, clock).await else {

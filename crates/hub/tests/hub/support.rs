@@ -89,18 +89,30 @@ impl TestHub {
         database: String,
         mqtt: Option<mqtt::Settings>,
     ) -> Self {
-        Self::start_full(database, mqtt, None).await
+        Self::start_full(database, mqtt, None, Default::default()).await
     }
 
     /// A hub on SQLite that also serves a web console from `console`.
     pub async fn start_with_console(console: PathBuf) -> Self {
-        Self::start_full(database(Backend::Sqlite), None, Some(console)).await
+        Self::start_full(
+            database(Backend::Sqlite),
+            None,
+            Some(console),
+            Default::default(),
+        )
+        .await
+    }
+
+    /// A hub on SQLite with this connection cap and these trusted proxies.
+    pub async fn start_with_edge(edge: hub::edge::Edge) -> Self {
+        Self::start_full(database(Backend::Sqlite), None, None, edge).await
     }
 
     async fn start_full(
         database: String,
         mqtt: Option<mqtt::Settings>,
         console: Option<PathBuf>,
+        edge: hub::edge::Edge,
     ) -> Self {
         let config = ServeConfig {
             database,
@@ -110,6 +122,7 @@ impl TestHub {
             cors_origins: vec!["https://console.example".into()],
             mqtt,
             console,
+            edge,
         };
         let mut builder = testsite::DemoHub::builder(config);
         for role in [Role::Guard, Role::Supervisor, Role::Manager, Role::ItAdmin] {
@@ -214,6 +227,13 @@ impl TestHub {
     }
 
     /// Sends a request as `token` and returns the status and JSON body (Null when empty).
+    /// `GET path` as `token`, which must answer 200 with a list: its items.
+    pub async fn list(&self, path: &str, token: &str) -> Vec<Value> {
+        let (status, list) = self.call(reqwest::Method::GET, path, token, None).await;
+        assert_eq!(status, 200, "GET {path}: {list}");
+        list.as_array().cloned().unwrap_or_default()
+    }
+
     pub async fn call(
         &self,
         method: reqwest::Method,
@@ -246,6 +266,32 @@ impl TestHub {
     }
 
     /// Registers a webhook source for the demo site and returns its secret.
+    /// A second site, `site` (the demo site under another id), with an event source `source`
+    /// of its own; answers the source's secret.
+    pub async fn other_site(&self, site: &str, source: &str) -> Vec<u8> {
+        let mut import = demo_import();
+        import.site["id"] = json!(site);
+        self.running
+            .hub
+            .import_site(hub::store::Actor::LocalAdmin, import)
+            .await
+            .expect("a second site");
+        self.running
+            .hub
+            .create_source(
+                hub::store::Actor::LocalAdmin,
+                hub::model::NewSource {
+                    id: source.into(),
+                    site: site.into(),
+                    name: source.into(),
+                },
+            )
+            .await
+            .expect("the second site's source")
+            .secret
+            .into_bytes()
+    }
+
     pub async fn source(&self, id: &str) -> Vec<u8> {
         self.running
             .hub
@@ -300,7 +346,6 @@ pub async fn post_signed(
     }
 }
 
-/// A door event as the simulator's controllers send it.
 /// Asks `check` every 100 ms until it answers something, for at most 20 s.
 pub async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -316,6 +361,7 @@ pub async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) 
     }
 }
 
+/// A door event as the simulator's controllers send it.
 pub fn door_event(id: &str, door: &str, event_type: &str, state: &str) -> Value {
     json!({
         "id": id,

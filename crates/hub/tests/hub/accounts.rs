@@ -1,0 +1,238 @@
+//! Accounts an IT admin can disable, enable again and reset, passwords their users change, and
+//! sessions listed and ended. Before, `disabled_at` was read but nothing wrote it: a leaver's
+//! account, and every session of it, stayed live until someone edited the database.
+
+use crate::on_both;
+use crate::support::{Backend, PASSWORD, TestHub};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const NEW_PASSWORD: &str = "a longer passphrase now";
+
+async fn login_with(hub: &TestHub, username: &str, password: &str) -> (u16, Value) {
+    let response = hub
+        .http
+        .post(hub.url("/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("the hub answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn sessions(hub: &TestHub, token: &str, user: &str) -> Vec<Value> {
+    hub.list(&format!("/api/v1/users/{user}/sessions"), token)
+        .await
+}
+
+async fn audited(hub: &TestHub, admin: &str, action: &str) -> Vec<Value> {
+    hub.list(&format!("/api/v1/audit?action={action}"), admin)
+        .await
+}
+
+async fn an_it_admin_disables_enables_and_resets_accounts(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let admin = hub.login("it-admin").await;
+    let guard = hub.login("guard").await;
+
+    // Nobody but IT: a supervisor cannot disable a guard.
+    let supervisor = hub.login("supervisor").await;
+    let (status, _) = hub
+        .call(
+            Method::POST,
+            "/api/v1/users/u-guard/disable",
+            &supervisor,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // Disabled: the guard's live session stops at once, and the password no longer signs in.
+    let (status, user) = hub
+        .call(Method::POST, "/api/v1/users/u-guard/disable", &admin, None)
+        .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["disabled"], true);
+    let (status, _) = hub.call(Method::GET, "/api/v1/me", &guard, None).await;
+    assert_eq!(status, 401, "the session ended with the account");
+    assert_eq!(login_with(&hub, "guard", PASSWORD).await.0, 401);
+    // Enabled again: the password signs in; the old session stays ended.
+    let (status, user) = hub
+        .call(Method::POST, "/api/v1/users/u-guard/enable", &admin, None)
+        .await;
+    assert_eq!((status, user["disabled"].as_bool()), (200, Some(false)));
+    let (status, _) = hub.call(Method::GET, "/api/v1/me", &guard, None).await;
+    assert_eq!(status, 401);
+    assert_eq!(login_with(&hub, "guard", PASSWORD).await.0, 200);
+
+    // An IT admin cannot disable their own account (nobody might be left to enable it).
+    let (status, body) = hub
+        .call(
+            Method::POST,
+            "/api/v1/users/u-it-admin/disable",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+
+    // Reset: the old password and every session end; the new password signs in. Too short
+    // a password is refused.
+    let guard = hub.login("guard").await;
+    let (status, _) = hub
+        .call(
+            Method::PUT,
+            "/api/v1/users/u-guard/password",
+            &admin,
+            Some(json!({"password": "short"})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = hub
+        .call(
+            Method::PUT,
+            "/api/v1/users/u-guard/password",
+            &admin,
+            Some(json!({"password": NEW_PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = hub.call(Method::GET, "/api/v1/me", &guard, None).await;
+    assert_eq!(status, 401, "the reset ended the guard's sessions");
+    assert_eq!(login_with(&hub, "guard", PASSWORD).await.0, 401);
+    assert_eq!(login_with(&hub, "guard", NEW_PASSWORD).await.0, 200);
+
+    // Each step is in the audit trail, and no password is.
+    for action in ["user.disable", "user.enable", "user.password-reset"] {
+        let records = audited(&hub, &admin, action).await;
+        assert_eq!(records.len(), 1, "{action}: {records:?}");
+        assert_eq!(records[0]["target"], "u-guard");
+        assert!(!records[0].to_string().contains(NEW_PASSWORD));
+    }
+    hub.running.stop().await;
+}
+on_both!(an_it_admin_disables_enables_and_resets_accounts);
+
+async fn users_change_their_password_and_see_and_end_their_sessions(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let desk = hub.login("guard").await;
+    let laptop = hub.login("guard").await;
+
+    // Listed, newest first, with where each signed in from and which one is asking.
+    let listed = sessions(&hub, &desk, "u-guard").await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed.iter().filter(|s| s["current"] == true).count(), 1);
+    assert!(
+        listed.iter().all(|s| s["client"] == "127.0.0.1"),
+        "{listed:?}"
+    );
+    // Not someone else's.
+    let (status, _) = hub
+        .call(Method::GET, "/api/v1/users/u-manager/sessions", &desk, None)
+        .await;
+    assert_eq!(status, 403);
+
+    // A wrong current password changes nothing.
+    let change = |current: &str| json!({"current": current, "password": NEW_PASSWORD});
+    let (status, body) = hub
+        .call(
+            Method::PUT,
+            "/api/v1/me/password",
+            &desk,
+            Some(change("not the password")),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(login_with(&hub, "guard", PASSWORD).await.0, 200);
+
+    // Changed: the desk's session stays, the laptop's and the one just opened end.
+    let (status, body) = hub
+        .call(
+            Method::PUT,
+            "/api/v1/me/password",
+            &desk,
+            Some(change(PASSWORD)),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = hub.call(Method::GET, "/api/v1/me", &desk, None).await;
+    assert_eq!(status, 200, "the session that changed it stays");
+    let (status, _) = hub.call(Method::GET, "/api/v1/me", &laptop, None).await;
+    assert_eq!(status, 401, "the others ended");
+    assert_eq!(login_with(&hub, "guard", PASSWORD).await.0, 401);
+    let (status, fresh) = login_with(&hub, "guard", NEW_PASSWORD).await;
+    assert_eq!(status, 200);
+    let phone = fresh["token"].as_str().expect("a token").to_owned();
+
+    // One session ended by its handle, by the user; an IT admin may end anyone's.
+    let listed = sessions(&hub, &desk, "u-guard").await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let other = listed
+        .iter()
+        .find(|s| s["current"] == false)
+        .and_then(|s| s["id"].as_str())
+        .expect("the phone's session")
+        .to_owned();
+    let (status, _) = hub
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/u-guard/sessions/{other}"),
+            &desk,
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = hub.call(Method::GET, "/api/v1/me", &phone, None).await;
+    assert_eq!(status, 401);
+    let (status, _) = hub
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/u-guard/sessions/{other}"),
+            &desk,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "already ended");
+    let admin = hub.login("it-admin").await;
+    let own = sessions(&hub, &admin, "u-guard").await;
+    let desk_id = own[0]["id"]
+        .as_str()
+        .expect("the desk's session")
+        .to_owned();
+    let (status, _) = hub
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/u-guard/sessions/{desk_id}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = hub.call(Method::GET, "/api/v1/me", &desk, None).await;
+    assert_eq!(status, 401);
+
+    // Guessing the password through this door counts as failed log-ins do: after five, the
+    // right one is refused from that address too.
+    let (_, late) = login_with(&hub, "guard", NEW_PASSWORD).await;
+    let late = late["token"].as_str().expect("a token").to_owned();
+    let again = json!({"current": "a guess", "password": "yet another passphrase"});
+    for _ in 0..hub::auth::MAX_FAILURES {
+        let (status, _) = hub
+            .call(
+                Method::PUT,
+                "/api/v1/me/password",
+                &late,
+                Some(again.clone()),
+            )
+            .await;
+        assert_eq!(status, 403);
+    }
+    let right = json!({"current": NEW_PASSWORD, "password": "yet another passphrase"});
+    let (status, _) = hub
+        .call(Method::PUT, "/api/v1/me/password", &late, Some(right))
+        .await;
+    assert_eq!(status, 429);
+    hub.running.stop().await;
+}
+on_both!(users_change_their_password_and_see_and_end_their_sessions);
