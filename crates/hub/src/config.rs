@@ -32,6 +32,9 @@ pub struct HubConfig {
     /// Connections open at once (the live feed's included); one more is closed at once.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Connections open at once from one client address.
+    #[serde(default = "default_max_connections_per_client")]
+    pub max_connections_per_client: usize,
     /// Reverse proxies (addresses or ranges, `10.0.0.2`, `10.0.0.0/24`) whose client address
     /// header the hub believes; none by default.
     #[serde(default)]
@@ -45,19 +48,23 @@ fn default_max_connections() -> usize {
     crate::edge::MAX_CONNECTIONS
 }
 
+fn default_max_connections_per_client() -> usize {
+    crate::edge::MAX_CONNECTIONS_PER_CLIENT
+}
+
 fn default_client_ip_header() -> String {
     crate::edge::Edge::default().client_ip_header
 }
 
 /// The hub's edge from the settings' words: proxies as addresses or ranges.
 pub fn edge(
-    max_connections: usize,
+    (max_connections, max_connections_per_client): (usize, usize),
     trusted_proxies: &[String],
     client_ip_header: &str,
 ) -> Result<crate::edge::Edge> {
-    if max_connections == 0 {
+    if max_connections == 0 || max_connections_per_client == 0 {
         return Err(HubError::BadRequest(
-            "max_connections must be at least 1".into(),
+            "max_connections and max_connections_per_client must be at least 1".into(),
         ));
     }
     let trusted_proxies = trusted_proxies
@@ -76,6 +83,7 @@ pub fn edge(
         .map_err(|_| HubError::BadRequest(format!("`{client_ip_header}` is not a header name")))?;
     Ok(crate::edge::Edge {
         max_connections,
+        max_connections_per_client,
         trusted_proxies,
         client_ip_header: client_ip_header.to_ascii_lowercase(),
     })
@@ -122,16 +130,12 @@ pub struct MqttConfig {
 fn mqtt_table_or_url<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> std::result::Result<Option<MqttConfig>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Entry {
-        Url(String),
-        Table(MqttConfig),
-    }
-    Ok(match Option::<Entry>::deserialize(deserializer)? {
+    // Read as TOML first, so that a table's mistakes are named as the table's (an untagged
+    // enum would only say that neither form matched).
+    Ok(match Option::<toml::Value>::deserialize(deserializer)? {
         None => None,
-        Some(Entry::Url(url)) => Some(MqttConfig::url(url)),
-        Some(Entry::Table(table)) => Some(table),
+        Some(toml::Value::String(url)) => Some(MqttConfig::url(url)),
+        Some(table) => Some(table.try_into().map_err(serde::de::Error::custom)?),
     })
 }
 
@@ -254,7 +258,7 @@ mod tests {
             "database = \"sqlite://x\"\n[mqtt]\nurl = \"mqtts://b\"\nuser = \"x\"",
         )
         .expect_err("an unknown key");
-        assert!(error.contains("mqtt"), "{error}");
+        assert!(error.contains("unknown field `user`"), "{error}");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! What the hub takes from the network's edge: at most so many connections at once, and whose
 //! word it takes for a client's address.
 //!
-//! - **A connection cap.** Each connection holds a permit for as long as it is open; one over
-//!   [`Edge::max_connections`] is closed as soon as it is accepted, so that a stranger opening
-//!   connections cannot take all of the hub's memory and file descriptors. The live feed's
-//!   WebSockets count too: size the cap for every workstation and browser and then some.
+//! - **A connection cap.** Each connection holds a place for as long as it is open; one over
+//!   [`Edge::max_connections`], or over [`Edge::max_connections_per_client`] from one client,
+//!   is closed as soon as it is accepted, so that a stranger opening connections can take
+//!   neither all of the hub's memory and file descriptors nor every place. The live feed's
+//!   WebSockets count too: size the cap for every workstation and browser and then some (and
+//!   the process's file descriptor limit above it: the service unit sets 65536).
 //! - **Trusted proxies.** Behind a reverse proxy every request comes from the proxy's address,
 //!   and the log-in limiter would count every client as one. The hub believes the client address
 //!   header ([`Edge::client_ip_header`], `X-Forwarded-For` by default) only from the proxies IT
@@ -13,6 +15,8 @@
 
 use axum::http::HeaderMap;
 use axum_server::accept::Accept;
+use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -24,12 +28,18 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Connections open at once by default.
 pub const MAX_CONNECTIONS: usize = 4096;
+/// Connections open at once from one client by default: a workstation holds a few (its feed,
+/// requests, video), a browser console up to a dozen.
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = 64;
 
 /// The hub's edge: see the module.
 #[derive(Debug, Clone)]
 pub struct Edge {
     /// Connections open at once; one more is closed as soon as it is accepted.
     pub max_connections: usize,
+    /// Connections open at once from one client (an address, or an IPv6 /64), so that one
+    /// stranger cannot take every place; trusted proxies are not held to it.
+    pub max_connections_per_client: usize,
     /// Proxies whose client address header the hub believes.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The header those proxies put the client's address in: `X-Forwarded-For` (a list, the
@@ -41,6 +51,7 @@ impl Default for Edge {
     fn default() -> Self {
         Self {
             max_connections: MAX_CONNECTIONS,
+            max_connections_per_client: MAX_CONNECTIONS_PER_CLIENT,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         }
@@ -94,20 +105,58 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip())
 }
 
-/// Accepts connections while fewer than the cap are open (see the module); wraps another
-/// acceptor (TLS's) or none.
+/// Accepts connections while fewer than the cap are open, and fewer than the per-client cap
+/// from the connection's client (its address, or IPv6 /64; trusted proxies are not held to
+/// it): see the module. Wraps another acceptor (TLS's) or none.
 #[derive(Debug, Clone)]
 pub struct ConnectionCap<A = axum_server::accept::DefaultAcceptor> {
     inner: A,
     open: Arc<Semaphore>,
-    refused: Arc<AtomicU64>,
+    per_client: usize,
+    clients: Clients,
+    exempt: Arc<Vec<ipnet::IpNet>>,
+    refused: Arc<Refusals>,
+}
+
+/// Connections open now per client.
+type Clients = Arc<Mutex<HashMap<String, usize>>>;
+
+/// Connections refused, warned of at most every [`WARN_EVERY_S`] seconds.
+#[derive(Debug, Default)]
+struct Refusals {
+    count: AtomicU64,
+    last_warned_s: AtomicU64,
+}
+
+const WARN_EVERY_S: u64 = 10;
+
+impl Refusals {
+    fn one(&self, why: &'static str) {
+        let count = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let last = self.last_warned_s.load(Ordering::Relaxed);
+        if now >= last + WARN_EVERY_S
+            && self
+                .last_warned_s
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(refused = count, why, "connections closed at once");
+        }
+    }
 }
 
 impl ConnectionCap {
-    pub fn new(max: usize) -> Self {
+    pub fn new(edge: &Edge) -> Self {
         Self {
             inner: axum_server::accept::DefaultAcceptor,
-            open: Arc::new(Semaphore::new(max.max(1))),
+            open: Arc::new(Semaphore::new(edge.max_connections.max(1))),
+            per_client: edge.max_connections_per_client.max(1),
+            clients: Arc::default(),
+            exempt: Arc::new(edge.trusted_proxies.clone()),
             refused: Arc::default(),
         }
     }
@@ -120,41 +169,65 @@ impl<A> ConnectionCap<A> {
         ConnectionCap {
             inner,
             open: self.open,
+            per_client: self.per_client,
+            clients: self.clients,
+            exempt: self.exempt,
             refused: self.refused,
         }
     }
+
+    /// A place for a connection from `peer`, or why there is none.
+    fn place(&self, peer: Option<IpAddr>) -> Result<Place, &'static str> {
+        let permit =
+            self.open.clone().try_acquire_owned().map_err(
+                |_| "the hub has as many connections open as it takes (max_connections)",
+            )?;
+        let client = peer
+            .filter(|ip| !self.exempt.iter().any(|net| net.contains(ip)))
+            .map(crate::auth::client_bucket);
+        if let Some(client) = &client {
+            let mut clients = self.clients.lock();
+            let open = clients.entry(client.clone()).or_default();
+            if *open >= self.per_client {
+                return Err(
+                    "one client has as many connections open as it may (max_connections_per_client)",
+                );
+            }
+            *open += 1;
+        }
+        Ok(Place {
+            _permit: permit,
+            client: client.map(|c| (c, self.clients.clone())),
+        })
+    }
 }
 
-impl<A, I, S> Accept<I, S> for ConnectionCap<A>
+impl<A, S> Accept<tokio::net::TcpStream, S> for ConnectionCap<A>
 where
-    A: Accept<I, S> + Clone + Send + 'static,
+    A: Accept<tokio::net::TcpStream, S> + Clone + Send + 'static,
     A::Future: Send,
-    I: Send + 'static,
     S: Send + 'static,
 {
     type Stream = Capped<A::Stream>;
     type Service = A::Service;
     type Future = Pin<Box<dyn Future<Output = io::Result<(Self::Stream, Self::Service)>> + Send>>;
 
-    fn accept(&self, stream: I, service: S) -> Self::Future {
-        let permit = self.open.clone().try_acquire_owned();
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let place = self.place(stream.peer_addr().ok().map(|a| a.ip()));
         let (inner, refused) = (self.inner.clone(), self.refused.clone());
         Box::pin(async move {
-            let Ok(permit) = permit else {
-                let count = refused.fetch_add(1, Ordering::Relaxed) + 1;
-                if count.is_power_of_two() {
-                    tracing::warn!(
-                        refused = count,
-                        "connections closed: the hub has as many open as it takes (max_connections)"
-                    );
+            let place = match place {
+                Ok(place) => place,
+                Err(why) => {
+                    refused.one(why);
+                    return Err(io::Error::other(why));
                 }
-                return Err(io::Error::other("over the connection cap"));
             };
             let (stream, service) = inner.accept(stream, service).await?;
             Ok((
                 Capped {
                     stream,
-                    _permit: permit,
+                    _place: place,
                 },
                 service,
             ))
@@ -162,11 +235,32 @@ where
     }
 }
 
+/// A connection's place under the caps, given back when it closes.
+#[derive(Debug)]
+struct Place {
+    _permit: OwnedSemaphorePermit,
+    client: Option<(String, Clients)>,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Some((client, clients)) = &self.client {
+            let mut clients = clients.lock();
+            if let Some(open) = clients.get_mut(client) {
+                *open -= 1;
+                if *open == 0 {
+                    clients.remove(client);
+                }
+            }
+        }
+    }
+}
+
 /// A connection holding its place under the cap until it closes.
 #[derive(Debug)]
 pub struct Capped<S> {
     stream: S,
-    _permit: OwnedSemaphorePermit,
+    _place: Place,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Capped<S> {

@@ -297,11 +297,15 @@ async fn run(command: Command) -> Result<()> {
             } else {
                 cors_origin
             };
-            // The broker from the file; one named on the command line replaces it whole, so
-            // that the file's password never goes to another broker.
+            // The broker from the file; one named on the command line replaces it, so that
+            // the file's password never goes to another broker. The hub's session (its client
+            // id) stays: what waits for it at the broker is found again.
             let mut broker = file.as_ref().and_then(|c| c.mqtt.clone());
             if let Some(url) = mqtt {
-                broker = Some(MqttConfig::url(url));
+                let client_id = broker.as_ref().map(|c| c.client_id.clone());
+                let mut config = MqttConfig::url(url);
+                config.client_id = client_id.unwrap_or(config.client_id);
+                broker = Some(config);
             }
             let flags = mqtt_ca.is_some() || mqtt_username.is_some() || mqtt_client_id.is_some();
             match &mut broker {
@@ -323,9 +327,14 @@ async fn run(command: Command) -> Result<()> {
             let mqtt = broker.map(|c| c.settings()).transpose()?;
             let console = console.or_else(|| file.as_ref().and_then(|c| c.console_dir.clone()));
             let edge = hub::config::edge(
-                max_connections
-                    .or(file.as_ref().map(|c| c.max_connections))
-                    .unwrap_or(hub::edge::MAX_CONNECTIONS),
+                (
+                    max_connections
+                        .or(file.as_ref().map(|c| c.max_connections))
+                        .unwrap_or(hub::edge::MAX_CONNECTIONS),
+                    file.as_ref()
+                        .map(|c| c.max_connections_per_client)
+                        .unwrap_or(hub::edge::MAX_CONNECTIONS_PER_CLIENT),
+                ),
                 if trusted_proxy.is_empty() {
                     file.as_ref()
                         .map(|c| c.trusted_proxies.as_slice())

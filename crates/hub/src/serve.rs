@@ -195,7 +195,7 @@ pub async fn start_leased(
         .map_err(|e| HubError::Internal(e.to_string()))?;
     let handle = Handle::new();
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    let cap = crate::edge::ConnectionCap::new(config.edge.max_connections);
+    let cap = crate::edge::ConnectionCap::new(&config.edge);
     let (scheme, certificate, server) = match &config.tls {
         Tls::Off => {
             let mut server = axum_server::from_tcp(listener)

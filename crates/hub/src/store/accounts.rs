@@ -12,11 +12,11 @@ impl Hub {
     /// Hashes a new password off the async threads, one of the few hashes run at once.
     async fn hash_new_password(&self, password: &str) -> Result<String> {
         check_text("password", password, 1024)?;
-        let _turn = self
-            .hashing
-            .acquire()
-            .await
-            .map_err(|e| HubError::Internal(e.to_string()))?;
+        let Ok(Ok(_turn)) =
+            tokio::time::timeout(super::users::HASH_TURN_WAIT, self.hashing.acquire()).await
+        else {
+            return Err(HubError::RateLimited { retry_after_s: 1 });
+        };
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || auth::hash_password(&password))
             .await
@@ -36,6 +36,9 @@ impl Hub {
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
+        // Writes take turns: two IT admins disabling each other at once would otherwise both
+        // go through and leave nobody to enable anyone.
+        still_enabled(&mut tx, &caller.user_id).await?;
         let was: Option<i64> = sqlx::query("SELECT disabled_at FROM users WHERE id = $1")
             .bind(user)
             .fetch_optional(tx.conn())
@@ -50,6 +53,7 @@ impl Hub {
                 .await?;
             let mut ended = 0;
             if disabled {
+                an_it_admin_remains(&mut tx).await?;
                 ended = end_sessions(&mut tx, user, None, now).await?;
             }
             tx.audit(AuditEntry {
@@ -100,8 +104,9 @@ impl Hub {
     }
 
     /// The caller changes their own password, giving the current one; their other sessions
-    /// end, the one they use stays. A wrong current password counts as a failed log-in from
-    /// `client` (the same limit: nobody can guess passwords through this door instead).
+    /// end, the one they use stays. The current password is checked as a log-in's is, under
+    /// the same limits (`Hub::password_attempt`): nobody with a stolen session can guess the
+    /// password through this door instead, nor keep the hashing busy for everyone.
     pub async fn change_password(
         &self,
         caller: &Caller,
@@ -112,27 +117,18 @@ impl Hub {
     ) -> Result<()> {
         check_text("current", current, 1024)?;
         let now = self.now();
-        let pair_key = format!("pair:{}@{client}", caller.username.to_lowercase());
-        self.limiter
-            .check(&pair_key, auth::MAX_FAILURES, auth::WINDOW_MS, now)?;
+        let attempt = self.password_attempt(&caller.username, client, now).await?;
         let stored: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
             .bind(&caller.user_id)
             .fetch_one(self.db.pool())
             .await?
             .try_get("password_hash")?;
-        let attempt = current.to_owned();
-        let matches = {
-            let _turn = self
-                .hashing
-                .acquire()
-                .await
-                .map_err(|e| HubError::Internal(e.to_string()))?;
-            tokio::task::spawn_blocking(move || auth::verify_password(&stored, &attempt))
-                .await
-                .map_err(|e| HubError::Internal(e.to_string()))?
-        };
+        let given = current.to_owned();
+        let matches = tokio::task::spawn_blocking(move || auth::verify_password(&stored, &given))
+            .await
+            .map_err(|e| HubError::Internal(e.to_string()))?;
         if !matches {
-            self.limiter.failed(&pair_key, now);
+            drop(attempt);
             let mut tx = self.db.write().await?;
             tx.audit(AuditEntry {
                 at: now,
@@ -146,6 +142,7 @@ impl Hub {
             tx.commit().await?;
             return Err(HubError::Forbidden("the current password is wrong".into()));
         }
+        attempt.succeeded();
         let hash = self.hash_new_password(password).await?;
         let mut tx = self.db.write().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -240,6 +237,39 @@ impl Hub {
         .await?;
         tx.commit().await
     }
+}
+
+/// Refuses a caller whose account was disabled since their request was authenticated.
+async fn still_enabled(tx: &mut WriteTx, user: &str) -> Result<()> {
+    let disabled: Option<i64> = sqlx::query("SELECT disabled_at FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|row| row.try_get("disabled_at"))
+        .transpose()?
+        .flatten();
+    match disabled {
+        Some(_) => Err(HubError::Unauthenticated),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a change that would leave no enabled IT admin for every site: nobody could then
+/// manage users from the hub's API again.
+pub(super) async fn an_it_admin_remains(tx: &mut WriteTx) -> Result<()> {
+    let admins: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM grants g JOIN users u ON u.id = g.user_id \
+         WHERE g.site_id = '*' AND g.role = 'it-admin' AND u.disabled_at IS NULL",
+    )
+    .fetch_one(tx.conn())
+    .await?
+    .try_get("n")?;
+    if admins == 0 {
+        return Err(HubError::Conflict(
+            "that would leave no enabled IT admin for every site".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Ends `user`'s live sessions but `keep` (a token hash); answers how many.

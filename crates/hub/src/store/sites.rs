@@ -209,6 +209,13 @@ impl Hub {
             }),
         )
         .await?;
+        // The pairing in effect (an import that leaves it out keeps the one before).
+        let controller_source: Option<String> =
+            sqlx::query("SELECT controller_source FROM sites WHERE id = $1")
+                .bind(&site.id)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("controller_source")?;
         tx.audit(AuditEntry {
             at: now,
             user: actor.user_id(),
@@ -217,7 +224,7 @@ impl Hub {
             target: Some(&site.id),
             detail: json!({
                 "floors": site.floors.len(), "cameras": site.cameras.len(), "doors": site.doors.len(),
-                "controller_url": import.controller_url, "controller_source": import.controller_source,
+                "controller_url": import.controller_url, "controller_source": controller_source,
             }),
         })
         .await?;

@@ -5,9 +5,74 @@ use super::*;
 
 /// How long a log-in waits for one of the few password checks run at once before it is
 /// answered "busy".
-const HASH_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+pub(super) const HASH_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A password check under the log-in limits, from [`Hub::password_attempt`]: counted as a
+/// failure from the start (so that guesses sent side by side cannot slip past the limits while
+/// they wait), holding one of the few turns at hashing. Dropped, the failure stays counted;
+/// [`PasswordAttempt::succeeded`] takes it back.
+pub(super) struct PasswordAttempt<'a> {
+    limiter: &'a LoginLimiter,
+    pair: String,
+    client: String,
+    user: String,
+    _turn: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl PasswordAttempt<'_> {
+    /// The pair's failures are forgotten; the name's from elsewhere are not (they are someone
+    /// else's guesses), only this attempt.
+    pub(super) fn succeeded(self) {
+        self.limiter.succeeded(&self.pair);
+        self.limiter.forgive_one(&self.client);
+        self.limiter.forgive_one(&self.user);
+    }
+}
 
 impl Hub {
+    /// Starts a password check for `username` from `client` (the peer's address, or its IPv6
+    /// /64: [`auth::client_bucket`]): refused when the pair or the client has failed too often,
+    /// made to wait when the name is under attack from everywhere
+    /// ([`auth::USER_BACKOFF_AFTER`]), and answered "busy" (not counted) when no turn at
+    /// hashing comes within [`HASH_TURN_WAIT`].
+    pub(super) async fn password_attempt(
+        &self,
+        username: &str,
+        client: &str,
+        now: i64,
+    ) -> Result<PasswordAttempt<'_>> {
+        let name = username.to_lowercase();
+        let user = format!("user:{name}");
+        let pair = format!("pair:{name}@{client}");
+        let client = format!("client:{client}");
+        self.limiter
+            .check(&pair, auth::MAX_FAILURES, auth::WINDOW_MS, now)?;
+        self.limiter
+            .check(&client, auth::MAX_CLIENT_FAILURES, auth::WINDOW_MS, now)?;
+        let wait_ms = self.limiter.backoff_ms(&user, now);
+        let keys = [&pair, &client, &user];
+        for key in keys {
+            self.limiter.failed(key, now);
+        }
+        if wait_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(wait_ms as u64)).await;
+        }
+        let Ok(Ok(turn)) = tokio::time::timeout(HASH_TURN_WAIT, self.hashing.acquire()).await
+        else {
+            for key in keys {
+                self.limiter.forgive_one(key);
+            }
+            return Err(HubError::RateLimited { retry_after_s: 1 });
+        };
+        Ok(PasswordAttempt {
+            limiter: &self.limiter,
+            pair,
+            client,
+            user,
+            _turn: turn,
+        })
+    }
+
     /// Makes a user.
     pub async fn create_user(&self, actor: Actor<'_>, new: NewUser) -> Result<User> {
         actor.require_global(Right::ManageUsers)?;
@@ -140,6 +205,7 @@ impl Hub {
             .execute(tx.conn())
             .await?;
         set_grants(&mut tx, user, &grants).await?;
+        super::accounts::an_it_admin_remains(&mut tx).await?;
         tx.audit(AuditEntry {
             at: self.now(),
             user: Some(&caller.user_id),
@@ -181,36 +247,7 @@ impl Hub {
         check_text("username", username, 128)?;
         check_text("password", password, 1024)?;
         let now = self.now();
-        let name = username.to_lowercase();
-        let user_key = format!("user:{name}");
-        let pair_key = format!("pair:{name}@{client}");
-        let client_key = format!("client:{client}");
-        self.limiter
-            .check(&pair_key, auth::MAX_FAILURES, auth::WINDOW_MS, now)?;
-        self.limiter
-            .check(&client_key, auth::MAX_CLIENT_FAILURES, auth::WINDOW_MS, now)?;
-        // Counted at once (before any wait), so that guesses sent side by side cannot slip past
-        // the limits while they wait; a success, or an attempt never checked, takes it back.
-        let wait_ms = self.limiter.backoff_ms(&user_key, now);
-        let keys = [&pair_key, &client_key, &user_key];
-        for key in keys {
-            self.limiter.failed(key, now);
-        }
-        let forgive = || {
-            for key in keys {
-                self.limiter.forgive_one(key);
-            }
-        };
-        if wait_ms > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(wait_ms as u64)).await;
-        }
-        // At most a few hashes run at once; an attempt waits a moment for its turn, then is
-        // refused (not counted as a failure).
-        let Ok(Ok(_permit)) = tokio::time::timeout(HASH_TURN_WAIT, self.hashing.acquire()).await
-        else {
-            forgive();
-            return Err(HubError::RateLimited { retry_after_s: 1 });
-        };
+        let attempt = self.password_attempt(username, client, now).await?;
         let row = sqlx::query(
             "SELECT id, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL",
         )
@@ -225,11 +262,13 @@ impl Hub {
             ),
             None => (None, DUMMY_HASH.to_owned()),
         };
-        let attempt = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &attempt))
-            .await
-            .map_err(|e| HubError::Internal(e.to_string()))?;
+        let attempt_password = password.to_owned();
+        let matches =
+            tokio::task::spawn_blocking(move || auth::verify_password(&hash, &attempt_password))
+                .await
+                .map_err(|e| HubError::Internal(e.to_string()))?;
         let Some(user_id) = user_id.filter(|_| matches) else {
+            drop(attempt);
             let mut tx = self.db.write().await?;
             tx.audit(AuditEntry {
                 at: now,
@@ -243,11 +282,7 @@ impl Hub {
             tx.commit().await?;
             return Err(HubError::Unauthenticated);
         };
-        // The pair's failures are forgotten; the name's from elsewhere are not (they are
-        // someone else's guesses), only this attempt.
-        self.limiter.succeeded(&pair_key);
-        self.limiter.forgive_one(&client_key);
-        self.limiter.forgive_one(&user_key);
+        attempt.succeeded();
         let ttl = self.settings().await?.session_minutes * 60_000;
         let (token, token_hash) = auth::new_token();
         let mut tx = self.db.write().await?;

@@ -163,3 +163,25 @@ async fn connections_over_the_cap_are_closed_at_once() {
     });
     hub.running.stop().await;
 }
+
+/// One client cannot take every place: its connections over its own cap are closed at once
+/// while the hub still has places for others.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_client_cannot_take_every_place() {
+    let hub = TestHub::start_with_edge(hub::edge::Edge {
+        max_connections: 100,
+        max_connections_per_client: 2,
+        ..Default::default()
+    })
+    .await;
+    let addr = hub.running.addr;
+    tokio::task::block_in_place(|| {
+        let mut held: Vec<TcpStream> = (0..2)
+            .map(|_| TcpStream::connect(addr).expect("connect"))
+            .collect();
+        assert!(healthy(&mut held[1]), "under the client's cap");
+        let mut third = TcpStream::connect(addr).expect("the kernel accepts");
+        assert!(!healthy(&mut third), "over the client's cap");
+    });
+    hub.running.stop().await;
+}

@@ -226,7 +226,6 @@ impl TestHub {
             .collect()
     }
 
-    /// Sends a request as `token` and returns the status and JSON body (Null when empty).
     /// `GET path` as `token`, which must answer 200 with a list: its items.
     pub async fn list(&self, path: &str, token: &str) -> Vec<Value> {
         let (status, list) = self.call(reqwest::Method::GET, path, token, None).await;
@@ -234,6 +233,7 @@ impl TestHub {
         list.as_array().cloned().unwrap_or_default()
     }
 
+    /// Sends a request as `token` and returns the status and JSON body (Null when empty).
     pub async fn call(
         &self,
         method: reqwest::Method,
@@ -265,7 +265,6 @@ impl TestHub {
         lines.as_array().cloned().unwrap_or_default()
     }
 
-    /// Registers a webhook source for the demo site and returns its secret.
     /// A second site, `site` (the demo site under another id), with an event source `source`
     /// of its own; answers the source's secret.
     pub async fn other_site(&self, site: &str, source: &str) -> Vec<u8> {
@@ -292,6 +291,7 @@ impl TestHub {
             .into_bytes()
     }
 
+    /// Registers an event source for the demo site and returns its secret.
     pub async fn source(&self, id: &str) -> Vec<u8> {
         self.running
             .hub
