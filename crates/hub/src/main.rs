@@ -133,6 +133,24 @@ enum Command {
         #[arg(long)]
         password_file: PathBuf,
     },
+    /// Enable a disabled user again (for a hub whose IT admins cannot sign in).
+    UserEnable {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a user's password (every session of theirs ends). Read from a file or standard
+    /// input, never the command line.
+    UserPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        /// A file holding the password (first line); `-` reads standard input.
+        #[arg(long)]
+        password_file: PathBuf,
+    },
     /// Create or replace a site from a site file (see crates/site), with its floor plans.
     SiteImport {
         #[command(flatten)]
@@ -420,6 +438,26 @@ async fn run(command: Command) -> Result<()> {
                 )
                 .await?;
             println!("{}", serde_json::to_string(&user)?);
+            Ok(())
+        }
+        Command::UserEnable { db, username } => {
+            let hub = open(&db.resolve()?).await?;
+            let user = hub.user_named(&username).await?;
+            let user = hub.set_disabled(Actor::LocalAdmin, &user.id, false).await?;
+            println!("{}", serde_json::to_string(&user)?);
+            Ok(())
+        }
+        Command::UserPassword {
+            db,
+            username,
+            password_file,
+        } => {
+            let password = read_secret(&password_file)?;
+            let hub = open(&db.resolve()?).await?;
+            let user = hub.user_named(&username).await?;
+            hub.reset_password(Actor::LocalAdmin, &user.id, &password)
+                .await?;
+            println!("password set for {username}; their sessions ended");
             Ok(())
         }
         Command::SiteImport {

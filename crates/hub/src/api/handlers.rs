@@ -542,7 +542,12 @@ pub(super) async fn disable_user(
     Auth(caller, _): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(state.hub.set_disabled(&caller, &id, true).await?))
+    Ok(Json(
+        state
+            .hub
+            .set_disabled(Actor::User(&caller), &id, true)
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", security(("bearer" = [])),
@@ -552,7 +557,12 @@ pub(super) async fn enable_user(
     Auth(caller, _): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(state.hub.set_disabled(&caller, &id, false).await?))
+    Ok(Json(
+        state
+            .hub
+            .set_disabled(Actor::User(&caller), &id, false)
+            .await?,
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
@@ -567,7 +577,7 @@ pub(super) async fn reset_password(
 ) -> ApiResult<StatusCode> {
     state
         .hub
-        .reset_password(&caller, &id, &body.password)
+        .reset_password(Actor::User(&caller), &id, &body.password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -26,10 +26,10 @@ impl Hub {
     /// Disables `user` (they cannot sign in, and their sessions end at once) or enables them
     /// again. An IT admin cannot disable their own account: the caller, an enabled IT admin
     /// for every site, is then always one who can enable anyone again.
-    pub async fn set_disabled(&self, caller: &Caller, user: &str, disabled: bool) -> Result<User> {
-        caller.require_global(Right::ManageUsers)?;
+    pub async fn set_disabled(&self, actor: Actor<'_>, user: &str, disabled: bool) -> Result<User> {
+        actor.require_global(Right::ManageUsers)?;
         check_id("user", user)?;
-        if disabled && user == caller.user_id {
+        if disabled && actor.user_id() == Some(user) {
             return Err(HubError::Conflict(
                 "an IT admin cannot disable their own account".into(),
             ));
@@ -38,7 +38,9 @@ impl Hub {
         let mut tx = self.db.write().await?;
         // Writes take turns: two IT admins disabling each other at once would otherwise both
         // go through and leave nobody to enable anyone.
-        still_enabled(&mut tx, &caller.user_id).await?;
+        if let Some(caller) = actor.user_id() {
+            still_enabled(&mut tx, caller).await?;
+        }
         let was: Option<i64> = sqlx::query("SELECT disabled_at FROM users WHERE id = $1")
             .bind(user)
             .fetch_optional(tx.conn())
@@ -58,7 +60,7 @@ impl Hub {
             }
             tx.audit(AuditEntry {
                 at: now,
-                user: Some(&caller.user_id),
+                user: actor.user_id(),
                 action: if disabled {
                     "user.disable"
                 } else {
@@ -74,9 +76,10 @@ impl Hub {
         self.user(user).await
     }
 
-    /// An IT admin sets `user`'s password; every session of theirs ends.
-    pub async fn reset_password(&self, caller: &Caller, user: &str, password: &str) -> Result<()> {
-        caller.require_global(Right::ManageUsers)?;
+    /// An IT admin (or the command line, for a hub whose admins cannot sign in) sets `user`'s
+    /// password; every session of theirs ends.
+    pub async fn reset_password(&self, actor: Actor<'_>, user: &str, password: &str) -> Result<()> {
+        actor.require_global(Right::ManageUsers)?;
         check_id("user", user)?;
         let hash = self.hash_new_password(password).await?;
         let now = self.now();
@@ -93,7 +96,7 @@ impl Hub {
         let ended = end_sessions(&mut tx, user, None, now).await?;
         tx.audit(AuditEntry {
             at: now,
-            user: Some(&caller.user_id),
+            user: actor.user_id(),
             action: "user.password-reset",
             site: None,
             target: Some(user),
@@ -162,6 +165,18 @@ impl Hub {
         })
         .await?;
         tx.commit().await
+    }
+
+    /// The user named `username` (for the command line, which knows users by name).
+    pub async fn user_named(&self, username: &str) -> Result<User> {
+        check_text("username", username, 128)?;
+        let id: String = sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or_else(|| HubError::NotFound(format!("user `{}`", clip(username))))?
+            .try_get("id")?;
+        self.user(&id).await
     }
 
     /// `user`'s live sessions, newest first: the user's own, or anyone's for an IT admin.

@@ -275,3 +275,96 @@ async fn users_change_their_password_and_see_and_end_their_sessions(backend: Bac
     hub.running.stop().await;
 }
 on_both!(users_change_their_password_and_see_and_end_their_sessions);
+
+/// The way back when no IT admin can sign in (a forgotten password, an account disabled):
+/// with the hub stopped, `user-password` and `user-enable` on its database, from a shell.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_enables_and_resets_an_account_when_nobody_can_sign_in() {
+    let data = crate::support::scratch("accounts-cli");
+    let db = format!("sqlite://{}/hub.db", data.display());
+    let hub_cli = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_watchfloor-hub"))
+            .args(args)
+            .args(["--db", &db, "--data-dir"])
+            .arg(&data)
+            .env_remove("WATCHFLOOR_HUB_CONFIG")
+            .output()
+            .expect("watchfloor-hub runs");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let password = data.join("pw");
+    std::fs::write(&password, "the first admin password\n").expect("a password file");
+    let password = password.to_string_lossy().into_owned();
+    for name in ["admin", "other"] {
+        hub_cli(&[
+            "user-add",
+            "--username",
+            name,
+            "--role",
+            "it-admin",
+            "--password-file",
+            &password,
+        ]);
+    }
+    {
+        let clock: hub::SharedClock = std::sync::Arc::new(hub::SystemClock);
+        let opened = hub::db::Db::open(&db, clock.as_ref()).await.expect("open");
+        sqlx::query("UPDATE users SET disabled_at = 1 WHERE username = 'admin'")
+            .execute(opened.pool())
+            .await
+            .expect("disabled behind the hub's back");
+        opened.close().await;
+    }
+    let fresh = data.join("pw2");
+    std::fs::write(&fresh, "a brand new admin password\n").expect("a password file");
+    let said = hub_cli(&[
+        "user-password",
+        "--username",
+        "admin",
+        "--password-file",
+        &fresh.to_string_lossy(),
+    ]);
+    assert!(said.contains("password set"), "{said}");
+    let enabled: Value = serde_json::from_str(&hub_cli(&["user-enable", "--username", "admin"]))
+        .expect("the user as JSON");
+    assert_eq!(enabled["disabled"], false);
+
+    let clock: hub::SharedClock = std::sync::Arc::new(hub::SystemClock);
+    let running = hub::serve::start(
+        hub::serve::ServeConfig {
+            database: db.clone(),
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: data.clone(),
+            tls: hub::serve::Tls::Off,
+            cors_origins: Vec::new(),
+            mqtt: None,
+            console: None,
+            edge: Default::default(),
+        },
+        clock,
+    )
+    .await
+    .expect("the hub serves");
+    let hub = TestHub {
+        running,
+        http: reqwest::Client::new(),
+    };
+    assert_eq!(
+        login_with(&hub, "admin", "the first admin password")
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        login_with(&hub, "admin", "a brand new admin password")
+            .await
+            .0,
+        200
+    );
+    hub.running.stop().await;
+}
