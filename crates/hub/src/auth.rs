@@ -99,15 +99,25 @@ pub struct LoginLimiter {
 impl LoginLimiter {
     /// Refuses when `key` failed `max` times within the last `window_ms`.
     pub fn check(&self, key: &str, max: usize, window_ms: i64, now: i64) -> Result<()> {
+        check_in(&mut self.failures.lock(), key, max, window_ms, now)
+    }
+
+    /// Checks each of `limited` (a key and the most failures it may have within `window_ms`)
+    /// and, when none is over, counts a failure for each of `counted`, all under one lock: of
+    /// attempts sent side by side, no more pass than the limit allows.
+    pub fn check_and_count(
+        &self,
+        limited: &[(&str, usize)],
+        counted: &[&str],
+        window_ms: i64,
+        now: i64,
+    ) -> Result<()> {
         let mut failures = self.failures.lock();
-        let Some(times) = failures.get_mut(key) else {
-            return Ok(());
-        };
-        times.retain(|t| now - t < window_ms);
-        if times.len() >= max {
-            let oldest = times.iter().min().copied().unwrap_or(now);
-            let retry_after_s = ((oldest + window_ms - now).max(1000) / 1000) as u64;
-            return Err(HubError::RateLimited { retry_after_s });
+        for (key, max) in limited {
+            check_in(&mut failures, key, *max, window_ms, now)?;
+        }
+        for key in counted {
+            fail_in(&mut failures, key, now);
         }
         Ok(())
     }
@@ -126,25 +136,7 @@ impl LoginLimiter {
     }
 
     pub fn failed(&self, key: &str, now: i64) {
-        let mut failures = self.failures.lock();
-        if failures.len() >= MAX_KEYS && !failures.contains_key(key) {
-            failures.retain(|_, times| times.iter().any(|t| now - t < USER_WINDOW_MS));
-            if failures.len() >= MAX_KEYS {
-                let stalest = failures
-                    .iter()
-                    .min_by_key(|(_, times)| times.iter().max().copied().unwrap_or(i64::MIN))
-                    .map(|(key, _)| key.clone());
-                if let Some(stalest) = stalest {
-                    failures.remove(&stalest);
-                }
-            }
-        }
-        let times = failures.entry(key.to_owned()).or_default();
-        times.push(now);
-        // A key's count never needs more than the longest window's worth (and its limit).
-        if times.len() > 4 * USER_BACKOFF_AFTER {
-            times.remove(0);
-        }
+        fail_in(&mut self.failures.lock(), key, now);
     }
 
     /// Takes back one attempt counted for `key` (a log-in that succeeded, or was not checked,
@@ -166,6 +158,46 @@ impl LoginLimiter {
     /// Keys counted now.
     pub fn keys(&self) -> usize {
         self.failures.lock().len()
+    }
+}
+
+fn check_in(
+    failures: &mut HashMap<String, Vec<i64>>,
+    key: &str,
+    max: usize,
+    window_ms: i64,
+    now: i64,
+) -> Result<()> {
+    let Some(times) = failures.get_mut(key) else {
+        return Ok(());
+    };
+    times.retain(|t| now - t < window_ms);
+    if times.len() >= max {
+        let oldest = times.iter().min().copied().unwrap_or(now);
+        let retry_after_s = ((oldest + window_ms - now).max(1000) / 1000) as u64;
+        return Err(HubError::RateLimited { retry_after_s });
+    }
+    Ok(())
+}
+
+fn fail_in(failures: &mut HashMap<String, Vec<i64>>, key: &str, now: i64) {
+    if failures.len() >= MAX_KEYS && !failures.contains_key(key) {
+        failures.retain(|_, times| times.iter().any(|t| now - t < USER_WINDOW_MS));
+        if failures.len() >= MAX_KEYS {
+            let stalest = failures
+                .iter()
+                .min_by_key(|(_, times)| times.iter().max().copied().unwrap_or(i64::MIN))
+                .map(|(key, _)| key.clone());
+            if let Some(stalest) = stalest {
+                failures.remove(&stalest);
+            }
+        }
+    }
+    let times = failures.entry(key.to_owned()).or_default();
+    times.push(now);
+    // A key's count never needs more than the longest window's worth (and its limit).
+    if times.len() > 4 * USER_BACKOFF_AFTER {
+        times.remove(0);
     }
 }
 

@@ -29,8 +29,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Connections open at once by default.
 pub const MAX_CONNECTIONS: usize = 4096;
 /// Connections open at once from one client by default: a workstation holds a few (its feed,
-/// requests, video), a browser console up to a dozen.
-pub const MAX_CONNECTIONS_PER_CLIENT: usize = 64;
+/// requests, video), a browser console up to a dozen, and a control room behind one NAT
+/// address or a proxy not listed as trusted all of theirs together.
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = 256;
 
 /// The hub's edge: see the module.
 #[derive(Debug, Clone)]
@@ -60,11 +61,7 @@ impl Default for Edge {
 
 impl Edge {
     fn trusted(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        self.trusted_proxies.iter().any(|net| net.contains(&ip))
+        among(&self.trusted_proxies, ip)
     }
 
     /// The client a request is from: `peer` (the connection's address), or, when `peer` is a
@@ -92,6 +89,21 @@ impl Edge {
             }
         }
         client
+    }
+}
+
+/// Whether `ip` is in one of `nets`, an IPv4 peer seen as an IPv4-mapped IPv6 address (a
+/// dual-stack listener) included.
+fn among(nets: &[ipnet::IpNet], ip: IpAddr) -> bool {
+    let ip = unmapped(ip);
+    nets.iter().any(|net| net.contains(&ip))
+}
+
+/// An IPv4 address seen as an IPv4-mapped IPv6 address, as IPv4.
+fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
     }
 }
 
@@ -182,8 +194,10 @@ impl<A> ConnectionCap<A> {
             self.open.clone().try_acquire_owned().map_err(
                 |_| "the hub has as many connections open as it takes (max_connections)",
             )?;
+        // Trusted proxies carry many clients' connections: they are held to the cap in all
+        // only.
         let client = peer
-            .filter(|ip| !self.exempt.iter().any(|net| net.contains(ip)))
+            .filter(|ip| !among(&self.exempt, *ip))
             .map(crate::auth::client_bucket);
         if let Some(client) = &client {
             let mut clients = self.clients.lock();
@@ -313,6 +327,48 @@ mod tests {
             map.append("x-forwarded-for", value.parse().expect("a header value"));
         }
         map
+    }
+
+    #[test]
+    fn each_client_has_its_own_cap_but_trusted_proxies_share_the_whole() {
+        let edge = Edge {
+            max_connections: 12,
+            max_connections_per_client: 1,
+            trusted_proxies: vec!["10.0.0.0/24".parse().expect("net")],
+            ..Edge::default()
+        };
+        let cap = ConnectionCap::new(&edge);
+        let ip = |s: &str| Some(s.parse::<IpAddr>().expect("ip"));
+        let first = cap.place(ip("198.51.100.1")).expect("a place");
+        assert!(
+            cap.place(ip("198.51.100.1")).is_err(),
+            "over the client's cap"
+        );
+        assert!(cap.place(ip("198.51.100.2")).is_ok(), "another client");
+        drop(first);
+        let again = cap
+            .place(ip("198.51.100.1"))
+            .expect("given back when it closed");
+        // A trusted proxy, also as a dual-stack listener sees it; this machine is a client
+        // like any other unless listed.
+        let shared: Vec<_> = ["10.0.0.2", "::ffff:10.0.0.2", "10.0.0.3"]
+            .iter()
+            .flat_map(|peer| [cap.place(ip(peer)), cap.place(ip(peer))])
+            .collect();
+        assert!(shared.iter().all(Result::is_ok), "{}", shared.len());
+        let local = cap.place(ip("127.0.0.1")).expect("a place");
+        assert!(
+            cap.place(ip("127.0.0.1")).is_err(),
+            "this machine is one client"
+        );
+        drop((again, shared, local));
+        assert!(cap.clients.lock().is_empty(), "no count is left behind");
+        let all: Vec<_> = (0..12).map(|_| cap.place(ip("10.0.0.2"))).collect();
+        assert!(all.iter().all(Result::is_ok));
+        assert!(
+            cap.place(ip("198.51.100.3")).is_err(),
+            "over the cap in all"
+        );
     }
 
     #[test]

@@ -153,6 +153,15 @@ pub async fn start_leased(
     // An export's job does not outlive the hub that ran it: those left running failed.
     hub.interrupted_exports().await?;
     hub.warn_unpaired_controllers().await?;
+    if matches!(config.tls, Tls::Off)
+        && !config.listen.ip().is_loopback()
+        && config.edge.trusted_proxies.is_empty()
+    {
+        tracing::warn!(
+            "plain HTTP off loopback, as behind a TLS proxy, but no trusted_proxies: every client \
+             behind the proxy counts as one for the log-in limit and max_connections_per_client"
+        );
+    }
     // A broker the hub may not use (plain off loopback, anonymous) stops it here, not later.
     let mqtt_options = config
         .mqtt

@@ -36,11 +36,7 @@ impl Hub {
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
-        // Writes take turns: two IT admins disabling each other at once would otherwise both
-        // go through and leave nobody to enable anyone.
-        if let Some(caller) = actor.user_id() {
-            still_enabled(&mut tx, caller).await?;
-        }
+        still_manages_users(&mut tx, &actor).await?;
         let was: Option<i64> = sqlx::query("SELECT disabled_at FROM users WHERE id = $1")
             .bind(user)
             .fetch_optional(tx.conn())
@@ -84,6 +80,7 @@ impl Hub {
         let hash = self.hash_new_password(password).await?;
         let now = self.now();
         let mut tx = self.db.write().await?;
+        still_manages_users(&mut tx, &actor).await?;
         let found = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(user)
@@ -254,19 +251,35 @@ impl Hub {
     }
 }
 
-/// Refuses a caller whose account was disabled since their request was authenticated.
-async fn still_enabled(tx: &mut WriteTx, user: &str) -> Result<()> {
-    let disabled: Option<i64> = sqlx::query("SELECT disabled_at FROM users WHERE id = $1")
-        .bind(user)
-        .fetch_optional(tx.conn())
-        .await?
-        .map(|row| row.try_get("disabled_at"))
-        .transpose()?
-        .flatten();
-    match disabled {
-        Some(_) => Err(HubError::Unauthenticated),
-        None => Ok(()),
+/// Refuses a caller who, since their request was authenticated, was disabled or lost the grant
+/// that lets them manage users. Writes take turns, so this reads what every earlier write
+/// left: two IT admins acting on each other at once cannot both go through. The command line
+/// (no user) is not refused.
+pub(super) async fn still_manages_users(tx: &mut WriteTx, actor: &Actor<'_>) -> Result<()> {
+    let Some(user) = actor.user_id() else {
+        return Ok(());
+    };
+    let row = sqlx::query(
+        "SELECT u.disabled_at AS disabled_at, (SELECT COUNT(*) FROM grants g \
+         WHERE g.user_id = u.id AND g.site_id = '*' AND g.role = 'it-admin') AS admin \
+         FROM users u WHERE u.id = $1",
+    )
+    .bind(user)
+    .fetch_optional(tx.conn())
+    .await?;
+    let may = match row {
+        Some(row) => {
+            row.try_get::<Option<i64>, _>("disabled_at")?.is_none()
+                && row.try_get::<i64, _>("admin")? > 0
+        }
+        None => false,
+    };
+    if !may {
+        return Err(HubError::Forbidden(
+            "your account may no longer manage users".into(),
+        ));
     }
+    Ok(())
 }
 
 /// Refuses a change that would leave no enabled IT admin for every site: nobody could then

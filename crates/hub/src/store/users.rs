@@ -45,15 +45,17 @@ impl Hub {
         let user = format!("user:{name}");
         let pair = format!("pair:{name}@{client}");
         let client = format!("client:{client}");
-        self.limiter
-            .check(&pair, auth::MAX_FAILURES, auth::WINDOW_MS, now)?;
-        self.limiter
-            .check(&client, auth::MAX_CLIENT_FAILURES, auth::WINDOW_MS, now)?;
         let wait_ms = self.limiter.backoff_ms(&user, now);
+        self.limiter.check_and_count(
+            &[
+                (&pair, auth::MAX_FAILURES),
+                (&client, auth::MAX_CLIENT_FAILURES),
+            ],
+            &[&pair, &client, &user],
+            auth::WINDOW_MS,
+            now,
+        )?;
         let keys = [&pair, &client, &user];
-        for key in keys {
-            self.limiter.failed(key, now);
-        }
         if wait_ms > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(wait_ms as u64)).await;
         }
@@ -200,6 +202,7 @@ impl Hub {
         }
         self.user(user).await?;
         let mut tx = self.db.write().await?;
+        super::accounts::still_manages_users(&mut tx, &Actor::User(caller)).await?;
         sqlx::query("DELETE FROM grants WHERE user_id = $1")
             .bind(user)
             .execute(tx.conn())
