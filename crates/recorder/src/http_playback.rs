@@ -1052,6 +1052,8 @@ impl Muxer {
         chain.push(sink.upcast_ref());
         pipeline.add_many(&chain).map_err(|e| e.to_string())?;
         gst::Element::link_many(&chain).map_err(|e| e.to_string())?;
+        let feeder = parser.as_ref().unwrap_or(src.upcast_ref());
+        crate::recording::drop_unstamped(feeder, "HTTP playback".into());
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|e| format!("cannot start muxing: {e}"))?;

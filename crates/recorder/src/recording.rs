@@ -862,6 +862,8 @@ fn link(
     chain.push(tee.clone());
     pipeline.add_many(&chain).map_err(|e| e.to_string())?;
     gst::Element::link_many(&chain).map_err(|e| e.to_string())?;
+    // Before the segments' muxer and the live viewers' (the HTTP playback's mp4mux).
+    drop_unstamped(&last, target.label());
     // Each branch behind a queue of its own: a slow disk never holds the viewers back, nor
     // viewers the disk.
     let mut branches: Vec<gst::Element> = Vec::new();
@@ -1037,6 +1039,31 @@ pub fn created_elements() -> Vec<&'static str> {
         names.extend(codec.parser());
     }
     names
+}
+
+/// Drops the buffers without a presentation time that leave `element` before they reach a
+/// muxer: mp4mux refuses one ("Buffer has no PTS") by failing its whole stream, which stopped
+/// recordings at a busy start and broke live and recorded answers to browsers. A frame less is
+/// better than a stream stopped. Counted, and warned of at powers of two.
+pub(crate) fn drop_unstamped(element: &gst::Element, stream: String) {
+    let Some(pad) = element.static_pad("src") else {
+        return;
+    };
+    let dropped = AtomicU64::new(0);
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if info.buffer().is_some_and(|buffer| buffer.pts().is_none()) {
+            let count = dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if count.is_power_of_two() {
+                tracing::warn!(
+                    %stream,
+                    dropped = count,
+                    "buffers without a presentation time dropped before the muxer"
+                );
+            }
+            return gst::PadProbeReturn::Drop;
+        }
+        gst::PadProbeReturn::Ok
+    });
 }
 
 #[cfg(test)]
