@@ -614,6 +614,15 @@ async fn update_door(
     Ok(())
 }
 
+/// The site and secret of the event source `id`; one the hub does not know is refused, not
+/// "not found" (a sender learns nothing it could not guess).
+pub async fn known_source(hub: &Hub, id: &str) -> Result<(String, Vec<u8>)> {
+    hub.source(id).await.map_err(|e| match e {
+        HubError::NotFound(_) => HubError::Forbidden(format!("unknown source `{id}`")),
+        other => other,
+    })
+}
+
 /// One MQTT message from the topic of a site: signed by an event source of that site, its events
 /// checked and written like a webhook's. An error says why the whole message was refused.
 async fn mqtt_message(
@@ -635,12 +644,7 @@ async fn mqtt_message(
     check_id("source", &message.source).map_err(|_| {
         HubError::Forbidden(format!("`{}` is not a source id", clip(&message.source)))
     })?;
-    let (source_site, secret) = hub.source(&message.source).await.map_err(|e| match e {
-        HubError::NotFound(_) => {
-            HubError::Forbidden(format!("unknown source `{}`", message.source))
-        }
-        other => other,
-    })?;
+    let (source_site, secret) = known_source(hub, &message.source).await?;
     if source_site != site {
         return Err(HubError::Forbidden(format!(
             "source `{}` sends for site `{source_site}`, not `{}`",

@@ -292,10 +292,7 @@ pub(super) async fn ingest_webhook(
 ) -> ApiResult<Json<IngestResult>> {
     // Who sends, and that it signed now, before its body is read: a stranger's 16 MiB goes
     // unread.
-    let (site, secret) = state.hub.source(&source).await.map_err(|e| match e {
-        HubError::NotFound(_) => HubError::Forbidden("unknown source".into()),
-        other => other,
-    })?;
+    let (site, secret) = ingest::known_source(&state.hub, &source).await?;
     let header_text = |name: &str| signed_header(&headers, name);
     let (timestamp, signature) = (
         header_text(events::TIMESTAMP_HEADER)?,

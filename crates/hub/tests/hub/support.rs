@@ -275,31 +275,23 @@ impl TestHub {
             .import_site(hub::store::Actor::LocalAdmin, import)
             .await
             .expect("a second site");
-        self.running
-            .hub
-            .create_source(
-                hub::store::Actor::LocalAdmin,
-                hub::model::NewSource {
-                    id: source.into(),
-                    site: site.into(),
-                    name: source.into(),
-                },
-            )
-            .await
-            .expect("the second site's source")
-            .secret
-            .into_bytes()
+        self.source_on(site, source).await
     }
 
     /// Registers an event source for the demo site and returns its secret.
     pub async fn source(&self, id: &str) -> Vec<u8> {
+        self.source_on(SITE, id).await
+    }
+
+    /// Registers an event source `id` for `site` and returns its secret.
+    pub async fn source_on(&self, site: &str, id: &str) -> Vec<u8> {
         self.running
             .hub
             .create_source(
                 hub::store::Actor::LocalAdmin,
                 hub::model::NewSource {
                     id: id.into(),
-                    site: SITE.into(),
+                    site: site.into(),
                     name: id.into(),
                 },
             )
