@@ -89,6 +89,8 @@ struct Site {
 }
 
 const MANAGER_PASSWORD: &str = "e2e manager password";
+/// The IT admin's, an admin for every site.
+const IT_PASSWORD: &str = "e2e it admin password";
 
 /// The repository's root (found at run time: a shared target folder may hold a binary built
 /// from another checkout).
@@ -128,6 +130,7 @@ fn start_site(data: &Path, recorder: bool) -> Site {
     let builder = testsite::DemoHub::builder(serve_config(data, listen))
         .user("guard", PASSWORD, testsite::SITE, Role::Guard)
         .user("manager", MANAGER_PASSWORD, testsite::SITE, Role::Manager)
+        .user("it", IT_PASSWORD, "*", Role::ItAdmin)
         .source("e2e-doors");
     let builder = if recorder {
         builder.recorder()
@@ -1451,6 +1454,113 @@ fn an_incidents_export_verifies_in_the_managers_browser_until_a_byte_changes() {
         said.starts_with("refused") && said.contains(&video.name) && said.contains("NOT verify"),
         "the console names the changed file: {said}"
     );
+}
+
+#[test]
+fn an_it_admin_manages_accounts_in_the_browser_and_a_guard_changes_their_password() {
+    let _one = one_at_a_time();
+    let site = start_site(&scratch("users-hub"), false);
+    let secrets = scratch("users-secrets");
+    let file = |name: &str, secret: &str| {
+        let path = secrets.join(name);
+        std::fs::write(&path, secret).expect("a password file");
+        path
+    };
+    const RESET: &str = "set by IT for the guard";
+    const OWN: &str = "the guard's own choice now";
+    let screenshot = scratch("users-shot").join("users.png");
+    let output = Command::new("node")
+        .current_dir(root().join("ui"))
+        .args(["e2e/users.mjs", "--url"])
+        .arg(format!("{}/", site.url()))
+        .args(["--admin", "it", "--admin-password-file"])
+        .arg(file("it", IT_PASSWORD))
+        .args(["--guard", "guard", "--guard-password-file"])
+        .arg(file("guard", PASSWORD))
+        .arg("--reset-password-file")
+        .arg(file("reset", RESET))
+        .arg("--own-password-file")
+        .arg(file("own", OWN))
+        .args([
+            "--add",
+            "night-guard",
+            "--site",
+            testsite::SITE,
+            "--screenshot",
+        ])
+        .arg(&screenshot)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("node with playwright-core (npm ci in ui/)");
+    let said = String::from_utf8_lossy(&output.stdout);
+    eprintln!("the browsers: {said}");
+    assert!(output.status.success(), "accounts in the browser: {said}");
+    let steps: Vec<&str> = said.lines().collect();
+    assert_eq!(
+        steps,
+        [
+            "disabled",
+            "guard-signed-out",
+            "enabled",
+            "password-set",
+            "guard-signed-in",
+            "wrong-current-refused",
+            "guard-changed",
+            "added night-guard",
+            "access-saved",
+        ]
+    );
+    assert!(read_png(&screenshot).width > 0, "the Users tab's picture");
+
+    // The hub's own view: the guard's password is theirs alone now, the new user a supervisor,
+    // and every step in the audit trail in the IT admin's (or the guard's) name.
+    let hub = site.running().hub.clone();
+    site.runtime.block_on(async {
+        for old in [PASSWORD, RESET] {
+            assert!(hub.login("guard", old, "e2e").await.is_err(), "{old}");
+        }
+        hub.login("guard", OWN, "e2e")
+            .await
+            .expect("the guard's own");
+        let session = hub.login("it", IT_PASSWORD, "e2e").await.expect("login");
+        let it = hub.authenticate(&session.token).await.expect("caller");
+        let night = hub
+            .list_users(&it)
+            .await
+            .expect("users")
+            .into_iter()
+            .find(|u| u.username == "night-guard")
+            .expect("the new user");
+        assert_eq!(
+            night.grants,
+            [hub::model::Grant {
+                site: testsite::SITE.into(),
+                role: Role::Supervisor
+            }]
+        );
+        hub.login("night-guard", RESET, "e2e")
+            .await
+            .expect("the new user signs in");
+        let trail = hub
+            .list_audit(&it, Default::default())
+            .await
+            .expect("the audit trail");
+        for (action, by) in [
+            ("user.disable", "u-it"),
+            ("user.enable", "u-it"),
+            ("user.password-reset", "u-it"),
+            ("user.password-change-failed", "u-guard"),
+            ("user.password-change", "u-guard"),
+            ("user.grants", "u-it"),
+        ] {
+            assert!(
+                trail
+                    .iter()
+                    .any(|a| a.action == action && a.user.as_deref() == Some(by)),
+                "{action} by {by}"
+            );
+        }
+    });
 }
 
 #[test]

@@ -15,6 +15,8 @@ import { Bookmarks } from "./Bookmarks";
 import { newBookmark } from "./bookmarks";
 import { newId } from "./ids";
 import { Playback } from "./Playback";
+import { can } from "./rights";
+import { Account, Users } from "./Users";
 import { VideoGrid, type VideoAsk } from "./VideoGrid";
 import { WallMiniature } from "./WallMiniature";
 import { cameraNames } from "./tree";
@@ -23,7 +25,7 @@ import { useSiteIds } from "./useSiteIds";
 import type { Alarm, Bookmark, Caller, IncidentDetail, SavedLayout } from "./generated/hub";
 import type { AppError, ConnectionState, Monitor, OutboxView, SiteTree, Startup, TileHealth, TileTour, WallView } from "./generated/app";
 
-type Tab = "alarms" | "events" | "map" | "incidents" | "bookmarks" | "video" | "wall" | "layouts" | "health";
+type Tab = "alarms" | "events" | "map" | "incidents" | "bookmarks" | "video" | "wall" | "layouts" | "health" | "users" | "account";
 
 const TAB_NAMES: Record<Tab, string> = {
   alarms: "Alarms",
@@ -35,6 +37,8 @@ const TAB_NAMES: Record<Tab, string> = {
   wall: "Wall",
   layouts: "Layouts",
   health: "Stream health",
+  users: "Users",
+  account: "My account",
 };
 
 /** The console: sign-in, then cameras, the walls, saved layouts, tours and stream health. */
@@ -174,9 +178,14 @@ export function Console({ transport }: { transport: Transport }) {
   }
 
   const id = wall?.id ?? wallId;
-  const tabs: Tab[] = transport.hasWalls
-    ? ["wall", "alarms", "events", "map", "incidents", "bookmarks", "layouts", "health"]
-    : ["alarms", "events", "map", "incidents", "bookmarks", "video"];
+  const tabs: Tab[] = [
+    ...(transport.hasWalls
+      ? (["wall", "alarms", "events", "map", "incidents", "bookmarks", "layouts", "health"] as const)
+      : (["alarms", "events", "map", "incidents", "bookmarks", "video"] as const)),
+    // Accounts are managed by IT admins for every site (the hub's `manage-users` on `*`).
+    ...(can(operator, "*", "manage-users") ? (["users"] as const) : []),
+    "account",
+  ];
   const shows = (t: Tab) => visited.has(t) || tab === t;
 
   /** Bookmarks what tile `tile` shows: the instant it replays, or now. */
@@ -306,6 +315,16 @@ export function Console({ transport }: { transport: Transport }) {
           {shows("video") && (
             <div hidden={tab !== "video"}>
               <VideoGrid sites={sites} ask={videoAsk} />
+            </div>
+          )}
+          {shows("users") && (
+            <div hidden={tab !== "users"}>
+              <Users transport={transport} operator={operator} sites={siteList} />
+            </div>
+          )}
+          {shows("account") && (
+            <div hidden={tab !== "account"}>
+              <Account transport={transport} operator={operator} onSignedOut={() => void act("sign_out", { forgetPassword: false })} />
             </div>
           )}
           {shows("incidents") && (

@@ -151,6 +151,20 @@ pub fn classify(method: &str, path: &str, body: &serde_json::Value) -> Result<Wr
         ("DELETE", ["sites", _, "bookmarks", _]) => Ok(WriteRoute::Direct),
         // Linking says where the bookmark belongs now: sent now or not, like a delete.
         ("PATCH", ["sites", _, "bookmarks", _]) => Ok(WriteRoute::Direct),
+        // Accounts: their bodies hold passwords, which never rest in the outbox's file, and a
+        // grant or a disable that arrived an hour late would surprise. Now or not.
+        ("PUT", ["me", "password"])
+        | ("PUT", ["users", _, "password" | "grants"])
+        | ("POST", ["users", _, "disable" | "enable"])
+        | ("DELETE", ["users", _, "sessions"])
+        | ("DELETE", ["users", _, "sessions", _]) => Ok(WriteRoute::Direct),
+        ("POST", ["users"]) => {
+            if has_id(body, "id") {
+                Ok(WriteRoute::Direct)
+            } else {
+                Err(AppError::bad_input("a new user needs a client-made `id`"))
+            }
+        }
         ("POST", ["sites", _, "doors", _, "commands"]) | ("POST", ["sites", _, "lockdown"]) => {
             if has_id(body, "request_id") {
                 Ok(WriteRoute::Direct)
@@ -276,7 +290,9 @@ mod tests {
         assert!(classify("POST", "/alarms/a1/acknowledge", &json!({})).is_err());
         assert!(classify("DELETE", "/incidents/i1", &json!({})).is_err());
         assert!(classify("PUT", "/settings", &json!({})).is_err());
-        assert!(classify("POST", "/users", &json!({"id": "x"})).is_err());
+        assert!(classify("POST", "/users", &json!({"username": "x"})).is_err());
+        assert!(classify("PUT", "/me", &json!({})).is_err());
+        assert!(classify("POST", "/users/u1/grants", &json!({})).is_err());
         assert!(classify("POST", "/incidents?x=1", &json!({"id": "x"})).is_err());
         assert!(classify("POST", "/sites/s/doors/d/commands", &json!({})).is_err());
         assert!(classify("POST", "/sites/s/bookmarks", &json!({"camera": "cam01"})).is_err());
@@ -286,5 +302,30 @@ mod tests {
             Ok(WriteRoute::Direct)
         ));
         assert!(check_read("/exports/e1/check").is_ok());
+    }
+
+    #[test]
+    fn account_writes_are_sent_now_never_queued() {
+        // A password in the outbox would rest on disk until delivered.
+        for (method, path, body) in [
+            (
+                "PUT",
+                "/me/password",
+                json!({"current": "a", "password": "b"}),
+            ),
+            ("PUT", "/users/u1/password", json!({"password": "b"})),
+            ("PUT", "/users/u1/grants", json!({"grants": []})),
+            ("POST", "/users/u1/disable", json!({})),
+            ("POST", "/users/u1/enable", json!({})),
+            ("DELETE", "/users/u1/sessions", json!(null)),
+            ("DELETE", "/users/u1/sessions/s1", json!(null)),
+            ("POST", "/users", json!({"id": "x", "password": "b"})),
+        ] {
+            assert_eq!(
+                classify(method, path, &body).ok(),
+                Some(WriteRoute::Direct),
+                "{method} {path}"
+            );
+        }
     }
 }

@@ -134,6 +134,7 @@ async fn run(
 ) -> Result<()> {
     // Subscribe before reading the backlog, so nothing committed in between is missed.
     let mut live = hub.db.subscribe();
+    let mut accounts = hub.account_changes();
     let mut stopping = hub.db.stopping();
     if *stopping.borrow_and_update() {
         return Ok(());
@@ -178,8 +179,16 @@ async fn run(
                     .map_err(|_| HubError::BadRequest("client stopped reading".into()))?
                     .map_err(|e| HubError::BadRequest(format!("client gone: {e}")))?;
             }
+            // A user's sessions ended or grants changed: theirs stops or narrows at once.
+            changed = accounts.recv() => match changed {
+                Ok(user) if user != caller.user_id => {}
+                Ok(_) | Err(RecvError::Lagged(_)) => {
+                    caller = hub.authenticate(token).await?;
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            },
             _ = recheck.tick() => {
-                // Revoked or expired sessions stop receiving; new grants apply.
+                // Expired sessions stop receiving.
                 caller = hub.authenticate(token).await?;
             }
         }

@@ -47,12 +47,13 @@ impl Core {
                 let (client, token) = self.signed()?;
                 match client.write_value(&token, method, path, &body).await {
                     Ok(value) => Ok(WriteOutcome::Delivered { value }),
-                    // What is not queued needs the hub now: a door command, or an export.
+                    // What is not queued needs the hub now: a door command, an export, an
+                    // account change.
                     Err(error) if error.code == ErrorCode::HubUnreachable => Err(AppError::new(
                         ErrorCode::Offline,
                         format!(
-                            "{}; door commands and exports are never queued, try again when the \
-                             hub is back",
+                            "{}; door commands, exports and account changes are never queued, \
+                             try again when the hub is back",
                             error.message
                         ),
                     )),

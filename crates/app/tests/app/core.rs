@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "correct horse battery staple";
+/// What the guard changes their password to.
+const NEW_PASSWORD: &str = "a new password nobody wrote down";
 
 #[derive(Default)]
 struct Collected(Mutex<Vec<AppEvent>>);
@@ -239,7 +241,32 @@ async fn operator_writes_wait_in_the_outbox_while_the_hub_is_away_and_arrive_onc
         .await
         .expect_err("door commands need the hub");
     assert_eq!(door.code, ErrorCode::Offline);
+    // Nor is a password change: its body would rest in the outbox's file.
+    let change_password = || {
+        core.hub_write(
+            "PUT",
+            "/me/password",
+            serde_json::json!({"current": PASSWORD, "password": NEW_PASSWORD}),
+        )
+    };
+    let changed = change_password()
+        .await
+        .expect_err("account changes need the hub");
+    assert_eq!(changed.code, ErrorCode::Offline);
     assert_eq!(core.outbox().expect("outbox").items.len(), 2);
+    // Whether the new password is in any file of the app's profile.
+    let password_on_disk = || {
+        std::fs::read_dir(core.profile().dir())
+            .expect("the profile")
+            .flatten()
+            .filter_map(|f| std::fs::read(f.path()).ok())
+            .any(|bytes| {
+                bytes
+                    .windows(NEW_PASSWORD.len())
+                    .any(|w| w == NEW_PASSWORD.as_bytes())
+            })
+    };
+    assert!(!password_on_disk(), "a password written to the profile");
 
     // Back: both arrive, in order, once.
     let again = hub::serve::start(
@@ -284,6 +311,19 @@ async fn operator_writes_wait_in_the_outbox_while_the_hub_is_away_and_arrive_onc
     let detail = hub.incident(&caller, "inc-core-1").await.expect("incident");
     assert_eq!(detail.notes.iter().filter(|n| n.text == "first").count(), 1);
     assert!(core.outbox().expect("outbox").items.is_empty());
+
+    // With the hub there, the guard's own password changes at once; the app's session stays.
+    let changed = change_password().await.expect("changed");
+    assert!(
+        !matches!(changed, WriteOutcome::Queued { .. }),
+        "{changed:?}"
+    );
+    assert!(hub.login("guard", PASSWORD, "test").await.is_err());
+    hub.login("guard", NEW_PASSWORD, "test")
+        .await
+        .expect("the new password");
+    core.hub_get("/me").await.expect("still signed in");
+    assert!(!password_on_disk(), "a password written to the profile");
     again.stop().await;
 }
 

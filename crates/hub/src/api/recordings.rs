@@ -172,7 +172,7 @@ pub(super) async fn recording_timeline(
                description = "The recorder cannot be reached, or is busy")))]
 pub(super) async fn recording_media(
     State(state): State<AppState>,
-    Auth(caller, _): Auth,
+    Auth(caller, token): Auth,
     Path((site, camera, stream)): Path<(String, String, StreamName)>,
     Query(range): Query<RecordingRange>,
 ) -> ApiResult<Response> {
@@ -182,7 +182,11 @@ pub(super) async fn recording_media(
         .recording_source(&caller, &site, &camera, stream, StreamMode::Replay)
         .await?;
     let answer = ask(&source, "media", &range).await?;
-    Ok(pass_video(answer, counted))
+    Ok(pass_video(
+        answer,
+        counted,
+        session_ends(&state, &caller, token),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/sites/{site}/cameras/{camera}/live/{stream}",
@@ -202,7 +206,7 @@ pub(super) async fn recording_media(
                               camera yet")))]
 pub(super) async fn live_media(
     State(state): State<AppState>,
-    Auth(caller, _): Auth,
+    Auth(caller, token): Auth,
     Path((site, camera, stream)): Path<(String, String, StreamName)>,
 ) -> ApiResult<Response> {
     let counted = state.streaming.start(&caller.user_id)?;
@@ -211,18 +215,57 @@ pub(super) async fn live_media(
         .recording_source(&caller, &site, &camera, stream, StreamMode::Live)
         .await?;
     let answer = ask(&source, "live", &RecordingRange::default()).await?;
-    Ok(pass_video(answer, counted))
+    Ok(pass_video(
+        answer,
+        counted,
+        session_ends(&state, &caller, token),
+    ))
+}
+
+/// Resolves when the session `token` of `caller` no longer holds: after their sessions were
+/// ended, they were disabled or their grants changed (a grant taken away ends what it allowed;
+/// the next request is checked anew), heard as it commits.
+fn session_ends(
+    state: &AppState,
+    caller: &crate::model::Caller,
+    token: String,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let hub = state.hub.clone();
+    let user = caller.user_id.clone();
+    let grants = caller.grants.clone();
+    let mut changes = hub.account_changes();
+    async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match changes.recv().await {
+                Ok(changed) if changed != user => continue,
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                // The hub is going away, and the answer with it.
+                Err(RecvError::Closed) => return,
+            }
+            match hub.authenticate(&token).await {
+                Ok(now) if now.grants == grants => {}
+                _ => return,
+            }
+        }
+    }
 }
 
 /// A recorder's video answer passed on to the browser as it comes, with the headers a player
-/// reads; `counted` (the user's stream count) lasts as long as the body is being sent.
-fn pass_video(answer: reqwest::Response, counted: Streamed) -> Response {
+/// reads; `counted` (the user's stream count) lasts as long as the body is being sent, and the
+/// body stops when `ends` does (the session ended).
+fn pass_video(
+    answer: reqwest::Response,
+    counted: Streamed,
+    ends: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Response {
     let start = answer.headers().get(MEDIA_START_HEADER).cloned();
     let codec = answer.headers().get(MEDIA_CODEC_HEADER).cloned();
     let body = futures_util::StreamExt::map(answer.bytes_stream(), move |chunk| {
         let _held = &counted;
         chunk
     });
+    let body = futures_util::StreamExt::take_until(body, Box::pin(ends));
     let mut response = axum::body::Body::from_stream(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));

@@ -69,6 +69,9 @@ impl Hub {
             .await?;
         }
         tx.commit().await?;
+        if disabled {
+            self.account_changed(user);
+        }
         self.user(user).await
     }
 
@@ -100,7 +103,9 @@ impl Hub {
             detail: json!({"sessions": ended}),
         })
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.account_changed(user);
+        Ok(())
     }
 
     /// The caller changes their own password, giving the current one; their other sessions
@@ -161,7 +166,9 @@ impl Hub {
             detail: json!({"sessions": ended, "client": client}),
         })
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.account_changed(&caller.user_id);
+        Ok(())
     }
 
     /// The user named `username` (for the command line, which knows users by name).
@@ -247,7 +254,9 @@ impl Hub {
             detail: json!({"session": session}),
         })
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.account_changed(user);
+        Ok(())
     }
 }
 

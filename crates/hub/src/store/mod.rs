@@ -53,6 +53,9 @@ pub struct Hub {
     doors: Arc<dyn DoorController>,
     /// Signs stream tickets (`recorders.rs`).
     tickets: Arc<keys::SigningKey>,
+    /// The ids of users whose sessions ended or whose grants changed, as each write commits:
+    /// what is open in their name (the feed, video passed through) checks again at once.
+    account_changes: tokio::sync::broadcast::Sender<String>,
 }
 
 impl From<Refusal> for HubError {
@@ -146,7 +149,20 @@ impl Hub {
             hashing: tokio::sync::Semaphore::new(4),
             doors,
             tickets: Arc::new(keys::SigningKey::ephemeral()),
+            account_changes: tokio::sync::broadcast::channel(256).0,
         }
+    }
+
+    /// Hears the users whose sessions ended or whose grants changed (a lagging receiver has
+    /// missed some: check everything it holds again).
+    pub fn account_changes(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.account_changes.subscribe()
+    }
+
+    /// Says that `user`'s sessions ended or their grants changed (after the write committed).
+    fn account_changed(&self, user: &str) {
+        // Nobody listening is fine: nothing is open in anyone's name.
+        let _ = self.account_changes.send(user.to_owned());
     }
 
     /// The hub with `key` signing its stream tickets (`ticket.key` in its data folder; an

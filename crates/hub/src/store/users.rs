@@ -219,6 +219,7 @@ impl Hub {
         })
         .await?;
         tx.commit().await?;
+        self.account_changed(user);
         self.user(user).await
     }
 
@@ -239,6 +240,7 @@ impl Hub {
         })
         .await?;
         tx.commit().await?;
+        self.account_changed(user);
         Ok(done)
     }
 
@@ -359,7 +361,9 @@ impl Hub {
             detail: json!({}),
         })
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.account_changed(&caller.user_id);
+        Ok(())
     }
 
     pub async fn settings(&self) -> Result<Settings> {

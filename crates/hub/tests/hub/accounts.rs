@@ -59,11 +59,25 @@ async fn an_it_admin_disables_enables_and_resets_accounts(backend: Backend) {
     }
 
     // Disabled: the guard's live session stops at once, and the password no longer signs in.
+    // The feed the guard follows closes as it commits (it re-checked only every minute).
+    let (mut feed, _) = crate::feed::subscribe(&hub, &guard, None).await;
     let (status, user) = hub
         .call(Method::POST, "/api/v1/users/u-guard/disable", &admin, None)
         .await;
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["disabled"], true);
+    let closing = std::time::Instant::now();
+    while let Some(message) = crate::feed::next_json(&mut feed).await {
+        assert_ne!(
+            message["type"], "change",
+            "a disabled user's feed: {message}"
+        );
+    }
+    assert!(
+        closing.elapsed() < std::time::Duration::from_secs(5),
+        "the feed closed {:?} after the account was disabled",
+        closing.elapsed()
+    );
     let (status, _) = hub.call(Method::GET, "/api/v1/me", &guard, None).await;
     assert_eq!(status, 401, "the session ended with the account");
     assert_eq!(login_with(&hub, "guard", PASSWORD).await.0, 401);

@@ -124,6 +124,35 @@ async fn a_browser_plays_recorded_video_through_the_hub_with_its_session_alone()
             "{mode}: {tickets:?}"
         );
     }
+
+    // The manager's sessions are ended (a leaver, a stolen laptop): the video playing in their
+    // browser stops with them, not when it would have ended (an hour, for live video).
+    let mut live = get(live_path.clone()).await;
+    assert_eq!(live.status(), 200);
+    tokio::time::timeout(Duration::from_secs(5), live.chunk())
+        .await
+        .expect("live video comes")
+        .expect("the live body");
+    let (status, _) = hub
+        .call(
+            Method::DELETE,
+            "/api/v1/users/u-manager/sessions",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let ended = Instant::now();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), live.chunk()).await {
+            Ok(Ok(Some(_))) => assert!(
+                ended.elapsed() < Duration::from_secs(5),
+                "live video still sent 5 s after the session ended"
+            ),
+            Ok(Ok(None) | Err(_)) => break,
+            Err(_) => panic!("live video neither sent nor ended after the session ended"),
+        }
+    }
     drop(recorder);
 }
 
