@@ -1006,6 +1006,7 @@ fn a_managers_browser_plays_a_camera_live_and_its_recording_at_a_chosen_instant(
     // until the camera's first sender report), once its segment is surely on disk.
     let at_ms = (started + 12_000) / 1000 * 1000;
     let screenshot = scratch("shots").join("manager-video.png");
+    let steps = scratch("step-shots");
     let at = at_ms.to_string();
     let output = manager_video(
         &site,
@@ -1017,11 +1018,13 @@ fn a_managers_browser_plays_a_camera_live_and_its_recording_at_a_chosen_instant(
             at.as_ref(),
             "--screenshot".as_ref(),
             screenshot.as_os_str(),
+            "--step-shots".as_ref(),
+            steps.as_os_str(),
         ],
     );
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(
-        output.status.success() && said.starts_with("shown"),
+        output.status.success() && said.lines().any(|l| l.starts_with("shown")),
         "the browser did not show the video: {said}"
     );
     // The picture in the browser is the frame captured at the instant (the one on screen
@@ -1036,6 +1039,101 @@ fn a_managers_browser_plays_a_camera_live_and_its_recording_at_a_chosen_instant(
         off_ms.abs() < frame_ms,
         "the browser shows a frame {off_ms} ms from the instant (a frame is {frame_ms} ms)"
     );
+    // A frame forward is the camera's next frame, and a frame back the one shown before.
+    let forward = stamp_of_shot(&steps.join("forward.png"));
+    let back = stamp_of_shot(&steps.join("back.png"));
+    assert_eq!(
+        (forward.frame, back.frame),
+        (stamp.frame + 1, stamp.frame),
+        "frame steps from frame {}",
+        stamp.frame
+    );
+    // Dragged on its timeline (half an hour over some 500 pixels) to three pixels before the
+    // instant: some seconds earlier.
+    let scrubbed: u128 = said
+        .lines()
+        .find_map(|l| l.strip_prefix("scrubbed "))
+        .and_then(|ms| ms.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no scrub: {said}"));
+    let earlier_s = (at_ms as i64 - scrubbed as i64) / 1000;
+    eprintln!("dragged {earlier_s} s back on the timeline");
+    assert!(
+        (1..=30).contains(&earlier_s),
+        "a drag three pixels back went {earlier_s} s back"
+    );
+
+    // A door forced open: the manager replays the alarm from the Alarms tab, and the Video tab
+    // shows its cameras at ten seconds before it was raised (within a frame).
+    site.sim
+        .door_command(&sim::DoorCommand::ForceOpen {
+            door: "door01".into(),
+        })
+        .expect("force the door");
+    let hub = site.running().hub.clone();
+    let alarm = site.runtime.block_on(async {
+        let session = hub
+            .login("manager", MANAGER_PASSWORD, "e2e")
+            .await
+            .expect("login");
+        let caller = hub.authenticate(&session.token).await.expect("caller");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let alarms = hub
+                .list_alarms(
+                    &caller,
+                    hub::model::AlarmFilter {
+                        site: Some(testsite::SITE.into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("alarms");
+            if let Some(alarm) = alarms
+                .into_iter()
+                .find(|a| a.door.as_deref() == Some("door01"))
+            {
+                break alarm;
+            }
+            assert!(Instant::now() < deadline, "no alarm for the forced door");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let raised_ms = chrono::DateTime::parse_from_rfc3339(&alarm.raised)
+        .expect("a time")
+        .timestamp_millis();
+    let replayed = scratch("alarm-shots");
+    let count = alarm.cameras.len().min(4).to_string();
+    let output = manager_video(
+        &site,
+        raised_ms as u128 + 3_000,
+        &[
+            "--alarm".as_ref(),
+            alarm.id.as_ref(),
+            "--count".as_ref(),
+            count.as_ref(),
+            "--shots-dir".as_ref(),
+            replayed.as_os_str(),
+        ],
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the browser's alarm replay: {said}"
+    );
+    for (i, camera) in alarm.cameras.iter().take(4).enumerate() {
+        let stamp = stamp_of_shot(&replayed.join(format!("replayed-{i}.png")));
+        let number: u16 = camera
+            .trim_start_matches("cam")
+            .parse()
+            .expect("a camera number");
+        assert_eq!(stamp.source, number, "view {i} shows {camera}");
+        let off_ms = -stamp.latency_ms((raised_ms - 10_000) as u64);
+        eprintln!("the alarm's {camera} replays {off_ms} ms from ten seconds before it");
+        assert!(
+            off_ms.abs() < site.frame_ms(camera),
+            "{camera} replays {off_ms} ms from ten seconds before the alarm"
+        );
+    }
 }
 
 /// The manager's 2x2 video views on one clock: shown together at an instant, the four pictures
@@ -1117,6 +1215,19 @@ fn a_managers_four_views_show_and_play_on_one_clock() {
         (2_000..=8_000).contains(&(paused_at - at_ms)),
         "the clock ran on while they played: {} ms",
         paused_at - at_ms
+    );
+    // A frame forward, all four: each stands on the clock's next instant.
+    let stepped_at: u128 = said
+        .lines()
+        .find_map(|l| l.strip_prefix("stepped-at "))
+        .and_then(|ms| ms.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no step: {said}"));
+    assert!(stepped_at > paused_at, "{stepped_at} after {paused_at}");
+    let stepped = offsets(&stamps("stepped"), stepped_at);
+    eprintln!("a frame on: {stepped:?} ms from the clock's instant");
+    assert!(
+        stepped.iter().all(|off| off.abs() < frame_ms),
+        "every view stands on the clock's next instant: {stepped:?} ms off"
     );
 }
 

@@ -45,6 +45,8 @@ await runScript("e2e-users-admin", async (page) => {
     await row.locator("button").click({ timeout: 15_000 });
     const detail = page.locator(".user-detail");
     await detail.locator("[data-action=disable]").click();
+    // Asked first, in place.
+    await detail.locator("[data-action=disable-confirm]").click();
     await page.locator(`tr[data-username="${args.guard}"][data-state=disabled]`).waitFor({ timeout: 10_000 });
     say("disabled");
     // The guard's console hears it on its feed and signs out: the sign-in form is back.

@@ -14,6 +14,20 @@
 // each screenshotted again (`played <i> <path>`) after `paused-at <Unix ms>`, the instant the
 // grid's clock paused at. `--nudge-ms` first moves the second view that far off the clock.
 //
+// The grid then steps a frame forward ("+1 frame" of all four views): each view screenshotted
+// again (`stepped <i> <path>`) once it stands on the clock's new instant, after `stepped-at
+// <Unix ms>`.
+//
+// With `--step-shots DIR` beside `--camera ID --at-ms MS`, the single view then steps a frame
+// forward and a frame back, screenshotted after each (`forward <path>`, `back <path>`), and is
+// then dragged on its timeline from the playhead, out to the bar's middle and back to three
+// pixels before the playhead (some seconds earlier, where the recording began at the latest):
+// `scrubbed <Unix ms>`, the instant it shows then.
+//
+// With `--alarm ID --count N --shots-dir DIR` instead, the alarm replayed from the Alarms tab
+// ("Replay from 10 s before"): its N cameras shown in the Video tab (one view, or the 2x2
+// grid on one clock), each screenshotted (`replayed <i> <path>`).
+//
 // With `--camera ID --live-shots DIR` instead, the camera live: "Live" pressed, and two seconds
 // after it plays, its video screenshotted twice a second apart, each printed as `live <path> <before>
 // <after>` with the Unix ms just before and after the screenshot was taken.
@@ -64,19 +78,50 @@ async function shownOrProblem(cell, shown) {
   return false;
 }
 
+/** Waits until the single view's video stands still on another frame than at `beforeS`. */
+async function steppedFrom(page, beforeS) {
+  await page.waitForFunction(
+    (before) => {
+      const video = document.querySelector('.video-cell[data-cell="0"] video');
+      return video && video.paused && !video.seeking && Math.abs(video.currentTime - before) > 0.0005;
+    },
+    beforeS,
+    { timeout: 15_000 },
+  );
+  // Painted.
+  await page.waitForTimeout(300);
+}
+
 await runScript("e2e-video", async (page) => {
   const grid = process.argv.includes("--cameras");
   const live = process.argv.includes("--live-shots");
+  const alarm = process.argv.includes("--alarm");
   const args = parseArgs(
     process.argv.slice(2),
     grid
       ? ["url", "username", "password-file", "cameras", "at-ms", "shots-dir"]
-      : live
+      : alarm
+        ? ["url", "username", "password-file", "alarm", "count", "shots-dir"]
+        : live
         ? ["url", "username", "password-file", "camera", "live-shots"]
         : ["url", "username", "password-file", "camera", "at-ms", "screenshot"],
   );
   const password = readFileSync(args["password-file"], "utf8").replace(/\r?\n$/, "");
-  await (await signIn(page, args.url, args.username, password, "video")).click();
+  const videoTab = await signIn(page, args.url, args.username, password, "video");
+  if (alarm) {
+    await page.locator('[data-tab="alarms"]').click();
+    const row = page.locator(`li.alarm[data-alarm-id="${args.alarm}"]`);
+    await row.locator(".alarm-summary").click({ timeout: 15_000 });
+    await row.locator("button[data-action=replay-alarm]").click();
+    const count = Number(args.count);
+    if (count === 1) {
+      const cell = page.locator('.video-cell[data-cell="0"]');
+      if (!(await shownOrProblem(cell, cell.locator("video[data-shown-ms]")))) return 1;
+    } else await aligned(page, count);
+    await shootViews(page, count, args["shots-dir"], "replayed");
+    return;
+  }
+  await videoTab.click();
   if (live) {
     const cell = page.locator('.video-cell[data-cell="0"]');
     await choose(cell, args.camera);
@@ -121,6 +166,18 @@ await runScript("e2e-video", async (page) => {
     const at = await page.locator('.video-cell[data-cell="0"] video').getAttribute("data-aligned-ms");
     process.stdout.write(`paused-at ${at}\n`);
     await shootViews(page, cameras.length, args["shots-dir"], "played");
+    // A frame forward, all four: each stands on the clock's next instant.
+    await page.locator('[aria-label="All four views"] button[data-action=frame-forward]').click();
+    const next = await page.waitForFunction(
+      (at) => {
+        const shown = [...document.querySelectorAll(".video-cell video")].map((v) => v.getAttribute("data-aligned-ms"));
+        return shown.every((s) => s !== null && Number(s) > Number(at)) && shown.every((s) => s === shown[0]) && shown[0];
+      },
+      at,
+      { timeout: 30_000 },
+    );
+    process.stdout.write(`stepped-at ${await next.jsonValue()}\n`);
+    await shootViews(page, cameras.length, args["shots-dir"], "stepped");
     return;
   }
   const cell = page.locator('.video-cell[data-cell="0"]');
@@ -130,6 +187,41 @@ await runScript("e2e-video", async (page) => {
   const shown = cell.locator("video[data-shown-ms]");
   if (!(await shownOrProblem(cell, shown))) return 1;
   await shown.screenshot({ path: args.screenshot });
+  if (args["step-shots"]) {
+    for (const [action, name] of [
+      ["frame-forward", "forward"],
+      ["frame-back", "back"],
+    ]) {
+      const before = await shown.evaluate((v) => v.currentTime);
+      await cell.locator(`button[data-action=${action}]`).click();
+      await steppedFrom(page, before);
+      const path = join(args["step-shots"], `${name}.png`);
+      await shown.screenshot({ path });
+      process.stdout.write(`${name} ${path}\n`);
+    }
+    // A drag on the timeline: the time under the pointer shows while it lasts; let go, the
+    // video shows there.
+    const bar = cell.locator(".playback-timeline");
+    const box = await bar.boundingBox();
+    const head = await cell.locator(".playback-timeline .playhead").boundingBox();
+    const y = box.y + box.height / 2;
+    const was = await shown.getAttribute("data-shown-ms");
+    await page.mouse.move(head.x + 1, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, y, { steps: 5 });
+    await cell.locator(".scrub-time").waitFor({ timeout: 5_000 });
+    await page.mouse.move(head.x - 3, y, { steps: 5 });
+    await page.mouse.up();
+    const moved = await page.waitForFunction(
+      (was) => {
+        const shown = document.querySelector('.video-cell[data-cell="0"] video')?.getAttribute("data-shown-ms");
+        return shown && shown !== was && shown;
+      },
+      was,
+      { timeout: 30_000 },
+    );
+    process.stdout.write(`scrubbed ${await moved.jsonValue()}\n`);
+  }
   // Under it, the camera's timeline: what it recorded around the instant.
   await cell.locator(`.timeline-row[data-camera="${args.camera}"] .span`).first().waitFor({ timeout: 15_000 });
   if (args["page-screenshot"]) await page.screenshot({ path: args["page-screenshot"], fullPage: true });

@@ -39,7 +39,8 @@ export function Alarms(props: {
   onChanged: (alarm: Alarm) => void;
   onQueued: (alarmId: string, action: string) => void;
   onCreateIncident: (alarm: Alarm) => void;
-  /** Replays the alarm's cameras on the wall from ten seconds before it (the app only). */
+  /** Replays the alarm's cameras from ten seconds before it: on the walls in the app, in the
+   *  Video tab in a browser. */
   onReplay?: (alarm: Alarm) => Promise<void>;
   doorName?: (site: string, door: string) => string;
   /** The alarm shown expanded (its procedure and actions). */

@@ -27,6 +27,9 @@ import type { AppError, ConnectionState, Monitor, OutboxView, SiteTree, Startup,
 
 type Tab = "alarms" | "events" | "map" | "incidents" | "bookmarks" | "video" | "wall" | "layouts" | "health" | "users" | "account";
 
+/** How long before an alarm its replay starts (as the app's `core::replay` does). */
+const ALARM_REPLAY_BEFORE_MS = 10_000;
+
 const TAB_NAMES: Record<Tab, string> = {
   alarms: "Alarms",
   events: "Events",
@@ -213,9 +216,20 @@ export function Console({ transport }: { transport: Transport }) {
       setTab("wall");
       void act("camera_replay", { camera: b.camera, fromMs });
     } else {
-      setVideoAsk({ seq: ++asks.current, site: b.site, camera: b.camera, atMs: fromMs });
+      setVideoAsk({ seq: ++asks.current, site: b.site, cameras: [b.camera], atMs: fromMs });
       setTab("video");
     }
+  };
+
+  // An alarm replayed from ten seconds before it: its cameras on the walls in the app; in a
+  // browser, in the Video tab (one view, or the 2x2 grid on one clock for several).
+  const replayAlarm = async (a: Alarm) => {
+    if (transport.hasWalls) {
+      await transport.call("alarm_replay", { alarm: a.id });
+      return;
+    }
+    setVideoAsk({ seq: ++asks.current, site: a.site, cameras: a.cameras.slice(0, 4), atMs: Date.parse(a.raised) - ALARM_REPLAY_BEFORE_MS });
+    setTab("video");
   };
 
   const createIncident = async (alarm: Alarm) => {
@@ -288,7 +302,7 @@ export function Console({ transport }: { transport: Transport }) {
                 onChanged={(a) => setAlarms((list) => upsertAlarm(list, a))}
                 onQueued={() => undefined}
                 onCreateIncident={(a) => void createIncident(a)}
-                onReplay={transport.hasWalls ? async (a) => void (await transport.call("alarm_replay", { alarm: a.id })) : undefined}
+                onReplay={replayAlarm}
               />
             </div>
           )}
@@ -314,7 +328,7 @@ export function Console({ transport }: { transport: Transport }) {
           )}
           {shows("video") && (
             <div hidden={tab !== "video"}>
-              <VideoGrid sites={sites} ask={videoAsk} />
+              <VideoGrid sites={sites} ask={videoAsk} hubGet={(path) => transport.call("hub_get", { path })} alarms={alarms} />
             </div>
           )}
           {shows("users") && (

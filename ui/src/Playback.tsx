@@ -1,19 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { PlaybackControl, PlaybackView } from "./generated/app";
-import type { Alarm, Bookmark, RecordingTimeline } from "./generated/hub";
+import type { Alarm, RecordingTimeline } from "./generated/hub";
 import { clock } from "./time";
-import { RATES, clockAt, jump, marksOf, rateLabel, windowAround, type Mark } from "./timeline";
+import { RATES, clockAt, jump, rateLabel, windowAround, type Mark } from "./timeline";
+import { READ_MS, REFRESH_MS, iso, readWindow, useMarks } from "./useMarks";
 import { TimelineBar, type TimelineRow } from "./TimelineBar";
 
 /** How much time the bar shows around the clock. */
 const SPAN_MS = 10 * 60_000;
-/** What is read around the clock: spans, alarms and bookmarks an hour either side. */
-const READ_MS = 60 * 60_000;
-/** How often what is recorded is read again (the recording goes on). */
-const REFRESH_MS = 30_000;
-
-
-const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
 
 /** The wall's playback: where its clock stands, play and pause, speeds, a frame step, jumps
  *  to the previous or next alarm or bookmark of its cameras, and a timeline of what each
@@ -42,8 +36,6 @@ export function Playback(props: {
   const span = windowAround(atMs, now, SPAN_MS);
 
   const [rows, setRows] = useState<TimelineRow[]>([]);
-  const [bookmarks, setBookmarks] = useState<Bookmark[]>([]);
-  const [pastAlarms, setPastAlarms] = useState<Alarm[]>([]);
   const cameraKey = props.cameras.map((c) => `${c.site}/${c.id}`).join(",");
   // The same cameras are the same list, however often the console draws.
   const cameras = useMemo(() => props.cameras, [cameraKey]);
@@ -56,8 +48,7 @@ export function Playback(props: {
   useEffect(() => {
     const hubGet = <T,>(path: string) => hubGetNow.current<T>(path);
     let current = true;
-    const from = readKey * (READ_MS / 2) - READ_MS;
-    const to = Math.min(Date.now(), from + 3 * READ_MS);
+    const { from, to } = readWindow(atMs, Date.now());
     const range = `from=${iso(from)}&to=${iso(to)}`;
     const read = async (site: string, camera: string): Promise<Pick<TimelineRow, "timeline" | "problem">> => {
       let problem = "no recording";
@@ -77,22 +68,13 @@ export function Playback(props: {
     void Promise.all(cameras.map(async (c) => ({ camera: c.id, name: c.name, ...(await read(c.site, c.id)) }))).then(
       (read) => current && setRows(read),
     );
-    const sites = [...new Set(cameras.map((c) => c.site))];
-    void Promise.all(
-      sites.map((site) => hubGet<Bookmark[]>(`/sites/${encodeURIComponent(site)}/bookmarks?${range}&limit=500`).catch(() => [] as Bookmark[])),
-    ).then((lists) => current && setBookmarks(lists.flat()));
-    void Promise.all(
-      sites.map((site) => hubGet<Alarm[]>(`/alarms?site=${encodeURIComponent(site)}&${range}&limit=500`).catch(() => [] as Alarm[])),
-    ).then((lists) => current && setPastAlarms(lists.flat()));
     return () => {
       current = false;
     };
+    // `atMs` counts through `readKey`: the same half hour is the same read.
   }, [cameras, readKey, refresh]);
 
-  const marks = useMemo(() => {
-    const alarms = new Map([...pastAlarms, ...props.liveAlarms].map((a) => [a.id, a]));
-    return marksOf([...alarms.values()], bookmarks, cameras.map((c) => c.id));
-  }, [pastAlarms, props.liveAlarms, bookmarks, cameras]);
+  const marks = useMarks(props.hubGet, cameras, atMs, props.liveAlarms);
   const go = (mark: Mark | null) => mark && props.onSeek(mark.atMs);
 
   const onKey = (event: React.KeyboardEvent) => {

@@ -1,4 +1,4 @@
-import { useRef } from "react";
+import { useRef, useState } from "react";
 import type { RecordingTimeline } from "./generated/hub";
 import { clock } from "./time";
 import { place, type Mark } from "./timeline";
@@ -11,9 +11,14 @@ export interface TimelineRow {
   problem: string | null;
 }
 
+/** How far the arrow keys move the video on the bar (with Shift, a minute). */
+const KEY_STEP_MS = 10_000;
+
 /** What cameras recorded over `span` (spans, gaps, evidence locks), alarms and bookmarks as
- *  marks, and where the video stands; a click goes there (never past `latestMs`). The wall's
- *  playback and the browser's video views show the same bar. */
+ *  marks, and where the video stands; a click goes there, a drag scrubs (the playhead follows
+ *  the pointer with its time, and the video goes where it is let go), the arrow keys move ten
+ *  seconds (never past `latestMs`). The wall's playback and the browser's video views show the
+ *  same bar. */
 export function TimelineBar(props: {
   rows: TimelineRow[];
   marks: Mark[];
@@ -25,21 +30,52 @@ export function TimelineBar(props: {
   const { span } = props;
   const overlay = useRef<HTMLDivElement>(null);
   const bar = (from: string, to: string) => place(Date.parse(from), Date.parse(to), span);
-  const head = props.atMs === null ? null : place(props.atMs, props.atMs + 1, span);
+  // Where a drag stands, while it lasts.
+  const [scrub, setScrub] = useState<number | null>(null);
+  const shownMs = scrub ?? props.atMs;
+  const head = shownMs === null ? null : place(shownMs, shownMs + 1, span);
+  const msAt = (clientX: number): number | null => {
+    const box = overlay.current?.getBoundingClientRect();
+    if (!box || box.width <= 0) return null;
+    const share = Math.min(1, Math.max(0, (clientX - box.left) / box.width));
+    return Math.round(Math.min(span.from + share * (span.to - span.from), props.latestMs));
+  };
   return (
     <div
       className="playback-timeline"
       role="slider"
-      aria-label="Recorded time: click to go there"
+      tabIndex={0}
+      aria-label="Recorded time: click or drag to go there, arrow keys move ten seconds"
       aria-valuemin={span.from}
       aria-valuemax={span.to}
-      aria-valuenow={props.atMs === null ? undefined : Math.round(props.atMs)}
-      aria-valuetext={props.atMs === null ? undefined : clock(props.atMs)}
-      onClick={(event) => {
-        const box = overlay.current?.getBoundingClientRect();
-        if (!box || box.width <= 0) return;
-        const share = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
-        props.onSeek(Math.round(Math.min(span.from + share * (span.to - span.from), props.latestMs)));
+      aria-valuenow={shownMs === null ? undefined : Math.round(shownMs)}
+      aria-valuetext={shownMs === null ? undefined : clock(shownMs)}
+      data-scrubbing={scrub !== null || undefined}
+      onPointerDown={(event) => {
+        if (event.button !== 0) return;
+        try {
+          event.currentTarget.setPointerCapture(event.pointerId);
+        } catch {
+          // A pointer the browser does not track (a synthetic one): the drag ends at the bar's edge.
+        }
+        setScrub(msAt(event.clientX));
+      }}
+      onPointerMove={(event) => {
+        if (scrub !== null) setScrub(msAt(event.clientX) ?? scrub);
+      }}
+      onPointerUp={(event) => {
+        if (scrub === null) return;
+        const to = msAt(event.clientX) ?? scrub;
+        setScrub(null);
+        props.onSeek(to);
+      }}
+      onPointerCancel={() => setScrub(null)}
+      onKeyDown={(event) => {
+        if ((event.key !== "ArrowLeft" && event.key !== "ArrowRight") || props.atMs === null) return;
+        const by = (event.shiftKey ? 6 : 1) * KEY_STEP_MS * (event.key === "ArrowLeft" ? -1 : 1);
+        props.onSeek(Math.round(Math.min(props.atMs + by, props.latestMs)));
+        event.preventDefault();
+        event.stopPropagation();
       }}
     >
       {props.rows.map((row) => (
@@ -69,7 +105,11 @@ export function TimelineBar(props: {
             at && <span key={`${m.kind}-${m.id}`} className={`mark ${m.kind}`} data-mark={m.kind} title={`${clock(m.atMs)} ${m.label}`} style={{ left: at.left }} />
           );
         })}
-        {head && <span className="playhead" style={{ left: head.left }} />}
+        {head && (
+          <span className="playhead" style={{ left: head.left }}>
+            {scrub !== null && <span className="scrub-time">{clock(scrub)}</span>}
+          </span>
+        )}
       </div>
     </div>
   );

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { ErrorNote } from "./ErrorNote";
 import { newId } from "./ids";
 import { when } from "./time";
@@ -18,6 +18,37 @@ async function write<T>(transport: Transport, method: string, path: string, body
 }
 
 const userPath = (id: string) => `/users/${encodeURIComponent(id)}`;
+
+/** A button for what cannot be taken back without another step (signing someone out): asks
+ *  first, in place. */
+function Confirmed(props: { action: string; label: string; question: string; disabled?: boolean; title?: string; onConfirm: () => void }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <button type="button" data-action={props.action} disabled={props.disabled} title={props.title} onClick={() => setAsking(true)}>
+        {props.label}…
+      </button>
+    );
+  }
+  return (
+    <span className="confirm" role="group" aria-label={props.question}>
+      {props.question}{" "}
+      <button
+        type="button"
+        data-action={`${props.action}-confirm`}
+        onClick={() => {
+          setAsking(false);
+          props.onConfirm();
+        }}
+      >
+        Yes, {props.label.toLowerCase()}
+      </button>{" "}
+      <button type="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
 
 /** The roles, for a `<select>`. */
 function RoleOptions() {
@@ -60,20 +91,28 @@ function Sessions(props: { transport: Transport; user: string; refresh: number; 
   const [sessions, setSessions] = useState<SessionInfo[] | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const path = `${userPath(props.user)}/sessions`;
+  // Only the newest read's answer counts.
+  const reads = useRef(0);
   const load = useCallback(() => {
+    const mine = ++reads.current;
     props.transport
       .call<SessionInfo[]>("hub_get", { path })
-      .then(setSessions)
-      .catch((e: AppError) => setError(e));
+      .then((list) => {
+        if (mine !== reads.current) return;
+        setSessions(list);
+        setError(null);
+      })
+      .catch((e: AppError) => mine === reads.current && setError(e));
   }, [props.transport, path]);
   useEffect(load, [load, props.refresh]);
 
   const end = async (session: SessionInfo) => {
+    // One's own session here: signing out, which ends it and lets go of what holds it.
+    if (session.current && props.onEndedCurrent) return props.onEndedCurrent();
     try {
       setError(null);
       await write(props.transport, "DELETE", `${path}/${encodeURIComponent(session.id)}`, null);
-      if (session.current) props.onEndedCurrent?.();
-      else load();
+      load();
     } catch (e) {
       setError(e as AppError);
     }
@@ -93,9 +132,11 @@ function Sessions(props: { transport: Transport; user: string; refresh: number; 
             <li key={s.id} data-session-id={s.id} data-current={s.current}>
               <span>Since {when(s.created)}</span> <span>from {s.client || "an unrecorded address"}</span> <span className="hint">until {when(s.expires)}</span>
               {s.current && <strong> (this session)</strong>}{" "}
-              <button type="button" onClick={() => void end(s)}>
-                {s.current ? "Sign out here" : "End"}
-              </button>
+              {!(s.current && !props.onEndedCurrent) && (
+                <button type="button" aria-label={s.current ? "Sign out here" : `End the session from ${s.client || "an unrecorded address"} since ${when(s.created)}`} onClick={() => void end(s)}>
+                  {s.current ? "Sign out here" : "End"}
+                </button>
+              )}
             </li>
           ))}
         </ul>
@@ -170,7 +211,9 @@ function UserDetail(props: { transport: Transport; user: User; self: boolean; si
   const [addSite, setAddSite] = useState("*");
   const [addRole, setAddRole] = useState<Role>("guard");
   const [refresh, setRefresh] = useState(0);
-  useEffect(() => setGrants(user.grants), [user]);
+  // What the hub holds, read again (not each time the list is read): edits not yet saved stay.
+  const held = JSON.stringify(user.grants);
+  useEffect(() => setGrants(user.grants), [user.id, held]);
   const problem = passwordProblem(...password);
   const grantsChanged = JSON.stringify(grants) !== JSON.stringify(user.grants);
   const siteNames = useMemo(() => new Map(props.sites.map((s) => [s.id, s.name])), [props.sites]);
@@ -196,49 +239,57 @@ function UserDetail(props: { transport: Transport; user: User; self: boolean; si
             Enable
           </button>
         ) : (
-          <button
-            type="button"
-            data-action="disable"
+          <Confirmed
+            action="disable"
+            label="Disable"
+            question={`Disable ${user.display_name}: sign-in refused and signed out everywhere?`}
             disabled={props.self}
             title={props.self ? "You cannot disable your own account" : "Sign-in refused and every session ended"}
-            onClick={() => void run("Disabled: signed out everywhere.", () => write<User>(transport, "POST", `${userPath(user.id)}/disable`, {}))}
-          >
-            Disable
-          </button>
+            onConfirm={() => void run("Disabled: signed out everywhere.", () => write<User>(transport, "POST", `${userPath(user.id)}/disable`, {}))}
+          />
         )}
-        <button type="button" data-action="end-sessions" onClick={() => void run("Every session ended.", async () => (await write(transport, "DELETE", `${userPath(user.id)}/sessions`, null), null))}>
-          End every session
-        </button>
+        {!props.self && (
+          <Confirmed
+            action="end-sessions"
+            label="End every session"
+            question={`Sign ${user.display_name} out everywhere?`}
+            onConfirm={() => void run("Every session ended.", async () => (await write(transport, "DELETE", `${userPath(user.id)}/sessions`, null), null))}
+          />
+        )}
       </div>
-      <form
-        className="reset-password"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (problem) return;
-          void run("Password set: signed out everywhere.", async () => {
-            await write(transport, "PUT", `${userPath(user.id)}/password`, { password: password[0] });
-            setPassword(["", ""]);
-            return null;
-          });
-        }}
-      >
-        <h4>Set a new password</h4>
-        <NewPassword label="New password" value={password} onChange={setPassword} />
-        {password[0] !== "" && problem && <p className="hint">{problem}</p>}
-        <button type="submit" disabled={!!problem}>
-          Set password
-        </button>
-      </form>
+      {props.self ? (
+        <p className="hint">Your own password and sessions are on the My account tab.</p>
+      ) : (
+        <form
+          className="reset-password"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (problem) return;
+            void run("Password set: signed out everywhere.", async () => {
+              await write(transport, "PUT", `${userPath(user.id)}/password`, { password: password[0] });
+              setPassword(["", ""]);
+              return null;
+            });
+          }}
+        >
+          <h4>Set a new password</h4>
+          <NewPassword label="New password" value={password} onChange={setPassword} />
+          {password[0] !== "" && problem && <p className="hint">{problem}</p>}
+          <button type="submit" disabled={!!problem}>
+            Set password
+          </button>
+        </form>
+      )}
       <div className="grants">
         <h4>Access</h4>
         <ul>
           {grants.map((g) => (
             <li key={g.site} data-grant-site={g.site}>
               {g.site === "*" ? "Every site" : (siteNames.get(g.site) ?? g.site)}:{" "}
-              <select aria-label={`Role at ${g.site}`} value={g.role} onChange={(e) => setGrants(withGrant(grants, { site: g.site, role: e.target.value as Role }))}>
+              <select aria-label={`Role ${g.site === "*" ? "at every site" : `at ${siteNames.get(g.site) ?? g.site}`}`} value={g.role} onChange={(e) => setGrants(withGrant(grants, { site: g.site, role: e.target.value as Role }))}>
                 <RoleOptions />
               </select>{" "}
-              <button type="button" onClick={() => setGrants(withoutGrant(grants, g.site))}>
+              <button type="button" aria-label={`Remove the grant ${g.site === "*" ? "for every site" : `at ${siteNames.get(g.site) ?? g.site}`}`} onClick={() => setGrants(withoutGrant(grants, g.site))}>
                 Remove
               </button>
             </li>
@@ -271,7 +322,7 @@ function UserDetail(props: { transport: Transport; user: User; self: boolean; si
         </p>
       )}
       <ErrorNote error={error} />
-      <Sessions transport={transport} user={user.id} refresh={refresh} />
+      {!props.self && <Sessions transport={transport} user={user.id} refresh={refresh} />}
     </div>
   );
 }
@@ -282,25 +333,35 @@ export function Users(props: { transport: Transport; operator: Caller; sites: Si
   const [users, setUsers] = useState<User[] | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<AppError | null>(null);
-  const [adding, setAdding] = useState({ username: "", display_name: "", site: "*", role: "guard" as Role });
+  // No site until one is chosen: access to every site is a choice, never a default.
+  const [adding, setAdding] = useState({ username: "", display_name: "", site: "", role: "guard" as Role });
+  // The new user's id, kept until the hub has them: a retry after a lost answer adds no one twice.
+  const addId = useRef(newId());
   const [password, setPassword] = useState<[string, string]>(["", ""]);
   const [added, setAdded] = useState<string | null>(null);
   const siteNames = useMemo(() => new Map(props.sites.map((s) => [s.id, s.name])), [props.sites]);
   const problem = passwordProblem(...password);
 
+  // Only the newest read's answer counts.
+  const reads = useRef(0);
   const load = useCallback(() => {
+    const mine = ++reads.current;
     transport
       .call<User[]>("hub_get", { path: "/users" })
-      .then((list) => setUsers(sortUsers(list)))
-      .catch((e: AppError) => setError(e));
+      .then((list) => {
+        if (mine !== reads.current) return;
+        setUsers(sortUsers(list));
+        setError(null);
+      })
+      .catch((e: AppError) => mine === reads.current && setError(e));
   }, [transport]);
   useEffect(load, [load]);
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
-    if (problem || adding.username.trim() === "") return;
+    if (problem || adding.username.trim() === "" || adding.site === "") return;
     const body: NewUser = {
-      id: newId(),
+      id: addId.current,
       username: adding.username.trim(),
       display_name: adding.display_name.trim() || adding.username.trim(),
       password: password[0],
@@ -309,6 +370,7 @@ export function Users(props: { transport: Transport; operator: Caller; sites: Si
     try {
       setError(null);
       const user = await write<User>(transport, "POST", "/users", body);
+      addId.current = newId();
       setAdded(user.username);
       setAdding({ username: "", display_name: "", site: adding.site, role: adding.role });
       setPassword(["", ""]);
@@ -369,6 +431,9 @@ export function Users(props: { transport: Transport; operator: Caller; sites: Si
         <label>
           Site
           <select name="site" value={adding.site} onChange={(e) => setAdding({ ...adding, site: e.target.value })}>
+            <option value="" disabled>
+              Choose…
+            </option>
             <SiteOptions sites={props.sites} />
           </select>
         </label>
@@ -379,7 +444,7 @@ export function Users(props: { transport: Transport; operator: Caller; sites: Si
           </select>
         </label>
         {password[0] !== "" && problem && <p className="hint">{problem}</p>}
-        <button type="submit" disabled={!!problem || adding.username.trim() === ""}>
+        <button type="submit" disabled={!!problem || adding.username.trim() === "" || adding.site === ""}>
           Add user
         </button>
         {added && (
@@ -402,7 +467,7 @@ function UserRow(props: { user: User; access: string; open: boolean; onToggle: (
         <td>{props.access}</td>
         <td>{user.disabled ? "Disabled" : "Enabled"}</td>
         <td>
-          <button type="button" aria-expanded={props.open} onClick={props.onToggle}>
+          <button type="button" aria-expanded={props.open} aria-label={`${props.open ? "Close" : "Manage"} ${user.display_name}`} onClick={props.onToggle}>
             {props.open ? "Close" : "Manage"}
           </button>
         </td>

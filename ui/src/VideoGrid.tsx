@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { gridNow, keepTo, seekWithin, setPlaying, type GridClock } from "./gridClock";
+import { gridNow, keepTo, seekWithin, setPlaying, setRate, step, type GridClock } from "./gridClock";
 import { LivePlayer, PlayerError, RecordingPlayer, livePath, mediaPath, timelinePath } from "./player";
 import { TimelineBar, type TimelineRow } from "./TimelineBar";
-import type { RecordingTimeline } from "./generated/hub";
-import { windowAround } from "./timeline";
+import type { Alarm, RecordingTimeline } from "./generated/hub";
+import { RATES, jump, rateLabel, windowAround, type Mark } from "./timeline";
 import { clock, when } from "./time";
+import { useMarks } from "./useMarks";
 import type { SiteTree } from "./generated/app";
 
 /** A camera as the video grid lists it. */
@@ -33,13 +34,58 @@ interface GridCommand {
   kind: "show" | "play" | "pause";
 }
 
-/** A camera asked for from elsewhere in the console (a bookmark played): shown in the first
- *  view at the instant; `seq` tells one ask from the next. */
+/** Cameras asked for from elsewhere in the console (a bookmark played, an alarm replayed):
+ *  one is shown in a single view at the instant, two to four in the 2x2 grid on its clock,
+ *  paused there; `seq` tells one ask from the next. */
 export interface VideoAsk {
   seq: number;
   site: string;
-  camera: string;
+  cameras: string[];
   atMs: number;
+}
+
+/** What the marks, speeds and frame steps of a view or of the grid act on. */
+interface Controls {
+  marks: Mark[];
+  atMs: number | null;
+  rate: number;
+  /** Whether a rate can be chosen (recorded video; live plays as it comes). */
+  canRate: boolean;
+  onMark: (mark: Mark) => void;
+  onStep: (frames: number) => void;
+  onRate: (rate: number) => void;
+}
+
+/** Previous and next alarm or bookmark, a frame back and forward, and the speeds. */
+function PlaybackControls(props: Controls & { label: string }) {
+  const go = (direction: "previous" | "next") => {
+    const mark = props.atMs === null ? null : jump(props.marks, props.atMs, direction);
+    if (mark) props.onMark(mark);
+  };
+  const disabled = props.atMs === null;
+  return (
+    <div className="row playback-controls" role="toolbar" aria-label={props.label}>
+      <button type="button" data-action="previous-mark" disabled={disabled} title="Previous alarm or bookmark" onClick={() => go("previous")}>
+        ⇤ Mark
+      </button>
+      <button type="button" data-action="frame-back" disabled={disabled || !props.canRate} title="A frame back (paused)" onClick={() => props.onStep(-1)}>
+        −1 frame
+      </button>
+      <button type="button" data-action="frame-forward" disabled={disabled || !props.canRate} title="A frame forward (paused)" onClick={() => props.onStep(1)}>
+        +1 frame
+      </button>
+      <button type="button" data-action="next-mark" disabled={disabled} title="Next alarm or bookmark" onClick={() => go("next")}>
+        Mark ⇥
+      </button>
+      <span className="playback-rates" role="group" aria-label="Speed">
+        {RATES.map((rate) => (
+          <button key={rate} type="button" data-rate={rate} aria-pressed={props.rate === rate} disabled={!props.canRate} onClick={() => props.onRate(rate)}>
+            {rateLabel(rate)}
+          </button>
+        ))}
+      </span>
+    </div>
+  );
 }
 
 /** `Date` as a `datetime-local` value (the browser's local time, to the second). */
@@ -50,7 +96,14 @@ function localInput(ms: number): string {
 
 /** Video in the browser (managers without the desktop app): up to 2x2 cameras, each live or
  *  recorded from a chosen instant, through the hub with the session alone. */
-export function VideoGrid(props: { sites: SiteTree[]; ask?: VideoAsk | null }) {
+export function VideoGrid(props: {
+  sites: SiteTree[];
+  ask?: VideoAsk | null;
+  /** Reads from the hub (alarms and bookmarks for the timelines' marks). */
+  hubGet: <T>(path: string) => Promise<T>;
+  /** Alarms the console holds now (the newest come live from the feed). */
+  alarms: Alarm[];
+}) {
   const cameras = useMemo<Choice[]>(
     () => props.sites.flatMap((s) => s.floors.flatMap((f) => f.cameras.map((c) => ({ site: s.id, id: c.id, name: c.name })))),
     [props.sites],
@@ -62,9 +115,26 @@ export function VideoGrid(props: { sites: SiteTree[]; ask?: VideoAsk | null }) {
   const [at, setAt] = useState(() => localInput(Date.now() - 60_000));
   const [rows, setRows] = useState<(TimelineRow | null)[]>([null, null, null, null]);
   const [now, setNow] = useState(() => Date.now());
-  // A camera asked for elsewhere shows in a single view.
+  // Cameras asked for elsewhere: one in a single view; more in the grid, each in a view,
+  // shown together at the instant (once the views have taken their cameras).
+  const [cellAsks, setCellAsks] = useState<(VideoAsk | null)[]>([null, null, null, null]);
   useEffect(() => {
-    if (props.ask) setGrid(1);
+    const ask = props.ask;
+    if (!ask) return;
+    const several = ask.cameras.length > 1;
+    setGrid(several ? 4 : 1);
+    setCellAsks(
+      [0, 1, 2, 3].map((i) => {
+        const camera = ask.cameras[i];
+        // In the grid, a view only takes its camera: the grid's clock shows them all.
+        return camera ? { ...ask, cameras: [camera], atMs: several ? Number.NaN : ask.atMs } : null;
+      }),
+    );
+    if (several) {
+      setAt(localInput(ask.atMs));
+      // After the views have taken their cameras (their effects run first).
+      window.setTimeout(() => showAll(ask.atMs), 0);
+    }
   }, [props.ask?.seq]);
   // The clock's time shown moves each second while it plays; the bar's end now and then.
   const ticking = shared?.playing ?? false;
@@ -77,8 +147,19 @@ export function VideoGrid(props: { sites: SiteTree[]; ask?: VideoAsk | null }) {
   // Shown together from an instant, paused there (each view takes its own time to open);
   // "Play all" then runs them together.
   const showAll = (atMs: number) => {
-    setShared({ atMs, sinceMs: Date.now(), playing: false });
+    setShared((was) => ({ atMs, sinceMs: Date.now(), playing: false, rate: was?.rate ?? 1 }));
     ask("show");
+  };
+  // A frame step or a speed: every view stands, or plays, where the clock says.
+  const stepAll = (frames: number) => {
+    if (!shared) return;
+    setShared(step(shared, frames, FRAME_MS, Date.now()));
+    ask("pause");
+  };
+  const rateAll = (rate: number) => {
+    if (!shared) return;
+    setShared(setRate(shared, rate, Date.now()));
+    ask(shared.playing ? "play" : "pause");
   };
   const playAll = () => {
     if (!shared) return;
@@ -89,6 +170,14 @@ export function VideoGrid(props: { sites: SiteTree[]; ask?: VideoAsk | null }) {
   const onRow = useCallback((index: number, row: TimelineRow | null) => setRows((now) => now.map((r, i) => (i === index ? row : r))), []);
   const gridMs = shared ? gridNow(shared, now) : null;
   const shownRows = rows.filter((r): r is TimelineRow => r !== null);
+  const [choices, setChoices] = useState<(Choice | null)[]>([null, null, null, null]);
+  const onChoice = useCallback((index: number, choice: Choice | null) => setChoices((now) => now.map((c, i) => (i === index ? choice : c))), []);
+  const gridMarks = useMarks(
+    props.hubGet,
+    grid === 4 ? choices.filter((c): c is Choice => c !== null) : [],
+    gridMs,
+    props.alarms,
+  );
   return (
     <section className="panel video-grid" aria-labelledby="video-title">
       <h2 id="video-title">Video</h2>
@@ -112,10 +201,20 @@ export function VideoGrid(props: { sites: SiteTree[]; ask?: VideoAsk | null }) {
             </button>
             {gridMs !== null && <span className="note">All views at {clock(gridMs)}</span>}
           </div>
+          <PlaybackControls
+            label="All four views"
+            marks={gridMarks}
+            atMs={gridMs}
+            rate={shared?.rate ?? 1}
+            canRate={shared !== null}
+            onMark={(mark) => showAll(mark.atMs)}
+            onStep={stepAll}
+            onRate={rateAll}
+          />
           {gridMs !== null && shownRows.length > 0 && (
             <TimelineBar
               rows={shownRows}
-              marks={[]}
+              marks={gridMarks}
               span={windowAround(gridMs, now, SPAN_MS)}
               atMs={gridMs}
               latestMs={now}
@@ -133,8 +232,11 @@ export function VideoGrid(props: { sites: SiteTree[]; ask?: VideoAsk | null }) {
             single={grid === 1}
             clock={grid === 4 ? shared : null}
             command={command}
-            ask={i === 0 ? (props.ask ?? null) : null}
+            ask={cellAsks[i] ?? null}
             onRow={onRow}
+            onChoice={onChoice}
+            hubGet={props.hubGet}
+            alarms={props.alarms}
           />
         ))}
       </div>
@@ -150,9 +252,13 @@ function VideoCell(props: {
   /** The grid's clock, when the view is in the 2x2 grid. */
   clock: GridClock | null;
   command: GridCommand;
-  /** A camera asked for elsewhere, to show at its instant. */
+  /** A camera asked for elsewhere, to show at its instant (only chosen, when it is not a
+   *  number: the grid shows it). */
   ask: VideoAsk | null;
   onRow: (index: number, row: TimelineRow | null) => void;
+  onChoice: (index: number, choice: Choice | null) => void;
+  hubGet: <T>(path: string) => Promise<T>;
+  alarms: Alarm[];
 }) {
   const video = useRef<HTMLVideoElement>(null);
   const player = useRef<RecordingPlayer | LivePlayer | null>(null);
@@ -182,9 +288,18 @@ function VideoCell(props: {
     const timer = window.setInterval(() => setNow(Date.now()), 30_000);
     return () => window.clearInterval(timer);
   }, []);
-  const { onRow, index } = props;
+  const { onRow, onChoice, index } = props;
   useEffect(() => onRow(index, shownMs === null ? null : row), [onRow, index, row, shownMs]);
+  const chosen = props.cameras.find((c) => key(c) === camera) ?? null;
+  useEffect(() => onChoice(index, chosen), [onChoice, index, chosen?.site, chosen?.id]);
   const atMs = captureMs ?? shownMs;
+  const marks = useMarks(props.hubGet, chosen ? [chosen] : [], atMs, props.alarms);
+  // The speed recorded video plays at here (the element's own, kept across what it loads).
+  const [rate, setRateHere] = useState(1);
+  const applyRate = (element: HTMLVideoElement, to: number) => {
+    element.defaultPlaybackRate = to;
+    element.playbackRate = to;
+  };
   const span = windowAround(atMs ?? now, now, SPAN_MS);
   // What the camera recorded around what plays: read again when that moves on by a quarter of
   // the bar, and now and then (the recording goes on).
@@ -208,6 +323,19 @@ function VideoCell(props: {
   }, [camera, stream, readKey, now]);
 
   useEffect(() => () => player.current?.close(), []);
+  // The media time of the frame presented last (a frame step starts from it).
+  const presented = useRef<number | null>(null);
+  useEffect(() => {
+    const element = video.current;
+    if (!element || !("requestVideoFrameCallback" in element)) return;
+    let handle = 0;
+    const seen = (_: number, frame: VideoFrameCallbackMetadata) => {
+      presented.current = frame.mediaTime;
+      handle = element.requestVideoFrameCallback(seen);
+    };
+    handle = element.requestVideoFrameCallback(seen);
+    return () => element.cancelVideoFrameCallback(handle);
+  }, []);
   useEffect(() => {
     const element = video.current;
     if (!element) return;
@@ -261,6 +389,7 @@ function VideoCell(props: {
         setStream(stream);
         setStatus(`${choice.name} (${stream} stream), recorded`);
         if (thenPlay) {
+          applyRate(element, rateNow.current);
           await element.play();
           setPlaying(true);
         }
@@ -308,6 +437,8 @@ function VideoCell(props: {
 
   const showRef = useRef(show);
   showRef.current = show;
+  const rateNow = useRef(rate);
+  rateNow.current = rate;
 
   // The grid's requests: show from its instant, play, pause (and stand on its instant).
   const clockRef = useRef(props.clock);
@@ -333,7 +464,7 @@ function VideoCell(props: {
       if (generation.current !== mine) return;
       const now = clockRef.current;
       if (now?.playing) {
-        element.playbackRate = 1;
+        applyRate(element, now.rate);
         element.play().then(
           () => setPlaying(true),
           () => undefined,
@@ -364,7 +495,7 @@ function VideoCell(props: {
     } else if (props.command.kind === "play") {
       // A view still opening plays when it is shown (`join`).
       if (player.current?.captureNow() != null) {
-        element.playbackRate = 1;
+        applyRate(element, clock.rate);
         element.play().then(
           () => setPlaying(true),
           () => undefined,
@@ -372,7 +503,7 @@ function VideoCell(props: {
       }
     } else {
       element.pause();
-      element.playbackRate = 1;
+      applyRate(element, clock.rate);
       setPlaying(false);
       join(generation.current);
     }
@@ -385,8 +516,9 @@ function VideoCell(props: {
     const ask = props.ask;
     if (!ask || ask.seq === asked.current) return;
     asked.current = ask.seq;
-    const which = `${ask.site}/${ask.camera}`;
+    const which = `${ask.site}/${ask.cameras[0] ?? ""}`;
     setCamera(which);
+    if (Number.isNaN(ask.atMs)) return;
     setAt(localInput(ask.atMs));
     setFollowing(false);
     void showRef.current(ask.atMs, false, which);
@@ -405,7 +537,7 @@ function VideoCell(props: {
       const element = video.current;
       const own = player.current?.captureNow() ?? null;
       if (!clock?.playing || !element || own === null || jumping.current) return;
-      const keep = keepTo(gridNow(clock, Date.now()), own, FRAME_MS);
+      const keep = keepTo(gridNow(clock, Date.now()), own, FRAME_MS, clock.rate);
       if (keep.kind === "wait") {
         // Ahead by a gap in its recording: it stands still until the clock reaches it.
         if (!element.paused) element.pause();
@@ -429,6 +561,37 @@ function VideoCell(props: {
     return () => window.clearInterval(timer);
   }, [following, props.clock?.playing]);
 
+  /** Pauses and shows the frame `frames` away (one either way): forward, by playing until the
+   *  next frame is presented; back, by standing just before the frame shown (the previous
+   *  one), or showing the recording again there when that is not buffered. */
+  const stepFrames = (frames: number) => {
+    const element = video.current;
+    const own = player.current?.captureNow() ?? null;
+    if (!element || own === null || live) return;
+    element.pause();
+    setPlaying(false);
+    const shownS = presented.current ?? element.currentTime;
+    if (frames > 0 && "requestVideoFrameCallback" in element) {
+      const from = shownS;
+      const next = () =>
+        element.requestVideoFrameCallback((_, frame) => {
+          if (frame.mediaTime <= from + 0.0005) return next();
+          element.pause();
+          element.currentTime = frame.mediaTime;
+          applyRate(element, rate);
+        });
+      next();
+      applyRate(element, 0.25);
+      element.play().catch(() => undefined);
+      return;
+    }
+    const target = shownS + (frames > 0 ? FRAME_MS / 1000 : -0.001);
+    const ranges: [number, number][] = Array.from({ length: element.buffered.length }, (_, i) => [element.buffered.start(i), element.buffered.end(i)]);
+    const to = seekWithin(shownS, 0, (target - shownS) * 1000, ranges);
+    if (to !== null) element.currentTime = to;
+    else void show(own + (frames > 0 ? FRAME_MS : -FRAME_MS), false);
+  };
+
   const toggle = async () => {
     const element = video.current;
     const current = player.current;
@@ -441,6 +604,7 @@ function VideoCell(props: {
     }
     if (!element || shownMs === null) return;
     if (element.paused) {
+      applyRate(element, rate);
       await element.play();
       setPlaying(true);
     } else {
@@ -509,10 +673,30 @@ function VideoCell(props: {
           if (props.single) e.currentTarget.style.width = `${e.currentTarget.videoWidth}px`;
         }}
       />
+      <PlaybackControls
+        label={`View ${props.index + 1}`}
+        marks={marks}
+        atMs={shownMs === null || live ? null : atMs}
+        rate={rate}
+        canRate={shownMs !== null && !live}
+        onMark={(mark) => {
+          setFollowing(false);
+          void show(mark.atMs, playing);
+        }}
+        onStep={(frames) => {
+          setFollowing(false);
+          stepFrames(frames);
+        }}
+        onRate={(to) => {
+          setFollowing(false);
+          setRateHere(to);
+          if (video.current) applyRate(video.current, to);
+        }}
+      />
       {row && shownMs !== null && (
         <TimelineBar
           rows={[row]}
-          marks={[]}
+          marks={marks}
           span={span}
           atMs={atMs}
           latestMs={now}

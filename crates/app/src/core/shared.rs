@@ -60,8 +60,9 @@ impl Core {
                     Err(error) if error.code == ErrorCode::HubTimeout => Err(AppError::new(
                         ErrorCode::OutcomeUnknown,
                         format!(
-                            "{}; it may have been carried out: check the door's state on the \
-                             map, or the incident's exports, before trying again",
+                            "{}; it may have been carried out: check before trying again (a \
+                             door's state on the map, an incident's exports, an account on the \
+                             Users tab)",
                             error.message
                         ),
                     )),

@@ -7,11 +7,13 @@ use super::AppState;
 use super::extract::*;
 use crate::HubError;
 use crate::model::*;
+use crate::store::Hub;
 use crate::store::RecordingSource;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use contract::Right;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -177,16 +179,13 @@ pub(super) async fn recording_media(
     Query(range): Query<RecordingRange>,
 ) -> ApiResult<Response> {
     let counted = state.streaming.start(&caller.user_id)?;
+    let watch = SessionWatch::start(&state, &caller, token, &site);
     let source = state
         .hub
         .recording_source(&caller, &site, &camera, stream, StreamMode::Replay)
         .await?;
     let answer = ask(&source, "media", &range).await?;
-    Ok(pass_video(
-        answer,
-        counted,
-        session_ends(&state, &caller, token),
-    ))
+    Ok(pass_video(answer, counted, watch))
 }
 
 #[utoipa::path(get, path = "/api/v1/sites/{site}/cameras/{camera}/live/{stream}",
@@ -210,62 +209,102 @@ pub(super) async fn live_media(
     Path((site, camera, stream)): Path<(String, String, StreamName)>,
 ) -> ApiResult<Response> {
     let counted = state.streaming.start(&caller.user_id)?;
+    let watch = SessionWatch::start(&state, &caller, token, &site);
     let source = state
         .hub
         .recording_source(&caller, &site, &camera, stream, StreamMode::Live)
         .await?;
     let answer = ask(&source, "live", &RecordingRange::default()).await?;
-    Ok(pass_video(
-        answer,
-        counted,
-        session_ends(&state, &caller, token),
-    ))
+    Ok(pass_video(answer, counted, watch))
 }
 
-/// Resolves when the session `token` of `caller` no longer holds: after their sessions were
-/// ended, they were disabled or their grants changed (a grant taken away ends what it allowed;
-/// the next request is checked anew), heard as it commits.
-fn session_ends(
-    state: &AppState,
-    caller: &crate::model::Caller,
+/// How often video passed through re-checks its session even when no change was heard (an
+/// expired session, a change made by another process on the database).
+const RECHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// Watches the session `token` for video on `site` from the moment it is called: resolves
+/// when the session no longer holds (ended, expired, its user disabled) or no longer may view
+/// the site, heard as the change commits (`Hub::account_changes`) and re-checked every minute.
+/// Called before anything is asked of the recorder, so a change meanwhile is not missed.
+struct SessionWatch {
+    hub: Arc<Hub>,
+    changes: tokio::sync::broadcast::Receiver<String>,
+    user: String,
     token: String,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
-    let hub = state.hub.clone();
-    let user = caller.user_id.clone();
-    let grants = caller.grants.clone();
-    let mut changes = hub.account_changes();
-    async move {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            match changes.recv().await {
-                Ok(changed) if changed != user => continue,
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                // The hub is going away, and the answer with it.
-                Err(RecvError::Closed) => return,
+    site: String,
+}
+
+impl SessionWatch {
+    fn start(state: &AppState, caller: &crate::model::Caller, token: String, site: &str) -> Self {
+        Self {
+            hub: state.hub.clone(),
+            changes: state.hub.account_changes(),
+            user: caller.user_id.clone(),
+            token,
+            site: site.to_owned(),
+        }
+    }
+
+    /// Whether the session still may view the site; a passing failure (the database) is no
+    /// reason to stop, the next check decides.
+    async fn holds(&self) -> bool {
+        match self.hub.authenticate(&self.token).await {
+            Ok(caller) => caller.require(&self.site, Right::View).is_ok(),
+            Err(HubError::Unauthenticated | HubError::Forbidden(_) | HubError::NotFound(_)) => {
+                false
             }
-            match hub.authenticate(&token).await {
-                Ok(now) if now.grants == grants => {}
-                _ => return,
+            Err(_) => true,
+        }
+    }
+
+    async fn ended(mut self) {
+        use tokio::sync::broadcast::error::RecvError;
+        // Anything committed between the request's own check and this watch's start.
+        if !self.holds().await {
+            return;
+        }
+        let mut recheck = tokio::time::interval(RECHECK_EVERY);
+        recheck.tick().await;
+        loop {
+            tokio::select! {
+                changed = self.changes.recv() => match changed {
+                    Ok(user) if user != self.user => continue,
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    // The hub is going away, and the answer with it.
+                    Err(RecvError::Closed) => return,
+                },
+                _ = recheck.tick() => {}
+            }
+            if !self.holds().await {
+                return;
             }
         }
     }
 }
 
 /// A recorder's video answer passed on to the browser as it comes, with the headers a player
-/// reads; `counted` (the user's stream count) lasts as long as the body is being sent, and the
-/// body stops when `ends` does (the session ended).
-fn pass_video(
-    answer: reqwest::Response,
-    counted: Streamed,
-    ends: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Response {
+/// reads; `counted` (the user's stream count) lasts as long as the body is being sent. When
+/// `watch` says the session ended, the answer is broken off (an error, not a clean end: a
+/// player must not take a fragment cut in half for a whole answer).
+fn pass_video(answer: reqwest::Response, counted: Streamed, watch: SessionWatch) -> Response {
+    use futures_util::StreamExt as _;
     let start = answer.headers().get(MEDIA_START_HEADER).cloned();
     let codec = answer.headers().get(MEDIA_CODEC_HEADER).cloned();
-    let body = futures_util::StreamExt::map(answer.bytes_stream(), move |chunk| {
-        let _held = &counted;
-        chunk
+    let state = (
+        answer.bytes_stream().boxed(),
+        Box::pin(watch.ended()),
+        counted,
+    );
+    let body = futures_util::stream::unfold(Some(state), |state| async move {
+        let (mut body, mut ended, counted) = state?;
+        tokio::select! {
+            biased;
+            () = &mut ended => Some((Err(std::io::Error::other("the session ended")), None)),
+            chunk = body.next() => chunk.map(|chunk| {
+                (chunk.map_err(std::io::Error::other), Some((body, ended, counted)))
+            }),
+        }
     });
-    let body = futures_util::StreamExt::take_until(body, Box::pin(ends));
     let mut response = axum::body::Body::from_stream(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));

@@ -67,12 +67,16 @@ async fn an_it_admin_disables_enables_and_resets_accounts(backend: Backend) {
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["disabled"], true);
     let closing = std::time::Instant::now();
-    while let Some(message) = crate::feed::next_json(&mut feed).await {
-        assert_ne!(
-            message["type"], "change",
-            "a disabled user's feed: {message}"
-        );
-    }
+    let said = crate::feed::next_json(&mut feed).await;
+    assert_eq!(
+        said.as_ref().map(|m| (&m["type"], &m["code"])),
+        Some((&json!("error"), &json!("unauthenticated"))),
+        "a disabled user's feed: {said:?}"
+    );
+    assert!(
+        crate::feed::next_json(&mut feed).await.is_none(),
+        "then closed"
+    );
     assert!(
         closing.elapsed() < std::time::Duration::from_secs(5),
         "the feed closed {:?} after the account was disabled",
@@ -184,7 +188,10 @@ async fn users_change_their_password_and_see_and_end_their_sessions(backend: Bac
     assert_eq!(status, 403, "{body}");
     assert_eq!(login_with(&hub, "guard", PASSWORD).await.0, 200);
 
-    // Changed: the desk's session stays, the laptop's and the one just opened end.
+    // Changed: the desk's session stays, the laptop's and the one just opened end; so does the
+    // desk's feed, while the laptop's closes.
+    let (mut desk_feed, _) = crate::feed::subscribe(&hub, &desk, None).await;
+    let (mut laptop_feed, _) = crate::feed::subscribe(&hub, &laptop, None).await;
     let (status, body) = hub
         .call(
             Method::PUT,
@@ -196,6 +203,27 @@ async fn users_change_their_password_and_see_and_end_their_sessions(backend: Bac
     assert_eq!(status, 204, "{body}");
     let (status, _) = hub.call(Method::GET, "/api/v1/me", &desk, None).await;
     assert_eq!(status, 200, "the session that changed it stays");
+    let refused = crate::feed::next_json(&mut laptop_feed).await;
+    assert_eq!(
+        refused.as_ref().map(|m| (&m["type"], &m["code"])),
+        Some((&json!("error"), &json!("unauthenticated"))),
+        "the laptop's feed: {refused:?}"
+    );
+    let (status, _) = hub
+        .call(
+            Method::POST,
+            "/api/v1/incidents",
+            &desk,
+            Some(json!({"id": "inc-after-change", "site": crate::support::SITE, "title": "Still here"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let heard = crate::feed::next_json(&mut desk_feed).await;
+    assert_eq!(
+        heard.as_ref().map(|m| &m["type"]),
+        Some(&json!("change")),
+        "the desk's feed goes on: {heard:?}"
+    );
     let admin = hub.login("it-admin").await;
     let changed = audited(&hub, &admin, "user.password-change").await;
     assert_eq!(changed.len(), 1, "{changed:?}");

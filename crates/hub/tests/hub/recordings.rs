@@ -143,16 +143,18 @@ async fn a_browser_plays_recorded_video_through_the_hub_with_its_session_alone()
         .await;
     assert_eq!(status, 200);
     let ended = Instant::now();
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), live.chunk()).await {
+    // Broken off (an error), not ended as if whole.
+    let ending = loop {
+        match tokio::time::timeout(Duration::from_secs(15), live.chunk()).await {
             Ok(Ok(Some(_))) => assert!(
                 ended.elapsed() < Duration::from_secs(5),
                 "live video still sent 5 s after the session ended"
             ),
-            Ok(Ok(None) | Err(_)) => break,
+            Ok(ending) => break ending,
             Err(_) => panic!("live video neither sent nor ended after the session ended"),
         }
-    }
+    };
+    assert!(ending.is_err(), "broken off, not ended: {ending:?}");
     drop(recorder);
 }
 
