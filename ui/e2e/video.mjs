@@ -20,13 +20,15 @@
 //
 // With `--step-shots DIR` beside `--camera ID --at-ms MS`, the single view then steps a frame
 // forward and a frame back, screenshotted after each (`forward <path>`, `back <path>`), and is
-// then dragged on its timeline from the playhead, out to the bar's middle and back to three
-// pixels before the playhead (some seconds earlier, where the recording began at the latest):
-// `scrubbed <Unix ms>`, the instant it shows then.
+// then dragged on its timeline from the playhead, out to the bar's middle and back to about
+// eight seconds before the playhead (where the recording began at the latest): `scrubbed
+// <Unix ms> <Unix ms>`, the instant it shows then and the one the bar said as it was let go.
 //
-// With `--alarm ID --count N --shots-dir DIR` instead, the alarm replayed from the Alarms tab
+// With `--alarm ID --count N --shots-dir DIR` instead, the four views first show cam05 to
+// cam08 (`--others`, comma-separated), then the alarm is replayed from the Alarms tab
 // ("Replay from 10 s before"): its N cameras shown in the Video tab (one view, or the 2x2
-// grid on one clock), each screenshotted (`replayed <i> <path>`).
+// grid on one clock), each screenshotted (`replayed <i> <path>`), and each view beyond them
+// left with no camera (`cleared <i>`).
 //
 // With `--camera ID --live-shots DIR` instead, the camera live: "Live" pressed, and two seconds
 // after it plays, its video screenshotted twice a second apart, each printed as `live <path> <before>
@@ -109,6 +111,12 @@ await runScript("e2e-video", async (page) => {
   const password = readFileSync(args["password-file"], "utf8").replace(/\r?\n$/, "");
   const videoTab = await signIn(page, args.url, args.username, password, "video");
   if (alarm) {
+    // Other cameras in the views first: the replay must put the alarm's own in their place.
+    await videoTab.click();
+    await page.locator('[data-grid="4"]').click();
+    for (const [i, id] of (args.others ?? "cam05,cam06,cam07,cam08").split(",").entries()) {
+      await choose(page.locator(`.video-cell[data-cell="${i}"]`), id);
+    }
     await page.locator('[data-tab="alarms"]').click();
     const row = page.locator(`li.alarm[data-alarm-id="${args.alarm}"]`);
     await row.locator(".alarm-summary").click({ timeout: 15_000 });
@@ -119,6 +127,9 @@ await runScript("e2e-video", async (page) => {
       if (!(await shownOrProblem(cell, cell.locator("video[data-shown-ms]")))) return 1;
     } else await aligned(page, count);
     await shootViews(page, count, args["shots-dir"], "replayed");
+    for (let i = count; i < 4 && count > 1; i++) {
+      if ((await page.locator(`.video-cell[data-cell="${i}"] select[name=camera]`).inputValue()) === "") process.stdout.write(`cleared ${i}\n`);
+    }
     return;
   }
   await videoTab.click();
@@ -206,11 +217,14 @@ await runScript("e2e-video", async (page) => {
     const head = await cell.locator(".playback-timeline .playhead").boundingBox();
     const y = box.y + box.height / 2;
     const was = await shown.getAttribute("data-shown-ms");
+    const [min, max] = await Promise.all(["aria-valuemin", "aria-valuemax"].map(async (a) => Number(await bar.getAttribute(a))));
+    const back = (8_000 / (max - min)) * box.width;
     await page.mouse.move(head.x + 1, y);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2, y, { steps: 5 });
     await cell.locator(".scrub-time").waitFor({ timeout: 5_000 });
-    await page.mouse.move(head.x - 3, y, { steps: 5 });
+    await page.mouse.move(head.x + 1 - back, y, { steps: 5 });
+    const said = await bar.getAttribute("aria-valuenow");
     await page.mouse.up();
     const moved = await page.waitForFunction(
       (was) => {
@@ -220,7 +234,7 @@ await runScript("e2e-video", async (page) => {
       was,
       { timeout: 30_000 },
     );
-    process.stdout.write(`scrubbed ${await moved.jsonValue()}\n`);
+    process.stdout.write(`scrubbed ${await moved.jsonValue()} ${said}\n`);
   }
   // Under it, the camera's timeline: what it recorded around the instant.
   await cell.locator(`.timeline-row[data-camera="${args.camera}"] .span`).first().waitFor({ timeout: 15_000 });

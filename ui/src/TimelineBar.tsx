@@ -32,6 +32,8 @@ export function TimelineBar(props: {
   const bar = (from: string, to: string) => place(Date.parse(from), Date.parse(to), span);
   // Where a drag stands, while it lasts.
   const [scrub, setScrub] = useState<number | null>(null);
+  // Whether the click that follows a press was its drag's (seeked on release already).
+  const pressed = useRef(false);
   const shownMs = scrub ?? props.atMs;
   const head = shownMs === null ? null : place(shownMs, shownMs + 1, span);
   const msAt = (clientX: number): number | null => {
@@ -53,6 +55,7 @@ export function TimelineBar(props: {
       data-scrubbing={scrub !== null || undefined}
       onPointerDown={(event) => {
         if (event.button !== 0) return;
+        pressed.current = true;
         try {
           event.currentTarget.setPointerCapture(event.pointerId);
         } catch {
@@ -63,19 +66,31 @@ export function TimelineBar(props: {
       onPointerMove={(event) => {
         if (scrub !== null) setScrub(msAt(event.clientX) ?? scrub);
       }}
-      onPointerUp={(event) => {
+      onPointerUp={() => {
         if (scrub === null) return;
-        const to = msAt(event.clientX) ?? scrub;
+        // Where the bar said it was when let go (its time was shown), not read again.
         setScrub(null);
-        props.onSeek(to);
+        props.onSeek(scrub);
       }}
       onPointerCancel={() => setScrub(null)}
+      onLostPointerCapture={() => setScrub(null)}
+      onClick={(event) => {
+        // A click without a press before it (a keyboard's, an assistive tool's, a script's).
+        if (pressed.current) {
+          pressed.current = false;
+          return;
+        }
+        const to = msAt(event.clientX);
+        if (to !== null) props.onSeek(to);
+      }}
       onKeyDown={(event) => {
         if ((event.key !== "ArrowLeft" && event.key !== "ArrowRight") || props.atMs === null) return;
-        const by = (event.shiftKey ? 6 : 1) * KEY_STEP_MS * (event.key === "ArrowLeft" ? -1 : 1);
-        props.onSeek(Math.round(Math.min(props.atMs + by, props.latestMs)));
         event.preventDefault();
         event.stopPropagation();
+        // A held key moves once: each move opens the video anew.
+        if (event.repeat) return;
+        const by = (event.shiftKey ? 6 : 1) * KEY_STEP_MS * (event.key === "ArrowLeft" ? -1 : 1);
+        props.onSeek(Math.round(Math.min(props.atMs + by, props.latestMs)));
       }}
     >
       {props.rows.map((row) => (

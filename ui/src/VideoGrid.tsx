@@ -44,6 +44,16 @@ export interface VideoAsk {
   atMs: number;
 }
 
+/** What a view is asked to show: `camera` of `site` at `atMs` (none: it lets go of its own),
+ *  standing on the grid's clock when `follow`. */
+interface CellAsk {
+  seq: number;
+  site: string;
+  camera: string | null;
+  atMs: number;
+  follow: boolean;
+}
+
 /** What the marks, speeds and frame steps of a view or of the grid act on. */
 interface Controls {
   marks: Mark[];
@@ -57,7 +67,7 @@ interface Controls {
 }
 
 /** Previous and next alarm or bookmark, a frame back and forward, and the speeds. */
-function PlaybackControls(props: Controls & { label: string }) {
+function PlaybackControls(props: Controls & { label: string; step?: { back: string; forward: string; title: string } }) {
   const go = (direction: "previous" | "next") => {
     const mark = props.atMs === null ? null : jump(props.marks, props.atMs, direction);
     if (mark) props.onMark(mark);
@@ -68,11 +78,11 @@ function PlaybackControls(props: Controls & { label: string }) {
       <button type="button" data-action="previous-mark" disabled={disabled} title="Previous alarm or bookmark" onClick={() => go("previous")}>
         ⇤ Mark
       </button>
-      <button type="button" data-action="frame-back" disabled={disabled || !props.canRate} title="A frame back (paused)" onClick={() => props.onStep(-1)}>
-        −1 frame
+      <button type="button" data-action="frame-back" disabled={disabled || !props.canRate} title={`${props.step?.title ?? "A frame"} back (paused)`} onClick={() => props.onStep(-1)}>
+        {props.step?.back ?? "−1 frame"}
       </button>
-      <button type="button" data-action="frame-forward" disabled={disabled || !props.canRate} title="A frame forward (paused)" onClick={() => props.onStep(1)}>
-        +1 frame
+      <button type="button" data-action="frame-forward" disabled={disabled || !props.canRate} title={`${props.step?.title ?? "A frame"} forward (paused)`} onClick={() => props.onStep(1)}>
+        {props.step?.forward ?? "+1 frame"}
       </button>
       <button type="button" data-action="next-mark" disabled={disabled} title="Next alarm or bookmark" onClick={() => go("next")}>
         Mark ⇥
@@ -115,26 +125,20 @@ export function VideoGrid(props: {
   const [at, setAt] = useState(() => localInput(Date.now() - 60_000));
   const [rows, setRows] = useState<(TimelineRow | null)[]>([null, null, null, null]);
   const [now, setNow] = useState(() => Date.now());
-  // Cameras asked for elsewhere: one in a single view; more in the grid, each in a view,
-  // shown together at the instant (once the views have taken their cameras).
-  const [cellAsks, setCellAsks] = useState<(VideoAsk | null)[]>([null, null, null, null]);
+  // Cameras asked for elsewhere: one in a single view; more in the grid, each in a view on the
+  // grid's clock, stood at the instant (each view shows its camera there and joins the clock),
+  // and the views the ask does not cover let go of theirs.
+  const [cellAsks, setCellAsks] = useState<(CellAsk | null)[]>([null, null, null, null]);
   useEffect(() => {
     const ask = props.ask;
     if (!ask) return;
     const several = ask.cameras.length > 1;
     setGrid(several ? 4 : 1);
-    setCellAsks(
-      [0, 1, 2, 3].map((i) => {
-        const camera = ask.cameras[i];
-        // In the grid, a view only takes its camera: the grid's clock shows them all.
-        return camera ? { ...ask, cameras: [camera], atMs: several ? Number.NaN : ask.atMs } : null;
-      }),
-    );
     if (several) {
       setAt(localInput(ask.atMs));
-      // After the views have taken their cameras (their effects run first).
-      window.setTimeout(() => showAll(ask.atMs), 0);
+      setShared((was) => ({ atMs: ask.atMs, sinceMs: Date.now(), playing: false, rate: was?.rate ?? 1 }));
     }
+    setCellAsks([0, 1, 2, 3].map((i) => ({ seq: ask.seq, site: ask.site, camera: ask.cameras[i] ?? null, atMs: ask.atMs, follow: several })));
   }, [props.ask?.seq]);
   // The clock's time shown moves each second while it plays; the bar's end now and then.
   const ticking = shared?.playing ?? false;
@@ -203,6 +207,8 @@ export function VideoGrid(props: {
           </div>
           <PlaybackControls
             label="All four views"
+            // The views' streams may differ in rate: the clock steps a frame of the slowest.
+            step={{ back: "−1/15 s", forward: "+1/15 s", title: "A fifteenth of a second (a frame of the slowest stream)" }}
             marks={gridMarks}
             atMs={gridMs}
             rate={shared?.rate ?? 1}
@@ -252,9 +258,8 @@ function VideoCell(props: {
   /** The grid's clock, when the view is in the 2x2 grid. */
   clock: GridClock | null;
   command: GridCommand;
-  /** A camera asked for elsewhere, to show at its instant (only chosen, when it is not a
-   *  number: the grid shows it). */
-  ask: VideoAsk | null;
+  /** A camera asked for elsewhere, to show at its instant. */
+  ask: CellAsk | null;
   onRow: (index: number, row: TimelineRow | null) => void;
   onChoice: (index: number, choice: Choice | null) => void;
   hubGet: <T>(path: string) => Promise<T>;
@@ -292,7 +297,8 @@ function VideoCell(props: {
   useEffect(() => onRow(index, shownMs === null ? null : row), [onRow, index, row, shownMs]);
   const chosen = props.cameras.find((c) => key(c) === camera) ?? null;
   useEffect(() => onChoice(index, chosen), [onChoice, index, chosen?.site, chosen?.id]);
-  const atMs = captureMs ?? shownMs;
+  const [pendingMs, setPendingMs] = useState<number | null>(null);
+  const atMs = captureMs ?? shownMs ?? pendingMs;
   const marks = useMarks(props.hubGet, chosen ? [chosen] : [], atMs, props.alarms);
   // The speed recorded video plays at here (the element's own, kept across what it loads).
   const [rate, setRateHere] = useState(1);
@@ -354,15 +360,24 @@ function VideoCell(props: {
     const choice = props.cameras.find((c) => key(c) === which);
     const element = video.current;
     if (!choice || !element) return null;
+    const mine = letGo();
+    setStatus(status(choice.name));
+    return { choice, element, mine };
+  };
+
+  /** Lets go of what the view shows (a frame step under way too); answers the new generation. */
+  const letGo = () => {
     const mine = ++generation.current;
+    cancelStep();
     player.current?.close();
     player.current = null;
     setProblem(null);
     setShownMs(null);
+    setCaptureMs(null);
+    setPendingMs(null);
     setLive(false);
     setPlaying(false);
-    setStatus(status(choice.name));
-    return { choice, element, mine };
+    return mine;
   };
 
   /** Shows the chosen camera (or `which`) from `fromMs`; answers whether it did (and no later
@@ -371,6 +386,8 @@ function VideoCell(props: {
     const begun = begin((name) => `Loading ${name} from ${when(fromMs)}…`, which);
     if (!begun) return false;
     const { choice, element, mine } = begun;
+    // The bar stays where it is going meanwhile (and keeps the keyboard's focus).
+    setPendingMs(fromMs);
     // The main stream where it is recorded, else the sub-stream.
     for (const stream of ["main", "sub"]) {
       const next = new RecordingPlayer(
@@ -510,18 +527,30 @@ function VideoCell(props: {
     // Only a new request acts; what it acts on is read as it is then.
   }, [props.command.seq]);
 
-  // A camera asked for elsewhere: chosen here and shown at its instant, paused there.
+  // A camera asked for elsewhere: chosen here and shown at its instant, paused there (on the
+  // grid's clock, when it follows it); no camera: the view lets go of what it showed.
   const asked = useRef(0);
   useEffect(() => {
     const ask = props.ask;
     if (!ask || ask.seq === asked.current) return;
     asked.current = ask.seq;
-    const which = `${ask.site}/${ask.cameras[0] ?? ""}`;
+    setAligned(null);
+    if (ask.camera === null) {
+      letGo();
+      setStatus("Choose a camera and an instant.");
+      setCamera("");
+      setFollowing(false);
+      return;
+    }
+    const which = `${ask.site}/${ask.camera}`;
+    if (!props.cameras.some((c) => key(c) === which)) {
+      setProblem(`Camera ${ask.camera} is not among the cameras you may see.`);
+      return;
+    }
     setCamera(which);
-    if (Number.isNaN(ask.atMs)) return;
     setAt(localInput(ask.atMs));
-    setFollowing(false);
-    void showRef.current(ask.atMs, false, which);
+    setFollowing(ask.follow);
+    void showRef.current(ask.atMs, false, which).then((ok) => ok && ask.follow && join(generation.current));
   }, [props.ask?.seq]);
 
   // Out of the grid (a single view), the view is its own again.
@@ -561,33 +590,55 @@ function VideoCell(props: {
     return () => window.clearInterval(timer);
   }, [following, props.clock?.playing]);
 
-  /** Pauses and shows the frame `frames` away (one either way): forward, by playing until the
-   *  next frame is presented; back, by standing just before the frame shown (the previous
-   *  one), or showing the recording again there when that is not buffered. */
+  // A frame step forward under way: the callback waiting for the next frame, and the timer
+  // that gives up on it.
+  const stepping = useRef<{ handle: number; timer: number } | null>(null);
+  const cancelStep = () => {
+    const under = stepping.current;
+    if (!under) return;
+    stepping.current = null;
+    window.clearTimeout(under.timer);
+    const element = video.current;
+    if (element && "cancelVideoFrameCallback" in element) element.cancelVideoFrameCallback(under.handle);
+    if (element) element.playbackRate = rateNow.current;
+  };
+
+  /** Pauses and shows the frame `frames` away (one either way): forward, by playing slowly
+   *  until the next frame is presented (a fifteenth of a second on within what is buffered
+   *  when none comes within a second: the end of what was fetched); back, by standing just
+   *  before the frame shown (the previous one), or showing the recording again there when
+   *  that is not buffered. */
   const stepFrames = (frames: number) => {
     const element = video.current;
     const own = player.current?.captureNow() ?? null;
     if (!element || own === null || live) return;
+    cancelStep();
     element.pause();
     setPlaying(false);
     const shownS = presented.current ?? element.currentTime;
+    const ranges = (): [number, number][] => Array.from({ length: element.buffered.length }, (_, i) => [element.buffered.start(i), element.buffered.end(i)]);
+    const mine = generation.current;
     if (frames > 0 && "requestVideoFrameCallback" in element) {
-      const from = shownS;
-      const next = () =>
+      const done = (toS: number | null) => {
+        cancelStep();
+        if (generation.current !== mine) return;
+        element.pause();
+        if (toS !== null) element.currentTime = toS;
+      };
+      const watch = () =>
         element.requestVideoFrameCallback((_, frame) => {
-          if (frame.mediaTime <= from + 0.0005) return next();
-          element.pause();
-          element.currentTime = frame.mediaTime;
-          applyRate(element, rate);
+          if (!stepping.current) return;
+          if (frame.mediaTime <= shownS + 0.0005) stepping.current.handle = watch();
+          else done(frame.mediaTime);
         });
-      next();
-      applyRate(element, 0.25);
+      const timer = window.setTimeout(() => done(seekWithin(shownS, 0, FRAME_MS, ranges())), 1_000);
+      stepping.current = { handle: watch(), timer };
+      element.playbackRate = 0.25;
       element.play().catch(() => undefined);
       return;
     }
-    const target = shownS + (frames > 0 ? FRAME_MS / 1000 : -0.001);
-    const ranges: [number, number][] = Array.from({ length: element.buffered.length }, (_, i) => [element.buffered.start(i), element.buffered.end(i)]);
-    const to = seekWithin(shownS, 0, (target - shownS) * 1000, ranges);
+    const byMs = frames > 0 ? FRAME_MS : -1;
+    const to = seekWithin(shownS, 0, byMs, ranges());
     if (to !== null) element.currentTime = to;
     else void show(own + (frames > 0 ? FRAME_MS : -FRAME_MS), false);
   };
@@ -603,6 +654,7 @@ function VideoCell(props: {
       return;
     }
     if (!element || shownMs === null) return;
+    cancelStep();
     if (element.paused) {
       applyRate(element, rate);
       await element.play();
@@ -677,7 +729,7 @@ function VideoCell(props: {
         label={`View ${props.index + 1}`}
         marks={marks}
         atMs={shownMs === null || live ? null : atMs}
-        rate={rate}
+        rate={following && props.clock ? props.clock.rate : rate}
         canRate={shownMs !== null && !live}
         onMark={(mark) => {
           setFollowing(false);
@@ -689,11 +741,12 @@ function VideoCell(props: {
         }}
         onRate={(to) => {
           setFollowing(false);
+          cancelStep();
           setRateHere(to);
           if (video.current) applyRate(video.current, to);
         }}
       />
-      {row && shownMs !== null && (
+      {row && atMs !== null && !live && (
         <TimelineBar
           rows={[row]}
           marks={marks}

@@ -42,6 +42,12 @@ describe("the grid's clock", () => {
     expect(keepTo(10_000, 9_200, 66, 4)).toEqual({ kind: "rate", rate: 4.4 });
     expect(keepTo(10_000, 6_000, 66, 4)).toEqual({ kind: "rate", rate: 6 });
     expect(keepTo(20_000, 6_000, 66, 4)).toEqual({ kind: "jump", toMs: 20_000 });
+    // At 16x no browser plays faster: a view behind by more than the catch-up is shown again
+    // where the clock is, and no rate asked for is beyond what a browser takes.
+    expect(keepTo(10_000, 9_980, 66, 16)).toEqual({ kind: "rate", rate: 16 });
+    expect(keepTo(10_000, 7_000, 66, 16)).toEqual({ kind: "jump", toMs: 10_000 });
+    expect(keepTo(10_000, 9_000, 66, 16)).toEqual({ kind: "rate", rate: 16 });
+    expect(keepTo(10_000, 10_400, 66, 0.0625)).toEqual({ kind: "rate", rate: 0.0625 });
   });
 
   it("moves a paused view within what it has buffered, and only there", () => {

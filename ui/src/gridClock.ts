@@ -49,10 +49,22 @@ export function keepTo(gridMs: number, ownMs: number, frameMs: number, rate = 1)
   const behind = gridMs - ownMs;
   // A gap made good over CATCH_UP_MS of real time spans that much more video when faster.
   const window = CATCH_UP_MS * Math.max(1, rate);
-  if (Math.abs(behind) <= frameMs / 2) return { kind: "rate", rate };
+  if (Math.abs(behind) <= frameMs / 2) return { kind: "rate", rate: playable(rate) };
   if (behind > window) return { kind: "jump", toMs: gridMs };
   if (behind < -window) return { kind: "wait" };
-  return { kind: "rate", rate: rate * Math.min(1.5, Math.max(0.5, 1 + behind / window)) };
+  const wanted = rate * Math.min(1.5, Math.max(0.5, 1 + behind / window));
+  // Behind at a speed no browser plays faster than: shown again where the clock is.
+  if (wanted > MAX_RATE && behind > CATCH_UP_MS) return { kind: "jump", toMs: gridMs };
+  return { kind: "rate", rate: playable(wanted) };
+}
+
+/** The fastest and slowest a browser plays (Chromium refuses more, Firefox mutes). */
+export const MAX_RATE = 16;
+export const MIN_RATE = 1 / 16;
+
+/** `rate` within what a browser plays. */
+function playable(rate: number): number {
+  return Math.min(MAX_RATE, Math.max(MIN_RATE, rate));
 }
 
 /** Where a paused view goes to show the clock's instant: the media time `currentS` moved by
