@@ -113,6 +113,11 @@ fn serve_config(data: &Path, listen: std::net::SocketAddr) -> ServeConfig {
 /// The hub and the simulated site; with `recorder`, its cameras behind a password only a
 /// recorder holds, every camera watched through it with the hub's tickets.
 fn start_site(data: &Path, recorder: bool) -> Site {
+    start_site_with(data, recorder, &[])
+}
+
+/// The same, with `h265` cameras served in H.265.
+fn start_site_with(data: &Path, recorder: bool, h265: &[&str]) -> Site {
     // The site's parts (hub, recorder, simulator) run in this process: their warnings, and
     // the recorder's answers, beside the app's logs.
     logging::init("warn,recorder=info");
@@ -137,6 +142,9 @@ fn start_site(data: &Path, recorder: bool) -> Site {
     } else {
         builder.simulator()
     };
+    let builder = h265
+        .iter()
+        .fold(builder, |b, camera| b.codec(camera, site::Codec::H265));
     let site = runtime.block_on(builder.start());
     let running = site.running;
     let sim = site.sim.expect("the simulator");
@@ -1150,6 +1158,45 @@ fn a_managers_browser_plays_a_camera_live_and_its_recording_at_a_chosen_instant(
             "{camera} replays {off_ms} ms from ten seconds before the alarm"
         );
     }
+}
+
+/// A camera in H.265, which Chromium cannot decode: the manager's browser says so in words,
+/// with the way out, in place of the video (no empty box).
+#[test]
+fn a_managers_browser_says_in_words_that_it_cannot_decode_an_h265_camera() {
+    let _one = one_at_a_time();
+    let site = start_site_with(&scratch("h265-hub"), true, &["cam02"]);
+    let at_ms = (now_ms() + 8_000) / 1000 * 1000;
+    let at = at_ms.to_string();
+    let screenshot = scratch("h265-shot").join("h265.png");
+    let output = manager_video(
+        &site,
+        at_ms + 12_000,
+        &[
+            "--camera".as_ref(),
+            "cam02".as_ref(),
+            "--at-ms".as_ref(),
+            at.as_ref(),
+            "--screenshot".as_ref(),
+            screenshot.as_os_str(),
+        ],
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "H.265 played in Chromium: {said}");
+    let problem = said
+        .lines()
+        .find_map(|l| l.strip_prefix("problem "))
+        .unwrap_or_else(|| panic!("no words for the H.265 camera: {said}"));
+    assert!(
+        problem.contains("cannot decode")
+            && problem.contains("H.265")
+            && problem.contains("desktop app"),
+        "{problem}"
+    );
+    assert!(
+        said.lines().any(|l| l == "video hidden"),
+        "the words in place of the video: {said}"
+    );
 }
 
 /// The manager's 2x2 video views on one clock: shown together at an instant, the four pictures

@@ -77,6 +77,7 @@ async function shownOrProblem(cell, shown) {
   await Promise.race([shown.waitFor({ timeout: 30_000 }), problem.waitFor({ timeout: 30_000 })]);
   if (!(await problem.count())) return true;
   process.stdout.write(`problem ${await problem.textContent()}\n`);
+  process.stdout.write(`video ${(await cell.locator("video").isVisible()) ? "shown" : "hidden"}\n`);
   return false;
 }
 

@@ -715,6 +715,8 @@ function VideoCell(props: {
         ref={video}
         muted
         playsInline
+        // Nothing to show and a reason why: the reason, not an empty box.
+        hidden={problem !== null && shownMs === null && !live}
         className={props.single ? "native" : ""}
         data-shown-ms={shownMs ?? undefined}
         data-live={live || undefined}

@@ -38,6 +38,8 @@ pub struct Builder {
     source: Option<String>,
     simulator: bool,
     recorder: bool,
+    /// Cameras the simulator serves in another codec than the demo site's.
+    codecs: Vec<(String, site::Codec)>,
 }
 
 /// The password the simulator's cameras ask for when a recorder serves them: only the
@@ -78,6 +80,7 @@ impl DemoHub {
             source: None,
             simulator: false,
             recorder: false,
+            codecs: Vec::new(),
         }
     }
 }
@@ -121,6 +124,12 @@ impl Builder {
     pub fn recorder(mut self) -> Self {
         self.recorder = true;
         self.simulator()
+    }
+
+    /// With the simulator: `camera` serves both its streams in `codec`.
+    pub fn codec(mut self, camera: &str, codec: site::Codec) -> Self {
+        self.codecs.push((camera.into(), codec));
+        self
     }
 
     pub async fn start(self) -> DemoHub {
@@ -174,7 +183,16 @@ impl Builder {
                     .map(|c| std::fs::read(c).expect("the hub's certificate")),
             })
             .expect("the webhook output");
-            let demo = site::Site::load(&site::demo_site_path()).expect("the demo site");
+            let mut demo = site::Site::load(&site::demo_site_path()).expect("the demo site");
+            for (camera, codec) in &self.codecs {
+                let found = demo
+                    .cameras
+                    .iter_mut()
+                    .find(|c| &c.id == camera)
+                    .unwrap_or_else(|| panic!("no camera {camera} in the demo site"));
+                found.main.codec = *codec;
+                found.sub.codec = *codec;
+            }
             let credentials = self.recorder.then(|| sim::Credentials {
                 user: "recorder".into(),
                 password: CAMERA_PASSWORD.into(),
