@@ -842,6 +842,20 @@ fn a_forced_door_pops_its_camera_the_guard_replays_it_and_a_managers_browser_rea
         "button[data-tile='15']:not([data-replay-from])",
         Duration::from_secs(5),
     );
+    // The alarm tile replays its alarm too, from its own button, and goes back to live.
+    session.click(&session.wait(
+        "button[data-action=replay-alarm-tile]",
+        Duration::from_secs(5),
+    ));
+    session.wait(
+        &format!("button[data-tile='15'][data-replay-from='{from_ms}']"),
+        Duration::from_secs(10),
+    );
+    session.click(&session.wait("button[data-action=live]", Duration::from_secs(5)));
+    session.wait(
+        "button[data-tile='15']:not([data-replay-from])",
+        Duration::from_secs(10),
+    );
 
     tab(&session, "alarms");
     session.click(&session.wait(
