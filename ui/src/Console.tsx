@@ -192,7 +192,7 @@ export function Console({ transport }: { transport: Transport }) {
   const shows = (t: Tab) => visited.has(t) || tab === t;
 
   /** Bookmarks what tile `tile` shows: the instant it replays, or now. */
-  const bookmark = async (shownWall: WallView, tile: number, note: string) => {
+  const bookmark = async (shownWall: WallView, tile: number, note: string, lastS: number) => {
     const camera = shownWall.cameras[tile];
     const site = sites.find((s) => s.floors.some((f) => f.cameras.some((c) => c.id === camera)))?.id;
     if (!camera || !site) return;
@@ -204,7 +204,7 @@ export function Console({ transport }: { transport: Transport }) {
     await act("hub_write", {
       method: "POST",
       path: `/sites/${encodeURIComponent(site)}/bookmarks`,
-      body: newBookmark(newId(), camera, at, note),
+      body: newBookmark(newId(), camera, at, note, lastS),
     });
   };
 
@@ -415,7 +415,7 @@ export function Console({ transport }: { transport: Transport }) {
                 onReplay={transport.hasWalls ? (tile) => void act("wall_replay", { wall: id, tile, fromMs: null }) : undefined}
                 onLive={transport.hasWalls ? (tile) => void act("wall_live", { wall: id, tile }) : undefined}
                 onReplayAlarm={transport.hasWalls ? (alarm) => void act("alarm_replay", { alarm }) : undefined}
-                onBookmark={transport.hasWalls ? (tile, note) => void bookmark(wall, tile, note) : undefined}
+                onBookmark={transport.hasWalls ? (tile, note, lastS) => void bookmark(wall, tile, note, lastS) : undefined}
                 onReplayWall={transport.hasWalls ? (fromMs) => void act("wall_replay_all", { wall: id, fromMs }) : undefined}
                 onLiveWall={transport.hasWalls ? () => void act("wall_live_all", { wall: id }) : undefined}
                 replaySeconds={startup?.instant_replay_s}

@@ -3,6 +3,7 @@ import { CAMERA_MIME } from "./CameraTree";
 import { PRESETS, neighbour, placement, type Direction } from "./layouts";
 import type { WallView } from "./generated/app";
 import { clock } from "./time";
+import { BOOKMARK_SPANS } from "./bookmarks";
 
 const KEYS: Record<string, Direction> = {
   ArrowLeft: "left",
@@ -30,7 +31,8 @@ export function WallMiniature(props: {
   /** Replays the alarm holding a tile from ten seconds before it. */
   onReplayAlarm?: (alarm: string) => void;
   /** Bookmarks what a tile shows now (live, or the instant it replays), with a note. */
-  onBookmark?: (tile: number, note: string) => void;
+  /** Bookmarks what `tile` shows: its instant, or the `lastS` seconds up to it. */
+  onBookmark?: (tile: number, note: string, lastS: number) => void;
   /** Plays the whole wall back from an instant (Unix ms), every tile on one clock, and takes
    *  them all back to live. */
   onReplayWall?: (fromMs: number) => void;
@@ -48,7 +50,7 @@ export function WallMiniature(props: {
   const replaying = new Map((wall.replaying ?? []).map((r) => [r.tile, r.from_ms]));
   const selectedCamera = wall.cameras[selected] ?? null;
   const selectedAlarm = wall.alarm_holds?.[selected]?.alarm ?? null;
-  const [marking, setMarking] = useState<{ tile: number; note: string } | null>(null);
+  const [marking, setMarking] = useState<{ tile: number; note: string; lastS: number } | null>(null);
   const [wallAt, setWallAt] = useState("");
   const toggleAlarmTile = () =>
     props.onAlarmTiles?.(
@@ -70,7 +72,7 @@ export function WallMiniature(props: {
     } else if (event.key === "l" && props.onLive && replaying.has(selected)) {
       props.onLive(selected);
     } else if (event.key === "b" && props.onBookmark && selectedCamera) {
-      setMarking({ tile: selected, note: "" });
+      setMarking({ tile: selected, note: "", lastS: 0 });
     } else if (/^[1-9]$/.test(event.key) && Number(event.key) <= tiles.length) {
       props.onSelect(Number(event.key) - 1);
     } else {
@@ -160,7 +162,7 @@ export function WallMiniature(props: {
         {props.onBookmark && selectedCamera && !marking && (
           <>
             {" "}
-            <button type="button" className="quiet" data-action="bookmark" onClick={() => setMarking({ tile: selected, note: "" })}>
+            <button type="button" className="quiet" data-action="bookmark" onClick={() => setMarking({ tile: selected, note: "", lastS: 0 })}>
               Tile {selected + 1}: bookmark
             </button>
           </>
@@ -254,7 +256,7 @@ export function WallMiniature(props: {
           data-marking={marking.tile}
           onSubmit={(e) => {
             e.preventDefault();
-            props.onBookmark?.(marking.tile, marking.note.trim());
+            props.onBookmark?.(marking.tile, marking.note.trim(), marking.lastS);
             setMarking(null);
           }}
         >
@@ -267,6 +269,18 @@ export function WallMiniature(props: {
             onChange={(e) => setMarking({ ...marking, note: e.target.value })}
             onKeyDown={(e) => e.key === "Escape" && setMarking(null)}
           />
+          <select
+            name="bookmark-span"
+            aria-label="What the bookmark covers"
+            value={marking.lastS}
+            onChange={(e) => setMarking({ ...marking, lastS: Number(e.target.value) })}
+          >
+            {BOOKMARK_SPANS.map((s) => (
+              <option key={s} value={s}>
+                {s === 0 ? "this instant" : s < 60 ? `the last ${s} s` : `the last ${s / 60} min`}
+              </option>
+            ))}
+          </select>
           <button type="submit" data-action="save-bookmark">
             Save bookmark
           </button>

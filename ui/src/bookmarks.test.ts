@@ -42,6 +42,14 @@ describe("bookmarks", () => {
       at: "2026-11-28T05:00:00.120Z",
       note: "gate",
     });
+    // The last 30 s up to the instant: a range.
+    expect(newBookmark("b2", "cam01", Date.UTC(2026, 10, 28, 5, 0, 0, 120), "tailgate", 30)).toEqual({
+      id: "b2",
+      camera: "cam01",
+      at: "2026-11-28T04:59:30.120Z",
+      to: "2026-11-28T05:00:00.120Z",
+      note: "tailgate",
+    });
   });
 
   it("offers the site's open incidents to link to, and the one linked now even when closed", () => {

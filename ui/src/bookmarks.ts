@@ -22,9 +22,14 @@ export function filterBookmarks(list: Bookmark[], query: string, camera: string 
 }
 
 /** A bookmark of `camera` at `atMs` (Unix ms) with `note`; `id` is made by the caller. */
-export function newBookmark(id: string, camera: string, atMs: number, note: string): NewBookmark {
+export function newBookmark(id: string, camera: string, atMs: number, note: string, lastS = 0): NewBookmark {
+  // A range: the `lastS` seconds up to the instant marked.
+  if (lastS > 0) return { id, camera, at: new Date(atMs - lastS * 1000).toISOString(), to: new Date(atMs).toISOString(), note };
   return { id, camera, at: new Date(atMs).toISOString(), note };
 }
+
+/** What a bookmark made on the wall covers: the instant, or the seconds up to it. */
+export const BOOKMARK_SPANS = [0, 10, 30, 60, 300] as const;
 
 /** The incidents a bookmark may be linked to: the site's open ones, newest first, and the one
  *  it is linked to now even if closed (so the choice shows what is). */
