@@ -1431,6 +1431,57 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
     // Paused: the console with its timeline, and the wall, as pictures for whoever looks.
     session.click(&session.wait("button[data-action=playback-pause]", Duration::from_secs(5)));
     session.wait("section.playback[data-paused=true]", Duration::from_secs(5));
+
+    // A frame back: the tile showing the latest frame shows the frame before it, the others
+    // keep theirs (each shows the frame at or before the instant).
+    let frames_shown = |last: &mut String, differ_from: Option<&Vec<u32>>| -> Vec<u32> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "no snapshot with four stamps (other than {differ_from:?})"
+            );
+            let Some((_, image)) = new_snapshot(&session, last) else {
+                continue;
+            };
+            let frames: Option<Vec<u32>> = (0..4)
+                .map(|tile| {
+                    stamp_on(&image, preset, tile)
+                        .filter(|s| usize::from(s.source) == tile + 1)
+                        .map(|s| s.frame)
+                })
+                .collect();
+            match frames {
+                Some(frames) if differ_from != Some(&frames) => return frames,
+                _ => std::thread::sleep(Duration::from_millis(300)),
+            }
+        }
+    };
+    // Twice the same: the pause has settled.
+    let mut paused_frames = frames_shown(&mut last, None);
+    loop {
+        let again = frames_shown(&mut last, None);
+        if again == paused_frames {
+            break;
+        }
+        paused_frames = again;
+    }
+    session.click(&session.wait(
+        "button[data-action=playback-step-back]",
+        Duration::from_secs(5),
+    ));
+    let stepped_back = frames_shown(&mut last, Some(&paused_frames));
+    let moved: Vec<i64> = stepped_back
+        .iter()
+        .zip(&paused_frames)
+        .map(|(after, before)| i64::from(*after) - i64::from(*before))
+        .collect();
+    eprintln!("a frame back: {paused_frames:?} to {stepped_back:?}");
+    assert!(
+        moved.iter().filter(|m| **m == -1).count() == 1
+            && moved.iter().filter(|m| **m == 0).count() == 3,
+        "one tile a frame back, the others as they were: {moved:?}"
+    );
     let shots = scratch("shots");
     session.execute("document.querySelector('section.playback').scrollIntoView({block: 'center'})");
     std::fs::write(shots.join("playback-console.png"), session.screenshot_png())

@@ -208,6 +208,17 @@ export function Console({ transport }: { transport: Transport }) {
     });
   };
 
+  // A frame back on a wall in playback: the wall's replays are read forwards only, so it is
+  // shown again from just before the latest frame a tile shows (that tile shows the frame
+  // before it; the others, shown the frame at or before the instant, keep theirs). Paused.
+  const stepBack = async (wallId: string) => {
+    const health = (await act("stream_health")) as TileHealth[] | undefined;
+    const shown = (health ?? []).filter((h) => h.wall === wallId).flatMap((h) => (h.replay?.now_capture_ms != null ? [h.replay.now_capture_ms] : []));
+    if (shown.length === 0) return;
+    await act("wall_playback_control", { wall: wallId, control: { kind: "pause" } });
+    await act("wall_playback_seek", { wall: wallId, atMs: Math.max(...shown) - 1 });
+  };
+
   // A bookmark played: its camera replayed on the walls in the app; in a browser, shown in the
   // Video tab at its instant.
   const playBookmark = (b: Bookmark) => {
@@ -400,6 +411,7 @@ export function Console({ transport }: { transport: Transport }) {
                   hubGet={(path) => transport.call("hub_get", { path })}
                   onControl={(control) => void act("wall_playback_control", { wall: id, control })}
                   onSeek={(atMs) => void act("wall_playback_seek", { wall: id, atMs })}
+                  onStepBack={() => void stepBack(id)}
                   onLive={() => void act("wall_live_all", { wall: id })}
                 />
               )}

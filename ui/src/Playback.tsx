@@ -12,7 +12,7 @@ const SPAN_MS = 10 * 60_000;
 /** The wall's playback: where its clock stands, play and pause, speeds, a frame step, jumps
  *  to the previous or next alarm or bookmark of its cameras, and a timeline of what each
  *  camera has recorded (spans, gaps, evidence locks) to click on to go there. Keys: Space
- *  plays or pauses, `.` steps a frame, `[` and `]` jump between marks. */
+ *  plays or pauses, `.` and `,` step a frame forward and back, `[` and `]` jump between marks. */
 export function Playback(props: {
   playback: PlaybackView;
   /** The wall's cameras with their sites, in tile order. */
@@ -22,6 +22,8 @@ export function Playback(props: {
   hubGet: <T>(path: string) => Promise<T>;
   onControl: (control: PlaybackControl) => void;
   onSeek: (atMs: number) => void;
+  /** A frame back: the tile showing the latest frame shows the one before it. */
+  onStepBack: () => void;
   onLive: () => void;
 }) {
   const { playback } = props;
@@ -80,6 +82,7 @@ export function Playback(props: {
   const onKey = (event: React.KeyboardEvent) => {
     if (event.key === " ") props.onControl(playback.paused ? { kind: "play" } : { kind: "pause" });
     else if (event.key === ".") props.onControl({ kind: "step" });
+    else if (event.key === ",") props.onStepBack();
     else if (event.key === "[") go(jump(marks, atMs, "previous"));
     else if (event.key === "]") go(jump(marks, atMs, "next"));
     else return;
@@ -114,6 +117,9 @@ export function Playback(props: {
             ‖ Pause
           </button>
         )}
+        <button type="button" data-action="playback-step-back" title="Previous frame (,)" onClick={props.onStepBack}>
+          −1 frame
+        </button>
         <button type="button" data-action="playback-step" title="Next frame (.)" onClick={() => props.onControl({ kind: "step" })}>
           +1 frame
         </button>
