@@ -1347,9 +1347,39 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
         Duration::from_secs(10),
     );
     let frame_ms = site.frame_ms("cam01");
+    // Each camera's stamps against the recorder's time, from its first replayed frame (the
+    // stream health table has both): the recorder times a camera's frames by its sender
+    // reports, some milliseconds from the clock the simulator stamps with, differently for
+    // each camera. The wall plays on the recorder's time, so that is what the tiles must agree
+    // on; the stamps, read from the pixels, are brought onto it by those offsets.
+    tab(&session, "health");
+    let offsets: Vec<u32> = (0..4)
+        .map(|tile| {
+            let row = session.wait(
+                &format!(
+                    "tr[data-tile='{tile}'][data-replay-first-stamp][data-replay-first-capture]"
+                ),
+                Duration::from_secs(20),
+            );
+            let read = |name: &str| -> i64 {
+                session
+                    .attribute(&row, name)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| panic!("tile {tile}'s {name}"))
+            };
+            (read("data-replay-first-stamp") as u32)
+                .wrapping_sub(read("data-replay-first-capture") as u32)
+        })
+        .collect();
+    eprintln!(
+        "the cameras' stamps against the recorder's time: {:?} ms",
+        offsets.iter().map(|o| *o as i32).collect::<Vec<_>>()
+    );
+    tab(&session, "wall");
     let mut last = String::new();
     // Snapshots until four show every tile's stamp, all recorded video. Answers how fast the
-    // recording ran meanwhile, and how far apart the tiles' stamps were in each.
+    // recording ran meanwhile, and how far apart the tiles' frames were in each on the
+    // recorder's time.
     let mut in_step = |rate: &str| -> (f64, Vec<i64>) {
         let mut seen: Vec<(i64, i64)> = Vec::new();
         let mut spreads = Vec::new();
@@ -1377,13 +1407,25 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
                 .iter()
                 .map(|s| s.latency_ms(read_ms as u64))
                 .collect();
-            let spread = behind.iter().max().unwrap_or(&0) - behind.iter().min().unwrap_or(&0);
-            eprintln!("{rate}: the tiles are {behind:?} ms behind live, {spread} ms apart");
-            spreads.push(spread);
-            assert!(
-                spread <= 3 * frame_ms,
-                "{rate}: the tiles are {spread} ms apart (a frame is {frame_ms} ms) in {path}"
+            let raw = behind.iter().max().unwrap_or(&0) - behind.iter().min().unwrap_or(&0);
+            // On the recorder's time: each stamp less its camera's offset.
+            let recorded: Vec<i64> = stamps
+                .iter()
+                .zip(&offsets)
+                .map(|(s, offset)| {
+                    i64::from(
+                        s.capture_ms
+                            .wrapping_sub(*offset)
+                            .wrapping_sub(stamps[0].capture_ms) as i32,
+                    )
+                })
+                .collect();
+            let spread = recorded.iter().max().unwrap_or(&0) - recorded.iter().min().unwrap_or(&0);
+            eprintln!(
+                "{rate}: the tiles are {behind:?} ms behind live, their stamps {raw} ms apart, \
+                 {spread} ms on the recorder's time"
             );
+            spreads.push(spread);
             assert!(
                 behind.iter().all(|b| *b > 20_000),
                 "{rate}: recorded video, not live: {behind:?} in {path}"
@@ -1394,24 +1436,34 @@ fn a_2x2_wall_plays_back_in_step_at_1x_and_4x() {
         let speed = (last.1 - first.1) as f64 / (last.0 - first.0).max(1) as f64;
         (speed, spreads)
     };
-    // The tiles show the frames at or before one instant on the recorder's time: their stamps
-    // agree within a frame interval (a millisecond more for stamps in whole milliseconds) in
-    // most snapshots and at the median. The recorder times each camera's frames by its sender
-    // reports, tens of milliseconds from the simulator's stamps, and a busy machine may catch a
-    // tile a frame late: never more than three frames apart.
+    // The tiles show the frames at or before one instant on the recorder's time: their frames
+    // lie within a frame interval of each other (give or take the rounding of the whole
+    // milliseconds the stamps and times are in, two at most) in most snapshots and at the
+    // median, and never two frames apart. Not in every snapshot: on two busy cores the thread
+    // that releases a tile's frame at its time is now and then scheduled a few milliseconds
+    // late, and a snapshot then catches that tile a frame behind (78 ms in one run of three).
+    // (`frame_ms` is 1000 / fps in whole ms: the frame rate back from it, the interval exact.)
+    let frame_interval_ms = 1000.0 / (1000 / frame_ms) as f64;
     let in_one_frame = |rate: &str, spreads: &[i64]| {
-        let within = spreads.iter().filter(|s| **s <= frame_ms + 1).count();
+        let within = spreads
+            .iter()
+            .filter(|s| (**s as f64) <= frame_interval_ms + 2.0)
+            .count();
         let mut sorted = spreads.to_vec();
         sorted.sort_unstable();
         let median = sorted[sorted.len() / 2];
         eprintln!(
-            "{rate}: {within} of {} snapshots within a frame ({frame_ms} ms), median {median} ms",
+            "{rate}: the tiles {spreads:?} ms apart, {within} of {} within a frame \
+             ({frame_interval_ms:.1} ms)",
             spreads.len()
         );
         assert!(
-            within * 3 >= spreads.len() * 2 && median <= frame_ms + 1,
-            "{rate}: only {within} of {} snapshots within a frame: {spreads:?}",
-            spreads.len()
+            within * 3 >= spreads.len() * 2
+                && (median as f64) <= frame_interval_ms + 2.0
+                && spreads
+                    .iter()
+                    .all(|s| (*s as f64) < 2.0 * frame_interval_ms),
+            "{rate}: tiles too far apart: {spreads:?} ms (a frame is {frame_interval_ms:.1} ms)"
         );
     };
     let (speed, spreads) = in_step("1x");
