@@ -511,7 +511,10 @@ fn record_once(
 }
 
 /// Sends end-of-stream into the segmenter and indexes the last segment, waiting at most two
-/// seconds.
+/// seconds. The event goes from a thread of its own: sending it takes the pad's stream lock,
+/// which a streaming thread stuck on its way down (a camera's stream being torn down as it
+/// times out) can hold for good, and this thread must go on to stop the pipeline (which frees
+/// that lock, and the sender with it). Seen: a recorder's stop hung for good on an H.265 stream.
 fn finish(
     shared: &Arc<Shared>,
     target: &Target,
@@ -530,7 +533,15 @@ fn finish(
     }) else {
         return;
     };
-    pad.send_event(gst::event::Eos::new());
+    let sent = std::thread::Builder::new()
+        .name("segment-eos".into())
+        .spawn(move || {
+            pad.send_event(gst::event::Eos::new());
+        });
+    if let Err(error) = sent {
+        tracing::warn!(stream = %target.label(), %error, "the last segment cannot be finished");
+        return;
+    }
     let until = Instant::now() + Duration::from_secs(2);
     while !live.open.lock().is_empty() {
         let left = until.saturating_duration_since(Instant::now());

@@ -185,3 +185,70 @@ async fn one_client_cannot_take_every_place() {
     });
     hub.running.stop().await;
 }
+
+/// A connection that speaks HTTP/2 and then says nothing is closed once nothing has moved on
+/// it for the idle timeout: HTTP/1's request-head timeout does not cover HTTP/2, and before,
+/// such connections were held for good, each a place under the caps.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_http2_connection_is_closed() {
+    let idle = Duration::from_secs(2);
+    let hub = TestHub::start_with_edge(hub::edge::Edge {
+        idle_timeout: idle,
+        ..Default::default()
+    })
+    .await;
+    let addr = hub.running.addr;
+    let held = tokio::task::block_in_place(|| {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        // The client's preface and an empty SETTINGS frame, then silence.
+        stream
+            .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+            .expect("the preface");
+        let started = Instant::now();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .expect("timeout");
+        let mut answered = 0;
+        let mut buf = [0u8; 256];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return (answered, started.elapsed()),
+                Ok(n) => answered += n,
+            }
+        }
+    });
+    let (answered, after) = held;
+    assert!(answered > 0, "the hub spoke HTTP/2 (its SETTINGS)");
+    assert!(
+        after >= idle && after < idle + Duration::from_secs(5),
+        "closed {after:?} after the client fell silent (idle timeout {idle:?})"
+    );
+    // A connection that keeps asking stays: nothing is cut while things move.
+    tokio::task::block_in_place(|| {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        for _ in 0..4 {
+            stream
+                .write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: hub\r\n\r\n")
+                .expect("asked on a busy connection");
+            // The whole answer (read until nothing more comes for a moment).
+            stream
+                .set_read_timeout(Some(Duration::from_millis(500)))
+                .expect("timeout");
+            let mut answer = Vec::new();
+            let mut buf = [0u8; 512];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                answer.extend_from_slice(&buf[..n]);
+            }
+            assert!(
+                answer.starts_with(b"HTTP/1.1 200"),
+                "a busy connection is served: {:?}",
+                String::from_utf8_lossy(&answer)
+            );
+            std::thread::sleep(Duration::from_millis(900));
+        }
+    });
+    hub.running.stop().await;
+}
