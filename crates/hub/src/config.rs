@@ -86,7 +86,6 @@ pub fn edge(
         max_connections_per_client,
         trusted_proxies,
         client_ip_header: client_ip_header.to_ascii_lowercase(),
-        ..crate::edge::Edge::default()
     })
 }
 

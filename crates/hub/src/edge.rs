@@ -7,11 +7,6 @@
 //!   neither all of the hub's memory and file descriptors nor every place. The live feed's
 //!   WebSockets count too: size the cap for every workstation and browser and then some (and
 //!   the process's file descriptor limit above it: the service unit sets 65536).
-//! - **Idle connections close.** A connection on which nothing moves either way for
-//!   [`Edge::idle_timeout`] is closed, whatever it speaks: HTTP/1's request-head timeout does not
-//!   cover HTTP/2, whose connections could otherwise be opened, left silent and held for good
-//!   under the caps. Video and the feed always move (the feed pings), and a browser opens a new
-//!   connection when it next asks.
 //! - **Trusted proxies.** Behind a reverse proxy every request comes from the proxy's address,
 //!   and the log-in limiter would count every client as one. The hub believes the client address
 //!   header ([`Edge::client_ip_header`], `X-Forwarded-For` by default) only from the proxies IT
@@ -28,7 +23,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -38,8 +32,6 @@ pub const MAX_CONNECTIONS: usize = 4096;
 /// requests, video), a browser console up to a dozen, and a control room behind one NAT
 /// address or a proxy not listed as trusted all of theirs together.
 pub const MAX_CONNECTIONS_PER_CLIENT: usize = 256;
-/// How long a connection may stay with nothing moving either way by default.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The hub's edge: see the module.
 #[derive(Debug, Clone)]
@@ -54,8 +46,6 @@ pub struct Edge {
     /// The header those proxies put the client's address in: `X-Forwarded-For` (a list, the
     /// nearest last) or a header with one address (`X-Real-IP`).
     pub client_ip_header: String,
-    /// How long a connection may stay with nothing moving either way before it is closed.
-    pub idle_timeout: Duration,
 }
 
 impl Default for Edge {
@@ -65,7 +55,6 @@ impl Default for Edge {
             max_connections_per_client: MAX_CONNECTIONS_PER_CLIENT,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
-            idle_timeout: IDLE_TIMEOUT,
         }
     }
 }
@@ -139,7 +128,6 @@ pub struct ConnectionCap<A = axum_server::accept::DefaultAcceptor> {
     clients: Clients,
     exempt: Arc<Vec<ipnet::IpNet>>,
     refused: Arc<Refusals>,
-    idle: Duration,
 }
 
 /// Connections open now per client.
@@ -182,7 +170,6 @@ impl ConnectionCap {
             clients: Arc::default(),
             exempt: Arc::new(edge.trusted_proxies.clone()),
             refused: Arc::default(),
-            idle: edge.idle_timeout,
         }
     }
 }
@@ -198,7 +185,6 @@ impl<A> ConnectionCap<A> {
             clients: self.clients,
             exempt: self.exempt,
             refused: self.refused,
-            idle: self.idle,
         }
     }
 
@@ -242,7 +228,7 @@ where
 
     fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
         let place = self.place(stream.peer_addr().ok().map(|a| a.ip()));
-        let (inner, refused, idle) = (self.inner.clone(), self.refused.clone(), self.idle);
+        let (inner, refused) = (self.inner.clone(), self.refused.clone());
         Box::pin(async move {
             let place = match place {
                 Ok(place) => place,
@@ -256,8 +242,6 @@ where
                 Capped {
                     stream,
                     _place: place,
-                    idle,
-                    quiet: Box::pin(tokio::time::sleep(idle)),
                 },
                 service,
             ))
@@ -286,53 +270,11 @@ impl Drop for Place {
     }
 }
 
-/// A connection holding its place under the cap until it closes, and closed when nothing
-/// moves on it either way for `idle`.
+/// A connection holding its place under the cap until it closes.
 #[derive(Debug)]
 pub struct Capped<S> {
     stream: S,
     _place: Place,
-    idle: Duration,
-    /// Runs out `idle` after the last byte moved.
-    quiet: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl<S> Capped<S> {
-    /// Something moved: the connection has `idle` again.
-    fn moved(&mut self) {
-        let at = tokio::time::Instant::now() + self.idle;
-        self.quiet.as_mut().reset(at);
-    }
-
-    /// A write's outcome: bytes written are movement; waiting is waiting on the peer.
-    fn wrote(
-        &mut self,
-        cx: &mut Context<'_>,
-        outcome: Poll<io::Result<usize>>,
-    ) -> Poll<io::Result<usize>> {
-        match outcome {
-            Poll::Ready(Ok(written)) => {
-                if written > 0 {
-                    self.moved();
-                }
-                Poll::Ready(Ok(written))
-            }
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => self.still_waiting(cx),
-        }
-    }
-
-    /// Waiting on the peer: an error once nothing has moved for `idle` (the connection is then
-    /// closed), else still waiting (woken when that time comes).
-    fn still_waiting<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        match self.quiet.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "nothing moved on the connection for too long",
-            ))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Capped<S> {
@@ -341,16 +283,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Capped<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        match Pin::new(&mut self.stream).poll_read(cx, buf) {
-            Poll::Ready(result) => {
-                if buf.filled().len() > before {
-                    self.moved();
-                }
-                Poll::Ready(result)
-            }
-            Poll::Pending => self.still_waiting(cx),
-        }
+        Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
@@ -360,8 +293,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Capped<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let outcome = Pin::new(&mut self.stream).poll_write(cx, buf);
-        self.wrote(cx, outcome)
+        Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -377,8 +309,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Capped<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let outcome = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        self.wrote(cx, outcome)
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {

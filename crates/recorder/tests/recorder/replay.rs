@@ -319,31 +319,39 @@ fn a_clock_range_replays_from_the_key_frame_before_the_instant_with_capture_time
     }
 
     // Four times as fast: the server's timeline (its RTP times, which its sinks pace by and a
-    // client plays by) runs at a quarter of the capture times it carries. Read from the
-    // packets, not from a stopwatch: on a loaded machine the wall-clock time says more about
-    // the load than about the server.
+    // client plays by) runs at a quarter of the capture times it carries, from the instant on
+    // (the frames from the key frame at or before it are sent at once, a tick apart: counted
+    // with the rest, they made 4x read as 8.08x once, in a fresh-clone run).
+    // Read from the packets, not from a stopwatch: on a loaded machine the wall-clock time says
+    // more about the load than about the server.
     let started = std::time::Instant::now();
-    viewer.seek(segments[timed].start_us, 4.0, gst::SeekFlags::empty());
-    let (packets, fast) = viewer.section(segments[timed].start_us, 100);
+    let target_us = segments[timed].start_us;
+    viewer.seek(target_us, 4.0, gst::SeekFlags::empty());
+    let (packets, fast) = viewer.section(target_us, 150);
     eprintln!(
-        "4x: {} frames in {:?} (4 s of video)",
+        "4x: {} frames in {:?} (6 s of video)",
         fast.len(),
         started.elapsed()
     );
-    assert!(fast.len() >= 100, "{} frames", fast.len());
+    assert!(fast.len() >= 150, "{} frames", fast.len());
     assert_none_lost(&config, &fast, "at 4x");
-    let (first, last) = (packets[0], packets[packets.len() - 1]);
+    let paced: Vec<Replayed> = packets
+        .iter()
+        .copied()
+        .filter(|p| unix_us_of_ntp_ns(p.ntp_ns) > target_us + 50_000)
+        .collect();
+    let (first, last) = (paced[0], paced[paced.len() - 1]);
     let rtp_us = i64::from(last.rtp_time.wrapping_sub(first.rtp_time) as i32) * 1000 / 90;
     let ntp_us = unix_us_of_ntp_ns(last.ntp_ns) - unix_us_of_ntp_ns(first.ntp_ns);
-    assert!(ntp_us >= 3_000_000, "{ntp_us} µs of video at 4x");
+    assert!(
+        ntp_us >= 2_000_000,
+        "{ntp_us} µs of video at 4x after the instant"
+    );
     let scale = ntp_us as f64 / rtp_us as f64;
     eprintln!("4x: the server's timeline runs at {scale:.2}x the video's");
-    // At least as fast as asked (1.00x when the seek asks 1x, which fails this). Not at most
-    // yet: once in a fresh-clone run under a full run's load it ran at 8.08x (4 s of video in
-    // 0.5 s). `rtspsrc` asks with `Speed: 4` and gst-rtsp-server multiplies Scale and Speed;
-    // what doubled it is not known yet (#17's note).
+    // 1.00x when the seek asks 1x, which fails this.
     assert!(
-        scale >= 3.8,
+        (3.8..=4.2).contains(&scale),
         "at 4x the server's timeline runs at {scale:.2}x the video's ({rtp_us} µs for {ntp_us} µs)"
     );
     // Key frames only (`Frames: intra`): one a group of pictures.
