@@ -191,6 +191,14 @@ export function Console({ transport }: { transport: Transport }) {
   ];
   const shows = (t: Tab) => visited.has(t) || tab === t;
 
+  /** What each replaying tile of wall `wallId` shows now: tile to capture time (Unix ms). */
+  const replayedNow = async (wallId: string): Promise<Map<number, number>> => {
+    const health = (await act("stream_health")) as TileHealth[] | undefined;
+    return new Map(
+      (health ?? []).flatMap((h) => (h.wall === wallId && h.replay?.now_capture_ms != null ? [[h.tile, h.replay.now_capture_ms] as const] : [])),
+    );
+  };
+
   /** Bookmarks what tile `tile` shows: the instant it replays, or now. */
   const bookmark = async (shownWall: WallView, tile: number, note: string, lastS: number) => {
     const camera = shownWall.cameras[tile];
@@ -198,8 +206,7 @@ export function Console({ transport }: { transport: Transport }) {
     if (!camera || !site) return;
     let at = Date.now();
     if ((shownWall.replaying ?? []).some((r) => r.tile === tile)) {
-      const health = (await act("stream_health")) as TileHealth[] | undefined;
-      at = health?.find((h) => h.wall === shownWall.id && h.tile === tile)?.replay?.now_capture_ms ?? at;
+      at = (await replayedNow(shownWall.id)).get(tile) ?? at;
     }
     await act("hub_write", {
       method: "POST",
@@ -212,8 +219,7 @@ export function Console({ transport }: { transport: Transport }) {
   // shown again from just before the latest frame a tile shows (that tile shows the frame
   // before it; the others, shown the frame at or before the instant, keep theirs). Paused.
   const stepBack = async (wallId: string) => {
-    const health = (await act("stream_health")) as TileHealth[] | undefined;
-    const shown = (health ?? []).filter((h) => h.wall === wallId).flatMap((h) => (h.replay?.now_capture_ms != null ? [h.replay.now_capture_ms] : []));
+    const shown = [...(await replayedNow(wallId)).values()];
     if (shown.length === 0) return;
     await act("wall_playback_control", { wall: wallId, control: { kind: "pause" } });
     await act("wall_playback_seek", { wall: wallId, atMs: Math.max(...shown) - 1 });

@@ -19,6 +19,19 @@ async function write<T>(transport: Transport, method: string, path: string, body
 
 const userPath = (id: string) => `/users/${encodeURIComponent(id)}`;
 
+/** Reads of which only the newest one's answer (or refusal) is applied: one asked for later
+ *  wins over one answered later. */
+function useNewestOnly() {
+  const reads = useRef(0);
+  return useCallback(<T,>(read: Promise<T>, apply: (value: T) => void, fail: (error: AppError) => void) => {
+    const mine = ++reads.current;
+    read.then(
+      (value) => mine === reads.current && apply(value),
+      (error: AppError) => mine === reads.current && fail(error),
+    );
+  }, []);
+}
+
 /** A button for what cannot be taken back without another step (signing someone out): asks
  *  first, in place. */
 function Confirmed(props: { action: string; label: string; question: string; disabled?: boolean; title?: string; onConfirm: () => void }) {
@@ -91,19 +104,19 @@ function Sessions(props: { transport: Transport; user: string; refresh: number; 
   const [sessions, setSessions] = useState<SessionInfo[] | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const path = `${userPath(props.user)}/sessions`;
-  // Only the newest read's answer counts.
-  const reads = useRef(0);
-  const load = useCallback(() => {
-    const mine = ++reads.current;
-    props.transport
-      .call<SessionInfo[]>("hub_get", { path })
-      .then((list) => {
-        if (mine !== reads.current) return;
-        setSessions(list);
-        setError(null);
-      })
-      .catch((e: AppError) => mine === reads.current && setError(e));
-  }, [props.transport, path]);
+  const newest = useNewestOnly();
+  const load = useCallback(
+    () =>
+      newest(
+        props.transport.call<SessionInfo[]>("hub_get", { path }),
+        (list) => {
+          setSessions(list);
+          setError(null);
+        },
+        setError,
+      ),
+    [props.transport, path, newest],
+  );
   useEffect(load, [load, props.refresh]);
 
   const end = async (session: SessionInfo) => {
@@ -342,19 +355,19 @@ export function Users(props: { transport: Transport; operator: Caller; sites: Si
   const siteNames = useMemo(() => new Map(props.sites.map((s) => [s.id, s.name])), [props.sites]);
   const problem = passwordProblem(...password);
 
-  // Only the newest read's answer counts.
-  const reads = useRef(0);
-  const load = useCallback(() => {
-    const mine = ++reads.current;
-    transport
-      .call<User[]>("hub_get", { path: "/users" })
-      .then((list) => {
-        if (mine !== reads.current) return;
-        setUsers(sortUsers(list));
-        setError(null);
-      })
-      .catch((e: AppError) => mine === reads.current && setError(e));
-  }, [transport]);
+  const newest = useNewestOnly();
+  const load = useCallback(
+    () =>
+      newest(
+        transport.call<User[]>("hub_get", { path: "/users" }),
+        (list) => {
+          setUsers(sortUsers(list));
+          setError(null);
+        },
+        setError,
+      ),
+    [transport, newest],
+  );
   useEffect(load, [load]);
 
   const add = async (e: FormEvent) => {

@@ -98,6 +98,11 @@ function PlaybackControls(props: Controls & { label: string; step?: { back: stri
   );
 }
 
+/** What `element` has buffered, as start and end in seconds. */
+function bufferedRanges(element: HTMLVideoElement): [number, number][] {
+  return Array.from({ length: element.buffered.length }, (_, i) => [element.buffered.start(i), element.buffered.end(i)]);
+}
+
 /** `Date` as a `datetime-local` value (the browser's local time, to the second). */
 function localInput(ms: number): string {
   const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
@@ -475,8 +480,7 @@ function VideoCell(props: {
     if (!clock || !element || generation.current !== mine) return;
     const target = gridNow(clock, Date.now());
     const own = player.current?.captureNow() ?? null;
-    const ranges: [number, number][] = Array.from({ length: element.buffered.length }, (_, i) => [element.buffered.start(i), element.buffered.end(i)]);
-    const to = own === null ? null : seekWithin(element.currentTime, own, target, ranges);
+    const to = own === null ? null : seekWithin(element.currentTime, own, target, bufferedRanges(element));
     const done = () => {
       if (generation.current !== mine) return;
       const now = clockRef.current;
@@ -616,7 +620,6 @@ function VideoCell(props: {
     element.pause();
     setPlaying(false);
     const shownS = presented.current ?? element.currentTime;
-    const ranges = (): [number, number][] => Array.from({ length: element.buffered.length }, (_, i) => [element.buffered.start(i), element.buffered.end(i)]);
     const mine = generation.current;
     if (frames > 0 && "requestVideoFrameCallback" in element) {
       const done = (toS: number | null) => {
@@ -631,14 +634,14 @@ function VideoCell(props: {
           if (frame.mediaTime <= shownS + 0.0005) stepping.current.handle = watch();
           else done(frame.mediaTime);
         });
-      const timer = window.setTimeout(() => done(seekWithin(shownS, 0, FRAME_MS, ranges())), 1_000);
+      const timer = window.setTimeout(() => done(seekWithin(shownS, 0, FRAME_MS, bufferedRanges(element))), 1_000);
       stepping.current = { handle: watch(), timer };
       element.playbackRate = 0.25;
       element.play().catch(() => undefined);
       return;
     }
     const byMs = frames > 0 ? FRAME_MS : -1;
-    const to = seekWithin(shownS, 0, byMs, ranges());
+    const to = seekWithin(shownS, 0, byMs, bufferedRanges(element));
     if (to !== null) element.currentTime = to;
     else void show(own + (frames > 0 ? FRAME_MS : -FRAME_MS), false);
   };
